@@ -1,0 +1,457 @@
+"""Scenario: one named, validated set of planning assumptions, readable as YAML.
+
+A scenario answers "what if?" for a war room: which data, which horizon, which
+forecast settings, what contact rate, how much automation, which service-level
+target per channel, how much shrinkage, which shift rules, how much a paid hour
+costs and whether the headcount is capped. Every field has a default that works on
+the bundled sample data, so ``Scenario()`` is a valid plan of the Q4 2024 peak.
+
+Units follow the project contract: durations in seconds (``threshold_s``,
+``aht_s``, ``patience_s``, ``response_target_s``), shares in 0..1 (``target_sl``,
+``shrinkage``, ``automation``, ``contact_rate`` as contacts per order), money in the
+currency of ``cost_per_paid_hour`` (per paid agent hour).
+
+Month-dependent assumptions (``contact_rate``, ``automation``) take either one number
+or a mapping from month number (1..12) to a number; months not listed keep the
+learned value (for ``contact_rate``) or zero (for ``automation``).
+
+Examples
+--------
+>>> from planner.scenario import Scenario
+>>> s = Scenario.from_yaml("name: what_if\\ncontact_rate: {10: 0.065, 11: 0.069}\\n")
+>>> s.contact_rate_for_month(11), s.contact_rate_for_month(12) is None
+(0.069, True)
+>>> s.channels["chat"].concurrency
+2.0
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+__all__ = [
+    "ChannelSettings",
+    "DataSources",
+    "ForecastSettings",
+    "Horizon",
+    "Scenario",
+    "ScenarioError",
+    "ShiftSettings",
+    "load_scenario",
+]
+
+ChannelModel = Literal["erlang_c", "erlang_a", "chat", "deferred"]
+MonthlyShare = float | dict[int, float]
+
+_HOURS_RE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
+
+
+class ScenarioError(ValueError):
+    """A scenario failed validation; the message names the field (dotted path) and value."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+def _check_monthly(value: Any, field: str, upper: float) -> Any:
+    if value is None or isinstance(value, int | float):
+        items = {} if value is None else {0: value}
+    elif isinstance(value, Mapping):
+        items = dict(value)
+        for month in items:
+            if not 1 <= int(month) <= 12:
+                raise ValueError(f"{field}: month {month!r} is not in 1..12")
+    else:
+        return value  # let pydantic report the type error
+    for month, share in items.items():
+        if not 0.0 <= float(share) <= upper:
+            where = f"{field}[{month}]" if month else field
+            raise ValueError(f"{where} = {share!r} is outside 0..{upper}")
+    return value
+
+
+class DataSources(_Model):
+    """Where the history comes from.
+
+    ``None`` for a file means the bundled sample file (``data/`` in the repository).
+    Relative paths resolve against the working directory.
+    """
+
+    orders: str | None = None
+    contacts: str | None = None
+    events: str | None = None
+    interval_s: int | None = Field(default=None, gt=0, le=86_400)
+
+
+class Horizon(_Model):
+    """The planned days, ``start`` to ``end`` inclusive (local dates of the centre).
+
+    ``history_end`` is the last day of history the forecast may use; the default is the
+    day before ``start`` (a forecast made before the peak begins).
+    """
+
+    start: dt.date = dt.date(2024, 10, 1)
+    end: dt.date = dt.date(2024, 12, 31)
+    history_end: dt.date | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Horizon:
+        if self.end < self.start:
+            raise ValueError(f"horizon.end {self.end} is before horizon.start {self.start}")
+        if self.history_end is not None and self.history_end >= self.start:
+            raise ValueError(
+                f"horizon.history_end {self.history_end} must be before start {self.start}"
+            )
+        return self
+
+    @property
+    def days(self) -> int:
+        """Number of planned days (inclusive)."""
+        return (self.end - self.start).days + 1
+
+    @property
+    def last_history_day(self) -> dt.date:
+        """Last day of history visible to the forecast."""
+        return self.history_end or (self.start - dt.timedelta(days=1))
+
+
+class ForecastSettings(_Model):
+    """Forecast model and which point of the forecast distribution staffing uses.
+
+    ``staff_to="upper"`` staffs to ``yhat_hi`` (the ``level`` % upper bound), which the
+    design notes recommend over the mean for interval service levels.
+    """
+
+    model: str = "auto"
+    level: int = Field(default=80, gt=0, lt=100)
+    staff_to: Literal["mean", "upper"] = "mean"
+
+
+class ChannelSettings(_Model):
+    """Staffing assumptions for one channel.
+
+    ``model`` picks the queueing model: ``erlang_c`` (voice without abandonment),
+    ``erlang_a`` (voice with exponential patience ``patience_s``), ``chat`` (an agent
+    serves ``concurrency`` chats at once; ``aht_s`` measured at that concurrency) or
+    ``deferred`` (email: every item answered within ``response_target_s``).
+    ``aht_s=None`` and ``contact_rate=None`` use the values learned from history.
+    ``open_hours`` is ``"HH:MM-HH:MM"`` local time or ``None`` for around the clock.
+    ``headcount_cap`` caps scheduled agents per interval (productive plus shrinkage);
+    ``None`` means hire as needed.
+    """
+
+    model: ChannelModel = "erlang_c"
+    target_sl: float = Field(default=0.8, gt=0.0, lt=1.0)
+    threshold_s: float = Field(default=20.0, ge=0.0)
+    patience_s: float | None = Field(default=None, gt=0.0)
+    concurrency: float = Field(default=1.0, ge=1.0, le=20.0)
+    response_target_s: float | None = Field(default=None, gt=0.0)
+    aht_s: float | None = Field(default=None, gt=0.0)
+    contact_rate: MonthlyShare | None = None
+    automation: MonthlyShare = 0.0
+    shrinkage: float = Field(default=0.3, ge=0.0, lt=1.0)
+    max_occupancy: float | None = Field(default=0.9, gt=0.0, le=1.0)
+    open_hours: str | None = "08:00-22:00"
+    headcount_cap: int | None = Field(default=None, ge=0)
+    cost_per_paid_hour: float | None = Field(default=None, ge=0.0)
+
+    @field_validator("contact_rate")
+    @classmethod
+    def _cr(cls, v: Any) -> Any:
+        return _check_monthly(v, "contact_rate", 1.0)
+
+    @field_validator("automation")
+    @classmethod
+    def _auto(cls, v: Any) -> Any:
+        return _check_monthly(v, "automation", 0.99)
+
+    @field_validator("open_hours")
+    @classmethod
+    def _hours(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        m = _HOURS_RE.match(v)
+        if not m:
+            raise ValueError(f"open_hours {v!r} is not 'HH:MM-HH:MM'")
+        h0, m0, h1, m1 = (int(g) for g in m.groups())
+        if not (0 <= h0 <= 24 and 0 <= h1 <= 24 and m0 < 60 and m1 < 60):
+            raise ValueError(f"open_hours {v!r} has an invalid time")
+        if h1 * 60 + m1 <= h0 * 60 + m0:
+            raise ValueError(f"open_hours {v!r} must close after it opens")
+        return v
+
+    @model_validator(mode="after")
+    def _model_fields(self) -> ChannelSettings:
+        if self.model == "erlang_a" and self.patience_s is None:
+            raise ValueError("model 'erlang_a' needs patience_s (mean patience, seconds)")
+        if self.model == "deferred" and self.response_target_s is None:
+            raise ValueError("model 'deferred' needs response_target_s (seconds)")
+        if self.model != "chat" and self.concurrency != 1.0:
+            raise ValueError(f"concurrency {self.concurrency} is only valid with model 'chat'")
+        return self
+
+    @property
+    def open_seconds(self) -> tuple[int, int] | None:
+        """Opening and closing time as seconds after midnight, or ``None`` (24/7)."""
+        if self.open_hours is None:
+            return None
+        h0, m0, h1, m1 = (int(g) for g in _HOURS_RE.match(self.open_hours).groups())
+        return h0 * 3600 + m0 * 60, h1 * 3600 + m1 * 60
+
+    def automation_for_month(self, month: int) -> float:
+        """Deflected share of contacts in calendar ``month`` (1..12)."""
+        return _monthly(self.automation, month, 0.0)
+
+    def contact_rate_for_month(self, month: int) -> float | None:
+        """Contact-rate override for this channel in ``month``, or ``None`` (learned)."""
+        return _monthly(self.contact_rate, month, None)
+
+
+def _monthly(value: MonthlyShare | None, month: int, default: float | None) -> float | None:
+    if value is None:
+        return default
+    if isinstance(value, int | float):
+        return float(value)
+    return float(value[month]) if month in value else default
+
+
+def _default_channels() -> dict[str, ChannelSettings]:
+    return {
+        "chat": ChannelSettings(model="chat", target_sl=0.8, threshold_s=60.0, concurrency=2.0),
+        "voice": ChannelSettings(
+            model="erlang_a", target_sl=0.8, threshold_s=20.0, patience_s=180.0
+        ),
+        "email": ChannelSettings(
+            model="deferred",
+            target_sl=0.8,
+            threshold_s=86_400.0,
+            response_target_s=86_400.0,
+            max_occupancy=None,
+        ),
+    }
+
+
+class ShiftSettings(_Model):
+    """Shift rules for the shift solver (local time).
+
+    ``lengths_h`` are the allowed paid shift lengths in hours, ``start_step_min`` the
+    granularity of shift starts, ``break_min`` one unpaid-productive break per shift
+    placed between ``break_window_h`` hours after the start, ``solve=False`` skips the
+    shift solver and staffs each interval with its rounded-up rostered requirement.
+    """
+
+    lengths_h: tuple[float, ...] = (8.0, 6.0, 4.0)
+    start_step_min: int = Field(default=60, gt=0, le=240)
+    break_min: int = Field(default=30, ge=0, le=120)
+    break_window_h: tuple[float, float] = (2.0, 5.0)
+    time_limit_s: float = Field(default=20.0, gt=0.0)
+    solve: bool = True
+
+    @field_validator("lengths_h")
+    @classmethod
+    def _lengths(cls, v: tuple[float, ...]) -> tuple[float, ...]:
+        if not v or any(not 1.0 <= x <= 14.0 for x in v):
+            raise ValueError(f"lengths_h {v!r} must be non-empty, each in 1..14 hours")
+        return v
+
+
+class Scenario(_Model):
+    """A named set of planning assumptions (see the module docstring for units).
+
+    ``channels`` maps channel name to :class:`ChannelSettings`; a known channel (chat,
+    voice, email) listed with some fields keeps that channel's defaults for the others.
+    ``contact_rate`` is the total contacts per order over all channels, a number or a
+    month -> number mapping; it rescales the learned per-channel volumes keeping the
+    learned channel mix. A channel's own ``contact_rate`` overrides it for that channel.
+    ``order_growth`` scales the order forecast (0.1 = 10 % more orders).
+
+    Raises
+    ------
+    ScenarioError
+        From :meth:`from_yaml`, :meth:`from_dict` and :func:`load_scenario` when a field
+        is invalid; the message names each bad field as a dotted path with its value.
+    """
+
+    name: str = Field(default="base", min_length=1, max_length=120)
+    description: str = ""
+    data: DataSources = DataSources()
+    horizon: Horizon = Horizon()
+    forecast: ForecastSettings = ForecastSettings()
+    order_growth: float = Field(default=0.0, gt=-1.0, le=10.0)
+    contact_rate: MonthlyShare | None = None
+    channels: dict[str, ChannelSettings] = Field(default_factory=_default_channels)
+    shifts: ShiftSettings = ShiftSettings()
+    cost_per_paid_hour: float = Field(default=20.0, ge=0.0)
+    fte_hours_per_week: float = Field(default=40.0, gt=0.0, le=80.0)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if v != v.strip() or any(c in v for c in "/\\\n\r\t"):
+            raise ValueError(f"name {v!r} must not contain slashes, tabs or line breaks")
+        return v
+
+    @field_validator("contact_rate")
+    @classmethod
+    def _cr(cls, v: Any) -> Any:
+        return _check_monthly(v, "contact_rate", 1.0)
+
+    @field_validator("channels", mode="before")
+    @classmethod
+    def _merge_channel_defaults(cls, v: Any) -> Any:
+        # A known channel (chat, voice, email) listed with only some fields keeps the
+        # defaults of that channel for the rest; listed channels replace the default set.
+        if not isinstance(v, Mapping):
+            return v
+        defaults = _default_channels()
+        merged = {}
+        for name, fields in v.items():
+            if isinstance(fields, ChannelSettings):
+                merged[name] = fields
+            elif name in defaults and isinstance(fields, Mapping):
+                base = defaults[name].model_dump()
+                if fields.get("model", base["model"]) != base["model"]:
+                    base = {}
+                merged[name] = {**base, **fields}
+            else:
+                merged[name] = fields
+        return merged
+
+    @field_validator("channels")
+    @classmethod
+    def _channels(cls, v: dict[str, ChannelSettings]) -> dict[str, ChannelSettings]:
+        if not v:
+            raise ValueError("channels must name at least one channel")
+        return v
+
+    # ------------------------------------------------------------------ accessors
+    def contact_rate_for_month(self, month: int) -> float | None:
+        """Total contact-rate override in calendar ``month``, or ``None`` (learned)."""
+        return _monthly(self.contact_rate, month, None)
+
+    def channel_cost(self, channel: str) -> float:
+        """Cost of one paid hour in ``channel`` (channel override or scenario default)."""
+        c = self.channels[channel].cost_per_paid_hour
+        return self.cost_per_paid_hour if c is None else c
+
+    def forecast_key(self) -> str:
+        """Hash of everything the forecast depends on (data, horizon, forecast settings).
+
+        Two scenarios with the same key share one forecast in the pipeline cache.
+        """
+        payload = {
+            "data": self.data.model_dump(mode="json"),
+            "horizon": self.horizon.model_dump(mode="json"),
+            "forecast": self.forecast.model_dump(mode="json"),
+            "channels": sorted(self.channels),
+        }
+        blob = json.dumps(payload, sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+    # ------------------------------------------------------------------ I/O
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None, source: str = "scenario") -> Scenario:
+        """Validate a plain mapping (as parsed from YAML or JSON).
+
+        Raises
+        ------
+        ScenarioError
+            Naming ``source`` and every invalid field as a dotted path.
+        """
+        if data is None:
+            data = {}
+        if not isinstance(data, Mapping):
+            raise ScenarioError(f"{source}: expected a mapping of fields, got {type(data)}")
+        try:
+            return cls.model_validate(dict(data))
+        except ValidationError as exc:
+            raise ScenarioError(_format_errors(exc, source)) from None
+
+    @classmethod
+    def from_yaml(cls, text: str, source: str = "scenario") -> Scenario:
+        """Parse and validate YAML text.
+
+        Raises
+        ------
+        ScenarioError
+            When the YAML does not parse (with line number) or a field is invalid.
+        """
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise ScenarioError(f"{source}: not valid YAML: {exc}") from None
+        return cls.from_dict(data, source)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-compatible mapping of every field (dates as ISO strings)."""
+        return self.model_dump(mode="json")
+
+    def to_yaml(self) -> str:
+        """YAML text that :meth:`from_yaml` reads back to an equal scenario."""
+        return yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True)
+
+    def with_changes(self, changes: Mapping[str, Any]) -> Scenario:
+        """A validated copy with fields replaced by dotted path.
+
+        Examples
+        --------
+        >>> Scenario().with_changes({"channels.chat.concurrency": 3}).channels["chat"].concurrency
+        3.0
+        """
+        data = self.to_dict()
+        for path, value in changes.items():
+            node = data
+            keys = path.split(".")
+            for key in keys[:-1]:
+                if not isinstance(node.get(key), dict):
+                    raise ScenarioError(f"with_changes: {path!r} does not name a field")
+                node = node[key]
+            node[keys[-1]] = value
+        return Scenario.from_dict(data, source=f"scenario {self.name!r}")
+
+
+def _format_errors(exc: ValidationError, source: str) -> str:
+    lines = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        msg = err["msg"].removeprefix("Value error, ")
+        value = err.get("input")
+        shown = repr(value) if not isinstance(value, dict) or len(repr(value)) < 80 else "{...}"
+        lines.append(f"  {loc}: {msg} (got {shown})")
+    return f"{source}: {len(lines)} invalid field(s):\n" + "\n".join(lines)
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read a scenario YAML file.
+
+    Relative data paths in the file are kept as written and resolve against the
+    working directory when the pipeline loads the data.
+
+    Raises
+    ------
+    ScenarioError
+        When the file is missing, does not parse, or a field is invalid.
+    """
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScenarioError(f"scenario file {str(p)!r}: cannot read ({exc.strerror})") from None
+    return Scenario.from_yaml(text, source=str(p))
