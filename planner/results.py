@@ -1,0 +1,235 @@
+"""The result of one scenario run: every frame of the plan plus run metadata.
+
+A :class:`ScenarioResult` holds the frames that the flow produces, in the data
+contracts of the design notes, and converts to and from named tables (Parquet bytes)
+so the store can save it and read it back unchanged.
+
+Frames
+------
+forecast       ``unique_id, ds, yhat, yhat_lo, yhat_hi`` interval contacts per channel
+volumes        ``channel, ds, volume, aht_s`` offered volume after the scenario's contact
+               rate, growth and automation (what staffing plans for)
+requirements   ``channel, ds, volume, aht_s, agents, rostered, sl, asa_s, occupancy``
+shift_plan     ``date, channel, shift_start, shift_end, break_start, agents``
+coverage       ``channel, ds, required, scheduled, gap``
+kpis_interval  achieved interval KPIs for the planned agents (queue carry-over)
+kpis_daily     ``date, channel, service_level, asa_s, abandon_rate, occupancy,
+               backlog_items, backlog_age_h, paid_hours``
+weekly         ``week, channel, days, paid_hours, fte, cost`` (week = Monday's date;
+               ``fte = paid_hours / (fte_hours_per_week * days / 7)``)
+
+Examples
+--------
+>>> import pandas as pd
+>>> daily = pd.DataFrame({"date": pd.to_datetime(["2024-11-04", "2024-11-05"]),
+...                       "channel": "chat", "paid_hours": [80.0, 60.0]})
+>>> weekly_fte(daily, fte_hours_per_week=40.0, cost_per_hour={"chat": 20.0})
+        week channel  days  paid_hours    fte    cost
+0 2024-11-04    chat     2       140.0  12.25  2800.0
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from planner.scenario import Scenario
+
+__all__ = [
+    "RESULT_TABLES",
+    "ScenarioResult",
+    "frame_from_parquet",
+    "frame_to_parquet",
+    "weekly_fte",
+]
+
+RESULT_TABLES = (
+    "forecast",
+    "volumes",
+    "requirements",
+    "shift_plan",
+    "coverage",
+    "kpis_interval",
+    "kpis_daily",
+    "weekly",
+)
+
+
+def frame_to_parquet(frame: pd.DataFrame) -> bytes:
+    """Serialise a frame to Parquet bytes (index dropped, dtypes kept)."""
+    buf = io.BytesIO()
+    frame.reset_index(drop=True).to_parquet(buf, index=False)
+    return buf.getvalue()
+
+
+def frame_from_parquet(blob: bytes) -> pd.DataFrame:
+    """Inverse of :func:`frame_to_parquet`."""
+    return pd.read_parquet(io.BytesIO(blob))
+
+
+def weekly_fte(
+    kpis_daily: pd.DataFrame,
+    fte_hours_per_week: float,
+    cost_per_hour: Mapping[str, float],
+) -> pd.DataFrame:
+    """Paid hours, FTE and cost per week (Monday start) and channel.
+
+    Parameters
+    ----------
+    kpis_daily : DataFrame
+        Needs ``date, channel, paid_hours``.
+    fte_hours_per_week : float
+        Paid hours of one full-time equivalent in a full week.
+    cost_per_hour : mapping
+        Channel -> cost of one paid hour.
+
+    Returns
+    -------
+    DataFrame
+        ``week, channel, days, paid_hours, fte, cost``; a partial week at the edge of the
+        horizon counts its FTE over its own ``days`` (``fte_hours_per_week * days / 7``).
+    """
+    d = kpis_daily[["date", "channel", "paid_hours"]].copy()
+    d["date"] = pd.to_datetime(d["date"])
+    d["week"] = d["date"] - pd.to_timedelta(d["date"].dt.weekday, unit="D")
+    out = (
+        d.groupby(["week", "channel"], sort=True)
+        .agg(days=("date", "nunique"), paid_hours=("paid_hours", "sum"))
+        .reset_index()
+    )
+    out["paid_hours"] = out["paid_hours"].astype(float)
+    out["fte"] = out["paid_hours"] / (fte_hours_per_week * out["days"] / 7.0)
+    rate = out["channel"].map(dict(cost_per_hour)).astype(float)
+    out["cost"] = out["paid_hours"] * rate
+    return out
+
+
+def _empty() -> pd.DataFrame:
+    return pd.DataFrame()
+
+
+@dataclass(frozen=True)
+class ScenarioResult:
+    """Everything one run of a scenario produced (see the module docstring).
+
+    ``meta`` is JSON-compatible run metadata: ``forecast_key``, ``interval_s``,
+    ``shift_status``, ``objective``, ``lower_bound``, ``timings_s`` per step, and the
+    store's ``version`` when read back from a database.
+    """
+
+    scenario: Scenario
+    forecast: pd.DataFrame = field(default_factory=_empty)
+    volumes: pd.DataFrame = field(default_factory=_empty)
+    requirements: pd.DataFrame = field(default_factory=_empty)
+    shift_plan: pd.DataFrame = field(default_factory=_empty)
+    coverage: pd.DataFrame = field(default_factory=_empty)
+    kpis_interval: pd.DataFrame = field(default_factory=_empty)
+    kpis_daily: pd.DataFrame = field(default_factory=_empty)
+    weekly: pd.DataFrame = field(default_factory=_empty)
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        """The scenario's name."""
+        return self.scenario.name
+
+    def to_tables(self) -> dict[str, pd.DataFrame]:
+        """The frames by table name (``RESULT_TABLES``)."""
+        return {t: getattr(self, t) for t in RESULT_TABLES}
+
+    def meta_json(self) -> str:
+        """``meta`` as JSON text (non-finite floats become null)."""
+        return json.dumps(_jsonable(dict(self.meta)), sort_keys=True)
+
+    @classmethod
+    def from_tables(
+        cls,
+        scenario: Scenario,
+        tables: Mapping[str, pd.DataFrame],
+        meta: Mapping[str, Any] | None = None,
+    ) -> ScenarioResult:
+        """Rebuild a result from :meth:`to_tables` output (missing tables are empty)."""
+        known = {f.name for f in fields(cls)}
+        kwargs = {t: tables[t] for t in RESULT_TABLES if t in tables and t in known}
+        return cls(scenario=scenario, meta=dict(meta or {}), **kwargs)
+
+    def summary(self) -> pd.DataFrame:
+        """One row per channel over the whole horizon.
+
+        Columns: ``channel, volume, paid_hours, avg_fte, peak_week_fte, cost,
+        service_level, asa_s, abandon_rate, max_backlog_items, max_backlog_age_h,
+        days_below_target``. Service level, ASA and abandonment are volume-weighted
+        means of the daily KPIs; ``days_below_target`` counts days whose achieved
+        service level is below the channel's ``target_sl``.
+        """
+        daily = self.kpis_daily
+        rows = []
+        for channel in self.scenario.channels:
+            d = daily[daily["channel"] == channel] if len(daily) else daily
+            w = self.weekly[self.weekly["channel"] == channel] if len(self.weekly) else None
+            vol = self.volumes[self.volumes["channel"] == channel] if len(self.volumes) else None
+            daily_vol = _daily_volume(vol, d)
+            target = self.scenario.channels[channel].target_sl
+            sl = d["service_level"].to_numpy(float) if len(d) else np.array([])
+            rows.append(
+                {
+                    "channel": channel,
+                    "volume": float(vol["volume"].sum()) if vol is not None else np.nan,
+                    "paid_hours": float(d["paid_hours"].sum()) if len(d) else 0.0,
+                    "avg_fte": _wmean(w["fte"], w["days"]) if w is not None and len(w) else 0.0,
+                    "peak_week_fte": float(w["fte"].max()) if w is not None and len(w) else 0.0,
+                    "cost": float(w["cost"].sum()) if w is not None and len(w) else 0.0,
+                    "service_level": _wmean(d.get("service_level"), daily_vol),
+                    "asa_s": _wmean(d.get("asa_s"), daily_vol),
+                    "abandon_rate": _wmean(d.get("abandon_rate"), daily_vol),
+                    "max_backlog_items": _max(d.get("backlog_items")),
+                    "max_backlog_age_h": _max(d.get("backlog_age_h")),
+                    "days_below_target": int(np.sum(sl < target)),
+                }
+            )
+        return pd.DataFrame(rows)
+
+
+def _daily_volume(vol: pd.DataFrame | None, daily: pd.DataFrame) -> np.ndarray | None:
+    if vol is None or not len(vol) or not len(daily):
+        return None
+    per_day = vol.groupby(pd.to_datetime(vol["ds"]).dt.normalize())["volume"].sum()
+    days = pd.to_datetime(daily["date"]).dt.normalize()
+    return days.map(per_day).fillna(0.0).to_numpy(float)
+
+
+def _wmean(values: Any, weights: Any) -> float:
+    if values is None or not len(values):
+        return float("nan")
+    v = np.asarray(values, dtype=float)
+    w = np.ones_like(v) if weights is None else np.asarray(weights, dtype=float)
+    ok = np.isfinite(v) & (w > 0)
+    if not ok.any():
+        return float("nan")
+    return float(np.sum(v[ok] * w[ok]) / np.sum(w[ok]))
+
+
+def _max(values: Any) -> float:
+    if values is None or not len(values):
+        return float("nan")
+    return float(np.nanmax(np.asarray(values, dtype=float)))
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, Mapping):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not np.isfinite(obj):
+        return None
+    if isinstance(obj, str | int | float | bool) or obj is None:
+        return obj
+    return str(obj)

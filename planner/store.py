@@ -1,0 +1,443 @@
+"""Versioned scenario store on any SQLAlchemy database (SQLite file by default).
+
+Every save of a scenario is a new version row; nothing is updated in place or
+deleted, so no saved plan is ever lost. Two processes saving the same name at the
+same time both keep their versions: versions are unique per name and a save that
+loses the race retries with the next number. A save runs in one transaction, so an
+interrupted save (exception, killed process, lost connection) leaves the previous
+versions exactly as they were.
+
+The schema belongs to the project: a ``schema_version`` table records which of the
+ordered migration functions in ``MIGRATIONS`` have run, and :class:`Store` applies the
+missing ones on first use (under a lock, so concurrent first use is safe).
+
+Database location: the ``url`` argument, else the environment variable
+``PEAK_PLANNER_DB_URL`` (any SQLAlchemy URL, e.g.
+``postgresql+psycopg2://user@host/db``), else the SQLite file ``peak_planner.db``
+in the working directory.
+
+Examples
+--------
+>>> from planner.scenario import Scenario
+>>> store = Store("sqlite://")              # in-memory database for the example
+>>> store.save(Scenario(name="demo")).version, store.save(Scenario(name="demo")).version
+(1, 2)
+>>> list(store.list()["version"])
+[2]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from planner.results import (
+    RESULT_TABLES,
+    ScenarioResult,
+    frame_from_parquet,
+    frame_to_parquet,
+)
+from planner.scenario import Scenario
+
+__all__ = [
+    "DB_URL_ENV",
+    "DEFAULT_DB_FILE",
+    "MIGRATIONS",
+    "NotFoundError",
+    "SavedVersion",
+    "Store",
+    "StoreError",
+    "default_url",
+]
+
+DB_URL_ENV = "PEAK_PLANNER_DB_URL"
+DEFAULT_DB_FILE = "peak_planner.db"
+_LOCK_KEY = 7_305_221_015  # PostgreSQL advisory lock id for migrations
+_SAVE_ATTEMPTS = 20
+
+
+class StoreError(ValueError):
+    """The store cannot do what was asked (bad URL, unreadable row, failed save)."""
+
+
+class NotFoundError(StoreError):
+    """No saved scenario with that name (and version)."""
+
+
+@dataclass(frozen=True)
+class SavedVersion:
+    """Identity of one saved version: ``name``, ``version`` (1, 2, ...) and row ``id``."""
+
+    name: str
+    version: int
+    id: int
+
+
+def default_url() -> str:
+    """The database URL in effect: ``$PEAK_PLANNER_DB_URL`` or ``sqlite:///peak_planner.db``."""
+    return os.environ.get(DB_URL_ENV) or f"sqlite:///{DEFAULT_DB_FILE}"
+
+
+# ---------------------------------------------------------------------------- schema
+_meta = sa.MetaData()
+
+schema_version = sa.Table(
+    "schema_version",
+    _meta,
+    sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("description", sa.String(200), nullable=False),
+    sa.Column("applied_at", sa.DateTime, server_default=sa.func.current_timestamp()),
+)
+
+
+def _m1_scenarios(conn: Connection) -> None:
+    """Version 1: scenarios (one row per saved version) and their result tables."""
+    m = sa.MetaData()
+    sa.Table(
+        "scenarios",
+        m,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("name", sa.String(120), nullable=False),
+        sa.Column("version", sa.Integer, nullable=False),
+        sa.Column("saved_at", sa.DateTime, server_default=sa.func.current_timestamp()),
+        sa.Column("scenario_yaml", sa.Text, nullable=False),
+        sa.Column("meta_json", sa.Text, nullable=False, server_default="{}"),
+        sa.UniqueConstraint("name", "version", name="uq_scenarios_name_version"),
+    )
+    sa.Table(
+        "result_tables",
+        m,
+        sa.Column(
+            "scenario_id", sa.Integer, sa.ForeignKey("scenarios.id"), primary_key=True
+        ),
+        sa.Column("table_name", sa.String(40), primary_key=True),
+        sa.Column("format", sa.String(16), nullable=False),
+        sa.Column("data", sa.LargeBinary, nullable=False),
+    )
+    m.create_all(conn)
+
+
+def _m2_note(conn: Connection) -> None:
+    """Version 2: a free-text ``note`` per saved version (who/why)."""
+    conn.execute(sa.text("ALTER TABLE scenarios ADD COLUMN note TEXT NOT NULL DEFAULT ''"))
+
+
+#: Ordered migrations: (schema version, description, function applying it).
+MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
+    (1, "scenarios and result tables", _m1_scenarios),
+    (2, "note per saved version", _m2_note),
+)
+
+scenarios = sa.Table(
+    "scenarios",
+    _meta,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(120), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("saved_at", sa.DateTime),
+    sa.Column("scenario_yaml", sa.Text, nullable=False),
+    sa.Column("meta_json", sa.Text, nullable=False),
+    sa.Column("note", sa.Text, nullable=False),
+)
+result_tables = sa.Table(
+    "result_tables",
+    _meta,
+    sa.Column("scenario_id", sa.Integer, primary_key=True),
+    sa.Column("table_name", sa.String(40), primary_key=True),
+    sa.Column("format", sa.String(16), nullable=False),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+)
+
+
+def _make_engine(url: str) -> Engine:
+    try:
+        engine = sa.create_engine(
+            url,
+            connect_args={"timeout": 60} if url.startswith("sqlite") else {},
+        )
+    except (sa.exc.ArgumentError, ImportError) as exc:
+        raise StoreError(f"database url {url!r} is not usable: {exc}") from None
+    if engine.dialect.name == "sqlite":
+        # pysqlite starts transactions lazily and only before writes; begin them
+        # ourselves (SQLAlchemy's documented recipe for SQLite transactions) and take
+        # the write lock at BEGIN for writers, so a read-then-insert save is
+        # serialised between processes while readers never block one another.
+        @event.listens_for(engine, "connect")
+        def _connect(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.isolation_level = None
+            dbapi_conn.execute("PRAGMA foreign_keys=ON")
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn: Connection) -> None:
+            write = conn.get_execution_options().get("write", False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine
+
+
+class Store:
+    """Versioned store of scenarios and their results.
+
+    Parameters
+    ----------
+    url : str, optional
+        SQLAlchemy URL; default :func:`default_url`.
+    upgrade : bool, default True
+        Create or upgrade the schema on first use. With ``False`` an outdated schema
+        raises :class:`StoreError` instead.
+    target_version : int, optional
+        Upgrade only up to this schema version (for testing upgrades).
+
+    Raises
+    ------
+    StoreError
+        When the URL is unusable, the database cannot be reached, or the schema is
+        newer than this code knows.
+    """
+
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        upgrade: bool = True,
+        target_version: int | None = None,
+    ) -> None:
+        self.url = url or default_url()
+        self.engine = _make_engine(self.url)
+        self._writer = self.engine.execution_options(write=True)
+        try:
+            if upgrade:
+                self.migrate(target_version)
+            current = self.schema_version()
+        except OperationalError as exc:
+            raise StoreError(f"database {self._safe_url}: {exc.orig}") from None
+        latest = MIGRATIONS[-1][0]
+        if current > latest:
+            raise StoreError(
+                f"database {self._safe_url} has schema version {current}, newer than "
+                f"this program's {latest}; upgrade the program"
+            )
+        if not upgrade and current < latest:
+            raise StoreError(
+                f"database {self._safe_url} has schema version {current} < {latest}; "
+                "open it with upgrade=True"
+            )
+
+    @property
+    def _safe_url(self) -> str:
+        return sa.engine.make_url(self.url).render_as_string(hide_password=True)
+
+    def close(self) -> None:
+        """Release pooled connections."""
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ schema
+    def schema_version(self) -> int:
+        """Highest applied migration (0 for an empty database)."""
+        with self.engine.connect() as conn:
+            if not sa.inspect(conn).has_table("schema_version"):
+                return 0
+            v = conn.execute(sa.select(sa.func.max(schema_version.c.version))).scalar()
+            return int(v or 0)
+
+    def migrate(self, target_version: int | None = None) -> list[int]:
+        """Apply the missing migrations in order, in one locked transaction.
+
+        Returns the versions applied by this call (empty when up to date).
+        """
+        applied = []
+        with self._writer.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
+            schema_version.create(conn, checkfirst=True)
+            current = conn.execute(sa.select(sa.func.max(schema_version.c.version))).scalar()
+            current = int(current or 0)
+            for version, description, apply in MIGRATIONS:
+                if version <= current or (target_version and version > target_version):
+                    continue
+                apply(conn)
+                conn.execute(
+                    schema_version.insert().values(version=version, description=description)
+                )
+                applied.append(version)
+        return applied
+
+    # ------------------------------------------------------------------ writing
+    def save(self, item: ScenarioResult | Scenario, note: str = "") -> SavedVersion:
+        """Save a scenario (and its results, when given a result) as a new version.
+
+        The scenario row and all result tables are written in one transaction; on a
+        version-number race with another writer the whole save is retried with the
+        next number.
+
+        Raises
+        ------
+        StoreError
+            When the save keeps conflicting or the database refuses it; nothing of
+            the failed save is left behind.
+        """
+        if isinstance(item, ScenarioResult):
+            scenario, tables, meta_json = item.scenario, item.to_tables(), item.meta_json()
+        elif isinstance(item, Scenario):
+            scenario, tables, meta_json = item, {}, "{}"
+        else:
+            raise StoreError(f"save: expected ScenarioResult or Scenario, got {type(item)}")
+        yaml_text = scenario.to_yaml()
+        last_error: Exception | None = None
+        for _ in range(_SAVE_ATTEMPTS):
+            try:
+                with self._writer.begin() as conn:
+                    return self._insert(conn, scenario.name, yaml_text, meta_json, note, tables)
+            except IntegrityError as exc:  # another writer took this version number
+                last_error = exc
+        raise StoreError(
+            f"save of {scenario.name!r} conflicted {_SAVE_ATTEMPTS} times: {last_error}"
+        )
+
+    @staticmethod
+    def _insert(
+        conn: Connection,
+        name: str,
+        yaml_text: str,
+        meta_json: str,
+        note: str,
+        tables: dict[str, pd.DataFrame],
+    ) -> SavedVersion:
+        latest = conn.execute(
+            sa.select(sa.func.max(scenarios.c.version)).where(scenarios.c.name == name)
+        ).scalar()
+        version = int(latest or 0) + 1
+        row_id = conn.execute(
+            scenarios.insert()
+            .values(
+                name=name,
+                version=version,
+                scenario_yaml=yaml_text,
+                meta_json=meta_json,
+                note=note,
+            )
+            .returning(scenarios.c.id)
+        ).scalar_one()
+        for table_name, frame in tables.items():
+            conn.execute(
+                result_tables.insert().values(
+                    scenario_id=row_id,
+                    table_name=table_name,
+                    format="parquet",
+                    data=frame_to_parquet(frame),
+                )
+            )
+        return SavedVersion(name=name, version=version, id=int(row_id))
+
+    # ------------------------------------------------------------------ reading
+    def list(self, all_versions: bool = False) -> pd.DataFrame:
+        """Saved scenarios: ``name, version, saved_at, note, has_results``.
+
+        By default only the latest version of each name; ``all_versions=True`` lists
+        every version. Sorted by name, then version.
+        """
+        has = (
+            sa.select(result_tables.c.scenario_id)
+            .where(result_tables.c.scenario_id == scenarios.c.id)
+            .exists()
+        )
+        q = sa.select(
+            scenarios.c.name,
+            scenarios.c.version,
+            scenarios.c.saved_at,
+            scenarios.c.note,
+            has.label("has_results"),
+        )
+        if not all_versions:
+            latest = (
+                sa.select(scenarios.c.name, sa.func.max(scenarios.c.version).label("v"))
+                .group_by(scenarios.c.name)
+                .subquery()
+            )
+            q = q.join(
+                latest,
+                sa.and_(latest.c.name == scenarios.c.name, latest.c.v == scenarios.c.version),
+            )
+        q = q.order_by(scenarios.c.name, scenarios.c.version)
+        with self.engine.connect() as conn:
+            rows = conn.execute(q).all()
+        out = pd.DataFrame(rows, columns=["name", "version", "saved_at", "note", "has_results"])
+        out["has_results"] = out["has_results"].astype(bool)
+        return out
+
+    def versions(self, name: str) -> list[int]:
+        """All saved version numbers of ``name``, ascending (empty if none)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(scenarios.c.version)
+                .where(scenarios.c.name == name)
+                .order_by(scenarios.c.version)
+            ).all()
+        return [int(r[0]) for r in rows]
+
+    def _row(self, conn: Connection, name: str, version: int | None) -> Any:
+        q = sa.select(scenarios).where(scenarios.c.name == name)
+        if version is None:
+            q = q.order_by(scenarios.c.version.desc()).limit(1)
+        else:
+            q = q.where(scenarios.c.version == int(version))
+        row = conn.execute(q).first()
+        if row is None:
+            which = f"{name!r}" if version is None else f"{name!r} version {version}"
+            raise NotFoundError(f"no saved scenario {which} in {self._safe_url}")
+        return row
+
+    def load_scenario(self, name: str, version: int | None = None) -> Scenario:
+        """The saved assumptions of ``name`` (latest version by default).
+
+        Raises
+        ------
+        NotFoundError
+            When no such name/version is saved.
+        """
+        with self.engine.connect() as conn:
+            row = self._row(conn, name, version)
+        return Scenario.from_yaml(row.scenario_yaml, source=f"saved {name!r} v{row.version}")
+
+    def load(self, name: str, version: int | None = None) -> ScenarioResult:
+        """The saved scenario and its results (latest version by default).
+
+        ``meta`` of the returned result gains ``version``, ``saved_at`` and ``note``.
+        A version saved without results comes back with empty frames.
+
+        Raises
+        ------
+        NotFoundError
+            When no such name/version is saved.
+        """
+        with self.engine.connect() as conn:
+            row = self._row(conn, name, version)
+            blobs = conn.execute(
+                sa.select(result_tables.c.table_name, result_tables.c.data).where(
+                    result_tables.c.scenario_id == row.id
+                )
+            ).all()
+        scenario = Scenario.from_yaml(row.scenario_yaml, source=f"saved {name!r} v{row.version}")
+        tables = {t: frame_from_parquet(bytes(b)) for t, b in blobs if t in RESULT_TABLES}
+        meta = json.loads(row.meta_json or "{}")
+        meta.update(
+            version=int(row.version),
+            saved_at=None if row.saved_at is None else str(row.saved_at),
+            note=row.note,
+        )
+        return ScenarioResult.from_tables(scenario, tables, meta)
