@@ -1,0 +1,715 @@
+"""Shift planning: how many agents start which shift (with its break) on each day.
+
+The problem per day is a covering integer programme over *columns*: a column is one shift
+type starting at one grid time with its break at one allowed offset, so the solver chooses
+break positions together with starts and never opens a hole at a peak. With ``x_j`` agents
+on column ``j`` and ``a_ij`` the share of interval ``i`` that column ``j`` works::
+
+    minimise   sum_j paid_j x_j + penalty * sum_i short_i
+    subject to sum_j a_ij x_j + short_i >= required_i      for every interval i
+               sum_j x_j <= headcount_cap                  (optional, per day)
+               x_j >= 0 integer, short_i >= 0 (short_i = 0 unless a cap is given)
+
+Multi-skilled agents (e.g. chat + voice) are a pooled column set whose working time is
+split between the channels per interval (allocation variables). Days (and channels, unless
+a cap couples them) are independent, so they are solved one at a time with OR-Tools
+CP-SAT; the LP relaxation (HiGHS via :func:`scipy.optimize.linprog`) of the very same model
+gives the lower bound reported next to each day's objective. Coefficients are integers in a
+common time unit (the gcd of all lengths), so fractional coverage (e.g. a 15-minute break in
+a 30-minute interval) is exact.
+
+References
+----------
+Dantzig, G. B. (1954). A comment on Edie's "Traffic delays at toll booths". *Operations
+Research* 2(3), 339-341 (the set-covering shift scheduling formulation).
+Aykin, T. (1996). Optimal shift scheduling with multiple break windows. *Management Science*
+42(4), 591-602 (breaks as part of the shift column).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import reduce
+
+import numpy as np
+import pandas as pd
+from ortools.sat.python import cp_model
+from scipy.optimize import linprog
+from scipy.sparse import csr_matrix
+
+from staffing.policy import ChannelPolicy, parse_clock
+
+__all__ = [
+    "ShiftError",
+    "ShiftPlan",
+    "ShiftRules",
+    "ShiftType",
+    "solve_shifts",
+]
+
+_DAY_S = 86400
+
+
+class ShiftError(ValueError):
+    """Invalid shift rules or requirements (the message names the parameter and value)."""
+
+
+@dataclass(frozen=True)
+class ShiftType:
+    """One allowed shift.
+
+    Parameters
+    ----------
+    name : str
+        Label, e.g. ``"8h"``.
+    length_s : int
+        Shift length in seconds from start to end, break included.
+    break_s : int
+        Break length in seconds (0 for none). The agent does not cover contacts during it.
+    break_paid : bool
+        Whether the break is paid (counts in paid hours).
+    break_window_s : (int, int), optional
+        Earliest and latest break *start*, in seconds after the shift start. Defaults to the
+        middle third of the shift.
+    """
+
+    name: str
+    length_s: int
+    break_s: int = 0
+    break_paid: bool = False
+    break_window_s: tuple[int, int] | None = None
+
+    def __post_init__(self) -> None:
+        if not 0 < self.length_s <= _DAY_S or int(self.length_s) != self.length_s:
+            raise ShiftError(
+                f"length_s must be whole seconds in (0, 86400], got {self.length_s!r}"
+            )
+        if not 0 <= self.break_s < self.length_s or int(self.break_s) != self.break_s:
+            raise ShiftError(
+                f"break_s must be whole seconds in [0, length_s), got {self.break_s!r}"
+            )
+        if self.break_s and self.break_window_s is None:
+            third = self.length_s // 3
+            window = (third, self.length_s - third - self.break_s)
+            object.__setattr__(self, "break_window_s", window)
+        if self.break_s:
+            lo, hi = (int(v) for v in self.break_window_s)  # type: ignore[union-attr]
+            if not 0 < lo <= hi or hi + self.break_s >= self.length_s:
+                raise ShiftError(
+                    f"break_window_s must satisfy 0 < earliest <= latest and latest + break_s "
+                    f"< length_s, got {self.break_window_s!r} for shift {self.name!r}"
+                )
+            object.__setattr__(self, "break_window_s", (lo, hi))
+
+    @property
+    def paid_s(self) -> int:
+        """Paid seconds per agent on this shift."""
+        return int(self.length_s - (0 if self.break_paid else self.break_s))
+
+
+def _default_types() -> tuple[ShiftType, ...]:
+    return (
+        ShiftType("8h", 8 * 3600, 1800, False, (2 * 3600, 5 * 3600)),
+        ShiftType("12h", 12 * 3600, 3600, False, (4 * 3600, 7 * 3600)),
+    )
+
+
+@dataclass(frozen=True)
+class ShiftRules:
+    """What shifts the planner allows.
+
+    Parameters
+    ----------
+    shift_types : tuple of ShiftType
+        Allowed shifts (default: 8 h with a 30-min unpaid break 2-5 h in, 12 h with a 1-h
+        unpaid break 4-7 h in).
+    start_grid_s : int
+        Shift starts every ``start_grid_s`` seconds from midnight (default 30 min).
+    break_grid_s : int, optional
+        Break start offsets step (default ``start_grid_s``).
+    open_hours : mapping channel -> (open, close), optional
+        Shifts of a channel start and end inside these wall-clock hours (``"08:00"``,
+        ``"22:00"``). A channel not listed takes its policy's hours, else the whole day.
+    multiskill : tuple of str
+        Channels that a pooled, multi-skilled team may serve (e.g. ``("chat", "voice")``);
+        its shifts are reported under the channel ``"chat+voice"``.
+    multiskill_cost_factor : float
+        Cost of a multi-skilled paid hour relative to a single-skilled one.
+    understaffing_penalty : float
+        Cost of one uncovered agent-interval, in multiples of that interval's paid time
+        (only used under a headcount cap).
+    time_limit_s : float
+        CP-SAT time limit per solved block (one day, one channel group).
+    num_workers : int
+        CP-SAT worker threads.
+    relative_gap : float
+        CP-SAT stops once the incumbent is within this relative gap of its bound.
+    """
+
+    shift_types: tuple[ShiftType, ...] = field(default_factory=_default_types)
+    start_grid_s: int = 1800
+    break_grid_s: int | None = None
+    open_hours: Mapping[str, tuple[str, str]] | tuple = ()
+    multiskill: tuple[str, ...] = ()
+    multiskill_cost_factor: float = 1.0
+    understaffing_penalty: float = 10.0
+    time_limit_s: float = 10.0
+    num_workers: int = 1
+    relative_gap: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not self.shift_types:
+            raise ShiftError("shift_types must list at least one ShiftType")
+        object.__setattr__(self, "shift_types", tuple(self.shift_types))
+        for name in ("start_grid_s", "break_grid_s"):
+            v = getattr(self, name)
+            if v is not None and (int(v) != v or not 0 < v <= _DAY_S):
+                raise ShiftError(f"{name} must be whole seconds in (0, 86400], got {v!r}")
+        hours = dict(self.open_hours)
+        parsed = tuple(
+            sorted((str(ch), (parse_clock(o), parse_clock(c))) for ch, (o, c) in hours.items())
+        )
+        for ch, (o, c) in parsed:
+            if c <= o:
+                raise ShiftError(f"open_hours[{ch!r}] close must be after open, got {hours[ch]!r}")
+        object.__setattr__(self, "open_hours", parsed)
+        object.__setattr__(self, "multiskill", tuple(self.multiskill))
+        if len(self.multiskill) == 1:
+            raise ShiftError(f"multiskill needs two or more channels, got {self.multiskill!r}")
+        if not self.multiskill_cost_factor > 0:
+            raise ShiftError(
+                f"multiskill_cost_factor must be > 0, got {self.multiskill_cost_factor!r}"
+            )
+        if not self.understaffing_penalty > 0:
+            raise ShiftError(
+                f"understaffing_penalty must be > 0, got {self.understaffing_penalty!r}"
+            )
+        if not self.time_limit_s > 0 or self.num_workers < 1 or self.relative_gap < 0:
+            raise ShiftError("time_limit_s must be > 0, num_workers >= 1 and relative_gap >= 0")
+
+    def window(self, channel: str, policy: ChannelPolicy | None = None) -> tuple[int, int]:
+        """Opening window ``(open_s, close_s)`` of ``channel`` for shifts."""
+        hours = dict(self.open_hours)
+        if channel in hours:
+            return hours[channel]
+        if policy is not None:
+            return policy.open_seconds
+        return (0, _DAY_S)
+
+
+@dataclass(frozen=True)
+class ShiftPlan:
+    """Result of :func:`solve_shifts`.
+
+    Attributes
+    ----------
+    shift_plan : DataFrame
+        ``date, channel, shift, shift_start, shift_end, break_start, break_end, agents,
+        paid_hours`` (timestamps; ``paid_hours`` per agent). One row per used column.
+    coverage : DataFrame
+        ``channel, ds, required, scheduled, gap, short``: ``scheduled`` agents on the floor
+        (breaks removed, multi-skilled time allocated), ``gap = scheduled - required`` and
+        ``short = max(required - scheduled, 0)``, exactly per interval.
+    days : DataFrame
+        ``date, group, status, objective_h, lower_bound_h, paid_hours, short_agent_hours,
+        solver_s`` per solved block.
+    interval_s : int
+        Interval length of the requirement.
+    """
+
+    shift_plan: pd.DataFrame
+    coverage: pd.DataFrame
+    days: pd.DataFrame
+    interval_s: int
+
+    @property
+    def paid_hours(self) -> float:
+        """Total paid hours of the plan."""
+        return float(self.days["paid_hours"].sum())
+
+    @property
+    def objective(self) -> float:
+        """Total objective in paid-hour units (paid hours + understaffing penalty)."""
+        return float(self.days["objective_h"].sum())
+
+    @property
+    def lower_bound(self) -> float:
+        """Sum over blocks of the LP-relaxation bound on the objective, in hours."""
+        return float(self.days["lower_bound_h"].sum())
+
+    @property
+    def gap(self) -> float:
+        """Relative gap ``objective / lower_bound - 1`` (0 when both are 0)."""
+        lb = self.lower_bound
+        return 0.0 if lb <= 0 else self.objective / lb - 1.0
+
+    @property
+    def status(self) -> str:
+        """``"OPTIMAL"`` when every block was proven optimal, else ``"FEASIBLE"``."""
+        return "OPTIMAL" if (self.days["status"] == "OPTIMAL").all() else "FEASIBLE"
+
+    @property
+    def short_agent_hours(self) -> float:
+        """Uncovered requirement in agent-hours."""
+        return float(self.coverage["short"].sum() * self.interval_s / 3600)
+
+    @property
+    def overstaffing(self) -> float:
+        """Scheduled agent-hours above the requirement, as a share of required agent-hours."""
+        req = float(self.coverage["required"].sum())
+        over = float(np.clip(self.coverage["gap"], 0, None).sum())
+        return 0.0 if req <= 0 else over / req
+
+
+@dataclass(frozen=True)
+class _Columns:
+    """Column set of one opening window: costs and coverage in time units."""
+
+    type_idx: np.ndarray  # (m,)
+    start_s: np.ndarray  # (m,)
+    break_start_s: np.ndarray  # (m,), -1 when no break
+    paid_units: np.ndarray  # (m,) int
+    cover: np.ndarray  # (m, n_intervals) int units worked per interval
+
+
+def _columns(
+    rules: ShiftRules, window: tuple[int, int], interval_s: int, unit: int
+) -> _Columns:
+    o, c = window
+    grid = int(rules.start_grid_s)
+    bgrid = int(rules.break_grid_s or grid)
+    n_units = _DAY_S // unit
+    per = interval_s // unit
+    t_idx, starts, breaks = [], [], []
+    for k, st in enumerate(rules.shift_types):
+        first = -(-o // grid) * grid
+        for s in range(first, c - st.length_s + 1, grid):
+            if st.break_s:
+                lo, hi = st.break_window_s  # type: ignore[misc]
+                offs = range(-(-lo // bgrid) * bgrid, hi + 1, bgrid)
+                for off in offs:
+                    t_idx.append(k)
+                    starts.append(s)
+                    breaks.append(s + off)
+            else:
+                t_idx.append(k)
+                starts.append(s)
+                breaks.append(-1)
+    t = np.asarray(t_idx, dtype=np.int64)
+    s = np.asarray(starts, dtype=np.int64)
+    b = np.asarray(breaks, dtype=np.int64)
+    length = np.asarray([st.length_s for st in rules.shift_types], dtype=np.int64)[t]
+    brk = np.asarray([st.break_s for st in rules.shift_types], dtype=np.int64)[t]
+    paid = np.asarray([st.paid_s for st in rules.shift_types], dtype=np.int64)[t]
+    pos = np.arange(n_units, dtype=np.int64)[None, :] * unit
+    work = (pos >= s[:, None]) & (pos < (s + length)[:, None])
+    work &= ~((pos >= b[:, None]) & (pos < (b + brk)[:, None]))
+    cover = work.reshape(len(t), n_units // per, per).sum(axis=2).astype(np.int64)
+    return _Columns(t, s, b, paid // unit, cover)
+
+
+def _unit(rules: ShiftRules, interval_s: int) -> int:
+    vals = [interval_s, rules.start_grid_s, rules.break_grid_s or rules.start_grid_s, _DAY_S]
+    for st in rules.shift_types:
+        vals += [st.length_s, st.break_s]
+        if st.break_s:
+            vals += list(st.break_window_s)  # type: ignore[arg-type]
+    return reduce(math.gcd, (int(v) for v in vals if v))
+
+
+def _interval_s(requirements: pd.DataFrame, interval_s: int | None) -> int:
+    if interval_s is None:
+        interval_s = requirements.attrs.get("interval_s")
+    if interval_s is None:
+        raise ShiftError(
+            "interval_s is required (pass interval_s=..., or use a frame from compute_requirements)"
+        )
+    interval_s = int(interval_s)
+    if interval_s <= 0 or _DAY_S % interval_s:
+        raise ShiftError(f"interval_s must divide a day into whole intervals, got {interval_s!r}")
+    return interval_s
+
+
+@dataclass
+class _Block:
+    """One solved unit: a day and one or more channel groups."""
+
+    groups: list[tuple[str, tuple[str, ...]]]  # (group label, channels served)
+    cols: list[_Columns]
+    req: dict[str, np.ndarray]  # channel -> (n_intervals,) int required
+    cap: dict[str, int | None]  # group label -> cap
+    total_cap: int | None
+
+
+def _build(block: _Block, per: int, penalty: int, pool_factor: float, soft: bool):
+    """Assemble ``min c.z  s.t.  A z >= b, 0 <= z <= ub`` for one block."""
+    costs: list[np.ndarray] = []
+    ubs: list[np.ndarray] = []
+    rows: list[tuple[list[int], list[int], int]] = []
+    # column variables, per group
+    offsets = []
+    nvar = 0
+    for (_label, chans), cols in zip(block.groups, block.cols, strict=True):
+        m = len(cols.paid_units)
+        offsets.append(nvar)
+        cost = cols.paid_units.astype(float)
+        if len(chans) > 1:
+            cost = np.round(cost * pool_factor)
+        costs.append(cost)
+        big = max(1, int(max(block.req[ch].max(initial=0) for ch in chans)) + 1)
+        ubs.append(np.full(m, big))
+        nvar += m
+    n_int = next(iter(block.req.values())).shape[0]
+    # allocation variables of pooled groups: y[g][ch][i] for rows with demand
+    alloc: dict[tuple[int, str], dict[int, int]] = {}
+    for gi, (_label, chans) in enumerate(block.groups):
+        if len(chans) > 1:
+            for ch in chans:
+                ids = {}
+                for i in np.flatnonzero(block.req[ch] > 0):
+                    ids[int(i)] = nvar
+                    nvar += 1
+                alloc[(gi, ch)] = ids
+                costs.append(np.zeros(len(ids)))
+                ubs.append(np.asarray([per * block.req[ch][i] for i in ids], dtype=float))
+    # shortfall variables per (channel, interval) with demand
+    short: dict[str, dict[int, int]] = {}
+    for ch, r in block.req.items():
+        ids = {}
+        covered = np.zeros(n_int, dtype=bool)
+        for (_label, chans), cols in zip(block.groups, block.cols, strict=True):
+            if ch in chans:
+                covered |= cols.cover.sum(axis=0) > 0
+        for i in np.flatnonzero(r > 0):
+            ids[int(i)] = nvar
+            nvar += 1
+        short[ch] = ids
+        costs.append(np.full(len(ids), float(penalty)))
+        ub = [per * r[i] if (soft or not covered[i]) else 0 for i in ids]
+        ubs.append(np.asarray(ub, dtype=float))
+    # coverage rows: dedicated + allocated + short >= per * required
+    pairs = list(zip(block.groups, block.cols, strict=True))
+    for ch, r in block.req.items():
+        for i, sid in short[ch].items():
+            idx, val = [sid], [1]
+            for gi, ((_label, chans), cols) in enumerate(pairs):
+                if chans == (ch,):
+                    nz = np.flatnonzero(cols.cover[:, i])
+                    idx += (offsets[gi] + nz).tolist()
+                    val += cols.cover[nz, i].tolist()
+                elif ch in chans:
+                    idx.append(alloc[(gi, ch)][i])
+                    val.append(1)
+            rows.append((idx, val, int(per * r[i])))
+    # pool capacity rows: sum_ch y_ch,i <= pooled coverage_i
+    for gi, ((_label, chans), cols) in enumerate(zip(block.groups, block.cols, strict=True)):
+        if len(chans) > 1:
+            for i in range(n_int):
+                ys = [alloc[(gi, ch)][i] for ch in chans if i in alloc[(gi, ch)]]
+                if not ys:
+                    continue
+                nz = np.flatnonzero(cols.cover[:, i])
+                idx = (offsets[gi] + nz).tolist() + ys
+                rows.append((idx, cols.cover[nz, i].tolist() + [-1] * len(ys), 0))
+    # headcount caps
+    for gi, (label, _chans) in enumerate(block.groups):
+        cap = block.cap.get(label)
+        if cap is not None:
+            m = len(block.cols[gi].paid_units)
+            rows.append((list(range(offsets[gi], offsets[gi] + m)), [-1] * m, -int(cap)))
+    if block.total_cap is not None:
+        ids = [
+            j
+            for gi in range(len(block.groups))
+            for j in range(offsets[gi], offsets[gi] + len(block.cols[gi].paid_units))
+        ]
+        rows.append((ids, [-1] * len(ids), -int(block.total_cap)))
+    c = np.concatenate(costs) if costs else np.zeros(0)
+    ub = np.concatenate(ubs) if ubs else np.zeros(0)
+    return c, ub, rows, offsets, alloc, short
+
+
+def _lp_bound(c: np.ndarray, ub: np.ndarray, rows) -> tuple[float, np.ndarray]:
+    if not rows:
+        return 0.0, np.zeros(len(c))
+    data, ri, ci, rhs = [], [], [], []
+    for r, (idx, val, b) in enumerate(rows):
+        ci += idx
+        data += val
+        ri += [r] * len(idx)
+        rhs.append(b)
+    a = csr_matrix((np.asarray(data, float), (ri, ci)), shape=(len(rows), len(c)))
+    res = linprog(
+        c, A_ub=-a, b_ub=-np.asarray(rhs, float), bounds=np.c_[np.zeros(len(c)), ub],
+        method="highs",
+    )
+    if res.status != 0:
+        raise ShiftError(f"LP relaxation failed: {res.message}")
+    return float(res.fun), res.x
+
+
+def _solve_block(block: _Block, rules: ShiftRules, per: int, soft: bool):
+    penalty = max(1, round(rules.understaffing_penalty * per))
+    c, ub, rows, offsets, alloc, short = _build(
+        block, per, penalty, rules.multiskill_cost_factor, soft
+    )
+    lb, x_lp = _lp_bound(c, ub, rows)
+    model = cp_model.CpModel()
+    z = [model.new_int_var(0, int(u), "") for u in ub]
+    for idx, val, b in rows:
+        model.add(cp_model.LinearExpr.weighted_sum([z[j] for j in idx], val) >= b)
+    model.minimize(cp_model.LinearExpr.weighted_sum(z, c.astype(np.int64).tolist()))
+    n_cols = sum(len(cl.paid_units) for cl in block.cols)
+    for j in range(n_cols):  # rounding the LP up keeps every covering row satisfied
+        model.add_hint(z[j], int(min(ub[j], math.ceil(x_lp[j] - 1e-9))))
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = float(rules.time_limit_s)
+    solver.parameters.num_workers = int(rules.num_workers)
+    solver.parameters.relative_gap_limit = float(rules.relative_gap)
+    status = solver.solve(model)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        raise ShiftError(
+            f"CP-SAT found no plan ({solver.status_name(status)}): the headcount cap or "
+            "shift rules leave no feasible plan"
+        )
+    zv = np.asarray(solver.values(z), dtype=np.int64) if z else np.zeros(0, np.int64)
+    return (
+        solver.status_name(status), float(solver.objective_value), lb, zv, offsets, alloc, short,
+        float(solver.wall_time),
+    )
+
+
+def _caps(headcount_cap, labels) -> tuple[dict[str, int | None], int | None]:
+    if headcount_cap is None:
+        return {}, None
+    if isinstance(headcount_cap, Mapping):
+        out = {}
+        for k, v in headcount_cap.items():
+            if k not in labels:
+                raise ShiftError(f"headcount_cap key {k!r} is not a channel group of the plan")
+            if int(v) != v or v < 0:
+                raise ShiftError(f"headcount_cap[{k!r}] must be an integer >= 0, got {v!r}")
+            out[str(k)] = int(v)
+        return out, None
+    if int(headcount_cap) != headcount_cap or headcount_cap < 0:
+        raise ShiftError(f"headcount_cap must be an integer >= 0, got {headcount_cap!r}")
+    return {}, int(headcount_cap)
+
+
+def solve_shifts(
+    requirements: pd.DataFrame,
+    rules: ShiftRules | None = None,
+    headcount_cap: int | Mapping[str, int] | None = None,
+    *,
+    interval_s: int | None = None,
+    policies: Mapping[str, ChannelPolicy] | Sequence[ChannelPolicy] | None = None,
+    column: str | None = None,
+) -> ShiftPlan:
+    """Choose how many agents start each shift (and take its break when) on each day.
+
+    Parameters
+    ----------
+    requirements : DataFrame
+        ``channel, ds`` and the requirement column (``rostered`` if present, else
+        ``agents``): agents needed on the floor per interval starting at ``ds``.
+    rules : ShiftRules, optional
+        Allowed shifts, grid, opening hours, multi-skill pool (default ``ShiftRules()``).
+    headcount_cap : int or mapping, optional
+        Max agents starting a shift per day: an int caps all channels together, a mapping
+        caps each channel group (``{"voice": 40, "chat+voice": 25}``). Under a cap coverage
+        is soft: each uncovered agent-interval costs ``rules.understaffing_penalty``.
+        Without a cap every interval with demand inside the shift window is covered.
+    interval_s : int, optional
+        Interval length in seconds (default: ``requirements.attrs["interval_s"]``).
+    policies : mapping or sequence of ChannelPolicy, optional
+        Opening hours of channels not listed in ``rules.open_hours``.
+    column : str, optional
+        Requirement column to cover.
+
+    Returns
+    -------
+    ShiftPlan
+        ``.shift_plan``, ``.coverage`` (exact shortfall per interval), ``.days`` and totals
+        (``paid_hours``, ``objective``, ``lower_bound``, ``gap``, ``overstaffing``).
+
+    Raises
+    ------
+    ShiftError
+        Missing columns, an interval length that does not divide a day, bad caps.
+
+    Examples
+    --------
+    >>> ds = pd.date_range("2024-11-11 08:00", periods=16, freq="30min")
+    >>> req = pd.DataFrame({"channel": "voice", "ds": ds, "rostered": 2})
+    >>> rules = ShiftRules((ShiftType("8h", 8 * 3600),), open_hours={"voice": ("08:00", "16:00")})
+    >>> plan = solve_shifts(req, rules, interval_s=1800)
+    >>> plan.paid_hours, plan.shift_plan["agents"].tolist()
+    (16.0, [2])
+    """
+    rules = rules or ShiftRules()
+    interval_s = _interval_s(requirements, interval_s)
+    if column is None:
+        column = "rostered" if "rostered" in requirements.columns else "agents"
+    missing = {"channel", "ds", column} - set(requirements.columns)
+    if missing:
+        raise ShiftError(f"requirements is missing column(s) {sorted(missing)}")
+    pol: dict[str, ChannelPolicy] = {}
+    if policies is not None:
+        items = policies.values() if isinstance(policies, Mapping) else policies
+        pol = {p.channel: p for p in items}
+    req = requirements[["channel", "ds", column]].copy()
+    req["ds"] = pd.to_datetime(req["ds"])
+    vals = req[column].to_numpy(dtype=float)
+    if np.any(~np.isfinite(vals)) or np.any(vals < 0):
+        raise ShiftError(f"requirements[{column!r}] must be finite and >= 0")
+    req["need"] = np.ceil(vals - 1e-9).astype(np.int64)
+    req["date"] = req["ds"].dt.normalize()
+    sod = (req["ds"] - req["date"]).dt.total_seconds().to_numpy()
+    if np.any(sod % interval_s):
+        raise ShiftError(f"requirements['ds'] not aligned to interval_s={interval_s}")
+    req["i"] = (sod // interval_s).astype(np.int64)
+    n_int = _DAY_S // interval_s
+    unit = _unit(rules, interval_s)
+    per = interval_s // unit
+
+    channels = sorted(req["channel"].astype(str).unique())
+    pool = tuple(ch for ch in rules.multiskill if ch in channels)
+    groups: list[tuple[str, tuple[str, ...]]] = []
+    pool_label = "+".join(sorted(pool)) if len(pool) > 1 else None
+    for ch in channels:
+        groups.append((ch, (ch,)))
+    if pool_label:
+        groups.append((pool_label, tuple(sorted(pool))))
+    labels = [g[0] for g in groups]
+    caps, total_cap = _caps(headcount_cap, labels)
+    soft = headcount_cap is not None
+
+    col_cache: dict[tuple[int, int], _Columns] = {}
+
+    def cols_for(chans: tuple[str, ...]) -> _Columns:
+        wins = [rules.window(ch, pol.get(ch)) for ch in chans]
+        win = (min(w[0] for w in wins), max(w[1] for w in wins))
+        if win not in col_cache:
+            col_cache[win] = _columns(rules, win, interval_s, unit)
+        return col_cache[win]
+
+    # units: which groups are solved together
+    if total_cap is not None or pool_label:
+        # a shared cap or a pool couples channels of the day (pool members at least)
+        coupled = [labels] if total_cap is not None else [[*pool, pool_label]]
+        singles = [] if total_cap is not None else [[g] for g in labels if g not in coupled[0]]
+        units = coupled + singles
+    else:
+        units = [[g] for g in labels]
+    gdict = dict(groups)
+
+    need = {
+        (d, ch): g
+        for (d, ch), g in req.groupby(["date", "channel"], sort=True)[["i", "need"]]
+    }
+    dates = sorted({d for d, _ in need})
+    plan_rows, cov_rows, day_rows = [], [], []
+    for d in dates:
+        for unit_labels in units:
+            blk_groups = [(lab, gdict[lab]) for lab in unit_labels]
+            chans = sorted({ch for _lab, cs in blk_groups for ch in cs})
+            r = {}
+            for ch in chans:
+                arr = np.zeros(n_int, dtype=np.int64)
+                g = need.get((d, ch))
+                if g is not None:
+                    np.maximum.at(arr, g["i"].to_numpy(), g["need"].to_numpy())
+                r[ch] = arr
+            if not any(a.any() for a in r.values()):
+                for ch in chans:
+                    if (d, ch) in need:
+                        cov_rows.append((ch, d, r[ch], np.zeros(n_int)))
+                continue
+            blk = _Block(blk_groups, [cols_for(cs) for _l, cs in blk_groups], r, caps, total_cap)
+            status, obj, lb, z, offsets, alloc, short, wall = _solve_block(blk, rules, per, soft)
+            paid_units = 0
+            scheduled = {ch: np.zeros(n_int) for ch in chans}
+            for gi, ((label, cs), cols) in enumerate(zip(blk_groups, blk.cols, strict=True)):
+                x = z[offsets[gi] : offsets[gi] + len(cols.paid_units)]
+                used = np.flatnonzero(x)
+                paid_units += int((x * cols.paid_units).sum())
+                if len(cs) == 1:
+                    scheduled[cs[0]] += (x @ cols.cover) / per
+                else:
+                    for ch in cs:
+                        for i, vid in alloc[(gi, ch)].items():
+                            scheduled[ch][i] += z[vid] / per
+                for j in used:
+                    st = rules.shift_types[cols.type_idx[j]]
+                    start = d + pd.Timedelta(seconds=int(cols.start_s[j]))
+                    b = int(cols.break_start_s[j])
+                    plan_rows.append(
+                        {
+                            "date": d,
+                            "channel": label,
+                            "shift": st.name,
+                            "shift_start": start,
+                            "shift_end": start + pd.Timedelta(seconds=st.length_s),
+                            "break_start": d + pd.Timedelta(seconds=b) if b >= 0 else pd.NaT,
+                            "break_end": (
+                                d + pd.Timedelta(seconds=b + st.break_s) if b >= 0 else pd.NaT
+                            ),
+                            "agents": int(x[j]),
+                            "paid_hours": st.paid_s / 3600,
+                        }
+                    )
+            short_units = sum(int(z[v]) for ids in short.values() for v in ids.values())
+            for ch in chans:
+                if (d, ch) in need:
+                    cov_rows.append((ch, d, r[ch], scheduled[ch]))
+            day_rows.append(
+                {
+                    "date": d,
+                    "group": "+".join(unit_labels) if len(unit_labels) > 1 else unit_labels[0],
+                    "status": status,
+                    "objective_h": obj * unit / 3600,
+                    "lower_bound_h": lb * unit / 3600,
+                    "paid_hours": paid_units * unit / 3600,
+                    "short_agent_hours": short_units * unit / 3600,
+                    "solver_s": wall,
+                }
+            )
+    coverage = _coverage_frame(cov_rows, req, interval_s)
+    shift_plan = pd.DataFrame(
+        plan_rows,
+        columns=[
+            "date", "channel", "shift", "shift_start", "shift_end", "break_start", "break_end",
+            "agents", "paid_hours",
+        ],
+    )
+    if len(shift_plan):
+        shift_plan = shift_plan.sort_values(["date", "channel", "shift_start", "break_start"])
+        shift_plan = shift_plan.reset_index(drop=True)
+    days = pd.DataFrame(
+        day_rows,
+        columns=[
+            "date", "group", "status", "objective_h", "lower_bound_h", "paid_hours",
+            "short_agent_hours", "solver_s",
+        ],
+    )
+    return ShiftPlan(shift_plan, coverage, days, interval_s)
+
+
+def _coverage_frame(cov_rows, req: pd.DataFrame, interval_s: int) -> pd.DataFrame:
+    frames = []
+    for ch, d, r, s in cov_rows:
+        ds = d + pd.to_timedelta(np.arange(len(r)) * interval_s, unit="s")
+        frames.append(pd.DataFrame({"channel": ch, "ds": ds, "required": r, "scheduled": s}))
+    if not frames:
+        return pd.DataFrame(columns=["channel", "ds", "required", "scheduled", "gap", "short"])
+    cov = pd.concat(frames, ignore_index=True)
+    # keep the requirement's own intervals plus any interval where someone is scheduled
+    keys = req[["channel", "ds"]].assign(_in=True)
+    cov = cov.merge(keys, on=["channel", "ds"], how="left")
+    cov = cov[cov["_in"].fillna(False).astype(bool) | (cov["scheduled"] > 0)].drop(columns="_in")
+    cov["required"] = cov["required"].astype(np.int64)
+    cov["gap"] = cov["scheduled"] - cov["required"]
+    cov["short"] = np.clip(-cov["gap"], 0, None)
+    return cov.sort_values(["channel", "ds"]).reset_index(drop=True)
