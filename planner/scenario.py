@@ -22,7 +22,7 @@ Examples
 >>> s.contact_rate_for_month(11), s.contact_rate_for_month(12) is None
 (0.069, True)
 >>> s.channels["chat"].concurrency
-2.0
+2
 """
 
 from __future__ import annotations
@@ -161,7 +161,7 @@ class ChannelSettings(_Model):
     target_sl: float = Field(default=0.8, gt=0.0, lt=1.0)
     threshold_s: float = Field(default=20.0, ge=0.0)
     patience_s: float | None = Field(default=None, gt=0.0)
-    concurrency: float = Field(default=1.0, ge=1.0, le=20.0)
+    concurrency: int = Field(default=1, ge=1, le=20)
     response_target_s: float | None = Field(default=None, gt=0.0)
     aht_s: float | None = Field(default=None, gt=0.0)
     contact_rate: MonthlyShare | None = None
@@ -203,7 +203,7 @@ class ChannelSettings(_Model):
             raise ValueError("model 'erlang_a' needs patience_s (mean patience, seconds)")
         if self.model == "deferred" and self.response_target_s is None:
             raise ValueError("model 'deferred' needs response_target_s (seconds)")
-        if self.model != "chat" and self.concurrency != 1.0:
+        if self.model != "chat" and self.concurrency != 1:
             raise ValueError(f"concurrency {self.concurrency} is only valid with model 'chat'")
         return self
 
@@ -234,7 +234,7 @@ def _monthly(value: MonthlyShare | None, month: int, default: float | None) -> f
 
 def _default_channels() -> dict[str, ChannelSettings]:
     return {
-        "chat": ChannelSettings(model="chat", target_sl=0.8, threshold_s=60.0, concurrency=2.0),
+        "chat": ChannelSettings(model="chat", target_sl=0.8, threshold_s=60.0, concurrency=2),
         "voice": ChannelSettings(
             model="erlang_a", target_sl=0.8, threshold_s=20.0, patience_s=180.0
         ),
@@ -413,7 +413,7 @@ class Scenario(_Model):
         Examples
         --------
         >>> Scenario().with_changes({"channels.chat.concurrency": 3}).channels["chat"].concurrency
-        3.0
+        3
         """
         data = self.to_dict()
         for path, value in changes.items():
