@@ -1,5 +1,7 @@
 """Forecasting: loaders for order/contact/event histories and volume forecasts."""
 
+from forecast.backtest import backtest
+from forecast.cache import ForecastCache
 from forecast.data import (
     DataError,
     detect_interval_s,
@@ -9,8 +11,12 @@ from forecast.data import (
     load_orders,
     sample_paths,
 )
+from forecast.volume import forecast_volume
 
 __all__ = [
+    "ForecastCache",
+    "backtest",
+    "forecast_volume",
     "DataError",
     "detect_interval_s",
     "fill_closed_hours",

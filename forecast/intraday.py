@@ -1,0 +1,251 @@
+"""Intraday profiles: split daily totals into intervals, keeping closed hours closed.
+
+A profile holds, for each weekday, the share of the day's volume in every interval of the
+day, learned from the last ``n_weeks`` weeks of interval history:
+
+* per weekday and slot, the trimmed mean (highest and lowest day dropped) of the daily
+  share vectors, so one incident day or outage does not bend the profile; event/holiday
+  days are left out;
+* a slot is open on a weekday when it had rows on at least half of that weekday's days;
+  closed slots get share 0 and no forecast rows;
+* special days (an event or holiday label seen in history, e.g. New Year's Eve with short
+  hours) get their own profile from their past occurrences;
+* the dispersion ``phi = sum (y - p*total)^2 / sum p*total`` (over-dispersed Poisson,
+  method of moments) sizes the interval noise on top of the daily uncertainty.
+
+:func:`split_daily` multiplies each day's ``yhat`` by the shares (so the intervals of a
+day sum exactly to the daily ``yhat``) and widens the band per interval:
+``lo = yhat - sqrt((yhat - p*lo_day)^2 + z^2 phi yhat)`` and likewise for ``hi``.
+
+References
+----------
+Ibrahim, Ye, L'Ecuyer & Shen (2016), "Modeling and forecasting call center arrivals: A
+literature survey and a case study", Int. J. Forecasting 32(3) (top-down: daily total times
+intraday proportions).
+
+Examples
+--------
+>>> import numpy as np, pandas as pd
+>>> ds = pd.date_range("2024-01-01 09:00", periods=4 * 28, freq="30min")
+>>> ds = ds[(ds.hour >= 9) & (ds.hour < 11)]
+>>> s = pd.Series(np.tile([10.0, 20, 30, 40], len(ds) // 4), index=ds)
+>>> prof = build_profile(s, 1800)
+>>> day = pd.DataFrame({"ds": [pd.Timestamp("2024-03-01")], "yhat": [200.0],
+...                     "yhat_lo": [180.0], "yhat_hi": [220.0]})
+>>> split_daily(day, prof, 80)["yhat"].tolist()
+[20.0, 40.0, 60.0, 80.0]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from forecast.models import MODELS, ModelError
+
+__all__ = ["IntradayError", "IntradayProfile", "build_profile", "direct_baseline",
+           "split_daily", "split_intraday"]
+
+
+class IntradayError(ValueError):
+    """Bad intraday input (interval length, empty history, missing columns)."""
+
+
+@dataclass(frozen=True)
+class IntradayProfile:
+    """Shares of the daily volume per interval.
+
+    Attributes
+    ----------
+    interval_s : int
+        Interval length in seconds.
+    shares : ndarray, shape (7, 86400 // interval_s)
+        Row = weekday (Monday 0); each open weekday's row sums to 1, closed slots are 0.
+    special : Mapping[str, ndarray]
+        Profiles of labelled special days seen in history.
+    phi : float
+        Over-dispersion of interval counts around ``share * daily total`` (1 = Poisson).
+    """
+
+    interval_s: int
+    shares: np.ndarray
+    special: Mapping[str, np.ndarray] = field(default_factory=dict)
+    phi: float = 1.0
+
+
+def _day_matrix(series: pd.Series, interval_s: int):
+    """Days x slots matrix of counts (0 where no row) and a mask of rows present."""
+    idx = pd.DatetimeIndex(series.index)
+    days = idx.normalize()
+    slot = ((idx - days).total_seconds() // interval_s).astype(int)
+    uniq, row = np.unique(days.asi8, return_inverse=True)
+    n_slots = 86400 // interval_s
+    mat = np.zeros((uniq.size, n_slots))
+    present = np.zeros((uniq.size, n_slots), dtype=bool)
+    np.add.at(mat, (row, slot), series.to_numpy(float))
+    present[row, slot] = True
+    return pd.DatetimeIndex(uniq), mat, present
+
+
+def _trimmed_mean(a: np.ndarray) -> np.ndarray:
+    if a.shape[0] >= 4:
+        s = np.sort(a, axis=0)
+        return s[1:-1].mean(axis=0)
+    return a.mean(axis=0)
+
+
+def _normalise(p: np.ndarray) -> np.ndarray:
+    tot = p.sum(axis=-1, keepdims=True)
+    return np.divide(p, tot, out=np.zeros_like(p), where=tot > 0)
+
+
+def build_profile(series: pd.Series, interval_s: int, *, labels: pd.Series | None = None,
+                  n_weeks: int = 8) -> IntradayProfile:
+    """Learn weekday profiles (and special-day profiles) from an interval series.
+
+    Parameters
+    ----------
+    series : Series
+        Counts indexed by interval start (one series; gaps = closed or no contacts).
+    interval_s : int
+        Interval length in seconds (divides a day). Timestamps are floored to it.
+    labels : Series, optional
+        Date -> event label (from :func:`forecast.volume.day_labels`); labelled days are left
+        out of the weekday profiles and form the special profiles.
+    n_weeks : int
+        Recent weeks used for the weekday profiles.
+
+    Returns
+    -------
+    IntradayProfile
+
+    Raises
+    ------
+    IntradayError
+        ``interval_s`` does not divide a day, or no day with volume in the window.
+    """
+    interval_s = int(interval_s)
+    if interval_s <= 0 or 86400 % interval_s:
+        raise IntradayError(f"interval_s must divide 86400, got {interval_s!r}")
+    s = series.groupby(pd.DatetimeIndex(series.index).floor(f"{interval_s}s")).sum()
+    days, mat, present = _day_matrix(s, interval_s)
+    lab = (labels.reindex(days).to_numpy(object) if labels is not None and len(labels)
+           else np.full(days.size, None))
+    is_lab = pd.notna(lab)
+    tot = mat.sum(axis=1)
+    recent = days > days[-1] - pd.Timedelta(weeks=n_weeks)
+    use = recent & ~is_lab & (tot > 0)
+    if not use.any():
+        raise IntradayError("no unlabelled day with volume in the profile window")
+    share = mat / np.where(tot > 0, tot, 1.0)[:, None]
+    n_slots = mat.shape[1]
+    shares = np.zeros((7, n_slots))
+    wd = days.day_of_week.to_numpy()
+    for d in range(7):
+        sel = use & (wd == d)
+        if not sel.any():
+            continue
+        opened = present[sel].mean(axis=0) >= 0.5
+        shares[d] = np.where(opened, _trimmed_mean(share[sel]), 0.0)
+    shares = _normalise(shares)
+    special = {}
+    for name in pd.unique(lab[is_lab & (tot > 0)]):
+        sel = (lab == name) & (tot > 0)
+        opened = present[sel].mean(axis=0) >= 0.5
+        special[str(name)] = _normalise(np.where(opened, share[sel].mean(axis=0), 0.0))
+    exp = shares[wd[use]] * tot[use, None]
+    den = exp.sum()
+    phi = float(max(((mat[use] - exp) ** 2).sum() / den, 1.0)) if den > 0 else 1.0
+    return IntradayProfile(interval_s, shares, special, phi)
+
+
+def split_daily(daily: pd.DataFrame, profile: IntradayProfile, level: float = 80, *,
+                labels=None) -> pd.DataFrame:
+    """Split a daily forecast ``ds, yhat, yhat_lo, yhat_hi`` into open intervals.
+
+    ``labels`` (one per row of ``daily``, None for ordinary days) selects a special-day
+    profile when the profile has one. Returns ``ds, yhat, yhat_lo, yhat_hi`` per open
+    interval; the intervals of each day sum to that day's ``yhat``.
+    """
+    for col in ("ds", "yhat", "yhat_lo", "yhat_hi"):
+        if col not in daily.columns:
+            raise IntradayError(f"daily forecast has no column {col!r}")
+    if not 0 < level < 100:
+        raise IntradayError(f"level must be in (0, 100), got {level!r}")
+    days = pd.DatetimeIndex(daily["ds"]).normalize()
+    p = profile.shares[days.day_of_week]
+    if labels is not None:
+        for i, name in enumerate(labels):
+            if name is not None and pd.notna(name) and str(name) in profile.special:
+                p[i] = profile.special[str(name)]
+    empty = p.sum(axis=1) == 0
+    if empty.any():  # a weekday never open in the window: use the average open profile
+        p[empty] = _normalise(profile.shares.sum(axis=0))
+    y = daily["yhat"].to_numpy(float)[:, None]
+    lo_d = daily["yhat_lo"].to_numpy(float)[:, None]
+    hi_d = daily["yhat_hi"].to_numpy(float)[:, None]
+    yhat = p * y
+    z2 = stats.norm.ppf(0.5 + level / 200) ** 2
+    noise = z2 * profile.phi * yhat
+    lo = yhat - np.sqrt((yhat - p * lo_d) ** 2 + noise)
+    hi = yhat + np.sqrt((p * hi_d - yhat) ** 2 + noise)
+    opened = p > 0
+    r, c = np.nonzero(opened)
+    ds = days[r] + pd.to_timedelta(c * profile.interval_s, unit="s")
+    return pd.DataFrame({"ds": ds, "yhat": yhat[r, c], "yhat_lo": np.maximum(lo[r, c], 0.0),
+                         "yhat_hi": hi[r, c]})
+
+
+def split_intraday(daily_forecast: pd.DataFrame, history: pd.DataFrame, interval_s: int,
+                   level: float = 80, *, labels: pd.Series | None = None,
+                   n_weeks: int = 8) -> pd.DataFrame:
+    """Split a long daily forecast (``unique_id, ds, yhat, yhat_lo, yhat_hi``) per series
+    with profiles learned from the long interval ``history`` (``unique_id, ds, y``).
+
+    Returns the interval forecast frame ``unique_id, ds, yhat, yhat_lo, yhat_hi``.
+    Raises :class:`IntradayError` when a series has no interval history.
+    """
+    parts = []
+    for uid, day in daily_forecast.groupby("unique_id", sort=False):
+        h = history[history["unique_id"] == uid]
+        if h.empty:
+            raise IntradayError(f"no interval history for unique_id {uid!r}")
+        prof = build_profile(pd.Series(h["y"].to_numpy(float), index=pd.DatetimeIndex(h["ds"])),
+                             interval_s, labels=labels, n_weeks=n_weeks)
+        lab = (labels.reindex(pd.DatetimeIndex(day["ds"]).normalize()).to_numpy(object)
+               if labels is not None and len(labels) else None)
+        out = split_daily(day, prof, level, labels=lab)
+        out.insert(0, "unique_id", uid)
+        parts.append(out)
+    return pd.concat(parts, ignore_index=True)
+
+
+def direct_baseline(series: pd.Series, interval_s: int, end: pd.Timestamp, model: str,
+                    level: float = 80, n_weeks: int = 8) -> pd.DataFrame:
+    """A baseline (``seasonal_naive``/``same_weekday_average``) run directly on the open
+    interval grid (weekday x slot open in recent weeks); missing open slots count as 0."""
+    if model not in ("seasonal_naive", "same_weekday_average"):
+        raise ModelError(f"direct intraday models are the two baselines, got {model!r}")
+    days, mat, present = _day_matrix(series, interval_s)
+    recent = days > days[-1] - pd.Timedelta(weeks=n_weeks)
+    wd = days.day_of_week.to_numpy()
+    open_ws = np.zeros((7, mat.shape[1]), dtype=bool)
+    for d in range(7):
+        sel = recent & (wd == d)
+        if sel.any():
+            open_ws[d] = present[sel].mean(axis=0) >= 0.5
+    step = pd.Timedelta(seconds=interval_s)
+    full = pd.date_range(days[0], days[-1] + pd.Timedelta(days=1) - step, freq=step)
+    slot = ((full - full.normalize()).total_seconds() // interval_s).astype(int)
+    grid = full[open_ws[full.day_of_week, slot]]
+    y = series.groupby(pd.DatetimeIndex(series.index).floor(step)).sum().reindex(grid)
+    fut = pd.date_range(days[-1] + pd.Timedelta(days=1), end, freq=step)
+    fslot = ((fut - fut.normalize()).total_seconds() // interval_s).astype(int)
+    fut = fut[open_ws[fut.day_of_week, fslot]]
+    m = int(open_ws.sum())
+    hist = pd.DataFrame({"ds": grid, "y": y.fillna(0.0).to_numpy()})
+    return MODELS[model](hist, fut, level, season_length=m)
