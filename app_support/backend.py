@@ -1,0 +1,233 @@
+"""Cached calls from the app into the core (``forecast/``, ``staffing/``, ``planner/``).
+
+Every cached function takes all of its inputs as arguments (no globals), so Streamlit's
+cache key is the full input. Nothing here computes planning numbers: it loads, calls the
+core and returns its frames.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import tempfile
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from planner.results import ScenarioResult
+from planner.scenario import Scenario
+
+__all__ = [
+    "UPLOAD_KINDS",
+    "Dataset",
+    "default_scenario",
+    "load_dataset",
+    "load_upload",
+    "run_scenario",
+    "save_upload",
+    "staffing_only",
+    "store",
+    "store_url",
+]
+
+#: Upload kinds and whether the app needs them to plan.
+UPLOAD_KINDS: dict[str, bool] = {"orders": True, "contacts": True, "events": False}
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """The history the app plans from.
+
+    Attributes
+    ----------
+    label : str
+        Where it came from ("sample" or the uploaded file names).
+    orders, contacts, events : pandas.DataFrame
+        Frames in the ``DESIGN.md`` contracts.
+    interval_s : int
+        Interval length of the contact history in seconds, as detected by the loader.
+    """
+
+    label: str
+    orders: pd.DataFrame
+    contacts: pd.DataFrame
+    events: pd.DataFrame
+    interval_s: int
+
+
+def _interval_s(contacts: pd.DataFrame) -> int:
+    from forecast import data
+
+    found = contacts.attrs.get("interval_s")
+    if found is None:
+        found = data.detect_interval_s(contacts)
+    return int(found)
+
+
+def default_scenario() -> Scenario:
+    """The scenario the app opens with: the core's default (the sample's Q4 2024 peak)."""
+    return Scenario()
+
+
+@st.cache_data(show_spinner="Loading the history...", max_entries=4)
+def load_dataset(
+    orders: str | None, contacts: str | None, events: str | None, interval_s: int | None
+) -> Dataset:
+    """Load the history a scenario names (``None`` = the bundled sample file).
+
+    Raises
+    ------
+    forecast.data.DataError
+        The loader's message when a file is unusable.
+    """
+    from forecast import data
+
+    sample = data.sample_paths()
+    loaded = data.load_contacts(contacts or sample.contacts, interval_s=interval_s)
+    return Dataset(
+        label="sample" if contacts is None else Path(contacts).name,
+        orders=data.load_orders(orders or sample.orders),
+        contacts=loaded,
+        events=data.load_events(events or sample.events),
+        interval_s=_interval_s(loaded),
+    )
+
+
+def save_upload(name: str, content: bytes, root: str | None = None) -> str:
+    """Keep an accepted upload as a file so a scenario can name it; returns its path.
+
+    Files go to ``root`` (default: a ``peak-planner-uploads`` folder in the system's
+    temporary directory), one sub-folder per content hash, under the uploaded name.
+    """
+    base = Path(root) if root else Path(tempfile.gettempdir()) / "peak-planner-uploads"
+    folder = base / hashlib.sha256(content).hexdigest()[:16]
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / Path(name).name
+    if not path.exists():
+        path.write_bytes(content)
+    return str(path)
+
+
+class _NamedBytes(io.BytesIO):
+    """Bytes with a file name, the shape of an uploaded file the loaders accept."""
+
+    def __init__(self, content: bytes, name: str) -> None:
+        super().__init__(content)
+        self.name = name
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def load_upload(kind: str, name: str, content: bytes) -> pd.DataFrame:
+    """Load one uploaded file with the core loader for ``kind``.
+
+    Raises
+    ------
+    forecast.data.DataError
+        The loader's own error (bad columns, text in counts, empty file, ...); it is not
+        cached, so a corrected upload is loaded afresh.
+    """
+    from forecast import data
+
+    loaders = {
+        "orders": data.load_orders,
+        "contacts": data.load_contacts,
+        "events": data.load_events,
+    }
+    if kind not in loaders:
+        raise ValueError(f"kind must be one of {sorted(loaders)}, got {kind!r}")
+    return loaders[kind](_NamedBytes(content, name))
+
+
+def _progress_bar(container: Any) -> tuple[Callable[[float, str], None], Any]:
+    holder = container.empty()
+
+    def report(fraction: float, message: str) -> None:
+        holder.progress(min(max(float(fraction), 0.0), 1.0), text=message)
+
+    return report, holder
+
+
+class _Results:
+    """A small thread-safe LRU of scenario results keyed by the scenario's YAML.
+
+    Not ``st.cache_data``: the run reports progress into page elements while it works,
+    which Streamlit's data cache cannot replay. Results are frozen and never mutated.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.items: OrderedDict[str, ScenarioResult] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: str) -> ScenarioResult | None:
+        with self.lock:
+            hit = self.items.get(key)
+            if hit is not None:
+                self.items.move_to_end(key)
+            return hit
+
+    def put(self, key: str, value: ScenarioResult) -> None:
+        with self.lock:
+            self.items[key] = value
+            self.items.move_to_end(key)
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+
+
+@st.cache_resource(show_spinner=False)
+def _results() -> _Results:
+    return _Results(size=32)
+
+
+def run_scenario(scenario: Scenario, container: Any = None) -> ScenarioResult:
+    """Run ``scenario`` through the planner pipeline, cached on its full YAML.
+
+    Shows a progress bar in ``container`` (default: the page) while the core works; a
+    cache hit returns at once. The planner itself reuses forecasts across scenarios that
+    share data and forecast settings, so a staffing-only change re-runs only staffing.
+
+    Raises
+    ------
+    ValueError
+        The core's own errors (bad data, invalid assumptions); not cached.
+    """
+    from planner.pipeline import run
+
+    key = scenario.to_yaml()
+    cache = _results()
+    hit = cache.get(key)
+    if hit is not None:
+        return hit
+    report, holder = _progress_bar(container if container is not None else st)
+    try:
+        result = run(scenario, progress=report)
+    finally:
+        holder.empty()
+    cache.put(key, result)
+    return result
+
+
+def staffing_only(scenario: Scenario) -> Scenario:
+    """The same scenario without the shift solver: each interval staffed to its requirement."""
+    return scenario.with_changes({"shifts.solve": False})
+
+
+@st.cache_resource(show_spinner=False)
+def store(url: str) -> Any:
+    """The scenario store at ``url`` (one engine per URL for the whole server)."""
+    from planner.store import Store
+
+    return Store(url)
+
+
+def store_url() -> str:
+    """The store URL in effect (``$PEAK_PLANNER_DB_URL`` or the default SQLite file)."""
+    from planner.store import default_url
+
+    return default_url()

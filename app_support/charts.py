@@ -1,0 +1,274 @@
+"""Altair charts for the app: readable axes with units, tooltips, no Streamlit.
+
+Each builder takes a tidy frame (from the core or ``app_support.views``) and returns an
+Altair chart; the pages hand it to ``st.altair_chart``. Builders never compute planning
+numbers; they only encode columns.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+__all__ = [
+    "by_day_chart",
+    "coverage_chart",
+    "forecast_chart",
+    "fte_week_chart",
+    "heatmap_chart",
+    "history_chart",
+    "requirement_curve",
+    "shift_chart",
+]
+
+HEIGHT = 280
+UNDER = "#d62728"  # understaffed / below target
+BAND = "#1f77b4"
+
+
+def history_chart(
+    frame: pd.DataFrame, value: str, title: str, color: str | None = None
+) -> alt.Chart:
+    """A daily history line (one line per ``color`` value) with a tooltip.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        ``ds`` plus the ``value`` column (and the ``color`` column if given).
+    value : str
+        Column plotted on the y axis; ``title`` is its axis title (with the unit).
+    color : str, optional
+        Column that splits the lines (e.g. ``channel``).
+    """
+    tooltip = [alt.Tooltip("ds:T", title="Date"), alt.Tooltip(f"{value}:Q", format=",.0f")]
+    enc = {"x": alt.X("ds:T", title="Date"), "y": alt.Y(f"{value}:Q", title=title)}
+    if color is not None:
+        enc["color"] = alt.Color(f"{color}:N", title=color.capitalize())
+        tooltip.insert(1, alt.Tooltip(f"{color}:N"))
+    chart = alt.Chart(frame).mark_line(strokeWidth=1.2).encode(**enc, tooltip=tooltip)
+    return chart.properties(height=HEIGHT)
+
+
+def forecast_chart(
+    forecast: pd.DataFrame,
+    actual: pd.DataFrame | None,
+    events: pd.DataFrame | None,
+    y_title: str,
+    level: int,
+    time_unit: str = "Date",
+) -> alt.LayerChart:
+    """Forecast band (area), forecast line, actuals and event rules, for one series.
+
+    Parameters
+    ----------
+    forecast : DataFrame
+        ``ds, yhat, yhat_lo, yhat_hi`` of one series.
+    actual : DataFrame or None
+        ``ds, y`` history (and/or the actuals over the horizon) to draw in black.
+    events : DataFrame or None
+        ``ds, event``: vertical rules with the event name as tooltip.
+    y_title : str
+        y axis title with its unit, e.g. ``"Contacts per day"``.
+    level : int
+        Interval level in percent, for the legend and tooltip.
+    time_unit : str
+        x axis title.
+    """
+    x = alt.X("ds:T", title=time_unit)
+    fmt = ",.0f"
+    band = (
+        alt.Chart(forecast)
+        .mark_area(opacity=0.25, color=BAND)
+        .encode(
+            x=x,
+            y=alt.Y("yhat_lo:Q", title=y_title),
+            y2="yhat_hi:Q",
+            tooltip=[
+                alt.Tooltip("ds:T", title=time_unit, format="%Y-%m-%d %H:%M"),
+                alt.Tooltip("yhat:Q", title="Forecast", format=fmt),
+                alt.Tooltip("yhat_lo:Q", title=f"Low ({level}%)", format=fmt),
+                alt.Tooltip("yhat_hi:Q", title=f"High ({level}%)", format=fmt),
+            ],
+        )
+    )
+    line = alt.Chart(forecast).mark_line(color=BAND, strokeWidth=1.5).encode(x=x, y="yhat:Q")
+    layers: list[alt.Chart] = [band, line]
+    if actual is not None and len(actual):
+        layers.append(
+            alt.Chart(actual)
+            .mark_line(color="#333333", strokeWidth=1)
+            .encode(
+                x=x,
+                y="y:Q",
+                tooltip=[
+                    alt.Tooltip("ds:T", title=time_unit, format="%Y-%m-%d %H:%M"),
+                    alt.Tooltip("y:Q", title="Actual", format=fmt),
+                ],
+            )
+        )
+    if events is not None and len(events):
+        layers.append(
+            alt.Chart(events)
+            .mark_rule(color="#ff7f0e", strokeDash=[4, 3])
+            .encode(
+                x="ds:T",
+                tooltip=[alt.Tooltip("ds:T", title="Event day"), alt.Tooltip("event:N")],
+            )
+        )
+    return alt.layer(*layers).properties(height=HEIGHT)
+
+
+def heatmap_chart(frame: pd.DataFrame, value: str, title: str) -> alt.Chart:
+    """Weekday x time-of-day heatmap (``weekday``, ``time``, ``value`` columns)."""
+    weekdays = list(pd.unique(frame["weekday"])) if len(frame) else []
+    return (
+        alt.Chart(frame)
+        .mark_rect()
+        .encode(
+            x=alt.X("time:O", title="Time of day (interval start)", axis=alt.Axis(labelAngle=-90)),
+            y=alt.Y("weekday:O", title="Weekday", sort=weekdays),
+            color=alt.Color(f"{value}:Q", title=title, scale=alt.Scale(scheme="blues")),
+            tooltip=[
+                alt.Tooltip("weekday:O", title="Weekday"),
+                alt.Tooltip("time:O", title="Time"),
+                alt.Tooltip(f"{value}:Q", title=title, format=",.1f"),
+            ],
+        )
+        .properties(height=HEIGHT)
+    )
+
+
+def requirement_curve(frame: pd.DataFrame, value: str, title: str) -> alt.Chart:
+    """Requirement per interval over time, one line per channel (``ds, channel, value``)."""
+    return (
+        alt.Chart(frame)
+        .mark_line(strokeWidth=1, interpolate="step-after")
+        .encode(
+            x=alt.X("ds:T", title="Interval start"),
+            y=alt.Y(f"{value}:Q", title=title),
+            color=alt.Color("channel:N", title="Channel"),
+            tooltip=[
+                alt.Tooltip("ds:T", title="Interval", format="%Y-%m-%d %H:%M"),
+                alt.Tooltip("channel:N", title="Channel"),
+                alt.Tooltip(f"{value}:Q", title=title, format=",.0f"),
+            ],
+        )
+        .properties(height=HEIGHT)
+    )
+
+
+def fte_week_chart(frame: pd.DataFrame, value: str = "fte") -> alt.Chart:
+    """Stacked FTE bars by week and channel (``week``, ``channel``, ``value``)."""
+    return (
+        alt.Chart(frame)
+        .mark_bar()
+        .encode(
+            x=alt.X("week:T", title="Week starting", timeUnit="yearmonthdate"),
+            y=alt.Y(f"{value}:Q", title="FTE (rostered hours / FTE week)"),
+            color=alt.Color("channel:N", title="Channel"),
+            tooltip=[
+                alt.Tooltip("week:T", title="Week starting", format="%Y-%m-%d"),
+                alt.Tooltip("channel:N", title="Channel"),
+                alt.Tooltip(f"{value}:Q", title="FTE", format=",.1f"),
+            ],
+        )
+        .properties(height=HEIGHT)
+    )
+
+
+def shift_chart(frame: pd.DataFrame) -> alt.LayerChart:
+    """Gantt-like view of one day's shifts.
+
+    ``frame`` has ``label`` (one row per shift pattern), ``channel``, ``shift_start``,
+    ``shift_end``, ``break_start``, ``break_end``, ``agents``: a bar per pattern from
+    start to end, the break as a white gap, the agent count written on the bar.
+    """
+    y = alt.Y("label:N", title="Shift (start-end)", sort=None)
+    tip = [
+        alt.Tooltip("channel:N", title="Channel"),
+        alt.Tooltip("shift_start:T", title="Start", format="%H:%M"),
+        alt.Tooltip("shift_end:T", title="End", format="%H:%M"),
+        alt.Tooltip("break_start:T", title="Break", format="%H:%M"),
+        alt.Tooltip("agents:Q", title="Agents starting"),
+    ]
+    bars = (
+        alt.Chart(frame)
+        .mark_bar(cornerRadius=2)
+        .encode(
+            x=alt.X("shift_start:T", title="Time of day", axis=alt.Axis(format="%H:%M")),
+            x2="shift_end:T",
+            y=y,
+            color=alt.Color("channel:N", title="Channel"),
+            tooltip=tip,
+        )
+    )
+    breaks = (
+        alt.Chart(frame.dropna(subset=["break_start"]))
+        .mark_bar(color="white", opacity=0.85)
+        .encode(x="break_start:T", x2="break_end:T", y=y, tooltip=tip)
+    )
+    text = (
+        alt.Chart(frame)
+        .mark_text(align="left", dx=4, color="#222222")
+        .encode(x="shift_end:T", y=y, text=alt.Text("agents:Q", format=",d"))
+    )
+    height = max(HEIGHT, 18 * frame["label"].nunique())
+    return alt.layer(bars, breaks, text).properties(height=height)
+
+
+def coverage_chart(frame: pd.DataFrame) -> alt.LayerChart:
+    """Scheduled agents (area) against the requirement (line) for one channel and day.
+
+    ``frame`` has ``ds, required, scheduled, gap, understaffed``; understaffed
+    intervals are marked in red with the missing agents in the tooltip.
+    """
+    x = alt.X("ds:T", title="Interval start", axis=alt.Axis(format="%H:%M"))
+    tip = [
+        alt.Tooltip("ds:T", title="Interval", format="%Y-%m-%d %H:%M"),
+        alt.Tooltip("required:Q", title="Required agents", format=",.0f"),
+        alt.Tooltip("scheduled:Q", title="Scheduled agents", format=",.0f"),
+        alt.Tooltip("gap:Q", title="Scheduled - required", format="+,.0f"),
+    ]
+    sched = (
+        alt.Chart(frame)
+        .mark_area(opacity=0.35, interpolate="step-after", color="#2ca02c")
+        .encode(x=x, y=alt.Y("scheduled:Q", title="Agents (rostered)"), tooltip=tip)
+    )
+    req = (
+        alt.Chart(frame)
+        .mark_line(interpolate="step-after", color="#333333", strokeWidth=1.5)
+        .encode(x=x, y="required:Q", tooltip=tip)
+    )
+    under = (
+        alt.Chart(frame[frame["understaffed"]])
+        .mark_point(color=UNDER, filled=True, size=50, shape="triangle-down")
+        .encode(x=x, y="required:Q", tooltip=tip)
+    )
+    return alt.layer(sched, req, under).properties(height=HEIGHT)
+
+
+def by_day_chart(
+    frame: pd.DataFrame, value: str, title: str, fmt: str = ",.2f", target: float | None = None
+) -> alt.LayerChart:
+    """One line per scenario over days (``date, scenario, value``), optional target rule."""
+    line = (
+        alt.Chart(frame)
+        .mark_line(point=True, strokeWidth=1.5)
+        .encode(
+            x=alt.X("date:T", title="Date"),
+            y=alt.Y(f"{value}:Q", title=title),
+            color=alt.Color("scenario:N", title="Scenario"),
+            tooltip=[
+                alt.Tooltip("date:T", title="Date", format="%Y-%m-%d"),
+                alt.Tooltip("scenario:N", title="Scenario"),
+                alt.Tooltip(f"{value}:Q", title=title, format=fmt),
+            ],
+        )
+    )
+    layers: list[alt.Chart] = [line]
+    if target is not None:
+        rule = pd.DataFrame({"target": [target]})
+        layers.append(
+            alt.Chart(rule).mark_rule(color=UNDER, strokeDash=[4, 3]).encode(y="target:Q")
+        )
+    return alt.layer(*layers).properties(height=HEIGHT)

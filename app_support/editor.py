@@ -1,0 +1,325 @@
+"""Widgets that edit the session's current :class:`planner.scenario.Scenario`.
+
+The scenario in ``st.session_state`` is the single source of truth. Each widget is seeded
+from it when first drawn (its key is ``"w." + dotted field path``) and every change is
+written back through ``Scenario.with_changes``, which validates it. Widget values are
+the scenario's fields in display units (percent for shares, hours for long durations);
+the conversion is a unit change, not planning arithmetic.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import streamlit as st
+
+from planner.scenario import Scenario, ScenarioError
+
+__all__ = [
+    "assumption_editor",
+    "reset_widgets",
+]
+
+PREFIX = "w."
+
+
+@dataclass(frozen=True)
+class _Field:
+    path: str
+    label: str
+    kind: str  # "slider", "number", "date", "select", "toggle"
+    to_widget: Callable[[Any], Any] = lambda v: v
+    from_widget: Callable[[Any], Any] = lambda v: v
+    options: dict[str, Any] | None = None
+    help: str | None = None
+
+
+def _pct(v: float | None) -> float:
+    return 0.0 if v is None else round(float(v) * 100.0, 2)
+
+
+def _share(v: float) -> float:
+    return float(v) / 100.0
+
+
+def _none_zero(v: float | None) -> float:
+    return 0.0 if v is None else float(v)
+
+
+def _zero_none(v: float) -> float | None:
+    return None if not v else float(v)
+
+
+def _int_or_none(v: float) -> int | None:
+    return None if not v else int(v)
+
+
+def _hours(v: float | None) -> float:
+    return 0.0 if v is None else round(float(v) / 3600.0, 3)
+
+
+def _seconds(v: float) -> float:
+    return float(v) * 3600.0
+
+
+def _get(scenario: Scenario, path: str) -> Any:
+    node: Any = scenario.to_dict()
+    for key in path.split("."):
+        node = node[key]
+    return node
+
+
+def reset_widgets() -> None:
+    """Forget all editor widget values (after the scenario was replaced wholesale)."""
+    for key in [k for k in st.session_state if str(k).startswith(PREFIX)]:
+        del st.session_state[key]
+
+
+def _draw(container: Any, f: _Field, scenario: Scenario, slider: dict[str, Any]) -> Any:
+    key = PREFIX + f.path
+    raw = _get(scenario, f.path)
+    if key not in st.session_state:
+        seed = f.to_widget(raw)
+        if f.kind == "date":
+            seed = dt.date.fromisoformat(seed) if isinstance(seed, str) else seed
+        st.session_state[key] = seed
+    if f.kind == "slider":
+        return container.slider(f.label, key=key, help=f.help, **slider)
+    if f.kind == "number":
+        return container.number_input(f.label, key=key, help=f.help, **slider)
+    if f.kind == "date":
+        return container.date_input(f.label, key=key, help=f.help)
+    if f.kind == "select":
+        return container.selectbox(f.label, list(f.options or {}), key=key, help=f.help)
+    if f.kind == "multiselect":
+        return container.multiselect(f.label, list(f.options or {}), key=key, help=f.help)
+    if f.kind == "toggle":
+        return container.toggle(f.label, key=key, help=f.help)
+    raise ValueError(f"kind {f.kind!r} is not a known widget kind")
+
+
+def _channel_fields(name: str, ch: dict[str, Any], section: str) -> list[tuple[_Field, dict]]:
+    p = f"channels.{name}."
+    out: list[tuple[_Field, dict]] = []
+    if section == "demand":
+        if isinstance(ch["automation"], dict):
+            return out  # monthly automation: edited in the YAML, shown as text
+        out.append(
+            (
+                _Field(p + "automation", f"{name}: automation (bots), %", "slider", _pct, _share,
+                       help="Share of this channel's contacts deflected before an agent."),
+                {"min_value": 0.0, "max_value": 90.0, "step": 1.0},
+            )
+        )
+    elif section == "service":
+        if ch["model"] == "deferred":
+            out.append(
+                (
+                    _Field(p + "response_target_s", f"{name}: answer within, hours", "number",
+                           _hours, _seconds),
+                    {"min_value": 0.5, "max_value": 24.0 * 14, "step": 1.0},
+                )
+            )
+        else:
+            out.append(
+                (
+                    _Field(p + "target_sl", f"{name}: SL target, %", "slider", _pct, _share),
+                    {"min_value": 50.0, "max_value": 99.0, "step": 1.0},
+                )
+            )
+            out.append(
+                (
+                    _Field(p + "threshold_s", f"{name}: answered within, s", "number"),
+                    {"min_value": 0.0, "max_value": 3600.0, "step": 5.0},
+                )
+            )
+        if ch["model"] == "chat":
+            out.append(
+                (
+                    _Field(p + "concurrency", f"{name}: chats per agent", "number"),
+                    {"min_value": 1.0, "max_value": 6.0, "step": 0.5},
+                )
+            )
+        if ch["model"] == "erlang_a":
+            out.append(
+                (
+                    _Field(p + "patience_s", f"{name}: mean patience, s", "number"),
+                    {"min_value": 10.0, "max_value": 3600.0, "step": 10.0},
+                )
+            )
+    elif section == "staffing":
+        out.append(
+            (
+                _Field(p + "shrinkage", f"{name}: shrinkage, %", "slider", _pct, _share,
+                       help="Breaks, training, absence: rostered = productive / (1 - shrinkage)."),
+                {"min_value": 0.0, "max_value": 60.0, "step": 1.0},
+            )
+        )
+        if ch["model"] != "deferred":
+            out.append(
+                (
+                    _Field(p + "max_occupancy", f"{name}: max occupancy, %", "slider",
+                           lambda v: 100.0 if v is None else _pct(v), _share),
+                    {"min_value": 50.0, "max_value": 100.0, "step": 1.0},
+                )
+            )
+        out.append(
+            (
+                _Field(p + "aht_s", f"{name}: AHT, s (0 = learned)", "number", _none_zero,
+                       _zero_none, help="Average handle time; 0 keeps the learned AHT."),
+                {"min_value": 0.0, "max_value": 7200.0, "step": 10.0},
+            )
+        )
+        out.append(
+            (
+                _Field(p + "headcount_cap", f"{name}: headcount cap (0 = hire as needed)",
+                       "number", _none_zero, _int_or_none,
+                       help="Maximum scheduled agents per interval (no hiring beyond it)."),
+                {"min_value": 0.0, "max_value": 10000.0, "step": 1.0},
+            )
+        )
+    return out
+
+
+def _scenario_fields(section: str) -> list[tuple[_Field, dict]]:
+    if section == "demand":
+        return [
+            (
+                _Field("order_growth", "Order growth, %", "slider", _pct, _share,
+                       help="Scales the order forecast: +10 % = 10 % more orders."),
+                {"min_value": -50.0, "max_value": 100.0, "step": 1.0},
+            )
+        ]
+    if section == "horizon":
+        return [
+            (_Field("horizon.start", "Plan from", "date"), {}),
+            (_Field("horizon.end", "Plan to (inclusive)", "date"), {}),
+        ]
+    if section == "forecast":
+        return [
+            (
+                _Field("forecast.staff_to", "Staff to", "select",
+                       options={"mean": "mean", "upper": "upper"},
+                       help="'upper' staffs to the upper bound of the forecast interval."),
+                {},
+            ),
+        ]
+    if section == "shifts":
+        lengths = {x: x for x in (4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 12.0)}
+        return [
+            (
+                _Field("shifts.lengths_h", "Shift lengths, hours", "multiselect",
+                       lambda v: [float(x) for x in v], lambda v: sorted(v, reverse=True),
+                       options=lengths),
+                {},
+            ),
+            (
+                _Field("shifts.start_step_min", "Shift starts every, min", "select",
+                       options={15: 15, 30: 30, 60: 60, 120: 120}),
+                {},
+            ),
+            (
+                _Field("shifts.break_min", "Break, min", "number", int, int),
+                {"min_value": 0, "max_value": 120, "step": 5},
+            ),
+            (
+                _Field("shifts.time_limit_s", "Solver time limit, s", "number"),
+                {"min_value": 1.0, "max_value": 600.0, "step": 5.0},
+            ),
+        ]
+    if section == "cost":
+        return [
+            (
+                _Field("cost_per_paid_hour", "Cost per paid hour", "number"),
+                {"min_value": 0.0, "max_value": 1000.0, "step": 1.0},
+            )
+        ]
+    return []
+
+
+def _contact_rate_editor(container: Any, scenario: Scenario) -> dict[str, Any]:
+    """Total contact rate per order, per month of the horizon (0 = learned)."""
+    months = sorted({m.month for m in _month_starts(scenario.horizon.start, scenario.horizon.end)})
+    changes: dict[str, Any] = {}
+    cols = container.columns(len(months))
+    values: dict[int, float] = {}
+    for col, month in zip(cols, months, strict=True):
+        key = f"{PREFIX}contact_rate.{month}"
+        if key not in st.session_state:
+            st.session_state[key] = _pct(scenario.contact_rate_for_month(month))
+        values[month] = col.number_input(
+            f"Contact rate {dt.date(2000, month, 1):%b}, % per order (0 = learned)",
+            min_value=0.0,
+            max_value=30.0,
+            step=0.1,
+            key=key,
+        )
+    wanted = {m: v / 100.0 for m, v in values.items() if v}
+    current = scenario.contact_rate
+    current_map = (
+        {} if current is None else (
+            {m: float(current) for m in months} if not isinstance(current, dict) else current
+        )
+    )
+    visible = {m: current_map.get(m) for m in months if current_map.get(m)}
+    if {m: round(v, 6) for m, v in wanted.items()} != {
+        m: round(v, 6) for m, v in visible.items()
+    }:
+        kept = {m: v for m, v in current_map.items() if m not in months}
+        merged = {**kept, **wanted}
+        changes["contact_rate"] = merged or None
+    return changes
+
+
+def _month_starts(start: dt.date, end: dt.date) -> list[dt.date]:
+    out, d = [], dt.date(start.year, start.month, 1)
+    while d <= end:
+        out.append(d)
+        d = dt.date(d.year + (d.month == 12), d.month % 12 + 1, 1)
+    return out
+
+
+def assumption_editor(
+    scenario: Scenario, sections: tuple[str, ...], container: Any = None
+) -> Scenario:
+    """Draw the editor for ``sections`` and return the scenario with the user's changes.
+
+    Sections: ``"horizon"``, ``"forecast"``, ``"demand"`` (growth, contact rate,
+    automation), ``"service"`` (SL targets, thresholds, concurrency, patience),
+    ``"staffing"`` (shrinkage, occupancy cap, AHT, headcount cap), ``"cost"``.
+    An invalid combination is shown as an error and the previous scenario is kept.
+    """
+    box = container if container is not None else st
+    changes: dict[str, Any] = {}
+    channels = scenario.to_dict()["channels"]
+    for section in sections:
+        fields = list(_scenario_fields(section))
+        if section == "demand":
+            changes.update(_contact_rate_editor(box, scenario))
+        for name, ch in channels.items():
+            fields.extend(_channel_fields(name, ch, section))
+        if not fields:
+            continue
+        cols = box.columns(min(3, len(fields)))
+        for i, (f, kwargs) in enumerate(fields):
+            value = _draw(cols[i % len(cols)], f, scenario, kwargs)
+            new = f.from_widget(value.isoformat() if isinstance(value, dt.date) else value)
+            old = _get(scenario, f.path)
+            if _differs(old, new):
+                changes[f.path] = new
+    if not changes:
+        return scenario
+    try:
+        return scenario.with_changes(changes)
+    except ScenarioError as exc:
+        box.error(f"These assumptions are not valid, the previous ones are kept:\n\n{exc}")
+        return scenario
+
+
+def _differs(old: Any, new: Any) -> bool:
+    if isinstance(old, float | int) and isinstance(new, float | int):
+        return abs(float(old) - float(new)) > 1e-9
+    return old != new

@@ -1,0 +1,66 @@
+"""Session state of the app: the current scenario, the runs of this session, the sidebar.
+
+Keys live here, in one place; pages read and write them through these helpers. The
+current :class:`planner.scenario.Scenario` is the single source of truth for every page:
+its ``data`` field says which history is used (``None`` files = the bundled sample).
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app_support import backend, editor
+from planner.scenario import Scenario
+
+__all__ = [
+    "compared",
+    "current_dataset",
+    "current_scenario",
+    "init",
+    "set_scenario",
+    "sidebar_summary",
+]
+
+SCENARIO = "scenario"  # the scenario every page shows
+COMPARED = "compared"  # name -> Scenario run in this session, for the war room
+
+
+def init() -> None:
+    """Put the session defaults in place (idempotent; runs at the top of every rerun)."""
+    if SCENARIO not in st.session_state:
+        st.session_state[SCENARIO] = backend.default_scenario()
+    st.session_state.setdefault(COMPARED, {})
+
+
+def current_scenario() -> Scenario:
+    """The scenario the pages show."""
+    return st.session_state[SCENARIO]
+
+
+def set_scenario(scenario: Scenario, reset_widgets: bool = False) -> None:
+    """Make ``scenario`` current; ``reset_widgets`` re-seeds the editor widgets from it."""
+    st.session_state[SCENARIO] = scenario
+    if reset_widgets:
+        editor.reset_widgets()
+
+
+def compared() -> dict[str, Scenario]:
+    """Scenarios the user ran in this session, by name (insertion order)."""
+    return st.session_state[COMPARED]
+
+
+def current_dataset() -> backend.Dataset:
+    """The history named by the current scenario's data sources."""
+    d = current_scenario().data
+    return backend.load_dataset(d.orders, d.contacts, d.events, d.interval_s)
+
+
+def sidebar_summary() -> None:
+    """A short summary in the sidebar: scenario name, horizon and data in use."""
+    s = current_scenario()
+    data = "bundled sample" if s.data.contacts is None else "uploaded files"
+    st.sidebar.markdown(f"**Scenario:** {s.name}")
+    st.sidebar.caption(
+        f"Plan {s.horizon.start:%d %b %Y} to {s.horizon.end:%d %b %Y} "
+        f"({s.horizon.days} days) - data: {data}"
+    )

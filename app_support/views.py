@@ -1,0 +1,305 @@
+"""Pure helpers that shape core frames for the app's tables and charts.
+
+No Streamlit, no clock, no randomness: frames in, frames (or frozen dataclasses) out, so
+they are tested directly (``tests/test_app_views.py``). Planning arithmetic (forecasts,
+agents, KPIs) stays in the core; these helpers only regroup and relabel its results.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+__all__ = [
+    "WEEKDAYS",
+    "DatasetSummary",
+    "between",
+    "coverage_view",
+    "daily_contacts",
+    "fmt_number",
+    "peak_window",
+    "requirements_heatmap",
+    "shift_rows",
+    "stack_by_scenario",
+    "summarize_dataset",
+    "understaffed",
+]
+
+
+@dataclass(frozen=True)
+class DatasetSummary:
+    """What the Data page shows about a loaded history.
+
+    Attributes
+    ----------
+    first_ds, last_ds : pandas.Timestamp
+        First and last timestamp over orders and contacts.
+    channels : tuple of str
+        Contact channels, sorted.
+    interval_s : int
+        Interval length of the contact history, seconds (86400 for daily data).
+    order_days, contact_rows, events : int
+        Number of order days, contact rows and event rows.
+    """
+
+    first_ds: pd.Timestamp
+    last_ds: pd.Timestamp
+    channels: tuple[str, ...]
+    interval_s: int
+    order_days: int
+    contact_rows: int
+    events: int
+
+    @property
+    def interval_label(self) -> str:
+        """Human label of the interval: ``"30 min"``, ``"1 h"`` or ``"1 day"``."""
+        if self.interval_s % 86400 == 0:
+            days = self.interval_s // 86400
+            return f"{days} day" + ("s" if days > 1 else "")
+        if self.interval_s % 3600 == 0:
+            return f"{self.interval_s // 3600} h"
+        if self.interval_s % 60 == 0:
+            return f"{self.interval_s // 60} min"
+        return f"{self.interval_s} s"
+
+
+def summarize_dataset(
+    orders: pd.DataFrame, contacts: pd.DataFrame, events: pd.DataFrame, interval_s: int
+) -> DatasetSummary:
+    """Summarise loaded frames (contracts of ``DESIGN.md``) for the Data page preview.
+
+    Examples
+    --------
+    >>> o = pd.DataFrame({"ds": pd.to_datetime(["2024-01-01", "2024-01-02"]), "orders": [5, 6]})
+    >>> c = pd.DataFrame({"ds": pd.to_datetime(["2024-01-02 08:00"]), "channel": ["chat"],
+    ...                   "contacts": [3]})
+    >>> s = summarize_dataset(o, c, pd.DataFrame({"ds": [], "event": []}), 1800)
+    >>> (s.channels, s.interval_label, s.order_days)
+    (('chat',), '30 min', 2)
+    """
+    stamps = pd.concat([pd.Series(orders["ds"]), pd.Series(contacts["ds"])], ignore_index=True)
+    return DatasetSummary(
+        first_ds=pd.Timestamp(stamps.min()),
+        last_ds=pd.Timestamp(stamps.max()),
+        channels=tuple(sorted(str(c) for c in pd.unique(contacts["channel"]))),
+        interval_s=int(interval_s),
+        order_days=int(len(orders)),
+        contact_rows=int(len(contacts)),
+        events=int(len(events)),
+    )
+
+
+def daily_contacts(contacts: pd.DataFrame) -> pd.DataFrame:
+    """Contacts per calendar day and channel: ``ds`` (midnight), ``channel``, ``contacts``.
+
+    Days without any row for a channel (closed days) are absent, not zero.
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"ds": pd.to_datetime(["2024-01-01 08:00", "2024-01-01 08:30"]),
+    ...                   "channel": ["chat", "chat"], "contacts": [3, 4]})
+    >>> daily_contacts(c)["contacts"].tolist()
+    [7]
+    """
+    day = pd.to_datetime(contacts["ds"]).dt.normalize()
+    out = (
+        contacts.assign(ds=day)
+        .groupby(["ds", "channel"], as_index=False, observed=True)["contacts"]
+        .sum()
+    )
+    return out.sort_values(["channel", "ds"], ignore_index=True)
+
+
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def requirements_heatmap(
+    requirements: pd.DataFrame, channel: str, value: str = "rostered"
+) -> pd.DataFrame:
+    """Mean of ``value`` per weekday and time of day for one channel.
+
+    Returns ``weekday`` (``"Mon"``..``"Sun"``, in week order), ``time`` (``"HH:MM"``
+    interval start) and ``value``: the average over the weeks of the horizon of the
+    requirement at that weekday and time. Weekday/time slots without rows (closed hours)
+    are absent.
+
+    Raises
+    ------
+    ValueError
+        If ``channel`` has no rows in ``requirements``.
+
+    Examples
+    --------
+    >>> r = pd.DataFrame({"channel": "voice", "ds": pd.to_datetime(
+    ...     ["2024-11-04 08:00", "2024-11-11 08:00"]), "rostered": [10, 14]})
+    >>> requirements_heatmap(r, "voice").to_dict("records")
+    [{'weekday': 'Mon', 'time': '08:00', 'rostered': 12.0}]
+    """
+    rows = requirements[requirements["channel"] == channel]
+    if rows.empty:
+        raise ValueError(f"channel {channel!r} has no rows in the requirements")
+    ds = pd.to_datetime(rows["ds"])
+    frame = pd.DataFrame(
+        {
+            "day": ds.dt.dayofweek.to_numpy(),
+            "time": ds.dt.strftime("%H:%M").to_numpy(),
+            value: rows[value].to_numpy(dtype=float),
+        }
+    )
+    out = frame.groupby(["day", "time"], as_index=False)[value].mean()
+    out.insert(0, "weekday", [WEEKDAYS[d] for d in out.pop("day")])
+    return out
+
+
+def shift_rows(shift_plan: pd.DataFrame, date: object, break_s: float) -> pd.DataFrame:
+    """One day's shift plan shaped for the Gantt-like chart.
+
+    Adds ``label`` (``"HH:MM-HH:MM channel"``, one per start/end/channel) and
+    ``break_end`` (``break_start`` + ``break_s`` seconds); rows keep the shift-plan
+    contract columns. Rows with zero agents are dropped.
+
+    Examples
+    --------
+    >>> p = pd.DataFrame({"date": pd.to_datetime(["2024-11-29"]), "channel": ["chat"],
+    ...     "shift_start": pd.to_datetime(["2024-11-29 08:00"]),
+    ...     "shift_end": pd.to_datetime(["2024-11-29 16:00"]),
+    ...     "break_start": pd.to_datetime(["2024-11-29 12:00"]), "agents": [7]})
+    >>> row = shift_rows(p, "2024-11-29", 1800).iloc[0]
+    >>> row["label"], f"{row['break_end']:%H:%M}"
+    ('08:00-16:00 chat', '12:30')
+    """
+    day = pd.Timestamp(date).normalize()
+    rows = shift_plan[(pd.to_datetime(shift_plan["date"]).dt.normalize() == day)]
+    rows = rows[rows["agents"] > 0].copy()
+    for col in ("shift_start", "shift_end", "break_start"):
+        rows[col] = pd.to_datetime(rows[col])
+    rows["break_end"] = rows["break_start"] + pd.to_timedelta(break_s, unit="s")
+    rows["label"] = (
+        rows["shift_start"].dt.strftime("%H:%M")
+        + "-"
+        + rows["shift_end"].dt.strftime("%H:%M")
+        + " "
+        + rows["channel"].astype(str)
+    )
+    return rows.sort_values(["channel", "shift_start", "shift_end"], ignore_index=True)
+
+
+def coverage_view(coverage: pd.DataFrame, channel: str, date: object | None = None) -> pd.DataFrame:
+    """Coverage rows of one channel (and day) with an ``understaffed`` flag.
+
+    ``coverage`` is the solver's ``channel, ds, required, scheduled, gap`` frame; an
+    interval is understaffed when fewer agents are scheduled than required.
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"channel": ["chat", "chat"], "ds": pd.to_datetime(
+    ...     ["2024-11-29 08:00", "2024-11-29 08:30"]), "required": [5, 6],
+    ...     "scheduled": [5, 4], "gap": [0, -2]})
+    >>> coverage_view(c, "chat")["understaffed"].tolist()
+    [False, True]
+    """
+    rows = coverage[coverage["channel"] == channel].copy()
+    rows["ds"] = pd.to_datetime(rows["ds"])
+    if date is not None:
+        rows = rows[rows["ds"].dt.normalize() == pd.Timestamp(date).normalize()]
+    rows["understaffed"] = rows["scheduled"] < rows["required"]
+    return rows.reset_index(drop=True)
+
+
+def stack_by_scenario(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Concatenate per-scenario frames with a leading ``scenario`` column (input order)."""
+    parts = [f.assign(scenario=name) for name, f in frames.items()]
+    if not parts:
+        return pd.DataFrame({"scenario": []})
+    out = pd.concat(parts, ignore_index=True)
+    return out[["scenario", *[c for c in out.columns if c != "scenario"]]]
+
+
+def between(frame: pd.DataFrame, start: object, end: object, col: str = "ds") -> pd.DataFrame:
+    """Rows whose ``col`` falls on a calendar day from ``start`` to ``end`` (inclusive).
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"ds": pd.to_datetime(["2024-11-28 23:30", "2024-11-29 08:00",
+    ...                                        "2024-11-30 00:00"])})
+    >>> len(between(f, "2024-11-29", "2024-11-29"))
+    1
+    """
+    day = pd.to_datetime(frame[col]).dt.normalize()
+    keep = (day >= pd.Timestamp(start).normalize()) & (day <= pd.Timestamp(end).normalize())
+    return frame[keep].reset_index(drop=True)
+
+
+def peak_window(frame: pd.DataFrame, value: str, days: int = 7) -> tuple[object, object]:
+    """First and last date of a ``days``-long window centred on the busiest day.
+
+    The busiest day has the largest sum of ``value`` over all rows (all channels and
+    intervals) of that day; the window is shifted to stay inside the frame's dates.
+    Returns ``datetime.date`` objects.
+
+    Raises
+    ------
+    ValueError
+        If ``frame`` is empty or ``days`` < 1.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"ds": pd.date_range("2024-11-25", periods=10, freq="D"),
+    ...                   "agents": [1, 1, 1, 1, 9, 1, 1, 1, 1, 1]})
+    >>> [f"{d:%d}" for d in peak_window(f, "agents", days=3)]
+    ['28', '30']
+    >>> [f"{d:%d}" for d in peak_window(f, "agents", days=20)]
+    ['25', '04']
+    """
+    if days < 1:
+        raise ValueError(f"days must be >= 1, got {days}")
+    if frame.empty:
+        raise ValueError("frame has no rows to find a peak in")
+    day = pd.to_datetime(frame["ds"]).dt.normalize()
+    per_day = frame[value].groupby(day).sum()
+    first, last = per_day.index.min(), per_day.index.max()
+    start = per_day.idxmax() - pd.Timedelta(days=(days - 1) // 2)
+    start = max(first, min(start, last - pd.Timedelta(days=days - 1)))
+    end = min(last, start + pd.Timedelta(days=days - 1))
+    return start.date(), end.date()
+
+
+def understaffed(coverage: pd.DataFrame) -> pd.DataFrame:
+    """Coverage rows where fewer agents are scheduled than required, worst first.
+
+    Returns the coverage columns plus ``short`` (required - scheduled, agents), sorted by
+    ``short`` descending then ``channel, ds``.
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"channel": ["chat", "chat", "voice"], "ds": pd.to_datetime(
+    ...     ["2024-11-29 08:00", "2024-11-29 08:30", "2024-11-29 08:00"]),
+    ...     "required": [5, 6, 9], "scheduled": [5, 4, 6], "gap": [0, -2, -3]})
+    >>> understaffed(c)[["channel", "short"]].to_dict("records")
+    [{'channel': 'voice', 'short': 3}, {'channel': 'chat', 'short': 2}]
+    """
+    rows = coverage[coverage["scheduled"] < coverage["required"]].copy()
+    rows["short"] = rows["required"] - rows["scheduled"]
+    return rows.sort_values(
+        ["short", "channel", "ds"], ascending=[False, True, True], ignore_index=True
+    )
+
+
+def fmt_number(value: object, digits: int = 0) -> str:
+    """``1,234`` style text for a number, ``"n/a"`` for ``None`` or NaN.
+
+    Examples
+    --------
+    >>> fmt_number(12345.6), fmt_number(None), fmt_number(float("nan")), fmt_number(0.5, 2)
+    ('12,346', 'n/a', 'n/a', '0.50')
+    """
+    if value is None:
+        return "n/a"
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if number != number:
+        return "n/a"
+    return f"{number:,.{digits}f}"

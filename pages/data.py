@@ -1,0 +1,97 @@
+"""Data page: the bundled sample or the user's own orders, contacts and events."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from app_support import backend, charts, state, views
+
+SOURCES = ("Bundled sample", "Upload my files")
+FILE_TYPES = ["csv", "gz", "xlsx", "parquet"]
+HELP = {
+    "orders": "Daily orders: columns `ds` (date) and `orders` (count).",
+    "contacts": "Contacts per interval: `ds` (interval start), `channel`, `contacts`, "
+    "optional `aht_s` (seconds). Any interval length; closed hours may be absent.",
+    "events": "Optional: `ds`, `event`, optional `lower_window`, `upper_window` (days).",
+}
+
+st.title("Data")
+st.caption("Order and contact history the forecast learns from, and the events that shape it.")
+
+scenario = state.current_scenario()
+uses_sample = scenario.data.contacts is None
+source = st.radio(
+    "Source", SOURCES, index=0 if uses_sample else 1, horizontal=True, key="data_source"
+)
+
+if source == SOURCES[0]:
+    if not uses_sample:
+        state.set_scenario(
+            scenario.with_changes({"data.orders": None, "data.contacts": None, "data.events": None})
+        )
+else:
+    cols = st.columns(3)
+    paths: dict[str, str] = {}
+    errors: list[str] = []
+    for col, (kind, required) in zip(cols, backend.UPLOAD_KINDS.items(), strict=True):
+        label = f"{kind.capitalize()} file" + ("" if required else " (optional)")
+        upload = col.file_uploader(label, type=FILE_TYPES, key=f"upload_{kind}", help=HELP[kind])
+        if upload is None:
+            continue
+        content = upload.getvalue()
+        try:
+            backend.load_upload(kind, upload.name, content)
+        except ValueError as exc:  # the loaders' DataError and other bad-input errors
+            errors.append(f"**{upload.name}** ({kind}): {exc}")
+        except Exception as exc:  # noqa: BLE001 - an unreadable file must not crash the page
+            errors.append(f"**{upload.name}** ({kind}) could not be read: {exc}")
+        else:
+            paths[kind] = backend.save_upload(upload.name, content)
+    for message in errors:
+        st.error(message, icon=":material/error:")
+    missing = [k for k, req in backend.UPLOAD_KINDS.items() if req and k not in paths]
+    if errors or missing:
+        if missing and not errors:
+            st.info(f"Upload {' and '.join(missing)} to plan from your own data.")
+        keep = "the bundled sample" if uses_sample else "the files accepted before"
+        st.caption(f"Until then every page keeps using {keep}.")
+    else:
+        wanted = {f"data.{k}": paths.get(k) for k in backend.UPLOAD_KINDS}
+        if any(getattr(scenario.data, k) != paths.get(k) for k in backend.UPLOAD_KINDS):
+            state.set_scenario(scenario.with_changes(wanted))
+        names = ", ".join(Path(p).name for p in paths.values())
+        st.success(f"Using your files: {names}", icon=":material/check_circle:")
+
+dataset = state.current_dataset()
+summary = views.summarize_dataset(
+    dataset.orders, dataset.contacts, dataset.events, dataset.interval_s
+)
+
+st.subheader("Preview")
+m = st.columns(4)
+m[0].metric("Interval length", summary.interval_label)
+m[1].metric("From", f"{summary.first_ds:%Y-%m-%d}")
+m[2].metric("To", f"{summary.last_ds:%Y-%m-%d}")
+m[3].metric("Channels", ", ".join(summary.channels))
+st.caption(
+    f"{summary.order_days:,} order days, {summary.contact_rows:,} contact rows, "
+    f"{summary.events:,} events."
+)
+
+left, right = st.columns(2)
+left.altair_chart(
+    charts.history_chart(dataset.orders, "orders", "Orders per day"), width="stretch"
+)
+right.altair_chart(
+    charts.history_chart(
+        views.daily_contacts(dataset.contacts), "contacts", "Contacts per day", color="channel"
+    ),
+    width="stretch",
+)
+
+tabs = st.tabs(["Orders", "Contacts", "Events"])
+tabs[0].dataframe(dataset.orders.tail(200), width="stretch", hide_index=True)
+tabs[1].dataframe(dataset.contacts.tail(200), width="stretch", hide_index=True)
+tabs[2].dataframe(dataset.events, width="stretch", hide_index=True)

@@ -1,0 +1,5 @@
+"""export page (being wired to the core)."""
+
+import streamlit as st
+
+st.title("Export")

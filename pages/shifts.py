@@ -1,0 +1,80 @@
+"""Shift plan page: which shifts start each day, and how they cover the requirement."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app_support import backend, charts, editor, state, views
+
+st.title("Shift plan")
+st.caption(
+    "How many agents start each shift (with its break) per day and channel, chosen by the "
+    "shift solver to cover the rostered requirement at minimum paid hours."
+)
+
+scenario = state.current_scenario()
+with st.expander("Shift rules"):
+    changed = editor.assumption_editor(scenario, ("shifts",))
+if changed is not scenario:
+    state.set_scenario(changed)
+    scenario = changed
+
+try:
+    result = backend.run_scenario(scenario)
+except ValueError as exc:
+    st.error(f"The shift plan could not be computed: {exc}", icon=":material/error:")
+    st.stop()
+
+meta = dict(result.meta)
+under = views.understaffed(result.coverage)
+m = st.columns(4)
+m[0].metric("Solver status", str(meta.get("shift_status", "n/a")))
+m[1].metric(
+    "Paid hours (plan)",
+    views.fmt_number(meta.get("objective")),
+    help="Total paid agent hours of the shift plan over the horizon.",
+)
+m[2].metric(
+    "Lower bound, paid hours",
+    views.fmt_number(meta.get("lower_bound")),
+    help="LP relaxation bound: no plan can use fewer paid hours.",
+)
+m[3].metric(
+    "Understaffed intervals",
+    f"{len(under):,}",
+    help="Intervals where fewer agents are scheduled than the rostered requirement.",
+)
+
+default_day = views.peak_window(result.coverage, "required", days=1)[0]
+day = st.date_input(
+    "Day",
+    value=default_day,
+    min_value=scenario.horizon.start,
+    max_value=scenario.horizon.end,
+    key="shift_day",
+)
+
+st.subheader(f"Shifts starting on {day:%a %d %b %Y}")
+rows = views.shift_rows(result.shift_plan, day, scenario.shifts.break_min * 60)
+if rows.empty:
+    st.info("No shifts start on this day.")
+else:
+    st.altair_chart(charts.shift_chart(rows), width="stretch")
+
+st.subheader("Coverage against requirement")
+tabs = st.tabs(list(scenario.channels))
+for tab, channel in zip(tabs, scenario.channels, strict=True):
+    cov = views.coverage_view(result.coverage, channel, day)
+    if cov.empty:
+        tab.info(f"{channel} has no open intervals on this day.")
+        continue
+    tab.altair_chart(charts.coverage_chart(cov), width="stretch")
+
+st.subheader("Understaffed intervals")
+if under.empty:
+    st.success("Every open interval is covered.", icon=":material/check_circle:")
+else:
+    st.dataframe(under, width="stretch", hide_index=True)
+
+with st.expander("Shift plan table"):
+    st.dataframe(result.shift_plan, width="stretch", hide_index=True)

@@ -1,0 +1,76 @@
+"""Staffing page: interval requirements per channel, as a heatmap, a curve and FTE by week."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app_support import backend, charts, editor, state, views
+
+st.title("Staffing")
+st.caption(
+    "Agents each interval needs to meet the service targets (productive agents from the "
+    "queueing model, rostered after shrinkage and the occupancy cap), before shift planning."
+)
+
+scenario = state.current_scenario()
+with st.expander("Staffing assumptions", expanded=True):
+    changed = editor.assumption_editor(scenario, ("service", "staffing"))
+if changed is not scenario:
+    state.set_scenario(changed)
+    scenario = changed
+
+try:
+    result = backend.run_scenario(backend.staffing_only(scenario))
+except ValueError as exc:
+    st.error(f"The plan could not be computed: {exc}", icon=":material/error:")
+    st.stop()
+
+cards = result.summary()
+cols = st.columns(len(cards))
+for col, card in zip(cols, cards.itertuples(index=False), strict=True):
+    col.metric(
+        f"{card.channel}: FTE (average)",
+        f"{card.avg_fte:,.1f}",
+        help="Rostered paid hours / FTE hours per week, averaged over the horizon.",
+    )
+    col.caption(f"Peak week {card.peak_week_fte:,.1f} FTE - {card.paid_hours:,.0f} paid hours")
+
+req = result.requirements
+channels = list(scenario.channels)
+left, right = st.columns([1, 2])
+channel = left.selectbox("Channel", channels, key="staffing_channel")
+value = left.radio(
+    "Show",
+    ["rostered", "agents"],
+    format_func={"rostered": "Rostered agents", "agents": "Productive agents"}.get,
+    key="staffing_value",
+)
+title = "Rostered agents" if value == "rostered" else "Productive agents"
+
+st.subheader(f"{channel}: average requirement by weekday and time of day")
+st.altair_chart(
+    charts.heatmap_chart(views.requirements_heatmap(req, channel, value), value, title),
+    width="stretch",
+)
+
+st.subheader("Requirement per interval over the peak")
+first, last = views.peak_window(req, value, days=7)
+window = st.date_input(
+    "Days shown",
+    value=(first, last),
+    min_value=scenario.horizon.start,
+    max_value=scenario.horizon.end,
+    key="staffing_window",
+)
+start, end = (window[0], window[-1]) if isinstance(window, tuple | list) and window else (
+    first, last
+)
+st.altair_chart(
+    charts.requirement_curve(views.between(req, start, end), value, f"{title} per interval"),
+    width="stretch",
+)
+
+st.subheader("FTE by week")
+st.altair_chart(charts.fte_week_chart(result.weekly), width="stretch")
+with st.expander("Weekly table"):
+    st.dataframe(result.weekly, width="stretch", hide_index=True)
