@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import tempfile
 import threading
 from collections import OrderedDict
@@ -26,6 +27,9 @@ from planner.scenario import Scenario
 __all__ = [
     "UPLOAD_KINDS",
     "Dataset",
+    "backtest_table",
+    "base_forecast",
+    "daily_forecast",
     "default_scenario",
     "load_dataset",
     "load_upload",
@@ -99,12 +103,17 @@ def load_dataset(
     )
 
 
+UPLOAD_DIR_ENV = "PEAK_PLANNER_UPLOAD_DIR"
+
+
 def save_upload(name: str, content: bytes, root: str | None = None) -> str:
     """Keep an accepted upload as a file so a scenario can name it; returns its path.
 
-    Files go to ``root`` (default: a ``peak-planner-uploads`` folder in the system's
-    temporary directory), one sub-folder per content hash, under the uploaded name.
+    Files go to ``root``, else ``$PEAK_PLANNER_UPLOAD_DIR``, else a
+    ``peak-planner-uploads`` folder in the system's temporary directory: one sub-folder
+    per content hash, under the uploaded name.
     """
+    root = root or os.environ.get(UPLOAD_DIR_ENV)
     base = Path(root) if root else Path(tempfile.gettempdir()) / "peak-planner-uploads"
     folder = base / hashlib.sha256(content).hexdigest()[:16]
     folder.mkdir(parents=True, exist_ok=True)
@@ -231,3 +240,56 @@ def store_url() -> str:
     from planner.store import default_url
 
     return default_url()
+
+
+def base_forecast(scenario: Scenario, container: Any = None) -> Any:
+    """The planner's base forecast for ``scenario`` (daily orders, interval contacts).
+
+    Reuses the planner's process-wide cache (keyed on data and forecast settings), so
+    the Forecast page and every scenario run share one fit. Shows progress while fitting.
+    """
+    from planner import pipeline
+
+    cache = pipeline.default_cache()
+    inputs = pipeline.load_inputs(scenario.data, cache)
+    report, holder = _progress_bar(container if container is not None else st)
+    try:
+        return pipeline.base_forecast(scenario, inputs, progress=report, cache=cache)
+    finally:
+        holder.empty()
+
+
+@st.cache_data(show_spinner="Forecasting daily totals...", max_entries=8)
+def daily_forecast(
+    history: pd.DataFrame,
+    span: str,
+    model: str,
+    events: pd.DataFrame | None,
+    level: int,
+) -> pd.DataFrame:
+    """Daily forecast of every series of ``history`` (``unique_id, ds, y``) over ``span``.
+
+    The same daily step the top-down interval forecast runs before its intraday split,
+    shown on the Forecast page with its own interval band.
+    """
+    from forecast import forecast_volume
+
+    return forecast_volume(history, span, "D", model=model, events=events, level=level)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def backtest_table(
+    history: pd.DataFrame,
+    horizon: str,
+    models: tuple[str, ...],
+    n_windows: int,
+    events: pd.DataFrame | None,
+    level: int,
+) -> pd.DataFrame:
+    """Rolling-origin backtest of ``models`` on daily ``history`` (``unique_id, ds, y``)."""
+    from forecast import backtest
+
+    return backtest(
+        history, horizon, "D", model=list(models), n_windows=n_windows, events=events,
+        level=level,
+    )

@@ -199,7 +199,18 @@ def _scenario_fields(section: str) -> list[tuple[_Field, dict]]:
             (_Field("horizon.end", "Plan to (inclusive)", "date"), {}),
         ]
     if section == "forecast":
+        models = {m: m for m in ("auto", "seasonal_naive", "same_weekday_average", "ets",
+                                 "sarimax", "prophet")}
         return [
+            (
+                _Field("forecast.model", "Forecast model", "select", options=models,
+                       help="'auto' picks per series by backtest."),
+                {},
+            ),
+            (
+                _Field("forecast.level", "Interval level, %", "slider", int, int),
+                {"min_value": 50, "max_value": 95, "step": 5},
+            ),
             (
                 _Field("forecast.staff_to", "Staff to", "select",
                        options={"mean": "mean", "upper": "upper"},

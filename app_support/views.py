@@ -17,7 +17,10 @@ __all__ = [
     "between",
     "coverage_view",
     "daily_contacts",
+    "daily_series",
+    "events_between",
     "fmt_number",
+    "interval_actuals",
     "peak_window",
     "requirements_heatmap",
     "shift_rows",
@@ -303,3 +306,38 @@ def fmt_number(value: object, digits: int = 0) -> str:
     if number != number:
         return "n/a"
     return f"{number:,.{digits}f}"
+
+
+def daily_series(orders: pd.DataFrame, contacts: pd.DataFrame) -> pd.DataFrame:
+    """Daily history of orders and of each channel's contacts, long: ``unique_id, ds, y``.
+
+    ``unique_id`` is ``"orders"`` or the channel name; contacts are summed per calendar
+    day (days without rows stay absent: gaps are facts).
+
+    Examples
+    --------
+    >>> o = pd.DataFrame({"ds": pd.to_datetime(["2024-01-01"]), "orders": [50]})
+    >>> c = pd.DataFrame({"ds": pd.to_datetime(["2024-01-01 08:00", "2024-01-01 09:00"]),
+    ...                   "channel": ["chat", "chat"], "contacts": [2, 3]})
+    >>> daily_series(o, c)[["unique_id", "y"]].values.tolist()
+    [['orders', 50], ['chat', 5]]
+    """
+    o = pd.DataFrame(
+        {"unique_id": "orders", "ds": pd.to_datetime(orders["ds"]), "y": orders["orders"]}
+    )
+    c = daily_contacts(contacts).rename(columns={"channel": "unique_id", "contacts": "y"})
+    return pd.concat([o, c[["unique_id", "ds", "y"]]], ignore_index=True)
+
+
+def interval_actuals(contacts: pd.DataFrame, channel: str, day: object) -> pd.DataFrame:
+    """One channel's contacts on one day as ``ds, y`` (for the intraday chart)."""
+    rows = contacts[contacts["channel"] == channel]
+    rows = between(rows, day, day)
+    return pd.DataFrame({"ds": pd.to_datetime(rows["ds"]), "y": rows["contacts"]})
+
+
+def events_between(events: pd.DataFrame | None, start: object, end: object) -> pd.DataFrame:
+    """Events whose day falls from ``start`` to ``end`` (inclusive): ``ds, event``."""
+    if events is None or events.empty:
+        return pd.DataFrame({"ds": pd.Series(dtype="datetime64[ns]"), "event": []})
+    return between(events, start, end)[["ds", "event"]]

@@ -1,5 +1,124 @@
-"""forecast page (being wired to the core)."""
+"""Forecast page: orders and contacts per channel with their interval band, and backtests."""
 
+from __future__ import annotations
+
+import pandas as pd
 import streamlit as st
 
+from app_support import backend, charts, editor, state, views
+
 st.title("Forecast")
+st.caption(
+    "Orders and contacts per channel over the plan horizon, learned from history up to the "
+    "day before the plan starts. The band is the forecast interval; events are dashed rules."
+)
+
+scenario = state.current_scenario()
+with st.expander("Horizon and forecast settings", expanded=False):
+    changed = editor.assumption_editor(scenario, ("horizon", "forecast"))
+if changed is not scenario:
+    state.set_scenario(changed)
+    scenario = changed
+
+try:
+    dataset = state.current_dataset()
+    base = backend.base_forecast(scenario)
+except ValueError as exc:
+    st.error(f"The forecast could not be computed: {exc}", icon=":material/error:")
+    st.stop()
+
+h = scenario.horizon
+level = scenario.forecast.level
+history = views.daily_series(dataset.orders, dataset.contacts)
+last_seen = pd.Timestamp(h.last_history_day)
+span = f"{(pd.Timestamp(h.end) - last_seen).days + 1}D"  # as the planner: end inclusive
+shown_from = last_seen - pd.Timedelta(weeks=8)
+
+st.caption(
+    "Models chosen: " + ", ".join(f"{k}: {v}" for k, v in base.models.items())
+    + f" - history used up to {last_seen:%Y-%m-%d}."
+)
+series = ["orders", *scenario.channels]
+uid = st.selectbox("Series", series, key="forecast_series")
+events = views.events_between(dataset.events, shown_from, h.end)
+
+daily_tab, intraday_tab, backtest_tab = st.tabs(["Daily view", "Intraday view", "Backtest"])
+
+with daily_tab:
+    fit_on = history[history["ds"] <= last_seen]
+    daily = backend.daily_forecast(fit_on, span, scenario.forecast.model, dataset.events, level)
+    fc = views.between(daily[daily["unique_id"] == uid], h.start, h.end)
+    actual = views.between(history[history["unique_id"] == uid], shown_from, h.end)
+    unit = "Orders per day" if uid == "orders" else f"{uid} contacts per day"
+    st.altair_chart(
+        charts.forecast_chart(fc, actual[["ds", "y"]], events, unit, level), width="stretch"
+    )
+    st.caption(
+        f"Black: actual history (and actuals over the horizon where the data has them). "
+        f"Blue: forecast with its {level}% interval."
+    )
+
+with intraday_tab:
+    if uid == "orders":
+        st.info("Orders are forecast per day; pick a channel for its intraday view.")
+    else:
+        day = st.date_input(
+            "Day", value=h.start, min_value=h.start, max_value=h.end, key="forecast_day"
+        )
+        fc = views.between(base.contacts[base.contacts["unique_id"] == uid], day, day)
+        actual = views.interval_actuals(dataset.contacts, uid, day)
+        minutes = base.interval_s // 60
+        st.altair_chart(
+            charts.forecast_chart(
+                fc, actual, None, f"{uid} contacts per {minutes} min", level, "Interval start"
+            ),
+            width="stretch",
+        )
+        if fc.empty:
+            st.info(f"{uid} is closed on {day:%a %d %b %Y}: no intervals to forecast.")
+
+with backtest_tab:
+    st.markdown(
+        "Rolling-origin backtest on daily history before the plan: each window is forecast "
+        "from the data before it and scored against what happened. Baselines are what "
+        "planners do today (same weekday last week; recent same-weekday average)."
+    )
+    c = st.columns(3)
+    bt_h = c[0].selectbox("Horizon per window", ["7D", "14D", "28D"], index=1, key="bt_h")
+    bt_n = c[1].number_input("Windows", min_value=1, max_value=8, value=3, key="bt_n")
+    bt_models = c[2].multiselect(
+        "Models",
+        ["seasonal_naive", "same_weekday_average", "ets", "sarimax", "prophet"],
+        default=["seasonal_naive", "same_weekday_average", "ets"],
+        key="bt_models",
+    )
+    if st.button("Run backtest", key="bt_run", disabled=not bt_models):
+        with st.spinner("Backtesting..."):
+            try:
+                table = backend.backtest_table(
+                    history[history["ds"] <= last_seen], bt_h, tuple(bt_models), int(bt_n),
+                    dataset.events, level,
+                )
+            except ValueError as exc:
+                st.error(f"The backtest could not run: {exc}", icon=":material/error:")
+            else:
+                st.session_state["bt_table"] = table
+    table = st.session_state.get("bt_table")
+    if table is not None:
+        st.dataframe(
+            table,
+            width="stretch",
+            hide_index=True,
+            column_config={
+                "wape": st.column_config.NumberColumn("WAPE", format="percent"),
+                "mase": st.column_config.NumberColumn("MASE", format="%.2f"),
+                "bias": st.column_config.NumberColumn("Bias", format="percent"),
+                "coverage": st.column_config.NumberColumn(
+                    f"Inside {level}% interval", format="percent"
+                ),
+            },
+        )
+        st.caption(
+            "WAPE = sum |actual - forecast| / sum actual; MASE < 1 beats seasonal naive; "
+            "coverage is the share of actual days inside the interval."
+        )
