@@ -259,7 +259,7 @@ def service_level(
     Examples
     --------
     >>> round(float(service_level(100, 180, 1800, 11, 20)), 4)
-    0.3876
+    0.3896
     """
     a = traffic_erlangs(volume, aht_s, interval_s)
     n = as_agents("agents", agents)
@@ -306,7 +306,7 @@ def average_speed_of_answer(
     Examples
     --------
     >>> round(float(average_speed_of_answer(100, 180, 1800, 11)), 2)
-    40.02
+    122.78
     """
     a = traffic_erlangs(volume, aht_s, interval_s)
     n = as_agents("agents", agents)
@@ -386,7 +386,7 @@ def abandon_rate(
     Examples
     --------
     >>> round(float(abandon_rate(100, 180, 1800, 10, 180)), 4)
-    0.0807
+    0.1251
     """
     from .erlang_a import erlang_a_metrics
 
@@ -520,7 +520,7 @@ def required_agents(
     >>> int(required_agents(100, 180, 1800, 0.8, 20))   # Call Centre Helper: 14 agents
     14
     >>> required_agents([0, 100, 1000], 180, 1800, 0.8, 20).tolist()
-    [0, 14, 110]
+    [0, 14, 107]
     """
     a = traffic_erlangs(volume, aht_s, interval_s)
     h = as_positive("aht_s", aht_s)

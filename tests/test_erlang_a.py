@@ -1,0 +1,174 @@
+"""Erlang A (M/M/N+M) against an independent numerical reference and limiting cases.
+
+Reference: the birth-death chain of M/M/N+M truncated at N + K states, its stationary
+distribution solved as a linear system, and the tagged arrival's wait computed from a
+transient Markov chain (levels = callers ahead of it; moves down at rate N mu + i theta,
+own abandonment at rate theta, served from level 0 at rate N mu) with scipy's matrix
+exponential and fundamental matrix. None of the incomplete-gamma formulas are used.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import linalg
+
+from staffing import StaffingInputError, abandon_rate, erlang_b, required_agents, service_level
+from staffing.erlang import average_speed_of_answer, erlang_c
+from staffing.erlang_a import erlang_a_metrics, erlang_a_service_level
+
+
+def _queue_cutoff(lam, mu, theta, n):
+    """Queue positions to keep: until the unnormalised state weight is below 1e-18."""
+    ratio, k = 1.0, 0
+    while ratio > 1e-18 or k < 10:
+        k += 1
+        ratio *= lam / (n * mu + k * theta)
+    return k
+
+
+def _chain_reference(a, aht, n, patience, t):
+    lam, mu, theta = a / aht, 1.0 / aht, 1.0 / patience
+    K = _queue_cutoff(lam, mu, theta, n)  # queue positions kept
+    size = n + K + 1
+    q = np.zeros((size, size))
+    for j in range(size):
+        if j + 1 < size:
+            q[j, j + 1] = lam
+        if j > 0:
+            q[j, j - 1] = min(j, n) * mu + max(j - n, 0) * theta
+        q[j, j] = -q[j].sum()
+    # stationary: pi Q = 0, sum pi = 1
+    m = np.vstack([q.T, np.ones(size)])
+    rhs = np.zeros(size + 1)
+    rhs[-1] = 1.0
+    pi = np.linalg.lstsq(m, rhs, rcond=None)[0]
+    p_wait = pi[n:].sum()
+    queue = np.arange(K + 1)
+    p_ab = theta * (queue * pi[n:]).sum() / lam
+    weights = pi[n:]  # arrival finds k = 0..K callers waiting -> starts at level k
+
+    def tagged(own_theta):
+        # transient levels 0..K, then absorbing: served (K+1), abandoned (K+2)
+        g = np.zeros((K + 3, K + 3))
+        for i in range(K + 1):
+            if i > 0:
+                g[i, i - 1] = n * mu + i * theta
+            else:
+                g[i, K + 1] = n * mu
+            g[i, K + 2] = own_theta
+            g[i, i] = -g[i].sum()
+        return g
+
+    g = tagged(theta)
+    served_by_t = linalg.expm(g * t)[: K + 1, K + 1]
+    sl_offered = (1 - p_wait) + weights @ served_by_t
+    tmat = g[: K + 1, : K + 1]
+    exit_served = g[: K + 1, K + 1]
+    inv = np.linalg.inv(-tmat)
+    p_served_k = inv @ exit_served
+    w_served_k = inv @ (inv @ exit_served)
+    p_served = (1 - p_wait) + weights @ p_served_k
+    asa = (weights @ w_served_k) / p_served
+    gv = tagged(0.0)
+    virtual = (1 - p_wait) + weights @ linalg.expm(gv * t)[: K + 1, K + 1]
+    return {
+        "p_wait": p_wait,
+        "p_ab": p_ab,
+        "sl_offered": sl_offered,
+        "sl_answered": sl_offered / p_served,
+        "sl_virtual": virtual,
+        "asa": asa,
+        "served": p_served,
+    }
+
+
+CASES = [
+    # traffic (Erlangs), aht_s, agents, patience_s, threshold_s
+    (10.0, 180.0, 10, 180.0, 20.0),
+    (10.0, 180.0, 12, 60.0, 20.0),
+    (4.0, 300.0, 3, 600.0, 30.0),  # overloaded: only abandonment keeps it stable
+    (8.0, 240.0, 14, 120.0, 10.0),  # lightly loaded
+    (2.5, 60.0, 1, 30.0, 5.0),
+    (15.0, 420.0, 16, 2000.0, 60.0),  # long patience, near Erlang C
+    (6.0, 200.0, 9, 20.0, 0.0),  # impatient callers, threshold 0
+]
+
+
+@pytest.mark.parametrize(("a", "aht", "n", "patience", "t"), CASES)
+def test_matches_truncated_chain(a, aht, n, patience, t):
+    ref = _chain_reference(a, aht, n, patience, t)
+    m = erlang_a_metrics(a, aht, n, patience)
+    assert m.p_wait == pytest.approx(ref["p_wait"], abs=1e-10)
+    assert m.p_abandon == pytest.approx(ref["p_ab"], abs=1e-10)
+    assert m.asa_s == pytest.approx(ref["asa"], rel=1e-8)
+    assert m.mean_wait_s == pytest.approx(ref["p_ab"] * patience, rel=1e-8)
+    for definition in ("offered", "answered", "virtual"):
+        got = erlang_a_service_level(a, aht, n, t, patience, definition)
+        assert got == pytest.approx(ref[f"sl_{definition}"], abs=1e-10), definition
+    assert m.occupancy == pytest.approx(a * ref["served"] / n, abs=1e-10)
+
+
+def test_public_functions_dispatch_to_erlang_a():
+    # volume 100 in 1800 s at AHT 180 s is 10 Erlangs
+    m = erlang_a_metrics(10.0, 180.0, 10, 180.0)
+    assert abandon_rate(100, 180, 1800, 10, 180) == pytest.approx(m.p_abandon, rel=1e-14)
+    assert average_speed_of_answer(100, 180, 1800, 10, patience_s=180) == pytest.approx(
+        m.asa_s, rel=1e-14
+    )
+    sl = service_level(100, 180, 1800, 10, 20, patience_s=180)
+    assert sl == pytest.approx(erlang_a_service_level(10.0, 180.0, 10, 20.0, 180.0), rel=1e-14)
+
+
+@pytest.mark.parametrize("n", [11, 12, 14, 20])
+def test_infinite_patience_limit_is_erlang_c(n):
+    # Erlang A tends to Erlang C as patience -> infinity, with an O(1/patience) gap
+    for patience, tol in ((1e6, 5e-4), (1e8, 5e-6)):
+        sl_a = service_level(100, 180, 1800, n, 20, patience_s=patience)
+        sl_c = service_level(100, 180, 1800, n, 20)
+        assert abs(sl_a - sl_c) < tol
+        asa_a = average_speed_of_answer(100, 180, 1800, n, patience_s=patience)
+        asa_c = average_speed_of_answer(100, 180, 1800, n)
+        assert abs(asa_a - asa_c) < tol * 200 * asa_c
+        assert erlang_a_metrics(10.0, 180.0, n, patience).p_wait == pytest.approx(
+            erlang_c(10.0, n), abs=tol
+        )
+
+
+@pytest.mark.parametrize(("a", "n"), [(10.0, 8), (10.0, 12), (50.0, 45)])
+def test_zero_patience_limit_is_erlang_b(a, n):
+    # with patience -> 0 a caller who finds all agents busy leaves at once: M/M/N/N,
+    # so P(abandon) -> B(N, A) (Erlang's loss formula)
+    p_ab = erlang_a_metrics(a, 300.0, n, 1e-6).p_abandon
+    assert p_ab == pytest.approx(erlang_b(a, n), rel=1e-6)
+
+
+def test_edge_cases():
+    m = erlang_a_metrics([0.0, 5.0], 300.0, [0, 0], 60.0)
+    assert m.p_abandon.tolist() == [0.0, 1.0]
+    assert erlang_a_service_level([0.0, 5.0], 300.0, [0, 0], 20.0, 60.0).tolist() == [1.0, 0.0]
+    assert required_agents(0, 300, 900, 0.8, 20, patience_s=60) == 0
+    with pytest.raises(StaffingInputError, match="patience_s"):
+        service_level(100, 180, 1800, 10, 20, patience_s=-1)
+    with pytest.raises(StaffingInputError, match="sl_definition"):
+        service_level(100, 180, 1800, 10, 20, patience_s=60, sl_definition="x")
+
+
+def test_required_agents_is_minimal():
+    volume = np.array([5.0, 40.0, 100.0, 900.0, 3000.0])
+    for definition in ("offered", "answered", "virtual"):
+        n = required_agents(volume, 300, 900, 0.8, 20, patience_s=90, sl_definition=definition)
+        sl = service_level(volume, 300, 900, n, 20, patience_s=90, sl_definition=definition)
+        below = service_level(
+            volume, 300, 900, n - 1, 20, patience_s=90, sl_definition=definition
+        )
+        assert np.all(sl >= 0.8)
+        assert np.all(below < 0.8)
+    capped = required_agents(volume, 300, 900, 0.5, 20, patience_s=90, max_occupancy=0.85)
+    m = erlang_a_metrics(volume * 300 / 900, 300.0, capped, 90.0)
+    sl = service_level(volume, 300, 900, capped, 20, patience_s=90)
+    assert np.all((m.occupancy <= 0.85) & (sl >= 0.5))
+    m1 = erlang_a_metrics(volume * 300 / 900, 300.0, capped - 1, 90.0)
+    sl1 = service_level(volume, 300, 900, capped - 1, 20, patience_s=90)
+    assert np.all((m1.occupancy > 0.85) | (sl1 < 0.5))
+    assert np.any(m1.occupancy > 0.85)  # the cap binds somewhere in this set
