@@ -215,7 +215,8 @@ def _read_table(src: Any) -> tuple[pd.DataFrame, str]:
                 text_head = data[:4096].decode("utf-8-sig", errors="replace")
                 frame = pd.read_csv(
                     io.BytesIO(data), sep=_sniff_sep(text_head), encoding="utf-8-sig",
-                    skipinitialspace=True, low_memory=False,
+                    skipinitialspace=True, low_memory=False, keep_default_na=False,
+                    na_values=[""],
                 )
         except pd.errors.EmptyDataError as exc:
             raise _fail(EmptyFileError, name, None, "the file is empty",
@@ -431,13 +432,16 @@ def _normalise_channels(
 
 
 # --------------------------------------------------------------------------- intervals
-def detect_interval_s(ds: Any, by: Any = None, *, source: str = "", column: str = "ds") -> int:
+def detect_interval_s(
+    ds: Any, by: Any = None, *, source: str = "", column: str = "ds", rows: Any = None,
+) -> int:
     """Detect the interval length (seconds) of a timestamp column.
 
     The interval is the smallest positive step between consecutive timestamps of a series
     (``by`` labels the series, e.g. the channel). Gaps are allowed (closed hours, missing
-    days), but every timestamp must sit on one grid: the same offset within the interval,
-    and no run of days on a coarser grid (a 30-minute day inside 15-minute data).
+    days), but every step must be a whole number of intervals, and no day may sit on a
+    coarser grid (a dense 30-minute day inside 15-minute data: six or more rows filling at
+    least 80 % of the coarser slots between its first and last row).
 
     Parameters
     ----------
@@ -447,6 +451,8 @@ def detect_interval_s(ds: Any, by: Any = None, *, source: str = "", column: str 
         Series labels; steps are measured within each label.
     source, column : str
         Used in error messages.
+    rows : array-like of int, optional
+        Row numbers to report in errors (default: spreadsheet rows of ``ds``, header = 1).
 
     Returns
     -------
@@ -456,7 +462,8 @@ def detect_interval_s(ds: Any, by: Any = None, *, source: str = "", column: str 
     Raises
     ------
     MixedIntervalError
-        Timestamps off the grid, a coarser-grid day, or a step that does not divide a day.
+        A step that is not a multiple of the interval, a coarser-grid day, or a smallest
+        step that does not divide a day.
 
     Examples
     --------
@@ -468,6 +475,7 @@ def detect_interval_s(ds: Any, by: Any = None, *, source: str = "", column: str 
     sec = t.astype("datetime64[s]").astype(np.int64)
     grp = np.zeros(len(sec), dtype=np.int64) if by is None else pd.factorize(
         np.asarray(by))[0]
+    rows = np.arange(len(sec)) + 2 if rows is None else np.asarray(rows, dtype=np.int64)
     order = np.lexsort((sec, grp))
     s, g = sec[order], grp[order]
     step = np.diff(s)
@@ -480,24 +488,36 @@ def detect_interval_s(ds: Any, by: Any = None, *, source: str = "", column: str 
                     accepted="interval_s given explicitly")
     d = int(step[same].min())
     if not (_DAY_S % d == 0 or d % _DAY_S == 0):
+        first = order[1:][same & (step == d)][0]
         raise _fail(MixedIntervalError, source, column,
-                    f"smallest step of {d} s does not divide a day",
+                    f"smallest step of {d} s does not divide a day", rows[[first]],
                     accepted="5, 10, 15, 30 or 60 minutes, or daily")
-    if d >= _DAY_S:
-        return _DAY_S
-    _check_grid(sec, grp, d, source, column, coarse_days=True)
+    d = min(d, _DAY_S)
+    if d == _DAY_S and np.any(sec % _DAY_S):
+        off = sec % _DAY_S != 0
+        raise _fail(MixedIntervalError, source, column, "times of day in daily data",
+                    rows[off], pd.to_datetime(sec[off], unit="s").astype(str),
+                    accepted="midnight timestamps")
+    _check_grid(sec, grp, d, source, column, rows, coarse_days=d < _DAY_S)
     return d
 
 
 def _check_grid(sec: np.ndarray, grp: np.ndarray, d: int, source: str, column: str,
-                coarse_days: bool) -> None:
-    phase = sec % d
-    off = phase != np.bincount(phase).argmax() if len(phase) else phase.astype(bool)
+                rows: np.ndarray, coarse_days: bool) -> None:
+    """Every step within a series is a multiple of d; optionally no coarser-grid days."""
+    order = np.lexsort((sec, grp))
+    s, g = sec[order], grp[order]
+    step = np.diff(s)
+    same = np.diff(g) == 0
+    off = same & (step % d != 0)
     if off.any():
+        idx = order[1:][off]
+        smallest = order[1:][same & (step == step[same & (step > 0)].min())][:1]
         raise _fail(MixedIntervalError, source, column,
-                    f"timestamps off the {d} s grid (mixed interval lengths)", _rows(off),
-                    pd.to_datetime(sec[off], unit="s").astype(str),
-                    accepted="every timestamp on one interval grid")
+                    f"mixed interval lengths: steps that are not a whole number of {d} s "
+                    f"(the smallest step, ending at row {int(rows[smallest][0])})", rows[idx],
+                    pd.to_datetime(sec[idx], unit="s").astype(str),
+                    accepted="every step a whole number of one interval length")
     if not coarse_days:
         return
     day = sec // _DAY_S
@@ -516,11 +536,12 @@ def _check_grid(sec: np.ndarray, grp: np.ndarray, d: int, source: str, column: s
     span = (last - first) // np.maximum(gcd, 1) + 1
     coarse = (gcd > 1) & (n >= 6) & (n >= 0.8 * span)
     if coarse.any():
-        bad_rows = np.sort(order[np.isin(seg, np.flatnonzero(coarse)) & start])
+        idx = order[np.isin(seg, np.flatnonzero(coarse)) & start]
+        idx = idx[np.argsort(rows[idx])]
         raise _fail(MixedIntervalError, source, column,
                     f"mixed interval lengths: some days step {int(gcd[coarse][0]) * d} s, "
-                    f"the data steps {d} s", bad_rows + 2,
-                    pd.to_datetime(sec[bad_rows], unit="s").astype(str),
+                    f"the data steps {d} s; days starting", rows[idx],
+                    pd.to_datetime(sec[idx], unit="s").astype(str),
                     accepted="one interval length for the whole file")
 
 
@@ -642,23 +663,27 @@ def load_contacts(
                                              integer=False, allow_missing=True)
     amb = _ambiguous_local(out["ds"], tz)
     _check_duplicates(out[["ds", "channel"]], source, ds_col, amb)
+    out["_row"] = np.arange(len(out), dtype=np.int64) + 2
     merged = 0
     if amb.any() and out[["ds", "channel"]].duplicated().any():
         out, merged = _merge_repeats(out)
     out = out.sort_values(["ds", "channel"], kind="stable").reset_index(drop=True)
-    sec = out["ds"].to_numpy().astype("datetime64[s]").astype(np.int64)
-    grp = pd.factorize(out["channel"])[0]
+    rows = out.pop("_row").to_numpy()
     if interval_s is None:
-        interval_s = detect_interval_s(out["ds"], out["channel"], source=source, column=ds_col)
+        interval_s = detect_interval_s(out["ds"], out["channel"], source=source, column=ds_col,
+                                       rows=rows)
     else:
         interval_s = int(interval_s)
         if interval_s <= 0 or not (_DAY_S % interval_s == 0 or interval_s % _DAY_S == 0):
             raise ValueError(f"interval_s: must divide a day (or be whole days), got {interval_s}")
+        sec = out["ds"].to_numpy().astype("datetime64[s]").astype(np.int64)
+        grp = pd.factorize(out["channel"])[0]
         if interval_s < _DAY_S:
-            _check_grid(sec, grp, interval_s, source, ds_col, coarse_days=False)
+            _check_grid(sec, grp, interval_s, source, ds_col, rows, coarse_days=False)
         elif (sec % _DAY_S != 0).any():
+            off = sec % _DAY_S != 0
             raise _fail(MixedIntervalError, source, ds_col, "times of day in daily data",
-                        _rows(sec % _DAY_S != 0), accepted="midnight timestamps")
+                        rows[off], accepted="midnight timestamps")
     out.attrs.update(interval_s=int(interval_s), source=source, tz=tz, dst_merged_rows=merged)
     return out
 
@@ -669,6 +694,7 @@ def _merge_repeats(out: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     agg = out.assign(_w=out.get("aht_s", 0.0) * out["contacts"])
     grouped = agg.groupby(["ds", "channel"], sort=False, as_index=False)
     res = grouped[["contacts", "_w"]].sum()
+    res["_row"] = grouped["_row"].min()["_row"]
     if "aht_s" in out:
         res["aht_s"] = np.where(res["contacts"] > 0, res["_w"] / res["contacts"].where(
             res["contacts"] > 0, 1), grouped["aht_s"].mean()["aht_s"])
