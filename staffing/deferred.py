@@ -1,0 +1,380 @@
+"""Deferred work (email, back office): staffing to a response target, and the backlog.
+
+Email does not queue on a line: items wait in a backlog and are answered in arrival order
+(FIFO) by agents working the open hours. The model here is the FIFO *fluid* queue:
+
+- arrivals ``volume[k]`` items in interval ``k`` (length ``interval_s``), spread uniformly
+  over the interval; each brings ``aht_s[k]`` seconds of handling work;
+- ``agents[k]`` agents in interval ``k`` process ``agents[k] * interval_s`` seconds of
+  work, at a constant rate, oldest work first; an item is answered when its processing
+  is complete;
+- with cumulative work arrived ``W(t)`` and capacity ``C(t)``, the work done is
+  ``S(t) = C(t) + min_{s <= t} (W(s) - C(s))`` (Reich's formula; the queue starts empty),
+  the oldest unanswered work arrived at ``W^-1(S(t))`` and its age is
+  ``t - W^-1(S(t))``; the wait of the work at position ``x`` is ``S^-1(x) - W^-1(x)``.
+
+All three curves are piecewise linear with breaks at interval edges, so the backlog and
+the age of the oldest item at every edge, and the largest wait of any item, come out of
+one vectorised pass (cumulative sums, a running minimum and ``np.searchsorted``); no
+loop over intervals or items. The fluid model pools the agents: a real agent finishes
+an item up to one handle time later, which is negligible against targets in hours.
+
+Staffing rule of :func:`deferred_required_agents`: levels are constant within each
+``group`` (e.g. the calendar day) and zero in closed intervals. Levels are chosen from
+the last group backwards: each group gets the smallest integer level that meets the
+target for every item, given the levels already chosen for later groups and assuming
+the earlier groups clear everything they can (their level is not yet known). The first
+group is then checked against the true empty start, so the returned plan meets the
+target for every item, and no single group can lower its level without breaking it.
+
+Horizon end: items still waiting when the horizon ends are answered after it by the
+staffing pattern of the last group with open intervals, repeated (its open intervals,
+its level, no new arrivals: later arrivals cannot delay earlier ones under FIFO). Their
+waits are checked against the target like all others.
+
+References
+----------
+Reich, E. "On the integrodifferential equation of Takacs I", Ann. Math. Statist. 29
+(1958) -- the fluid/Lindley reflection formula for cumulative departures.
+Chen, H. and Yao, D. D. "Fundamentals of Queueing Networks", Springer (2001), ch. 6
+(the one-dimensional reflection mapping).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike, NDArray
+
+from staffing._checks import StaffingInputError, as_nonnegative, as_positive
+
+__all__ = [
+    "DeferredInfeasibleError",
+    "deferred_backlog",
+    "deferred_max_wait",
+    "deferred_required_agents",
+]
+
+_REL_TOL = 1e-10  # relative tolerance for "the backlog is empty" (float round-off)
+_MAX_LEVEL = 2**40
+
+
+class DeferredInfeasibleError(StaffingInputError):
+    """No number of agents meets the response target (e.g. items arrive in closed hours
+    and the next open hour is later than the target)."""
+
+
+def _as_series_1d(name: str, value: ArrayLike) -> NDArray[np.float64]:
+    arr = as_nonnegative(name, value)
+    if arr.ndim != 1:
+        raise StaffingInputError(f"{name} must be one-dimensional, got shape {arr.shape}")
+    return arr
+
+
+def _per_interval(name: str, value: ArrayLike, n: int, positive: bool) -> NDArray[np.float64]:
+    arr = as_positive(name, value) if positive else as_nonnegative(name, value)
+    try:
+        return np.broadcast_to(arr, (n,)).astype(np.float64)
+    except ValueError as exc:
+        raise StaffingInputError(
+            f"{name} must be a scalar or have one value per interval ({n}), got shape "
+            f"{arr.shape}"
+        ) from exc
+
+
+def _scalar(name: str, value: float) -> float:
+    arr = as_positive(name, value)
+    if arr.ndim != 0:
+        raise StaffingInputError(f"{name} must be a scalar, got shape {arr.shape}")
+    return float(arr)
+
+
+def _curves(
+    work_s: NDArray[np.float64], capacity_s: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64], float]:
+    """Cumulative work arrived ``W`` and done ``S`` at the K+1 edges, and the empty-tolerance."""
+    w = np.concatenate(([0.0], np.cumsum(work_s)))
+    c = np.concatenate(([0.0], np.cumsum(capacity_s)))
+    s = np.minimum(c + np.minimum.accumulate(w - c), w)
+    tol = _REL_TOL * max(w[-1], c[-1], 1.0)
+    return w, s, tol
+
+
+def _oldest(
+    w: NDArray[np.float64], s: NDArray[np.float64], tol: float
+) -> tuple[NDArray[np.bool_], NDArray[np.int64], NDArray[np.float64]]:
+    """At each edge: is anything waiting, and where (interval, fraction) the oldest arrived."""
+    waiting = (w - s) > tol
+    j = np.clip(np.searchsorted(w, s, side="right"), 1, w.size - 1)
+    rise = w[j] - w[j - 1]
+    frac = np.divide(s - w[j - 1], rise, out=np.zeros_like(s), where=rise > 0)
+    return waiting, j - 1, np.clip(frac, 0.0, 1.0)
+
+
+def _max_wait(
+    work_s: NDArray[np.float64], agents: NDArray[np.float64], interval_s: float
+) -> float:
+    """Largest FIFO fluid wait (s) of any work; ``inf`` if some is unanswered at the end."""
+    k_n = work_s.size
+    edges = interval_s * np.arange(k_n + 1, dtype=np.float64)
+    w, s, tol = _curves(work_s, agents * interval_s)
+    waiting, k_old, frac = _oldest(w, s, tol)
+    if waiting[-1]:
+        return float("inf")
+    ages = np.where(waiting, edges - (k_old + frac) * interval_s, 0.0)
+    # Waits of the work that arrived last in each interval with arrivals (edge j).
+    j = np.flatnonzero(work_s > 0) + 1
+    x = w[j]
+    i = np.searchsorted(s, x - tol, side="left")  # first edge with S >= x
+    i = np.clip(i, 1, k_n)
+    rate = agents[i - 1]
+    done = edges[i - 1] + np.divide(x - s[i - 1], rate, out=np.zeros_like(x), where=rate > 0)
+    done = np.minimum(np.maximum(done, edges[j]), edges[i])
+    waits = done - edges[j]
+    return float(max(ages.max(initial=0.0), waits.max(initial=0.0)))
+
+
+def deferred_max_wait(
+    volume: ArrayLike, aht_s: ArrayLike, interval_s: float, agents: ArrayLike
+) -> float:
+    """Largest wait (seconds) of any item under FIFO, given the agents per interval.
+
+    Parameters
+    ----------
+    volume : array_like, shape (K,)
+        Items arriving in each interval (spread uniformly over it), >= 0.
+    aht_s : float or array_like, shape (K,)
+        Handle time per item (s) of the items arriving in each interval, > 0.
+    interval_s : float
+        Interval length (s).
+    agents : array_like, shape (K,)
+        Productive agents working the backlog in each interval, >= 0 (fractions allowed).
+
+    Returns
+    -------
+    float
+        The largest wait of an item answered within the horizon, or ``inf`` when an item
+        is still unanswered at the end of the horizon.
+
+    Raises
+    ------
+    StaffingInputError
+        A negative, NaN or infinite input, or mismatched lengths.
+
+    Examples
+    --------
+    Twelve 10-minute items in one hour, one agent: the last one waits an hour.
+
+    >>> deferred_max_wait([12, 0], 600, 3600, [1, 1])
+    3600.0
+    """
+    vol = _as_series_1d("volume", volume)
+    n = vol.size
+    aht = _per_interval("aht_s", aht_s, n, positive=True)
+    ag = _per_interval("agents", agents, n, positive=False)
+    return _max_wait(vol * aht, ag, _scalar("interval_s", interval_s))
+
+
+def deferred_backlog(
+    volume: ArrayLike, aht_s: ArrayLike, interval_s: float, agents: ArrayLike
+) -> pd.DataFrame:
+    """Backlog and age of the oldest item per interval, given the agents (FIFO fluid model).
+
+    Parameters
+    ----------
+    volume : array_like, shape (K,)
+        Items arriving in each interval (spread uniformly over it), >= 0. A pandas Series
+        keeps its index in the result.
+    aht_s : float or array_like, shape (K,)
+        Handle time per item (s) of the items arriving in each interval, > 0.
+    interval_s : float
+        Interval length (s).
+    agents : array_like, shape (K,)
+        Productive agents working the backlog in each interval, >= 0 (fractions allowed).
+        The backlog starts empty.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per interval (index of ``volume`` if it is a Series, else 0..K-1), columns
+        ``arrivals`` (items), ``handled`` (items answered in the interval),
+        ``backlog_items`` (items waiting at the end of the interval) and ``oldest_age_s``
+        (age at the end of the interval of the oldest waiting item, 0 if none).
+
+    Raises
+    ------
+    StaffingInputError
+        A negative, NaN or infinite input, or mismatched lengths.
+
+    Examples
+    --------
+    >>> deferred_backlog([12, 0, 0], 600, 3600, [1, 1, 1])
+       arrivals  handled  backlog_items  oldest_age_s
+    0      12.0      6.0            6.0        1800.0
+    1       0.0      6.0            0.0           0.0
+    2       0.0      0.0            0.0           0.0
+    """
+    vol = _as_series_1d("volume", volume)
+    n = vol.size
+    aht = _per_interval("aht_s", aht_s, n, positive=True)
+    ag = _per_interval("agents", agents, n, positive=False)
+    length = _scalar("interval_s", interval_s)
+    w, s, tol = _curves(vol * aht, ag * length)
+    waiting, k_old, frac = _oldest(w, s, tol)
+    arrived = np.concatenate(([0.0], np.cumsum(vol)))
+    answered = np.where(waiting, arrived[k_old] + frac * vol[np.minimum(k_old, n - 1)], arrived)
+    answered = np.minimum(np.maximum.accumulate(answered), arrived)
+    edges = length * np.arange(n + 1, dtype=np.float64)
+    ages = np.where(waiting, edges - (k_old + frac) * length, 0.0)
+    index = volume.index if isinstance(volume, pd.Series) else pd.RangeIndex(n)
+    return pd.DataFrame(
+        {
+            "arrivals": vol,
+            "handled": np.diff(answered),
+            "backlog_items": np.maximum(arrived[1:] - answered[1:], 0.0),
+            "oldest_age_s": ages[1:],
+        },
+        index=index,
+    )
+
+
+def _group_runs(group: ArrayLike | None, n: int) -> NDArray[np.int64]:
+    """Start index of each contiguous group (plus n at the end)."""
+    if group is None:
+        return np.array([0, n], dtype=np.int64)
+    labels = pd.Series(np.asarray(group)) if not isinstance(group, pd.Series) else group
+    if len(labels) != n:
+        raise StaffingInputError(f"group must have one label per interval ({n}), got {len(labels)}")
+    codes = pd.factorize(labels.reset_index(drop=True))[0]
+    change = np.flatnonzero(np.diff(codes) != 0) + 1
+    starts = np.concatenate(([0], change, [n])).astype(np.int64)
+    if np.unique(codes[starts[:-1]]).size != starts.size - 1:
+        raise StaffingInputError(
+            "group must label contiguous runs of intervals (e.g. the calendar day); a label "
+            "appears in two separate runs"
+        )
+    return starts
+
+
+def deferred_required_agents(
+    volume: ArrayLike,
+    aht_s: ArrayLike,
+    interval_s: float,
+    response_target_s: float,
+    open_mask: ArrayLike | None = None,
+    group: ArrayLike | None = None,
+) -> NDArray[np.int64]:
+    """Minimal agents per interval so that, FIFO, no item waits longer than the target.
+
+    Parameters
+    ----------
+    volume : array_like, shape (K,)
+        Items arriving in each interval (around the clock, spread uniformly), >= 0.
+    aht_s : float or array_like, shape (K,)
+        Handle time per item (s) of the items arriving in each interval, > 0.
+    interval_s : float
+        Interval length (s).
+    response_target_s : float
+        Longest allowed wait from arrival to answer (s), e.g. ``24 * 3600``.
+    open_mask : array_like of bool, shape (K,), optional
+        Intervals in which agents work (default: all).
+    group : array_like, shape (K,), optional
+        Labels of contiguous runs that share one level, e.g. the calendar date of each
+        interval. Default: one level over the whole horizon.
+
+    Returns
+    -------
+    numpy.ndarray of int64, shape (K,)
+        Productive agents per interval: the group's level in open intervals, 0 in closed
+        ones. The rule for choosing levels group by group and for the horizon end is in
+        the module docstring. Zero volume needs zero agents.
+
+    Raises
+    ------
+    StaffingInputError
+        A negative, NaN or infinite input, mismatched lengths, or a group label that
+        appears in two separate runs.
+    DeferredInfeasibleError
+        No level meets the target (work arrives with no open time within the target).
+
+    Examples
+    --------
+    120 ten-minute emails a day, all arriving in the first hour, 24 h target, agents
+    working 08:00-20:00 (hourly intervals): 20 hours of work must be done in the 12
+    open hours of the same day, so 2 agents.
+
+    >>> vol = [120] + [0] * 23
+    >>> is_open = [8 <= h < 20 for h in range(24)]
+    >>> deferred_required_agents(vol, 600, 3600, 24 * 3600, open_mask=is_open).max()
+    np.int64(2)
+    """
+    vol = _as_series_1d("volume", volume)
+    n = vol.size
+    aht = _per_interval("aht_s", aht_s, n, positive=True)
+    length = _scalar("interval_s", interval_s)
+    target = _scalar("response_target_s", response_target_s)
+    if open_mask is None:
+        is_open = np.ones(n, dtype=bool)
+    else:
+        raw = np.asarray(open_mask)
+        if raw.shape != (n,) or not np.isin(raw, (0, 1)).all():
+            raise StaffingInputError(
+                f"open_mask must be {n} booleans, one per interval, got shape {raw.shape}"
+            )
+        is_open = raw.astype(bool)
+    starts = _group_runs(group, n)
+    work = vol * aht
+    out = np.zeros(n, dtype=np.int64)
+    if not work.any():
+        return out
+    if not is_open.any():
+        raise DeferredInfeasibleError("open_mask has no open interval but volume is positive")
+
+    n_groups = starts.size - 1
+    group_of = np.repeat(np.arange(n_groups), np.diff(starts))
+    levels = np.zeros(n_groups, dtype=np.int64)
+    last_open_group = group_of[np.flatnonzero(is_open)[-1]]
+    # Horizon end: the open pattern from the last open group's start repeats, at its level.
+    period = n - starts[last_open_group]
+    n_ext = int(np.ceil(target / length)) + 2
+    ext_open = is_open[n - period + np.arange(n_ext) % period]
+    open_before = np.concatenate(([0], np.cumsum(is_open)))
+
+    def feasible(g: int, level: int) -> bool:
+        levels[g] = level
+        # Earlier groups clear everything: the system is empty after the last open
+        # interval before this group.
+        prior = np.flatnonzero(is_open[: starts[g]])
+        r = prior[-1] + 1 if prior.size else 0
+        agents = np.concatenate(
+            (
+                levels[group_of[r:]] * is_open[r:],
+                levels[last_open_group] * ext_open,
+            )
+        ).astype(np.float64)
+        sub_work = np.concatenate((work[r:], np.zeros(n_ext)))
+        return _max_wait(sub_work, agents, length) <= target * (1 + 1e-12) + 1e-9
+
+    for g in range(n_groups - 1, -1, -1):
+        if open_before[starts[g + 1]] == open_before[starts[g]]:
+            continue  # closed all through: level 0
+        if feasible(g, 0):
+            continue
+        hi = 1
+        while not feasible(g, hi):
+            if hi >= _MAX_LEVEL:
+                raise DeferredInfeasibleError(
+                    f"response_target_s={target!r}: no number of agents answers every item "
+                    "in time (work arrives with no open time within the target)"
+                )
+            hi *= 2
+        lo = hi // 2  # infeasible (or 0, known infeasible)
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if feasible(g, mid):
+                hi = mid
+            else:
+                lo = mid
+        levels[g] = hi
+    out[:] = levels[group_of] * is_open
+    return out
