@@ -1,0 +1,289 @@
+"""Command line: ``python -m planner run|compare|list|export``.
+
+Exit codes (stable, for scripts)
+--------------------------------
+0  success
+1  unexpected internal error (a bug: please report it with the traceback)
+2  usage error (unknown command or option, missing argument)
+3  invalid input: the scenario file, a field in it, or a data file is wrong
+   (the message names the file, field or column)
+4  not found: no saved scenario with that name or version
+5  database error: the store cannot be opened, upgraded or written
+
+Progress of long steps goes to stderr (one line per step, ``--quiet`` silences it);
+results go to stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+import pandas as pd
+from sqlalchemy.exc import SQLAlchemyError
+
+from planner.compare import compare
+from planner.results import ScenarioResult
+from planner.scenario import load_scenario
+from planner.store import DB_URL_ENV, NotFoundError, Store, StoreError
+
+__all__ = [
+    "EXIT_DB",
+    "EXIT_ERROR",
+    "EXIT_INPUT",
+    "EXIT_NOT_FOUND",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "KPIS_DAILY_COLUMNS",
+    "SHIFT_PLAN_COLUMNS",
+    "build_parser",
+    "main",
+    "write_outputs",
+]
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INPUT, EXIT_NOT_FOUND, EXIT_DB = 0, 1, 2, 3, 4, 5
+
+KPIS_DAILY_COLUMNS = (
+    "date", "channel", "service_level", "asa_s", "abandon_rate", "occupancy",
+    "backlog_items", "backlog_age_h", "paid_hours",
+)
+SHIFT_PLAN_COLUMNS = ("date", "channel", "shift_start", "shift_end", "break_start", "agents")
+
+_EPILOG = f"""exit codes:
+  0  success
+  1  unexpected internal error
+  2  usage error (unknown command or option, missing argument)
+  3  invalid input (scenario file or field, data file; the message names it)
+  4  not found (no saved scenario with that name/version)
+  5  database error (cannot open, upgrade or write the store)
+
+database: --db URL, else ${DB_URL_ENV}, else the SQLite file peak_planner.db in the
+working directory (created on first use)."""
+
+
+class _Progress:
+    """Prints one stderr line per new step message, with the overall percentage."""
+
+    def __init__(self, stream: TextIO, quiet: bool) -> None:
+        self.stream, self.quiet, self.last = stream, quiet, None
+
+    def __call__(self, fraction: float, message: str) -> None:
+        if self.quiet or message == self.last:
+            return
+        self.last = message
+        print(f"[{100 * fraction:3.0f}%] {message}", file=self.stream, flush=True)
+
+
+def write_outputs(result: ScenarioResult, out_dir: str | Path,
+                  formats: Sequence[str] = ("csv", "xlsx")) -> list[Path]:
+    """Write a result's files into ``out_dir`` (created if needed).
+
+    ``csv``: ``kpis_daily.csv`` (columns ``KPIS_DAILY_COLUMNS``), ``shift_plan.csv``
+    (``SHIFT_PLAN_COLUMNS``), ``requirements.csv``, ``weekly.csv``; ``xlsx``:
+    ``plan.xlsx`` through :func:`planner.export.export_excel`. Returns the written paths.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    if "csv" in formats:
+        daily = result.kpis_daily
+        daily = daily.reindex(columns=list(KPIS_DAILY_COLUMNS))
+        plan = result.shift_plan.reindex(columns=list(SHIFT_PLAN_COLUMNS))
+        for name, frame in (("kpis_daily", daily), ("shift_plan", plan),
+                            ("requirements", result.requirements), ("weekly", result.weekly)):
+            path = out / f"{name}.csv"
+            _date_only(frame).to_csv(path, index=False)
+            written.append(path)
+    if "xlsx" in formats:
+        from planner.export import export_excel
+
+        path = out / "plan.xlsx"
+        export_excel(result, path)
+        written.append(path)
+    return written
+
+
+def _date_only(frame: pd.DataFrame) -> pd.DataFrame:
+    f = frame.copy()
+    for col in ("date", "week"):
+        if col in f.columns and len(f):
+            f[col] = pd.to_datetime(f[col]).dt.strftime("%Y-%m-%d")
+    return f
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (every option documented in ``--help``)."""
+    p = argparse.ArgumentParser(
+        prog="python -m planner",
+        description="Peak Planner: run, save, compare and export staffing scenarios.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", metavar="URL",
+                        help=f"SQLAlchemy database URL of the scenario store (default: "
+                             f"${DB_URL_ENV} or sqlite:///peak_planner.db)")
+    common.add_argument("-q", "--quiet", action="store_true",
+                        help="no progress lines on stderr")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    r = sub.add_parser("run", help="run a scenario YAML file end to end",
+                       description="Forecast, staff, schedule and evaluate one scenario; "
+                                   "print its summary per channel.",
+                       epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+                       parents=[common])
+    r.add_argument("scenario", metavar="SCENARIO.yaml", help="scenario file (YAML)")
+    r.add_argument("--save", action="store_true",
+                   help="save the scenario and its results as a new version in the store")
+    r.add_argument("--note", default="", help="note stored with the saved version (with --save)")
+    r.add_argument("--out", metavar="DIR",
+                   help="write kpis_daily.csv, shift_plan.csv, requirements.csv, weekly.csv "
+                        "and plan.xlsx into DIR")
+
+    c = sub.add_parser("compare", help="compare saved scenarios (or YAML files) side by side",
+                       description="Side-by-side FTE, cost, service level and backlog, with "
+                                   "differences against a baseline.",
+                       epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+                       parents=[common])
+    c.add_argument("names", nargs="+", metavar="NAME",
+                   help="saved scenario NAME (latest version), NAME@VERSION, or a path to a "
+                        "scenario .yaml file (run fresh)")
+    c.add_argument("--baseline", metavar="NAME",
+                   help="label of the baseline (default: the first NAME)")
+    c.add_argument("--worst", type=int, default=5, metavar="N",
+                   help="worst intervals listed per scenario and channel (default 5)")
+    c.add_argument("--out", metavar="DIR",
+                   help="also write the comparison tables as CSV files into DIR")
+
+    ls = sub.add_parser("list", help="list saved scenarios",
+                        description="Saved scenarios, latest version of each name.",
+                        epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+                        parents=[common])
+    ls.add_argument("--all", action="store_true", help="list every version, not only the latest")
+
+    e = sub.add_parser("export", help="export a saved scenario's plan to files",
+                       description="Write a saved result's plan and KPIs to CSV or Excel.",
+                       epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+                       parents=[common])
+    e.add_argument("name", metavar="NAME", help="saved scenario NAME or NAME@VERSION")
+    e.add_argument("--format", required=True, choices=("csv", "xlsx"),
+                   help="csv: kpis_daily, shift_plan, requirements, weekly; xlsx: plan.xlsx")
+    e.add_argument("--out", metavar="DIR", default=".",
+                   help="directory for the files (default: the working directory)")
+    return p
+
+
+def _split_version(name: str) -> tuple[str, int | None]:
+    if "@" in name:
+        base, _, v = name.rpartition("@")
+        if v.isdigit():
+            return base, int(v)
+    return name, None
+
+
+def _cmd_run(args: argparse.Namespace, progress: _Progress) -> int:
+    from planner.pipeline import run
+
+    scenario = load_scenario(args.scenario)
+    result = run(scenario, progress=progress)
+    print(f"Scenario {scenario.name}: {scenario.horizon.start} .. {scenario.horizon.end}")
+    print(result.summary().to_string(index=False, float_format=lambda x: f"{x:,.3f}"))
+    if args.out:
+        for path in write_outputs(result, args.out):
+            print(f"wrote {path}")
+    if args.save:
+        with Store(args.db) as store:
+            saved = store.save(result, note=args.note)
+        print(f"saved {saved.name} version {saved.version}")
+    return EXIT_OK
+
+
+def _cmd_compare(args: argparse.Namespace, progress: _Progress) -> int:
+    results: dict[str, ScenarioResult] = {}
+    store = None
+    try:
+        for name in args.names:
+            if name.endswith((".yaml", ".yml")) and Path(name).exists():
+                from planner.pipeline import run
+
+                result = run(load_scenario(name), progress=progress)
+                label = result.name
+            else:
+                store = store or Store(args.db)
+                base, version = _split_version(name)
+                result = store.load(base, version)
+                label = name
+            if label in results:
+                label = f"{label}#{len(results) + 1}"
+            results[label] = result
+    finally:
+        if store is not None:
+            store.close()
+    comp = compare(results, baseline=args.baseline, worst_n=args.worst)
+    print(comp.to_text())
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        for table in ("totals", "summary", "weekly", "daily", "backlog", "worst_intervals"):
+            path = out / f"compare_{table}.csv"
+            _date_only(getattr(comp, table)).to_csv(path, index=False)
+            print(f"wrote {path}")
+    return EXIT_OK
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    with Store(args.db) as store:
+        table = store.list(all_versions=args.all)
+    if table.empty:
+        print("no saved scenarios")
+    else:
+        print(table.to_string(index=False))
+    return EXIT_OK
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    base, version = _split_version(args.name)
+    with Store(args.db) as store:
+        result = store.load(base, version)
+    for path in write_outputs(result, args.out, formats=(args.format,)):
+        print(f"wrote {path}")
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code (see the module docstring)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: --help (0) or usage error (2)
+        return int(exc.code or 0)
+    progress = _Progress(sys.stderr, args.quiet)
+    try:
+        if args.command == "run":
+            return _cmd_run(args, progress)
+        if args.command == "compare":
+            return _cmd_compare(args, progress)
+        if args.command == "list":
+            return _cmd_list(args)
+        return _cmd_export(args)
+    except NotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_NOT_FOUND
+    except (StoreError, SQLAlchemyError) as exc:
+        print(f"database error: {exc}", file=sys.stderr)
+        return EXIT_DB
+    except ValueError as exc:  # scenario, data, policy and plan errors are ValueErrors
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except OSError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except Exception as exc:  # noqa: BLE001 - last resort: report, do not hide
+        import traceback
+
+        traceback.print_exc()
+        print(f"internal error: {exc!r}", file=sys.stderr)
+        return EXIT_ERROR
