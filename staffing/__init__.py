@@ -1,6 +1,12 @@
 """Staffing: queueing models that turn contact volume into agents (pure, vectorised)."""
 
 from ._checks import StaffingInputError
+from .deferred import (
+    DeferredInfeasibleError,
+    deferred_backlog,
+    deferred_max_wait,
+    deferred_required_agents,
+)
 from .erlang import (
     abandon_rate,
     average_speed_of_answer,
@@ -14,6 +20,10 @@ from .erlang import (
 )
 
 __all__ = [
+    "DeferredInfeasibleError",
+    "deferred_backlog",
+    "deferred_max_wait",
+    "deferred_required_agents",
     "StaffingInputError",
     "abandon_rate",
     "average_speed_of_answer",

@@ -46,7 +46,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-from staffing._checks import StaffingInputError, as_nonnegative, as_positive
+from ._checks import StaffingInputError, as_nonnegative, as_positive
 
 __all__ = [
     "DeferredInfeasibleError",
