@@ -1,0 +1,550 @@
+"""The whole plan from one scenario: forecast, requirements, shifts, achieved KPIs.
+
+:func:`run` takes a :class:`~planner.scenario.Scenario` and returns a
+:class:`~planner.results.ScenarioResult`. The steps, left to right:
+
+1. **inputs** - orders, contacts and events are loaded (bundled sample by default);
+2. **base forecast** - daily orders and interval contacts per channel are forecast from
+   history up to ``horizon.last_history_day`` (:func:`forecast.volume.forecast_volume`,
+   top-down intraday), and the AHT per channel and month is learned;
+3. **volumes** - the scenario's demand assumptions turn the base forecast into offered
+   volume: order growth, contact-rate overrides (total or per channel, by month),
+   automation (deflected share) and AHT overrides;
+4. **requirements** per interval and channel (:func:`staffing.requirements.compute_requirements`);
+5. **shifts** (:func:`staffing.shifts.solve_shifts`, with the headcount caps);
+6. **achieved KPIs** of the scheduled agents with queue carry-over
+   (:mod:`staffing.kpis`), weekly FTE and cost.
+
+Steps 1-2 depend only on the data, horizon and forecast settings; they are cached in a
+:class:`PipelineCache` keyed on exactly those, so a what-if that changes demand or
+staffing assumptions reuses the forecast and costs only steps 3-6.
+
+Contact rate
+------------
+The learned contact rate of channel ``c`` in month ``m`` is
+``r_cm = F_cm / O_m``: the forecast contacts of the channel in that calendar month over
+the forecast orders of the month (the measured-rate definition of the sample; the
+delivery lag moves contacts across month ends). An override ``R`` scales the month's
+interval volumes by ``R / r``; a total override scales every channel by
+``R_total / sum_c r_cm`` (keeping the learned channel mix).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from forecast.data import load_contacts, load_events, load_orders, sample_paths
+from forecast.volume import forecast_volume
+from planner.results import ScenarioResult, weekly_fte
+from planner.scenario import DataSources, Scenario
+from staffing.kpis import achieved_kpis, daily_kpis
+from staffing.policy import ChannelPolicy
+from staffing.requirements import compute_requirements
+from staffing.shifts import ShiftRules, ShiftType, solve_shifts
+
+__all__ = [
+    "BaseForecast",
+    "InputData",
+    "PipelineCache",
+    "PipelineError",
+    "Progress",
+    "base_forecast",
+    "channel_policies",
+    "default_cache",
+    "load_inputs",
+    "run",
+    "scenario_volumes",
+    "shift_rules",
+]
+
+Progress = Callable[[float, str], None]
+
+# Share of the progress bar given to each step (forecast dominates a cold run).
+_STEPS = {"inputs": (0.0, 0.05), "forecast": (0.05, 0.55), "staffing": (0.55, 0.65),
+          "shifts": (0.65, 0.95), "kpis": (0.95, 1.0)}
+
+
+class PipelineError(ValueError):
+    """The scenario cannot be run on these inputs (the message names the field and value)."""
+
+
+@dataclass(frozen=True)
+class InputData:
+    """Loaded history: ``orders``, ``contacts``, ``events`` frames and ``interval_s``."""
+
+    orders: pd.DataFrame
+    contacts: pd.DataFrame
+    events: pd.DataFrame | None
+    interval_s: int
+    key: tuple = ()
+
+
+@dataclass(frozen=True)
+class BaseForecast:
+    """Forecast shared by every scenario with the same data and forecast settings.
+
+    ``orders``: daily ``ds, yhat, yhat_lo, yhat_hi``; ``contacts``: interval forecast
+    ``unique_id (channel), ds, yhat, yhat_lo, yhat_hi``; ``aht``: ``channel, month,
+    aht_s`` learned from history; ``models``: chosen model per series.
+    """
+
+    orders: pd.DataFrame
+    contacts: pd.DataFrame
+    aht: pd.DataFrame
+    models: dict[str, str]
+    interval_s: int
+
+
+class PipelineCache:
+    """Cache of loaded inputs and base forecasts (least recently used dropped first).
+
+    Keys: file identity (path, size, modification time) for inputs; the scenario's
+    :meth:`~planner.scenario.Scenario.forecast_key` plus the input key for forecasts.
+    ``hits`` and ``misses`` count forecast lookups.
+    """
+
+    def __init__(self, max_items: int = 8) -> None:
+        self.max_items = int(max_items)
+        self._items: OrderedDict[tuple, Any] = OrderedDict()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: tuple) -> Any | None:
+        """Cached value for ``key`` or ``None``."""
+        if key in self._items:
+            self._items.move_to_end(key)
+            return self._items[key]
+        return None
+
+    def put(self, key: tuple, value: Any) -> None:
+        """Store ``value`` under ``key``."""
+        self._items[key] = value
+        self._items.move_to_end(key)
+        while len(self._items) > self.max_items:
+            self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        """Forget everything."""
+        self._items.clear()
+        self.hits = self.misses = 0
+
+
+_DEFAULT_CACHE = PipelineCache()
+
+
+def default_cache() -> PipelineCache:
+    """The process-wide cache :func:`run` uses when none is passed."""
+    return _DEFAULT_CACHE
+
+
+def _report(progress: Progress | None, step: str, frac: float, msg: str) -> None:
+    if progress is not None:
+        lo, hi = _STEPS[step]
+        progress(lo + (hi - lo) * min(max(frac, 0.0), 1.0), msg)
+
+
+# ----------------------------------------------------------------------------- inputs
+def _paths(data: DataSources) -> tuple[Path, Path, Path | None]:
+    sample = sample_paths()
+    orders = Path(data.orders) if data.orders else sample.orders
+    contacts = Path(data.contacts) if data.contacts else sample.contacts
+    if data.events == "":
+        events = None
+    else:
+        events = Path(data.events) if data.events else sample.events
+    return orders, contacts, events
+
+
+def _file_id(p: Path | None) -> tuple:
+    if p is None:
+        return ("none",)
+    try:
+        st = p.stat()
+    except OSError:
+        return (str(p), "missing")
+    return (str(p.resolve()), st.st_size, st.st_mtime_ns)
+
+
+def load_inputs(data: DataSources, cache: PipelineCache | None = None) -> InputData:
+    """Load the scenario's history files (bundled sample for unset paths).
+
+    Raises
+    ------
+    forecast.data.DataError
+        A file is missing or malformed (the message names file, column and row).
+    """
+    orders_p, contacts_p, events_p = _paths(data)
+    key = ("inputs", _file_id(orders_p), _file_id(contacts_p), _file_id(events_p),
+           data.interval_s)
+    if cache is not None and (hit := cache.get(key)) is not None:
+        return hit
+    contacts = load_contacts(contacts_p, interval_s=data.interval_s)
+    out = InputData(
+        orders=load_orders(orders_p),
+        contacts=contacts,
+        events=None if events_p is None else load_events(events_p),
+        interval_s=int(contacts.attrs["interval_s"]),
+        key=key,
+    )
+    if cache is not None:
+        cache.put(key, out)
+    return out
+
+
+# ----------------------------------------------------------------------------- forecast
+def _learn_aht(contacts: pd.DataFrame, last_day: pd.Timestamp, months: list[int],
+               weeks: int = 8) -> pd.DataFrame:
+    """AHT per channel and calendar month: recent level times last year's month ratio.
+
+    ``aht(c, m) = recent(c) * ly_month(c, m) / ly_recent(c)``: the volume-weighted AHT of
+    the last ``weeks`` weeks, moved by how much month ``m`` differed from the same weeks
+    one year earlier (seasonal ratio; no ratio when last year is missing).
+    """
+    if "aht_s" not in contacts.columns:
+        raise PipelineError("contacts have no aht_s column: set channels.<name>.aht_s")
+    c = contacts.dropna(subset=["aht_s"])
+    c = c[c["contacts"] > 0]
+    rows = []
+    year = pd.Timedelta(days=364)
+    start = last_day - pd.Timedelta(weeks=weeks) + pd.Timedelta(days=1)
+    end = last_day + pd.Timedelta(days=1)
+    for ch, g in c.groupby("channel", sort=True):
+        w = g["contacts"].to_numpy(float)
+        a = g["aht_s"].to_numpy(float)
+        ds = g["ds"]
+
+        def wmean(mask: np.ndarray, w: np.ndarray = w, a: np.ndarray = a) -> float:
+            s = w[mask].sum()
+            return float((w[mask] * a[mask]).sum() / s) if s > 0 else float("nan")
+
+        recent = wmean(((ds >= start) & (ds < end)).to_numpy())
+        ly_recent = wmean(((ds >= start - year) & (ds < end - year)).to_numpy())
+        if not np.isfinite(recent):
+            recent = wmean(np.ones(len(g), dtype=bool))
+        for m in months:
+            ly_year = (last_day + pd.Timedelta(days=1)).year - 1
+            ly_months = ds.dt.month.eq(m) & ds.dt.year.isin([ly_year, ly_year + 1])
+            ly_months &= (ds < end - pd.Timedelta(days=1)).to_numpy()
+            ly = wmean(ly_months.to_numpy())
+            ratio = ly / ly_recent if np.isfinite(ly) and np.isfinite(ly_recent) else 1.0
+            rows.append({"channel": ch, "month": m, "aht_s": recent * ratio})
+    return pd.DataFrame(rows, columns=["channel", "month", "aht_s"])
+
+
+def base_forecast(
+    scenario: Scenario,
+    inputs: InputData,
+    progress: Progress | None = None,
+    cache: PipelineCache | None = None,
+) -> BaseForecast:
+    """Forecast orders (daily) and contacts (interval, per channel) for the horizon.
+
+    Cached on ``scenario.forecast_key()`` and the input files.
+
+    Raises
+    ------
+    PipelineError
+        When the history ends before ``horizon.last_history_day`` or lacks a channel.
+    """
+    key = ("forecast", scenario.forecast_key(), inputs.key)
+    if cache is not None:
+        hit = cache.get(key)
+        if hit is not None:
+            cache.hits += 1
+            _report(progress, "forecast", 1.0, "forecast reused from cache")
+            return hit
+        cache.misses += 1
+    h = scenario.horizon
+    last = pd.Timestamp(h.last_history_day)
+    cutoff = last + pd.Timedelta(days=1)
+    span = f"{(pd.Timestamp(h.end) - last).days + 1}D"
+    months = sorted({d.month for d in pd.date_range(h.start, h.end, freq="D")})
+
+    orders = inputs.orders[inputs.orders["ds"] < cutoff]
+    contacts = inputs.contacts[inputs.contacts["ds"] < cutoff]
+    if orders.empty or orders["ds"].max() < last:
+        raise PipelineError(
+            f"horizon.history_end {last.date()}: order history ends "
+            f"{None if orders.empty else orders['ds'].max().date()}"
+        )
+    missing = sorted(set(scenario.channels) - set(contacts["channel"].unique()))
+    if missing:
+        raise PipelineError(
+            f"channels {missing} have no contact history (history has "
+            f"{sorted(contacts['channel'].unique())})"
+        )
+    contacts = contacts[contacts["channel"].isin(list(scenario.channels))]
+    level = scenario.forecast.level
+    model = scenario.forecast.model
+
+    def sub(lo: float, hi: float) -> Progress:
+        return lambda f, m: _report(progress, "forecast", lo + (hi - lo) * f, m)
+
+    _report(progress, "forecast", 0.0, "forecasting orders")
+    fo = forecast_volume(
+        orders.rename(columns={"orders": "y"}).assign(unique_id="orders")[["unique_id", "ds", "y"]],
+        span, "D", model=model, events=inputs.events, level=level, progress=sub(0.0, 0.3),
+    )
+    freq = f"{inputs.interval_s // 60}min"
+    hist = contacts.rename(columns={"channel": "unique_id", "contacts": "y"})
+    fc = forecast_volume(
+        hist[["unique_id", "ds", "y"]], span, freq, model=model, events=inputs.events,
+        level=level, progress=sub(0.3, 0.95),
+    )
+    day = fc["ds"].dt.normalize()
+    fc = fc[(day >= pd.Timestamp(h.start)) & (day <= pd.Timestamp(h.end))].reset_index(drop=True)
+    fo = fo[(fo["ds"] >= pd.Timestamp(h.start)) & (fo["ds"] <= pd.Timestamp(h.end))]
+    aht = _learn_aht(contacts, last, months)
+    models = {**fo.attrs.get("models", {}), **fc.attrs.get("models", {})}
+    out = BaseForecast(
+        orders=fo.drop(columns="unique_id").reset_index(drop=True),
+        contacts=fc,
+        aht=aht,
+        models=models,
+        interval_s=inputs.interval_s,
+    )
+    chosen = ", ".join(f"{k}: {v}" for k, v in models.items())
+    _report(progress, "forecast", 1.0, f"forecast done ({chosen})")
+    if cache is not None:
+        cache.put(key, out)
+    return out
+
+
+# ----------------------------------------------------------------------------- volumes
+def scenario_volumes(scenario: Scenario, base: BaseForecast) -> pd.DataFrame:
+    """Offered volume per interval after the scenario's demand assumptions.
+
+    Returns
+    -------
+    DataFrame
+        ``channel, ds, volume, aht_s, contact_rate, automation`` where ``contact_rate``
+        is the channel's contacts per order in that month after overrides (before
+        automation) and ``automation`` the deflected share.
+    """
+    col = "yhat_hi" if scenario.forecast.staff_to == "upper" else "yhat"
+    fc = base.contacts
+    month = fc["ds"].dt.month.to_numpy()
+    channel = fc["unique_id"].astype(str).to_numpy()
+    base_vol = fc[col].to_numpy(float)
+
+    # learned monthly contact rate per channel: forecast contacts / forecast orders
+    orders_m = base.orders.groupby(base.orders["ds"].dt.month)["yhat"].sum()
+    contacts_m = fc.groupby([fc["unique_id"].astype(str), fc["ds"].dt.month])["yhat"].sum()
+    learned = {(c, m): v / orders_m[m] for (c, m), v in contacts_m.items() if orders_m.get(m)}
+    total = {}
+    for (_c, m), r in learned.items():
+        total[m] = total.get(m, 0.0) + r
+
+    factor = np.full(len(fc), 1.0 + scenario.order_growth)
+    rate = np.zeros(len(fc))
+    auto = np.zeros(len(fc))
+    aht = np.zeros(len(fc))
+    aht_tab = {(r.channel, r.month): r.aht_s for r in base.aht.itertuples()}
+    for c in np.unique(channel):
+        settings = scenario.channels[c]
+        for m in np.unique(month[channel == c]):
+            sel = (channel == c) & (month == m)
+            r = learned.get((c, m), 0.0)
+            target = settings.contact_rate_for_month(int(m))
+            tot = scenario.contact_rate_for_month(int(m))
+            if target is not None:
+                scale = target / r if r > 0 else 0.0
+            elif tot is not None:
+                scale = tot / total[m] if total.get(m) else 0.0
+            else:
+                scale = 1.0
+            factor[sel] *= scale
+            rate[sel] = r * scale
+            auto[sel] = settings.automation_for_month(int(m))
+            aht[sel] = settings.aht_s if settings.aht_s is not None else aht_tab.get((c, m))
+    vol = base_vol * factor * (1.0 - auto)
+    return pd.DataFrame(
+        {
+            "channel": channel,
+            "ds": fc["ds"].to_numpy(),
+            "volume": vol,
+            "aht_s": aht,
+            "contact_rate": rate,
+            "automation": auto,
+        }
+    )
+
+
+# ----------------------------------------------------------------------------- staffing
+def channel_policies(scenario: Scenario) -> dict[str, ChannelPolicy]:
+    """One :class:`staffing.policy.ChannelPolicy` per scenario channel."""
+    out = {}
+    for name, c in scenario.channels.items():
+        out[name] = ChannelPolicy(
+            channel=name,
+            model=c.model,
+            target_sl=c.target_sl,
+            threshold_s=c.threshold_s,
+            patience_s=c.patience_s,
+            concurrency=c.concurrency,
+            response_target_s=c.response_target_s,
+            shrinkage=c.shrinkage,
+            max_occupancy=c.max_occupancy,
+            open_hours=None if c.open_hours is None else tuple(c.open_hours.split("-")),
+        )
+    return out
+
+
+def shift_rules(scenario: Scenario) -> ShiftRules:
+    """:class:`staffing.shifts.ShiftRules` from the scenario's shift settings.
+
+    Shifts of 6 hours or more get one unpaid break of ``break_min`` minutes starting
+    inside ``break_window_h`` (clipped to fit the shift); shorter shifts have none.
+    """
+    s = scenario.shifts
+    types = []
+    for length_h in s.lengths_h:
+        length = int(round(length_h * 3600))
+        brk = int(s.break_min * 60) if length_h >= 6 else 0
+        window = None
+        if brk:
+            lo = int(s.break_window_h[0] * 3600)
+            hi = min(int(s.break_window_h[1] * 3600), length - brk - s.start_step_min * 60)
+            window = (lo, hi) if 0 < lo <= hi else None
+        types.append(ShiftType(f"{length_h:g}h", length, brk, False, window))
+    return ShiftRules(
+        shift_types=tuple(types),
+        start_grid_s=s.start_step_min * 60,
+        time_limit_s=s.time_limit_s,
+    )
+
+
+def _headcount_caps(scenario: Scenario) -> dict[str, int] | None:
+    caps = {ch: c.headcount_cap for ch, c in scenario.channels.items()
+            if c.headcount_cap is not None}
+    return caps or None
+
+
+def _interval_staffing(req: pd.DataFrame, caps: dict[str, int] | None,
+                       interval_s: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Without a shift solve: schedule each interval's rostered need (capped)."""
+    cov = req[["channel", "ds"]].copy()
+    cov["required"] = req["rostered"].to_numpy(np.int64)
+    cap = cov["channel"].map(caps or {}).astype(float).fillna(np.inf).to_numpy()
+    cov["scheduled"] = np.minimum(cov["required"].to_numpy(float), cap)
+    cov["gap"] = cov["scheduled"] - cov["required"]
+    cov["short"] = np.clip(-cov["gap"], 0, None)
+    plan = pd.DataFrame(columns=["date", "channel", "shift_start", "shift_end", "break_start",
+                                 "agents", "paid_hours"])
+    return plan, cov
+
+
+def run(
+    scenario: Scenario,
+    progress: Progress | None = None,
+    *,
+    cache: PipelineCache | None = None,
+) -> ScenarioResult:
+    """Run the whole flow for one scenario.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The assumptions.
+    progress : callable, optional
+        ``progress(fraction_done, message)``, called at each step (fraction in 0..1).
+    cache : PipelineCache, optional
+        Inputs/forecast cache; default :func:`default_cache` (shared in the process).
+
+    Returns
+    -------
+    ScenarioResult
+        All frames (see :mod:`planner.results`); ``meta`` holds ``forecast_key``,
+        ``forecast_cached``, ``interval_s``, ``models``, ``shift_status``,
+        ``shift_objective_h``, ``shift_lower_bound_h`` and ``short_agent_hours``.
+
+    Raises
+    ------
+    ValueError
+        Subclasses from the step that failed: :class:`PipelineError`,
+        :class:`forecast.data.DataError`, :class:`staffing.policy.PolicyError`,
+        :class:`staffing.shifts.ShiftError`, ... each naming the field or column.
+
+    Examples
+    --------
+    >>> from planner.scenario import Scenario
+    >>> s = Scenario(horizon={"start": "2024-11-04", "end": "2024-11-05"})
+    >>> r = run(s)                                    # doctest: +SKIP
+    >>> r.kpis_daily.columns.tolist()                 # doctest: +SKIP
+    ['date', 'channel', 'service_level', 'asa_s', 'abandon_rate', 'occupancy', ...]
+    """
+    cache = _DEFAULT_CACHE if cache is None else cache
+
+    _report(progress, "inputs", 0.0, "loading data")
+    inputs = load_inputs(scenario.data, cache)
+
+    hits = cache.hits
+    base = base_forecast(scenario, inputs, progress, cache)
+
+    _report(progress, "staffing", 0.0, "requirements per interval")
+    volumes = scenario_volumes(scenario, base)
+    policies = channel_policies(scenario)
+    requirements = compute_requirements(
+        volumes[["channel", "ds", "volume", "aht_s"]], policies, base.interval_s
+    )
+
+    caps = _headcount_caps(scenario)
+    meta_shifts: dict[str, Any]
+    if scenario.shifts.solve:
+        _report(progress, "shifts", 0.0, "solving shifts")
+        plan = solve_shifts(
+            requirements, shift_rules(scenario), caps,
+            interval_s=base.interval_s, policies=policies,
+        )
+        shift_plan, coverage = plan.shift_plan, plan.coverage
+        meta_shifts = {
+            "shift_status": plan.status,
+            "shift_objective_h": plan.objective,
+            "shift_lower_bound_h": plan.lower_bound,
+            "short_agent_hours": plan.short_agent_hours,
+        }
+    else:
+        shift_plan, coverage = _interval_staffing(requirements, caps, base.interval_s)
+        short = float(coverage["short"].sum() * base.interval_s / 3600)
+        meta_shifts = {"shift_status": "NOT_SOLVED", "short_agent_hours": short}
+
+    _report(progress, "kpis", 0.0, "achieved KPIs")
+    kpis = achieved_kpis(
+        volumes[["channel", "ds", "volume", "aht_s"]],
+        coverage[["channel", "ds", "scheduled"]],
+        policies,
+        base.interval_s,
+    )
+    daily = daily_kpis(kpis, shift_plan if scenario.shifts.solve else None, base.interval_s)
+    weekly = weekly_fte(
+        daily, scenario.fte_hours_per_week,
+        {ch: scenario.channel_cost(ch) for ch in scenario.channels},
+    )
+    _report(progress, "kpis", 1.0, "done")
+
+    meta = {
+        "forecast_key": scenario.forecast_key(),
+        "forecast_cached": cache.hits > hits,
+        "interval_s": base.interval_s,
+        "models": dict(base.models),
+        **meta_shifts,
+    }
+    return ScenarioResult(
+        scenario=scenario,
+        forecast=base.contacts,
+        volumes=volumes,
+        requirements=requirements,
+        shift_plan=shift_plan,
+        coverage=coverage,
+        kpis_interval=kpis,
+        kpis_daily=daily,
+        weekly=weekly,
+        meta=meta,
+    )
