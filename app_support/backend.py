@@ -31,10 +31,15 @@ __all__ = [
     "base_forecast",
     "daily_forecast",
     "default_scenario",
+    "example_scenarios",
     "load_dataset",
+    "load_saved",
     "load_upload",
+    "plan_files",
     "run_scenario",
+    "save_result",
     "save_upload",
+    "saved_scenarios",
     "staffing_only",
     "store",
     "store_url",
@@ -293,3 +298,41 @@ def backtest_table(
         history, horizon, "D", model=list(models), n_windows=n_windows, events=events,
         level=level,
     )
+
+
+def example_scenarios(folder: str | None = None) -> dict[str, str]:
+    """Example scenario files shipped in ``scenarios/`` (name -> path), sorted by name."""
+    root = Path(folder) if folder else Path(__file__).resolve().parent.parent / "scenarios"
+    return {p.stem: str(p) for p in sorted(root.glob("*.yaml"))}
+
+
+def saved_scenarios(url: str) -> pd.DataFrame:
+    """Latest saved version of each scenario: ``name, version, saved_at, note, has_results``."""
+    return store(url).list()
+
+
+@st.cache_data(show_spinner="Loading the saved scenario...", max_entries=16)
+def load_saved(url: str, name: str, version: int) -> ScenarioResult:
+    """A saved scenario and its results (cached: saved versions never change)."""
+    return store(url).load(name, version)
+
+
+def save_result(url: str, result: ScenarioResult, note: str = "") -> Any:
+    """Save ``result`` as a new version in the store at ``url``; returns its identity."""
+    return store(url).save(result, note=note)
+
+
+def plan_files(result: ScenarioResult) -> dict[str, bytes]:
+    """The shift plan as files a rostering system imports: ``shift_plan.csv``, ``plan.xlsx``.
+
+    Both come from :mod:`planner.export` (the same files the CLI writes), read back as
+    bytes for the download buttons.
+    """
+    from planner import export
+
+    with tempfile.TemporaryDirectory(prefix="peak-planner-export-") as tmp:
+        csv_path = Path(tmp) / "shift_plan.csv"
+        xlsx_path = Path(tmp) / "plan.xlsx"
+        export.export_csv(result, csv_path)
+        export.export_excel(result, xlsx_path)
+        return {"shift_plan.csv": csv_path.read_bytes(), "plan.xlsx": xlsx_path.read_bytes()}

@@ -7,6 +7,7 @@ agents, KPIs) stays in the core; these helpers only regroup and relabel its resu
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 
 import pandas as pd
@@ -15,6 +16,7 @@ __all__ = [
     "WEEKDAYS",
     "DatasetSummary",
     "between",
+    "comparison_tables",
     "coverage_view",
     "daily_contacts",
     "daily_series",
@@ -26,6 +28,7 @@ __all__ = [
     "shift_rows",
     "stack_by_scenario",
     "summarize_dataset",
+    "tables_to_excel",
     "understaffed",
 ]
 
@@ -341,3 +344,30 @@ def events_between(events: pd.DataFrame | None, start: object, end: object) -> p
     if events is None or events.empty:
         return pd.DataFrame({"ds": pd.Series(dtype="datetime64[ns]"), "event": []})
     return between(events, start, end)[["ds", "event"]]
+
+
+def tables_to_excel(tables: dict[str, pd.DataFrame]) -> bytes:
+    """An ``.xlsx`` workbook (bytes) with one sheet per table, header row first.
+
+    Sheet names are the dict keys cut to Excel's 31 characters; datetime columns are
+    written as Excel dates.
+
+    Examples
+    --------
+    >>> import io, openpyxl
+    >>> blob = tables_to_excel({"totals": pd.DataFrame({"scenario": ["a"], "cost": [1.5]})})
+    >>> wb = openpyxl.load_workbook(io.BytesIO(blob))
+    >>> wb.sheetnames, [c.value for c in wb["totals"][2]]
+    (['totals'], ['a', 1.5])
+    """
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf, engine="openpyxl") as writer:
+        for name, frame in tables.items():
+            frame.to_excel(writer, sheet_name=str(name)[:31], index=False)
+    return buf.getvalue()
+
+
+def comparison_tables(comparison: object) -> dict[str, pd.DataFrame]:
+    """The frames of a :class:`planner.compare.Comparison` by sheet name."""
+    names = ("totals", "summary", "weekly", "daily", "backlog", "worst_intervals")
+    return {n: getattr(comparison, n) for n in names}

@@ -1,5 +1,73 @@
-"""export page (being wired to the core)."""
+"""Export page: the shift plan (CSV, Excel) and the scenario comparison."""
+
+from __future__ import annotations
 
 import streamlit as st
 
+from app_support import backend, state, views
+
 st.title("Export")
+st.caption(
+    "Files for the rostering team (the shift plan with its breaks, one row per shift "
+    "pattern and day) and for the war room (the comparison of scenarios)."
+)
+
+scenario = state.current_scenario()
+st.header(f"Shift plan: {scenario.name}")
+try:
+    result = backend.run_scenario(scenario)
+    files = backend.plan_files(result)
+except ValueError as exc:
+    st.error(f"The plan could not be exported: {exc}", icon=":material/error:")
+else:
+    c = st.columns(2)
+    c[0].download_button(
+        "Shift plan (CSV)",
+        files["shift_plan.csv"],
+        file_name=f"{scenario.name}_shift_plan.csv",
+        mime="text/csv",
+        key="dl_plan_csv",
+        icon=":material/download:",
+    )
+    c[1].download_button(
+        "Plan workbook (Excel)",
+        files["plan.xlsx"],
+        file_name=f"{scenario.name}_plan.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        key="dl_plan_xlsx",
+        icon=":material/download:",
+    )
+    st.caption(
+        "The workbook holds the shift plan, interval coverage against the requirement, KPIs "
+        "by day and channel, and the assumptions used."
+    )
+    st.dataframe(result.shift_plan.head(50), width="stretch", hide_index=True)
+
+st.header("Scenario comparison")
+comparison = st.session_state.get("comparison")
+if comparison is None:
+    st.info("Compare scenarios on the Scenarios page first; the comparison appears here.")
+else:
+    tables = views.comparison_tables(comparison)
+    st.caption(
+        f"Baseline: {comparison.baseline} - scenarios: "
+        + ", ".join(dict.fromkeys(comparison.totals["scenario"]))
+    )
+    c = st.columns(2)
+    c[0].download_button(
+        "Comparison (CSV, by channel)",
+        comparison.summary.to_csv(index=False).encode(),
+        file_name="comparison.csv",
+        mime="text/csv",
+        key="dl_cmp_csv",
+        icon=":material/download:",
+    )
+    c[1].download_button(
+        "Comparison workbook (Excel)",
+        views.tables_to_excel(tables),
+        file_name="comparison.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        key="dl_cmp_xlsx",
+        icon=":material/download:",
+    )
+    st.dataframe(comparison.totals, width="stretch", hide_index=True)

@@ -1,5 +1,201 @@
-"""scenarios page (being wired to the core)."""
+"""Scenarios page (war room): edit assumptions, run, save, compare side by side."""
+
+from __future__ import annotations
 
 import streamlit as st
 
-st.title("Scenarios")
+from app_support import backend, charts, editor, state, views
+from planner.compare import CompareError, compare
+from planner.scenario import ScenarioError, load_scenario
+
+st.title("Scenarios - war room")
+st.caption(
+    "Put peak scenarios side by side: change the assumptions, run, save a version, and "
+    "compare KPIs against a baseline."
+)
+
+url = backend.store_url()
+scenario = state.current_scenario()
+
+# ------------------------------------------------------------------ start from
+examples = backend.example_scenarios()
+try:
+    saved = backend.saved_scenarios(url)
+except ValueError as exc:
+    st.error(f"The scenario store is not available: {exc}", icon=":material/error:")
+    saved = None
+starts = {"(keep the current scenario)": None}
+starts.update({f"example: {n}": ("example", p) for n, p in examples.items()})
+if saved is not None:
+    starts.update(
+        {f"saved: {r.name} (v{r.version})": ("saved", r.name, int(r.version))
+         for r in saved.itertuples(index=False)}
+    )
+left, right = st.columns([4, 1], vertical_alignment="bottom")
+start = left.selectbox("Start from", list(starts), key="sc_start")
+if right.button("Load", key="sc_load", disabled=starts[start] is None):
+    how = starts[start]
+    try:
+        loaded = (
+            load_scenario(how[1]) if how[0] == "example"
+            else backend.load_saved(url, how[1], how[2]).scenario
+        )
+    except ValueError as exc:
+        st.error(f"Could not load {start}: {exc}", icon=":material/error:")
+    else:
+        state.set_scenario(loaded, reset_widgets=True)
+        st.rerun()
+
+# ------------------------------------------------------------------ edit
+name_key = editor.PREFIX + "name"
+if name_key not in st.session_state:
+    st.session_state[name_key] = scenario.name
+name = st.text_input("Scenario name", key=name_key)
+if name != scenario.name:
+    try:
+        scenario = scenario.with_changes({"name": name})
+    except ScenarioError as exc:
+        st.error(str(exc), icon=":material/error:")
+if scenario.description:
+    st.caption(scenario.description)
+
+sections = {
+    "Horizon and forecast": ("horizon", "forecast"),
+    "Demand": ("demand",),
+    "Service targets": ("service",),
+    "Staffing": ("staffing",),
+    "Shifts and cost": ("shifts", "cost"),
+}
+for tab, secs in zip(st.tabs(list(sections)), sections.values(), strict=True):
+    scenario = editor.assumption_editor(scenario, secs, container=tab)
+state.set_scenario(scenario)
+
+with st.expander("Scenario as YAML (what is saved; the CLI runs the same file)"):
+    st.code(scenario.to_yaml(), language="yaml")
+
+# ------------------------------------------------------------------ run and save
+c = st.columns([1, 1, 3], vertical_alignment="bottom")
+run_clicked = c[0].button("Run", key="sc_run", type="primary")
+save_clicked = c[1].button("Run and save", key="sc_save")
+note = c[2].text_input("Note for the saved version", key="sc_note")
+if run_clicked or save_clicked:
+    try:
+        result = backend.run_scenario(scenario)
+    except ValueError as exc:
+        st.error(f"{scenario.name} could not be run: {exc}", icon=":material/error:")
+    else:
+        state.compared()[scenario.name] = scenario
+        for key in ("compare_selection", "sc_compare"):
+            chosen = list(st.session_state.get(key, []))
+            if scenario.name not in chosen:
+                st.session_state[key] = [*chosen, scenario.name]
+        if save_clicked:
+            try:
+                saved_as = backend.save_result(url, result, note)
+            except ValueError as exc:
+                st.error(f"{scenario.name} could not be saved: {exc}", icon=":material/error:")
+            else:
+                st.success(
+                    f"Saved **{saved_as.name}** as version {saved_as.version}.",
+                    icon=":material/save:",
+                )
+        else:
+            st.success(f"Ran **{scenario.name}**.", icon=":material/check_circle:")
+
+# ------------------------------------------------------------------ compare
+st.header("Compare")
+runs = state.compared()
+options = list(runs)
+if saved is not None:
+    options += [f"{r.name} (saved v{r.version})" for r in saved.itertuples(index=False)]
+source = st.session_state.get("sc_compare", st.session_state.get("compare_selection", []))
+st.session_state["sc_compare"] = [o for o in source if o in options]
+selected = st.multiselect("Scenarios", options, key="sc_compare")
+st.session_state["compare_selection"] = list(selected)
+if not selected:
+    st.info("Run a scenario (or pick saved ones) to compare them here.")
+    st.stop()
+if st.session_state.get("sc_baseline") not in selected:
+    previous = st.session_state.get("compare_baseline")
+    st.session_state["sc_baseline"] = previous if previous in selected else selected[0]
+baseline = st.selectbox("Baseline", selected, key="sc_baseline")
+st.session_state["compare_baseline"] = baseline
+
+results = {}
+saved_lookup = (
+    {} if saved is None
+    else {f"{r.name} (saved v{r.version})": (r.name, int(r.version))
+          for r in saved.itertuples(index=False)}
+)
+try:
+    for label in selected:
+        if label in runs:
+            results[label] = backend.run_scenario(runs[label])
+        else:
+            results[label] = backend.load_saved(url, *saved_lookup[label])
+    comparison = compare(results, baseline=baseline)
+    st.session_state["comparison"] = comparison
+except (ValueError, CompareError) as exc:
+    st.error(f"The comparison could not be built: {exc}", icon=":material/error:")
+    st.stop()
+
+# KPI cards: one column per scenario, deltas against the baseline.
+totals = comparison.totals.set_index("scenario")
+summary = comparison.summary
+cols = st.columns(len(selected), border=True)
+for col, label in zip(cols, selected, strict=True):
+    t = totals.loc[label]
+    is_base = label == baseline
+    col.subheader(label + (" (baseline)" if is_base else ""))
+    col.metric(
+        "Average FTE",
+        f"{t.avg_fte:,.1f}",
+        None if is_base else f"{t.d_avg_fte:+,.1f}",
+        delta_color="inverse",
+    )
+    col.metric(
+        "Cost", f"{t.cost:,.0f}", None if is_base else f"{t.d_cost:+,.0f}", delta_color="inverse"
+    )
+    for row in summary[summary["scenario"] == label].itertuples(index=False):
+        model = results[label].scenario.channels[row.channel].model
+        if model == "deferred":
+            col.metric(
+                f"{row.channel}: max backlog, items",
+                views.fmt_number(row.max_backlog_items),
+                None if is_base else f"{row.d_max_backlog_items:+,.0f}",
+                delta_color="inverse",
+            )
+        else:
+            col.metric(
+                f"{row.channel}: service level",
+                f"{row.service_level:.1%}",
+                None if is_base else f"{row.d_service_level * 100:+.1f} pp",
+            )
+
+st.subheader("Service level by day")
+channels = sorted(comparison.daily["channel"].unique()) if len(comparison.daily) else []
+if channels:
+    ch = st.selectbox("Channel", channels, key="sc_channel")
+    daily = comparison.daily[comparison.daily["channel"] == ch]
+    target = next(iter(results.values())).scenario.channels.get(ch)
+    st.altair_chart(
+        charts.by_day_chart(
+            daily, "service_level", "Service level (share answered in time)", ".1%",
+            target=None if target is None else target.target_sl,
+        ),
+        width="stretch",
+    )
+
+st.subheader("Email backlog by day")
+if len(comparison.backlog):
+    st.altair_chart(
+        charts.by_day_chart(comparison.backlog, "backlog_items", "Backlog, items", ",.0f"),
+        width="stretch",
+    )
+else:
+    st.info("No deferred (email) channel in these scenarios.")
+
+with st.expander("Comparison table by channel"):
+    st.dataframe(summary, width="stretch", hide_index=True)
+with st.expander("Worst intervals"):
+    st.dataframe(comparison.worst_intervals, width="stretch", hide_index=True)
