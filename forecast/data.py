@@ -362,7 +362,7 @@ def _parse_ds(values: pd.Series, source: str, column: str, tz: str | None) -> pd
 
 def _get_ds(frame: pd.DataFrame, cols: dict[str, str], source: str, tz: str | None
             ) -> pd.Series:
-    if "time" in cols and "date" in cols and cols["date"] != cols["time"]:
+    if "ds" not in cols:
         label = f"{cols['date']}+{cols['time']}"
         return _parse_ds(_combine_date_time(frame, cols), source, label, tz)
     return _parse_ds(frame[cols["ds"]], source, cols["ds"], tz)
@@ -636,6 +636,8 @@ def load_contacts(
     cols = _map_columns(frame, source,
                         ["date", "time", "ds", "channel", "contacts", "aht_s", "aht_min"],
                         ["channel", "contacts"])
+    if "ds" not in cols and ("date" in cols) != ("time" in cols):
+        cols["ds"] = cols.pop("date") if "date" in cols else cols.pop("time")
     if "ds" not in cols and not ("date" in cols and "time" in cols):
         raise _fail(MissingColumnError, source, "ds",
                     f"no timestamp column among {list(frame.columns)}",
@@ -779,8 +781,8 @@ def fill_closed_hours(
     --------
     >>> c = pd.DataFrame({"ds": pd.to_datetime(["2024-01-01 08:00", "2024-01-01 21:00"]),
     ...                   "channel": "voice", "contacts": [3, 4]})
-    >>> len(fill_closed_hours(c, 3600, (8, 22)))  # 08:00..21:00 open, 14 hours closed
-    16
+    >>> len(fill_closed_hours(c, 3600, (8, 22)))  # 2 rows + 10 closed hours; 12 open gaps kept
+    12
     """
     if interval_s is None:
         interval_s = contacts.attrs.get("interval_s") or detect_interval_s(

@@ -246,3 +246,22 @@ def test_fill_closed_hours_only_outside_open_hours():
     assert filled.loc[filled["ds"].dt.hour < 8, "contacts"].eq(0).all()
     everything = fill_closed_hours(c, 3600)
     assert len(everything) == 24 and everything["contacts"].sum() == 13 * 5
+
+
+def test_daily_contacts_with_date_column_and_excel_date_time_pair(tmp_path):
+    daily = pd.DataFrame({"Date": ["2024-03-04", "2024-03-05", "2024-03-08"],
+                          "Channel": "email", "Contacts": [10, 11, 12]})
+    c = load_contacts(daily)
+    assert c.attrs["interval_s"] == 86400 and c["contacts"].sum() == 33
+    # Excel stores a date cell and a separate time-of-day cell (datetime.time).
+    pair = pd.DataFrame({
+        "Date": pd.to_datetime(["2024-03-04", "2024-03-04", "2024-03-04"]),
+        "Time": [pd.Timestamp("2024-03-04 08:00").time(), pd.Timestamp("2024-03-04 08:15").time(),
+                 pd.Timestamp("2024-03-04 09:00").time()],
+        "Channel": "voice", "Contacts": [1, 2, 3],
+    })
+    path = tmp_path / "pair.xlsx"
+    pair.to_excel(path, index=False)
+    c = load_contacts(path)
+    assert c["ds"].dt.strftime("%H:%M").tolist() == ["08:00", "08:15", "09:00"]
+    assert c.attrs["interval_s"] == 900
