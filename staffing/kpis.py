@@ -1,0 +1,538 @@
+"""What a plan achieves: service level, ASA, abandonment, occupancy and backlog per interval.
+
+Steady-state formulas answer "what if this interval lasted forever"; in a bad peak the load
+exceeds capacity for hours and the unanswered queue carries into the next intervals, which a
+per-interval formula forgets. This module evaluates a plan interval by interval with a
+*fluid carry-over* model joined to the steady-state formulas.
+
+Model (chat and voice), per interval of length ``T`` with arrival rate ``lam = volume / T``,
+service capacity ``c = N * concurrency / AHT`` (contacts per second), abandonment rate
+``theta = 1 / patience`` (0 without patience) and fluid queue ``Q0`` carried in:
+
+- the fluid queue follows ``dQ/dt = lam - c - theta Q`` while ``Q > 0``, so
+  ``Q(t) = q* + (Q0 - q*) exp(-theta t)`` with ``q* = (lam - c) / theta``
+  (``Q(t) = Q0 + (lam - c) t`` when ``theta = 0``); it either stays positive through the
+  interval (overload) or drains at a time ``t0`` and then stays empty;
+- a contact arriving while the fluid queue is ``Q > 0`` waits (FIFO, contacts ahead
+  abandoning at rate ``theta``) ``w = ln(1 + theta Q / c) / theta`` (``Q / c`` without
+  abandonment) and is answered with probability ``exp(-theta w) = c / (c + theta Q)``;
+  it counts in the service level when answered and ``w <= threshold``;
+- contacts arriving while the fluid queue is empty get the steady-state Erlang C / Erlang A
+  figures of the interval (with fractional agents interpolated linearly between the
+  neighbouring whole numbers);
+- ``Q`` at the end of the interval is the backlog carried into the next one.
+
+Deferred work (email) is a fluid FIFO with no abandonment on the cumulative curves
+``A(t)`` (arrivals, uniform within each interval) and ``D(t) = min(D(t_k) + c T, A(t))``
+(answers): the backlog is ``A - D``, the oldest item's age and each cohort's wait follow from
+inverting the two curves.
+
+References
+----------
+Newell, G. F. (1982). *Applications of Queueing Theory*, ch. 2-3 (fluid / cumulative-curve
+approximation of queues under overload).
+Mandelbaum, A., Massey, W. A., Reiman, M. I. (1998). Strong approximations for Markovian
+service networks. *Queueing Systems* 30, 149-201 (fluid limit of M(t)/M/N(t)+M).
+Garnett, O., Mandelbaum, A., Reiman, M. (2002). Designing a call center with impatient
+customers. *MSOM* 4(3), 208-227 (Erlang A).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from staffing.erlang import (
+    abandon_rate,
+    average_speed_of_answer,
+    occupancy,
+    service_level,
+)
+from staffing.policy import ChannelPolicy
+from staffing.requirements import as_policies
+
+__all__ = [
+    "KPIError",
+    "KPI_COLUMNS",
+    "DAILY_COLUMNS",
+    "achieved_kpis",
+    "daily_kpis",
+    "deferred_fifo",
+    "fluid_queue",
+]
+
+KPI_COLUMNS = [
+    "channel", "ds", "volume", "aht_s", "agents", "staffed", "answered", "abandoned", "sl",
+    "asa_s", "abandon_rate", "occupancy", "backlog_items", "backlog_age_s",
+]
+DAILY_COLUMNS = [
+    "date", "channel", "service_level", "asa_s", "abandon_rate", "occupancy",
+    "backlog_items", "backlog_age_h", "paid_hours",
+]
+_M = 32  # integration points per interval for waits under a fluid queue
+
+
+class KPIError(ValueError):
+    """Bad input to the KPI model (the message names the column or parameter and value)."""
+
+
+def fluid_queue(
+    lam: np.ndarray,
+    c: np.ndarray,
+    theta: float,
+    interval_s: float,
+    q0: float = 0.0,
+    floor: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Fluid queue through consecutive intervals.
+
+    Parameters
+    ----------
+    lam, c : ndarray
+        Arrival rate and service capacity (contacts per second) per interval.
+    theta : float
+        Abandonment rate per waiting contact (1 / mean patience in seconds), 0 for none.
+    interval_s : float
+        Interval length in seconds.
+    q0 : float
+        Queue at the start of the first interval.
+    floor : ndarray, optional
+        Steady-state mean queue per interval; the queue carried out of an interval is at
+        least this (the stochastic queue of a busy but stable interval).
+
+    Returns
+    -------
+    q_start, q_end, t_queue : ndarray
+        Queue at the start and end of each interval, and the time (seconds from the
+        interval start) during which the queue is positive.
+
+    Examples
+    --------
+    >>> fluid_queue(np.array([0.2, 0.0]), np.array([0.1, 0.05]), 0.0, 1000.0)[1].tolist()
+    [100.0, 50.0]
+    """
+    n = len(lam)
+    q_start, q_end, t_q = np.zeros(n), np.zeros(n), np.zeros(n)
+    q = float(q0)
+    T = float(interval_s)
+    for k in range(n):
+        lk, ck = float(lam[k]), float(c[k])
+        q_start[k] = q
+        if theta > 0:
+            qs = (lk - ck) / theta
+            if qs >= 0:
+                t = T if (q > 0 or qs > 0) else 0.0
+                q = qs + (q - qs) * np.exp(-theta * T)
+            elif q > 0:
+                t0 = np.log((q - qs) / (-qs)) / theta
+                t = min(t0, T)
+                q = qs + (q - qs) * np.exp(-theta * T) if t0 > T else 0.0
+            else:
+                t = 0.0
+        else:
+            if lk >= ck and (lk > ck or q > 0):
+                t = T
+                q = q + (lk - ck) * T
+            elif q > 0:
+                t = min(q / (ck - lk), T)
+                q = max(q - (ck - lk) * T, 0.0)
+            else:
+                t = 0.0
+        if floor is not None and np.isfinite(floor[k]):
+            q = max(q, float(floor[k]))
+        t_q[k] = t
+        q_end[k] = q
+    return q_start, q_end, t_q
+
+
+def _queue_at(q0, qs, theta, lam, c, t):
+    if theta > 0:
+        return qs + (q0 - qs) * np.exp(-theta * t)
+    return q0 + (lam - c) * t
+
+
+def _wait(q: np.ndarray, c: np.ndarray, theta: float) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if theta > 0:
+            w = np.log1p(theta * q / c) / theta
+        else:
+            w = q / c
+    return np.where(q <= 0, 0.0, np.where(c > 0, w, np.inf))
+
+
+def _steady(vol, aht, interval_s, agents, threshold_s, patience_s):
+    """Steady-state SL, ASA, abandonment, occupancy with fractional agents interpolated."""
+    lo = np.floor(agents + 1e-9)
+    f = np.clip(agents - lo, 0.0, 1.0)
+    out = []
+    for n in (lo, lo + 1):
+        sl = service_level(vol, aht, interval_s, n, threshold_s, patience_s=patience_s)
+        asa = average_speed_of_answer(vol, aht, interval_s, n, patience_s=patience_s)
+        ab = (
+            abandon_rate(vol, aht, interval_s, n, patience_s)
+            if patience_s is not None
+            else np.zeros(len(vol))
+        )
+        occ = occupancy(vol, aht, interval_s, n, patience_s=patience_s)
+        out.append((sl, asa, ab, occ))
+    (sl0, asa0, ab0, occ0), (sl1, asa1, ab1, occ1) = out
+    sl = (1 - f) * sl0 + f * sl1
+    ab = (1 - f) * ab0 + f * ab1
+    occ = (1 - f) * occ0 + f * occ1
+    with np.errstate(invalid="ignore"):
+        asa = np.where(np.isfinite(asa0), (1 - f) * asa0 + f * asa1, np.where(f > 0, asa1, asa0))
+    return sl, asa, ab, occ
+
+
+def _queue_channel(df: pd.DataFrame, p: ChannelPolicy, interval_s: int) -> pd.DataFrame:
+    T = float(interval_s)
+    vol = df["volume"].to_numpy(dtype=float)
+    aht = df["aht_s"].to_numpy(dtype=float)
+    agents = df["agents"].to_numpy(dtype=float)
+    conc = int(p.concurrency) if p.model == "chat" else 1
+    servers = agents * conc
+    patience = p.patience_s if p.model in ("erlang_a", "chat") else None
+    theta = 0.0 if patience is None else 1.0 / float(patience)
+    lam = vol / T
+    c = servers / aht
+    # steady state of every staffed interval (used for arrivals meeting no fluid queue)
+    m = servers > 0
+    sl_ss, asa_ss, ab_ss, occ_ss = (np.zeros(len(vol)) for _ in range(4))
+    if m.any():
+        sl_ss[m], asa_ss[m], ab_ss[m], occ_ss[m] = _steady(
+            vol[m], aht[m], T, servers[m], p.threshold_s, patience
+        )
+    # mean queue of the steady state: Little's law on all offered (Erlang C: lam * ASA;
+    # Erlang A: abandonment flow / theta), the floor of what an interval carries out
+    with np.errstate(invalid="ignore"):
+        lq = lam * ab_ss / theta if theta > 0 else lam * asa_ss
+    lq = np.where(m, lq, 0.0)
+    q_start, q_end, t_q = fluid_queue(lam, c, theta, T, floor=lq)
+    qs = (lam - c) / theta if theta > 0 else np.zeros_like(lam)
+    # arrivals under the fluid queue: midpoint rule over [0, t_q]
+    tm = t_q[:, None] * (np.arange(_M) + 0.5)[None, :] / _M
+    q = _queue_at(q_start[:, None], qs[:, None], theta, lam[:, None], c[:, None], tm)
+    q = np.maximum(q, 0.0)
+    w = _wait(q, c[:, None], theta)
+    with np.errstate(invalid="ignore", over="ignore"):
+        p_ans = np.where(np.isfinite(w), np.exp(-theta * np.where(np.isfinite(w), w, 0.0)), 0.0)
+    in_sl = p_ans * (w <= p.threshold_s)
+    share_q = t_q / T  # share of the interval's arrivals that meet a fluid queue
+    n_q = vol * share_q
+    ans_q = n_q * p_ans.mean(axis=1)
+    sl_q = n_q * in_sl.mean(axis=1)
+    with np.errstate(invalid="ignore"):
+        wait_q = n_q * np.where(p_ans > 0, p_ans * np.where(np.isfinite(w), w, 0), 0).mean(axis=1)
+    # arrivals while the fluid queue is empty: steady state of the interval
+    n_s = vol - n_q
+    sl_s, asa_s, ab_s, occ_s = sl_ss, asa_ss, ab_ss.copy(), occ_ss
+    none = (n_s > 1e-12) & (servers <= 0)
+    ab_s[none] = 1.0 if theta > 0 else 0.0
+    ans_s = n_s * (1 - ab_s)
+    if theta == 0:
+        # without abandonment nobody is lost; contacts met by no agent wait in the queue
+        ans_s = np.where(none, 0.0, ans_s)
+    answered = ans_q + ans_s
+    abandoned = vol - answered if theta > 0 else np.zeros(len(vol))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sl = np.where(vol > 0, (sl_q + n_s * sl_s) / vol, np.nan)
+        asa = np.where(answered > 0, (wait_q + ans_s * np.nan_to_num(asa_s, posinf=0)) / answered,
+                       np.nan)
+        ab_rate = np.where(vol > 0, abandoned / vol, np.nan)
+        occ = np.where(servers > 0, (t_q + (T - t_q) * occ_s) / T, np.nan)
+    age = _wait(q_end, c, theta)
+    return pd.DataFrame(
+        {
+            "answered": answered, "abandoned": abandoned, "sl": sl, "asa_s": asa,
+            "abandon_rate": ab_rate, "occupancy": occ, "backlog_items": q_end,
+            "backlog_age_s": np.where(q_end > 0, age, 0.0),
+        }
+    )
+
+
+def deferred_fifo(
+    volume: np.ndarray, aht_s: np.ndarray, agents: np.ndarray, interval_s: float,
+    target_s: float | None = None, backlog0: float = 0.0,
+) -> pd.DataFrame:
+    """Fluid FIFO backlog of deferred work on cumulative arrival/answer curves.
+
+    Parameters
+    ----------
+    volume, aht_s, agents : ndarray
+        Items arriving, handle time (seconds) and productive agents per interval.
+    interval_s : float
+        Interval length in seconds.
+    target_s : float, optional
+        Response target; ``sl`` is then the share of the interval's items answered within it.
+    backlog0 : float
+        Items waiting at the start (treated as arrived at the start of the first interval).
+
+    Returns
+    -------
+    DataFrame
+        ``handled, backlog_items, backlog_age_s, sl, mean_wait_s`` per interval: items
+        answered in the interval, waiting at its end, age of the oldest waiting item at its
+        end; the interval's arrivals answered within ``target_s`` (items not answered within
+        the horizon count as late) and their mean wait (``inf`` if any is never answered).
+
+    Examples
+    --------
+    >>> r = deferred_fifo(np.array([10., 0, 0]), np.full(3, 360.), np.array([0., 1, 1]), 1800.)
+    >>> r["backlog_items"].tolist(), r["backlog_age_s"].tolist()
+    ([10.0, 5.0, 0.0], [1800.0, 2700.0, 0.0])
+    """
+    T = float(interval_s)
+    n = len(volume)
+    cap = np.where(agents > 0, agents * T / aht_s, 0.0)
+    A = np.concatenate([[backlog0], backlog0 + np.cumsum(volume)])
+    D = np.zeros(n + 1)
+    for k in range(n):
+        D[k + 1] = min(D[k] + cap[k], A[k + 1])
+    t = np.arange(n + 1) * T
+    backlog = A[1:] - D[1:]
+
+    def arrival_time(x: np.ndarray) -> np.ndarray:
+        j = np.clip(np.searchsorted(A, x, side="right"), 1, n)
+        da = A[j] - A[j - 1]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            frac = np.where(da > 0, (x - A[j - 1]) / da, 0.0)
+        return t[j - 1] + np.clip(frac, 0, 1) * T
+
+    def departure_time(x: np.ndarray) -> np.ndarray:
+        j = np.searchsorted(D, x - 1e-9, side="left")
+        ok = j <= n
+        jj = np.clip(j, 1, n)
+        dd = D[jj] - D[jj - 1]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            frac = np.where(dd > 0, (x - D[jj - 1]) / dd, 1.0)
+        return np.where(ok, t[jj - 1] + np.clip(frac, 0, 1) * T, np.inf)
+
+    head = arrival_time(D[1:])
+    age = np.where(backlog > 1e-9, t[1:] - head, 0.0)
+    # cohort waits, items at the midpoints of each interval's arrivals
+    u = (np.arange(_M) + 0.5) / _M
+    x = A[:-1, None] + u[None, :] * volume[:, None]
+    arr = t[:-1, None] + u[None, :] * T
+    dep = np.maximum(departure_time(x.ravel()).reshape(x.shape), arr)
+    wait = dep - arr
+    with np.errstate(invalid="ignore"):
+        sl = (
+            np.where(volume > 0, (wait <= target_s).mean(axis=1), np.nan)
+            if target_s is not None
+            else np.full(n, np.nan)
+        )
+        mean_wait = np.where(volume > 0, wait.mean(axis=1), np.nan)
+    return pd.DataFrame(
+        {
+            "handled": np.diff(D), "backlog_items": backlog, "backlog_age_s": age,
+            "sl": sl, "mean_wait_s": mean_wait,
+        }
+    )
+
+
+def _frame(volumes, agents_per_interval, pol, interval_s) -> pd.DataFrame:
+    vol = volumes
+    if "channel" not in vol.columns and "unique_id" in vol.columns:
+        vol = vol.rename(columns={"unique_id": "channel"})
+    missing = {"channel", "ds", "volume", "aht_s"} - set(vol.columns)
+    if missing:
+        raise KPIError(f"volumes is missing column(s) {sorted(missing)}")
+    ag = agents_per_interval
+    if "agents" not in ag.columns and "scheduled" not in ag.columns:
+        raise KPIError("agents_per_interval needs column 'agents' (productive) or 'scheduled'")
+    if not {"channel", "ds"} <= set(ag.columns):
+        raise KPIError("agents_per_interval needs columns 'channel' and 'ds'")
+    ag = ag.copy()
+    ag["ds"] = pd.to_datetime(ag["ds"])
+    ag["channel"] = ag["channel"].astype(str)
+    if "agents" not in ag.columns:
+        ag["staffed"] = ag["scheduled"].astype(float)
+        shrink = np.ones(len(ag))
+        for ch, idx in ag.groupby("channel").groups.items():
+            if ch in pol:
+                shrink[ag.index.get_indexer(idx)] = 1 - pol[ch].shrinkage_at(ag.loc[idx, "ds"])
+        ag["agents"] = ag["staffed"] * shrink
+    else:
+        ag["staffed"] = ag["agents"].astype(float)
+    v = vol[["channel", "ds", "volume", "aht_s"]].copy()
+    v["ds"] = pd.to_datetime(v["ds"])
+    v["channel"] = v["channel"].astype(str)
+    df = v.merge(ag[["channel", "ds", "agents", "staffed"]], on=["channel", "ds"], how="outer")
+    df["volume"] = df["volume"].fillna(0.0).astype(float)
+    df["agents"] = df["agents"].fillna(0.0).astype(float)
+    df["staffed"] = df["staffed"].fillna(0.0).astype(float)
+    if (df["agents"] < 0).any() or (df["volume"] < 0).any():
+        raise KPIError("agents and volume must be >= 0")
+    return df
+
+
+def achieved_kpis(
+    volumes: pd.DataFrame,
+    agents_per_interval: pd.DataFrame,
+    policies: Mapping[str, ChannelPolicy] | Sequence[ChannelPolicy] | ChannelPolicy,
+    interval_s: int,
+) -> pd.DataFrame:
+    """Service a given staffing achieves per channel and interval, with queue carry-over.
+
+    Parameters
+    ----------
+    volumes : DataFrame
+        ``channel, ds, volume, aht_s`` (contacts offered per interval).
+    agents_per_interval : DataFrame
+        ``channel, ds`` and either ``agents`` (productive agents, may be fractional) or
+        ``scheduled`` (agents on shift, e.g. ``ShiftPlan.coverage``; productive agents are
+        then ``scheduled * (1 - shrinkage)`` of the channel's policy).
+    policies : mapping, sequence or ChannelPolicy
+        Channel policies (model, threshold, patience, concurrency, response target).
+    interval_s : int
+        Interval length in seconds.
+
+    Returns
+    -------
+    DataFrame
+        ``channel, ds, volume, aht_s, agents, staffed, answered, abandoned, sl, asa_s,
+        abandon_rate, occupancy, backlog_items, backlog_age_s`` on a regular grid from
+        each channel's first to last interval (gaps filled with no volume and no agents).
+        ``sl`` is the share of the interval's offered contacts answered within the
+        threshold (for deferred work: within the response target); ``asa_s`` the mean
+        wait of the answered; ``backlog_items`` the queue (or email backlog) at the end of
+        the interval; ``backlog_age_s`` the age of the oldest waiting item (queues: the
+        current fluid wait).
+
+    Raises
+    ------
+    KPIError
+        Missing columns or negative values.
+
+    Examples
+    --------
+    >>> ds = pd.date_range("2024-11-11 10:00", periods=3, freq="30min")
+    >>> vol = pd.DataFrame({"channel": "voice", "ds": ds, "volume": [700.0, 700, 0],
+    ...                     "aht_s": 180.0})
+    >>> k = achieved_kpis(vol, pd.DataFrame({"channel": "voice", "ds": ds, "agents": 50}),
+    ...                   ChannelPolicy("voice"), 1800)
+    >>> k["backlog_items"].round(1).tolist()
+    [200.0, 400.0, 0.0]
+    """
+    interval_s = int(interval_s)
+    if interval_s <= 0:
+        raise KPIError(f"interval_s must be > 0, got {interval_s!r}")
+    pol = as_policies(policies)
+    df = _frame(volumes, agents_per_interval, pol, interval_s)
+    frames = []
+    step = pd.Timedelta(seconds=interval_s)
+    for ch, part in df.groupby("channel", sort=True):
+        if ch not in pol:
+            raise KPIError(f"no policy for channel {ch!r}; policies: {sorted(pol)}")
+        p = pol[ch]
+        part = part.groupby("ds", as_index=True).agg(
+            volume=("volume", "sum"), aht_s=("aht_s", "mean"), agents=("agents", "sum"),
+            staffed=("staffed", "sum"),
+        )
+        grid = pd.date_range(part.index.min(), part.index.max(), freq=step)
+        part = part.reindex(grid).rename_axis("ds").reset_index()
+        part["volume"] = part["volume"].fillna(0.0)
+        part["agents"] = part["agents"].fillna(0.0)
+        part["staffed"] = part["staffed"].fillna(0.0)
+        aht = part["aht_s"].to_numpy(dtype=float)
+        ok = np.isfinite(aht) & (aht > 0)
+        if ((part["volume"] > 0) & ~ok).any():
+            raise KPIError(f"aht_s must be > 0 where volume > 0 (channel {ch!r})")
+        part["aht_s"] = np.where(ok, aht, np.median(aht[ok]) if ok.any() else 300.0)
+        part.insert(0, "channel", ch)
+        if p.model == "deferred":
+            r = deferred_fifo(
+                part["volume"].to_numpy(), part["aht_s"].to_numpy(), part["agents"].to_numpy(),
+                interval_s, p.response_target_s,
+            )
+            vol = part["volume"].to_numpy()
+            cap = part["agents"].to_numpy() * interval_s
+            with np.errstate(divide="ignore", invalid="ignore"):
+                occ = np.where(cap > 0, r["handled"].to_numpy() * part["aht_s"] / cap, np.nan)
+            res = pd.DataFrame(
+                {
+                    "answered": vol, "abandoned": 0.0, "sl": r["sl"], "asa_s": r["mean_wait_s"],
+                    "abandon_rate": np.where(vol > 0, 0.0, np.nan), "occupancy": occ,
+                    "backlog_items": r["backlog_items"], "backlog_age_s": r["backlog_age_s"],
+                }
+            )
+        else:
+            res = _queue_channel(part, p, interval_s)
+        frames.append(pd.concat([part.reset_index(drop=True), res], axis=1))
+    if not frames:
+        return pd.DataFrame(columns=KPI_COLUMNS)
+    out = pd.concat(frames, ignore_index=True)[KPI_COLUMNS]
+    out.attrs["interval_s"] = interval_s
+    return out
+
+
+def daily_kpis(
+    interval_kpis: pd.DataFrame,
+    shift_plan: pd.DataFrame | None = None,
+    interval_s: int | None = None,
+) -> pd.DataFrame:
+    """Daily KPIs per channel from :func:`achieved_kpis`.
+
+    Aggregation: ``service_level`` and ``abandon_rate`` weighted by offered volume,
+    ``asa_s`` by answered contacts, ``occupancy`` by productive agent time;
+    ``backlog_items`` is the backlog at the end of the day's last interval and
+    ``backlog_age_h`` the largest age of the oldest waiting item during the day, in hours;
+    ``paid_hours`` the shift plan's paid hours of that date and channel when ``shift_plan``
+    is given (a multi-skilled pool has its own ``channel`` label, e.g. ``chat+voice``),
+    else the staffed agent-hours of the intervals.
+
+    Returns
+    -------
+    DataFrame
+        ``date, channel, service_level, asa_s, abandon_rate, occupancy, backlog_items,
+        backlog_age_h, paid_hours``.
+
+    Examples
+    --------
+    >>> ds = pd.date_range("2024-11-11 10:00", periods=2, freq="30min")
+    >>> k = pd.DataFrame({"channel": "voice", "ds": ds, "volume": [100.0, 300.0],
+    ...     "answered": [100.0, 280.0], "abandoned": [0.0, 20.0], "sl": [0.9, 0.5],
+    ...     "asa_s": [10.0, 38.0], "occupancy": [0.8, 1.0], "agents": [10.0, 10.0],
+    ...     "staffed": [14.0, 14.0], "backlog_items": [0.0, 5.0], "backlog_age_s": [0.0, 60.0]})
+    >>> d = daily_kpis(k, interval_s=1800)  # ASA = (10 * 100 + 38 * 280) / 380
+    >>> d[["service_level", "asa_s", "paid_hours"]].round(2).values.tolist()
+    [[0.6, 30.63, 14.0]]
+    """
+    interval_s = interval_s or interval_kpis.attrs.get("interval_s")
+    if shift_plan is None and not interval_s:
+        raise KPIError("interval_s is required without a shift_plan")
+    k = interval_kpis.copy()
+    k["date"] = pd.to_datetime(k["ds"]).dt.normalize()
+    vol = k["volume"].to_numpy(dtype=float)
+    k["_sl"] = np.nan_to_num(k["sl"].to_numpy(dtype=float)) * vol
+    k["_ans"] = k["answered"].to_numpy(dtype=float)
+    k["_wait"] = np.nan_to_num(k["asa_s"].to_numpy(dtype=float), posinf=0.0) * k["_ans"]
+    k["_occ"] = np.nan_to_num(k["occupancy"].to_numpy(dtype=float)) * k["agents"]
+    k = k.sort_values(["channel", "ds"])
+    g = k.groupby(["date", "channel"], sort=True)
+    out = g.agg(
+        _vol=("volume", "sum"), _sl=("_sl", "sum"), _ans=("_ans", "sum"),
+        _wait=("_wait", "sum"), _ab=("abandoned", "sum"), _occ=("_occ", "sum"),
+        _ag=("agents", "sum"), backlog_items=("backlog_items", "last"),
+        _age=("backlog_age_s", "max"), _staffed=("staffed", "sum"),
+    ).reset_index()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["service_level"] = np.where(out["_vol"] > 0, out["_sl"] / out["_vol"], np.nan)
+        out["asa_s"] = np.where(out["_ans"] > 0, out["_wait"] / out["_ans"], np.nan)
+        out["abandon_rate"] = np.where(out["_vol"] > 0, out["_ab"] / out["_vol"], np.nan)
+        out["occupancy"] = np.where(out["_ag"] > 0, out["_occ"] / out["_ag"], np.nan)
+    out["backlog_age_h"] = out["_age"] / 3600.0
+    if shift_plan is not None:
+        sp = shift_plan.assign(
+            date=pd.to_datetime(shift_plan["date"]).dt.normalize(),
+            _paid=shift_plan["agents"] * shift_plan["paid_hours"],
+        )
+        paid = sp.groupby(["date", "channel"], as_index=False)["_paid"].sum()
+        paid = paid.rename(columns={"_paid": "paid_hours"})
+        out = out.merge(paid, on=["date", "channel"], how="outer")
+        out["paid_hours"] = out["paid_hours"].fillna(0.0)
+    else:
+        out["paid_hours"] = out["_staffed"] * float(interval_s) / 3600.0
+    return out.sort_values(["date", "channel"]).reset_index(drop=True)[DAILY_COLUMNS]
