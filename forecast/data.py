@@ -206,6 +206,9 @@ def _read_table(src: Any) -> tuple[pd.DataFrame, str]:
         if not data.strip():
             raise _fail(EmptyFileError, name, None, "the file is empty",
                         accepted="a header row and at least one data row")
+        if data[:4] == b"\xd0\xcf\x11\xe0":
+            raise _fail(FileFormatError, name, None, "old binary Excel (.xls) is not read",
+                        accepted="save it as .xlsx or CSV")
         try:
             if data[:4] == b"PAR1":
                 frame = pd.read_parquet(io.BytesIO(data))

@@ -265,3 +265,31 @@ def test_daily_contacts_with_date_column_and_excel_date_time_pair(tmp_path):
     c = load_contacts(path)
     assert c["ds"].dt.strftime("%H:%M").tolist() == ["08:00", "08:15", "09:00"]
     assert c.attrs["interval_s"] == 900
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    counts=st.lists(st.integers(0, 10**6), min_size=1, max_size=20),
+    tenths=st.lists(st.integers(1, 99_999), min_size=20, max_size=20),
+    sep=st.sampled_from([";", "\t"]),
+    label=st.sampled_from(["Chat", " chat", "CHAT ", "chat"]),
+)
+def test_decimal_comma_and_label_variants_parse_exactly(counts, tenths, sep, label):
+    # Written by hand as text: integer counts, AHT with a decimal comma (one decimal).
+    lines = [sep.join(["Interval Start", "Channel", "Contacts", "AHT_s"])]
+    for i, n in enumerate(counts):
+        ts = (pd.Timestamp("2024-05-01") + pd.Timedelta(minutes=15 * i)).isoformat(sep=" ")
+        lines.append(sep.join([ts, label, str(n), f"{tenths[i] // 10},{tenths[i] % 10}"]))
+    c = load_contacts(io.BytesIO("\n".join(lines).encode()))
+    assert c["contacts"].tolist() == counts
+    assert c["aht_s"].tolist() == [t / 10 for t in tenths[: len(counts)]]
+    assert set(c["channel"]) == {"chat"}
+    if len(counts) > 1:
+        assert c.attrs["interval_s"] == 900
+
+
+def test_old_xls_rejected_with_advice():
+    with pytest.raises(DataError, match=r"old\.xls: file: .*\.xlsx"):
+        up = io.BytesIO(b"\xd0\xcf\x11\xe0" + b"\0" * 100)
+        up.name = "old.xls"
+        load_orders(up)
