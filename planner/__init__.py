@@ -1,0 +1,3 @@
+from .export import export_csv, export_excel
+
+__all__ = ["export_csv", "export_excel"]

@@ -18,6 +18,10 @@ from .erlang import (
     service_level,
     traffic_erlangs,
 )
+from .kpis import achieved_kpis, daily_kpis
+from .policy import ChannelPolicy, Shrinkage
+from .requirements import compute_requirements, fte_hours
+from .shifts import ShiftPlan, ShiftRules, ShiftType, solve_shifts
 
 __all__ = [
     "DeferredInfeasibleError",
@@ -34,4 +38,14 @@ __all__ = [
     "rostered_agents",
     "service_level",
     "traffic_erlangs",
+    "ChannelPolicy",
+    "ShiftPlan",
+    "ShiftRules",
+    "ShiftType",
+    "Shrinkage",
+    "achieved_kpis",
+    "compute_requirements",
+    "daily_kpis",
+    "fte_hours",
+    "solve_shifts",
 ]
