@@ -61,6 +61,7 @@ __all__ = [
     "EmptyFileError",
     "FileFormatError",
     "MissingColumnError",
+    "MissingFileError",
     "MixedIntervalError",
     "SamplePaths",
     "detect_interval_s",
@@ -114,6 +115,10 @@ class DataError(ValueError):
 
 class EmptyFileError(DataError):
     """The input holds no data rows."""
+
+
+class MissingFileError(DataError):
+    """The path does not exist or cannot be read."""
 
 
 class FileFormatError(DataError):
@@ -189,7 +194,11 @@ def _read_table(src: Any) -> tuple[pd.DataFrame, str]:
         frame = src.reset_index(drop=True)
     else:
         if isinstance(src, (str, os.PathLike)):
-            data = Path(src).read_bytes()
+            try:
+                data = Path(src).read_bytes()
+            except OSError as exc:
+                raise _fail(MissingFileError, name, None, f"cannot open the file ({exc.strerror})",
+                            accepted="an existing, readable file") from exc
         elif hasattr(src, "read"):
             if hasattr(src, "seek"):
                 src.seek(0)

@@ -293,3 +293,10 @@ def test_old_xls_rejected_with_advice():
         up = io.BytesIO(b"\xd0\xcf\x11\xe0" + b"\0" * 100)
         up.name = "old.xls"
         load_orders(up)
+
+
+def test_missing_file_is_a_data_error(tmp_path):
+    from forecast.data import MissingFileError
+
+    with pytest.raises(MissingFileError, match=r"nope\.csv: file: cannot open"):
+        load_contacts(tmp_path / "nope.csv")
