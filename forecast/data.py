@@ -576,7 +576,8 @@ def load_orders(src: Any) -> pd.DataFrame:
     Raises
     ------
     DataError
-        Subclasses: EmptyFileError, MissingColumnError, BadValueError, BadTimestampError
+        Subclasses: MissingFileError, EmptyFileError, FileFormatError, MissingColumnError,
+        BadValueError, BadTimestampError
         (also for times of day), DuplicateRowError.
 
     Examples
@@ -634,7 +635,7 @@ def load_contacts(
     Raises
     ------
     DataError
-        Subclasses: EmptyFileError, FileFormatError, MissingColumnError,
+        Subclasses: MissingFileError, EmptyFileError, FileFormatError, MissingColumnError,
         AmbiguousColumnError, BadValueError, BadTimestampError, DuplicateRowError,
         MixedIntervalError, ChannelError.
 
@@ -724,7 +725,8 @@ def load_events(src: Any) -> pd.DataFrame:
     Raises
     ------
     DataError
-        EmptyFileError, MissingColumnError, BadTimestampError, BadValueError,
+        MissingFileError, EmptyFileError, FileFormatError, MissingColumnError,
+        BadTimestampError, BadValueError,
         DuplicateRowError.
 
     Examples

@@ -300,3 +300,13 @@ def test_missing_file_is_a_data_error(tmp_path):
 
     with pytest.raises(MissingFileError, match=r"nope\.csv: file: cannot open"):
         load_contacts(tmp_path / "nope.csv")
+
+
+def test_tz_aware_parquet_converted(tmp_path):
+    ds = pd.date_range("2024-06-01 05:00", periods=4, freq="15min", tz="UTC")
+    path = tmp_path / "aware.parquet"
+    pd.DataFrame({"ds": ds, "channel": "chat", "contacts": [1, 2, 3, 4]}).to_parquet(path)
+    with pytest.raises(BadTimestampError, match="column 'ds'"):
+        load_contacts(path)
+    c = load_contacts(path, tz="Europe/Moscow")  # UTC+3, no DST
+    assert c["ds"].dt.strftime("%H:%M").tolist() == ["08:00", "08:15", "08:30", "08:45"]
