@@ -1,6 +1,12 @@
 """Staffing: queueing models that turn contact volume into agents (pure, vectorised)."""
 
 from ._checks import StaffingInputError
+from .chat import (
+    chat_average_speed_of_answer,
+    chat_occupancy,
+    chat_required_agents,
+    chat_service_level,
+)
 from .deferred import (
     DeferredInfeasibleError,
     deferred_backlog,
@@ -18,6 +24,7 @@ from .erlang import (
     service_level,
     traffic_erlangs,
 )
+from .erlang_a import ErlangAMetrics, erlang_a_metrics
 from .kpis import achieved_kpis, daily_kpis
 from .policy import ChannelPolicy, Shrinkage
 from .requirements import compute_requirements, fte_hours
@@ -38,6 +45,12 @@ __all__ = [
     "rostered_agents",
     "service_level",
     "traffic_erlangs",
+    "ErlangAMetrics",
+    "chat_average_speed_of_answer",
+    "chat_occupancy",
+    "chat_required_agents",
+    "chat_service_level",
+    "erlang_a_metrics",
     "ChannelPolicy",
     "ShiftPlan",
     "ShiftRules",
