@@ -187,8 +187,11 @@ def _sniff_sep(text_head: str) -> str:
     return max(counts, key=lambda s: (counts[s], s == ","))
 
 
-def _read_table(src: Any) -> tuple[pd.DataFrame, str]:
-    """Read any accepted input into a raw frame (header row as column names)."""
+def _read_table(src: Any) -> tuple[pd.DataFrame, str, np.ndarray]:
+    """Read an input into a raw frame, its name and its spreadsheet row numbers.
+
+    Blank rows are dropped; the row numbers still count them (header = row 1).
+    """
     name = _source_name(src)
     if isinstance(src, pd.DataFrame):
         frame = src.reset_index(drop=True)
@@ -228,7 +231,7 @@ def _read_table(src: Any) -> tuple[pd.DataFrame, str]:
                 frame = pd.read_csv(
                     io.BytesIO(data), sep=_sniff_sep(text_head), encoding="utf-8-sig",
                     skipinitialspace=True, low_memory=False, keep_default_na=False,
-                    na_values=[""],
+                    na_values=[""], skip_blank_lines=False,
                 )
         except pd.errors.EmptyDataError as exc:
             raise _fail(EmptyFileError, name, None, "the file is empty",
@@ -241,7 +244,8 @@ def _read_table(src: Any) -> tuple[pd.DataFrame, str]:
     if len(frame) == 0:
         raise _fail(EmptyFileError, name, None, "no data rows below the header",
                     accepted="a header row and at least one data row")
-    return frame, name
+    rownum = np.asarray(frame.index, dtype=np.int64) + 2
+    return frame.reset_index(drop=True), name, rownum
 
 
 def _norm_header(col: Any) -> str:
@@ -276,13 +280,14 @@ def _map_columns(
 
 
 # --------------------------------------------------------------------------- parsing
-def _rows(mask: np.ndarray) -> np.ndarray:
+def _rows(mask: np.ndarray, rn: np.ndarray) -> np.ndarray:
     """Spreadsheet row numbers (header = 1) of the True positions."""
-    return np.flatnonzero(mask) + 2
+    return rn[np.asarray(mask, dtype=bool)]
 
 
 def _parse_number(
-    values: pd.Series, source: str, column: str, *, integer: bool, allow_missing: bool,
+    values: pd.Series, source: str, column: str, rn: np.ndarray, *, integer: bool,
+    allow_missing: bool,
 ) -> np.ndarray:
     """Parse a numeric column (decimal comma, space grouping) to float64 and validate."""
     if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(
@@ -299,20 +304,20 @@ def _parse_number(
         bad = np.isnan(out) & text.fillna("").ne("").to_numpy()
     kind = "non-negative integers" if integer else "non-negative numbers"
     if bad.any():
-        raise _fail(BadValueError, source, column, "non-numeric values", _rows(bad),
+        raise _fail(BadValueError, source, column, "non-numeric values", _rows(bad, rn),
                     values.to_numpy()[bad], accepted=kind + " (decimal comma allowed)")
     missing = np.isnan(out)
     if missing.any() and not allow_missing:
-        raise _fail(BadValueError, source, column, "missing values", _rows(missing),
+        raise _fail(BadValueError, source, column, "missing values", _rows(missing, rn),
                     accepted=kind)
     neg = out < 0
     if neg.any():
-        raise _fail(BadValueError, source, column, "negative values", _rows(neg),
+        raise _fail(BadValueError, source, column, "negative values", _rows(neg, rn),
                     out[neg], accepted=kind)
     if integer:
         frac = ~missing & (out != np.round(out))
         if frac.any():
-            raise _fail(BadValueError, source, column, "non-integer counts", _rows(frac),
+            raise _fail(BadValueError, source, column, "non-integer counts", _rows(frac, rn),
                         out[frac], accepted=kind)
     return out
 
@@ -328,7 +333,8 @@ def _combine_date_time(frame: pd.DataFrame, cols: dict[str, str]) -> pd.Series:
     return date_txt + " " + time_txt.astype("string").str.strip()
 
 
-def _parse_ds(values: pd.Series, source: str, column: str, tz: str | None) -> pd.Series:
+def _parse_ds(values: pd.Series, source: str, column: str, tz: str | None, rn: np.ndarray
+              ) -> pd.Series:
     """Parse timestamps to naive local wall-clock ``datetime64[ns]``."""
     if isinstance(values.dtype, pd.DatetimeTZDtype):
         if tz is None:
@@ -340,7 +346,7 @@ def _parse_ds(values: pd.Series, source: str, column: str, tz: str | None) -> pd
         parsed = values.astype("datetime64[ns]")
         if parsed.isna().any():
             bad = parsed.isna().to_numpy()
-            raise _fail(BadTimestampError, source, column, "missing timestamps", _rows(bad),
+            raise _fail(BadTimestampError, source, column, "missing timestamps", _rows(bad, rn),
                         accepted=_TS_ACCEPTED)
         return parsed
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
@@ -351,14 +357,14 @@ def _parse_ds(values: pd.Series, source: str, column: str, tz: str | None) -> pd
     if aware.any() and not aware.all():
         first_naive = np.flatnonzero(~aware)[0]
         first_aware = np.flatnonzero(aware)[0]
-        rows = np.sort(np.concatenate([np.flatnonzero(codes == first_naive)[:1],
-                                       np.flatnonzero(codes == first_aware)[:1]])) + 2
+        rows = np.sort(rn[np.concatenate([np.flatnonzero(codes == first_naive)[:1],
+                                          np.flatnonzero(codes == first_aware)[:1]])])
         raise _fail(BadTimestampError, source, column,
                     "some timestamps carry a UTC offset and some do not", rows,
                     accepted="all with an offset or all without")
     if aware.any() and tz is None:
         raise _fail(BadTimestampError, source, column,
-                    "timestamps carry UTC offsets but no tz was given", _rows(codes == 0)[:1],
+                    "timestamps carry UTC offsets but no tz was given", _rows(codes == 0, rn)[:1],
                     accepted="tz='Europe/Moscow' (the centre's zone) to convert them")
     parsed = pd.to_datetime(utext, format="ISO8601", errors="coerce", utc=bool(aware.any()))
     if aware.any():
@@ -368,16 +374,16 @@ def _parse_ds(values: pd.Series, source: str, column: str, tz: str | None) -> pd
     bad = (codes < 0) | np.isin(codes, np.flatnonzero(bad_u))
     if bad.any():
         raise _fail(BadTimestampError, source, column, "unparseable or missing timestamps",
-                    _rows(bad), values.to_numpy()[bad], accepted=_TS_ACCEPTED)
+                    _rows(bad, rn), values.to_numpy()[bad], accepted=_TS_ACCEPTED)
     return pd.Series(parsed[codes], index=values.index, name="ds")
 
 
-def _get_ds(frame: pd.DataFrame, cols: dict[str, str], source: str, tz: str | None
-            ) -> pd.Series:
+def _get_ds(frame: pd.DataFrame, cols: dict[str, str], source: str, tz: str | None,
+            rn: np.ndarray) -> pd.Series:
     if "ds" not in cols:
         label = f"{cols['date']}+{cols['time']}"
-        return _parse_ds(_combine_date_time(frame, cols), source, label, tz)
-    return _parse_ds(frame[cols["ds"]], source, cols["ds"], tz)
+        return _parse_ds(_combine_date_time(frame, cols), source, label, tz, rn)
+    return _parse_ds(frame[cols["ds"]], source, cols["ds"], tz, rn)
 
 
 def _ambiguous_local(ds: pd.Series, tz: str | None) -> np.ndarray:
@@ -388,20 +394,20 @@ def _ambiguous_local(ds: pd.Series, tz: str | None) -> np.ndarray:
     return loc.isna().to_numpy()
 
 
-def _check_duplicates(keys: pd.DataFrame, source: str, column: str, allowed: np.ndarray
-                      ) -> None:
+def _check_duplicates(keys: pd.DataFrame, source: str, column: str, allowed: np.ndarray,
+                      rn: np.ndarray) -> None:
     dup = keys.duplicated(keep=False).to_numpy() & ~allowed
     if dup.any():
         shown = keys[dup].astype(str).agg(" ".join, axis=1).to_numpy()
-        raise _fail(DuplicateRowError, source, column, "duplicate timestamps", _rows(dup),
+        raise _fail(DuplicateRowError, source, column, "duplicate timestamps", _rows(dup, rn),
                     shown, accepted="one row per " + " and ".join(keys.columns))
 
 
-def _daily_only(ds: pd.Series, source: str, column: str) -> pd.Series:
+def _daily_only(ds: pd.Series, source: str, column: str, rn: np.ndarray) -> pd.Series:
     timed = (ds != ds.dt.normalize()).to_numpy()
     if timed.any():
         raise _fail(BadTimestampError, source, column, "times of day in a daily history",
-                    _rows(timed), ds[timed].astype(str).to_numpy(),
+                    _rows(timed, rn), ds[timed].astype(str).to_numpy(),
                     accepted="dates only (one row per day)")
     return ds
 
@@ -409,11 +415,11 @@ def _daily_only(ds: pd.Series, source: str, column: str) -> pd.Series:
 # --------------------------------------------------------------------------- channels
 def _normalise_channels(
     raw: pd.Series, source: str, column: str, channel_map: Mapping[str, str] | None,
-    channels: Sequence[str] | None,
+    channels: Sequence[str] | None, rn: np.ndarray,
 ) -> pd.Series:
     codes, uniques = pd.factorize(raw, use_na_sentinel=True)
     if (codes < 0).any():
-        raise _fail(ChannelError, source, column, "missing channel labels", _rows(codes < 0),
+        raise _fail(ChannelError, source, column, "missing channel labels", _rows(codes < 0, rn),
                     accepted="a channel label on every row")
     labels = [re.sub(r"\s+", " ", str(u).strip().lower()) for u in uniques]
     if channel_map:
@@ -425,12 +431,11 @@ def _normalise_channels(
         other = loose.setdefault(key, lab)
         if other != lab:
             j = labels.index(other)
-            rows = np.sort(np.concatenate([np.flatnonzero(codes == j)[:1],
-                                           np.flatnonzero(codes == i)[:1]])) + 2
+            first_j, first_i = np.flatnonzero(codes == j)[0], np.flatnonzero(codes == i)[0]
+            pair = sorted([(rn[first_j], uniques[j]), (rn[first_i], uniques[i])])
             raise _fail(ChannelError, source, column,
                         f"one channel spelled two ways: {uniques[j]!r} and {uniques[i]!r}",
-                        rows, [uniques[j], uniques[i]] if rows[0] == np.flatnonzero(
-                            codes == j)[0] + 2 else [uniques[i], uniques[j]],
+                        [r for r, _ in pair], [u for _, u in pair],
                         accepted=f"one spelling per channel, or channel_map={{{uniques[i]!r}: "
                                  f"{other!r}}} to merge them")
     if channels is not None:
@@ -438,7 +443,7 @@ def _normalise_channels(
         for i, lab in enumerate(labels):
             if lab not in allowed:
                 raise _fail(ChannelError, source, column, f"unknown channel {uniques[i]!r}",
-                            _rows(codes == i)[:1], accepted=", ".join(sorted(allowed)))
+                            _rows(codes == i, rn)[:1], accepted=", ".join(sorted(allowed)))
     return pd.Series(np.asarray(labels, dtype=object)[codes], index=raw.index,
                      dtype="str")
 
@@ -586,18 +591,18 @@ def load_orders(src: Any) -> pd.DataFrame:
     >>> list(orders.columns), str(orders["ds"].min().date())
     (['ds', 'orders'], '2022-01-01')
     """
-    frame, source = _read_table(src)
+    frame, source, rn = _read_table(src)
     cols = _map_columns(frame, source, ["ds", "orders", "segment"], ["ds", "orders"])
-    ds = _daily_only(_parse_ds(frame[cols["ds"]], source, cols["ds"], None), source,
-                     cols["ds"])
+    ds = _daily_only(_parse_ds(frame[cols["ds"]], source, cols["ds"], None, rn), source,
+                     cols["ds"], rn)
     out = pd.DataFrame({"ds": ds.to_numpy()})
     out["orders"] = _parse_number(frame[cols["orders"]], source, cols["orders"],
-                                  integer=True, allow_missing=False).astype(np.int64)
+                                  rn, integer=True, allow_missing=False).astype(np.int64)
     keys = ["ds"]
     if "segment" in cols:
         out["segment"] = frame[cols["segment"]].astype("str").str.strip().to_numpy()
         keys.append("segment")
-    _check_duplicates(out[keys], source, cols["ds"], np.zeros(len(out), dtype=bool))
+    _check_duplicates(out[keys], source, cols["ds"], np.zeros(len(out), dtype=bool), rn)
     out = out.sort_values(keys, kind="stable").reset_index(drop=True)
     out.attrs.update(source=source)
     return out
@@ -645,7 +650,7 @@ def load_contacts(
     >>> contacts.attrs["interval_s"], sorted(contacts["channel"].unique())
     (1800, ['chat', 'email', 'voice'])
     """
-    frame, source = _read_table(src)
+    frame, source, rn = _read_table(src)
     cols = _map_columns(frame, source,
                         ["date", "time", "ds", "channel", "contacts", "aht_s", "aht_min"],
                         ["channel", "contacts"])
@@ -664,21 +669,21 @@ def load_contacts(
     if bare_aht and "aht_s" not in cols and "aht_min" not in cols:
         raise _fail(AmbiguousColumnError, source, str(bare_aht[0]),
                     "handle time without a unit", accepted="aht_s (seconds) or aht_min")
-    ds = _get_ds(frame, cols, source, tz)
+    ds = _get_ds(frame, cols, source, tz, rn)
     ds_col = cols.get("ds", f"{cols.get('date')}+{cols.get('time')}")
     out = pd.DataFrame({"ds": ds.to_numpy()})
     out["channel"] = _normalise_channels(frame[cols["channel"]], source, cols["channel"],
-                                         channel_map, channels).to_numpy()
+                                         channel_map, channels, rn).to_numpy()
     out["contacts"] = _parse_number(frame[cols["contacts"]], source, cols["contacts"],
-                                    integer=True, allow_missing=False).astype(np.int64)
+                                    rn, integer=True, allow_missing=False).astype(np.int64)
     if "aht_s" in cols or "aht_min" in cols:
         key = "aht_s" if "aht_s" in cols else "aht_min"
         scale = 1.0 if key == "aht_s" else 60.0
         out["aht_s"] = scale * _parse_number(frame[cols[key]], source, cols[key],
-                                             integer=False, allow_missing=True)
+                                             rn, integer=False, allow_missing=True)
     amb = _ambiguous_local(out["ds"], tz)
-    _check_duplicates(out[["ds", "channel"]], source, ds_col, amb)
-    out["_row"] = np.arange(len(out), dtype=np.int64) + 2
+    _check_duplicates(out[["ds", "channel"]], source, ds_col, amb, rn)
+    out["_row"] = rn
     merged = 0
     if amb.any() and out[["ds", "channel"]].duplicated().any():
         out, merged = _merge_repeats(out)
@@ -735,16 +740,16 @@ def load_events(src: Any) -> pd.DataFrame:
     >>> int((events["event"] == "black_friday").sum())
     3
     """
-    frame, source = _read_table(src)
+    frame, source, rn = _read_table(src)
     cols = _map_columns(frame, source, ["ds", "event", "lower_window", "upper_window"],
                         ["ds", "event"])
-    ds = _daily_only(_parse_ds(frame[cols["ds"]], source, cols["ds"], None), source,
-                     cols["ds"])
+    ds = _daily_only(_parse_ds(frame[cols["ds"]], source, cols["ds"], None, rn), source,
+                     cols["ds"], rn)
     out = pd.DataFrame({"ds": ds.to_numpy()})
     event = frame[cols["event"]].astype("str").str.strip()
     blank = (frame[cols["event"]].isna() | event.eq("")).to_numpy()
     if blank.any():
-        raise _fail(BadValueError, source, cols["event"], "missing event names", _rows(blank),
+        raise _fail(BadValueError, source, cols["event"], "missing event names", _rows(blank, rn),
                     accepted="a name on every row")
     out["event"] = event.to_numpy()
     for name, sign in (("lower_window", -1), ("upper_window", 1)):
@@ -756,9 +761,9 @@ def load_events(src: Any) -> pd.DataFrame:
             if bad.any():
                 side = "<= 0" if sign < 0 else ">= 0"
                 raise _fail(BadValueError, source, cols[name], "bad window values",
-                            _rows(bad), raw.to_numpy()[bad], accepted=f"integers {side} (days)")
+                            _rows(bad, rn), raw.to_numpy()[bad], accepted=f"integers {side} (days)")
             out[name] = np.nan_to_num(num, nan=0.0).astype(np.int64)
-    _check_duplicates(out[["ds", "event"]], source, cols["ds"], np.zeros(len(out), dtype=bool))
+    _check_duplicates(out[["ds", "event"]], source, cols["ds"], np.zeros(len(out), dtype=bool), rn)
     out = out.sort_values(["ds", "event"], kind="stable").reset_index(drop=True)
     out.attrs.update(source=source)
     return out

@@ -310,3 +310,13 @@ def test_tz_aware_parquet_converted(tmp_path):
         load_contacts(path)
     c = load_contacts(path, tz="Europe/Moscow")  # UTC+3, no DST
     assert c["ds"].dt.strftime("%H:%M").tolist() == ["08:00", "08:15", "08:30", "08:45"]
+
+
+def test_row_numbers_count_blank_lines():
+    # Line 1 header, line 2 data, line 3 blank, line 4 data, line 5 bad: the error says row 5.
+    text = b"ds,channel,contacts\n2024-01-01 08:00,chat,1\n\n2024-01-01 08:30,chat,2\n" \
+           b"2024-01-01 09:00,chat,x\n"
+    with pytest.raises(BadValueError, match=r"row 5 \('x'\)"):
+        load_contacts(io.BytesIO(text))
+    ok = load_contacts(io.BytesIO(text.replace(b",x", b",3")))
+    assert ok["contacts"].tolist() == [1, 2, 3]
