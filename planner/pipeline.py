@@ -31,6 +31,7 @@ interval volumes by ``R / r``; a total override scales every channel by
 
 from __future__ import annotations
 
+import hashlib
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -47,7 +48,7 @@ from planner.scenario import DataSources, Scenario
 from staffing.kpis import achieved_kpis, daily_kpis
 from staffing.policy import ChannelPolicy
 from staffing.requirements import compute_requirements
-from staffing.shifts import ShiftRules, ShiftType, solve_shifts
+from staffing.shifts import ShiftPlan, ShiftRules, ShiftType, solve_shifts
 
 __all__ = [
     "BaseForecast",
@@ -110,7 +111,7 @@ class PipelineCache:
     ``hits`` and ``misses`` count forecast lookups.
     """
 
-    def __init__(self, max_items: int = 8) -> None:
+    def __init__(self, max_items: int = 64) -> None:
         self.max_items = int(max_items)
         self._items: OrderedDict[tuple, Any] = OrderedDict()
         self.hits = 0
@@ -427,6 +428,45 @@ def _headcount_caps(scenario: Scenario) -> dict[str, int] | None:
     return caps or None
 
 
+def _solve_shifts_cached(
+    requirements: pd.DataFrame,
+    rules: ShiftRules,
+    caps: dict[str, int] | None,
+    policies: dict[str, ChannelPolicy],
+    interval_s: int,
+    cache: PipelineCache,
+    progress: Progress | None,
+) -> ShiftPlan:
+    """Solve shifts channel by channel, reusing any channel whose inputs are unchanged.
+
+    Channels are independent in the shift model when each has its own cap (no shared
+    cap, no multi-skill pool), so solving them one at a time gives the same plan; a
+    what-if that changes one channel re-solves only that channel.
+    """
+    parts = []
+    channels = sorted(requirements["channel"].astype(str).unique())
+    for k, ch in enumerate(channels):
+        req = requirements[requirements["channel"] == ch]
+        h = hashlib.sha256()
+        h.update(req["ds"].to_numpy("datetime64[ns]").tobytes())
+        h.update(req["rostered"].to_numpy(np.int64).tobytes())
+        cap = None if caps is None else caps.get(ch)
+        key = ("shifts", ch, h.hexdigest(), repr(rules), cap, repr(policies[ch]), interval_s)
+        plan = cache.get(key)
+        if plan is None:
+            _report(progress, "shifts", k / len(channels), f"solving shifts: {ch}")
+            plan = solve_shifts(req, rules, None if cap is None else {ch: cap},
+                                interval_s=interval_s, policies=policies)
+            cache.put(key, plan)
+        parts.append(plan)
+    return ShiftPlan(
+        shift_plan=pd.concat([p.shift_plan for p in parts], ignore_index=True),
+        coverage=pd.concat([p.coverage for p in parts], ignore_index=True),
+        days=pd.concat([p.days for p in parts], ignore_index=True),
+        interval_s=interval_s,
+    )
+
+
 def _interval_staffing(req: pd.DataFrame, caps: dict[str, int] | None,
                        interval_s: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Without a shift solve: schedule each interval's rostered need (capped)."""
@@ -499,9 +539,8 @@ def run(
     meta_shifts: dict[str, Any]
     if scenario.shifts.solve:
         _report(progress, "shifts", 0.0, "solving shifts")
-        plan = solve_shifts(
-            requirements, shift_rules(scenario), caps,
-            interval_s=base.interval_s, policies=policies,
+        plan = _solve_shifts_cached(
+            requirements, shift_rules(scenario), caps, policies, base.interval_s, cache, progress
         )
         shift_plan, coverage = plan.shift_plan, plan.coverage
         meta_shifts = {

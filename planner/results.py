@@ -165,8 +165,9 @@ class ScenarioResult:
         Columns: ``channel, volume, paid_hours, avg_fte, peak_week_fte, cost,
         service_level, asa_s, abandon_rate, max_backlog_items, max_backlog_age_h,
         days_below_target``. Service level, ASA and abandonment are volume-weighted
-        means of the daily KPIs; ``days_below_target`` counts days whose achieved
-        service level is below the channel's ``target_sl``.
+        means of the daily KPIs; backlog maxima are over finite values;
+        ``days_below_target`` counts days whose achieved service level is below the
+        channel's ``target_sl``.
         """
         daily = self.kpis_daily
         rows = []
@@ -218,7 +219,9 @@ def _wmean(values: Any, weights: Any) -> float:
 def _max(values: Any) -> float:
     if values is None or not len(values):
         return float("nan")
-    return float(np.nanmax(np.asarray(values, dtype=float)))
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    return float(v.max()) if len(v) else float("nan")
 
 
 def _jsonable(obj: Any) -> Any:
