@@ -105,6 +105,8 @@ def _oldest(
 ) -> tuple[NDArray[np.bool_], NDArray[np.int64], NDArray[np.float64]]:
     """At each edge: is anything waiting, and where (interval, fraction) the oldest arrived."""
     waiting = (w - s) > tol
+    # Nudge S up by the tolerance so that round-off cannot point at work already done.
+    s = np.minimum(s + tol, w)
     j = np.clip(np.searchsorted(w, s, side="right"), 1, w.size - 1)
     rise = w[j] - w[j - 1]
     frac = np.divide(s - w[j - 1], rise, out=np.zeros_like(s), where=rise > 0)
@@ -339,6 +341,20 @@ def deferred_required_agents(
     n_ext = int(np.ceil(target / length)) + 2
     ext_open = is_open[n - period + np.arange(n_ext) % period]
     open_before = np.concatenate(([0], np.cumsum(is_open)))
+    # Even unlimited agents cannot answer work arriving in a closed interval before the
+    # next open interval starts.
+    open_idx = np.flatnonzero(np.concatenate((is_open, ext_open)))
+    closed_work = np.flatnonzero((work > 0) & ~is_open)
+    nxt = np.searchsorted(open_idx, closed_work, side="right")
+    gap_s = np.where(
+        nxt < open_idx.size, (open_idx[np.minimum(nxt, open_idx.size - 1)] - closed_work), np.inf
+    ) * length
+    if gap_s.size and gap_s.max() > target * (1 + 1e-12):
+        k_bad = int(closed_work[np.argmax(gap_s)])
+        raise DeferredInfeasibleError(
+            f"response_target_s={target!r}: work arriving in closed interval {k_bad} waits "
+            f"{gap_s.max():.0f} s for the next open interval, whatever the staffing"
+        )
 
     def feasible(g: int, level: int) -> bool:
         levels[g] = level
