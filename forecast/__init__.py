@@ -2,6 +2,7 @@
 
 from forecast.backtest import backtest
 from forecast.cache import ForecastCache
+from forecast.contacts import forecast_contacts, forecast_contacts_detail
 from forecast.data import (
     DataError,
     detect_interval_s,
@@ -15,6 +16,8 @@ from forecast.volume import forecast_volume
 
 __all__ = [
     "ForecastCache",
+    "forecast_contacts",
+    "forecast_contacts_detail",
     "backtest",
     "forecast_volume",
     "DataError",

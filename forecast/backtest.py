@@ -26,7 +26,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-__all__ = ["BacktestError", "backtest", "bias", "coverage", "mase", "wape"]
+__all__ = ["BacktestError", "backtest", "bias", "calibration_factor", "coverage", "mase",
+           "scale_interval", "wape"]
 
 
 class BacktestError(ValueError):
@@ -65,6 +66,35 @@ def coverage(y, lo, hi) -> float:
     """Share of ``y`` inside ``[lo, hi]``."""
     y, lo, hi = _arr(y), _arr(lo), _arr(hi)
     return float(((y >= lo) & (y <= hi)).mean()) if y.size else float("nan")
+
+
+def calibration_factor(y, yhat, lo, hi, level: float = 80, *, bounds=(0.5, 4.0)) -> float:
+    """Factor ``k`` that makes the log-scale band ``yhat * (lo/yhat)^k .. yhat * (hi/yhat)^k``
+    cover ``level`` percent of the backtest actuals ``y`` (split-conformal on the ratio of
+    each log error to its own side's log half-width; Angelopoulos & Bates 2021, sec. 1).
+
+    Points with ``y <= 0`` or a zero half-width are ignored; returns 1 with fewer than 10
+    points. The result is clipped to ``bounds``.
+    """
+    y, yhat, lo, hi = (_arr(v) for v in (y, yhat, lo, hi))
+    ok = (y > 0) & (yhat > 0) & (lo > 0) & (hi > yhat) & (lo < yhat)
+    if ok.sum() < 10:
+        return 1.0
+    e = np.log(y[ok] / yhat[ok])
+    half = np.where(e >= 0, np.log(hi[ok] / yhat[ok]), np.log(yhat[ok] / lo[ok]))
+    r = np.abs(e) / half
+    n = r.size
+    q = min(1.0, np.ceil((n + 1) * level / 100) / n)
+    return float(np.clip(np.quantile(r, q), *bounds))
+
+
+def scale_interval(yhat, lo, hi, k: float) -> tuple[np.ndarray, np.ndarray]:
+    """Scale a band's log half-widths by ``k`` (see :func:`calibration_factor`)."""
+    yhat, lo, hi = _arr(yhat), _arr(lo), _arr(hi)
+    safe = np.maximum(yhat, 1e-12)
+    lo_n = np.where(lo > 0, safe * (np.maximum(lo, 1e-12) / safe) ** k, 0.0)
+    hi_n = np.where(yhat > 0, safe * (np.maximum(hi, safe) / safe) ** k, hi * k)
+    return np.minimum(lo_n, yhat), np.maximum(hi_n, yhat)
 
 
 def backtest(

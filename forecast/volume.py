@@ -42,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 from forecast import intraday
-from forecast.backtest import wape
+from forecast.backtest import calibration_factor, scale_interval, wape
 from forecast.cache import ForecastCache
 from forecast.models import MODELS, ModelError
 
@@ -316,22 +316,26 @@ def forecast_series(
     return out[out["ds"] <= pd.Timestamp(end)].reset_index(drop=True)
 
 
-def _select(ds, y, freq, end, candidates, events, level, country, seed, hol):
-    """Pick the candidate with the lowest WAPE over up to two backtest windows."""
+def _select(ds, y, freq, end, candidates, level, seed, hol):
+    """Pick the candidate with the lowest WAPE over up to two backtest windows (the same
+    calendar window a year earlier, and the most recent one). Returns the name and the
+    interval calibration factor of that model on the first of those windows (the same
+    season a year earlier when history has it; 1 without windows)."""
     span = pd.Timestamp(end) - ds[-1]
     cuts = []
     year_ago = ds[-1] - pd.Timedelta(days=364)
     if year_ago - ds[0] >= pd.Timedelta(days=180):
         cuts.append(year_ago)
     recent = ds[-1] - span
-    if recent - ds[0] >= pd.Timedelta(days=56):
+    if recent - ds[0] >= pd.Timedelta(days=56) and recent < ds[-1]:
         cuts.append(recent)
     if not cuts:
-        return candidates[0] if "same_weekday_average" not in candidates else \
-            "same_weekday_average"
+        return ("same_weekday_average" if "same_weekday_average" in candidates
+                else candidates[0]), 1.0
     scores: dict[str, float] = {}
+    kept: dict[str, tuple] = {}
     for name in candidates:
-        errs = []
+        acts, fcs = [], []
         try:
             for cut in cuts:
                 tr = ds <= cut
@@ -339,14 +343,19 @@ def _select(ds, y, freq, end, candidates, events, level, country, seed, hol):
                 fc = forecast_series(ds[tr], y[tr], freq, end=cut + span, model=name,
                                      level=level, seed=seed, hol=hol)
                 act = pd.Series(y[te], index=ds[te])
-                f = fc.set_index("ds")["yhat"].reindex(act.index).fillna(0.0)
-                errs.append(wape(act.to_numpy(), f.to_numpy()))
+                acts.append(act.to_numpy())
+                fcs.append(fc.set_index("ds").reindex(act.index).fillna(0.0))
         except ModelError:
             continue
-        scores[name] = float(np.mean(errs))
+        scores[name] = float(np.mean([wape(a, f["yhat"]) for a, f in zip(acts, fcs,
+                                                                          strict=True)]))
+        kept[name] = (acts[0], fcs[0])  # calibrate on the first (same-season) window
     if not scores:
         raise VolumeError("model='auto': no candidate model could fit this series")
-    return min(scores, key=scores.get)
+    best = min(scores, key=scores.get)
+    a, f = kept[best]
+    k = calibration_factor(a, f["yhat"], f["yhat_lo"], f["yhat_hi"], level)
+    return best, k
 
 
 def forecast_volume(
@@ -399,6 +408,9 @@ def forecast_volume(
     DataFrame
         ``unique_id, ds, yhat, yhat_lo, yhat_hi`` (counts per step, ``0 <= yhat_lo <= yhat
         <= yhat_hi``), open steps only; ``.attrs["models"]`` maps each id to the model used.
+        With ``model="auto"`` the interval is calibrated on the selection backtest
+        (:func:`forecast.backtest.calibration_factor`), ``.attrs["interval_scale"]`` holds
+        the factor per id.
 
     Raises
     ------
@@ -423,7 +435,7 @@ def forecast_volume(
                 progress(1.0, "forecast from cache")
             return hit
     ids = hist["unique_id"].unique()
-    parts, chosen = [], {}
+    parts, chosen, scales = [], {}, {}
     years = range(hist["ds"].min().year - 1, hist["ds"].max().year + 3)
     hol = holidays_frame(events, country, years)
     for i, uid in enumerate(ids):
@@ -431,19 +443,23 @@ def forecast_volume(
         ds = pd.DatetimeIndex(sub["ds"])
         y = sub["y"].to_numpy(float)
         end = horizon_end(ds[-1], horizon, freq)
-        name = model
+        name, k = model, 1.0
         if model == "auto":
-            name = _select(ds, y, freq, end, list(candidates), events, level, country, seed,
-                           hol)
+            name, k = _select(ds, y, freq, end, list(candidates), level, seed, hol)
         fc = forecast_series(ds, y, freq, end=end, model=name, level=level, seed=seed,
                              hol=hol)
+        if k != 1.0:
+            fc["yhat_lo"], fc["yhat_hi"] = scale_interval(fc["yhat"], fc["yhat_lo"],
+                                                          fc["yhat_hi"], k)
         fc.insert(0, "unique_id", uid)
         parts.append(fc)
         chosen[uid] = name
+        scales[uid] = k
         if progress is not None:
             progress((i + 1) / len(ids), f"forecast {uid}: {name}")
     out = pd.concat(parts, ignore_index=True)
     out.attrs["models"] = chosen
+    out.attrs["interval_scale"] = scales
     if cache is not None and key is not None:
         cache.put(key, out)
     return out

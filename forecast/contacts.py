@@ -1,0 +1,439 @@
+"""Order-driven contact forecast per channel, daily and per interval, with AHT.
+
+:func:`forecast_contacts` runs the whole forecasting flow for a date range:
+
+1. history is cut at ``start`` (only data before the forecast period is used);
+2. daily orders are forecast with :func:`forecast.volume.forecast_volume` (events as holiday
+   effects/uplifts), then scaled by the scenario's ``order_growth``;
+3. per channel, :func:`forecast.contact_rate.estimate_contact_rate` learns the delivery-lag
+   shares, weekday factors, rate level and drift; contacts per day = lagged orders x rate,
+   with the scenario's ``contact_rate`` override (per channel, optionally per month)
+   replacing the estimated rate; event days that the rate model cannot explain (sale days,
+   incidents) get the median uplift of the same label in history;
+4. days are split into the data's intervals with weekday- and channel-specific profiles
+   (:mod:`forecast.intraday`): closed hours stay closed;
+5. AHT per channel and interval: the contact-weighted mean AHT of the last 4 weeks per
+   time-of-day slot, times the last year's seasonal ratio (AHT of the same calendar month a
+   year earlier over the AHT of the same 4 weeks a year earlier). This carries last peak's
+   AHT rise into this peak without a model fit; without a year of history the ratio is 1.
+
+The interval of the daily contacts combines the orders interval (log-sd through the lag),
+the residual noise of the rate model and the drift of the rate level over the horizon.
+
+Examples
+--------
+>>> import forecast
+>>> p = forecast.sample_paths()
+>>> o, c, e = (forecast.load_orders(p.orders), forecast.load_contacts(p.contacts),
+...            forecast.load_events(p.events))
+>>> fc = forecast_contacts(o, c, e, "2024-10-01", "2024-10-07", model="same_weekday_average")
+>>> sorted(fc["unique_id"].unique()), list(fc.columns)
+(['chat', 'email', 'voice'], ['unique_id', 'ds', 'yhat', 'yhat_lo', 'yhat_hi', 'aht_s'])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from forecast import intraday
+from forecast.cache import ForecastCache
+from forecast.contact_rate import (
+    ContactRate,
+    apply_contact_rate,
+    estimate_contact_rate,
+    rate_season_factors,
+)
+from forecast.volume import day_labels, forecast_volume, holidays_frame
+
+__all__ = ["ContactsForecast", "ContactsError", "forecast_contacts",
+           "forecast_contacts_detail", "forecast_aht"]
+
+RateOverride = float | Mapping[str, float]
+Progress = Callable[[float, str], None]
+
+
+class ContactsError(ValueError):
+    """Bad input to :func:`forecast_contacts` (names the parameter and value)."""
+
+
+@dataclass(frozen=True)
+class ContactsForecast:
+    """Everything :func:`forecast_contacts_detail` computed.
+
+    Attributes
+    ----------
+    intervals : DataFrame
+        ``unique_id`` (channel), ``ds`` (interval start), ``yhat, yhat_lo, yhat_hi``
+        (contacts per interval), ``aht_s`` (seconds); open intervals only.
+    daily : DataFrame
+        ``unique_id, ds, yhat, yhat_lo, yhat_hi, rate`` contacts per channel and day.
+    orders : DataFrame
+        ``unique_id`` ("orders"), ``ds, yhat, yhat_lo, yhat_hi`` after ``order_growth``.
+    rates : Mapping[str, ContactRate]
+        Fitted contact-rate model per channel.
+    orders_model : str
+        Model used for orders.
+    interval_s : int
+        Interval length of the split, seconds.
+    """
+
+    intervals: pd.DataFrame
+    daily: pd.DataFrame
+    orders: pd.DataFrame
+    rates: Mapping[str, ContactRate]
+    orders_model: str
+    interval_s: int
+
+
+def _by_month(value, days: pd.DatetimeIndex, what: str) -> pd.Series | float | None:
+    """A scalar, or a {"YYYY-MM": value} mapping expanded to a Series over ``days``."""
+    if value is None:
+        return None
+    if isinstance(value, Mapping):
+        months = days.strftime("%Y-%m")
+        out = pd.Series(np.nan, index=days)
+        for k, v in value.items():
+            out[months == str(k)] = float(v)
+        return out
+    try:
+        return float(value)
+    except (TypeError, ValueError) as exc:
+        raise ContactsError(f"{what} must be a number or a month mapping, got {value!r}") from exc
+
+
+def forecast_aht(contacts: pd.DataFrame, intervals: pd.DataFrame, *, n_weeks: int = 4
+                 ) -> np.ndarray:
+    """AHT (seconds) for each row of ``intervals`` (``unique_id, ds``) from the history.
+
+    Recent level: contact-weighted mean ``aht_s`` of the last ``n_weeks`` weeks per channel
+    and time-of-day slot (channel mean where a slot had no contacts). Seasonal ratio: the
+    same channel's weighted AHT in the forecast row's calendar month one year earlier over
+    its weighted AHT in the same ``n_weeks`` weeks one year earlier (1 without that history).
+    Returns NaN for every row when the history has no ``aht_s``.
+    """
+    out = np.full(len(intervals), np.nan)
+    if "aht_s" not in contacts.columns or intervals.empty:
+        return out
+    c = contacts.dropna(subset=["aht_s"])
+    c = c[c["contacts"] > 0]
+    if c.empty:
+        return out
+    last = c["ds"].max()
+    for ch, rows in intervals.groupby("unique_id", sort=False):
+        h = c[c["channel"] == ch]
+        if h.empty:
+            continue
+        ds_h = pd.DatetimeIndex(h["ds"])
+        w = h["contacts"].to_numpy(float)
+        a = h["aht_s"].to_numpy(float)
+
+        def wmean(sel, w=w, a=a):
+            return float((w[sel] * a[sel]).sum() / w[sel].sum()) if w[sel].sum() > 0 else np.nan
+
+        recent = ds_h > last - pd.Timedelta(weeks=n_weeks)
+        tod = (ds_h - ds_h.normalize()).total_seconds().to_numpy()
+        level = wmean(recent)
+        rds = pd.DatetimeIndex(rows["ds"])
+        rtod = (rds - rds.normalize()).total_seconds().to_numpy()
+        slot_level = np.full(rds.size, level)
+        for t in np.unique(rtod):
+            v = wmean(recent & (tod == t))
+            if np.isfinite(v):
+                slot_level[rtod == t] = v
+        ya_lo, ya_hi = last - pd.Timedelta(weeks=52 + n_weeks), last - pd.Timedelta(weeks=52)
+        base_ly = wmean((ds_h > ya_lo) & (ds_h <= ya_hi))
+        ratio = np.ones(rds.size)
+        if np.isfinite(base_ly):
+            for mth in np.unique(rds.to_period("M").astype(str)):
+                p = pd.Period(mth) - 12
+                v = wmean((ds_h >= p.start_time) & (ds_h <= p.end_time))
+                if np.isfinite(v):
+                    ratio[rds.to_period("M").astype(str) == mth] = v / base_ly
+        out[intervals.index.get_indexer(rows.index)] = slot_level * ratio
+    return out
+
+
+def forecast_contacts_detail(
+    orders: pd.DataFrame,
+    contacts: pd.DataFrame,
+    events: pd.DataFrame | None,
+    start,
+    end,
+    *,
+    interval_s: int | None = None,
+    model: str = "auto",
+    level: float = 80,
+    contact_rate: Mapping[str, RateOverride] | None = None,
+    order_growth: RateOverride = 0.0,
+    max_lag: int = 10,
+    country: str | None = None,
+    progress: Progress | None = None,
+    cache: ForecastCache | None = None,
+    seed: int = 0,
+    calibrate: bool = True,
+    rate_seasonality: bool = True,
+    _split: bool = True,
+) -> ContactsForecast:
+    """Order-driven forecast of contacts per channel for ``start..end`` (inclusive dates).
+
+    Parameters
+    ----------
+    orders : DataFrame
+        Orders contract ``ds, orders`` (daily).
+    contacts : DataFrame
+        Contacts contract ``ds, channel, contacts[, aht_s]`` at one interval length.
+    events : DataFrame or None
+        Events contract ``ds, event[, lower_window, upper_window]`` (past and future).
+    start, end : date-like
+        First and last forecast day. Only history before ``start`` is used.
+    interval_s : int, optional
+        Interval length of the output in seconds; default: the contacts' own interval.
+    model : str
+        Orders model (a :data:`forecast.models.MODELS` key or ``"auto"``).
+    level : float
+        Interval coverage in percent.
+    contact_rate : mapping, optional
+        Per channel, a contact rate per order (share, e.g. ``{"chat": 0.03}``) or a mapping
+        month -> rate (``{"chat": {"2024-11": 0.035}}``); months not given keep the estimate.
+    order_growth : float or mapping
+        Relative change of the forecast orders (0.1 = +10%), or month -> change.
+    max_lag : int
+        Longest delivery lag in days.
+    country : str, optional
+        Market holidays added to the events (e.g. ``"RU"``).
+    progress : callable, optional
+        ``progress(fraction_done, message)``.
+    cache : ForecastCache, optional
+        Result cache keyed by all inputs.
+    seed : int
+        Seed for sampling-based intervals.
+    rate_seasonality : bool
+        Multiply the recent rate by its seasonal factor from past years
+        (:func:`forecast.contact_rate.rate_season_factors`), e.g. a December rise.
+    calibrate : bool
+        Calibrate each channel's daily interval on a backtest of this same procedure over
+        the same calendar window one year earlier (else the window just before ``start``)
+        (:func:`forecast.backtest.calibration_factor`); skipped without enough history.
+
+    Returns
+    -------
+    ContactsForecast
+
+    Raises
+    ------
+    ContactsError
+        Missing columns, ``end < start``, unknown channel in ``contact_rate``, negative
+        rates, or no history before ``start``.
+    """
+    for name, frame, cols in (("orders", orders, ("ds", "orders")),
+                              ("contacts", contacts, ("ds", "channel", "contacts"))):
+        for col in cols:
+            if col not in frame.columns:
+                raise ContactsError(f"{name} has no column {col!r}")
+    start, end = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
+    if end < start:
+        raise ContactsError(f"end {end.date()} is before start {start.date()}")
+    key = None
+    if cache is not None:
+        key = cache.key("forecast_contacts", orders, contacts, events, start, end, interval_s,
+                        model, level, contact_rate, order_growth, max_lag, country, seed)
+        hit = cache.get(key)
+        if hit is not None:
+            if progress is not None:
+                progress(1.0, "contacts forecast from cache")
+            return hit
+
+    def report(frac: float, msg: str) -> None:
+        if progress is not None:
+            progress(frac, msg)
+
+    o = orders[pd.to_datetime(orders["ds"]) < start]
+    c = contacts[pd.to_datetime(contacts["ds"]) < start].copy()
+    if o.empty or c.empty:
+        raise ContactsError(f"no orders/contacts history before start {start.date()}")
+    c["ds"] = pd.to_datetime(c["ds"])
+    if interval_s is None:
+        diffs = np.diff(np.unique(c["ds"].to_numpy().astype("datetime64[s]").astype(np.int64)))
+        interval_s = int(np.gcd.reduce(diffs[diffs > 0])) if diffs.size else 86400
+        interval_s = min(interval_s, 86400)
+    channels = sorted(c["channel"].astype(str).unique())
+    if contact_rate is not None:
+        unknown = set(contact_rate) - set(channels)
+        if unknown:
+            raise ContactsError(f"contact_rate names unknown channel(s) {sorted(unknown)}; "
+                                f"channels are {channels}")
+    days = pd.date_range(start, end, freq="D")
+
+    # 1) orders
+    report(0.05, "forecasting orders")
+    oh = pd.DataFrame({"unique_id": "orders", "ds": pd.to_datetime(o["ds"]),
+                       "y": o["orders"].astype(float)})
+    last_o = oh["ds"].max().normalize()
+    ofc = forecast_volume(oh, f"{(end - last_o).days}D", "D", model=model, events=events,
+                          level=level, country=country, seed=seed, cache=cache,
+                          progress=lambda f, m: report(0.05 + 0.6 * f, m))
+    orders_model = ofc.attrs.get("models", {}).get("orders", model)
+    g = _by_month(order_growth, pd.DatetimeIndex(ofc["ds"]), "order_growth")
+    gv = 1.0 + (g.fillna(0.0).to_numpy() if isinstance(g, pd.Series) else (g or 0.0))
+    for col in ("yhat", "yhat_lo", "yhat_hi"):
+        ofc[col] = ofc[col].to_numpy() * gv
+    z = stats.norm.ppf(0.5 + level / 200)
+    o_hist = oh.set_index("ds")["y"]
+    o_all = pd.concat([o_hist, ofc.set_index("ds")["yhat"]])
+    o_all = o_all[~o_all.index.duplicated(keep="first")].sort_index()
+    full = pd.date_range(o_all.index.min(), o_all.index.max(), freq="D")
+    o_all = o_all.reindex(full).interpolate(limit_direction="both")
+    sd = np.log(np.maximum(ofc["yhat_hi"], 1e-9) / np.maximum(ofc["yhat_lo"], 1e-9)) / (2 * z)
+    o_sd = pd.Series(sd.to_numpy(), index=pd.DatetimeIndex(ofc["ds"]))
+
+    # 2) contact rate per channel
+    years = range(pd.to_datetime(o["ds"]).min().year - 1, end.year + 2)
+    labels = day_labels(holidays_frame(events, country, years))
+    daily_hist = (c.groupby([c["ds"].dt.normalize(), "channel"])["contacts"].sum()
+                  .unstack(fill_value=0.0).astype(float))
+    parts, rates = [], {}
+    for i, ch in enumerate(channels):
+        report(0.7 + 0.2 * i / len(channels), f"contact rate {ch}")
+        est = estimate_contact_rate(o_hist, daily_hist[ch], max_lag=max_lag,
+                                    exclude=labels.index, horizon_days=max(len(days) + 30, 60))
+        rates[ch] = est
+        season = (rate_season_factors(est, o_hist, daily_hist[ch], start - pd.Timedelta(days=1),
+                                      days) if rate_seasonality else None)
+        override = None
+        if contact_rate is not None and ch in contact_rate:
+            override = _by_month(contact_rate[ch], days, f"contact_rate[{ch!r}]")
+            if isinstance(override, pd.Series):  # months not given keep the estimate
+                base = apply_contact_rate(est, o_all, days, origin=start - pd.Timedelta(days=1),
+                                          season=season)
+                override = override.fillna(pd.Series(base["rate"].to_numpy(), index=days))
+        d = apply_contact_rate(est, o_all, days, origin=start - pd.Timedelta(days=1),
+                               rate=override, orders_sd_log=o_sd, season=season,
+                               level=level)
+        d = _event_uplift(d, est, o_hist, daily_hist[ch], labels, max_lag)
+        d.insert(0, "unique_id", ch)
+        parts.append(d)
+    daily = pd.concat(parts, ignore_index=True)
+    if calibrate:
+        report(0.9, "calibrating intervals")
+        kw = dict(model=model, level=level, contact_rate=contact_rate,
+                  order_growth=order_growth, max_lag=max_lag, country=country, seed=seed,
+                  calibrate=False, rate_seasonality=rate_seasonality, _split=False)
+        daily = _calibrate(daily, orders, contacts, events, start, end, daily_hist, kw, level)
+    if not _split:
+        return ContactsForecast(daily, daily, ofc, rates, orders_model, 86400)
+
+    # 3) intraday split and AHT
+    report(0.92, "intraday split")
+    hist_long = pd.DataFrame({"unique_id": c["channel"].astype(str).to_numpy(),
+                              "ds": c["ds"].to_numpy(), "y": c["contacts"].astype(float)})
+    if interval_s >= 86400:
+        intervals = daily[["unique_id", "ds", "yhat", "yhat_lo", "yhat_hi"]].copy()
+    else:
+        intervals = intraday.split_intraday(daily, hist_long, interval_s, level, labels=labels)
+    intervals["aht_s"] = forecast_aht(c, intervals)
+    result = ContactsForecast(intervals.reset_index(drop=True), daily, ofc, rates,
+                              orders_model, int(interval_s))
+    if cache is not None and key is not None:
+        cache.put(key, result)
+    report(1.0, "done")
+    return result
+
+
+def _calibrate(daily, orders, contacts, events, start, end, daily_hist, kw, level):
+    """Scale each channel's daily band by its calibration factor on past windows."""
+    from forecast.backtest import calibration_factor, scale_interval
+
+    span = end - start
+    first = daily_hist.index.min()
+    wins = []
+    for s0 in (start - pd.Timedelta(days=364), start - span - pd.Timedelta(days=1)):
+        if s0 - first >= pd.Timedelta(days=365) and s0 + span < start:
+            wins.append((s0, s0 + span))
+    if not wins:
+        return daily
+    wins = wins[:1]  # the same season a year earlier when history has it
+    pieces = []
+    for s0, e0 in wins:
+        bt = forecast_contacts_detail(orders, contacts, events, s0, e0, **kw).daily
+        act = daily_hist.stack().rename("y").reset_index()
+        act.columns = ["ds", "unique_id", "y"]
+        pieces.append(bt.merge(act, on=["unique_id", "ds"], how="inner"))
+    bt = pd.concat(pieces, ignore_index=True)
+    out = daily.copy()
+    for ch, g in bt.groupby("unique_id"):
+        k = calibration_factor(g["y"], g["yhat"], g["yhat_lo"], g["yhat_hi"], level)
+        sel = (out["unique_id"] == ch).to_numpy()
+        lo, hi = scale_interval(out.loc[sel, "yhat"], out.loc[sel, "yhat_lo"],
+                                out.loc[sel, "yhat_hi"], k)
+        out.loc[sel, "yhat_lo"], out.loc[sel, "yhat_hi"] = lo, hi
+    return out
+
+
+def _event_uplift(d: pd.DataFrame, est: ContactRate, orders: pd.Series, contacts: pd.Series,
+                  labels: pd.Series, max_lag: int) -> pd.DataFrame:
+    """Multiply labelled forecast days by the median actual/fitted ratio of their label.
+
+    The rate model already carries order spikes into contacts through the lag; this catches
+    what orders do not explain (incidents, holidays closing the centre, contact-side rushes).
+    """
+    if labels.empty:
+        return d
+    hist_days = pd.DatetimeIndex(contacts.index).normalize()
+    lab_days = hist_days[hist_days.isin(labels.index)]
+    lab_days = lab_days[lab_days >= orders.index.min() + pd.Timedelta(days=max_lag)]
+    if lab_days.empty:
+        return d
+    fitted = apply_contact_rate(est, orders, lab_days, origin=lab_days.max(),
+                                rate=est.rate).set_index("ds")["yhat"]
+    # the fitted level is the recent rate; rescale by the local rate around each day
+    ratio = contacts.reindex(lab_days).to_numpy(float) / fitted.to_numpy()
+    local = _local_rate_ratio(est, orders, contacts, lab_days)
+    r = pd.Series(ratio / local, index=lab_days)
+    med = r.groupby(labels.reindex(lab_days).to_numpy()).median()
+    flab = labels.reindex(pd.DatetimeIndex(d["ds"])).to_numpy(object)
+    mult = np.array([med.get(x, 1.0) if x is not None and pd.notna(x) else 1.0 for x in flab])
+    mult = np.where(np.isfinite(mult), mult, 1.0)
+    out = d.copy()
+    for col in ("yhat", "yhat_lo", "yhat_hi"):
+        out[col] = out[col].to_numpy() * mult
+    return out
+
+
+def _local_rate_ratio(est: ContactRate, orders: pd.Series, contacts: pd.Series,
+                      lab_days: pd.DatetimeIndex) -> np.ndarray:
+    """Ratio of the 4-week actual/fitted level around each day (labelled days excluded)."""
+    days = pd.date_range(lab_days.min() - pd.Timedelta(days=14),
+                         min(lab_days.max() + pd.Timedelta(days=14), contacts.index.max()),
+                         freq="D")
+    days = days[days >= orders.index.min() + pd.Timedelta(days=est.lag_weights.size - 1)]
+    fit = apply_contact_rate(est, orders, days, origin=days.max(), rate=est.rate)
+    act = contacts.reindex(days).to_numpy(float)
+    ok = ~days.isin(lab_days) & np.isfinite(act)
+    num = pd.Series(np.where(ok, act, np.nan), index=days).rolling(29, center=True,
+                                                                   min_periods=7).sum()
+    den = pd.Series(np.where(ok, fit["yhat"].to_numpy(), np.nan), index=days).rolling(
+        29, center=True, min_periods=7).sum()
+    loc = (num / den).reindex(lab_days).to_numpy(float)
+    return np.where(np.isfinite(loc) & (loc > 0), loc, 1.0)
+
+
+def forecast_contacts(
+    orders: pd.DataFrame,
+    contacts: pd.DataFrame,
+    events: pd.DataFrame | None,
+    start,
+    end,
+    **kwargs,
+) -> pd.DataFrame:
+    """Interval forecast per channel: ``unique_id, ds, yhat, yhat_lo, yhat_hi, aht_s``.
+
+    Same parameters as :func:`forecast_contacts_detail` (keyword options: ``interval_s``,
+    ``model``, ``level``, ``contact_rate``, ``order_growth``, ``max_lag``, ``country``,
+    ``progress``, ``cache``, ``seed``); returns its ``intervals`` frame.
+    """
+    return forecast_contacts_detail(orders, contacts, events, start, end, **kwargs).intervals
