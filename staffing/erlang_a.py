@@ -59,7 +59,7 @@ __all__ = [
 ]
 
 _SERIES_EPS = 1e-17
-_QUAD_NODES = 96
+_QUAD_NODES = 48
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,11 @@ exponential and fundamental matrix. None of the incomplete-gamma formulas are us
 
 from __future__ import annotations
 
+import mpmath as mp
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import linalg
 
 from staffing import StaffingInputError, abandon_rate, erlang_b, required_agents, service_level
@@ -172,3 +175,71 @@ def test_required_agents_is_minimal():
     sl1 = service_level(volume, 300, 900, capped - 1, 20, patience_s=90)
     assert np.all((m1.occupancy > 0.85) | (sl1 < 0.5))
     assert np.any(m1.occupancy > 0.85)  # the cap binds somewhere in this set
+
+
+def _mp_asa_by_queue_position(a, aht, n, patience):
+    """E[W | served] summed over the queue position k an arrival finds (mpmath, 30 digits).
+
+    The tagged caller's offered wait V is a sum of exponential stages with rates
+    N mu + i theta (i = k..0); by its Laplace transform, E[V e^(-theta V)] =
+    x / (x + k + 1) * (psi(x + k + 2) - psi(x + 1)) / theta with x = N mu / theta, and
+    P(served | k) = x / (x + k + 1). The arrival finds k waiting with probability
+    pi_(N+k) from the birth-death chain (Erlang B recursion for pi_N).
+    """
+    a = mp.mpf(a)
+    theta = 1 / mp.mpf(patience)
+    x = n * mp.mpf(patience) / aht
+    y = a * mp.mpf(patience) / aht
+    b = mp.mpf(1)
+    for k in range(1, n + 1):
+        b = a * b / (k + a * b)
+    weights = [mp.mpf(1)]
+    k = 0
+    while k < y - x or weights[-1] > mp.mpf(10) ** -25 * sum(weights):
+        k += 1
+        weights.append(weights[-1] * y / (x + k))
+    total = sum(weights)
+    p_wait = total * b / (1 + (total - 1) * b)
+    served, wait_served = 1 - p_wait, mp.mpf(0)
+    for k, w in enumerate(weights):
+        pk = p_wait * w / total
+        served += pk * x / (x + k + 1)
+        wait_served += pk * x / (x + k + 1) * (mp.digamma(x + k + 2) - mp.digamma(x + 1)) / theta
+    return wait_served / served
+
+
+@pytest.mark.parametrize(
+    ("a", "aht", "n", "patience"),
+    [
+        (500.0, 300.0, 520, 3600.0),  # large x = N patience / AHT = 6240
+        (500.0, 300.0, 480, 600.0),  # overloaded
+        (50.0, 60.0, 40, 3000.0),  # heavily overloaded, long patience
+        (1000.0, 900.0, 1100, 60.0),  # light load, impatient
+    ],
+)
+def test_asa_matches_queue_position_sum(a, aht, n, patience):
+    with mp.workdps(30):
+        ref = _mp_asa_by_queue_position(a, aht, n, patience)
+    assert erlang_a_metrics(a, aht, n, patience).asa_s == pytest.approx(float(ref), rel=1e-9)
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    a=st.floats(0, 5000),
+    aht=st.floats(30, 1200),
+    patience=st.floats(1, 1e5),
+    offset=st.floats(-4, 6),
+    t=st.floats(0, 600),
+)
+def test_any_load_gives_finite_shares_without_warnings(a, aht, patience, offset, t):
+    import warnings
+
+    n = max(0.0, float(np.round(a + offset * np.sqrt(a + 1))))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        m = erlang_a_metrics(a, aht, n, patience)
+        sls = [erlang_a_service_level(a, aht, n, t, patience, d) for d in ("offered", "virtual")]
+    for share in (m.p_wait, m.p_abandon, m.occupancy, *sls):
+        assert 0.0 <= share <= 1.0
+    assert np.isfinite(m.asa_s) and m.asa_s >= 0
+    assert np.isfinite(m.mean_wait_s) and m.mean_wait_s <= patience * (1 + 1e-12)
