@@ -101,7 +101,8 @@ def write_outputs(result: ScenarioResult, out_dir: str | Path,
         from planner.export import export_excel
 
         path = out / "plan.xlsx"
-        export_excel(result, path)
+        export_excel(path, result.shift_plan, result.coverage, result.kpis_daily,
+                     assumptions=result.scenario.to_dict())
         written.append(path)
     return written
 

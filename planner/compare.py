@@ -235,7 +235,8 @@ def compare(
     if len(summary):
         numeric = [c for c in _SUMMARY_NUMERIC if c in summary]
         ref = summary[summary["scenario"] == base].set_index("channel")[numeric]
-        joined = summary.join(ref, on="channel", rsuffix="_base")
+        joined = summary.merge(ref.add_suffix("_base"), left_on="channel", right_index=True,
+                               how="left")
         for c in numeric:
             summary[f"d_{c}"] = joined[c].to_numpy(float) - joined[f"{c}_base"].to_numpy(float)
 

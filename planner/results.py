@@ -97,7 +97,7 @@ def weekly_fte(
     """
     d = kpis_daily[["date", "channel", "paid_hours"]].copy()
     d["date"] = pd.to_datetime(d["date"])
-    d["week"] = d["date"] - pd.to_timedelta(d["date"].dt.weekday, unit="D")
+    d["week"] = d["date"] - pd.to_timedelta(d["date"].dt.day_of_week, unit="D")
     out = (
         d.groupby(["week", "channel"], sort=True)
         .agg(days=("date", "nunique"), paid_hours=("paid_hours", "sum"))
