@@ -261,6 +261,7 @@ def service_level(
     >>> round(float(service_level(100, 180, 1800, 11, 20)), 4)
     0.3896
     """
+    _validate_sl_definition(sl_definition)
     a = traffic_erlangs(volume, aht_s, interval_s)
     n = as_agents("agents", agents)
     t = as_nonnegative("threshold_s", threshold_s)
@@ -522,6 +523,7 @@ def required_agents(
     >>> required_agents([0, 100, 1000], 180, 1800, 0.8, 20).tolist()
     [0, 14, 107]
     """
+    _validate_sl_definition(sl_definition)
     a = traffic_erlangs(volume, aht_s, interval_s)
     h = as_positive("aht_s", aht_s)
     target = as_share("target_sl", target_sl)

@@ -60,6 +60,7 @@ __all__ = [
 
 _SERIES_EPS = 1e-17
 _QUAD_NODES = 48
+_QUAD_BLOCK = 16384
 
 
 @dataclass(frozen=True)
@@ -160,10 +161,13 @@ def _quad_served_wait(x, y, log_pxy):
     nodes, weights = _legendre(_QUAD_NODES)
     half = 0.5 * (w_hi - w_lo)
     mid = 0.5 * (w_hi + w_lo)
-    w = mid[:, None] + half[:, None] * nodes[None, :]
-    ss = np.broadcast_to(s[:, None], w.shape)
-    vals = np.exp(_log_p(ss, np.exp(w)) - log_pxy[:, None])
-    body = half * (vals @ weights)
+    body = np.empty_like(half)
+    for start in range(0, half.size, _QUAD_BLOCK):  # bounded memory for long horizons
+        sl = slice(start, start + _QUAD_BLOCK)
+        w = mid[sl, None] + half[sl, None] * nodes[None, :]
+        ss = np.broadcast_to(s[sl, None], w.shape)
+        vals = np.exp(_log_p(ss, np.exp(w)) - log_pxy[sl, None])
+        body[sl] = half[sl] * (vals @ weights)
     return body + flat
 
 
