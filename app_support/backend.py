@@ -268,18 +268,29 @@ def base_forecast(scenario: Scenario, container: Any = None) -> Any:
 def daily_forecast(
     history: pd.DataFrame,
     span: str,
-    model: str,
+    models: tuple[tuple[str, str], ...],
     events: pd.DataFrame | None,
     level: int,
 ) -> pd.DataFrame:
-    """Daily forecast of every series of ``history`` (``unique_id, ds, y``) over ``span``.
+    """Daily forecast of the series of ``history`` (``unique_id, ds, y``) over ``span``.
 
-    The same daily step the top-down interval forecast runs before its intraday split,
-    shown on the Forecast page with its own interval band.
+    ``models`` pairs each series with the model the planner chose for it, so this is the
+    daily step of the top-down interval forecast, shown with its own daily band (the
+    interval band summed over a day would overstate it). Series not listed are skipped.
     """
     from forecast import forecast_volume
 
-    return forecast_volume(history, span, "D", model=model, events=events, level=level)
+    parts = [
+        forecast_volume(
+            history[history["unique_id"] == uid], span, "D", model=model, events=events,
+            level=level,
+        )
+        for uid, model in models
+        if (history["unique_id"] == uid).any()
+    ]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
+        columns=["unique_id", "ds", "yhat", "yhat_lo", "yhat_hi"]
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -333,6 +344,12 @@ def plan_files(result: ScenarioResult) -> dict[str, bytes]:
     with tempfile.TemporaryDirectory(prefix="peak-planner-export-") as tmp:
         csv_path = Path(tmp) / "shift_plan.csv"
         xlsx_path = Path(tmp) / "plan.xlsx"
-        export.export_csv(result, csv_path)
-        export.export_excel(result, xlsx_path)
+        export.export_csv(result.shift_plan, csv_path)
+        export.export_excel(
+            xlsx_path,
+            result.shift_plan,
+            coverage=result.coverage,
+            kpis=result.kpis_daily,
+            assumptions=result.scenario.to_dict(),
+        )
         return {"shift_plan.csv": csv_path.read_bytes(), "plan.xlsx": xlsx_path.read_bytes()}

@@ -1,8 +1,9 @@
 """Widgets that edit the session's current :class:`planner.scenario.Scenario`.
 
 The scenario in ``st.session_state`` is the single source of truth. Each widget is seeded
-from it when first drawn (its key is ``"w." + dotted field path``) and every change is
-written back through ``Scenario.with_changes``, which validates it. Widget values are
+from it when first drawn (its key is ``"w.<page>.<dotted field path>"``: one namespace per
+page, because Streamlit forgets a widget's state when another page is shown) and every
+change is written back through ``Scenario.with_changes``, which validates it. Widget values are
 the scenario's fields in display units (percent for shares, hours for long durations);
 the conversion is a unit change, not planning arithmetic.
 """
@@ -21,6 +22,7 @@ from planner.scenario import Scenario, ScenarioError
 __all__ = [
     "assumption_editor",
     "reset_widgets",
+    "widget_key",
 ]
 
 PREFIX = "w."
@@ -78,8 +80,15 @@ def reset_widgets() -> None:
         del st.session_state[key]
 
 
-def _draw(container: Any, f: _Field, scenario: Scenario, slider: dict[str, Any]) -> Any:
-    key = PREFIX + f.path
+def widget_key(ns: str, path: str) -> str:
+    """Session-state key of the editor widget for field ``path`` on page ``ns``."""
+    return f"{PREFIX}{ns}.{path}"
+
+
+def _draw(
+    container: Any, f: _Field, scenario: Scenario, slider: dict[str, Any], ns: str
+) -> Any:
+    key = widget_key(ns, f.path)
     raw = _get(scenario, f.path)
     if key not in st.session_state:
         seed = f.to_widget(raw)
@@ -193,11 +202,6 @@ def _scenario_fields(section: str) -> list[tuple[_Field, dict]]:
                 {"min_value": -50.0, "max_value": 100.0, "step": 1.0},
             )
         ]
-    if section == "horizon":
-        return [
-            (_Field("horizon.start", "Plan from", "date"), {}),
-            (_Field("horizon.end", "Plan to (inclusive)", "date"), {}),
-        ]
     if section == "forecast":
         models = {m: m for m in ("auto", "seasonal_naive", "same_weekday_average", "ets",
                                  "sarimax", "prophet")}
@@ -251,14 +255,14 @@ def _scenario_fields(section: str) -> list[tuple[_Field, dict]]:
     return []
 
 
-def _contact_rate_editor(container: Any, scenario: Scenario) -> dict[str, Any]:
+def _contact_rate_editor(container: Any, scenario: Scenario, ns: str) -> dict[str, Any]:
     """Total contact rate per order, per month of the horizon (0 = learned)."""
     months = sorted({m.month for m in _month_starts(scenario.horizon.start, scenario.horizon.end)})
     changes: dict[str, Any] = {}
     cols = container.columns(len(months))
     values: dict[int, float] = {}
     for col, month in zip(cols, months, strict=True):
-        key = f"{PREFIX}contact_rate.{month}"
+        key = widget_key(ns, f"contact_rate.{month}")
         if key not in st.session_state:
             st.session_state[key] = _pct(scenario.contact_rate_for_month(month))
         values[month] = col.number_input(
@@ -285,6 +289,24 @@ def _contact_rate_editor(container: Any, scenario: Scenario) -> dict[str, Any]:
     return changes
 
 
+def _horizon_editor(container: Any, scenario: Scenario, ns: str) -> dict[str, Any]:
+    """First planned day and number of days (the end date follows, inclusive)."""
+    h = scenario.horizon
+    start_key, days_key = widget_key(ns, "horizon.start"), widget_key(ns, "horizon.days")
+    st.session_state.setdefault(start_key, h.start)
+    st.session_state.setdefault(days_key, h.days)
+    left, right = container.columns(2)
+    start = left.date_input("Plan from", key=start_key)
+    days = right.number_input(
+        "Days to plan", min_value=1, max_value=366, step=1, key=days_key,
+        help="The plan covers this many days from the first one, inclusive.",
+    )
+    end = start + dt.timedelta(days=int(days) - 1)
+    if (start, end) == (h.start, h.end):
+        return {}
+    return {"horizon.start": start.isoformat(), "horizon.end": end.isoformat()}
+
+
 def _month_starts(start: dt.date, end: dt.date) -> list[dt.date]:
     out, d = [], dt.date(start.year, start.month, 1)
     while d <= end:
@@ -294,13 +316,14 @@ def _month_starts(start: dt.date, end: dt.date) -> list[dt.date]:
 
 
 def assumption_editor(
-    scenario: Scenario, sections: tuple[str, ...], container: Any = None
+    scenario: Scenario, sections: tuple[str, ...], ns: str, container: Any = None
 ) -> Scenario:
     """Draw the editor for ``sections`` and return the scenario with the user's changes.
 
     Sections: ``"horizon"``, ``"forecast"``, ``"demand"`` (growth, contact rate,
     automation), ``"service"`` (SL targets, thresholds, concurrency, patience),
-    ``"staffing"`` (shrinkage, occupancy cap, AHT, headcount cap), ``"cost"``.
+    ``"staffing"`` (shrinkage, occupancy cap, AHT, headcount cap), ``"shifts"``,
+    ``"cost"``. ``ns`` names the page (widget keys are per page).
     An invalid combination is shown as an error and the previous scenario is kept.
     """
     box = container if container is not None else st
@@ -309,14 +332,16 @@ def assumption_editor(
     for section in sections:
         fields = list(_scenario_fields(section))
         if section == "demand":
-            changes.update(_contact_rate_editor(box, scenario))
+            changes.update(_contact_rate_editor(box, scenario, ns))
+        if section == "horizon":
+            changes.update(_horizon_editor(box, scenario, ns))
         for name, ch in channels.items():
             fields.extend(_channel_fields(name, ch, section))
         if not fields:
             continue
         cols = box.columns(min(3, len(fields)))
         for i, (f, kwargs) in enumerate(fields):
-            value = _draw(cols[i % len(cols)], f, scenario, kwargs)
+            value = _draw(cols[i % len(cols)], f, scenario, kwargs, ns)
             new = f.from_widget(value.isoformat() if isinstance(value, dt.date) else value)
             old = _get(scenario, f.path)
             if _differs(old, new):

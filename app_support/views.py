@@ -161,9 +161,9 @@ def requirements_heatmap(
 def shift_rows(shift_plan: pd.DataFrame, date: object, break_s: float) -> pd.DataFrame:
     """One day's shift plan shaped for the Gantt-like chart.
 
-    Adds ``label`` (``"HH:MM-HH:MM channel"``, one per start/end/channel) and
-    ``break_end`` (``break_start`` + ``break_s`` seconds); rows keep the shift-plan
-    contract columns. Rows with zero agents are dropped.
+    Adds ``label`` (``"HH:MM-HH:MM channel"``, one per start/end/channel) and, when the
+    plan has no ``break_end`` column, ``break_end`` = ``break_start`` + ``break_s``
+    seconds; rows keep the shift-plan contract columns. Rows with zero agents are dropped.
 
     Examples
     --------
@@ -180,7 +180,10 @@ def shift_rows(shift_plan: pd.DataFrame, date: object, break_s: float) -> pd.Dat
     rows = rows[rows["agents"] > 0].copy()
     for col in ("shift_start", "shift_end", "break_start"):
         rows[col] = pd.to_datetime(rows[col])
-    rows["break_end"] = rows["break_start"] + pd.to_timedelta(break_s, unit="s")
+    if "break_end" in rows.columns:
+        rows["break_end"] = pd.to_datetime(rows["break_end"])
+    else:
+        rows["break_end"] = rows["break_start"] + pd.to_timedelta(break_s, unit="s")
     rows["label"] = (
         rows["shift_start"].dt.strftime("%H:%M")
         + "-"

@@ -41,7 +41,8 @@ else:
         "The workbook holds the shift plan, interval coverage against the requirement, KPIs "
         "by day and channel, and the assumptions used."
     )
-    st.dataframe(result.shift_plan.head(50), width="stretch", hide_index=True)
+    st.metric("Shift rows in the plan", f"{len(result.shift_plan):,}")
+    st.dataframe(result.shift_plan, width="stretch", hide_index=True)
 
 st.header("Scenario comparison")
 comparison = st.session_state.get("comparison")

@@ -15,7 +15,7 @@ st.caption(
 
 scenario = state.current_scenario()
 with st.expander("Horizon and forecast settings", expanded=False):
-    changed = editor.assumption_editor(scenario, ("horizon", "forecast"))
+    changed = editor.assumption_editor(scenario, ("horizon", "forecast"), "forecast")
 if changed is not scenario:
     state.set_scenario(changed)
     scenario = changed
@@ -45,9 +45,13 @@ events = views.events_between(dataset.events, shown_from, h.end)
 daily_tab, intraday_tab, backtest_tab = st.tabs(["Daily view", "Intraday view", "Backtest"])
 
 with daily_tab:
-    fit_on = history[history["ds"] <= last_seen]
-    daily = backend.daily_forecast(fit_on, span, scenario.forecast.model, dataset.events, level)
-    fc = views.between(daily[daily["unique_id"] == uid], h.start, h.end)
+    if uid == "orders":
+        fc = base.orders  # the planner's daily order forecast
+    else:
+        fit_on = history[(history["ds"] <= last_seen) & (history["unique_id"] == uid)]
+        chosen = ((uid, base.models.get(uid, scenario.forecast.model)),)
+        daily = backend.daily_forecast(fit_on, span, chosen, dataset.events, level)
+        fc = views.between(daily, h.start, h.end)
     actual = views.between(history[history["unique_id"] == uid], shown_from, h.end)
     unit = "Orders per day" if uid == "orders" else f"{uid} contacts per day"
     st.altair_chart(

@@ -47,7 +47,7 @@ if right.button("Load", key="sc_load", disabled=starts[start] is None):
         st.rerun()
 
 # ------------------------------------------------------------------ edit
-name_key = editor.PREFIX + "name"
+name_key = editor.widget_key("scenarios", "name")
 if name_key not in st.session_state:
     st.session_state[name_key] = scenario.name
 name = st.text_input("Scenario name", key=name_key)
@@ -67,7 +67,7 @@ sections = {
     "Shifts and cost": ("shifts", "cost"),
 }
 for tab, secs in zip(st.tabs(list(sections)), sections.values(), strict=True):
-    scenario = editor.assumption_editor(scenario, secs, container=tab)
+    scenario = editor.assumption_editor(scenario, secs, "scenarios", container=tab)
 state.set_scenario(scenario)
 
 with st.expander("Scenario as YAML (what is saved; the CLI runs the same file)"):

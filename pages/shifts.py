@@ -14,7 +14,7 @@ st.caption(
 
 scenario = state.current_scenario()
 with st.expander("Shift rules"):
-    changed = editor.assumption_editor(scenario, ("shifts",))
+    changed = editor.assumption_editor(scenario, ("shifts",), "shifts")
 if changed is not scenario:
     state.set_scenario(changed)
     scenario = changed
@@ -31,12 +31,12 @@ m = st.columns(4)
 m[0].metric("Solver status", str(meta.get("shift_status", "n/a")))
 m[1].metric(
     "Paid hours (plan)",
-    views.fmt_number(meta.get("objective")),
+    views.fmt_number(meta.get("shift_objective_h")),
     help="Total paid agent hours of the shift plan over the horizon.",
 )
 m[2].metric(
     "Lower bound, paid hours",
-    views.fmt_number(meta.get("lower_bound")),
+    views.fmt_number(meta.get("shift_lower_bound_h")),
     help="LP relaxation bound: no plan can use fewer paid hours.",
 )
 m[3].metric(

@@ -14,7 +14,7 @@ st.caption(
 
 scenario = state.current_scenario()
 with st.expander("Staffing assumptions", expanded=True):
-    changed = editor.assumption_editor(scenario, ("service", "staffing"))
+    changed = editor.assumption_editor(scenario, ("service", "staffing"), "staffing")
 if changed is not scenario:
     state.set_scenario(changed)
     scenario = changed

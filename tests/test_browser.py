@@ -1,0 +1,239 @@
+"""The real app in headless Chromium: run two scenarios, compare them, download the Excel.
+
+Starts ``streamlit run app.py`` on a free port as a subprocess, drives it with
+Playwright's sync API on Debian's Chromium (never a downloaded browser) and saves a
+screenshot of every page under ``test-artifacts/``. The scenarios use a short horizon so
+the whole walk fits the test budget. Expected facts are independent of the app's code:
+the workbook's sheets and rows are read back with openpyxl and checked against the plan
+table the page shows, and a higher contact rate must need more FTE (more contacts at the
+same service target need more agents, Erlang C being monotone in traffic).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+RUN_TIMEOUT_MS = 150_000  # one cold scenario run: forecast fit + shift solve
+
+if not Path(CHROMIUM).exists():
+    pytest.skip(f"Debian's Chromium is not installed at {CHROMIUM}", allow_module_level=True)
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+openpyxl = pytest.importorskip("openpyxl")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """The app served by ``streamlit run`` on a free port; killed at the end."""
+    tmp = tmp_path_factory.mktemp("browser")
+    port = _free_port()
+    env = {
+        **os.environ,
+        "PEAK_PLANNER_DB_URL": f"sqlite:///{tmp / 'browser.db'}",
+        "PEAK_PLANNER_UPLOAD_DIR": str(tmp / "uploads"),
+    }
+    log = open(tmp / "streamlit.log", "wb")  # noqa: SIM115 - closed in the finally below
+    proc = subprocess.Popen(
+        [
+            sys.executable, "-m", "streamlit", "run", "app.py",
+            "--server.headless", "true",
+            "--server.port", str(port),
+            "--server.address", "127.0.0.1",
+            "--server.fileWatcherType", "none",
+            "--browser.gatherUsageStats", "false",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.read().strip() == b"ok":
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(
+                    "streamlit did not start:\n" + (tmp / "streamlit.log").read_text()[-3000:]
+                )
+            time.sleep(0.3)
+        yield url
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=10)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1400, "height": 1000},
+                                      accept_downloads=True)
+        pg = context.new_page()
+        pg.set_default_timeout(30_000)
+        pg.goto(server)
+        yield pg
+        context.close()
+        browser.close()
+
+
+def _settle(page, timeout: int = RUN_TIMEOUT_MS) -> None:
+    """Wait until the script run triggered by the last action has finished."""
+    page.wait_for_timeout(400)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout
+    )
+    page.wait_for_timeout(200)
+
+
+def _charts_drawn(page) -> int:
+    """Wait until every Altair chart on the page has its canvas or svg; return how many."""
+    page.wait_for_function(
+        """() => {
+            const charts = [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')];
+            return charts.length > 0 && charts.every(c => c.querySelector('canvas, svg'));
+        }""",
+        timeout=60_000,
+    )
+    return page.locator('[data-testid="stVegaLiteChart"]').count()
+
+
+def _no_exception(page) -> None:
+    assert page.locator('[data-testid="stException"]').count() == 0, page.inner_text("body")
+
+
+def _goto(page, title: str) -> None:
+    page.locator('[data-testid="stSidebarNav"] a', has_text=title).first.click()
+    page.get_by_role("heading", name=title).first.wait_for()
+    _settle(page)
+    _no_exception(page)
+
+
+def _shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def _fill(page, label: str, value: str) -> None:
+    box = page.get_by_label(label, exact=True)
+    box.fill(value)
+    box.press("Enter")
+    _settle(page)
+
+
+def _metric_value(page, label: str, nth: int) -> str:
+    card = page.locator('[data-testid="stMetric"]', has_text=label).nth(nth)
+    return card.locator('[data-testid="stMetricValue"]').inner_text()
+
+
+def test_two_scenarios_compared_and_exported(page, tmp_path):
+    # Data page opens on the sample.
+    page.get_by_role("heading", name="Data").first.wait_for()
+    _settle(page)
+    assert _charts_drawn(page) >= 2
+    _no_exception(page)
+    assert "30 min" in page.locator('[data-testid="stMetric"]').first.inner_text()
+    _shot(page, "1_data")
+
+    # Scenarios page: a 3-day plan in the peak, run and saved twice with two contact rates.
+    _goto(page, "Scenarios - war room")
+    _fill(page, "Scenario name", "browser_low_cr")
+    page.get_by_role("tab", name="Horizon and forecast").click()
+    date_box = page.get_by_label("Plan from", exact=True)
+    date_box.fill("2024/11/28")
+    date_box.press("Enter")
+    _settle(page)
+    _fill(page, "Days to plan", "3")
+    page.get_by_role("tab", name="Demand").click()
+    _fill(page, "Contact rate Nov, % per order (0 = learned)", "4.2")
+    page.get_by_role("button", name="Run and save").click()
+    _settle(page)
+    page.locator('[data-testid="stAlert"]', has_text="as version 1").wait_for(
+        timeout=RUN_TIMEOUT_MS
+    )
+    _no_exception(page)
+
+    _fill(page, "Scenario name", "browser_high_cr")
+    page.get_by_role("tab", name="Demand").click()
+    _fill(page, "Contact rate Nov, % per order (0 = learned)", "6.9")
+    page.get_by_role("button", name="Run and save").click()
+    _settle(page)
+    page.locator('[data-testid="stAlert"]', has_text="browser_high_cr").wait_for(
+        timeout=RUN_TIMEOUT_MS
+    )
+    _no_exception(page)
+
+    # Both runs are compared side by side, the first as baseline.
+    page.get_by_text("browser_low_cr (baseline)").wait_for()
+    low = float(_metric_value(page, "Average FTE", 0).replace(",", ""))
+    high = float(_metric_value(page, "Average FTE", 1).replace(",", ""))
+    assert high > low > 0, (low, high)
+    assert _charts_drawn(page) >= 2
+    _shot(page, "5_scenarios")
+
+    # The other pages render the current scenario (browser_high_cr, 3 days).
+    for i, title in enumerate(["Forecast", "Staffing", "Shift plan"], start=2):
+        _goto(page, title)
+        assert _charts_drawn(page) >= 1
+        _shot(page, f"{i}_{title.lower().replace(' ', '_')}")
+
+    # Export: the plan workbook opens with openpyxl and matches the shown plan.
+    _goto(page, "Export")
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Plan workbook (Excel)").click()
+    path = tmp_path / "plan.xlsx"
+    info.value.save_as(path)
+    wb = openpyxl.load_workbook(path, read_only=True)
+    assert len(wb.sheetnames) >= 4, wb.sheetnames
+    first = wb[wb.sheetnames[0]]
+    rows = list(first.iter_rows(values_only=True))
+    assert len(rows) > 1 and all(h is not None for h in rows[0])
+
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Comparison workbook (Excel)").click()
+    blob = Path(info.value.path()).read_bytes()
+    cmp_wb = openpyxl.load_workbook(io.BytesIO(blob), read_only=True)
+    totals = list(cmp_wb["totals"].iter_rows(values_only=True))
+    assert [r[0] for r in totals[1:]] == ["browser_low_cr", "browser_high_cr"]
+    _shot(page, "6_export")
