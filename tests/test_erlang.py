@@ -30,6 +30,7 @@ def test_call_centre_helper_worked_example():
     # 100 calls in 30 minutes, AHT 180 s -> 10 Erlangs. With 11 agents the probability a
     # call waits is 68.21% and the service level (20 s) is 39.0%; 14 agents meet 80/20
     # (88.8%, occupancy 71.4%); with 30% shrinkage that is 20 rostered agents.
+    # (Quoted from memory in an offline session: re-check against the page when online.)
     assert traffic_erlangs(100, 180, 1800) == 10.0
     assert round(100 * erlang_c(10.0, 11), 2) == 68.21
     assert round(100 * service_level(100, 180, 1800, 11, 20), 1) == 39.0
@@ -43,7 +44,9 @@ def test_westbay_erlang_c_example():
     # Westbay Engineers, "The Erlang-C formula" (erlang.com), step-by-step example:
     # 360 calls per half hour, average call duration 4 minutes, 55 agents, 15 s target:
     # traffic intensity 48 Erlangs, occupancy 0.873, probability of waiting 0.2387,
-    # ASA 0.1364 minutes (8.2 s), service level 84.6%.
+    # ASA 0.1364 minutes (8.2 s), service level 84.6%. (Figures as rounded on that page,
+    # quoted from memory in an offline session: re-check against the page when online;
+    # the same values follow from the 30-digit reference in test_erlang_exact.py.)
     assert traffic_erlangs(360, 240, 1800) == 48.0
     assert round(occupancy(360, 240, 1800, 55), 3) == 0.873
     assert round(erlang_c(48.0, 55), 4) == 0.2387
