@@ -350,9 +350,14 @@ def _parse_ds(values: pd.Series, source: str, column: str, tz: str | None, rn: n
                         accepted=_TS_ACCEPTED)
         return parsed
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    utext = pd.Series(uniques, dtype=object).map(
-        lambda v: v.isoformat() if hasattr(v, "isoformat") else str(v).strip()
-    ).astype("string")
+    if pd.api.types.is_string_dtype(values.dtype) and all(
+        isinstance(v, str) for v in uniques[:1000]
+    ):
+        utext = pd.Series(uniques, dtype="string").str.strip()
+    else:  # Excel cells: datetime objects mixed with text
+        utext = pd.Series(uniques, dtype=object).map(
+            lambda v: v.isoformat() if hasattr(v, "isoformat") else str(v).strip()
+        ).astype("string")
     aware = utext.str.contains(_TZ_SUFFIX, regex=True).to_numpy(dtype=bool)
     if aware.any() and not aware.all():
         first_naive = np.flatnonzero(~aware)[0]
@@ -395,8 +400,12 @@ def _ambiguous_local(ds: pd.Series, tz: str | None) -> np.ndarray:
 
 
 def _check_duplicates(keys: pd.DataFrame, source: str, column: str, allowed: np.ndarray,
-                      rn: np.ndarray) -> None:
-    dup = keys.duplicated(keep=False).to_numpy() & ~allowed
+                      rn: np.ndarray, int_key: np.ndarray | None = None) -> None:
+    """Raise on repeated keys outside ``allowed``; ``int_key`` is a fast equivalent key."""
+    if int_key is not None:
+        dup = pd.Series(int_key).duplicated(keep=False).to_numpy() & ~allowed
+    else:
+        dup = keys.duplicated(keep=False).to_numpy() & ~allowed
     if dup.any():
         shown = keys[dup].astype(str).agg(" ".join, axis=1).to_numpy()
         raise _fail(DuplicateRowError, source, column, "duplicate timestamps", _rows(dup, rn),
@@ -416,7 +425,8 @@ def _daily_only(ds: pd.Series, source: str, column: str, rn: np.ndarray) -> pd.S
 def _normalise_channels(
     raw: pd.Series, source: str, column: str, channel_map: Mapping[str, str] | None,
     channels: Sequence[str] | None, rn: np.ndarray,
-) -> pd.Series:
+) -> tuple[pd.Series, np.ndarray]:
+    """Normalised labels and, per row, the rank of its label in sorted label order."""
     codes, uniques = pd.factorize(raw, use_na_sentinel=True)
     if (codes < 0).any():
         raise _fail(ChannelError, source, column, "missing channel labels", _rows(codes < 0, rn),
@@ -444,8 +454,10 @@ def _normalise_channels(
             if lab not in allowed:
                 raise _fail(ChannelError, source, column, f"unknown channel {uniques[i]!r}",
                             _rows(codes == i, rn)[:1], accepted=", ".join(sorted(allowed)))
+    rank = {name: i for i, name in enumerate(sorted(set(labels)))}
+    code = np.array([rank[lab] for lab in labels], dtype=np.int64)[codes]
     return pd.Series(np.asarray(labels, dtype=object)[codes], index=raw.index,
-                     dtype="str")
+                     dtype="str"), code
 
 
 # --------------------------------------------------------------------------- intervals
@@ -488,12 +500,17 @@ def detect_interval_s(
     ...                                   "2024-01-01 10:00"]))
     1800
     """
-    t = pd.to_datetime(pd.Series(np.asarray(ds))).astype("datetime64[ns]").to_numpy()
+    t = np.asarray(ds)
+    if not np.issubdtype(t.dtype, np.datetime64):
+        t = pd.to_datetime(pd.Series(t)).to_numpy()
     sec = t.astype("datetime64[s]").astype(np.int64)
-    grp = np.zeros(len(sec), dtype=np.int64) if by is None else pd.factorize(
-        np.asarray(by))[0]
+    if by is None:
+        grp = np.zeros(len(sec), dtype=np.int64)
+    else:
+        by = np.asarray(by)
+        grp = by if np.issubdtype(by.dtype, np.integer) else pd.factorize(by)[0]
     rows = np.arange(len(sec)) + 2 if rows is None else np.asarray(rows, dtype=np.int64)
-    order = np.lexsort((sec, grp))
+    order = _series_order(sec, grp)
     s, g = sec[order], grp[order]
     step = np.diff(s)
     same = (np.diff(g) == 0) & (step > 0)
@@ -515,14 +532,21 @@ def detect_interval_s(
         raise _fail(MixedIntervalError, source, column, "times of day in daily data",
                     rows[off], pd.to_datetime(sec[off], unit="s").astype(str),
                     accepted="midnight timestamps")
-    _check_grid(sec, grp, d, source, column, rows, coarse_days=d < _DAY_S)
+    _check_grid(sec, grp, d, source, column, rows, coarse_days=d < _DAY_S, order=order)
     return d
 
 
+def _series_order(sec: np.ndarray, grp: np.ndarray) -> np.ndarray:
+    """Permutation sorting by series, then time (cheap when already sorted by time)."""
+    if len(sec) < 2 or np.all(sec[1:] >= sec[:-1]):
+        return np.argsort(grp, kind="stable")
+    return np.lexsort((sec, grp))
+
+
 def _check_grid(sec: np.ndarray, grp: np.ndarray, d: int, source: str, column: str,
-                rows: np.ndarray, coarse_days: bool) -> None:
+                rows: np.ndarray, coarse_days: bool, order: np.ndarray | None = None) -> None:
     """Every step within a series is a multiple of d; optionally no coarser-grid days."""
-    order = np.lexsort((sec, grp))
+    order = _series_order(sec, grp) if order is None else order
     s, g = sec[order], grp[order]
     step = np.diff(s)
     same = np.diff(g) == 0
@@ -537,16 +561,14 @@ def _check_grid(sec: np.ndarray, grp: np.ndarray, d: int, source: str, column: s
                     accepted="every step a whole number of one interval length")
     if not coarse_days:
         return
-    day = sec // _DAY_S
-    slot = (sec - day * _DAY_S) // d
-    order = np.lexsort((slot, day, grp))
-    key_g, key_d, sl = grp[order], day[order], slot[order]
-    start = np.r_[True, (np.diff(key_g) != 0) | (np.diff(key_d) != 0)]
+    # Same order as (series, day, slot), since day and slot grow with time.
+    key_d = s // _DAY_S
+    sl = (s - key_d * _DAY_S) // d
+    start = np.r_[True, (np.diff(g) != 0) | (np.diff(key_d) != 0)]
     diffs = np.r_[0, np.diff(sl)]
     diffs[start] = 0
     seg = np.cumsum(start) - 1
-    gcd = np.zeros(seg[-1] + 1, dtype=np.int64)
-    np.gcd.at(gcd, seg, diffs)
+    gcd = np.gcd.reduceat(diffs, np.flatnonzero(start))
     n = np.bincount(seg)
     first = sl[start]
     last = np.r_[sl[np.flatnonzero(start)[1:] - 1], sl[-1]]
@@ -672,8 +694,9 @@ def load_contacts(
     ds = _get_ds(frame, cols, source, tz, rn)
     ds_col = cols.get("ds", f"{cols.get('date')}+{cols.get('time')}")
     out = pd.DataFrame({"ds": ds.to_numpy()})
-    out["channel"] = _normalise_channels(frame[cols["channel"]], source, cols["channel"],
-                                         channel_map, channels, rn).to_numpy()
+    channel, code = _normalise_channels(frame[cols["channel"]], source, cols["channel"],
+                                        channel_map, channels, rn)
+    out["channel"] = channel.to_numpy()
     out["contacts"] = _parse_number(frame[cols["contacts"]], source, cols["contacts"],
                                     rn, integer=True, allow_missing=False).astype(np.int64)
     if "aht_s" in cols or "aht_min" in cols:
@@ -682,24 +705,30 @@ def load_contacts(
         out["aht_s"] = scale * _parse_number(frame[cols[key]], source, cols[key],
                                              rn, integer=False, allow_missing=True)
     amb = _ambiguous_local(out["ds"], tz)
-    _check_duplicates(out[["ds", "channel"]], source, ds_col, amb, rn)
+    ds_int = out["ds"].to_numpy().view(np.int64)
+    n_codes = int(code.max()) + 1
+    int_key = ds_int * n_codes + code
+    _check_duplicates(out[["ds", "channel"]], source, ds_col, amb, rn, int_key)
     out["_row"] = rn
     merged = 0
-    if amb.any() and out[["ds", "channel"]].duplicated().any():
+    if amb.any() and pd.Series(int_key).duplicated().any():
         out, merged = _merge_repeats(out)
-    out = out.sort_values(["ds", "channel"], kind="stable").reset_index(drop=True)
+        code = pd.factorize(out["channel"], sort=True)[0]
+        ds_int = out["ds"].to_numpy().view(np.int64)
+    order = np.lexsort((code, ds_int))
+    out = out.take(order).reset_index(drop=True)
+    code = code[order]
     rows = out.pop("_row").to_numpy()
     if interval_s is None:
-        interval_s = detect_interval_s(out["ds"], out["channel"], source=source, column=ds_col,
+        interval_s = detect_interval_s(out["ds"], code, source=source, column=ds_col,
                                        rows=rows)
     else:
         interval_s = int(interval_s)
         if interval_s <= 0 or not (_DAY_S % interval_s == 0 or interval_s % _DAY_S == 0):
             raise ValueError(f"interval_s: must divide a day (or be whole days), got {interval_s}")
         sec = out["ds"].to_numpy().astype("datetime64[s]").astype(np.int64)
-        grp = pd.factorize(out["channel"])[0]
         if interval_s < _DAY_S:
-            _check_grid(sec, grp, interval_s, source, ds_col, rows, coarse_days=False)
+            _check_grid(sec, code, interval_s, source, ds_col, rows, coarse_days=False)
         elif (sec % _DAY_S != 0).any():
             off = sec % _DAY_S != 0
             raise _fail(MixedIntervalError, source, ds_col, "times of day in daily data",
