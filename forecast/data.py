@@ -153,6 +153,15 @@ class ChannelError(DataError):
     """A channel label spelled two ways, or a channel outside the accepted list."""
 
 
+def _plain(value: Any) -> Any:
+    """A numpy scalar as a plain Python value (integral floats as int) for messages."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 def _fail(
     cls: type[DataError], source: str, column: str | None, problem: str,
     rows: np.ndarray | Sequence[int] = (), values: Sequence[Any] = (), accepted: str = "",
@@ -162,7 +171,7 @@ def _fail(
     msg = f"{source}: {where}: {problem}"
     if len(rows):
         shown = ", ".join(
-            f"row {r}" + (f" ({values[i]!r})" if i < len(values) else "")
+            f"row {r}" + (f" ({_plain(values[i])!r})" if i < len(values) else "")
             for i, r in enumerate(rows[:_MAX_ROWS_SHOWN])
         )
         more = f" and {len(rows) - _MAX_ROWS_SHOWN} more" if len(rows) > _MAX_ROWS_SHOWN else ""

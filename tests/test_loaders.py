@@ -320,3 +320,21 @@ def test_row_numbers_count_blank_lines():
         load_contacts(io.BytesIO(text))
     ok = load_contacts(io.BytesIO(text.replace(b",x", b",3")))
     assert ok["contacts"].tolist() == [1, 2, 3]
+
+
+@pytest.mark.parametrize(
+    ("text", "error", "snippet"),
+    [
+        (b"ds,orders\n2024-01-01,5\n2024-01-02,-1\n", BadValueError, "row 3 (-1)"),
+        (b"ds,orders\n2024-01-01,5\n2024-01-01,6\n", DuplicateRowError, "row 2"),
+        (b"ds,orders\n2024-01-01,5\n2024-13-45,6\n", BadTimestampError, "row 3 ('2024-13-45')"),
+        (b"day,orders\n2024-01-01,5\n2024-01-02,lots\n", BadValueError, "row 3 ('lots')"),
+    ],
+)
+def test_bad_orders(text, error, snippet):
+    up = io.BytesIO(text)
+    up.name = "orders.csv"
+    with pytest.raises(error) as info:
+        load_orders(up)
+    assert str(info.value).startswith("orders.csv: column '")
+    assert snippet in str(info.value)
