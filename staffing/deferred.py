@@ -42,6 +42,8 @@ Chen, H. and Yao, D. D. "Fundamentals of Queueing Networks", Springer (2001), ch
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
@@ -101,12 +103,16 @@ def _curves(
 
 
 def _oldest(
-    w: NDArray[np.float64], s: NDArray[np.float64], tol: float
+    w: NDArray[np.float64], s: NDArray[np.float64], tol: float, nudge: bool = True
 ) -> tuple[NDArray[np.bool_], NDArray[np.int64], NDArray[np.float64]]:
-    """At each edge: is anything waiting, and where (interval, fraction) the oldest arrived."""
+    """At each edge: is anything waiting, and where (interval, fraction) the oldest arrived.
+
+    With ``nudge``, S is moved up by the tolerance first, so that round-off cannot point
+    the oldest item back across a stretch without arrivals (used for ages, not counts).
+    """
     waiting = (w - s) > tol
-    # Nudge S up by the tolerance so that round-off cannot point at work already done.
-    s = np.minimum(s + tol, w)
+    if nudge:
+        s = np.minimum(s + tol, w)
     j = np.clip(np.searchsorted(w, s, side="right"), 1, w.size - 1)
     rise = w[j] - w[j - 1]
     frac = np.divide(s - w[j - 1], rise, out=np.zeros_like(s), where=rise > 0)
@@ -222,10 +228,11 @@ def deferred_backlog(
     ag = _per_interval("agents", agents, n, positive=False)
     length = _scalar("interval_s", interval_s)
     w, s, tol = _curves(vol * aht, ag * length)
-    waiting, k_old, frac = _oldest(w, s, tol)
+    waiting, k_old, frac = _oldest(w, s, tol, nudge=False)
     arrived = np.concatenate(([0.0], np.cumsum(vol)))
     answered = np.where(waiting, arrived[k_old] + frac * vol[np.minimum(k_old, n - 1)], arrived)
     answered = np.minimum(np.maximum.accumulate(answered), arrived)
+    waiting, k_old, frac = _oldest(w, s, tol)
     edges = length * np.arange(n + 1, dtype=np.float64)
     ages = np.where(waiting, edges - (k_old + frac) * length, 0.0)
     index = volume.index if isinstance(volume, pd.Series) else pd.RangeIndex(n)
@@ -256,6 +263,35 @@ def _group_runs(group: ArrayLike | None, n: int) -> NDArray[np.int64]:
             "appears in two separate runs"
         )
     return starts
+
+
+def _smallest_feasible(feasible: Callable[[int], bool], guess: int, target: float) -> int:
+    """Smallest integer level >= 0 with ``feasible(level)`` (monotone), searched outward
+    from ``guess`` by doubling steps and then bisection."""
+    if feasible(guess):
+        hi, step = guess, 1
+        while hi > 0 and feasible(max(hi - step, 0)):
+            hi, step = max(hi - step, 0), 2 * step
+        if hi == 0:
+            return 0
+        lo = max(hi - step, 0)  # infeasible
+    else:
+        lo, step = guess, 1
+        while not feasible(lo + step):
+            if lo + step >= _MAX_LEVEL:
+                raise DeferredInfeasibleError(
+                    f"response_target_s={target!r}: no number of agents answers every item "
+                    "in time"
+                )
+            lo, step = lo + step, 2 * step
+        hi = lo + step
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if feasible(mid):
+            hi = mid
+        else:
+            lo = mid
+    return hi
 
 
 def deferred_required_agents(
@@ -371,26 +407,11 @@ def deferred_required_agents(
         sub_work = np.concatenate((work[r:], np.zeros(n_ext)))
         return _max_wait(sub_work, agents, length) <= target * (1 + 1e-12) + 1e-9
 
+    guess = 1
     for g in range(n_groups - 1, -1, -1):
         if open_before[starts[g + 1]] == open_before[starts[g]]:
             continue  # closed all through: level 0
-        if feasible(g, 0):
-            continue
-        hi = 1
-        while not feasible(g, hi):
-            if hi >= _MAX_LEVEL:
-                raise DeferredInfeasibleError(
-                    f"response_target_s={target!r}: no number of agents answers every item "
-                    "in time (work arrives with no open time within the target)"
-                )
-            hi *= 2
-        lo = hi // 2  # infeasible (or 0, known infeasible)
-        while hi - lo > 1:
-            mid = (lo + hi) // 2
-            if feasible(g, mid):
-                hi = mid
-            else:
-                lo = mid
-        levels[g] = hi
+        levels[g] = _smallest_feasible(lambda level, g=g: feasible(g, level), guess, target)
+        guess = max(int(levels[g]), 1)  # neighbouring groups usually need similar levels
     out[:] = levels[group_of] * is_open
     return out
