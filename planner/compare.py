@@ -52,6 +52,7 @@ _SUMMARY_NUMERIC = (
     "max_backlog_items",
     "max_backlog_age_h",
     "days_below_target",
+    "max_daily_agents",
 )
 _DAILY_COLS = (
     "service_level",
@@ -105,7 +106,7 @@ class Comparison:
 
     def to_text(self, float_format: str = "{:,.2f}") -> str:
         """Plain-text report: totals and the per-channel summary with differences."""
-        cols = ["scenario", "channel", "avg_fte", "paid_hours", "cost", "service_level",
+        cols = ["scenario", "channel", "avg_fte", "max_daily_agents", "cost", "service_level",
                 "asa_s", "abandon_rate", "max_backlog_items", "max_backlog_age_h",
                 "d_avg_fte", "d_cost", "d_service_level"]
         summ = self.summary[[c for c in cols if c in self.summary.columns]]

@@ -159,15 +159,20 @@ class ScenarioResult:
         kwargs = {t: tables[t] for t in RESULT_TABLES if t in tables and t in known}
         return cls(scenario=scenario, meta=dict(meta or {}), **kwargs)
 
+    def _max_daily_agents(self, channel: str) -> float:
+        return _max_daily_agents_of(self.shift_plan, self.coverage, channel)
+
     def summary(self) -> pd.DataFrame:
         """One row per channel over the whole horizon.
 
         Columns: ``channel, volume, paid_hours, avg_fte, peak_week_fte, cost,
         service_level, asa_s, abandon_rate, max_backlog_items, max_backlog_age_h,
-        days_below_target``. Service level, ASA and abandonment are volume-weighted
-        means of the daily KPIs; backlog maxima are over finite values;
+        days_below_target, max_daily_agents``. Service level, ASA and abandonment are
+        volume-weighted means of the daily KPIs; backlog maxima are over finite values;
         ``days_below_target`` counts days whose achieved service level is below the
-        channel's ``target_sl``.
+        channel's ``target_sl``; ``max_daily_agents`` is the most agents on shift in one
+        day (the quantity a headcount cap limits; without a shift plan, the most agents
+        scheduled in one interval).
         """
         daily = self.kpis_daily
         rows = []
@@ -192,9 +197,22 @@ class ScenarioResult:
                     "max_backlog_items": _max(d.get("backlog_items")),
                     "max_backlog_age_h": _max(d.get("backlog_age_h")),
                     "days_below_target": int(np.sum(sl < target)),
+                    "max_daily_agents": self._max_daily_agents(channel),
                 }
             )
         return pd.DataFrame(rows)
+
+
+def _max_daily_agents_of(plan: pd.DataFrame, coverage: pd.DataFrame, channel: str) -> float:
+    if plan is not None and len(plan) and "agents" in plan.columns:
+        p = plan[plan["channel"] == channel]
+        if len(p):
+            return float(p.groupby(pd.to_datetime(p["date"]))["agents"].sum().max())
+    if coverage is not None and len(coverage) and "scheduled" in coverage.columns:
+        c = coverage[coverage["channel"] == channel]
+        if len(c):
+            return float(c["scheduled"].max())
+    return float("nan")
 
 
 def _daily_volume(vol: pd.DataFrame | None, daily: pd.DataFrame) -> np.ndarray | None:

@@ -153,8 +153,10 @@ class ChannelSettings(_Model):
     ``deferred`` (email: every item answered within ``response_target_s``).
     ``aht_s=None`` and ``contact_rate=None`` use the values learned from history.
     ``open_hours`` is ``"HH:MM-HH:MM"`` local time or ``None`` for around the clock.
-    ``headcount_cap`` caps scheduled agents per interval (productive plus shrinkage);
-    ``None`` means hire as needed.
+    ``headcount_cap`` caps the agents on shift per day in the channel (people available
+    each day; under the cap the shift solver gives them the longest shifts and the rest of
+    the demand goes unserved); ``None`` means hire as needed. Without a shift solve it
+    caps the agents scheduled per interval.
     """
 
     model: ChannelModel = "erlang_c"
