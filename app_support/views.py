@@ -148,7 +148,7 @@ def requirements_heatmap(
     ds = pd.to_datetime(rows["ds"])
     frame = pd.DataFrame(
         {
-            "day": ds.dt.dayofweek.to_numpy(),
+            "day": ds.dt.day_of_week.to_numpy(),
             "time": ds.dt.strftime("%H:%M").to_numpy(),
             value: rows[value].to_numpy(dtype=float),
         }
