@@ -79,8 +79,7 @@ def _per_interval(name: str, value: ArrayLike, n: int, positive: bool) -> NDArra
         return np.broadcast_to(arr, (n,)).astype(np.float64)
     except ValueError as exc:
         raise StaffingInputError(
-            f"{name} must be a scalar or have one value per interval ({n}), got shape "
-            f"{arr.shape}"
+            f"{name} must be a scalar or have one value per interval ({n}), got shape {arr.shape}"
         ) from exc
 
 
@@ -119,9 +118,7 @@ def _oldest(
     return waiting, j - 1, np.clip(frac, 0.0, 1.0)
 
 
-def _max_wait(
-    work_s: NDArray[np.float64], agents: NDArray[np.float64], interval_s: float
-) -> float:
+def _max_wait(work_s: NDArray[np.float64], agents: NDArray[np.float64], interval_s: float) -> float:
     """Largest FIFO fluid wait (s) of any work; ``inf`` if some is unanswered at the end."""
     k_n = work_s.size
     edges = interval_s * np.arange(k_n + 1, dtype=np.float64)
@@ -280,8 +277,7 @@ def _smallest_feasible(feasible: Callable[[int], bool], guess: int, target: floa
         while not feasible(lo + step):
             if lo + step >= _MAX_LEVEL:
                 raise DeferredInfeasibleError(
-                    f"response_target_s={target!r}: no number of agents answers every item "
-                    "in time"
+                    f"response_target_s={target!r}: no number of agents answers every item in time"
                 )
             lo, step = lo + step, 2 * step
         hi = lo + step
@@ -382,9 +378,14 @@ def deferred_required_agents(
     open_idx = np.flatnonzero(np.concatenate((is_open, ext_open)))
     closed_work = np.flatnonzero((work > 0) & ~is_open)
     nxt = np.searchsorted(open_idx, closed_work, side="right")
-    gap_s = np.where(
-        nxt < open_idx.size, (open_idx[np.minimum(nxt, open_idx.size - 1)] - closed_work), np.inf
-    ) * length
+    gap_s = (
+        np.where(
+            nxt < open_idx.size,
+            (open_idx[np.minimum(nxt, open_idx.size - 1)] - closed_work),
+            np.inf,
+        )
+        * length
+    )
     if gap_s.size and gap_s.max() > target * (1 + 1e-12):
         k_bad = int(closed_work[np.argmax(gap_s)])
         raise DeferredInfeasibleError(

@@ -333,9 +333,7 @@ def simulate_intervals(
         order = np.argsort(arr, kind="stable")
         arr, idx = arr[order], idx[order]
         svc = rng.exponential(aht[idx])
-        pat = (
-            rng.exponential(patience_s, idx.size) if patience_s else np.full(idx.size, np.inf)
-        )
+        pat = rng.exponential(patience_s, idx.size) if patience_s else np.full(idx.size, np.inf)
         path = simulate_path(arr, svc, pat, edges, ag, agents_after)
         wait = path.wait_s
         served = np.isfinite(path.start_s)

@@ -116,9 +116,7 @@ def test_erlang_a_inside_simulation_ci(agents):
         average_speed_of_answer(VOLUME, AHT, INTERVAL, agents, patience),
         sim.ci("asa_answered_s", LEVEL),
     )
-    assert _inside(
-        occupancy(VOLUME, AHT, INTERVAL, agents, patience), sim.ci("occupancy", LEVEL)
-    )
+    assert _inside(occupancy(VOLUME, AHT, INTERVAL, agents, patience), sim.ci("occupancy", LEVEL))
 
 
 def test_simulation_ci_is_narrow_enough_to_matter():
