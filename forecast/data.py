@@ -716,7 +716,7 @@ def load_contacts(
     amb = _ambiguous_local(out["ds"], tz)
     ds_int = out["ds"].to_numpy().view(np.int64)
     n_codes = int(code.max()) + 1
-    int_key = ds_int * n_codes + code
+    int_key = pd.factorize(ds_int)[0].astype(np.int64) * n_codes + code  # no overflow
     _check_duplicates(out[["ds", "channel"]], source, ds_col, amb, rn, int_key)
     out["_row"] = rn
     merged = 0
