@@ -8,7 +8,7 @@ synthetic: no real customer or company data is in it.
 Run from the repository root::
 
     python data/generate.py            # rewrites data/orders.csv, contacts.csv.gz, events.csv
-    python data/generate.py --seed 11 --out /some/dir
+    python data/generate.py --seed 11 --out some/dir
 
 The same seed gives byte-identical files (gzip is written without a timestamp or name).
 
