@@ -338,3 +338,27 @@ def test_bad_orders(text, error, snippet):
         load_orders(up)
     assert str(info.value).startswith("orders.csv: column '")
     assert snippet in str(info.value)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    counts=st.lists(st.integers(0, 50), min_size=2, max_size=40),
+    open_from=st.integers(0, 12),
+    open_len=st.integers(1, 12),
+)
+def test_fill_closed_hours_keeps_totals_and_adds_only_closed_zeros(counts, open_from, open_len):
+    # Hourly rows inside opening hours on consecutive days; filling adds exactly the closed
+    # hours of each day (24 - open_len per day), all zero, and keeps every original row.
+    open_to = open_from + open_len
+    per_day = [h for h in range(24) if open_from <= h < open_to]
+    stamps = [pd.Timestamp("2024-01-01") + pd.Timedelta(days=i // len(per_day),
+                                                        hours=per_day[i % len(per_day)])
+              for i in range(len(counts))]
+    c = pd.DataFrame({"ds": stamps, "channel": "voice", "contacts": counts})
+    filled = fill_closed_hours(c, 3600, (open_from, open_to))
+    n_days = (len(counts) - 1) // len(per_day) + 1
+    assert filled.attrs["filled_rows"] == n_days * (24 - open_len)
+    assert filled["contacts"].sum() == sum(counts)
+    added = filled[~filled["ds"].isin(c["ds"])]
+    assert added["contacts"].eq(0).all()
+    assert not added["ds"].dt.hour.between(open_from, open_to - 1).any()
