@@ -1,0 +1,140 @@
+"""End to end: the shipped scenarios on the bundled sample tell the peak's story.
+
+The thresholds come from the story of the design notes' reference numbers (a bad peak
+with contact rate 6.5/6.9/6.4 % and no hiring: chat SL near 0 %, email answered after
+7-14 days; a good peak with about 4.2/4.2/5.0 % and bots: SL targets held) and from the
+scenarios' own targets (80 % within 60 s for chat, 80/20 for voice, email within 24 h).
+The headcount caps in the YAML files are checked against a fresh run of the pre-peak
+month (September 2024) under the base assumptions.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from planner.compare import compare
+from planner.pipeline import PipelineCache, run
+from planner.scenario import load_scenario
+
+SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
+NAMES = ("base", "high_cr_fixed_headcount", "low_cr_bots_fixed_headcount")
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def cache():
+    return PipelineCache()
+
+
+@pytest.fixture(scope="module")
+def results(cache):
+    return {n: run(load_scenario(SCENARIOS / f"{n}.yaml"), cache=cache) for n in NAMES}
+
+
+def _monthly_sl(result) -> pd.DataFrame:
+    """Volume-weighted achieved SL per channel (rows) and month (columns)."""
+    k = result.kpis_interval
+    k = k[k["volume"] > 0]
+    w = k.assign(m=k["ds"].dt.month, x=k["sl"] * k["volume"])
+    g = w.groupby(["channel", "m"])[["x", "volume"]].sum()
+    return (g["x"] / g["volume"]).unstack("m")
+
+
+def _month_end_backlog(result, channel: str) -> pd.Series:
+    k = result.kpis_interval
+    k = k[k["channel"] == channel]
+    return k.groupby(k["ds"].dt.month)["backlog_items"].last()
+
+
+def test_every_scenario_runs_and_shares_one_forecast(results):
+    for name, r in results.items():
+        assert r.name == name
+        assert set(r.kpis_daily["channel"]) == {"chat", "voice", "email"}
+        assert len(r.kpis_daily) == 92 * 3  # Oct 1 .. Dec 31, three channels
+        assert r.meta["shift_status"] in ("OPTIMAL", "FEASIBLE")
+    keys = {r.meta["forecast_key"] for r in results.values()}
+    assert len(keys) == 1  # same data, horizon and forecast settings
+    assert not results["base"].meta["forecast_cached"]
+    assert results["high_cr_fixed_headcount"].meta["forecast_cached"]
+    assert results["low_cr_bots_fixed_headcount"].meta["forecast_cached"]
+
+
+def test_base_meets_every_target_every_month_without_shortfall(results):
+    r = results["base"]
+    assert r.meta["short_agent_hours"] == 0.0
+    sl = _monthly_sl(r)
+    assert (sl.loc["chat"] >= 0.8).all() and (sl.loc["voice"] >= 0.8).all()
+    assert (sl.loc["email"] >= 0.8).all()
+    cov = r.coverage
+    assert (cov["scheduled"] >= cov["required"] - 1e-9).all()
+
+
+def test_high_contact_rate_at_fixed_headcount_collapses_chat_and_grows_email_backlog(results):
+    r = results["high_cr_fixed_headcount"]
+    sl = _monthly_sl(r)
+    chat = sl.loc["chat"]
+    # chat SL falls month after month and is near zero at the height of the peak
+    assert chat[10] > chat[11] > chat[12] - 1e-12
+    assert chat[11] < 0.10 and chat[12] < 0.05
+    # email: the backlog at each month end grows, and the oldest email waits a week+
+    backlog = _month_end_backlog(r, "email")
+    assert backlog[10] < backlog[11] < backlog[12]
+    assert backlog[12] > 10 * max(backlog[10], 1.0)
+    assert r.summary().set_index("channel").loc["email", "max_backlog_age_h"] > 7 * 24
+    # voice misses its 80/20 target over the peak months
+    assert sl.loc["voice", 11] < 0.8 and sl.loc["voice", 12] < 0.8
+
+
+def test_low_contact_rate_with_bots_holds_targets_with_fewer_fte(results):
+    r = results["low_cr_bots_fixed_headcount"]
+    sl = _monthly_sl(r)
+    for channel in ("chat", "voice", "email"):
+        assert (sl.loc[channel] >= 0.8).all(), f"{channel}: {sl.loc[channel].to_dict()}"
+    s = r.summary().set_index("channel")
+    assert s.loc["email", "max_backlog_age_h"] <= 24.0
+    comp = compare(results, baseline="base")
+    fte = comp.totals.set_index("scenario")["avg_fte"]
+    assert fte["low_cr_bots_fixed_headcount"] < 0.9 * fte["base"]
+    assert fte["low_cr_bots_fixed_headcount"] < fte["high_cr_fixed_headcount"]
+    d = comp.totals.set_index("scenario")["d_avg_fte"]
+    assert d["low_cr_bots_fixed_headcount"] == pytest.approx(
+        fte["low_cr_bots_fixed_headcount"] - fte["base"]
+    )
+
+
+def test_caps_hold_and_match_the_pre_peak_month(results, cache):
+    caps = {ch: c.headcount_cap
+            for ch, c in load_scenario(SCENARIOS / "high_cr_fixed_headcount.yaml")
+            .channels.items()}
+    low = load_scenario(SCENARIOS / "low_cr_bots_fixed_headcount.yaml")
+    assert {ch: c.headcount_cap for ch, c in low.channels.items()} == caps
+    for name in ("high_cr_fixed_headcount", "low_cr_bots_fixed_headcount"):
+        s = results[name].summary().set_index("channel")
+        for ch, cap in caps.items():
+            assert s.loc[ch, "max_daily_agents"] <= cap
+    base = results["base"].summary().set_index("channel")
+    assert (base["max_daily_agents"] > pd.Series(caps)).all()  # the cap binds at the peak
+
+    sept = run(load_scenario(SCENARIOS / "prepeak_september.yaml"), cache=cache)
+    busiest = sept.summary().set_index("channel")["max_daily_agents"]
+    for ch, cap in caps.items():
+        assert abs(busiest[ch] - cap) <= max(2, 0.05 * cap), (ch, busiest[ch], cap)
+
+
+def test_staffing_only_what_if_reuses_the_forecast(results, cache):
+    base = load_scenario(SCENARIOS / "base.yaml")
+    what_if = base.with_changes({"channels.voice.shrinkage": 0.35, "shifts.solve": False})
+    r = run(what_if, cache=cache)
+    assert r.meta["forecast_cached"]
+    pd.testing.assert_frame_equal(r.forecast, results["base"].forecast)
+    # same volumes, more shrinkage: voice needs at least as many rostered agents
+    req0 = results["base"].requirements
+    req1 = r.requirements
+    v0 = req0[req0["channel"] == "voice"]["rostered"].to_numpy()
+    v1 = req1[req1["channel"] == "voice"]["rostered"].to_numpy()
+    assert np.all(v1 >= v0) and v1.sum() > v0.sum()
