@@ -82,7 +82,7 @@ def _day_matrix(series: pd.Series, interval_s: int):
     idx = pd.DatetimeIndex(series.index)
     days = idx.normalize()
     slot = ((idx - days).total_seconds() // interval_s).astype(int)
-    uniq, row = np.unique(days.asi8, return_inverse=True)
+    row, uniq = pd.factorize(days, sort=True)
     n_slots = 86400 // interval_s
     mat = np.zeros((uniq.size, n_slots))
     present = np.zeros((uniq.size, n_slots), dtype=bool)

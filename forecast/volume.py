@@ -286,18 +286,27 @@ def forecast_series(
 ) -> pd.DataFrame:
     """Forecast one series (open steps after ``ds[-1]`` up to ``end``) with one named model.
 
-    Returns ``ds, yhat, yhat_lo, yhat_hi``. For an intraday ``freq`` the models other than
-    the two baselines run top-down (daily forecast split by :mod:`forecast.intraday`).
+    Returns ``ds, yhat, yhat_lo, yhat_hi``. ``model="auto"`` selects among
+    :data:`AUTO_CANDIDATES` as :func:`forecast_volume` does. For an intraday ``freq`` the
+    models other than the two baselines run top-down (daily forecast split by
+    :mod:`forecast.intraday`).
     Raises :class:`VolumeError` for an unknown model and :class:`ModelError` when the model
     cannot fit this series.
     """
-    if model not in MODELS:
+    if model != "auto" and model not in MODELS:
         raise VolumeError(f"model must be one of {sorted(MODELS)} or 'auto', got {model!r}")
     ds = pd.DatetimeIndex(ds)
     y = np.asarray(y, dtype=float)
     if hol is None:
         years = range(ds[0].year - 1, pd.Timestamp(end).year + 2)
         hol = holidays_frame(events, country, years)
+    if model == "auto":
+        name, k = _select(ds, y, freq, pd.Timestamp(end), list(AUTO_CANDIDATES), level, seed,
+                          hol)
+        fc = forecast_series(ds, y, freq, end=end, model=name, level=level, seed=seed, hol=hol)
+        fc["yhat_lo"], fc["yhat_hi"] = scale_interval(fc["yhat"], fc["yhat_lo"],
+                                                      fc["yhat_hi"], k)
+        return fc
     step = _interval_s(freq)
     if step is None:
         dates = ds.normalize()
