@@ -27,6 +27,7 @@ n_arrivals=20_000, n_reps=8, warmup_share=0.1, seed=0)``
     - ``p_wait``: share of offered customers who wait at all (Erlang C's ``C(N, A)``; under
       Erlang A the share who find all agents busy).
     - ``sl_offered``: answered with a wait <= ``threshold_s``, over all offered.
+    - ``sl_virtual``: share whose offered wait (as if patient) is <= ``threshold_s``.
     - ``sl_answered``: answered within the threshold, over answered.
     - ``sl_short_abandons_excluded``: answered within the threshold, over offered minus
       those who abandoned within the threshold.
@@ -87,6 +88,7 @@ __all__ = [
 STATIONARY_METRICS = (
     "p_wait",
     "sl_offered",
+    "sl_virtual",
     "sl_answered",
     "sl_short_abandons_excluded",
     "asa_answered_s",
@@ -112,7 +114,9 @@ class Path:
     ``start_s`` is the service start (``inf`` when the customer abandoned or was never
     served), ``end_s`` the service end (``inf`` likewise), ``abandoned`` whether the
     customer hung up, and ``leave_queue_s`` the time the customer left the queue
-    (service start, abandonment, or ``inf``).
+    (service start, abandonment, or ``inf``). ``offered_start_s`` is when the customer
+    would have started had they been patient, so ``offered_start_s - arrival_s`` is the
+    offered (virtual) wait V; it equals ``start_s`` for served customers.
     """
 
     arrival_s: NDArray[np.float64]
@@ -120,6 +124,7 @@ class Path:
     end_s: NDArray[np.float64]
     abandoned: NDArray[np.bool_]
     leave_queue_s: NDArray[np.float64]
+    offered_start_s: NDArray[np.float64]
 
     @property
     def wait_s(self) -> NDArray[np.float64]:
@@ -171,6 +176,7 @@ def simulate_path(
 
     n = arr.size
     start = np.full(n, np.inf)
+    offered = np.full(n, np.inf)
     arr_l, svc_l, pat_l = arr.tolist(), svc.tolist(), pat.tolist()
     n_edges = len(edges)
     busy: list[float] = []  # heap of service end times of contacts in hand
@@ -179,26 +185,33 @@ def simulate_path(
         a = arr_l[i]
         deadline = a + pat_l[i]
         t = a if a > last_start else last_start
-        while t <= deadline:
+        # Earliest start allowed by FIFO and the agents on duty. Dropping service ends
+        # <= t is safe even if this caller abandons: later callers cannot start earlier.
+        while True:
             while busy and busy[0] <= t:
                 heapq.heappop(busy)
             k = bisect_right(edges, t) - 1
             if len(busy) < levels[k]:
-                start[i] = t
-                last_start = t
-                heapq.heappush(busy, t + svc_l[i])
                 break
             nxt = edges[k + 1] if k + 1 < n_edges else np.inf
             if busy and busy[0] < nxt:
                 nxt = busy[0]
-            if nxt == np.inf:
-                break
             t = nxt
+            if t == np.inf:
+                break
+        offered[i] = t
+        # The next caller cannot start before t either (FIFO, and the same agents are
+        # busy if this caller abandons), so the search resumes from here.
+        last_start = t
+        if t <= deadline:
+            start[i] = t
+            heapq.heappush(busy, t + svc_l[i])
     served = np.isfinite(start)
     deadline = arr + pat
     abandoned = ~served & np.isfinite(deadline)
     leave = np.where(served, start, np.where(abandoned, deadline, np.inf))
-    return Path(arr, start, start + np.where(served, svc, np.inf), abandoned, leave)
+    end = start + np.where(served, svc, np.inf)
+    return Path(arr, start, end, abandoned, leave, offered)
 
 
 def mean_ci(samples: ArrayLike, level: float = 0.99) -> tuple[float, float, float]:
@@ -263,6 +276,7 @@ def simulate_stationary(
         path = simulate_path(arr, svc, pat, [0.0, arr[-1]], [agents], agents)
         keep = slice(int(warmup_share * n_arrivals), None)
         wait = path.wait_s[keep]
+        virtual = (path.offered_start_s - path.arrival_s)[keep]
         served = np.isfinite(path.start_s[keep])
         aband = path.abandoned[keep]
         n_off = wait.size
@@ -273,6 +287,7 @@ def simulate_stationary(
             {
                 "p_wait": float(np.mean(wait > 0)),
                 "sl_offered": within.sum() / n_off,
+                "sl_virtual": float(np.mean(virtual <= threshold_s)),
                 "sl_answered": within.sum() / max(served.sum(), 1),
                 "sl_short_abandons_excluded": within.sum()
                 / max(n_off - (aband & (wait <= threshold_s)).sum(), 1),

@@ -67,6 +67,19 @@ def test_engine_staffing_steps_up_and_down():
     np.testing.assert_array_equal(p.end_s, [10, 11, 21])
 
 
+def test_engine_abandoner_behind_a_staffing_drop():
+    # Two agents in [0, 5), none in [5, 100), one after. Callers at 0 and 0.5 s are served
+    # at once (until 6 and 50.5 s). The caller at 1 s (patience 10 s) would start only at
+    # 100 s and hangs up at 11 s; the patient caller at 2 s must not slip into the agent
+    # freed at 6 s (off duty by then): both agents are busy at 2 s, so it starts at 100 s.
+    p = simulate_path(
+        [0, 0.5, 1, 2], [6, 50, 1, 1], [np.inf, np.inf, 10, np.inf], [0, 5, 100], [2, 0], 1
+    )
+    np.testing.assert_array_equal(p.start_s, [0, 0.5, np.inf, 100])
+    np.testing.assert_array_equal(p.abandoned, [False, False, True, False])
+    np.testing.assert_array_equal(p.offered_start_s, [0, 0.5, 100, 100])
+
+
 # --- Erlang C -----------------------------------------------------------------------------
 
 
@@ -111,6 +124,10 @@ def test_erlang_a_inside_simulation_ci(agents):
     assert _inside(
         service_level(VOLUME, AHT, INTERVAL, agents, THRESHOLD, patience, "answered"),
         sim.ci("sl_answered", LEVEL),
+    )
+    assert _inside(
+        service_level(VOLUME, AHT, INTERVAL, agents, THRESHOLD, patience, "virtual"),
+        sim.ci("sl_virtual", LEVEL),
     )
     assert _inside(
         average_speed_of_answer(VOLUME, AHT, INTERVAL, agents, patience),
