@@ -203,7 +203,9 @@ def backtest(
             y_all, f_all = np.concatenate(ys), np.concatenate(fs)
             rows.append({
                 "unique_id": uid, "model": name,
-                "wape": wape(y_all, f_all), "mase": float(np.nanmean(mases)),
+                "wape": wape(y_all, f_all),
+                "mase": (float(np.nanmean(mases)) if np.isfinite(mases).any()
+                         else float("nan")),
                 "bias": bias(y_all, f_all),
                 "coverage": coverage(y_all, np.concatenate(los), np.concatenate(his)),
                 "n_windows": len(ys), "n_points": int(y_all.size),

@@ -1,0 +1,102 @@
+"""Contact rate with delivery lag: recovery of known lags from synthetic data."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecast.contact_rate import (
+    ContactRateError,
+    apply_contact_rate,
+    estimate_contact_rate,
+    rate_season_factors,
+)
+
+
+def _orders(n=400, seed=1):
+    rng = np.random.default_rng(seed)
+    ds = pd.date_range("2023-01-01", periods=n, freq="D")
+    # independent day-to-day variation identifies the lag (smooth orders would not)
+    return pd.Series(rng.uniform(5_000, 15_000, n), index=ds)
+
+
+def test_single_lag_recovered_exactly_without_noise():
+    o = _orders()
+    c = (0.05 * o.shift(3)).dropna()  # every order -> 0.05 contacts three days later
+    est = estimate_contact_rate(o, c, max_lag=6, smooth=0.0)
+    # exact data: NNLS solves it exactly -> weight 0.05 at lag 3, zero elsewhere
+    assert est.lag_weights == pytest.approx([0, 0, 0, 0.05, 0, 0, 0], abs=1e-6)
+    assert est.rate == pytest.approx(0.05, rel=1e-6)
+    assert est.weekday_factors == pytest.approx(np.ones(7), abs=1e-6)
+    assert est.sigma_log == pytest.approx(0.0, abs=1e-6)
+
+
+def test_lag_shape_recovered_with_poisson_noise():
+    o = _orders(600)
+    shape = np.array([0.1, 0.2, 0.4, 0.2, 0.1])  # shares at lags 0..4, rate 4 %
+    mean = sum(0.04 * s * o.shift(k) for k, s in enumerate(shape)).dropna()
+    c = pd.Series(np.random.default_rng(2).poisson(mean.to_numpy()), index=mean.index)
+    est = estimate_contact_rate(o, c.astype(float), max_lag=8, smooth=0.0)
+    # Poisson noise on ~400 contacts/day: shares within 0.03, rate within 1 %
+    assert est.lag_shares[:5] == pytest.approx(shape, abs=0.03)
+    assert est.lag_shares[5:].sum() < 0.03
+    assert est.rate == pytest.approx(0.04, rel=0.01)
+    assert int(np.argmax(est.lag_weights)) == 2
+
+
+def test_weekday_factors_recovered():
+    o = _orders()
+    f = np.array([1.2, 1.0, 1.0, 1.0, 1.0, 0.9, 0.9])  # mean 1
+    base = (0.03 * o.shift(1)).dropna()
+    c = base * f[base.index.day_of_week]
+    est = estimate_contact_rate(o, c, max_lag=3, smooth=0.0)
+    assert est.weekday_factors == pytest.approx(f, rel=1e-3)
+    assert est.rate == pytest.approx(0.03, rel=1e-3)
+
+
+def test_apply_contact_rate_hand_computed_and_override():
+    ds = pd.date_range("2024-01-01", periods=120, freq="D")
+    o = pd.Series(1000.0, index=ds).where(ds.day < 28, 2000.0)
+    rng = np.random.default_rng(3)
+    o = o * rng.uniform(0.9, 1.1, o.size)
+    c = (0.1 * o.shift(1)).dropna()
+    est = estimate_contact_rate(o, c, max_lag=2, smooth=0.0)
+    days = pd.date_range("2024-04-20", periods=5, freq="D")
+    out = apply_contact_rate(est, o, days, origin=pd.Timestamp("2024-04-19"))
+    # contacts on day t = 0.1 x orders on t-1 (no drift in exact data)
+    assert out["yhat"].to_numpy() == pytest.approx(0.1 * o.shift(1).reindex(days).to_numpy(),
+                                                   rel=1e-4)
+    over = apply_contact_rate(est, o, days, origin=pd.Timestamp("2024-04-19"), rate=0.065)
+    assert over["yhat"].to_numpy() == pytest.approx(0.065 * o.shift(1).reindex(days).to_numpy(),
+                                                    rel=1e-4)
+    assert (over["yhat_lo"] <= over["yhat"]).all() and (over["yhat"] <= over["yhat_hi"]).all()
+
+
+def test_missing_orders_named():
+    o = _orders(60)
+    c = (0.05 * o.shift(1)).dropna()
+    est = estimate_contact_rate(o, c, max_lag=2)
+    with pytest.raises(ContactRateError, match="orders missing"):
+        apply_contact_rate(est, o, pd.date_range("2023-03-05", periods=3), origin=o.index[-1])
+
+
+def test_too_short_history_rejected():
+    o = _orders(10)
+    with pytest.raises(ContactRateError, match="needs"):
+        estimate_contact_rate(o, o * 0.1, max_lag=10)
+
+
+def test_seasonal_rate_factor_from_two_past_years():
+    # rate 5 % all year except December, where it is 6 % (x1.2) in both past years
+    ds = pd.date_range("2021-12-01", "2024-09-30", freq="D")
+    o = pd.Series(np.random.default_rng(4).uniform(900, 1100, ds.size), index=ds)
+    rate = np.where(ds.month == 12, 0.06, 0.05)
+    c = pd.Series(rate * o.to_numpy(), index=ds)
+    est = estimate_contact_rate(o, c, max_lag=0, smooth=0.0)
+    days = pd.date_range("2024-11-29", "2024-12-02", freq="D")
+    f = rate_season_factors(est, o, c, pd.Timestamp("2024-09-30"), days)
+    # Nov: same rate as the reference September -> 1; Dec: 0.06 / 0.05 = 1.2
+    assert f == pytest.approx([1.0, 1.0, 1.2, 1.2], rel=1e-6)
+    # with one past year only, the factor is not trusted (min_years=2)
+    f1 = rate_season_factors(est, o[o.index >= "2023-08-01"], c[c.index >= "2023-08-01"],
+                             pd.Timestamp("2024-09-30"), days)
+    assert f1 == pytest.approx([1.0, 1.0, 1.0, 1.0])
