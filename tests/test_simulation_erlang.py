@@ -247,3 +247,24 @@ def test_interval_simulator_matches_simpy_on_an_overloaded_day():
             assert abs(a.mean() - b.mean()) <= z * se + 1e-12, (k, name, a.mean(), b.mean())
     # The day really is overloaded: a queue of dozens carries into the third half-hour.
     assert mean_ci(ours.loc[ours["interval"] == 1, "queue_end"])[1] > 5
+
+
+def test_interval_summary_of_long_steady_intervals_matches_erlang_c():
+    # Three 4-hour intervals at 10, 20 and 10 Erlangs with 12, 23 and 12 agents: long
+    # enough that each is close to steady state, so Erlang C per interval must fall in the
+    # 99% interval of the simulated per-interval service level, and Poisson arrivals must
+    # average the expected volume.
+    length = 4 * 3600.0
+    volume = np.array([10, 20, 10]) * length / AHT
+    agents = [12, 23, 12]
+    res = simulate_intervals(volume, AHT, length, agents, THRESHOLD, n_reps=30, seed=2)
+    summary = res.summary(LEVEL)
+    assert list(summary.index) == [0, 1, 2]
+    expected = service_level(volume, AHT, length, agents, THRESHOLD)
+    for k in range(3):
+        row = summary.loc[k]
+        assert row["sl_offered_lo"] <= expected[k] <= row["sl_offered_hi"]
+        assert row["offered_lo"] <= volume[k] <= row["offered_hi"]
+        assert row["sl_offered"] == pytest.approx(
+            res.per_rep.loc[res.per_rep["interval"] == k, "sl_offered"].mean()
+        )
