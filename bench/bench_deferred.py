@@ -36,7 +36,7 @@ def year_of_email() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return volume, is_open, day
 
 
-def best_of(fn, repeat: int = 3) -> float:
+def best_of(fn, repeat: int = 7) -> float:
     times = []
     for _ in range(repeat):
         t0 = time.perf_counter()

@@ -102,17 +102,17 @@ def _curves(
 
 
 def _oldest(
-    w: NDArray[np.float64], s: NDArray[np.float64], tol: float, nudge: bool = True
+    w: NDArray[np.float64], s: NDArray[np.float64], tol: float
 ) -> tuple[NDArray[np.bool_], NDArray[np.int64], NDArray[np.float64]]:
     """At each edge: is anything waiting, and where (interval, fraction) the oldest arrived.
 
-    With ``nudge``, S is moved up by the tolerance first, so that round-off cannot point
-    the oldest item back across a stretch without arrivals (used for ages, not counts).
+    The interval is located with S moved up by the tolerance, so that round-off cannot
+    point the oldest item back across a stretch without arrivals; the fraction within
+    it uses S itself.
     """
     waiting = (w - s) > tol
-    if nudge:
-        s = np.minimum(s + tol, w)
-    j = np.clip(np.searchsorted(w, s, side="right"), 1, w.size - 1)
+    probe = np.minimum(s + tol, w)
+    j = np.clip(np.searchsorted(w, probe, side="right"), 1, w.size - 1)
     rise = w[j] - w[j - 1]
     frac = np.divide(s - w[j - 1], rise, out=np.zeros_like(s), where=rise > 0)
     return waiting, j - 1, np.clip(frac, 0.0, 1.0)
@@ -225,11 +225,10 @@ def deferred_backlog(
     ag = _per_interval("agents", agents, n, positive=False)
     length = _scalar("interval_s", interval_s)
     w, s, tol = _curves(vol * aht, ag * length)
-    waiting, k_old, frac = _oldest(w, s, tol, nudge=False)
+    waiting, k_old, frac = _oldest(w, s, tol)
     arrived = np.concatenate(([0.0], np.cumsum(vol)))
     answered = np.where(waiting, arrived[k_old] + frac * vol[np.minimum(k_old, n - 1)], arrived)
     answered = np.minimum(np.maximum.accumulate(answered), arrived)
-    waiting, k_old, frac = _oldest(w, s, tol)
     edges = length * np.arange(n + 1, dtype=np.float64)
     ages = np.where(waiting, edges - (k_old + frac) * length, 0.0)
     index = volume.index if isinstance(volume, pd.Series) else pd.RangeIndex(n)
