@@ -463,10 +463,11 @@ def _normalise_channels(
             if lab not in allowed:
                 raise _fail(ChannelError, source, column, f"unknown channel {uniques[i]!r}",
                             _rows(codes == i, rn)[:1], accepted=", ".join(sorted(allowed)))
-    rank = {name: i for i, name in enumerate(sorted(set(labels)))}
+    names = sorted(set(labels))
+    rank = {name: i for i, name in enumerate(names)}
     code = np.array([rank[lab] for lab in labels], dtype=np.int64)[codes]
-    return pd.Series(np.asarray(labels, dtype=object)[codes], index=raw.index,
-                     dtype="str"), code
+    out = pd.Series(names, dtype="str").take(code)  # take on a few names: no per-row objects
+    return out.set_axis(raw.index), code
 
 
 # --------------------------------------------------------------------------- intervals
