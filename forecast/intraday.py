@@ -196,7 +196,8 @@ def split_daily(daily: pd.DataFrame, profile: IntradayProfile, level: float = 80
     opened = p > 0
     r, c = np.nonzero(opened)
     ds = days[r] + pd.to_timedelta(c * profile.interval_s, unit="s")
-    return pd.DataFrame({"ds": ds, "yhat": yhat[r, c], "yhat_lo": np.maximum(lo[r, c], 0.0),
+    return pd.DataFrame({"ds": pd.DatetimeIndex(ds).as_unit("ns"), "yhat": yhat[r, c],
+                         "yhat_lo": np.maximum(lo[r, c], 0.0),
                          "yhat_hi": hi[r, c]})
 
 

@@ -77,9 +77,8 @@ def _frame(future: pd.DatetimeIndex, yhat, lo, hi) -> pd.DataFrame:
     yhat = np.maximum(np.asarray(yhat, dtype=float), 0.0)
     lo = np.minimum(np.maximum(np.asarray(lo, dtype=float), 0.0), yhat)
     hi = np.maximum(np.asarray(hi, dtype=float), yhat)
-    return pd.DataFrame(
-        {"ds": pd.DatetimeIndex(future), "yhat": yhat, "yhat_lo": lo, "yhat_hi": hi}
-    )
+    return pd.DataFrame({"ds": pd.DatetimeIndex(future).as_unit("ns"), "yhat": yhat,
+                         "yhat_lo": lo, "yhat_hi": hi})
 
 
 def _weeks_ahead(h: int, m: int) -> np.ndarray:
@@ -89,25 +88,28 @@ def _weeks_ahead(h: int, m: int) -> np.ndarray:
 
 def _empirical_band(
     ly: np.ndarray, lfit_by_lag: Callable[[int], np.ndarray], weeks: np.ndarray, level: float,
+    m: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Quantiles of past log errors ``log1p(y_t) - log1p(forecast made j seasons before)``.
 
-    ``lfit_by_lag(j)`` returns the pseudo-forecast for every t (NaN where undefined).
-    Returns per-step lower and upper log offsets.
+    ``lfit_by_lag(j)`` returns the pseudo-forecast for every t (NaN where undefined). A lag
+    with fewer than 5 errors keeps the band of the previous lag; with none at all the
+    band of the one-season-ago rule (seasonal naive) is used. Returns per-step lower and
+    upper log offsets.
     """
     a = (1 - level / 100) / 2
     qlo = np.zeros(weeks.size)
     qhi = np.zeros(weeks.size)
-    last = (np.nan, np.nan)
+    naive = ly[m:] - ly[:-m]
+    if naive.size == 0:
+        raise ModelError(f"history too short for an interval (need > {m} observations)")
+    last = (np.quantile(naive, a), np.quantile(naive, 1 - a))
     for j in np.unique(weeks):
         err = ly - lfit_by_lag(int(j))
         err = err[np.isfinite(err)][-730:]
-        if err.size >= 8:
+        if err.size >= 5:
             last = (np.quantile(err, a), np.quantile(err, 1 - a))
-        # too few errors at this lag: keep the widest band seen so far
         qlo[weeks == j], qhi[weeks == j] = last
-    if not np.all(np.isfinite(qlo)):
-        raise ModelError("history too short for an empirical interval (need ~2 seasons)")
     return qlo, qhi
 
 
@@ -136,7 +138,7 @@ def seasonal_naive(
     yhat = y[idx]
     ly = np.log1p(y)
     weeks = _weeks_ahead(h, m)
-    qlo, qhi = _empirical_band(ly, lambda j: _shift(ly, m * j), weeks, level)
+    qlo, qhi = _empirical_band(ly, lambda j: _shift(ly, m * j), weeks, level, m)
     lyh = np.log1p(yhat)
     return _frame(future, yhat, np.expm1(lyh + qlo), np.expm1(lyh + qhi))
 
@@ -172,7 +174,7 @@ def same_weekday_average(
     lstat = np.log1p(stat)
     weeks = _weeks_ahead(h, m)
     # a forecast for t made j weeks before uses the statistic ending at t - m*j
-    qlo, qhi = _empirical_band(ly, lambda j: _shift(lstat, m * j), weeks, level)
+    qlo, qhi = _empirical_band(ly, lambda j: _shift(lstat, m * j), weeks, level, m)
     lyh = np.log1p(yhat)
     return _frame(future, yhat, np.expm1(lyh + qlo), np.expm1(lyh + qhi))
 

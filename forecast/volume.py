@@ -113,7 +113,10 @@ def validate_history(history: pd.DataFrame, id_col: str = "unique_id", ds_col: s
 
 
 def horizon_end(last: pd.Timestamp, horizon: int | str, freq: str) -> pd.Timestamp:
-    """Last timestamp covered by ``horizon`` (steps at ``freq``, or a duration like "92D")."""
+    """Last timestamp covered by ``horizon`` (steps at ``freq``, or a duration like "92D").
+
+    On an intraday grid a duration of whole days covers whole calendar days after the last
+    history day (intraday forecasts start on the day after the last history day)."""
     if isinstance(horizon, str):
         try:
             span = pd.Timedelta(horizon)
@@ -122,6 +125,9 @@ def horizon_end(last: pd.Timestamp, horizon: int | str, freq: str) -> pd.Timesta
         if span <= pd.Timedelta(0):
             raise VolumeError(f"horizon must be positive, got {horizon!r}")
         step = _interval_s(freq)
+        if step and span % pd.Timedelta(days=1) == pd.Timedelta(0):
+            # whole days on an intraday grid: through the end of the last calendar day
+            return last.normalize() + span + pd.Timedelta(days=1) - pd.Timedelta(seconds=step)
         return last + span - (pd.Timedelta(seconds=step) if step else pd.Timedelta(0))
     h = int(horizon)
     if h < 1:
