@@ -4,9 +4,10 @@
 :class:`~planner.results.ScenarioResult`. The steps, left to right:
 
 1. **inputs** - orders, contacts and events are loaded (bundled sample by default);
-2. **base forecast** - daily orders and interval contacts per channel are forecast from
-   history up to ``horizon.last_history_day`` (:func:`forecast.volume.forecast_volume`,
-   top-down intraday), and the AHT per channel and month is learned;
+2. **base forecast** - daily orders, then contacts per channel from orders times the
+   learned contact rate with its delivery lag, split into intervals, with the AHT per
+   interval (:func:`forecast.contacts.forecast_contacts_detail`), from history up to
+   ``horizon.last_history_day``;
 3. **volumes** - the scenario's demand assumptions turn the base forecast into offered
    volume: order growth, contact-rate overrides (total or per channel, by month),
    automation (deflected share) and AHT overrides;
@@ -41,8 +42,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from forecast.contacts import forecast_contacts_detail
 from forecast.data import load_contacts, load_events, load_orders, sample_paths
-from forecast.volume import forecast_volume
 from planner.results import ScenarioResult, weekly_fte
 from planner.scenario import DataSources, Scenario
 from staffing.kpis import achieved_kpis, daily_kpis
@@ -92,13 +93,14 @@ class BaseForecast:
     """Forecast shared by every scenario with the same data and forecast settings.
 
     ``orders``: daily ``ds, yhat, yhat_lo, yhat_hi``; ``contacts``: interval forecast
-    ``unique_id (channel), ds, yhat, yhat_lo, yhat_hi``; ``aht``: ``channel, month,
-    aht_s`` learned from history; ``models``: chosen model per series.
+    ``unique_id (channel), ds, yhat, yhat_lo, yhat_hi, aht_s``; ``daily``: contacts per
+    channel and day ``unique_id, ds, yhat, yhat_lo, yhat_hi, rate``; ``models``: model
+    used per series.
     """
 
     orders: pd.DataFrame
     contacts: pd.DataFrame
-    aht: pd.DataFrame
+    daily: pd.DataFrame
     models: dict[str, str]
     interval_s: int
 
@@ -200,45 +202,6 @@ def load_inputs(data: DataSources, cache: PipelineCache | None = None) -> InputD
 
 
 # ----------------------------------------------------------------------------- forecast
-def _learn_aht(contacts: pd.DataFrame, last_day: pd.Timestamp, months: list[int],
-               weeks: int = 8) -> pd.DataFrame:
-    """AHT per channel and calendar month: recent level times last year's month ratio.
-
-    ``aht(c, m) = recent(c) * ly_month(c, m) / ly_recent(c)``: the volume-weighted AHT of
-    the last ``weeks`` weeks, moved by how much month ``m`` differed from the same weeks
-    one year earlier (seasonal ratio; no ratio when last year is missing).
-    """
-    if "aht_s" not in contacts.columns:
-        raise PipelineError("contacts have no aht_s column: set channels.<name>.aht_s")
-    c = contacts.dropna(subset=["aht_s"])
-    c = c[c["contacts"] > 0]
-    rows = []
-    year = pd.Timedelta(days=364)
-    start = last_day - pd.Timedelta(weeks=weeks) + pd.Timedelta(days=1)
-    end = last_day + pd.Timedelta(days=1)
-    for ch, g in c.groupby("channel", sort=True):
-        w = g["contacts"].to_numpy(float)
-        a = g["aht_s"].to_numpy(float)
-        ds = g["ds"]
-
-        def wmean(mask: np.ndarray, w: np.ndarray = w, a: np.ndarray = a) -> float:
-            s = w[mask].sum()
-            return float((w[mask] * a[mask]).sum() / s) if s > 0 else float("nan")
-
-        recent = wmean(((ds >= start) & (ds < end)).to_numpy())
-        ly_recent = wmean(((ds >= start - year) & (ds < end - year)).to_numpy())
-        if not np.isfinite(recent):
-            recent = wmean(np.ones(len(g), dtype=bool))
-        for m in months:
-            ly_year = (last_day + pd.Timedelta(days=1)).year - 1
-            ly_months = ds.dt.month.eq(m) & ds.dt.year.isin([ly_year, ly_year + 1])
-            ly_months &= (ds < end - pd.Timedelta(days=1)).to_numpy()
-            ly = wmean(ly_months.to_numpy())
-            ratio = ly / ly_recent if np.isfinite(ly) and np.isfinite(ly_recent) else 1.0
-            rows.append({"channel": ch, "month": m, "aht_s": recent * ratio})
-    return pd.DataFrame(rows, columns=["channel", "month", "aht_s"])
-
-
 def base_forecast(
     scenario: Scenario,
     inputs: InputData,
@@ -265,8 +228,6 @@ def base_forecast(
     h = scenario.horizon
     last = pd.Timestamp(h.last_history_day)
     cutoff = last + pd.Timedelta(days=1)
-    span = f"{(pd.Timestamp(h.end) - last).days + 1}D"
-    months = sorted({d.month for d in pd.date_range(h.start, h.end, freq="D")})
 
     orders = inputs.orders[inputs.orders["ds"] < cutoff]
     contacts = inputs.contacts[inputs.contacts["ds"] < cutoff]
@@ -282,32 +243,24 @@ def base_forecast(
             f"{sorted(contacts['channel'].unique())})"
         )
     contacts = contacts[contacts["channel"].isin(list(scenario.channels))]
-    level = scenario.forecast.level
-    model = scenario.forecast.model
 
     def sub(lo: float, hi: float) -> Progress:
         return lambda f, m: _report(progress, "forecast", lo + (hi - lo) * f, m)
 
-    _report(progress, "forecast", 0.0, "forecasting orders")
-    fo = forecast_volume(
-        orders.rename(columns={"orders": "y"}).assign(unique_id="orders")[["unique_id", "ds", "y"]],
-        span, "D", model=model, events=inputs.events, level=level, progress=sub(0.0, 0.3),
+    _report(progress, "forecast", 0.0, "forecasting orders and contacts")
+    detail = forecast_contacts_detail(
+        orders, contacts, inputs.events, h.start, h.end,
+        interval_s=inputs.interval_s, model=scenario.forecast.model,
+        level=scenario.forecast.level, progress=sub(0.0, 1.0),
     )
-    freq = f"{inputs.interval_s // 60}min"
-    hist = contacts.rename(columns={"channel": "unique_id", "contacts": "y"})
-    fc = forecast_volume(
-        hist[["unique_id", "ds", "y"]], span, freq, model=model, events=inputs.events,
-        level=level, progress=sub(0.3, 0.95),
-    )
-    day = fc["ds"].dt.normalize()
-    fc = fc[(day >= pd.Timestamp(h.start)) & (day <= pd.Timestamp(h.end))].reset_index(drop=True)
-    fo = fo[(fo["ds"] >= pd.Timestamp(h.start)) & (fo["ds"] <= pd.Timestamp(h.end))]
-    aht = _learn_aht(contacts, last, months)
-    models = {**fo.attrs.get("models", {}), **fc.attrs.get("models", {})}
+    fc = detail.intervals
+    if "aht_s" not in fc.columns:
+        fc = fc.assign(aht_s=np.nan)
+    models = {"orders": detail.orders_model}
     out = BaseForecast(
-        orders=fo.drop(columns="unique_id").reset_index(drop=True),
-        contacts=fc,
-        aht=aht,
+        orders=detail.orders.drop(columns="unique_id", errors="ignore").reset_index(drop=True),
+        contacts=fc.reset_index(drop=True),
+        daily=detail.daily.reset_index(drop=True),
         models=models,
         interval_s=inputs.interval_s,
     )
@@ -346,8 +299,7 @@ def scenario_volumes(scenario: Scenario, base: BaseForecast) -> pd.DataFrame:
     factor = np.full(len(fc), 1.0 + scenario.order_growth)
     rate = np.zeros(len(fc))
     auto = np.zeros(len(fc))
-    aht = np.zeros(len(fc))
-    aht_tab = {(r.channel, r.month): r.aht_s for r in base.aht.itertuples()}
+    aht = fc["aht_s"].to_numpy(float).copy()
     for c in np.unique(channel):
         settings = scenario.channels[c]
         for m in np.unique(month[channel == c]):
@@ -364,8 +316,15 @@ def scenario_volumes(scenario: Scenario, base: BaseForecast) -> pd.DataFrame:
             factor[sel] *= scale
             rate[sel] = r * scale
             auto[sel] = settings.automation_for_month(int(m))
-            aht[sel] = settings.aht_s if settings.aht_s is not None else aht_tab.get((c, m))
+            if settings.aht_s is not None:
+                aht[sel] = settings.aht_s
     vol = base_vol * factor * (1.0 - auto)
+    no_aht = ~np.isfinite(aht) & (vol > 0)
+    if no_aht.any():
+        raise PipelineError(
+            f"channels {sorted(set(channel[no_aht]))}: the history has no aht_s; set "
+            "channels.<name>.aht_s (seconds) in the scenario"
+        )
     return pd.DataFrame(
         {
             "channel": channel,

@@ -163,15 +163,14 @@ def _toy_base() -> BaseForecast:
             "yhat": [40.0, 100.0, 10.0, 20.0],
             "yhat_lo": [30.0, 80.0, 8.0, 15.0],
             "yhat_hi": [50.0, 120.0, 12.0, 25.0],
+            "aht_s": [500.0, 550.0, 400.0, 420.0],
         }
     )
     orders = pd.DataFrame(
         {"ds": pd.to_datetime(["2024-10-15", "2024-11-15"]), "yhat": [1000.0, 2000.0],
          "yhat_lo": [900.0, 1800.0], "yhat_hi": [1100.0, 2200.0]}
     )
-    aht = pd.DataFrame({"channel": ["chat", "chat", "email", "email"],
-                        "month": [10, 11, 10, 11], "aht_s": [500.0, 550.0, 400.0, 420.0]})
-    return BaseForecast(orders, contacts, aht, {}, 1800)
+    return BaseForecast(orders, contacts, pd.DataFrame(), {}, 1800)
 
 
 def _vol(s: Scenario) -> dict[tuple[str, int], float]:
@@ -216,6 +215,17 @@ def test_channel_rate_automation_growth_aht_and_upper_quantile():
     # staff to the upper bound: yhat_hi, same scaling (chat Oct: 50 * 1.1 = 55)
     up = s.with_changes({"forecast.staff_to": "upper"})
     assert _vol(up)[("chat", 10)] == pytest.approx(55.0)
+
+
+def test_missing_aht_is_named_unless_the_scenario_sets_it():
+    base = _toy_base()
+    no_aht = BaseForecast(base.orders, base.contacts.assign(aht_s=np.nan), base.daily, {},
+                          1800)
+    s = Scenario.from_yaml("channels: {chat: {}, email: {}}")
+    with pytest.raises(ValueError, match=r"\['chat', 'email'\].*aht_s"):
+        scenario_volumes(s, no_aht)
+    fixed = s.with_changes({"channels.chat.aht_s": 500, "channels.email.aht_s": 400})
+    assert scenario_volumes(fixed, no_aht)["aht_s"].tolist() == [500.0, 500.0, 400.0, 400.0]
 
 
 def test_channel_settings_accept_month_tables():
