@@ -1,0 +1,114 @@
+"""Order-driven contact forecast end to end on small synthetic data."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecast import ForecastCache, forecast_contacts, forecast_contacts_detail
+from forecast.contacts import ContactsError
+
+LAG = np.array([0.2, 0.5, 0.3])  # contacts arrive 0-2 days after the order
+RATES = {"voice": 0.03, "email": 0.01}
+HOURS = {"voice": np.arange(8, 20), "email": np.arange(24)}
+AHT = {"voice": 300.0, "email": 600.0}
+FAST = dict(model="same_weekday_average", calibrate=False, max_lag=4)
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(11)
+    days = pd.date_range("2024-01-01", "2024-10-31", freq="D")
+    orders = pd.Series(rng.uniform(40_000, 60_000, days.size), index=days).round()
+    rows = []
+    for ch, rate in RATES.items():
+        mean = sum(w * orders.shift(k) for k, w in enumerate(LAG)).dropna() * rate
+        hrs = HOURS[ch]
+        prof = np.sin(np.linspace(0.3, np.pi - 0.3, hrs.size))
+        prof /= prof.sum()
+        for d, m in mean.items():
+            counts = rng.poisson(m * prof)
+            rows.append(pd.DataFrame({"ds": d + pd.to_timedelta(hrs, unit="h"), "channel": ch,
+                                      "contacts": counts, "aht_s": AHT[ch]}))
+    contacts = pd.concat(rows, ignore_index=True)
+    return pd.DataFrame({"ds": days, "orders": orders.to_numpy()}), contacts
+
+
+def test_columns_open_hours_and_aht(data):
+    orders, contacts = data
+    fc = forecast_contacts(orders, contacts, None, "2024-10-01", "2024-10-14", **FAST)
+    assert list(fc.columns) == ["unique_id", "ds", "yhat", "yhat_lo", "yhat_hi", "aht_s"]
+    voice = fc[fc["unique_id"] == "voice"]
+    assert voice["ds"].dt.hour.between(8, 19).all() and len(voice) == 14 * 12
+    assert len(fc[fc["unique_id"] == "email"]) == 14 * 24
+    # constant AHT in history -> the same AHT forecast (no seasonal history to scale it)
+    assert fc.groupby("unique_id")["aht_s"].agg(["min", "max"]).to_numpy() == pytest.approx(
+        np.array([[600.0, 600.0], [300.0, 300.0]]))
+    assert (fc["yhat_lo"] <= fc["yhat"]).all() and (fc["yhat"] <= fc["yhat_hi"]).all()
+    assert fc["ds"].min() == pd.Timestamp("2024-10-01") and fc["ds"].max() < pd.Timestamp(
+        "2024-10-15")
+
+
+def test_daily_level_matches_orders_times_rate(data):
+    orders, contacts = data
+    res = forecast_contacts_detail(orders, contacts, None, "2024-10-01", "2024-10-14", **FAST)
+    # actual expected contacts: rate x lagged orders (the generator's own formula)
+    o = orders.set_index("ds")["orders"]
+    days = pd.date_range("2024-10-01", "2024-10-14")
+    for ch, rate in RATES.items():
+        # the orders forecast replaces actual orders: compare with the forecast orders
+        allo = pd.concat([o[o.index < "2024-10-01"], res.orders.set_index("ds")["yhat"]])
+        exp = (sum(w * allo.shift(k) for k, w in enumerate(LAG)) * rate).reindex(days)
+        got = res.daily[res.daily["unique_id"] == ch].set_index("ds")["yhat"]
+        assert got.sum() == pytest.approx(exp.sum(), rel=0.03)
+        assert res.rates[ch].rate == pytest.approx(rate, rel=0.03)
+
+
+def test_contact_rate_override_and_order_growth_scale_contacts(data):
+    orders, contacts = data
+    kw = dict(FAST, contact_rate={"voice": 0.04})
+    base = forecast_contacts_detail(orders, contacts, None, "2024-10-01", "2024-10-20", **kw)
+    double = forecast_contacts_detail(orders, contacts, None, "2024-10-01", "2024-10-20",
+                                      **dict(kw, contact_rate={"voice": 0.08}))
+    v0 = base.daily[base.daily["unique_id"] == "voice"]["yhat"].to_numpy()
+    v1 = double.daily[double.daily["unique_id"] == "voice"]["yhat"].to_numpy()
+    assert v1 == pytest.approx(2 * v0)  # contacts are linear in the rate
+    grown = forecast_contacts_detail(orders, contacts, None, "2024-10-01", "2024-10-20",
+                                     **dict(kw, order_growth=0.1))
+    g = grown.daily[grown.daily["unique_id"] == "voice"].set_index("ds")["yhat"]
+    b = base.daily[base.daily["unique_id"] == "voice"].set_index("ds")["yhat"]
+    late = g.index >= pd.Timestamp("2024-10-05")  # all lags (max_lag 4) inside the forecast
+    assert (g[late] / b[late]).to_numpy() == pytest.approx(1.1)
+    assert ((g[~late] / b[~late]) < 1.1 + 1e-9).all()
+
+
+def test_month_override_only_touches_its_month(data):
+    orders, contacts = data
+    kw = dict(FAST)
+    base = forecast_contacts_detail(orders, contacts, None, "2024-10-25", "2024-11-05", **kw)
+    nov = forecast_contacts_detail(orders, contacts, None, "2024-10-25", "2024-11-05",
+                                   **dict(kw, contact_rate={"email": {"2024-11": 0.05}}))
+    e0 = base.daily[base.daily["unique_id"] == "email"].set_index("ds")
+    e1 = nov.daily[nov.daily["unique_id"] == "email"].set_index("ds")
+    octo = e0.index.month == 10
+    assert e1["yhat"][octo].to_numpy() == pytest.approx(e0["yhat"][octo].to_numpy())
+    assert e1["rate"][~octo].to_numpy() == pytest.approx(0.05)
+
+
+def test_progress_cache_and_errors(data):
+    orders, contacts = data
+    seen = []
+    cache = ForecastCache()
+    a = forecast_contacts(orders, contacts, None, "2024-10-01", "2024-10-03", cache=cache,
+                          progress=lambda f, m: seen.append(f), **FAST)
+    assert seen[-1] == 1.0 and all(np.diff(seen) >= 0)
+    b = forecast_contacts(orders, contacts, None, "2024-10-01", "2024-10-03", cache=cache,
+                          **FAST)
+    pd.testing.assert_frame_equal(a, b)
+    with pytest.raises(ContactsError, match="chat"):
+        forecast_contacts(orders, contacts, None, "2024-10-01", "2024-10-03",
+                          contact_rate={"chat": 0.1}, **FAST)
+    with pytest.raises(ContactsError, match="before start"):
+        forecast_contacts(orders, contacts, None, "2024-10-03", "2024-10-01", **FAST)
+    with pytest.raises(ContactsError, match="'orders'"):
+        forecast_contacts(orders.rename(columns={"orders": "n"}), contacts, None,
+                          "2024-10-01", "2024-10-03", **FAST)

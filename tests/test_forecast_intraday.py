@@ -1,0 +1,94 @@
+"""Intraday profiles and the top-down split."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from forecast.intraday import IntradayError, build_profile, split_daily, split_intraday
+
+SHAPE = np.array([1.0, 2, 4, 3, 2, 1, 1, 2])  # eight 60-min slots 10:00-17:59
+SHARE = SHAPE / SHAPE.sum()
+
+
+def _hist(weeks=8, total=1000.0, start="2024-01-01"):
+    days = pd.date_range(start, periods=7 * weeks, freq="D")
+    ds = (days.repeat(8) + pd.to_timedelta(np.tile(np.arange(10, 18), days.size), unit="h"))
+    y = np.tile(total * SHARE, days.size)
+    return pd.Series(y, index=ds)
+
+
+def test_profile_equals_the_true_shares_and_ignores_one_incident_day():
+    s = _hist()
+    s.loc[pd.Timestamp("2024-01-17 11:00")] += 5000.0  # an outage spike on one Wednesday
+    prof = build_profile(s, 3600)
+    # trimmed mean over 8 Wednesdays drops the incident day -> exact shares (hand-computed)
+    wed = prof.shares[2]
+    assert wed[10:18] == pytest.approx(SHARE)
+    assert wed[:10].sum() == 0 and wed[18:].sum() == 0  # closed hours stay closed
+    assert prof.shares.sum(axis=1) == pytest.approx(np.ones(7))
+
+
+def test_split_keeps_total_and_closed_hours():
+    prof = build_profile(_hist(), 3600)
+    day = pd.DataFrame({"ds": pd.to_datetime(["2024-03-04", "2024-03-05"]),
+                        "yhat": [800.0, 1200.0], "yhat_lo": [700.0, 1000.0],
+                        "yhat_hi": [900.0, 1500.0]})
+    out = split_daily(day, prof, 80)
+    assert len(out) == 16
+    assert out["ds"].dt.hour.between(10, 17).all()
+    by_day = out.groupby(out["ds"].dt.normalize())["yhat"].sum()
+    assert by_day.tolist() == pytest.approx([800.0, 1200.0])
+    assert out["yhat"].iloc[:8].to_numpy() == pytest.approx(800 * SHARE)
+    assert (out["yhat_lo"] <= out["yhat"]).all() and (out["yhat"] <= out["yhat_hi"]).all()
+
+
+def test_special_day_profile_is_used_for_its_label():
+    s = _hist()
+    eve = pd.Timestamp("2024-01-31")  # a labelled day with short hours: open 10:00-13:59
+    s = s[~((s.index.normalize() == eve) & (s.index.hour >= 14))]
+    labels = pd.Series({eve: "short_day"})
+    prof = build_profile(s, 3600, labels=labels)
+    assert "short_day" in prof.special
+    day = pd.DataFrame({"ds": [pd.Timestamp("2024-03-06")], "yhat": [100.0],
+                        "yhat_lo": [90.0], "yhat_hi": [110.0]})
+    out = split_daily(day, prof, 80, labels=["short_day"])
+    assert out["ds"].dt.hour.tolist() == [10, 11, 12, 13]
+    # shares renormalised over the open hours: 1, 2, 4, 3 of 10
+    assert out["yhat"].tolist() == pytest.approx([10.0, 20.0, 40.0, 30.0])
+
+
+def test_dispersion_of_poisson_counts_is_about_one():
+    # simulation reference: Poisson counts around the profile have variance = mean -> phi ~ 1
+    rng = np.random.default_rng(7)
+    s = _hist(weeks=8)
+    s[:] = rng.poisson(s.to_numpy())
+    prof = build_profile(s, 3600)
+    assert 0.99 <= prof.phi < 1.3
+
+
+@given(st.lists(st.floats(0, 1e4), min_size=1, max_size=10), st.integers(50, 95))
+@settings(max_examples=40, deadline=None)
+def test_split_keeps_every_daily_total(totals, level):
+    prof = build_profile(_hist(weeks=2), 3600)
+    ds = pd.date_range("2024-03-04", periods=len(totals), freq="D")
+    t = np.asarray(totals)
+    day = pd.DataFrame({"ds": ds, "yhat": t, "yhat_lo": 0.9 * t, "yhat_hi": 1.2 * t})
+    out = split_daily(day, prof, level)
+    by_day = out.groupby(out["ds"].dt.normalize())["yhat"].sum().reindex(ds)
+    assert by_day.to_numpy() == pytest.approx(t, rel=1e-9, abs=1e-9)
+    assert (out["yhat_lo"] <= out["yhat"]).all() and (out["yhat"] <= out["yhat_hi"]).all()
+
+
+def test_split_intraday_long_frames_and_errors():
+    s = _hist()
+    hist = pd.DataFrame({"unique_id": "chat", "ds": s.index, "y": s.to_numpy()})
+    daily = pd.DataFrame({"unique_id": "chat", "ds": [pd.Timestamp("2024-03-04")],
+                          "yhat": [10.0], "yhat_lo": [8.0], "yhat_hi": [12.0]})
+    out = split_intraday(daily, hist, 3600)
+    assert out["unique_id"].unique().tolist() == ["chat"] and len(out) == 8
+    with pytest.raises(IntradayError, match="voice"):
+        split_intraday(daily.assign(unique_id="voice"), hist, 3600)
+    with pytest.raises(IntradayError, match="interval_s"):
+        build_profile(s, 7)
