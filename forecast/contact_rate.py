@@ -32,7 +32,7 @@ Examples
 >>> ds = pd.date_range("2024-01-01", periods=200, freq="D")
 >>> o = pd.Series(1000.0 + 100 * np.sin(np.arange(200)), index=ds)
 >>> c = 0.05 * o.shift(2)            # every order makes 0.05 contacts two days later
->>> est = estimate_contact_rate(o, c.dropna(), max_lag=4)
+>>> est = estimate_contact_rate(o, c.dropna(), max_lag=4, smooth=0.0)
 >>> round(est.rate, 4), int(np.argmax(est.lag_weights))
 (0.05, 2)
 """

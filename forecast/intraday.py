@@ -32,7 +32,7 @@ Examples
 >>> prof = build_profile(s, 1800)
 >>> day = pd.DataFrame({"ds": [pd.Timestamp("2024-03-01")], "yhat": [200.0],
 ...                     "yhat_lo": [180.0], "yhat_hi": [220.0]})
->>> split_daily(day, prof, 80)["yhat"].tolist()
+>>> split_daily(day, prof, 80)["yhat"].round(6).tolist()
 [20.0, 40.0, 60.0, 80.0]
 """
 
