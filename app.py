@@ -1,7 +1,7 @@
 """Peak Planner: the Streamlit shell over ``forecast/``, ``staffing/`` and ``planner/``.
 
 Run it with ``make run`` (or ``streamlit run app.py``). The app opens on the bundled
-sample data; each page lives in ``pages/`` and only calls the core through
+sample data; each page lives in ``app_support/pages/`` and only calls the core through
 ``app_support.backend`` (cached) and shapes results for charts with ``app_support.views``.
 """
 
@@ -13,13 +13,16 @@ from app_support import state
 
 st.set_page_config(page_title="Peak Planner", page_icon=":material/support_agent:", layout="wide")
 
+# Not in a top-level ``pages/`` folder: Streamlit would also serve those files as
+# stand-alone pages (without this shell) when their URL is opened directly.
+PAGE_DIR = "app_support/pages"
 PAGES = [
-    st.Page("pages/data.py", title="Data", icon=":material/table:", default=True),
-    st.Page("pages/forecast.py", title="Forecast", icon=":material/trending_up:"),
-    st.Page("pages/staffing.py", title="Staffing", icon=":material/groups:"),
-    st.Page("pages/shifts.py", title="Shift plan", icon=":material/calendar_month:"),
-    st.Page("pages/scenarios.py", title="Scenarios", icon=":material/compare:"),
-    st.Page("pages/export.py", title="Export", icon=":material/download:"),
+    st.Page(f"{PAGE_DIR}/data.py", title="Data", icon=":material/table:", default=True),
+    st.Page(f"{PAGE_DIR}/forecast.py", title="Forecast", icon=":material/trending_up:"),
+    st.Page(f"{PAGE_DIR}/staffing.py", title="Staffing", icon=":material/groups:"),
+    st.Page(f"{PAGE_DIR}/shifts.py", title="Shift plan", icon=":material/calendar_month:"),
+    st.Page(f"{PAGE_DIR}/scenarios.py", title="Scenarios", icon=":material/compare:"),
+    st.Page(f"{PAGE_DIR}/export.py", title="Export", icon=":material/download:"),
 ]
 
 state.init()

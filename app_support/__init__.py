@@ -1,4 +1,4 @@
-"""Support code for the Streamlit app (``app.py`` and ``pages/``).
+"""Support code for the Streamlit app (``app.py`` and ``app_support/pages/``).
 
 ``views`` and ``charts`` are pure (no Streamlit): they shape core results into frames and
 Altair charts. ``backend`` wraps the core calls in Streamlit caches and ``state`` keeps the

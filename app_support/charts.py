@@ -183,7 +183,7 @@ def shift_chart(frame: pd.DataFrame) -> alt.LayerChart:
     ``shift_end``, ``break_start``, ``break_end``, ``agents``: a bar per pattern from
     start to end, the break as a white gap, the agent count written on the bar.
     """
-    y = alt.Y("label:N", title="Shift (start-end)", sort=None)
+    y = alt.Y("label:N", title="Shift (start-end, break)", sort=None)
     tip = [
         alt.Tooltip("channel:N", title="Channel"),
         alt.Tooltip("shift_start:T", title="Start", format="%H:%M"),
@@ -255,8 +255,8 @@ def by_day_chart(
         alt.Chart(frame)
         .mark_line(point=True, strokeWidth=1.5)
         .encode(
-            x=alt.X("date:T", title="Date"),
-            y=alt.Y(f"{value}:Q", title=title),
+            x=alt.X("yearmonthdate(date):T", title="Date", axis=alt.Axis(format="%a %d %b")),
+            y=alt.Y(f"{value}:Q", title=title, axis=alt.Axis(format=fmt)),
             color=alt.Color("scenario:N", title="Scenario"),
             tooltip=[
                 alt.Tooltip("date:T", title="Date", format="%Y-%m-%d"),

@@ -96,7 +96,8 @@ def _draw(
             seed = dt.date.fromisoformat(seed) if isinstance(seed, str) else seed
         st.session_state[key] = seed
     if f.kind == "slider":
-        return container.slider(f.label, key=key, help=f.help, **slider)
+        fmt = "%.0f%%" if f.label.endswith("%") else None
+        return container.slider(f.label, key=key, help=f.help, format=fmt, **slider)
     if f.kind == "number":
         return container.number_input(f.label, key=key, help=f.help, **slider)
     if f.kind == "date":

@@ -161,7 +161,8 @@ def requirements_heatmap(
 def shift_rows(shift_plan: pd.DataFrame, date: object, break_s: float) -> pd.DataFrame:
     """One day's shift plan shaped for the Gantt-like chart.
 
-    Adds ``label`` (``"HH:MM-HH:MM channel"``, one per start/end/channel) and, when the
+    Adds ``label`` (``"HH:MM-HH:MM channel, break HH:MM"``: one bar per shift pattern)
+    and, when the
     plan has no ``break_end`` column, ``break_end`` = ``break_start`` + ``break_s``
     seconds; rows keep the shift-plan contract columns. Rows with zero agents are dropped.
 
@@ -173,7 +174,7 @@ def shift_rows(shift_plan: pd.DataFrame, date: object, break_s: float) -> pd.Dat
     ...     "break_start": pd.to_datetime(["2024-11-29 12:00"]), "agents": [7]})
     >>> row = shift_rows(p, "2024-11-29", 1800).iloc[0]
     >>> row["label"], f"{row['break_end']:%H:%M}"
-    ('08:00-16:00 chat', '12:30')
+    ('08:00-16:00 chat, break 12:00', '12:30')
     """
     day = pd.Timestamp(date).normalize()
     rows = shift_plan[(pd.to_datetime(shift_plan["date"]).dt.normalize() == day)]
@@ -184,14 +185,18 @@ def shift_rows(shift_plan: pd.DataFrame, date: object, break_s: float) -> pd.Dat
         rows["break_end"] = pd.to_datetime(rows["break_end"])
     else:
         rows["break_end"] = rows["break_start"] + pd.to_timedelta(break_s, unit="s")
+    brk = rows["break_start"].dt.strftime(", break %H:%M").fillna("")
     rows["label"] = (
         rows["shift_start"].dt.strftime("%H:%M")
         + "-"
         + rows["shift_end"].dt.strftime("%H:%M")
         + " "
         + rows["channel"].astype(str)
+        + brk
     )
-    return rows.sort_values(["channel", "shift_start", "shift_end"], ignore_index=True)
+    return rows.sort_values(
+        ["channel", "shift_start", "shift_end", "break_start"], ignore_index=True
+    )
 
 
 def coverage_view(coverage: pd.DataFrame, channel: str, date: object | None = None) -> pd.DataFrame:

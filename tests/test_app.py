@@ -125,7 +125,7 @@ PEAK_DAYS = 3
 def _short_app() -> AppTest:
     """The app with the plan horizon cut to 3 peak days through the Forecast page widgets."""
     at = _app()
-    at.switch_page("pages/forecast.py").run()
+    at.switch_page("app_support/pages/forecast.py").run()
     at.number_input(key="w.forecast.horizon.days").set_value(PEAK_DAYS)
     at.date_input(key="w.forecast.horizon.start").set_value(PEAK_START)
     at.run()
@@ -171,7 +171,7 @@ def test_backtest_table_lists_every_series_and_model():
 
 def test_staffing_page_shows_fte_heatmap_curve_and_weeks():
     at = _short_app()
-    at.switch_page("pages/staffing.py").run()
+    at.switch_page("app_support/pages/staffing.py").run()
     assert not at.exception and not at.error
     for channel in ("chat", "voice", "email"):
         assert _fte(at, channel) > 0
@@ -185,7 +185,7 @@ def test_shrinkage_changes_the_shown_fte():
     # shrinkage from 30 % to 45 % multiplies its FTE by (1 - 0.30) / (1 - 0.45) = 1.2727,
     # up to the rounding up of each interval (a few percent at 20-60 agents per interval).
     at = _short_app()
-    at.switch_page("pages/staffing.py").run()
+    at.switch_page("app_support/pages/staffing.py").run()
     before = {c: _fte(at, c) for c in ("chat", "voice", "email")}
     at.slider(key="w.staffing.channels.chat.shrinkage").set_value(45.0).run()
     assert not at.exception and not at.error
@@ -199,7 +199,7 @@ def test_service_target_changes_the_shown_fte():
     # A stricter target (95 % instead of 80 % within 20 s) needs more voice agents:
     # Erlang service level rises strictly with agents, so the minimum staffing cannot fall.
     at = _short_app()
-    at.switch_page("pages/staffing.py").run()
+    at.switch_page("app_support/pages/staffing.py").run()
     before = _fte(at, "voice")
     at.slider(key="w.staffing.channels.voice.target_sl").set_value(95.0).run()
     assert not at.exception and not at.error
@@ -208,7 +208,7 @@ def test_service_target_changes_the_shown_fte():
 
 def test_shift_plan_page_solves_and_shows_coverage():
     at = _short_app()
-    at.switch_page("pages/shifts.py").run()
+    at.switch_page("app_support/pages/shifts.py").run()
     assert not at.exception and not at.error
     assert _metric(at, "Solver status") in {"OPTIMAL", "FEASIBLE"}
     plan_hours = float(_metric(at, "Paid hours (plan)").replace(",", ""))
@@ -221,7 +221,7 @@ def test_shift_plan_page_solves_and_shows_coverage():
 
 def test_scenarios_run_save_and_compare(tmp_path):
     at = _short_app()
-    at.switch_page("pages/scenarios.py").run()
+    at.switch_page("app_support/pages/scenarios.py").run()
     assert not at.exception and not at.error
     assert "example: base" in at.selectbox(key="sc_start").options or not list(
         (ROOT / "scenarios").glob("*.yaml")
@@ -257,7 +257,7 @@ def test_scenarios_run_save_and_compare(tmp_path):
 
 def test_export_page_offers_plan_and_comparison_downloads():
     at = _short_app()
-    at.switch_page("pages/export.py").run()
+    at.switch_page("app_support/pages/export.py").run()
     assert not at.exception and not at.error
     labels = [b.label for b in at.get("download_button")]
     assert labels == ["Shift plan (CSV)", "Plan workbook (Excel)"]
@@ -266,11 +266,11 @@ def test_export_page_offers_plan_and_comparison_downloads():
 
 def test_app_keeps_working_after_a_bad_upload():
     at = _short_app()
-    at.switch_page("pages/data.py").run()
+    at.switch_page("app_support/pages/data.py").run()
     at.radio(key="data_source").set_value("Upload my files").run()
     at.file_uploader(key="upload_contacts").set_value(("c.csv", b"ds;x\n1;2\n", "text/csv"))
     at.run()
     assert not at.exception and len(at.error) == 1
-    at.switch_page("pages/staffing.py").run()
+    at.switch_page("app_support/pages/staffing.py").run()
     assert not at.exception and not at.error
     assert _fte(at, "chat") > 0

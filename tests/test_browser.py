@@ -127,38 +127,71 @@ def _settle(page, timeout: int = RUN_TIMEOUT_MS) -> None:
     page.wait_for_timeout(200)
 
 
-def _charts_drawn(page) -> int:
-    """Wait until every Altair chart on the page has its canvas or svg; return how many."""
+def _charts_drawn(page, at_least: int = 1) -> int:
+    """Wait until ``at_least`` visible Altair charts are on the page and every visible one
+    has its canvas or svg (Vega renders asynchronously; charts in hidden tabs wait until
+    shown); return how many visible charts there are."""
+    visible = """() => [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')]
+                      .filter(c => c.offsetParent !== null)"""
     page.wait_for_function(
-        """() => {
-            const charts = [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')];
-            return charts.length > 0 && charts.every(c => c.querySelector('canvas, svg'));
-        }""",
+        f"""(n) => {{
+            const charts = ({visible})();
+            return charts.length >= n && charts.every(c => c.querySelector('canvas, svg'));
+        }}""",
+        arg=at_least,
         timeout=60_000,
     )
-    return page.locator('[data-testid="stVegaLiteChart"]').count()
+    return page.evaluate(f"() => ({visible})().length")
 
 
 def _no_exception(page) -> None:
     assert page.locator('[data-testid="stException"]').count() == 0, page.inner_text("body")
 
 
-def _goto(page, title: str) -> None:
+def _goto(page, title: str, heading: str | None = None) -> None:
     page.locator('[data-testid="stSidebarNav"] a', has_text=title).first.click()
-    page.get_by_role("heading", name=title).first.wait_for()
+    page.get_by_role("heading", name=heading or title).first.wait_for()
     _settle(page)
     _no_exception(page)
 
 
 def _shot(page, name: str) -> None:
+    """Screenshot of the whole page: the viewport is stretched to the content's height
+    (Streamlit scrolls inside its main block, so a full-page shot alone stops at the fold)."""
     ARTIFACTS.mkdir(exist_ok=True)
+    size = page.viewport_size
+    height = page.evaluate(
+        """() => {
+            const main = document.querySelector('[data-testid="stMain"]');
+            return main ? main.scrollHeight : document.body.scrollHeight;
+        }"""
+    )
+    page.set_viewport_size({"width": size["width"], "height": min(max(height, 600), 8000)})
+    page.wait_for_timeout(500)
+    _charts_drawn(page, 0)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    page.set_viewport_size(size)
 
 
 def _fill(page, label: str, value: str) -> None:
     box = page.get_by_label(label, exact=True)
     box.fill(value)
     box.press("Enter")
+    _settle(page)
+
+
+def _set_date(page, label: str, year: str, month: str, day: str) -> None:
+    """Type a date into Streamlit's segmented date field (year, month, day segments)."""
+    group = page.get_by_label(label, exact=True)
+    segments = group.locator('[role="spinbutton"]')
+    names = [segments.nth(i).get_attribute("aria-label") or "" for i in range(segments.count())]
+    values = {"year": year, "month": month, "day": day}
+    for i, name in enumerate(names):
+        part = next((v for k, v in values.items() if k in name.lower()), None)
+        if part is not None:
+            segments.nth(i).click()
+            page.keyboard.type(part)
+    page.keyboard.press("Tab")
     _settle(page)
 
 
@@ -171,20 +204,17 @@ def test_two_scenarios_compared_and_exported(page, tmp_path):
     # Data page opens on the sample.
     page.get_by_role("heading", name="Data").first.wait_for()
     _settle(page)
-    assert _charts_drawn(page) >= 2
+    assert _charts_drawn(page, 2) >= 2
     _no_exception(page)
     assert "30 min" in page.locator('[data-testid="stMetric"]').first.inner_text()
     _shot(page, "1_data")
 
     # Scenarios page: a 3-day plan in the peak, run and saved twice with two contact rates.
-    _goto(page, "Scenarios - war room")
+    _goto(page, "Scenarios", "Scenarios - war room")
     _fill(page, "Scenario name", "browser_low_cr")
     page.get_by_role("tab", name="Horizon and forecast").click()
-    date_box = page.get_by_label("Plan from", exact=True)
-    date_box.fill("2024/11/28")
-    date_box.press("Enter")
-    _settle(page)
     _fill(page, "Days to plan", "3")
+    _set_date(page, "Plan from", "2024", "11", "28")
     page.get_by_role("tab", name="Demand").click()
     _fill(page, "Contact rate Nov, % per order (0 = learned)", "4.2")
     page.get_by_role("button", name="Run and save").click()
@@ -209,8 +239,9 @@ def test_two_scenarios_compared_and_exported(page, tmp_path):
     low = float(_metric_value(page, "Average FTE", 0).replace(",", ""))
     high = float(_metric_value(page, "Average FTE", 1).replace(",", ""))
     assert high > low > 0, (low, high)
-    assert _charts_drawn(page) >= 2
     _shot(page, "5_scenarios")
+    assert _charts_drawn(page, 2) == 2  # SL by day, email backlog by day
+    _shot(page, "5_scenarios")  # again, with every chart drawn
 
     # The other pages render the current scenario (browser_high_cr, 3 days).
     for i, title in enumerate(["Forecast", "Staffing", "Shift plan"], start=2):
