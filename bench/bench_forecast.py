@@ -34,6 +34,7 @@ from forecast.intraday import direct_baseline  # noqa: E402
 from forecast.volume import forecast_volume  # noqa: E402
 
 CUT, START, END = "2024-09-30", "2024-10-01", "2024-12-31"
+T_IMPORTS = time.perf_counter() - T_START
 
 
 def _table(rows: list[dict], cols: list[str]) -> str:
@@ -122,8 +123,8 @@ def sample_section() -> None:
     print(_table(rows, ["channel", "top-down WAPE", "direct seasonal naive", "cov80",
                         "AHT WAPE", "forecast rows in closed hours"]))
     print(f"\n## Speed (orders + 3 channels, 92 days, 30-min split, AHT; {sys.platform})")
-    print(f"cold: {cold:.1f} s ({cold / 30:.2f} of the 30 s budget; process up "
-          f"{time.perf_counter() - T_START:.1f} s incl. imports)")
+    print(f"cold: {T_IMPORTS + cold:.1f} s = imports {T_IMPORTS:.1f} s + first call "
+          f"{cold:.1f} s ({(T_IMPORTS + cold) / 30:.2f} of the 30 s budget)")
     print(f"cached: {warm:.3f} s ({warm / 1:.3f} of the 1 s budget, "
           f"{cold / max(warm, 1e-9):.0f}x faster than cold)")
 

@@ -129,6 +129,7 @@ def backtest(
     n_windows : int
         Number of origins; the last window ends at the last timestamp of history and the
         origins are ``step`` apart (default ``step = horizon``, non-overlapping windows).
+        For intraday ``freq`` each origin is moved to the end of its day.
     events, level, country
         As in :func:`forecast.volume.forecast_volume`.
 
@@ -172,6 +173,9 @@ def backtest(
         span = volume.horizon_end(last, horizon, freq) - last
         stride = span if step is None else volume.horizon_end(last, step, freq) - last
         cutoffs = [last - span - stride * k for k in range(n_windows)][::-1]
+        if freq not in ("D", "B"):  # intraday: cut at the end of a day, test whole days
+            cutoffs = [c.normalize() + pd.Timedelta(days=1) - pd.Timedelta(seconds=1)
+                       for c in cutoffs]
         if cutoffs[0] <= ds[0]:
             raise BacktestError(
                 f"history of {uid!r} too short for {n_windows} windows of {horizon!r}")

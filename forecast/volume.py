@@ -323,6 +323,10 @@ def forecast_series(
     if model in ("seasonal_naive", "same_weekday_average"):
         return intraday.direct_baseline(ser, step, pd.Timestamp(end), model, level)
     daily = ser.groupby(ser.index.normalize()).sum()
+    last_tod = ser.index.to_series().groupby(ser.index.normalize()).max()
+    last_tod = last_tod - last_tod.index
+    if len(last_tod) > 7 and last_tod.iloc[-1] < last_tod.iloc[-29:-1].median():
+        daily = daily.iloc[:-1]  # history ends mid-day: a partial total would bias the level
     dfc, flab = _forecast_daily(daily.index, daily.to_numpy(), "D", pd.Timestamp(end),
                                 model, hol, level, seed)
     labels = day_labels(hol)
