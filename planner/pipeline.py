@@ -245,7 +245,7 @@ def base_forecast(
     contacts = contacts[contacts["channel"].isin(list(scenario.channels))]
 
     def sub(lo: float, hi: float) -> Progress:
-        return lambda f, m: _report(progress, "forecast", lo + (hi - lo) * f, m)
+        return lambda f, m: _report(progress, "forecast", lo + (hi - lo) * f, f"forecast: {m}")
 
     _report(progress, "forecast", 0.0, "forecasting orders and contacts")
     detail = forecast_contacts_detail(
