@@ -33,6 +33,7 @@ interval volumes by ``R / r``; a total override scales every channel by
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -116,27 +117,31 @@ class PipelineCache:
     def __init__(self, max_items: int = 64) -> None:
         self.max_items = int(max_items)
         self._items: OrderedDict[tuple, Any] = OrderedDict()
+        self._lock = threading.Lock()  # the app serves sessions from several threads
         self.hits = 0
         self.misses = 0
 
     def get(self, key: tuple) -> Any | None:
         """Cached value for ``key`` or ``None``."""
-        if key in self._items:
-            self._items.move_to_end(key)
-            return self._items[key]
-        return None
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+            return None
 
     def put(self, key: tuple, value: Any) -> None:
         """Store ``value`` under ``key``."""
-        self._items[key] = value
-        self._items.move_to_end(key)
-        while len(self._items) > self.max_items:
-            self._items.popitem(last=False)
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.max_items:
+                self._items.popitem(last=False)
 
     def clear(self) -> None:
         """Forget everything."""
-        self._items.clear()
-        self.hits = self.misses = 0
+        with self._lock:
+            self._items.clear()
+            self.hits = self.misses = 0
 
 
 _DEFAULT_CACHE = PipelineCache()
