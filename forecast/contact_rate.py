@@ -14,7 +14,7 @@ Model for one channel, on daily totals::
   rate over the last ``drift_days`` days; forecasts extrapolate it damped
   (``rate * exp(drift * (1 - phi^h) / (1 - phi) )``, phi = 0.98/day, at most ~50 days of it);
 * ``sigma_log`` is the residual log-sd of daily contacts around the fit and
-  ``level_sd(h)`` the spread of the log 28-day rate over ``h`` days in the last two years,
+  ``level_sd(h)`` the spread of the log 28-day rate over ``h`` days in the last year,
   both
   used for the forecast interval.
 
@@ -73,9 +73,6 @@ class ContactRate:
         Residual log-sd of daily contacts around the fit.
     level_sd : ndarray
         ``level_sd[h-1]`` = sd of the change of the log 28-day rate over ``h`` days.
-    season_level_sd : ndarray
-        The same for the change minus the change over the same days a year earlier (used
-        when seasonal rate factors are applied).
     """
 
     lag_weights: np.ndarray
@@ -84,7 +81,6 @@ class ContactRate:
     drift_per_day: float
     sigma_log: float
     level_sd: np.ndarray
-    season_level_sd: np.ndarray
 
     @property
     def lag_shares(self) -> np.ndarray:
@@ -205,7 +201,7 @@ def estimate_contact_rate(
         good = np.isfinite(yy)
         if good.sum() >= 28:
             drift = float(np.polyfit(tt[good], yy[good], 1)[0])
-    # spread of the 28-day rate level over h days ahead, last two years of history (all
+    # spread of the 28-day rate level over h days ahead in the last year of history (all
     # days: the 28-day sums damp single event days, and peaks are where the level moves)
     allv = np.isfinite(cv) & np.isfinite(eff)
     cs = pd.Series(np.where(allv, cv, np.nan)).rolling(28, min_periods=20).sum().to_numpy()
@@ -213,19 +209,12 @@ def estimate_contact_rate(
     lvl = np.log(np.where(es > 0, cs / np.where(es > 0, es, 1.0), np.nan))
     lvl[: max(0, lvl.size - 365)] = np.nan
     level_sd = np.zeros(horizon_days)
-    season_sd = np.zeros(horizon_days)
     for h in range(1, horizon_days + 1):
         d = lvl[h:] - lvl[:-h] if h < lvl.size else np.array([])
-        # the same change a year before removed: what a seasonal factor cannot explain
-        e = d[364:] - d[:-364] if d.size > 364 else np.array([])
-        d, e = d[np.isfinite(d)], e[np.isfinite(e)]
+        d = d[np.isfinite(d)]
         level_sd[h - 1] = float(np.sqrt(np.mean(d ** 2))) if d.size >= 10 else np.nan
-        season_sd[h - 1] = float(np.sqrt(np.mean(e ** 2))) if e.size >= 10 else np.nan
     level_sd = pd.Series(level_sd).ffill().fillna(0.0).to_numpy()
-    season_sd = pd.Series(season_sd).ffill().to_numpy()
-    if not np.all(np.isfinite(season_sd)):
-        season_sd = level_sd
-    return ContactRate(w, f, rate, drift, sigma, level_sd, season_sd)
+    return ContactRate(w, f, rate, drift, sigma, level_sd)
 
 
 def _effective_orders(est: ContactRate, orders: pd.Series, days: pd.DatetimeIndex
@@ -372,9 +361,7 @@ def apply_contact_rate(
     else:
         s_o = np.zeros(days.size)
     h_idx = np.clip(ahead, 1, est.level_sd.size) - 1
-    table = est.season_level_sd if season is not None and np.any(
-        np.asarray(season) != 1.0) else est.level_sd
-    s_lvl = table[h_idx] * (ahead > 0) if rate is None else 0.0
+    s_lvl = est.level_sd[h_idx] * (ahead > 0) if rate is None else 0.0
     s = np.sqrt(s_o ** 2 + est.sigma_log ** 2 + s_lvl ** 2)
     z = stats.norm.ppf(0.5 + level / 200)
     return pd.DataFrame({"ds": days, "yhat": yhat, "yhat_lo": yhat * np.exp(-z * s),
