@@ -2,20 +2,21 @@
 
 Model for one channel, on daily totals::
 
-    contacts[t] = f[weekday(t)] * sum_{k=0..K} w_k * orders[t - k] + noise
+    contacts[t] = L(t) * f[weekday(t)] * sum_{k=0..K} s_k * orders[t - k] + noise
 
-* ``w_k >= 0`` are the lag weights (contacts per order placed k days earlier), estimated by
-  non-negative least squares (:func:`scipy.optimize.nnls`) over a recent window; their sum
-  is the contact rate per order and ``w / sum(w)`` the delivery-lag shares;
-* ``f`` are weekday factors of the contact day (mean 1), e.g. chat rises at weekends, fitted
-  by alternating with the NNLS step;
-* the recent *level* of the rate is re-measured over the last ``level_days`` days (the
-  window average lags behind a drifting rate), and the *drift* is the slope of the log daily
-  rate over the last ``drift_days`` days; forecasts extrapolate it damped
-  (``rate * exp(drift * (1 - phi^h) / (1 - phi) )``, phi = 0.98/day, at most ~50 days of it);
+* ``s_k >= 0`` are the delivery-lag shares (contacts from orders placed k days earlier),
+  estimated by non-negative least squares (:func:`scipy.optimize.nnls`) over the last year
+  with a small second-difference penalty; ``lag_weights = s * rate`` (sum = rate);
+* ``L(t)`` is the slowly moving rate level (29-day centred ratio of contacts to lagged
+  orders) and ``f`` the weekday factors of the contact day (mean 1, e.g. chat rises at
+  weekends); shares, level and factors are fitted by alternating (backfitting);
+* the recent *rate* is the level of the last ``level_days`` days and the *drift* the slope
+  of the log daily rate over the last ``drift_days`` days; forecasts extrapolate it damped
+  (``rate * exp(drift * (1 - phi^h) / (1 - phi))``, phi = 0.98/day, at most ~50 days);
+* :func:`rate_season_factors` carries the rate's calendar-month pattern of past years
+  (e.g. a December rise) into the forecast when two past years show it;
 * ``sigma_log`` is the residual log-sd of daily contacts around the fit and
-  ``level_sd(h)`` the spread of the log 28-day rate over ``h`` days in the last year,
-  both
+  ``level_sd(h)`` the spread of the log 28-day rate over ``h`` days in the last year, both
   used for the forecast interval.
 
 Event and incident days (labels) are left out of the fit: they are not caused by orders.
