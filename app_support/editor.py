@@ -187,7 +187,7 @@ def _channel_fields(name: str, ch: dict[str, Any], section: str) -> list[tuple[_
             (
                 _Field(p + "headcount_cap", f"{name}: headcount cap (0 = hire as needed)",
                        "number", _none_zero, _int_or_none,
-                       help="Maximum scheduled agents per interval (no hiring beyond it)."),
+                       help="Most agents on shift in one day (no hiring beyond it)."),
                 {"min_value": 0.0, "max_value": 10000.0, "step": 1.0},
             )
         )

@@ -223,9 +223,6 @@ def test_scenarios_run_save_and_compare(tmp_path):
     at = _short_app()
     at.switch_page("app_support/pages/scenarios.py").run()
     assert not at.exception and not at.error
-    assert "example: base" in at.selectbox(key="sc_start").options or not list(
-        (ROOT / "scenarios").glob("*.yaml")
-    )
     at.text_input(key="w.scenarios.name").set_value("low_cr").run()
     at.number_input(key="w.scenarios.contact_rate.11").set_value(4.2)
     at.button(key="sc_save").click().run()
@@ -274,3 +271,20 @@ def test_app_keeps_working_after_a_bad_upload():
     at.switch_page("app_support/pages/staffing.py").run()
     assert not at.exception and not at.error
     assert _fte(at, "chat") > 0
+
+
+def test_loading_an_example_scenario_fills_the_editor():
+    at = _app()
+    at.switch_page("app_support/pages/scenarios.py").run()
+    options = at.selectbox(key="sc_start").options
+    # every YAML file shipped in scenarios/ is offered
+    shipped = sorted(p.stem for p in (ROOT / "scenarios").glob("*.yaml"))
+    assert [o.removeprefix("example: ") for o in options if o.startswith("example: ")] == shipped
+    at.selectbox(key="sc_start").set_value("example: high_cr_fixed_headcount").run()
+    at.button(key="sc_load").click().run()
+    assert not at.exception and not at.error
+    # values written in scenarios/high_cr_fixed_headcount.yaml
+    assert at.text_input(key="w.scenarios.name").value == "high_cr_fixed_headcount"
+    assert at.number_input(key="w.scenarios.contact_rate.11").value == pytest.approx(6.9)
+    assert at.number_input(key="w.scenarios.channels.chat.headcount_cap").value == 106
+    assert at.session_state["scenario"].channels["voice"].headcount_cap == 89
