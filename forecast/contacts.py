@@ -106,14 +106,15 @@ def _by_month(value, days: pd.DatetimeIndex, what: str) -> pd.Series | float | N
         raise ContactsError(f"{what} must be a number or a month mapping, got {value!r}") from exc
 
 
-def forecast_aht(contacts: pd.DataFrame, intervals: pd.DataFrame, *, n_weeks: int = 4
-                 ) -> np.ndarray:
+def forecast_aht(contacts: pd.DataFrame, intervals: pd.DataFrame, *, n_weeks: int = 4,
+                 interval_s: int | None = None) -> np.ndarray:
     """AHT (seconds) for each row of ``intervals`` (``unique_id, ds``) from the history.
 
     Recent level: contact-weighted mean ``aht_s`` of the last ``n_weeks`` weeks per channel
     and time-of-day slot (channel mean where a slot had no contacts). Seasonal ratio: the
     same channel's weighted AHT in the forecast row's calendar month one year earlier over
     its weighted AHT in the same ``n_weeks`` weeks one year earlier (1 without that history).
+    ``interval_s`` floors history timestamps to the forecast's interval length.
     Returns NaN for every row when the history has no ``aht_s``.
     """
     out = np.full(len(intervals), np.nan)
@@ -129,6 +130,8 @@ def forecast_aht(contacts: pd.DataFrame, intervals: pd.DataFrame, *, n_weeks: in
         if h.empty:
             continue
         ds_h = pd.DatetimeIndex(h["ds"])
+        if interval_s:
+            ds_h = ds_h.floor(f"{int(interval_s)}s")
         w = h["contacts"].to_numpy(float)
         a = h["aht_s"].to_numpy(float)
 
@@ -335,7 +338,7 @@ def forecast_contacts_detail(
         intervals = daily[["unique_id", "ds", "yhat", "yhat_lo", "yhat_hi"]].copy()
     else:
         intervals = intraday.split_intraday(daily, hist_long, interval_s, level, labels=labels)
-    intervals["aht_s"] = forecast_aht(c, intervals)
+    intervals["aht_s"] = forecast_aht(c, intervals, interval_s=interval_s)
     result = ContactsForecast(intervals.reset_index(drop=True), daily, ofc, rates,
                               orders_model, int(interval_s))
     if cache is not None and key is not None:
