@@ -102,6 +102,12 @@ def test_low_contact_rate_with_bots_holds_targets_with_fewer_fte(results):
     fte = comp.totals.set_index("scenario")["avg_fte"]
     assert fte["low_cr_bots_fixed_headcount"] < 0.9 * fte["base"]
     assert fte["low_cr_bots_fixed_headcount"] < fte["high_cr_fixed_headcount"]
+    # the comparison's frames line the scenarios up
+    assert set(comp.backlog["channel"]) == {"email"}
+    assert set(comp.weekly["scenario"]) == set(NAMES)
+    worst = comp.worst_intervals
+    worst_chat = worst[worst["channel"] == "chat"].groupby("scenario")["sl"].min()
+    assert worst_chat["high_cr_fixed_headcount"] < 0.05 < worst_chat["base"]
     d = comp.totals.set_index("scenario")["d_avg_fte"]
     assert d["low_cr_bots_fixed_headcount"] == pytest.approx(
         fte["low_cr_bots_fixed_headcount"] - fte["base"]
