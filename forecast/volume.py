@@ -36,6 +36,7 @@ Examples
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -227,11 +228,9 @@ def _phase_fill(v: np.ndarray, m: int, reach: int = 3) -> np.ndarray:
             elif s < 0 and -s < n:
                 sh[:s] = v[-s:]
             cols.append(sh)
-    with np.errstate(all="ignore"):
-        import warnings
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            return np.nanmedian(np.stack(cols), axis=0)
+    with warnings.catch_warnings():  # all-NaN columns are expected (gaps)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmedian(np.stack(cols), axis=0)
 
 
 def _daily_grid(dates: pd.DatetimeIndex, y: np.ndarray, freq: str, labels: pd.Series):
