@@ -18,7 +18,10 @@
 
 Steps 1-2 depend only on the data, horizon and forecast settings; they are cached in a
 :class:`PipelineCache` keyed on exactly those, so a what-if that changes demand or
-staffing assumptions reuses the forecast and costs only steps 3-6.
+staffing assumptions reuses the forecast and costs only steps 3-6. Shift solutions are
+cached per channel too (keyed on that channel's requirement, rules, cap and policy), so a
+what-if that changes one channel solves only that channel's shifts again, and
+``shifts.solve: false`` skips the solver (each interval staffed to its rostered need).
 
 Contact rate
 ------------
@@ -107,11 +110,12 @@ class BaseForecast:
 
 
 class PipelineCache:
-    """Cache of loaded inputs and base forecasts (least recently used dropped first).
+    """Cache of inputs, base forecasts and shift plans (least recently used dropped first).
 
     Keys: file identity (path, size, modification time) for inputs; the scenario's
-    :meth:`~planner.scenario.Scenario.forecast_key` plus the input key for forecasts.
-    ``hits`` and ``misses`` count forecast lookups.
+    :meth:`~planner.scenario.Scenario.forecast_key` plus the input key for forecasts;
+    channel, requirement hash, rules, cap and policy for shift plans. ``hits`` and
+    ``misses`` count forecast lookups. Thread-safe.
     """
 
     def __init__(self, max_items: int = 64) -> None:
@@ -541,7 +545,7 @@ def run(
     }
     return ScenarioResult(
         scenario=scenario,
-        forecast=base.contacts,
+        forecast=base.contacts.copy(),  # the cached frame stays untouched
         volumes=volumes,
         requirements=requirements,
         shift_plan=shift_plan,

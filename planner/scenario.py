@@ -90,8 +90,9 @@ def _check_monthly(value: Any, field: str, upper: float) -> Any:
 class DataSources(_Model):
     """Where the history comes from.
 
-    ``None`` for a file means the bundled sample file (``data/`` in the repository).
-    Relative paths resolve against the working directory.
+    ``None`` for a file means the bundled sample file (``data/`` in the repository);
+    ``events: ""`` means no events. Relative paths resolve against the working directory.
+    ``interval_s`` is checked against the contact file (detected when ``None``).
     """
 
     orders: str | None = None
@@ -253,10 +254,12 @@ def _default_channels() -> dict[str, ChannelSettings]:
 class ShiftSettings(_Model):
     """Shift rules for the shift solver (local time).
 
-    ``lengths_h`` are the allowed paid shift lengths in hours, ``start_step_min`` the
-    granularity of shift starts, ``break_min`` one unpaid-productive break per shift
-    placed between ``break_window_h`` hours after the start, ``solve=False`` skips the
-    shift solver and staffs each interval with its rounded-up rostered requirement.
+    ``lengths_h`` are the allowed shift lengths in hours (start to end), ``start_step_min``
+    the granularity of shift starts; shifts of 6 hours or more get one unpaid break of
+    ``break_min`` minutes starting ``break_window_h`` hours after the shift start (the
+    window is clipped to fit the shift). ``time_limit_s`` bounds the solver per day and
+    channel. ``solve=False`` skips the shift solver and staffs each interval with its
+    rounded-up rostered requirement (fast what-ifs; no shift plan).
     """
 
     lengths_h: tuple[float, ...] = (8.0, 6.0, 4.0)
