@@ -139,10 +139,13 @@ def heatmap_chart(frame: pd.DataFrame, value: str, title: str) -> alt.Chart:
 
 
 def requirement_curve(frame: pd.DataFrame, value: str, title: str) -> alt.Chart:
-    """Requirement per interval over time, one line per channel (``ds, channel, value``)."""
+    """Requirement per interval over time, one line per channel (``ds, channel, value``).
+
+    NaN values break the line (closed hours; see ``views.break_gaps``).
+    """
     return (
         alt.Chart(frame)
-        .mark_line(strokeWidth=1, interpolate="step-after")
+        .mark_line(strokeWidth=1, interpolate="step-after", invalid="break-paths-show-domains")
         .encode(
             x=alt.X("ds:T", title="Interval start"),
             y=alt.Y(f"{value}:Q", title=title),
@@ -163,7 +166,11 @@ def fte_week_chart(frame: pd.DataFrame, value: str = "fte") -> alt.Chart:
         alt.Chart(frame)
         .mark_bar()
         .encode(
-            x=alt.X("week:T", title="Week starting", timeUnit="yearmonthdate"),
+            x=alt.X(
+                "yearmonthdate(week):O",
+                title="Week starting (Monday)",
+                axis=alt.Axis(format="%d %b %Y", labelAngle=0),
+            ),
             y=alt.Y(f"{value}:Q", title="FTE (rostered hours / FTE week)"),
             color=alt.Color("channel:N", title="Channel"),
             tooltip=[

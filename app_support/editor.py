@@ -130,7 +130,7 @@ def _channel_fields(name: str, ch: dict[str, Any], section: str) -> list[tuple[_
                 (
                     _Field(p + "response_target_s", f"{name}: answer within, hours", "number",
                            _hours, _seconds),
-                    {"min_value": 0.5, "max_value": 24.0 * 14, "step": 1.0},
+                    {"min_value": 0.5, "max_value": 24.0 * 14, "step": 1.0, "format": "%.1f"},
                 )
             )
         else:
@@ -143,21 +143,21 @@ def _channel_fields(name: str, ch: dict[str, Any], section: str) -> list[tuple[_
             out.append(
                 (
                     _Field(p + "threshold_s", f"{name}: answered within, s", "number"),
-                    {"min_value": 0.0, "max_value": 3600.0, "step": 5.0},
+                    {"min_value": 0.0, "max_value": 3600.0, "step": 5.0, "format": "%.0f"},
                 )
             )
         if ch["model"] == "chat":
             out.append(
                 (
                     _Field(p + "concurrency", f"{name}: chats per agent", "number"),
-                    {"min_value": 1.0, "max_value": 6.0, "step": 0.5},
+                    {"min_value": 1.0, "max_value": 6.0, "step": 0.5, "format": "%.1f"},
                 )
             )
         if ch["model"] == "erlang_a":
             out.append(
                 (
                     _Field(p + "patience_s", f"{name}: mean patience, s", "number"),
-                    {"min_value": 10.0, "max_value": 3600.0, "step": 10.0},
+                    {"min_value": 10.0, "max_value": 3600.0, "step": 10.0, "format": "%.0f"},
                 )
             )
     elif section == "staffing":
@@ -180,7 +180,7 @@ def _channel_fields(name: str, ch: dict[str, Any], section: str) -> list[tuple[_
             (
                 _Field(p + "aht_s", f"{name}: AHT, s (0 = learned)", "number", _none_zero,
                        _zero_none, help="Average handle time; 0 keeps the learned AHT."),
-                {"min_value": 0.0, "max_value": 7200.0, "step": 10.0},
+                {"min_value": 0.0, "max_value": 7200.0, "step": 10.0, "format": "%.0f"},
             )
         )
         out.append(
@@ -188,7 +188,7 @@ def _channel_fields(name: str, ch: dict[str, Any], section: str) -> list[tuple[_
                 _Field(p + "headcount_cap", f"{name}: headcount cap (0 = hire as needed)",
                        "number", _none_zero, _int_or_none,
                        help="Most agents on shift in one day (no hiring beyond it)."),
-                {"min_value": 0.0, "max_value": 10000.0, "step": 1.0},
+                {"min_value": 0.0, "max_value": 10000.0, "step": 1.0, "format": "%.0f"},
             )
         )
     return out
@@ -243,7 +243,7 @@ def _scenario_fields(section: str) -> list[tuple[_Field, dict]]:
             ),
             (
                 _Field("shifts.time_limit_s", "Solver time limit, s", "number"),
-                {"min_value": 1.0, "max_value": 600.0, "step": 5.0},
+                {"min_value": 1.0, "max_value": 600.0, "step": 5.0, "format": "%.0f"},
             ),
         ]
     if section == "cost":

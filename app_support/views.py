@@ -16,6 +16,7 @@ __all__ = [
     "WEEKDAYS",
     "DatasetSummary",
     "between",
+    "break_gaps",
     "comparison_tables",
     "coverage_view",
     "daily_contacts",
@@ -379,3 +380,33 @@ def comparison_tables(comparison: object) -> dict[str, pd.DataFrame]:
     """The frames of a :class:`planner.compare.Comparison` by sheet name."""
     names = ("totals", "summary", "weekly", "daily", "backlog", "worst_intervals")
     return {n: getattr(comparison, n) for n in names}
+
+
+def break_gaps(
+    frame: pd.DataFrame, value: str, interval_s: int, by: str = "channel"
+) -> pd.DataFrame:
+    """Mark closed hours in an interval series so a line chart breaks there.
+
+    For each ``by`` group, after every interval whose successor starts more than
+    ``interval_s`` seconds later (closed hours, missing days), a row at the end of that
+    interval with ``value`` = NaN is added; charts that break paths at invalid values then
+    stop the line where the centre closes instead of drawing across the night.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"channel": "chat", "agents": [5, 6, 7], "ds": pd.to_datetime(
+    ...     ["2024-11-29 21:00", "2024-11-29 21:30", "2024-11-30 08:00"])})
+    >>> out = break_gaps(f, "agents", 1800)
+    >>> [(f"{d:%d %H:%M}", a) for d, a in zip(out["ds"], out["agents"])]
+    [('29 21:00', 5.0), ('29 21:30', 6.0), ('29 22:00', nan), ('30 08:00', 7.0)]
+    """
+    f = frame[[by, "ds", value]].copy()
+    f["ds"] = pd.to_datetime(f["ds"])
+    f[value] = f[value].astype(float)
+    f = f.sort_values([by, "ds"], ignore_index=True)
+    step = pd.Timedelta(seconds=int(interval_s))
+    nxt = f.groupby(by)["ds"].shift(-1)
+    ends = f[(nxt - f["ds"]) > step]
+    breaks = pd.DataFrame({by: ends[by], "ds": ends["ds"] + step, value: float("nan")})
+    out = pd.concat([f, breaks], ignore_index=True)
+    return out.sort_values([by, "ds"], ignore_index=True)

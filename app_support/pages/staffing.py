@@ -66,7 +66,11 @@ start, end = (window[0], window[-1]) if isinstance(window, tuple | list) and win
     first, last
 )
 st.altair_chart(
-    charts.requirement_curve(views.between(req, start, end), value, f"{title} per interval"),
+    charts.requirement_curve(
+        views.break_gaps(views.between(req, start, end), value, result.meta["interval_s"]),
+        value,
+        f"{title} per interval",
+    ),
     width="stretch",
 )
 
