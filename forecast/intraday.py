@@ -67,6 +67,11 @@ class IntradayProfile:
         Row = weekday (Monday 0); each open weekday's row sums to 1, closed slots are 0.
     special : Mapping[str, ndarray]
         Profiles of labelled special days seen in history.
+    open_slots : ndarray of bool, shape (7, 86400 // interval_s)
+        Slots open per weekday (rows on at least half of that weekday's days); an open slot
+        gets a forecast row even when its share is 0.
+    special_open : Mapping[str, ndarray]
+        Open slots of each special-day profile.
     phi : float
         Over-dispersion of interval counts around ``share * daily total`` (1 = Poisson).
     """
@@ -75,6 +80,8 @@ class IntradayProfile:
     shares: np.ndarray
     special: Mapping[str, np.ndarray] = field(default_factory=dict)
     phi: float = 1.0
+    open_slots: np.ndarray | None = None
+    special_open: Mapping[str, np.ndarray] = field(default_factory=dict)
 
 
 def _day_matrix(series: pd.Series, interval_s: int):
@@ -144,23 +151,25 @@ def build_profile(series: pd.Series, interval_s: int, *, labels: pd.Series | Non
     share = mat / np.where(tot > 0, tot, 1.0)[:, None]
     n_slots = mat.shape[1]
     shares = np.zeros((7, n_slots))
+    open_slots = np.zeros((7, n_slots), dtype=bool)
     wd = days.day_of_week.to_numpy()
     for d in range(7):
         sel = use & (wd == d)
         if not sel.any():
             continue
-        opened = present[sel].mean(axis=0) >= 0.5
-        shares[d] = np.where(opened, _trimmed_mean(share[sel]), 0.0)
+        open_slots[d] = present[sel].mean(axis=0) >= 0.5
+        shares[d] = np.where(open_slots[d], _trimmed_mean(share[sel]), 0.0)
     shares = _normalise(shares)
-    special = {}
+    special, special_open = {}, {}
     for name in pd.unique(lab[is_lab & (tot > 0)]):
         sel = (lab == name) & (tot > 0)
         opened = present[sel].mean(axis=0) >= 0.5
         special[str(name)] = _normalise(np.where(opened, share[sel].mean(axis=0), 0.0))
+        special_open[str(name)] = opened
     exp = shares[wd[use]] * tot[use, None]
     den = exp.sum()
     phi = float(max(((mat[use] - exp) ** 2).sum() / den, 1.0)) if den > 0 else 1.0
-    return IntradayProfile(interval_s, shares, special, phi)
+    return IntradayProfile(interval_s, shares, special, phi, open_slots, special_open)
 
 
 def split_daily(daily: pd.DataFrame, profile: IntradayProfile, level: float = 80, *,
@@ -178,13 +187,17 @@ def split_daily(daily: pd.DataFrame, profile: IntradayProfile, level: float = 80
         raise IntradayError(f"level must be in (0, 100), got {level!r}")
     days = pd.DatetimeIndex(daily["ds"]).normalize()
     p = profile.shares[days.day_of_week]
+    base_open = profile.open_slots if profile.open_slots is not None else profile.shares > 0
+    opened = base_open[days.day_of_week]
     if labels is not None:
         for i, name in enumerate(labels):
             if name is not None and pd.notna(name) and str(name) in profile.special:
                 p[i] = profile.special[str(name)]
+                opened[i] = profile.special_open.get(str(name), p[i] > 0)
     empty = p.sum(axis=1) == 0
     if empty.any():  # a weekday never open in the window: use the average open profile
         p[empty] = _normalise(profile.shares.sum(axis=0))
+        opened[empty] = p[empty] > 0
     y = daily["yhat"].to_numpy(float)[:, None]
     lo_d = daily["yhat_lo"].to_numpy(float)[:, None]
     hi_d = daily["yhat_hi"].to_numpy(float)[:, None]
@@ -193,7 +206,6 @@ def split_daily(daily: pd.DataFrame, profile: IntradayProfile, level: float = 80
     noise = z2 * profile.phi * yhat
     lo = yhat - np.sqrt((yhat - p * lo_d) ** 2 + noise)
     hi = yhat + np.sqrt((p * hi_d - yhat) ** 2 + noise)
-    opened = p > 0
     r, c = np.nonzero(opened)
     ds = days[r] + pd.to_timedelta(c * profile.interval_s, unit="s")
     return pd.DataFrame({"ds": pd.DatetimeIndex(ds).as_unit("ns"), "yhat": yhat[r, c],

@@ -92,3 +92,16 @@ def test_split_intraday_long_frames_and_errors():
         split_intraday(daily.assign(unique_id="voice"), hist, 3600)
     with pytest.raises(IntradayError, match="interval_s"):
         build_profile(s, 7)
+
+
+def test_open_slot_with_zero_volume_keeps_its_row():
+    s = _hist()
+    # the 18:00 slot is open (rows every day) but nobody ever writes then
+    extra = pd.Series(0.0, index=pd.DatetimeIndex(s.index.normalize().unique())
+                      + pd.Timedelta(hours=18))
+    prof = build_profile(pd.concat([s, extra]).sort_index(), 3600)
+    day = pd.DataFrame({"ds": [pd.Timestamp("2024-03-04")], "yhat": [100.0],
+                        "yhat_lo": [90.0], "yhat_hi": [110.0]})
+    out = split_daily(day, prof, 80)
+    assert out["ds"].dt.hour.tolist() == list(range(10, 19))
+    assert out["yhat"].iloc[-1] == 0.0 and out["yhat"].sum() == pytest.approx(100.0)
