@@ -107,6 +107,20 @@ def write_outputs(result: ScenarioResult, out_dir: str | Path,
     return written
 
 
+_SUMMARY_FORMATS = {
+    "volume": "{:,.0f}", "paid_hours": "{:,.0f}", "avg_fte": "{:,.1f}",
+    "peak_week_fte": "{:,.1f}", "max_daily_agents": "{:,.0f}", "cost": "{:,.0f}",
+    "service_level": "{:.3f}", "asa_s": "{:,.1f}", "abandon_rate": "{:.3f}",
+    "max_backlog_items": "{:,.0f}", "max_backlog_age_h": "{:,.1f}",
+}
+
+
+def _summary_text(summary: pd.DataFrame) -> str:
+    cols = ["channel", *[c for c in _SUMMARY_FORMATS if c in summary.columns]]
+    fmt = {c: _SUMMARY_FORMATS[c].format for c in cols[1:]}
+    return summary[cols].to_string(index=False, formatters=fmt, na_rep="-")
+
+
 def _date_only(frame: pd.DataFrame) -> pd.DataFrame:
     f = frame.copy()
     for col in ("date", "week"):
@@ -191,7 +205,7 @@ def _cmd_run(args: argparse.Namespace, progress: _Progress) -> int:
     scenario = load_scenario(args.scenario)
     result = run(scenario, progress=progress)
     print(f"Scenario {scenario.name}: {scenario.horizon.start} .. {scenario.horizon.end}")
-    print(result.summary().to_string(index=False, float_format=lambda x: f"{x:,.3f}"))
+    print(_summary_text(result.summary()))
     if args.out:
         for path in write_outputs(result, args.out):
             print(f"wrote {path}")
