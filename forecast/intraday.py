@@ -8,8 +8,11 @@ day, learned from the last ``n_weeks`` weeks of interval history:
   days are left out;
 * a slot is open on a weekday when it had rows on at least half of that weekday's days;
   closed slots get share 0 and no forecast rows;
-* special days (an event or holiday label seen in history, e.g. New Year's Eve with short
-  hours) get their own profile from their past occurrences;
+* special days (an event or holiday label seen in history) keep their own open hours
+  (e.g. New Year's Eve closing early) and get a shape of their own from their past
+  occurrences only where those reject the ordinary weekday shape (Pearson chi-square at
+  0.1 %, counts scaled by ``phi``); otherwise the weekday shape is used on their hours,
+  which keeps one or two noisy occurrences from bending the split;
 * the dispersion ``phi = sum (y - p*total)^2 / sum p*total`` (over-dispersed Poisson,
   method of moments) sizes the interval noise on top of the daily uncertainty.
 
@@ -66,7 +69,7 @@ class IntradayProfile:
     shares : ndarray, shape (7, 86400 // interval_s)
         Row = weekday (Monday 0); each open weekday's row sums to 1, closed slots are 0.
     special : Mapping[str, ndarray]
-        Profiles of labelled special days seen in history.
+        Own profiles of labelled special days whose history rejects the weekday shape.
     open_slots : ndarray of bool, shape (7, 86400 // interval_s)
         Slots open per weekday (rows on at least half of that weekday's days); an open slot
         gets a forecast row even when its share is 0.
@@ -160,15 +163,23 @@ def build_profile(series: pd.Series, interval_s: int, *, labels: pd.Series | Non
         open_slots[d] = present[sel].mean(axis=0) >= 0.5
         shares[d] = np.where(open_slots[d], _trimmed_mean(share[sel]), 0.0)
     shares = _normalise(shares)
+    exp = shares[wd[use]] * tot[use, None]
+    den = exp.sum()
+    phi = float(max(((mat[use] - exp) ** 2).sum() / den, 1.0)) if den > 0 else 1.0
     special, special_open = {}, {}
     for name in pd.unique(lab[is_lab & (tot > 0)]):
         sel = (lab == name) & (tot > 0)
         opened = present[sel].mean(axis=0) >= 0.5
-        special[str(name)] = _normalise(np.where(opened, share[sel].mean(axis=0), 0.0))
         special_open[str(name)] = opened
-    exp = shares[wd[use]] * tot[use, None]
-    den = exp.sum()
-    phi = float(max(((mat[use] - exp) ** 2).sum() / den, 1.0)) if den > 0 else 1.0
+        # keep a shape of its own only where the occurrences reject the ordinary weekday
+        # shape (Pearson chi-square on the over-dispersed counts, 0.1 % level)
+        base = _normalise(shares[wd[sel]] * opened)
+        e = base * tot[sel, None]
+        ok = e > 0
+        x2 = (((mat[sel] - e) ** 2)[ok] / e[ok]).sum() / phi
+        dof = max(int(ok.sum()) - int(sel.sum()), 1)
+        if x2 > stats.chi2.ppf(0.999, dof):
+            special[str(name)] = _normalise(np.where(opened, share[sel].mean(axis=0), 0.0))
     return IntradayProfile(interval_s, shares, special, phi, open_slots, special_open)
 
 
@@ -191,9 +202,15 @@ def split_daily(daily: pd.DataFrame, profile: IntradayProfile, level: float = 80
     opened = base_open[days.day_of_week]
     if labels is not None:
         for i, name in enumerate(labels):
-            if name is not None and pd.notna(name) and str(name) in profile.special:
-                p[i] = profile.special[str(name)]
-                opened[i] = profile.special_open.get(str(name), p[i] > 0)
+            if name is None or pd.isna(name):
+                continue
+            key = str(name)
+            if key in profile.special:
+                p[i] = profile.special[key]
+                opened[i] = profile.special_open.get(key, p[i] > 0)
+            elif key in profile.special_open:
+                opened[i] = profile.special_open[key]
+                p[i] = _normalise(p[i] * opened[i])
     empty = p.sum(axis=1) == 0
     if empty.any():  # a weekday never open in the window: use the average open profile
         p[empty] = _normalise(profile.shares.sum(axis=0))

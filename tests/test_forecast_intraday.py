@@ -44,13 +44,14 @@ def test_split_keeps_total_and_closed_hours():
     assert (out["yhat_lo"] <= out["yhat"]).all() and (out["yhat"] <= out["yhat_hi"]).all()
 
 
-def test_special_day_profile_is_used_for_its_label():
+def test_special_day_keeps_its_short_hours():
     s = _hist()
     eve = pd.Timestamp("2024-01-31")  # a labelled day with short hours: open 10:00-13:59
     s = s[~((s.index.normalize() == eve) & (s.index.hour >= 14))]
     labels = pd.Series({eve: "short_day"})
     prof = build_profile(s, 3600, labels=labels)
-    assert "short_day" in prof.special
+    # same shape as a Wednesday on its open hours -> no shape of its own, only its hours
+    assert "short_day" in prof.special_open and "short_day" not in prof.special
     day = pd.DataFrame({"ds": [pd.Timestamp("2024-03-06")], "yhat": [100.0],
                         "yhat_lo": [90.0], "yhat_hi": [110.0]})
     out = split_daily(day, prof, 80, labels=["short_day"])
@@ -105,3 +106,18 @@ def test_open_slot_with_zero_volume_keeps_its_row():
     out = split_daily(day, prof, 80)
     assert out["ds"].dt.hour.tolist() == list(range(10, 19))
     assert out["yhat"].iloc[-1] == 0.0 and out["yhat"].sum() == pytest.approx(100.0)
+
+
+def test_special_day_with_a_different_shape_gets_its_own_profile():
+    s = _hist()
+    sale = pd.to_datetime(["2024-01-10", "2024-02-14"])
+    evening = np.array([1.0, 1, 1, 1, 1, 1, 4, 10])  # sale days peak at 16:00-17:59
+    for d in sale:
+        s[s.index.normalize() == d] = 1000 * evening / evening.sum()
+    labels = pd.Series("sale", index=sale)
+    prof = build_profile(s, 3600, labels=labels)
+    assert prof.special["sale"][10:18] == pytest.approx(evening / evening.sum())
+    day = pd.DataFrame({"ds": [pd.Timestamp("2024-03-06")], "yhat": [200.0],
+                        "yhat_lo": [180.0], "yhat_hi": [220.0]})
+    out = split_daily(day, prof, 80, labels=["sale"])
+    assert out["yhat"].to_numpy() == pytest.approx(200 * evening / evening.sum())
