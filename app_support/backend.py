@@ -29,7 +29,6 @@ __all__ = [
     "Dataset",
     "backtest_table",
     "base_forecast",
-    "daily_forecast",
     "default_scenario",
     "example_scenarios",
     "load_dataset",
@@ -262,35 +261,6 @@ def base_forecast(scenario: Scenario, container: Any = None) -> Any:
         return pipeline.base_forecast(scenario, inputs, progress=report, cache=cache)
     finally:
         holder.empty()
-
-
-@st.cache_data(show_spinner="Forecasting daily totals...", max_entries=8)
-def daily_forecast(
-    history: pd.DataFrame,
-    span: str,
-    models: tuple[tuple[str, str], ...],
-    events: pd.DataFrame | None,
-    level: int,
-) -> pd.DataFrame:
-    """Daily forecast of the series of ``history`` (``unique_id, ds, y``) over ``span``.
-
-    ``models`` pairs each series with the model the planner chose for it, so this is the
-    daily step of the top-down interval forecast, shown with its own daily band (the
-    interval band summed over a day would overstate it). Series not listed are skipped.
-    """
-    from forecast import forecast_volume
-
-    parts = [
-        forecast_volume(
-            history[history["unique_id"] == uid], span, "D", model=model, events=events,
-            level=level,
-        )
-        for uid, model in models
-        if (history["unique_id"] == uid).any()
-    ]
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
-        columns=["unique_id", "ds", "yhat", "yhat_lo", "yhat_hi"]
-    )
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

@@ -56,6 +56,7 @@ def forecast_chart(
     y_title: str,
     level: int,
     time_unit: str = "Date",
+    extra: list[tuple[str, str, str]] | None = None,
 ) -> alt.LayerChart:
     """Forecast band (area), forecast line, actuals and event rules, for one series.
 
@@ -73,6 +74,8 @@ def forecast_chart(
         Interval level in percent, for the legend and tooltip.
     time_unit : str
         x axis title.
+    extra : list of (column, title, format), optional
+        More forecast columns for the band's tooltip (e.g. the contact rate).
     """
     x = alt.X("ds:T", title=time_unit)
     fmt = ",.0f"
@@ -88,6 +91,7 @@ def forecast_chart(
                 alt.Tooltip("yhat:Q", title="Forecast", format=fmt),
                 alt.Tooltip("yhat_lo:Q", title=f"Low ({level}%)", format=fmt),
                 alt.Tooltip("yhat_hi:Q", title=f"High ({level}%)", format=fmt),
+                *[alt.Tooltip(f"{c}:Q", title=t, format=f) for c, t, f in (extra or [])],
             ],
         )
     )

@@ -31,12 +31,13 @@ h = scenario.horizon
 level = scenario.forecast.level
 history = views.daily_series(dataset.orders, dataset.contacts)
 last_seen = pd.Timestamp(h.last_history_day)
-span = f"{(pd.Timestamp(h.end) - last_seen).days + 1}D"  # as the planner: end inclusive
 shown_from = last_seen - pd.Timedelta(weeks=8)
 
 st.caption(
-    "Models chosen: " + ", ".join(f"{k}: {v}" for k, v in base.models.items())
-    + f" - history used up to {last_seen:%Y-%m-%d}."
+    "Models: " + ", ".join(f"{k}: {v}" for k, v in base.models.items())
+    + "; contacts per channel are forecast orders x the learned contact rate with its "
+    f"delivery lag, split into intervals by weekday profiles. History used up to "
+    f"{last_seen:%Y-%m-%d}."
 )
 series = ["orders", *scenario.channels]
 uid = st.selectbox("Series", series, key="forecast_series")
@@ -47,15 +48,14 @@ daily_tab, intraday_tab, backtest_tab = st.tabs(["Daily view", "Intraday view", 
 with daily_tab:
     if uid == "orders":
         fc = base.orders  # the planner's daily order forecast
-    else:
-        fit_on = history[(history["ds"] <= last_seen) & (history["unique_id"] == uid)]
-        chosen = ((uid, base.models.get(uid, scenario.forecast.model)),)
-        daily = backend.daily_forecast(fit_on, span, chosen, dataset.events, level)
-        fc = views.between(daily, h.start, h.end)
+    else:  # contacts = forecast orders x contact rate (with the delivery lag), per day
+        fc = base.daily[base.daily["unique_id"] == uid]
     actual = views.between(history[history["unique_id"] == uid], shown_from, h.end)
     unit = "Orders per day" if uid == "orders" else f"{uid} contacts per day"
+    extra = None if uid == "orders" else [("rate", "Contacts per order", ".2%")]
     st.altair_chart(
-        charts.forecast_chart(fc, actual[["ds", "y"]], events, unit, level), width="stretch"
+        charts.forecast_chart(fc, actual[["ds", "y"]], events, unit, level, extra=extra),
+        width="stretch",
     )
     st.caption(
         f"Black: actual history (and actuals over the horizon where the data has them). "
