@@ -104,22 +104,35 @@ class Comparison:
     backlog: pd.DataFrame
     worst_intervals: pd.DataFrame
 
-    def to_text(self, float_format: str = "{:,.2f}") -> str:
+    def to_text(self) -> str:
         """Plain-text report: totals and the per-channel summary with differences."""
         cols = ["scenario", "channel", "avg_fte", "max_daily_agents", "cost", "service_level",
                 "asa_s", "abandon_rate", "max_backlog_items", "max_backlog_age_h",
                 "d_avg_fte", "d_cost", "d_service_level"]
         summ = self.summary[[c for c in cols if c in self.summary.columns]]
-        fmt = {c: float_format.format for c in summ.columns if summ[c].dtype.kind == "f"}
-        tot_fmt = {c: float_format.format for c in self.totals.columns
-                   if self.totals[c].dtype.kind == "f"}
         return (
             f"Baseline: {self.baseline}\n\nTotals over all channels\n"
-            + self.totals.to_string(index=False, formatters=tot_fmt)
+            + self.totals.to_string(index=False, formatters=_formats(self.totals))
             + "\n\nBy channel\n"
-            + summ.to_string(index=False, formatters=fmt)
+            + summ.to_string(index=False, formatters=_formats(summ), na_rep="-")
             + "\n"
         )
+
+
+def _formats(frame: pd.DataFrame) -> dict:
+    out = {}
+    for c in frame.columns:
+        if frame[c].dtype.kind != "f":
+            continue
+        base = c.removeprefix("d_")
+        if base in ("service_level", "abandon_rate"):
+            spec = "{:+.3f}" if c.startswith("d_") else "{:.3f}"
+        elif base in ("avg_fte", "peak_week_fte", "asa_s", "max_backlog_age_h"):
+            spec = "{:+,.1f}" if c.startswith("d_") else "{:,.1f}"
+        else:
+            spec = "{:+,.0f}" if c.startswith("d_") else "{:,.0f}"
+        out[c] = spec.format
+    return out
 
 
 def _labelled(
