@@ -145,7 +145,9 @@ class ShiftRules:
     num_workers : int
         CP-SAT worker threads.
     relative_gap : float
-        CP-SAT stops once the incumbent is within this relative gap of its bound.
+        Stop a block's search once its plan costs at most ``(1 + relative_gap)`` times the
+        block's LP lower bound (or CP-SAT's own bound); a plan at ``ceil(LP bound)`` is
+        optimal and always stops the search.
     """
 
     shift_types: tuple[ShiftType, ...] = field(default_factory=_default_types)
@@ -155,9 +157,9 @@ class ShiftRules:
     multiskill: tuple[str, ...] = ()
     multiskill_cost_factor: float = 1.0
     understaffing_penalty: float = 10.0
-    time_limit_s: float = 10.0
+    time_limit_s: float = 1.0
     num_workers: int = 1
-    relative_gap: float = 0.0
+    relative_gap: float = 0.01
 
     def __post_init__(self) -> None:
         if not self.shift_types:
@@ -461,24 +463,50 @@ def _solve_block(block: _Block, rules: ShiftRules, per: int, soft: bool):
     for idx, val, b in rows:
         model.add(cp_model.LinearExpr.weighted_sum([z[j] for j in idx], val) >= b)
     model.minimize(cp_model.LinearExpr.weighted_sum(z, c.astype(np.int64).tolist()))
-    n_cols = sum(len(cl.paid_units) for cl in block.cols)
-    for j in range(n_cols):  # rounding the LP up keeps every covering row satisfied
-        model.add_hint(z[j], int(min(ub[j], math.ceil(x_lp[j] - 1e-9))))
+    if soft:  # LP rounded down is within every cap; the shortfall makes it feasible
+        n_cols = sum(len(cl.paid_units) for cl in block.cols)
+        hint = np.zeros(len(z), dtype=np.int64)
+        hint[:n_cols] = np.floor(x_lp[:n_cols] + 1e-9)
+        short_ids = {v for ids in short.values() for v in ids.values()}
+        for idx, val, b in rows:
+            if idx and idx[0] in short_ids:
+                have = sum(v * int(hint[j]) for j, v in zip(idx[1:], val[1:], strict=True))
+                hint[idx[0]] = min(int(ub[idx[0]]), max(0, b - have))
+        for j, h in enumerate(hint):
+            model.add_hint(z[j], int(h))
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = float(rules.time_limit_s)
     solver.parameters.num_workers = int(rules.num_workers)
     solver.parameters.relative_gap_limit = float(rules.relative_gap)
-    status = solver.solve(model)
+    # integer costs: no plan can cost less than ceil(LP bound); stop there (optimal) or,
+    # with relative_gap > 0, as soon as a plan is that close to the LP bound
+    floor_obj = math.ceil(lb - 1e-6)
+    stop = _StopNear(max(floor_obj, lb * (1.0 + float(rules.relative_gap))))
+    status = solver.solve(model, stop)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         raise ShiftError(
             f"CP-SAT found no plan ({solver.status_name(status)}): the headcount cap or "
             "shift rules leave no feasible plan"
         )
     zv = np.asarray(solver.values(z), dtype=np.int64) if z else np.zeros(0, np.int64)
-    return (
-        solver.status_name(status), float(solver.objective_value), lb, zv, offsets, alloc, short,
-        float(solver.wall_time),
-    )
+    obj = float(solver.objective_value)
+    proven = status == cp_model.OPTIMAL and not stop.stopped
+    name = "OPTIMAL" if proven or obj <= floor_obj else "FEASIBLE"
+    return name, obj, lb, zv, offsets, alloc, short, float(solver.wall_time)
+
+
+class _StopNear(cp_model.CpSolverSolutionCallback):
+    """Stop the search once a solution's objective is at most ``target``."""
+
+    def __init__(self, target: float) -> None:
+        super().__init__()
+        self._target = target
+        self.stopped = False
+
+    def on_solution_callback(self) -> None:
+        if self.objective_value <= self._target + 1e-9:
+            self.stopped = True
+            self.stop_search()
 
 
 def _caps(headcount_cap, labels) -> tuple[dict[str, int | None], int | None]:

@@ -1,0 +1,89 @@
+"""Benchmark: 13-week, 30-minute, 3-channel peak plan from the bundled sample data.
+
+Volume: the sample's contacts of 2024-10-01 .. 2024-12-30 (13 weeks) per channel and
+half-hour, as if they were the forecast. Requirements: voice Erlang A 80/20 with 180 s
+patience, chat 80/30 with 2 chats per agent, email within 24 h; shrinkage 30% (35% in
+December). Shifts: 8 h (30-min unpaid break 2-5 h in) and 12 h (1-h unpaid break 4-7 h
+in) on a 30-minute grid, chat and voice open 08:00-22:00, email 24 h.
+
+Prints solve time, total paid hours, the LP lower bound, the gap to it, over-staffing
+(scheduled agent-hours above the requirement, which includes the shape of shifts) and
+uncovered intervals; then a capped run (80% of the uncapped daily peak headcount).
+
+Run: ``.venv/bin/python bench/bench_shifts.py``
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import pandas as pd  # noqa: E402
+
+from forecast.data import load_contacts, sample_paths  # noqa: E402
+from staffing.policy import ChannelPolicy, Shrinkage  # noqa: E402
+from staffing.requirements import compute_requirements  # noqa: E402
+from staffing.shifts import ShiftRules, solve_shifts  # noqa: E402
+
+
+def _chat_model() -> str:
+    try:
+        import staffing.chat  # noqa: F401
+    except ImportError:  # chat module not present: staff chat as an Erlang C queue
+        return "erlang_c"
+    return "chat"
+
+
+def main() -> None:
+    contacts = load_contacts(sample_paths().contacts)
+    q = contacts[(contacts["ds"] >= "2024-10-01") & (contacts["ds"] < "2024-12-31")]
+    vol = q.rename(columns={"contacts": "volume"})[["channel", "ds", "volume", "aht_s"]]
+    shrink = Shrinkage.monthly({12: 0.35}, default=0.30)
+    chat_model = _chat_model()
+    policies = [
+        ChannelPolicy("voice", "erlang_a", 0.8, 20, patience_s=180, shrinkage=shrink,
+                      open_hours=("08:00", "22:00")),
+        ChannelPolicy("chat", chat_model, 0.8, 30, concurrency=2 if chat_model == "chat" else 1,
+                      shrinkage=shrink, open_hours=("08:00", "22:00")),
+        ChannelPolicy("email", "deferred", response_target_s=24 * 3600, shrinkage=shrink),
+    ]
+    t0 = time.perf_counter()
+    req = compute_requirements(vol, policies, 1800)
+    t_req = time.perf_counter() - t0
+    rules = ShiftRules()
+    t0 = time.perf_counter()
+    plan = solve_shifts(req, rules, policies=policies)
+    t_plan = time.perf_counter() - t0
+    cov = plan.coverage
+    days = req["ds"].dt.normalize().nunique()
+    print(f"horizon: {days} days x {req['channel'].nunique()} channels x 30 min, "
+          f"{len(req)} intervals, chat model {chat_model}")
+    print(f"requirements: {t_req:.2f} s")
+    print(f"shift plan:   {t_plan:.2f} s ({plan.days.shape[0]} day-channel blocks, "
+          f"status {plan.status})")
+    print(f"paid hours {plan.paid_hours:,.1f}; LP lower bound {plan.lower_bound:,.1f}; "
+          f"gap {100 * plan.gap:.3f}%")
+    print(f"over-staffing {100 * plan.overstaffing:.1f}% of required agent-hours; "
+          f"uncovered intervals {(cov['short'] > 1e-9).sum()}")
+    by = cov.groupby("channel")[["required", "scheduled"]].sum()
+    print("over-staffing by channel: " + ", ".join(
+        f"{ch} {100 * (r.scheduled / r.required - 1):.1f}%" for ch, r in by.iterrows()
+    ))
+    # capped: at most 80% of each channel's uncapped busiest-day headcount per day
+    heads = plan.shift_plan.groupby(["channel", "date"])["agents"].sum().groupby("channel").max()
+    cap = {ch: int(0.8 * h) for ch, h in heads.items()}
+    t0 = time.perf_counter()
+    capped = solve_shifts(req, rules, headcount_cap=cap, policies=policies)
+    t_cap = time.perf_counter() - t0
+    short = capped.coverage[capped.coverage["short"] > 1e-9]
+    print(f"capped {cap}: {t_cap:.2f} s, short {capped.short_agent_hours:,.1f} agent-hours in "
+          f"{len(short)} intervals on {short['ds'].dt.normalize().nunique()} days; "
+          f"gap {100 * capped.gap:.3f}%")
+    pd.set_option("display.width", 120)
+
+
+if __name__ == "__main__":
+    main()
