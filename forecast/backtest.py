@@ -172,6 +172,9 @@ def backtest(
         last = ds[-1]
         span = volume.horizon_end(last, horizon, freq) - last
         stride = span if step is None else volume.horizon_end(last, step, freq) - last
+        if freq not in ("D", "B"):  # intraday: whole days
+            span = pd.Timedelta(days=max(1, span.days))
+            stride = pd.Timedelta(days=max(1, stride.days))
         cutoffs = [last - span - stride * k for k in range(n_windows)][::-1]
         if freq not in ("D", "B"):  # intraday: cut at the end of a day, test whole days
             cutoffs = [c.normalize() + pd.Timedelta(days=1) - pd.Timedelta(seconds=1)

@@ -90,3 +90,15 @@ def test_backtest_rejects_too_short_history():
         backtest(h, 14, "D", "seasonal_naive", 3)
     with pytest.raises(BacktestError, match="n_windows"):
         backtest(h, 1, "D", "seasonal_naive", 0)
+
+
+def test_intraday_backtest_tests_whole_open_days():
+    # a periodic 30-min series open 09:00-12:59 (8 slots) every day: seasonal naive is
+    # exact, and every window holds whole days of open slots only (7 days x 8 slots)
+    ds = pd.date_range("2024-01-01", periods=70 * 48, freq="30min")
+    ds = ds[(ds.hour >= 9) & (ds.hour < 13)]
+    y = (10 + ds.day_of_week * 3 + ds.hour).astype(float)
+    bt = backtest(pd.DataFrame({"unique_id": "x", "ds": ds, "y": y}), "7D", "30min",
+                  "seasonal_naive", 2)
+    assert bt["wape"].iloc[0] == pytest.approx(0.0)
+    assert bt["n_points"].iloc[0] == 2 * 7 * 8
