@@ -152,9 +152,9 @@ def real_section() -> None:
     half = calls.assign(ds=calls["ds"].dt.floor("30min")).groupby(
         ["unique_id", "ds"], as_index=False)["y"].sum()
     bt = backtest(half, "7D", "30min", ["seasonal_naive", "same_weekday_average", "ets",
-                                        "prophet"], 4, country="US")
+                                        "prophet", "auto"], 4, country="US")
     print("\n30-min intervals, horizon 7 days, 4 origins (baselines direct on intervals; "
-          "ets/prophet = daily model split by weekday profiles):")
+          "ets/prophet/auto = daily model split by weekday profiles):")
     print(_table(bt.to_dict("records"), ["model", "wape", "mase", "bias", "coverage",
                                          "n_points"]))
     print(f"(real-data backtests took {time.perf_counter() - t0:.0f} s)")
