@@ -6,6 +6,8 @@ History is long (``unique_id, ds, y``); every series is forecast on its *open gr
   least half of the last 8 weeks are open, the others closed (no forecast rows); a missing
   open day is imputed for fitting (from the same weekday 1-3 weeks around it), except on a
   labelled holiday/event day where a missing row means the centre was closed (volume 0);
+  gross unlabelled outliers (more than 6 robust sd and 50%/33% off that same-weekday
+  median) are imputed the same way for every model but Prophet;
 * intraday series (``"15min"``, ``"30min"``, ``"60min"``, ...) are forecast **top-down**:
   daily totals are forecast as above and split into intervals with weekday-specific
   profiles from recent weeks (:mod:`forecast.intraday`), so closed hours stay closed. The
@@ -245,6 +247,14 @@ def _daily_grid(dates: pd.DatetimeIndex, y: np.ndarray, freq: str, labels: pd.Se
     m = max(int(opened.sum()), 1)
     clean = np.where(is_lab, np.nan, raw)
     fill = _phase_fill(clean, m)
+    # gross unlabelled outliers (outages, data errors) leave the baseline too: log distance
+    # to the same-weekday median of the 3 weeks around above 6 robust sd and above 0.4
+    z = np.log1p(clean) - np.log1p(fill)
+    ok = np.isfinite(z)
+    if ok.sum() >= 4 * m:
+        scale = 1.4826 * np.median(np.abs(z[ok] - np.median(z[ok])))
+        out = ok & (np.abs(z) > max(6 * scale, 0.4))
+        clean = np.where(out, np.nan, clean)
     clean = np.where(np.isnan(clean), fill, clean)
     if np.isnan(clean).any():
         s = pd.Series(clean)

@@ -194,3 +194,13 @@ def test_validation_errors_name_the_problem():
     with pytest.raises(ModelError, match="season_length"):
         seasonal_naive(h[["ds", "y"]], pd.date_range("2024-02-01", periods=2), 80,
                        season_length=0)
+
+
+def test_unlabelled_gross_outlier_is_kept_out_of_the_baselines():
+    h = _daily(56, noise=0.02, seed=3)
+    spike = pd.Timestamp("2024-02-21")  # a Wednesday in the last week: an outage, 3x volume
+    h.loc[h["ds"] == spike, "y"] *= 3
+    fc = forecast_volume(h, 7, "D", model="seasonal_naive").set_index("ds")
+    # without cleaning, seasonal naive would repeat 330 next Wednesday; cleaned, it repeats
+    # the median of the Wednesdays around it (~110)
+    assert fc.loc["2024-02-28", "yhat"] == pytest.approx(110, rel=0.05)
