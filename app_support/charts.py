@@ -194,7 +194,8 @@ def shift_chart(frame: pd.DataFrame) -> alt.LayerChart:
     ``shift_end``, ``break_start``, ``break_end``, ``agents``: a bar per pattern from
     start to end, the break as a white gap, the agent count written on the bar.
     """
-    y = alt.Y("label:N", title="Shift (start-end, break)", sort=None)
+    y = alt.Y("label:N", title="Shift (start-end, break)", sort=None,
+              axis=alt.Axis(labelLimit=320))
     tip = [
         alt.Tooltip("channel:N", title="Channel"),
         alt.Tooltip("shift_start:T", title="Start", format="%H:%M"),
@@ -230,8 +231,9 @@ def shift_chart(frame: pd.DataFrame) -> alt.LayerChart:
 def coverage_chart(frame: pd.DataFrame) -> alt.LayerChart:
     """Scheduled agents (area) against the requirement (line) for one channel and day.
 
-    ``frame`` has ``ds, required, scheduled, gap, understaffed``; understaffed
-    intervals are marked in red with the missing agents in the tooltip.
+    ``frame`` has ``ds, ds_end, required, scheduled, gap, understaffed``; the missing
+    agents of understaffed intervals are shaded red (scheduled up to required) and marked
+    with a red triangle, with the numbers in the tooltip.
     """
     x = alt.X("ds:T", title="Interval start", axis=alt.Axis(format="%H:%M"))
     tip = [
@@ -250,12 +252,18 @@ def coverage_chart(frame: pd.DataFrame) -> alt.LayerChart:
         .mark_line(interpolate="step-after", color="#333333", strokeWidth=1.5)
         .encode(x=x, y="required:Q", tooltip=tip)
     )
+    short = frame[frame["understaffed"]]
+    missing = (
+        alt.Chart(short)
+        .mark_rect(color=UNDER, opacity=0.35)
+        .encode(x=x, x2="ds_end:T", y="scheduled:Q", y2="required:Q", tooltip=tip)
+    )
     under = (
-        alt.Chart(frame[frame["understaffed"]])
+        alt.Chart(short)
         .mark_point(color=UNDER, filled=True, size=50, shape="triangle-down")
         .encode(x=x, y="required:Q", tooltip=tip)
     )
-    return alt.layer(sched, req, under).properties(height=HEIGHT)
+    return alt.layer(sched, missing, req, under).properties(height=HEIGHT)
 
 
 def by_day_chart(

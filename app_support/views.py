@@ -200,11 +200,14 @@ def shift_rows(shift_plan: pd.DataFrame, date: object, break_s: float) -> pd.Dat
     )
 
 
-def coverage_view(coverage: pd.DataFrame, channel: str, date: object | None = None) -> pd.DataFrame:
+def coverage_view(
+    coverage: pd.DataFrame, channel: str, date: object | None = None, interval_s: int = 1800
+) -> pd.DataFrame:
     """Coverage rows of one channel (and day) with an ``understaffed`` flag.
 
     ``coverage`` is the solver's ``channel, ds, required, scheduled, gap`` frame; an
-    interval is understaffed when fewer agents are scheduled than required.
+    interval is understaffed when fewer agents are scheduled than required. ``ds_end``
+    (``ds`` + ``interval_s`` seconds) is added for charts that draw each interval.
 
     Examples
     --------
@@ -218,6 +221,7 @@ def coverage_view(coverage: pd.DataFrame, channel: str, date: object | None = No
     rows["ds"] = pd.to_datetime(rows["ds"])
     if date is not None:
         rows = rows[rows["ds"].dt.normalize() == pd.Timestamp(date).normalize()]
+    rows["ds_end"] = rows["ds"] + pd.Timedelta(seconds=int(interval_s))
     rows["understaffed"] = rows["scheduled"] < rows["required"]
     return rows.reset_index(drop=True)
 

@@ -16,6 +16,7 @@ import os
 from pathlib import Path
 
 import pytest
+import yaml
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -283,8 +284,13 @@ def test_loading_an_example_scenario_fills_the_editor():
     at.selectbox(key="sc_start").set_value("example: high_cr_fixed_headcount").run()
     at.button(key="sc_load").click().run()
     assert not at.exception and not at.error
-    # values written in scenarios/high_cr_fixed_headcount.yaml
-    assert at.text_input(key="w.scenarios.name").value == "high_cr_fixed_headcount"
-    assert at.number_input(key="w.scenarios.contact_rate.11").value == pytest.approx(6.9)
-    assert at.number_input(key="w.scenarios.channels.chat.headcount_cap").value == 106
-    assert at.session_state["scenario"].channels["voice"].headcount_cap == 89
+    # the values written in the YAML file, read here with PyYAML alone
+    raw = yaml.safe_load((ROOT / "scenarios" / "high_cr_fixed_headcount.yaml").read_text())
+    assert at.text_input(key="w.scenarios.name").value == raw["name"]
+    assert at.number_input(key="w.scenarios.contact_rate.11").value == pytest.approx(
+        100 * raw["contact_rate"][11]
+    )
+    chat_cap = at.number_input(key="w.scenarios.channels.chat.headcount_cap").value
+    assert chat_cap == raw["channels"]["chat"]["headcount_cap"]
+    voice = at.session_state["scenario"].channels["voice"]
+    assert voice.headcount_cap == raw["channels"]["voice"]["headcount_cap"]

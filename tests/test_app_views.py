@@ -136,8 +136,9 @@ def test_coverage_view_and_understaffed():
             "gap": [0, -2, 2, -3],
         }
     )
-    day = views.coverage_view(cov, "chat", "2024-11-29")
+    day = views.coverage_view(cov, "chat", "2024-11-29", interval_s=1800)
     assert day["understaffed"].tolist() == [False, True]
+    assert day["ds_end"].iloc[1] == pd.Timestamp("2024-11-29 09:00")  # 08:30 + 30 min
     under = views.understaffed(cov)
     # short = required - scheduled: voice 9 - 6 = 3 first, then chat 6 - 4 = 2
     assert under[["channel", "short"]].values.tolist() == [["voice", 3], ["chat", 2]]

@@ -118,12 +118,20 @@ def page(server):
         browser.close()
 
 
+STATUS = '[data-testid="stStatusWidget"]'  # "Running..." badge, shown after ~1 s of work
+
+
 def _settle(page, timeout: int = RUN_TIMEOUT_MS) -> None:
-    """Wait until the script run triggered by the last action has finished."""
-    page.wait_for_timeout(400)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout
-    )
+    """Wait until the script run triggered by the last action has finished.
+
+    Streamlit shows its running badge only once a run has taken about a second, so first
+    give it 1.5 s to appear (short runs finish without it), then wait for it to go.
+    """
+    try:
+        page.wait_for_selector(STATUS, state="attached", timeout=1500)
+    except playwright_api.TimeoutError:
+        return
+    page.wait_for_selector(STATUS, state="detached", timeout=timeout)
     page.wait_for_timeout(200)
 
 

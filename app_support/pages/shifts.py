@@ -64,7 +64,7 @@ else:
 st.subheader("Coverage against requirement")
 tabs = st.tabs(list(scenario.channels))
 for tab, channel in zip(tabs, scenario.channels, strict=True):
-    cov = views.coverage_view(result.coverage, channel, day)
+    cov = views.coverage_view(result.coverage, channel, day, meta["interval_s"])
     if cov.empty:
         tab.info(f"{channel} has no open intervals on this day.")
         continue
