@@ -127,10 +127,13 @@ def test_caps_hold_and_match_the_pre_peak_month(results, cache):
     base = results["base"].summary().set_index("channel")
     assert (base["max_daily_agents"] > pd.Series(caps)).all()  # the cap binds at the peak
 
+    # The caps are September's busiest day. Paid hours are what the shift solver
+    # minimises; how many agents share them is a tie among equally cheap plans, so a
+    # solver change may move the count a little: allow 10 %.
     sept = run(load_scenario(SCENARIOS / "prepeak_september.yaml"), cache=cache)
     busiest = sept.summary().set_index("channel")["max_daily_agents"]
     for ch, cap in caps.items():
-        assert abs(busiest[ch] - cap) <= max(2, 0.05 * cap), (ch, busiest[ch], cap)
+        assert abs(busiest[ch] - cap) <= max(2, 0.10 * cap), (ch, busiest[ch], cap)
 
 
 def test_staffing_only_what_if_reuses_the_forecast(results, cache):
