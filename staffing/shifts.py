@@ -50,6 +50,7 @@ __all__ = [
 ]
 
 _DAY_S = 86400
+_COST_SCALE = 100  # integer costs in 1/100 of a time unit (keeps cost factors exact)
 
 
 class ShiftError(ValueError):
@@ -356,7 +357,7 @@ def _build(block: _Block, per: int, penalty: int, pool_factor: float, soft: bool
     for (_label, chans), cols in zip(block.groups, block.cols, strict=True):
         m = len(cols.paid_units)
         offsets.append(nvar)
-        cost = cols.paid_units.astype(float)
+        cost = cols.paid_units.astype(float) * _COST_SCALE
         if len(chans) > 1:
             cost = np.round(cost * pool_factor)
         costs.append(cost)
@@ -453,7 +454,7 @@ def _lp_bound(c: np.ndarray, ub: np.ndarray, rows) -> tuple[float, np.ndarray]:
 
 
 def _solve_block(block: _Block, rules: ShiftRules, per: int, soft: bool):
-    penalty = max(1, round(rules.understaffing_penalty * per))
+    penalty = max(1, round(rules.understaffing_penalty * per * _COST_SCALE))
     c, ub, rows, offsets, alloc, short = _build(
         block, per, penalty, rules.multiskill_cost_factor, soft
     )
@@ -480,7 +481,8 @@ def _solve_block(block: _Block, rules: ShiftRules, per: int, soft: bool):
     solver.parameters.relative_gap_limit = float(rules.relative_gap)
     # integer costs: no plan can cost less than ceil(LP bound); stop there (optimal) or,
     # with relative_gap > 0, as soon as a plan is that close to the LP bound
-    floor_obj = math.ceil(lb - 1e-6)
+    step = reduce(math.gcd, (int(v) for v in c if v), 0) or 1  # objective is a multiple
+    floor_obj = step * math.ceil(lb / step - 1e-6)
     stop = _StopNear(max(floor_obj, lb * (1.0 + float(rules.relative_gap))))
     status = solver.solve(model, stop)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -697,8 +699,8 @@ def solve_shifts(
                     "date": d,
                     "group": "+".join(unit_labels) if len(unit_labels) > 1 else unit_labels[0],
                     "status": status,
-                    "objective_h": obj * unit / 3600,
-                    "lower_bound_h": lb * unit / 3600,
+                    "objective_h": obj * unit / 3600 / _COST_SCALE,
+                    "lower_bound_h": lb * unit / 3600 / _COST_SCALE,
                     "paid_hours": paid_units * unit / 3600,
                     "short_agent_hours": short_units * unit / 3600,
                     "solver_s": wall,

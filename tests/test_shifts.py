@@ -1,0 +1,233 @@
+"""Shift solver: coverage, objective and LP bound on instances with known optima.
+
+References used below: hand computations (stated next to each case) and, for random small
+instances, an independently coded set-covering model (columns enumerated minute by
+minute here) solved to optimality by HiGHS through ``scipy.optimize.milp``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+
+from staffing.shifts import ShiftError, ShiftRules, ShiftType, solve_shifts
+
+DAY = pd.Timestamp("2024-11-29")
+H = 3600
+
+
+def _req(channel: str, start: str, values, interval_s: int = 1800, day=DAY) -> pd.DataFrame:
+    steps = pd.to_timedelta(np.arange(len(values)) * interval_s, "s")
+    ds = day + pd.Timedelta(start + ":00") + steps
+    return pd.DataFrame({"channel": channel, "ds": ds, "rostered": values})
+
+
+def _covered(plan) -> None:
+    cov = plan.coverage
+    assert (cov["scheduled"] + 1e-9 >= cov["required"]).all()
+    assert (cov["short"] == 0).all()
+
+
+def test_flat_day_without_breaks_is_exact():
+    # 2 agents needed 08:00-16:00, only 8 h shifts without break: 2 x 8 h = 16 h.
+    rules = ShiftRules((ShiftType("8h", 8 * H),), open_hours={"voice": ("08:00", "16:00")})
+    plan = solve_shifts(_req("voice", "08:00", [2] * 16), rules, interval_s=1800)
+    _covered(plan)
+    assert plan.paid_hours == pytest.approx(16.0)
+    assert plan.lower_bound == pytest.approx(16.0)
+    assert plan.status == "OPTIMAL"
+    row = plan.shift_plan.iloc[0]
+    assert (row["shift_start"], row["shift_end"], row["agents"]) == (
+        DAY + pd.Timedelta("08:00:00"), DAY + pd.Timedelta("16:00:00"), 2,
+    )
+
+
+def test_breaks_move_away_from_the_peak():
+    # 1 agent needed 08:00-16:00 and 2 at 12:00-13:00; 8 h shifts with a 30-min unpaid
+    # break starting 2-5 h in (10:00-13:00). The peak needs 2 agents on the floor, so at
+    # least 2 shifts (LP bound too: every column covers the 12:00 interval at most once):
+    # 2 x 7.5 h = 15 h, feasible only with both breaks outside 12:00-13:00, at different
+    # times.
+    st = ShiftType("8h", 8 * H, 1800, False, (2 * H, 5 * H))
+    rules = ShiftRules((st,), open_hours={"voice": ("08:00", "16:00")}, relative_gap=0.0)
+    need = [1] * 16
+    need[8] = need[9] = 2
+    plan = solve_shifts(_req("voice", "08:00", need), rules, interval_s=1800)
+    _covered(plan)
+    assert plan.paid_hours == pytest.approx(15.0)
+    assert plan.lower_bound == pytest.approx(15.0)
+    breaks = plan.shift_plan.loc[plan.shift_plan.index.repeat(plan.shift_plan["agents"])]
+    hours = (breaks["break_start"] - DAY).dt.total_seconds() / H
+    assert len(hours) == 2 and hours.nunique() == 2
+    assert not ((hours >= 12) & (hours < 13)).any()
+
+
+def test_flat_day_with_breaks_needs_a_third_agent():
+    # 2 agents needed in all 16 half-hours; each 8 h shift works 15 of them (30-min
+    # break), so 2 shifts cover at most 30 < 32 agent-intervals: 3 shifts = 22.5 h.
+    # LP bound: with S shifts in all and x_k breaking at the k-th of the 7 allowed break
+    # intervals (10:00..13:00), S - x_k >= 2 for each k and sum x_k = S, so
+    # S <= 7 (S - 2), S >= 14/6, and the bound is 14/6 x 7.5 h = 17.5 h.
+    st = ShiftType("8h", 8 * H, 1800, False, (2 * H, 5 * H))
+    rules = ShiftRules((st,), open_hours={"voice": ("08:00", "16:00")}, relative_gap=0.0)
+    plan = solve_shifts(_req("voice", "08:00", [2] * 16), rules, interval_s=1800)
+    _covered(plan)
+    assert plan.paid_hours == pytest.approx(22.5)
+    assert plan.lower_bound == pytest.approx(17.5)
+    assert plan.gap == pytest.approx(22.5 / 17.5 - 1)
+    assert plan.overstaffing == pytest.approx((3 * 15 - 32) / 32)
+
+
+def test_quarter_hour_break_gives_fractional_coverage():
+    # 15-min break in 30-min intervals: the break interval is covered 0.5 by that agent.
+    # 1 agent needed 08:00-16:00 -> 2 shifts of 7.75 paid hours = 15.5 h, breaks apart.
+    # LP bound: X_k agents break within the k-th of the 7 half-hours 10:00..13:00 (two
+    # quarter-hour starts each, one for 13:00); S - X_k / 2 >= 1 and sum X_k = S give
+    # S <= 7 x 2 (S - 1), S >= 14/13, bound 14/13 x 7.75 h.
+    st = ShiftType("8h", 8 * H, 900, False, (2 * H, 5 * H))
+    rules = ShiftRules(
+        (st,), break_grid_s=900, open_hours={"chat": ("08:00", "16:00")}, relative_gap=0.0
+    )
+    plan = solve_shifts(_req("chat", "08:00", [1] * 16), rules, interval_s=1800)
+    _covered(plan)
+    assert plan.paid_hours == pytest.approx(15.5)
+    assert sorted(plan.coverage["scheduled"].unique().tolist()) == [1.5, 2.0]
+    assert plan.lower_bound == pytest.approx(14 / 13 * 7.75)
+
+
+def test_headcount_cap_reports_the_exact_shortfall():
+    # 3 agents needed 08:00-16:00, at most 2 may start: short exactly 1 in each of the
+    # 16 half-hours = 8 agent-hours; objective 16 h paid + 16 x 10 x 0.5 h penalty = 96.
+    rules = ShiftRules((ShiftType("8h", 8 * H),), open_hours={"voice": ("08:00", "16:00")})
+    plan = solve_shifts(_req("voice", "08:00", [3] * 16), rules, headcount_cap=2, interval_s=1800)
+    assert plan.coverage["short"].tolist() == [1.0] * 16
+    assert plan.coverage["gap"].tolist() == [-1.0] * 16
+    assert plan.short_agent_hours == pytest.approx(8.0)
+    assert plan.paid_hours == pytest.approx(16.0)
+    assert plan.objective == pytest.approx(96.0)
+    assert plan.lower_bound == pytest.approx(96.0)
+
+
+def test_shared_cap_across_channels_and_per_channel_cap():
+    # voice and chat each need 2 agents 08:00-16:00. A shared cap of 3 leaves one channel
+    # 1 short in all 16 intervals (8 agent-hours); a per-channel cap {"voice": 1} leaves
+    # voice 1 short (8 agent-hours) and chat fully covered.
+    rules = ShiftRules(
+        (ShiftType("8h", 8 * H),),
+        open_hours={"voice": ("08:00", "16:00"), "chat": ("08:00", "16:00")},
+    )
+    req = pd.concat([_req("voice", "08:00", [2] * 16), _req("chat", "08:00", [2] * 16)])
+    shared = solve_shifts(req, rules, headcount_cap=3, interval_s=1800)
+    assert shared.short_agent_hours == pytest.approx(8.0)
+    assert shared.shift_plan["agents"].sum() == 3
+    per = solve_shifts(req, rules, headcount_cap={"voice": 1}, interval_s=1800)
+    short = per.coverage.groupby("channel")["short"].sum()
+    assert short["voice"] == pytest.approx(16.0) and short["chat"] == 0
+
+
+def test_multiskilled_pool_covers_both_channels():
+    # chat needs 1 agent 08:00-12:00, voice 1 agent 12:00-16:00, only 8 h shifts:
+    # single-skilled that is 2 shifts (16 h); one multi-skilled agent (cost x1.2 = 9.6)
+    # covers both, paid 8 h.
+    rules = ShiftRules(
+        (ShiftType("8h", 8 * H),),
+        open_hours={"voice": ("08:00", "16:00"), "chat": ("08:00", "16:00")},
+        multiskill=("chat", "voice"), multiskill_cost_factor=1.2, relative_gap=0.0,
+    )
+    req = pd.concat(
+        [_req("chat", "08:00", [1] * 8 + [0] * 8), _req("voice", "08:00", [0] * 8 + [1] * 8)]
+    )
+    plan = solve_shifts(req, rules, interval_s=1800)
+    _covered(plan)
+    assert plan.shift_plan[["channel", "agents"]].values.tolist() == [["chat+voice", 1]]
+    assert plan.paid_hours == pytest.approx(8.0)
+    assert plan.objective == pytest.approx(9.6)
+    cov = plan.coverage.set_index(["channel", "ds"])["scheduled"]
+    assert cov.loc["chat"].iloc[:8].tolist() == [1.0] * 8
+    assert cov.loc["voice"].iloc[8:16].tolist() == [1.0] * 8
+
+
+def test_demand_outside_shift_hours_is_reported_not_fatal():
+    # Shifts only 08:00-16:00; a requirement of 1 at 07:00 cannot be covered.
+    rules = ShiftRules((ShiftType("8h", 8 * H),), open_hours={"voice": ("08:00", "16:00")})
+    req = _req("voice", "07:00", [1, 1] + [1] * 16)
+    plan = solve_shifts(req, rules, interval_s=1800)
+    early = plan.coverage[plan.coverage["ds"] < DAY + pd.Timedelta("08:00:00")]
+    assert early["short"].tolist() == [1.0, 1.0]
+    assert plan.coverage["short"].sum() == 2.0
+
+
+def _independent_optimum(need, types, open_s, close_s, grid, interval_s):
+    """Set covering built minute by minute, solved by HiGHS (MILP and LP)."""
+    cols, costs = [], []
+    for length, brk, lo, hi in types:
+        for s in range(open_s, close_s - length + 1, grid):
+            offs = range(lo, hi + 1, grid) if brk else [None]
+            for off in offs:
+                minutes = np.zeros(24 * 60)
+                minutes[s // 60 : (s + length) // 60] = 1
+                if off is not None:
+                    minutes[(s + off) // 60 : (s + off + brk) // 60] = 0
+                per_int = minutes.reshape(-1, interval_s // 60).mean(axis=1)
+                cols.append(per_int[open_s // interval_s : close_s // interval_s])
+                costs.append((length - brk) / 3600)
+    a = np.array(cols).T
+    c = np.array(costs)
+    res = milp(c, constraints=LinearConstraint(a, lb=need), integrality=np.ones(len(c)),
+               bounds=Bounds(0, np.inf))
+    lp = linprog(c, A_ub=-a, b_ub=-np.asarray(need, float), bounds=(0, None), method="highs")
+    return res.fun, lp.fun
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_random_small_days_match_an_independent_milp(seed):
+    rng = np.random.default_rng(seed)
+    need = rng.integers(0, 5, size=12)  # 08:00-14:00 in half-hours
+    types = ((4 * H, 0, 0, 0), (6 * H, 1800, 2 * H, 3 * H))
+    rules = ShiftRules(
+        (ShiftType("4h", 4 * H), ShiftType("6h", 6 * H, 1800, False, (2 * H, 3 * H))),
+        open_hours={"voice": ("08:00", "14:00")}, relative_gap=0.0, time_limit_s=20,
+    )
+    plan = solve_shifts(_req("voice", "08:00", need), rules, interval_s=1800)
+    opt, lp = _independent_optimum(need, types, 8 * H, 14 * H, 1800, 1800)
+    _covered(plan)
+    assert plan.status == "OPTIMAL"
+    assert plan.paid_hours == pytest.approx(opt, abs=1e-6)
+    assert plan.lower_bound == pytest.approx(lp, abs=1e-6)
+
+
+def test_days_are_planned_separately():
+    rules = ShiftRules((ShiftType("8h", 8 * H),), open_hours={"voice": ("08:00", "16:00")})
+    req = pd.concat(
+        [
+            _req("voice", "08:00", [1] * 16),
+            _req("voice", "08:00", [3] * 16, day=DAY + pd.Timedelta("1D")),
+        ]
+    )
+    plan = solve_shifts(req, rules, interval_s=1800)
+    by_day = plan.shift_plan.groupby("date")["agents"].sum()
+    assert by_day.tolist() == [1, 3]
+    assert plan.days["paid_hours"].tolist() == [8.0, 24.0]
+
+
+def test_interval_s_from_attrs_and_errors():
+    rules = ShiftRules((ShiftType("8h", 8 * H),))
+    req = _req("voice", "08:00", [1] * 16)
+    with pytest.raises(ShiftError, match="interval_s"):
+        solve_shifts(req, rules)
+    req.attrs["interval_s"] = 1800
+    assert solve_shifts(req, rules).paid_hours == pytest.approx(8.0)
+    with pytest.raises(ShiftError, match="rostered|agents"):
+        solve_shifts(req.drop(columns="rostered"), rules, interval_s=1800)
+    with pytest.raises(ShiftError, match="interval_s"):
+        solve_shifts(req, rules, interval_s=7000)
+    with pytest.raises(ShiftError, match="break_s"):
+        ShiftType("bad", 3600, 3600)
+    with pytest.raises(ShiftError, match="multiskill"):
+        ShiftRules(multiskill=("chat",))
+    with pytest.raises(ShiftError, match="headcount_cap"):
+        solve_shifts(req, rules, headcount_cap={"fax": 3})
+    with pytest.raises(ShiftError, match="open_hours"):
+        ShiftRules(open_hours={"voice": ("18:00", "08:00")})
