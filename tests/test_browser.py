@@ -41,8 +41,8 @@ RUN_TIMEOUT_MS = 150_000  # one cold scenario run: forecast fit + shift solve
 if not Path(CHROMIUM).exists():
     pytest.skip(f"Debian's Chromium is not installed at {CHROMIUM}", allow_module_level=True)
 
-playwright_api = pytest.importorskip("playwright.sync_api")
-openpyxl = pytest.importorskip("openpyxl")
+import openpyxl  # noqa: E402  (after the skip: only Chromium's absence may skip)
+from playwright import sync_api as playwright_api  # noqa: E402
 
 
 def _free_port() -> int:
@@ -259,15 +259,19 @@ def test_two_scenarios_compared_and_exported(page, tmp_path):
 
     # Export: the plan workbook opens with openpyxl and matches the shown plan.
     _goto(page, "Export")
+    shown_rows = int(_metric_value(page, "Shift rows in the plan", 0).replace(",", ""))
     with page.expect_download() as info:
         page.get_by_role("button", name="Plan workbook (Excel)").click()
     path = tmp_path / "plan.xlsx"
     info.value.save_as(path)
     wb = openpyxl.load_workbook(path, read_only=True)
-    assert len(wb.sheetnames) >= 4, wb.sheetnames
-    first = wb[wb.sheetnames[0]]
-    rows = list(first.iter_rows(values_only=True))
-    assert len(rows) > 1 and all(h is not None for h in rows[0])
+    # the sheets planner/export.py documents, and one row per shift pattern of the plan
+    assert wb.sheetnames == ["Shift plan", "Coverage", "KPIs", "Assumptions"]
+    rows = list(wb["Shift plan"].iter_rows(values_only=True))
+    assert all(h is not None for h in rows[0])
+    assert len(rows) - 1 == shown_rows > 0
+    dates = {str(r[0])[:10] for r in rows[1:]}
+    assert dates == {"2024-11-28", "2024-11-29", "2024-11-30"}
 
     with page.expect_download() as info:
         page.get_by_role("button", name="Comparison workbook (Excel)").click()
