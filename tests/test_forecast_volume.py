@@ -204,3 +204,14 @@ def test_unlabelled_gross_outlier_is_kept_out_of_the_baselines():
     # without cleaning, seasonal naive would repeat 330 next Wednesday; cleaned, it repeats
     # the median of the Wednesdays around it (~110)
     assert fc.loc["2024-02-28", "yhat"] == pytest.approx(110, rel=0.05)
+
+
+@pytest.mark.slow
+def test_prophet_is_seeded_and_leaves_global_random_state_alone():
+    h = _daily(120, noise=0.05, seed=9)
+    np.random.seed(123)
+    expected = np.random.random()  # the next draw of an untouched global stream
+    np.random.seed(123)
+    a = forecast_volume(h, 14, "D", model="prophet")
+    assert np.random.random() == expected
+    pd.testing.assert_frame_equal(a, forecast_volume(h, 14, "D", model="prophet"))
