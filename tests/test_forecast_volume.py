@@ -215,3 +215,18 @@ def test_prophet_is_seeded_and_leaves_global_random_state_alone():
     a = forecast_volume(h, 14, "D", model="prophet")
     assert np.random.random() == expected
     pd.testing.assert_frame_equal(a, forecast_volume(h, 14, "D", model="prophet"))
+
+
+def test_day_after_a_closed_holiday_carries_the_learned_spill_over():
+    # closed on the holiday (no rows), +35 % on the open day after (displaced demand)
+    h = _daily(600, start="2023-01-02", noise=0.02, seed=4)
+    hol = pd.to_datetime(["2023-06-14", "2024-01-10", "2024-06-12"])  # Wednesdays
+    h = h[~h["ds"].isin(hol)]
+    h.loc[h["ds"].isin(hol + pd.Timedelta(days=1)), "y"] *= 1.35
+    events = pd.DataFrame({"ds": list(hol) + [pd.Timestamp("2024-08-28")], "event": "holiday",
+                           "lower_window": 0, "upper_window": 1})
+    hist = h[h["ds"] <= "2024-08-25"]
+    fc = forecast_volume(hist, "7D", "D", model="same_weekday_average",
+                         events=events).set_index("ds")
+    assert pd.Timestamp("2024-08-28") not in fc.index  # closed, as every time before
+    assert fc.loc["2024-08-29", "yhat"] == pytest.approx(1.35 * 105, rel=0.06)  # Thursday
