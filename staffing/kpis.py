@@ -22,10 +22,10 @@ service capacity ``c = N * concurrency / AHT`` (contacts per second), abandonmen
   neighbouring whole numbers);
 - ``Q`` at the end of the interval is the backlog carried into the next one.
 
-Deferred work (email) is a fluid FIFO with no abandonment on the cumulative curves
-``A(t)`` (arrivals, uniform within each interval) and ``D(t) = min(D(t_k) + c T, A(t))``
-(answers): the backlog is ``A - D``, the oldest item's age and each cohort's wait follow from
-inverting the two curves.
+Deferred work (email) is a fluid FIFO with no abandonment on cumulative *work* curves
+(items keep the handle time of their arrival interval): ``W(t)`` arrived work (uniform
+within each interval) and ``S(t_k+1) = min(S(t_k) + N_k T, W(t_k+1))`` answered work; the
+backlog, the oldest item's age and each cohort's wait follow from inverting the two curves.
 
 References
 ----------
@@ -99,14 +99,16 @@ def fluid_queue(
     q0 : float
         Queue at the start of the first interval.
     floor : ndarray, optional
-        Steady-state mean queue per interval; the queue carried out of an interval is at
-        least this (the stochastic queue of a busy but stable interval).
+        Steady-state mean queue per interval (``inf`` where there is no steady state).
+        The fluid governs only a queue above this level; once the queue is down to it,
+        the interval is in its steady state, and it carries this mean queue out.
 
     Returns
     -------
     q_start, q_end, t_queue : ndarray
         Queue at the start and end of each interval, and the time (seconds from the
-        interval start) during which the queue is positive.
+        interval start) during which the queue is above the steady level (positive when
+        no ``floor`` is given).
 
     Examples
     --------
@@ -120,28 +122,29 @@ def fluid_queue(
     for k in range(n):
         lk, ck = float(lam[k]), float(c[k])
         q_start[k] = q
+        level = 0.0
+        if floor is not None and np.isfinite(floor[k]):
+            level = float(floor[k])
         if theta > 0:
             qs = (lk - ck) / theta
-            if qs >= 0:
-                t = T if (q > 0 or qs > 0) else 0.0
+            if qs >= level and (q > level or qs > level):
+                t = T
                 q = qs + (q - qs) * np.exp(-theta * T)
-            elif q > 0:
-                t0 = np.log((q - qs) / (-qs)) / theta
+            elif q > level:  # decays towards qs < level: reaches the steady level at t0
+                t0 = np.log((q - qs) / (level - qs)) / theta
                 t = min(t0, T)
-                q = qs + (q - qs) * np.exp(-theta * T) if t0 > T else 0.0
+                q = qs + (q - qs) * np.exp(-theta * T) if t0 > T else level
             else:
-                t = 0.0
+                t, q = 0.0, level
         else:
-            if lk >= ck and (lk > ck or q > 0):
+            if lk >= ck and (lk > ck or q > level):
                 t = T
                 q = q + (lk - ck) * T
-            elif q > 0:
-                t = min(q / (ck - lk), T)
-                q = max(q - (ck - lk) * T, 0.0)
+            elif q > level:
+                t = min((q - level) / (ck - lk), T)
+                q = max(q - (ck - lk) * T, level)
             else:
-                t = 0.0
-        if floor is not None and np.isfinite(floor[k]):
-            q = max(q, float(floor[k]))
+                t, q = 0.0, level
         t_q[k] = t
         q_end[k] = q
     return q_start, q_end, t_q
@@ -284,36 +287,46 @@ def deferred_fifo(
     ([10.0, 5.0, 0.0], [1800.0, 2700.0, 0.0])
     """
     T = float(interval_s)
+    volume = np.asarray(volume, dtype=float)
+    aht_s = np.broadcast_to(np.asarray(aht_s, dtype=float), volume.shape)
+    agents = np.asarray(agents, dtype=float)
     n = len(volume)
-    cap = np.where(agents > 0, agents * T / aht_s, 0.0)
-    A = np.concatenate([[backlog0], backlog0 + np.cumsum(volume)])
-    D = np.zeros(n + 1)
+    # cumulative curves in work seconds: W arrived, S answered (FIFO, items keep their AHT)
+    work = volume * aht_s
+    W = np.concatenate([[backlog0 * aht_s[0]], backlog0 * aht_s[0] + np.cumsum(work)])
+    S = np.zeros(n + 1)
     for k in range(n):
-        D[k + 1] = min(D[k] + cap[k], A[k + 1])
+        S[k + 1] = min(S[k] + max(agents[k], 0.0) * T, W[k + 1])
+    items = np.concatenate([[backlog0], backlog0 + np.cumsum(volume)])
     t = np.arange(n + 1) * T
-    backlog = A[1:] - D[1:]
 
-    def arrival_time(x: np.ndarray) -> np.ndarray:
-        j = np.clip(np.searchsorted(A, x, side="right"), 1, n)
-        da = A[j] - A[j - 1]
+    def locate(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Arrival interval and position within it of the item at work position x."""
+        j = np.clip(np.searchsorted(W, x, side="right"), 1, n)
+        dw = W[j] - W[j - 1]
         with np.errstate(divide="ignore", invalid="ignore"):
-            frac = np.where(da > 0, (x - A[j - 1]) / da, 0.0)
-        return t[j - 1] + np.clip(frac, 0, 1) * T
+            frac = np.where(dw > 0, (x - W[j - 1]) / dw, 0.0)
+        return j - 1, np.clip(frac, 0.0, 1.0)
 
     def departure_time(x: np.ndarray) -> np.ndarray:
-        j = np.searchsorted(D, x - 1e-9, side="left")
+        j = np.searchsorted(S, x - 1e-9, side="left")
         ok = j <= n
         jj = np.clip(j, 1, n)
-        dd = D[jj] - D[jj - 1]
+        ds = S[jj] - S[jj - 1]
         with np.errstate(divide="ignore", invalid="ignore"):
-            frac = np.where(dd > 0, (x - D[jj - 1]) / dd, 1.0)
+            frac = np.where(ds > 0, (x - S[jj - 1]) / ds, 1.0)
         return np.where(ok, t[jj - 1] + np.clip(frac, 0, 1) * T, np.inf)
 
-    head = arrival_time(D[1:])
-    age = np.where(backlog > 1e-9, t[1:] - head, 0.0)
+    k_old, f_old = locate(S[1:])
+    answered_items = np.minimum(items[k_old] + f_old * (items[k_old + 1] - items[k_old]),
+                                items[1:])
+    answered_items = np.where(S[1:] >= W[1:] - 1e-9, items[1:], answered_items)
+    backlog = np.maximum(items[1:] - answered_items, 0.0)
+    waiting = W[1:] - S[1:] > 1e-9 * np.maximum(W[1:], 1.0)
+    age = np.where(waiting, t[1:] - (t[k_old] + f_old * T), 0.0)
     # cohort waits, items at the midpoints of each interval's arrivals
     u = (np.arange(_M) + 0.5) / _M
-    x = A[:-1, None] + u[None, :] * volume[:, None]
+    x = W[:-1, None] + u[None, :] * work[:, None]
     arr = t[:-1, None] + u[None, :] * T
     dep = np.maximum(departure_time(x.ravel()).reshape(x.shape), arr)
     wait = dep - arr
@@ -324,9 +337,10 @@ def deferred_fifo(
             else np.full(n, np.nan)
         )
         mean_wait = np.where(volume > 0, wait.mean(axis=1), np.nan)
+    handled = np.diff(np.concatenate([[0.0], answered_items]))
     return pd.DataFrame(
         {
-            "handled": np.diff(D), "backlog_items": backlog, "backlog_age_s": age,
+            "handled": handled, "backlog_items": backlog, "backlog_age_s": age,
             "sl": sl, "mean_wait_s": mean_wait,
         }
     )

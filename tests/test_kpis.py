@@ -1,0 +1,219 @@
+"""Achieved KPIs of a plan, against independent references.
+
+- Stationary, under-loaded intervals: Erlang C written out here with mpmath (exact
+  arithmetic on the textbook formula), not the package's implementation.
+- Overloaded days with carry-over: the discrete-event simulation in ``tests/simulation.py``
+  (customer by customer, FIFO, exponential patience), 100 replications; the computed
+  backlog at each interval end must lie in the simulation's 99% confidence interval.
+- Fluid queue: a numerical ODE integration (scipy ``solve_ivp``) of ``dQ/dt = lam - c -
+  theta Q`` (Q >= 0).
+- Email backlog: ``staffing.deferred.deferred_backlog``, written separately by another
+  engineer from the same FIFO definition.
+"""
+
+from __future__ import annotations
+
+import mpmath as mp
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.integrate import solve_ivp
+
+from staffing.deferred import deferred_backlog
+from staffing.kpis import KPIError, achieved_kpis, daily_kpis, deferred_fifo, fluid_queue
+from staffing.policy import ChannelPolicy
+from tests.simulation import simulate_intervals
+
+T = 1800
+DAY = pd.Timestamp("2024-11-29")
+
+
+def _frames(channel, volume, agents, aht=180.0, start="08:00:00"):
+    ds = DAY + pd.Timedelta(start) + pd.to_timedelta(np.arange(len(volume)) * T, "s")
+    vol = pd.DataFrame({"channel": channel, "ds": ds, "volume": np.asarray(volume, float),
+                        "aht_s": aht})
+    ag = pd.DataFrame({"channel": channel, "ds": ds, "agents": agents})
+    return vol, ag
+
+
+def _erlang_c_mp(volume, aht, n, t):
+    """Textbook Erlang C in 50-digit arithmetic: (P(wait), SL(t), ASA)."""
+    mp.mp.dps = 50
+    a = mp.mpf(volume) * aht / T
+    top = a**n / mp.factorial(n) * n / (n - a)
+    c = top / (mp.fsum(a**k / mp.factorial(k) for k in range(n)) + top)
+    sl = 1 - c * mp.e ** (-(n - a) * t / aht)
+    return float(c), float(sl), float(c * aht / (n - a))
+
+
+def test_stationary_underloaded_matches_erlang_c():
+    # 100 calls per half-hour, AHT 180 s, 14 agents, 80/20 target: the Call Centre
+    # Helper worked example; every interval is the same stationary M/M/14.
+    vol, ag = _frames("voice", [100] * 8, 14)
+    k = achieved_kpis(vol, ag, ChannelPolicy("voice", threshold_s=20), T)
+    _, sl, asa = _erlang_c_mp(100, 180.0, 14, 20)
+    np.testing.assert_allclose(k["sl"], sl, rtol=1e-9)
+    np.testing.assert_allclose(k["asa_s"], asa, rtol=1e-9)
+    np.testing.assert_allclose(k["occupancy"], 10 / 14, rtol=1e-12)
+    assert (k["abandon_rate"] == 0).all()
+    # carried queue = the stationary mean queue, Lq = lam * ASA (Little's law)
+    np.testing.assert_allclose(k["backlog_items"], 100 / T * asa, rtol=1e-9)
+
+
+def test_fractional_agents_interpolate_between_whole_numbers():
+    # 14.5 productive agents: halfway between the exact M/M/14 and M/M/15 service levels.
+    vol, ag = _frames("voice", [100] * 2, 14.5)
+    k = achieved_kpis(vol, ag, ChannelPolicy("voice"), T)
+    sl = 0.5 * (_erlang_c_mp(100, 180.0, 14, 20)[1] + _erlang_c_mp(100, 180.0, 15, 20)[1])
+    np.testing.assert_allclose(k["sl"], sl, rtol=1e-9)
+
+
+# An overloaded morning: 40 agents, AHT 180 s (capacity 400 calls per half-hour), arrivals
+# rise to 650 and fall back; the queue builds for hours and drains in the afternoon.
+PEAK = [200, 300, 450, 600, 650, 600, 500, 350, 250, 150, 100, 100]
+
+
+@pytest.mark.parametrize(
+    ("patience", "overloaded"),
+    [(None, range(2, 10)), (300.0, range(2, 7))],
+    ids=["erlang_c", "erlang_a"],
+)
+def test_overloaded_day_backlog_within_simulation_ci(patience, overloaded):
+    vol, ag = _frames("voice", PEAK, 40)
+    model = "erlang_a" if patience else "erlang_c"
+    k = achieved_kpis(vol, ag, ChannelPolicy("voice", model, patience_s=patience), T)
+    sim = simulate_intervals(
+        np.array(PEAK, float), np.full(12, 180.0), T, np.full(12, 40), 20, patience,
+        n_reps=100, seed=11,
+    ).summary(level=0.99)
+    idx = list(overloaded)
+    got = k["backlog_items"].to_numpy()[idx]
+    lo, hi = sim["queue_end_lo"].to_numpy()[idx], sim["queue_end_hi"].to_numpy()[idx]
+    assert np.all((got >= lo) & (got <= hi)), (got, lo, hi)
+    # the queue is material: a per-interval steady-state formula would report none of it
+    assert got.max() > (700 if patience is None else 35)
+    # outcomes of the overloaded intervals: the fluid model's stated accuracy
+    if patience is not None:
+        ab = k["abandon_rate"].to_numpy()[idx]
+        np.testing.assert_allclose(ab, sim["abandon_share"].to_numpy()[idx], atol=0.05)
+    else:
+        asa = k["asa_s"].to_numpy()[idx]
+        np.testing.assert_allclose(asa, sim["asa_answered_s"].to_numpy()[idx], rtol=0.1)
+
+
+def test_fluid_queue_matches_ode_integration():
+    rng = np.random.default_rng(3)
+    lam = rng.uniform(0.0, 0.5, 20)
+    c = rng.uniform(0.1, 0.4, 20)
+    for theta in (0.0, 1 / 240):
+        _, q_end, _ = fluid_queue(lam, c, theta, T, q0=5.0)
+
+        def rhs(t, q, theta=theta):
+            k = min(int(t // T), 19)
+            d = lam[k] - c[k] - theta * q[0]
+            return [d if q[0] > 1e-9 or d > 0 else 0.0]
+
+        ref = []
+        q = [5.0]
+        for k in range(20):
+            sol = solve_ivp(rhs, (k * T, (k + 1) * T), q, rtol=1e-10, atol=1e-8, max_step=5)
+            q = [max(sol.y[0, -1], 0.0)]
+            ref.append(q[0])
+        np.testing.assert_allclose(q_end, ref, atol=2e-3)
+
+
+def test_constant_overload_grows_linearly_then_drains():
+    # lam = 700/1800, c = 50/180 per second: the queue grows by 200 per half-hour;
+    # no arrivals afterwards: 500 answered per half-hour, 400 are gone in the third.
+    vol, ag = _frames("voice", [700, 700, 0], 50)
+    k = achieved_kpis(vol, ag, ChannelPolicy("voice"), T)
+    np.testing.assert_allclose(k["backlog_items"], [200, 400, 0], atol=1e-9)
+    # a contact arriving at the end of the 2nd interval waits 400 / c = 1440 s
+    assert k["sl"].iloc[1] == 0
+    assert k["asa_s"].iloc[1] == pytest.approx((200 + 400) / 2 / (50 / 180), rel=1e-3)
+
+
+def test_email_backlog_matches_deferred_module():
+    rng = np.random.default_rng(7)
+    vol = rng.integers(0, 40, 96).astype(float)
+    aht = rng.uniform(200, 900, 96)
+    agents = rng.integers(0, 6, 96).astype(float)
+    mine = deferred_fifo(vol, aht, agents, T, target_s=4 * 3600)
+    ref = deferred_backlog(vol, aht, T, agents)
+    np.testing.assert_allclose(mine["backlog_items"], ref["backlog_items"], atol=1e-9)
+    np.testing.assert_allclose(mine["backlog_age_s"], ref["oldest_age_s"], atol=1e-6)
+    np.testing.assert_allclose(mine["handled"], ref["handled"], atol=1e-9)
+
+
+def test_email_response_share_hand_example():
+    # 10 emails of 360 s arrive 00:00-00:30 (item x at 180 x s) with nobody working; one
+    # agent from 00:30 answers item x at 1800 + 360 x s: wait 1800 + 180 x, i.e. 30 to 60
+    # minutes, mean 45 min. Target 45 min: the first half of the items.
+    pol = ChannelPolicy("email", "deferred", response_target_s=2700)
+    vol, ag = _frames("email", [10, 0, 0], [0, 1, 1], aht=360.0, start="00:00:00")
+    k = achieved_kpis(vol, ag, pol, T)
+    assert k["sl"].iloc[0] == pytest.approx(0.5)
+    assert k["backlog_items"].tolist() == [10.0, 5.0, 0.0]
+    assert k["backlog_age_s"].tolist() == [1800.0, 2700.0, 0.0]
+    assert k["asa_s"].iloc[0] == pytest.approx(2700.0)
+
+
+def test_scheduled_agents_pass_through_shrinkage():
+    # 20 scheduled at 30% shrinkage = 14 productive: the M/M/14 figures.
+    vol, ag = _frames("voice", [100] * 2, 20)
+    ag = ag.rename(columns={"agents": "scheduled"})
+    k = achieved_kpis(vol, ag, ChannelPolicy("voice", shrinkage=0.3), T)
+    np.testing.assert_allclose(k["agents"], 14.0)
+    np.testing.assert_allclose(k["staffed"], 20.0)
+    np.testing.assert_allclose(k["sl"], _erlang_c_mp(100, 180.0, 14, 20)[1], rtol=1e-9)
+
+
+def test_daily_aggregates_by_hand():
+    # Two intervals: SL 1.0 on 100 calls and 0.5 on 300 -> 0.625; ASA over answered.
+    k = pd.DataFrame({
+        "channel": "voice", "ds": DAY + pd.to_timedelta([8 * 3600, 8 * 3600 + T], "s"),
+        "volume": [100.0, 300.0], "answered": [100.0, 250.0], "abandoned": [0.0, 50.0],
+        "sl": [1.0, 0.5], "asa_s": [0.0, 70.0], "occupancy": [0.5, 1.0],
+        "agents": [10.0, 30.0], "staffed": [14.0, 40.0], "backlog_items": [0.0, 12.0],
+        "backlog_age_s": [0.0, 5400.0],
+    })
+    d = daily_kpis(k, interval_s=T).iloc[0]
+    assert d["service_level"] == pytest.approx(0.625)
+    assert d["asa_s"] == pytest.approx(70 * 250 / 350)
+    assert d["abandon_rate"] == pytest.approx(50 / 400)
+    assert d["occupancy"] == pytest.approx((5 + 30) / 40)
+    assert d["backlog_items"] == 12.0 and d["backlog_age_h"] == 1.5
+    assert d["paid_hours"] == pytest.approx(27.0)
+    plan = pd.DataFrame({"date": [DAY, DAY], "channel": ["voice", "voice"],
+                         "agents": [3, 2], "paid_hours": [7.5, 11.0]})
+    assert daily_kpis(k, plan).iloc[0]["paid_hours"] == pytest.approx(44.5)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    volume=st.lists(st.integers(0, 800), min_size=3, max_size=10),
+    agents=st.integers(1, 60),
+    extra=st.integers(1, 10),
+    patience=st.sampled_from([None, 120.0]),
+)
+def test_more_agents_never_hurt(volume, agents, extra, patience):
+    model = "erlang_a" if patience else "erlang_c"
+    pol = ChannelPolicy("voice", model, patience_s=patience)
+    vol, ag = _frames("voice", volume, agents)
+    k1 = achieved_kpis(vol, ag, pol, T)
+    k2 = achieved_kpis(vol, ag.assign(agents=agents + extra), pol, T)
+    m = vol["volume"].to_numpy() > 0
+    assert np.all(k2["sl"].to_numpy()[m] >= k1["sl"].to_numpy()[m] - 1e-9)
+    assert np.all(k2["backlog_items"].to_numpy() <= k1["backlog_items"].to_numpy() + 1e-9)
+
+
+def test_errors_name_the_problem():
+    vol, ag = _frames("voice", [10], 2)
+    with pytest.raises(KPIError, match="aht_s"):
+        achieved_kpis(vol.drop(columns="aht_s"), ag, ChannelPolicy("voice"), T)
+    with pytest.raises(KPIError, match="agents"):
+        achieved_kpis(vol, ag.drop(columns="agents"), ChannelPolicy("voice"), T)
+    with pytest.raises(KPIError, match="policy"):
+        achieved_kpis(vol, ag, ChannelPolicy("chat"), T)
