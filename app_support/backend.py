@@ -198,8 +198,26 @@ def _results() -> _Results:
     return _Results(size=32)
 
 
+def _data_stamp(scenario: Scenario) -> str:
+    """Size and modification time of the scenario's data files (a changed file re-runs)."""
+    from forecast import data
+
+    sample = data.sample_paths()
+    d = scenario.data
+    stamps = []
+    for given, default in ((d.orders, sample.orders), (d.contacts, sample.contacts),
+                           (d.events, sample.events)):
+        path = Path(given) if given else Path(default)
+        try:
+            st_ = path.stat()
+            stamps.append(f"{path}:{st_.st_size}:{st_.st_mtime_ns}")
+        except OSError:
+            stamps.append(f"{path}:missing")
+    return "\n# " + " ".join(stamps)
+
+
 def run_scenario(scenario: Scenario, container: Any = None) -> ScenarioResult:
-    """Run ``scenario`` through the planner pipeline, cached on its full YAML.
+    """Run ``scenario`` through the planner pipeline, cached on its YAML and data files.
 
     Shows a progress bar in ``container`` (default: the page) while the core works; a
     cache hit returns at once. The planner itself reuses forecasts across scenarios that
@@ -212,7 +230,7 @@ def run_scenario(scenario: Scenario, container: Any = None) -> ScenarioResult:
     """
     from planner.pipeline import run
 
-    key = scenario.to_yaml()
+    key = scenario.to_yaml() + _data_stamp(scenario)
     cache = _results()
     hit = cache.get(key)
     if hit is not None:
