@@ -134,7 +134,7 @@ class Shrinkage:
             return np.full(len(idx), table[0])
         if self.by == "month":
             return table[np.asarray(idx.month) - 1]
-        return table[np.asarray(idx.weekday)]
+        return table[np.asarray(idx.day_of_week)]
 
 
 @dataclass(frozen=True)

@@ -123,7 +123,12 @@ def _channel(df: pd.DataFrame, p: ChannelPolicy, interval_s: int) -> pd.DataFram
             asa[staffed] = average_speed_of_answer(v, h, interval_s, a, patience_s=pat)
             occ[staffed] = occupancy(v, h, interval_s, a, patience_s=pat)
     elif p.model == "chat":
-        from staffing.chat import chat_required_agents, chat_service_level
+        from staffing.chat import (
+            chat_average_speed_of_answer,
+            chat_occupancy,
+            chat_required_agents,
+            chat_service_level,
+        )
 
         if staffed.any():
             c = int(p.concurrency)
@@ -132,9 +137,8 @@ def _channel(df: pd.DataFrame, p: ChannelPolicy, interval_s: int) -> pd.DataFram
             )
             agents[staffed] = a
             sl[staffed] = chat_service_level(v, h, interval_s, a, p.threshold_s, c)
-            # waiting and occupancy of N agents with c chat slots each (N c servers)
-            asa[staffed] = average_speed_of_answer(v, h, interval_s, a * c)
-            occ[staffed] = occupancy(v, h, interval_s, a * c)
+            asa[staffed] = chat_average_speed_of_answer(v, h, interval_s, a, c)
+            occ[staffed] = chat_occupancy(v, h, interval_s, a, c)
     else:  # deferred
         from staffing.deferred import deferred_required_agents
 
@@ -261,7 +265,7 @@ def fte_hours(
         raise RequirementsError(f"hours_per_fte must be > 0, got {hours_per_fte!r}")
     ds = pd.to_datetime(requirements["ds"]).dt.normalize()
     if by == "week":
-        ds = ds - pd.to_timedelta(ds.dt.weekday, unit="D")
+        ds = ds - pd.to_timedelta(ds.dt.day_of_week, unit="D")
     h = float(interval_s) / 3600.0
     df = pd.DataFrame(
         {
