@@ -70,7 +70,7 @@ summary = views.summarize_dataset(
 )
 
 st.subheader("Preview")
-m = st.columns(4)
+m = st.columns([1, 1, 1, 2])
 m[0].metric("Interval length", summary.interval_label)
 m[1].metric("From", f"{summary.first_ds:%Y-%m-%d}")
 m[2].metric("To", f"{summary.last_ds:%Y-%m-%d}")
@@ -92,6 +92,12 @@ right.altair_chart(
 )
 
 tabs = st.tabs(["Orders", "Contacts", "Events"])
-tabs[0].dataframe(dataset.orders.tail(200), width="stretch", hide_index=True)
-tabs[1].dataframe(dataset.contacts.tail(200), width="stretch", hide_index=True)
-tabs[2].dataframe(dataset.events, width="stretch", hide_index=True)
+day = {"ds": st.column_config.DateColumn("ds", format="YYYY-MM-DD")}
+stamp = {"ds": st.column_config.DatetimeColumn("ds (interval start)", format="YYYY-MM-DD HH:mm")}
+tabs[0].caption("Last 200 days")
+tabs[0].dataframe(dataset.orders.tail(200), width="stretch", hide_index=True, column_config=day)
+tabs[1].caption("Last 200 rows")
+tabs[1].dataframe(
+    dataset.contacts.tail(200), width="stretch", hide_index=True, column_config=stamp
+)
+tabs[2].dataframe(dataset.events, width="stretch", hide_index=True, column_config=day)
