@@ -35,6 +35,7 @@ __all__ = [
     "load_saved",
     "load_upload",
     "plan_files",
+    "plan_table",
     "run_scenario",
     "save_result",
     "save_upload",
@@ -319,6 +320,13 @@ def load_saved(url: str, name: str, version: int) -> ScenarioResult:
 def save_result(url: str, result: ScenarioResult, note: str = "") -> Any:
     """Save ``result`` as a new version in the store at ``url``; returns its identity."""
     return store(url).save(result, note=note)
+
+
+def plan_table(result: ScenarioResult) -> pd.DataFrame:
+    """The shift plan as exported (dates and HH:MM times), from :mod:`planner.export`."""
+    from planner.export import shift_plan_table
+
+    return shift_plan_table(result.shift_plan)
 
 
 def plan_files(result: ScenarioResult) -> dict[str, bytes]:

@@ -41,8 +41,9 @@ else:
         "The workbook holds the shift plan, interval coverage against the requirement, KPIs "
         "by day and channel, and the assumptions used."
     )
-    st.metric("Shift rows in the plan", f"{len(result.shift_plan):,}")
-    st.dataframe(result.shift_plan, width="stretch", hide_index=True)
+    table = backend.plan_table(result)
+    st.metric("Shift rows in the plan", f"{len(table):,}")
+    st.dataframe(table, width="stretch", hide_index=True)
 
 st.header("Scenario comparison")
 comparison = st.session_state.get("comparison")
