@@ -88,7 +88,8 @@ def default_scenario() -> Scenario:
 def load_dataset(
     orders: str | None, contacts: str | None, events: str | None, interval_s: int | None
 ) -> Dataset:
-    """Load the history a scenario names (``None`` = the bundled sample file).
+    """Load the history a scenario names (``None`` = the bundled sample file, ``""`` for
+    ``events`` = no events).
 
     Raises
     ------
@@ -103,7 +104,11 @@ def load_dataset(
         label="sample" if contacts is None else Path(contacts).name,
         orders=data.load_orders(orders or sample.orders),
         contacts=loaded,
-        events=data.load_events(events or sample.events),
+        events=(
+            pd.DataFrame({"ds": pd.Series(dtype="datetime64[ns]"), "event": []})
+            if events == ""
+            else data.load_events(events or sample.events)
+        ),
         interval_s=_interval_s(loaded),
     )
 

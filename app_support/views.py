@@ -22,6 +22,7 @@ __all__ = [
     "daily_contacts",
     "daily_series",
     "events_between",
+    "fit_to_history",
     "fmt_number",
     "interval_actuals",
     "peak_window",
@@ -414,3 +415,49 @@ def break_gaps(
     breaks = pd.DataFrame({by: ends[by], "ds": ends["ds"] + step, value: float("nan")})
     out = pd.concat([f, breaks], ignore_index=True)
     return out.sort_values([by, "ds"], ignore_index=True)
+
+
+def fit_to_history(
+    scenario: dict, channels: list[str] | tuple[str, ...], last_day: object
+) -> tuple[dict, list[str]]:
+    """Changes that make a scenario plan from a newly loaded history, with notes.
+
+    ``scenario`` is ``Scenario.to_dict()``. Channels follow the history (known ones keep
+    their settings, new ones start from the defaults); when the history ends before the
+    forecast's last history day, the horizon moves to start the day after the history
+    ends, keeping its length. Returns ``(changes for Scenario.with_changes, notes)``.
+
+    Examples
+    --------
+    >>> s = {"channels": {"chat": {"model": "chat"}, "email": {"model": "deferred"}},
+    ...      "horizon": {"start": "2024-10-01", "end": "2024-10-07", "history_end": None}}
+    >>> changes, notes = fit_to_history(s, ["chat", "voice"], "2024-03-05")
+    >>> changes["channels"], changes["horizon.start"], changes["horizon.end"]
+    ({'chat': {'model': 'chat'}, 'voice': {}}, '2024-03-06', '2024-03-12')
+    """
+    changes: dict = {}
+    notes: list[str] = []
+    current = scenario["channels"]
+    if list(channels) != list(current) and set(channels) != set(current):
+        changes["channels"] = {c: current.get(c, {}) for c in channels}
+        notes.append(f"channels set to those in the history: {', '.join(channels)}")
+    h = scenario["horizon"]
+    start, end = pd.Timestamp(h["start"]), pd.Timestamp(h["end"])
+    seen = pd.Timestamp(h["history_end"]) if h.get("history_end") else start - pd.Timedelta(
+        days=1
+    )
+    last = pd.Timestamp(last_day).normalize()
+    if seen > last:
+        new_start = last + pd.Timedelta(days=1)
+        new_end = new_start + (end - start)
+        changes.update(
+            {
+                "horizon.start": f"{new_start:%Y-%m-%d}",
+                "horizon.end": f"{new_end:%Y-%m-%d}",
+                "horizon.history_end": None,
+            }
+        )
+        notes.append(
+            f"plan moved to {new_start:%d %b %Y} - {new_end:%d %b %Y}, after the history ends"
+        )
+    return changes, notes

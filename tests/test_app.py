@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import gzip
+import io
 import os
 from pathlib import Path
 
@@ -116,6 +117,18 @@ def test_valid_upload_replaces_the_sample():
     assert _metric(at, "To") == "2024-03-05"
     assert _metric(at, "Channels") == "chat, voice"
     assert any("my_contacts.csv" in s.value for s in at.success)
+    # the scenario now plans these two channels from the day after the history ends,
+    # keeping the default horizon's 92 days (1 Oct - 31 Dec): 6 Mar .. 5 Jun 2024
+    scenario = at.session_state["scenario"]
+    assert list(scenario.channels) == ["chat", "voice"]
+    assert (scenario.horizon.start, scenario.horizon.end) == (
+        dt.date(2024, 3, 6), dt.date(2024, 6, 5)
+    )
+    assert scenario.data.events == ""  # no events file: no events, not the sample's
+    # two days of history cannot be forecast: the page says why, without a traceback
+    at.switch_page("app_support/pages/forecast.py").run()
+    assert not at.exception
+    assert len(at.error) == 1 and "forecast" in at.error[0].value.lower()
 
 
 # ---------------------------------------------------------------------------- the other pages
@@ -294,3 +307,39 @@ def test_loading_an_example_scenario_fills_the_editor():
     assert chat_cap == raw["channels"]["chat"]["headcount_cap"]
     voice = at.session_state["scenario"].channels["voice"]
     assert voice.headcount_cap == raw["channels"]["voice"]["headcount_cap"]
+
+
+def test_uploaded_history_is_planned_end_to_end():
+    # A planner's own export: the sample's chat and voice history from June to September
+    # 2024 (cut with the csv module), no email and no events file.
+    with gzip.open(ROOT / "data" / "contacts.csv.gz", "rt", newline="") as fh:
+        rows = [
+            r for r in csv.DictReader(fh)
+            if "2024-06-01" <= r["ds"][:10] <= "2024-09-30" and r["channel"] != "email"
+        ]
+    contacts = io.StringIO()
+    writer = csv.DictWriter(contacts, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    with open(ROOT / "data" / "orders.csv", newline="") as fh:
+        orders = [r for r in csv.DictReader(fh) if r["ds"][:10] <= "2024-09-30"]
+    order_csv = "ds,orders\n" + "".join(f"{r['ds']},{r['orders']}\n" for r in orders)
+
+    at = _app()
+    at.radio(key="data_source").set_value("Upload my files").run()
+    at.file_uploader(key="upload_orders").set_value(("orders.csv", order_csv.encode(), "text/csv"))
+    at.file_uploader(key="upload_contacts").set_value(
+        ("contacts.csv", contacts.getvalue().encode(), "text/csv")
+    )
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert _metric(at, "From") == "2022-01-01" and _metric(at, "To") == "2024-09-30"
+    assert _metric(at, "Channels") == "chat, voice"
+    # history ends the day before the default plan starts (1 Oct 2024): horizon kept
+    horizon = at.session_state["scenario"].horizon
+    assert (horizon.start, horizon.end) == (dt.date(2024, 10, 1), dt.date(2024, 12, 31))
+
+    at.switch_page("app_support/pages/staffing.py").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert _fte(at, "chat") > 0 and _fte(at, "voice") > 0
+    assert not [m for m in at.metric if m.label.startswith("email")]

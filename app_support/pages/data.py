@@ -58,13 +58,33 @@ else:
         keep = "the bundled sample" if uses_sample else "the files accepted before"
         st.caption(f"Until then every page keeps using {keep}.")
     else:
-        wanted = {f"data.{k}": paths.get(k) for k in backend.UPLOAD_KINDS}
-        if any(getattr(scenario.data, k) != paths.get(k) for k in backend.UPLOAD_KINDS):
-            state.set_scenario(scenario.with_changes(wanted))
-        names = ", ".join(Path(p).name for p in paths.values())
+        paths.setdefault("events", "")  # no events file: no events (not the sample's)
+        if any(getattr(scenario.data, k) != paths[k] for k in backend.UPLOAD_KINDS):
+            changed = scenario.with_changes({f"data.{k}": paths[k] for k in paths})
+            try:
+                loaded = backend.load_dataset(
+                    paths["orders"], paths["contacts"], paths["events"], None
+                )
+                fits, notes = views.fit_to_history(
+                    changed.to_dict(), views.summarize_dataset(
+                        loaded.orders, loaded.contacts, loaded.events, loaded.interval_s
+                    ).channels, loaded.orders["ds"].max(),
+                )
+                state.set_scenario(changed.with_changes(fits), reset_widgets=True)
+            except ValueError as exc:
+                st.error(f"These files cannot be planned from: {exc}", icon=":material/error:")
+            else:
+                st.session_state["upload_notes"] = notes
+        names = ", ".join(Path(p).name for p in paths.values() if p)
         st.success(f"Using your files: {names}", icon=":material/check_circle:")
+        for note in st.session_state.get("upload_notes", []):
+            st.info(f"Scenario adjusted to your data: {note}.", icon=":material/tune:")
 
-dataset = state.current_dataset()
+try:
+    dataset = state.current_dataset()
+except ValueError as exc:
+    st.error(f"The data in use cannot be read: {exc}", icon=":material/error:")
+    st.stop()
 summary = views.summarize_dataset(
     dataset.orders, dataset.contacts, dataset.events, dataset.interval_s
 )
