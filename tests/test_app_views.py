@@ -199,3 +199,19 @@ def test_charts_build_vega_lite_specs_with_units():
     bars = charts.fte_week_chart(weekly).to_dict()
     assert "FTE" in bars["encoding"]["y"]["title"]
     assert {t["field"] for t in bars["encoding"]["tooltip"]} == {"week", "channel", "fte"}
+
+
+def test_fit_to_history_moves_the_plan_only_when_history_is_too_short():
+    s = {
+        "channels": {"chat": {"model": "chat"}, "voice": {}, "email": {}},
+        "horizon": {"start": "2024-10-01", "end": "2024-12-31", "history_end": "2024-09-15"},
+    }
+    # history through 15 Sep or later, same channels (other order): nothing changes
+    assert views.fit_to_history(s, ["email", "chat", "voice"], "2024-09-15") == ({}, [])
+    # history ends 10 Sep < history_end 15 Sep: the 92-day plan starts 11 Sep and ends
+    # 11 Sep + 91 days = 11 Dec; history_end is cleared (the day before the new start)
+    changes, notes = views.fit_to_history(s, ["chat", "voice", "email"], "2024-09-10")
+    assert changes == {
+        "horizon.start": "2024-09-11", "horizon.end": "2024-12-11", "horizon.history_end": None
+    }
+    assert len(notes) == 1 and "11 Sep 2024" in notes[0]
