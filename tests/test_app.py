@@ -343,3 +343,21 @@ def test_uploaded_history_is_planned_end_to_end():
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert _fte(at, "chat") > 0 and _fte(at, "voice") > 0
     assert not [m for m in at.metric if m.label.startswith("email")]
+
+
+def test_scenario_yaml_upload_opens_it_or_names_the_bad_field():
+    at = _app()
+    at.switch_page("app_support/pages/scenarios.py").run()
+    bad = b"name: broken\nchannels:\n  voice:\n    target_sl: 1.5\n"
+    at.file_uploader(key="sc_yaml").set_value(("broken.yaml", bad, "application/x-yaml")).run()
+    assert not at.exception
+    assert len(at.error) == 1
+    assert "channels.voice.target_sl" in at.error[0].value and "broken.yaml" in at.error[0].value
+    assert at.session_state["scenario"].name == "base"  # the current scenario is kept
+
+    good = b"name: war_room_a\norder_growth: 0.15\nhorizon: {start: 2024-11-25, end: 2024-12-01}\n"
+    at.file_uploader(key="sc_yaml").set_value(("a.yaml", good, "application/x-yaml")).run()
+    assert not at.exception and not at.error
+    assert at.text_input(key="w.scenarios.name").value == "war_room_a"
+    assert at.slider(key="w.scenarios.order_growth").value == 15.0  # 0.15 shown in percent
+    assert at.number_input(key="w.scenarios.horizon.days").value == 7  # 25 Nov..1 Dec

@@ -6,7 +6,7 @@ import streamlit as st
 
 from app_support import backend, charts, editor, state, views
 from planner.compare import CompareError, compare
-from planner.scenario import ScenarioError, load_scenario
+from planner.scenario import Scenario, ScenarioError, load_scenario
 
 st.title("Scenarios - war room")
 st.caption(
@@ -46,6 +46,19 @@ if right.button("Load", key="sc_load", disabled=starts[start] is None):
         state.set_scenario(loaded, reset_widgets=True)
         st.rerun()
 
+yaml_file = st.file_uploader(
+    "Or open a scenario file (YAML, as the CLI runs it)", type=["yaml", "yml"], key="sc_yaml"
+)
+if yaml_file is not None and st.session_state.get("sc_yaml_done") != yaml_file.file_id:
+    try:
+        opened = Scenario.from_yaml(yaml_file.getvalue().decode("utf-8"), source=yaml_file.name)
+    except (ValueError, UnicodeDecodeError) as exc:
+        st.error(f"{yaml_file.name} is not a valid scenario:\n\n{exc}", icon=":material/error:")
+    else:
+        st.session_state["sc_yaml_done"] = yaml_file.file_id
+        state.set_scenario(opened, reset_widgets=True)
+        st.rerun()
+
 # ------------------------------------------------------------------ edit
 name_key = editor.widget_key("scenarios", "name")
 if name_key not in st.session_state:
@@ -72,6 +85,13 @@ state.set_scenario(scenario)
 
 with st.expander("Scenario as YAML (what is saved; the CLI runs the same file)"):
     st.code(scenario.to_yaml(), language="yaml")
+    st.download_button(
+        "Download this scenario (YAML)",
+        scenario.to_yaml().encode(),
+        file_name=f"{scenario.name}.yaml",
+        mime="application/x-yaml",
+        key="dl_yaml",
+    )
 
 # ------------------------------------------------------------------ run and save
 c = st.columns([1, 1, 3], vertical_alignment="bottom")
