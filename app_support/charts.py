@@ -57,6 +57,7 @@ def forecast_chart(
     level: int,
     time_unit: str = "Date",
     extra: list[tuple[str, str, str]] | None = None,
+    x_format: str | None = None,
 ) -> alt.LayerChart:
     """Forecast band (area), forecast line, actuals and event rules, for one series.
 
@@ -76,8 +77,11 @@ def forecast_chart(
         x axis title.
     extra : list of (column, title, format), optional
         More forecast columns for the band's tooltip (e.g. the contact rate).
+    x_format : str, optional
+        d3 time format of the x labels (``"%H:%M"`` for an intraday view).
     """
-    x = alt.X("ds:T", title=time_unit)
+    axis = alt.Axis(format=x_format) if x_format else alt.Axis()
+    x = alt.X("ds:T", title=time_unit, axis=axis)
     fmt = ",.0f"
     band = (
         alt.Chart(forecast)

@@ -74,7 +74,8 @@ with intraday_tab:
         minutes = base.interval_s // 60
         st.altair_chart(
             charts.forecast_chart(
-                fc, actual, None, f"{uid} contacts per {minutes} min", level, "Interval start"
+                fc, actual, None, f"{uid} contacts per {minutes} min", level,
+                "Interval start", x_format="%H:%M",
             ),
             width="stretch",
         )
