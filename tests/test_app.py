@@ -65,6 +65,11 @@ def test_data_page_previews_the_sample():
     assert _metric(at, "Channels") == ", ".join(sorted(channels))
     assert at.radio(key="data_source").value == "Bundled sample"
     assert not at.error
+    at.radio(key="data_source").set_value("Upload my files").run()
+    uploaders = {u.key: u for u in at.file_uploader}
+    assert sorted(uploaders) == ["upload_contacts", "upload_events", "upload_orders"]
+    for u in uploaders.values():  # CSV (also gzipped), Excel and Parquet, as the loaders
+        assert {".csv", ".gz", ".xlsx", ".parquet"} <= set(u.allowed_type), u.allowed_type
 
 
 BAD_UPLOADS = [
