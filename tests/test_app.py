@@ -197,6 +197,10 @@ def test_staffing_page_shows_fte_heatmap_curve_and_weeks():
         assert at.slider(key=f"w.staffing.channels.{channel}.shrinkage").value == 30.0
     assert at.selectbox(key="staffing_channel").options == ["chat", "voice", "email"]
     assert _charts(at) == 3  # heatmap, curve over the peak, FTE by week
+    # the 3 days lie in one week, so the all-channel FTE is the sum of the channels'
+    # (each shown rounded to 0.1)
+    total = float(_metric(at, "All channels: FTE (average)").replace(",", ""))
+    assert total == pytest.approx(sum(_fte(at, c) for c in ("chat", "voice", "email")), abs=0.15)
 
 
 def test_shrinkage_changes_the_shown_fte():

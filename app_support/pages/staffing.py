@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app_support import backend, charts, editor, state, views
+from planner.compare import compare
 
 st.title("Staffing")
 st.caption(
@@ -26,8 +27,15 @@ except ValueError as exc:
     st.stop()
 
 cards = result.summary()
-cols = st.columns(len(cards))
-for col, card in zip(cols, cards.itertuples(index=False), strict=True):
+total = compare({scenario.name: result}).totals.iloc[0]  # FTE over all channels, by week
+cols = st.columns(len(cards) + 1)
+cols[0].metric(
+    "All channels: FTE (average)",
+    f"{total.avg_fte:,.1f}",
+    help="Sum over channels of weekly FTE, averaged over the weeks of the horizon.",
+)
+cols[0].caption(f"Peak week {total.peak_week_fte:,.1f} FTE - {total.paid_hours:,.0f} paid hours")
+for col, card in zip(cols[1:], cards.itertuples(index=False), strict=True):
     col.metric(
         f"{card.channel}: FTE (average)",
         f"{card.avg_fte:,.1f}",
