@@ -133,6 +133,7 @@ st.session_state["sc_compare"] = [o for o in source if o in options]
 selected = st.multiselect("Scenarios", options, key="sc_compare")
 st.session_state["compare_selection"] = list(selected)
 if not selected:
+    st.session_state.pop("comparison", None)
     st.info("Run a scenario (or pick saved ones) to compare them here.")
     st.stop()
 if st.session_state.get("sc_baseline") not in selected:
