@@ -157,6 +157,7 @@ try:
     comparison = compare(results, baseline=baseline)
     st.session_state["comparison"] = comparison
 except (ValueError, CompareError) as exc:
+    st.session_state.pop("comparison", None)
     st.error(f"The comparison could not be built: {exc}", icon=":material/error:")
     st.stop()
 
