@@ -395,7 +395,7 @@ def _queue_channel(df: pd.DataFrame, p: ChannelPolicy, interval_s: int) -> pd.Da
         {
             "answered": answered, "abandoned": abandoned, "sl": sl, "asa_s": asa,
             "abandon_rate": ab_rate, "occupancy": occ, "backlog_items": q_end,
-            "backlog_age_s": np.where(q_end > 0, age, 0.0),
+            "backlog_age_s": np.where(q_end > 0, np.where(c > 0, age, np.nan), 0.0),
         }
     )
 
