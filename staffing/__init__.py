@@ -28,6 +28,7 @@ from .erlang_a import ErlangAMetrics, erlang_a_metrics
 from .kpis import achieved_kpis, daily_kpis
 from .policy import ChannelPolicy, Shrinkage
 from .requirements import compute_requirements, fte_hours
+from .roster import Roster, weekly_roster
 from .shifts import ShiftPlan, ShiftRules, ShiftType, solve_shifts
 
 __all__ = [
@@ -61,4 +62,6 @@ __all__ = [
     "daily_kpis",
     "fte_hours",
     "solve_shifts",
+    "Roster",
+    "weekly_roster",
 ]

@@ -231,3 +231,51 @@ def test_interval_s_from_attrs_and_errors():
         solve_shifts(req, rules, headcount_cap={"fax": 3})
     with pytest.raises(ShiftError, match="open_hours"):
         ShiftRules(open_hours={"voice": ("18:00", "08:00")})
+
+
+def _brute_force_lines(demand, consecutive):
+    """Fewest 5/2 lines by enumerating every multiset of day-off patterns."""
+    from itertools import combinations, combinations_with_replacement
+
+    pairs = ([(d, (d + 1) % 7) for d in range(7)] if consecutive
+             else list(combinations(range(7), 2)))
+    works = [[0 if d in p else 1 for d in range(7)] for p in pairs]
+    for n in range(0, 20):
+        for combo in combinations_with_replacement(range(len(works)), n):
+            cover = [sum(works[i][d] for i in combo) for d in range(7)]
+            if all(c >= r for c, r in zip(cover, demand, strict=True)):
+                return n
+    raise AssertionError("no roster within 20 lines")
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_weekly_lines_match_brute_force(seed):
+    from staffing.roster import min_lines
+
+    demand = np.random.default_rng(seed).integers(0, 4, 7).tolist()
+    for consecutive in (True, False):
+        assert int(min_lines(demand, consecutive).sum()) == _brute_force_lines(
+            demand, consecutive
+        )
+
+
+def test_weekly_roster_lines_cover_every_shift():
+    # Mon-Fri 4 agents, weekend 2 (24 agent-days): Baker's bound ceil(24 / 5) = 5 lines.
+    from staffing.roster import weekly_roster
+
+    rules = ShiftRules((ShiftType("8h", 8 * H),), open_hours={"voice": ("08:00", "16:00")})
+    week = [
+        _req("voice", "08:00", [n] * 16, day=pd.Timestamp("2024-11-25") + pd.Timedelta(days=d))
+        for d, n in enumerate([4, 4, 4, 4, 4, 2, 2])
+    ]
+    plan = solve_shifts(pd.concat(week), rules, interval_s=1800)
+    roster = weekly_roster(plan.shift_plan)
+    assert roster.headcount[["headcount", "lower_bound", "demand_days"]].values.tolist() == [
+        [5, 5, 24]
+    ]
+    lines = roster.lines
+    assert len(lines) == 5
+    days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+    worked = (lines[days] == "08:00-16:00").sum().tolist()
+    assert worked == [4, 4, 4, 4, 4, 2, 2]
+    assert ((lines[days] == "off").sum(axis=1) == 2).all()
