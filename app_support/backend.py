@@ -43,6 +43,7 @@ __all__ = [
     "staffing_only",
     "store",
     "store_url",
+    "weekly_roster",
 ]
 
 #: Upload kinds and whether the app needs them to plan.
@@ -354,3 +355,15 @@ def plan_files(result: ScenarioResult) -> dict[str, bytes]:
             assumptions=result.scenario.to_dict(),
         )
         return {"shift_plan.csv": csv_path.read_bytes(), "plan.xlsx": xlsx_path.read_bytes()}
+
+
+@st.cache_data(show_spinner="Building the weekly roster...", max_entries=8)
+def weekly_roster(shift_plan: pd.DataFrame, consecutive: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Weekly 5/2 roster of a shift plan (:func:`staffing.roster.weekly_roster`).
+
+    Returns ``(headcount, lines)`` as documented there.
+    """
+    from staffing.roster import weekly_roster as build
+
+    roster = build(shift_plan, consecutive=consecutive)
+    return roster.headcount, roster.lines

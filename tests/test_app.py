@@ -16,6 +16,7 @@ import io
 import os
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 from streamlit.testing.v1 import AppTest
@@ -370,3 +371,21 @@ def test_scenario_yaml_upload_opens_it_or_names_the_bad_field():
     assert at.text_input(key="w.scenarios.name").value == "war_room_a"
     assert at.slider(key="w.scenarios.order_growth").value == 15.0  # 0.15 shown in percent
     assert at.number_input(key="w.scenarios.horizon.days").value == 7  # 25 Nov..1 Dec
+
+
+def test_weekly_roster_on_the_shift_plan_page():
+    at = _short_app()
+    at.switch_page("app_support/pages/shifts.py").run()
+    at.toggle(key="roster_on").set_value(True).run()
+    assert not at.exception and not at.error
+    headcount = at.dataframe[0].value
+    assert sorted(headcount["channel"]) == ["chat", "email", "voice"]
+    # Baker's bound by hand from the plan table on the page: every agent starting a shift
+    # on the busiest day needs a line of their own, so headcount >= that day's starts
+    plan = at.dataframe[-1].value
+    busiest = plan.groupby(["channel", "date"])["agents"].sum().groupby("channel").max()
+    got = headcount.set_index("channel")["headcount"]
+    assert (got >= busiest.reindex(got.index)).all(), (got, busiest)
+    # 28-30 Nov 2024 all lie in the week starting Monday 25 Nov
+    lines = at.dataframe[1].value
+    assert set(pd.to_datetime(lines["week_start"])) == {pd.Timestamp("2024-11-25")}

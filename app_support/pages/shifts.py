@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from app_support import backend, charts, editor, state, views
@@ -75,6 +76,27 @@ if under.empty:
     st.success("Every open interval is covered.", icon=":material/check_circle:")
 else:
     st.dataframe(under, width="stretch", hide_index=True)
+
+st.subheader("Weekly roster (5 days on, 2 off)")
+if st.toggle("Build shift lines with two days off per agent", key="roster_on"):
+    consecutive = st.checkbox("Days off consecutive", value=True, key="roster_consecutive")
+    try:
+        headcount, lines = backend.weekly_roster(result.shift_plan, consecutive)
+    except ValueError as exc:
+        st.error(f"The roster could not be built: {exc}", icon=":material/error:")
+    else:
+        st.caption(
+            "Headcount = fewest 5/2 lines covering each day's shift starts; the lower bound "
+            "is max(busiest day, ceil(agent-days / 5)) (Baker 1974)."
+        )
+        st.dataframe(headcount, width="stretch", hide_index=True)
+        starts = pd.to_datetime(lines["week_start"])
+        weeks = [pd.Timestamp(w) for w in sorted(starts.unique())]
+        if weeks:
+            week = st.selectbox(
+                "Week starting", weeks, format_func=lambda w: f"{w:%a %d %b %Y}", key="roster_week"
+            )
+            st.dataframe(lines[starts == week], width="stretch", hide_index=True)
 
 with st.expander("Shift plan table"):
     st.dataframe(result.shift_plan, width="stretch", hide_index=True)
