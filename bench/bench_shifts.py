@@ -7,8 +7,9 @@ December). Shifts: 8 h (30-min unpaid break 2-5 h in) and 12 h (1-h unpaid break
 in) on a 30-minute grid, chat and voice open 08:00-22:00, email 24 h.
 
 Prints solve time, total paid hours, the LP lower bound, the gap to it, over-staffing
-(scheduled agent-hours above the requirement, which includes the shape of shifts) and
-uncovered intervals; then a capped run (80% of the uncapped daily peak headcount).
+(scheduled agent-hours above the requirement, which includes the shape of shifts),
+uncovered intervals, the plan's achieved KPIs and 5/2 weekly headcount; then a capped run
+(80% of each channel's uncapped busiest-day headcount).
 
 Run: ``.venv/bin/python bench/bench_shifts.py``
 """
@@ -21,11 +22,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import pandas as pd  # noqa: E402
-
 from forecast.data import load_contacts, sample_paths  # noqa: E402
+from staffing.kpis import achieved_kpis, daily_kpis  # noqa: E402
 from staffing.policy import ChannelPolicy, Shrinkage  # noqa: E402
 from staffing.requirements import compute_requirements  # noqa: E402
+from staffing.roster import weekly_roster  # noqa: E402
 from staffing.shifts import ShiftRules, solve_shifts  # noqa: E402
 
 
@@ -72,6 +73,18 @@ def main() -> None:
     print("over-staffing by channel: " + ", ".join(
         f"{ch} {100 * (r.scheduled / r.required - 1):.1f}%" for ch, r in by.iterrows()
     ))
+    t0 = time.perf_counter()
+    kpis = achieved_kpis(vol, cov[["channel", "ds", "scheduled"]], policies, 1800)
+    daily = daily_kpis(kpis, plan.shift_plan)
+    t_kpi = time.perf_counter() - t0
+    worst = daily.dropna(subset=["service_level"]).groupby("channel")["service_level"].min()
+    print(f"achieved KPIs of the plan: {t_kpi:.2f} s; worst day SL: " + ", ".join(
+        f"{ch} {100 * v:.1f}%" for ch, v in worst.items()
+    ))
+    roster = weekly_roster(plan.shift_plan)
+    peak = roster.headcount.groupby("week_start")["headcount"].sum()
+    print(f"5/2 roster: peak week headcount {int(peak.max())} "
+          f"(Baker bound {int(roster.headcount.groupby('week_start')['lower_bound'].sum().max())})")
     # capped: at most 80% of each channel's uncapped busiest-day headcount per day
     heads = plan.shift_plan.groupby(["channel", "date"])["agents"].sum().groupby("channel").max()
     cap = {ch: int(0.8 * h) for ch, h in heads.items()}
@@ -82,7 +95,6 @@ def main() -> None:
     print(f"capped {cap}: {t_cap:.2f} s, short {capped.short_agent_hours:,.1f} agent-hours in "
           f"{len(short)} intervals on {short['ds'].dt.normalize().nunique()} days; "
           f"gap {100 * capped.gap:.3f}%")
-    pd.set_option("display.width", 120)
 
 
 if __name__ == "__main__":
