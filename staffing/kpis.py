@@ -422,8 +422,9 @@ def deferred_fifo(
     DataFrame
         ``handled, backlog_items, backlog_age_s, sl, mean_wait_s`` per interval: items
         answered in the interval, waiting at its end, age of the oldest waiting item at its
-        end; the interval's arrivals answered within ``target_s`` (items not answered within
-        the horizon count as late) and their mean wait (``inf`` if any is never answered).
+        end; the share of the interval's arrivals answered within ``target_s`` (items
+        still waiting at the horizon end count as late once older than the target, and
+        are left out while their outcome is unknown) and the mean wait of those answered.
 
     Examples
     --------
@@ -475,13 +476,20 @@ def deferred_fifo(
     arr = t[:-1, None] + u[None, :] * T
     dep = np.maximum(departure_time(x.ravel()).reshape(x.shape), arr)
     wait = dep - arr
-    with np.errstate(invalid="ignore"):
-        sl = (
-            np.where(volume > 0, (wait <= target_s).mean(axis=1), np.nan)
-            if target_s is not None
-            else np.full(n, np.nan)
+    answered = np.isfinite(wait)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if target_s is not None:
+            # outcome known: answered, or still waiting at the horizon end beyond the target
+            known = answered | (t[-1] - arr > target_s)
+            n_known = known.sum(axis=1)
+            sl = np.where((volume > 0) & (n_known > 0),
+                          ((wait <= target_s) & known).sum(axis=1) / n_known, np.nan)
+        else:
+            sl = np.full(n, np.nan)
+        n_ans = answered.sum(axis=1)
+        mean_wait = np.where(
+            (volume > 0) & (n_ans > 0), np.where(answered, wait, 0.0).sum(axis=1) / n_ans, np.nan
         )
-        mean_wait = np.where(volume > 0, wait.mean(axis=1), np.nan)
     handled = np.diff(np.concatenate([[0.0], answered_items]))
     return pd.DataFrame(
         {
@@ -634,7 +642,9 @@ def daily_kpis(
 ) -> pd.DataFrame:
     """Daily KPIs per channel from :func:`achieved_kpis`.
 
-    Aggregation: ``service_level`` and ``abandon_rate`` weighted by offered volume,
+    Aggregation: ``service_level`` and ``abandon_rate`` weighted by offered volume
+    (intervals without a known service level, e.g. email still in the backlog at the
+    horizon end, left out of the service level),
     ``asa_s`` by answered contacts, ``occupancy`` by productive agent time;
     ``backlog_items`` is the backlog at the end of the day's last interval and
     ``backlog_age_h`` the largest age of the oldest waiting item during the day, in hours;
@@ -665,20 +675,22 @@ def daily_kpis(
     k = interval_kpis.copy()
     k["date"] = pd.to_datetime(k["ds"]).dt.normalize()
     vol = k["volume"].to_numpy(dtype=float)
-    k["_sl"] = np.nan_to_num(k["sl"].to_numpy(dtype=float)) * vol
+    sl_known = np.isfinite(k["sl"].to_numpy(dtype=float))
+    k["_sl"] = np.where(sl_known, k["sl"].to_numpy(dtype=float), 0.0) * vol
+    k["_slv"] = np.where(sl_known, vol, 0.0)  # volume whose service level is known
     k["_ans"] = k["answered"].to_numpy(dtype=float)
     k["_wait"] = np.nan_to_num(k["asa_s"].to_numpy(dtype=float), posinf=0.0) * k["_ans"]
     k["_occ"] = np.nan_to_num(k["occupancy"].to_numpy(dtype=float)) * k["agents"]
     k = k.sort_values(["channel", "ds"])
     g = k.groupby(["date", "channel"], sort=True)
     out = g.agg(
-        _vol=("volume", "sum"), _sl=("_sl", "sum"), _ans=("_ans", "sum"),
+        _vol=("volume", "sum"), _sl=("_sl", "sum"), _slv=("_slv", "sum"), _ans=("_ans", "sum"),
         _wait=("_wait", "sum"), _ab=("abandoned", "sum"), _occ=("_occ", "sum"),
         _ag=("agents", "sum"), backlog_items=("backlog_items", "last"),
         _age=("backlog_age_s", "max"), _staffed=("staffed", "sum"),
     ).reset_index()
     with np.errstate(divide="ignore", invalid="ignore"):
-        out["service_level"] = np.where(out["_vol"] > 0, out["_sl"] / out["_vol"], np.nan)
+        out["service_level"] = np.where(out["_slv"] > 0, out["_sl"] / out["_slv"], np.nan)
         out["asa_s"] = np.where(out["_ans"] > 0, out["_wait"] / out["_ans"], np.nan)
         out["abandon_rate"] = np.where(out["_vol"] > 0, out["_ab"] / out["_vol"], np.nan)
         out["occupancy"] = np.where(out["_ag"] > 0, out["_occ"] / out["_ag"], np.nan)

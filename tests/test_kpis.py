@@ -276,3 +276,15 @@ def test_planned_days_with_surprise_volume_against_simulation(planned_agents, su
     sim_sl = np.average(sim["sl_offered"], weights=actual)
     assert day_sl == pytest.approx(sim_sl, abs=0.08)
     assert (actual * 240 / T > agents).sum() >= 6  # the day really is overloaded
+
+
+def test_email_still_waiting_at_horizon_end_is_not_counted_late():
+    # 10 emails of 180 s per half-hour; one agent in the first half-hour answers them all
+    # in it (capacity 10), nobody works in the second: its emails are still waiting at the
+    # horizon end, younger than the 1 h target -> outcome unknown, left out of the day.
+    pol = ChannelPolicy("email", "deferred", response_target_s=3600)
+    vol, ag = _frames("email", [10, 10], [1, 0], aht=180.0, start="22:00:00")
+    k = achieved_kpis(vol, ag, pol, T)
+    assert k["sl"].iloc[0] == 1.0 and np.isnan(k["sl"].iloc[1])
+    assert k["backlog_items"].tolist() == [0.0, 10.0]
+    assert daily_kpis(k, interval_s=T)["service_level"].tolist() == [1.0]
