@@ -217,6 +217,23 @@ def test_two_scenarios_compared_and_exported(page, tmp_path):
     assert "30 min" in page.locator('[data-testid="stMetric"]').first.inner_text()
     _shot(page, "1_data")
 
+    # A malformed upload (text in the counts) is reported in the page, not as a traceback.
+    page.get_by_test_id("stRadioGroup").get_by_text("Upload my files", exact=True).click()
+    _settle(page)
+    bad = tmp_path / "contacts.csv"
+    bad.write_text("ds,channel,contacts\n2024-01-01 08:00,chat,lots\n")
+    page.locator('[data-testid="stFileUploader"]', has_text="Contacts file").locator(
+        'input[type="file"]'
+    ).set_input_files(str(bad))
+    alert = page.locator('[data-testid="stAlert"]', has_text="contacts.csv")
+    alert.wait_for()
+    assert "lots" in alert.inner_text() and "contacts" in alert.inner_text()
+    _no_exception(page)
+    _shot(page, "1b_data_bad_upload")
+    page.get_by_test_id("stRadioGroup").get_by_text("Bundled sample", exact=True).click()
+    _settle(page)
+    _no_exception(page)
+
     # Scenarios page: a 3-day plan in the peak, run and saved twice with two contact rates.
     _goto(page, "Scenarios", "Scenarios - war room")
     _fill(page, "Scenario name", "browser_low_cr")
