@@ -76,7 +76,7 @@ def _interval_s(contacts: pd.DataFrame) -> int:
 
     found = contacts.attrs.get("interval_s")
     if found is None:
-        found = data.detect_interval_s(contacts)
+        found = data.detect_interval_s(contacts["ds"], contacts["channel"])
     return int(found)
 
 
