@@ -46,8 +46,8 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import nnls
 
-__all__ = ["ContactRate", "ContactRateError", "apply_contact_rate", "estimate_contact_rate",
-           "rate_season_factors"]
+__all__ = ["ContactRate", "ContactRateError", "apply_contact_rate", "daily_noise_log",
+           "estimate_contact_rate", "rate_season_factors"]
 
 _PHI = 0.98
 
@@ -218,6 +218,46 @@ def estimate_contact_rate(
     return ContactRate(w, f, rate, drift, sigma, level_sd)
 
 
+def daily_noise_log(series: pd.Series, *, exclude: pd.DatetimeIndex | None = None,
+                    window_days: int = 365, period: int = 7) -> float:
+    """Day-to-day (independent) log-sd of a daily series such as orders.
+
+    ``e_t = log y_t - (log y_{t-p} + log y_{t+p}) / 2`` removes a level that is locally
+    linear and a pattern of period ``p`` (the weekday); for independent noise of sd
+    ``sigma``, ``Var e = 1.5 sigma^2``, so ``sigma = 1.4826 MAD(e) / sqrt(1.5)`` (MAD: median
+    absolute deviation, robust to the odd outlier). Days where ``t`` or ``t +- p`` is in
+    ``exclude`` (events, holidays) or not positive are left out; only the last
+    ``window_days`` days are used. Returns 0 with fewer than 28 usable days.
+
+    Examples
+    --------
+    >>> ds = pd.date_range("2024-01-01", periods=15, freq="D")
+    >>> y = pd.Series(np.exp(np.r_[np.zeros(7), 0.1, np.zeros(7)]), index=ds)
+    >>> daily_noise_log(y)  # one usable day only
+    0.0
+    """
+    y = series.copy()
+    y.index = pd.DatetimeIndex(y.index).normalize()
+    if y.empty:
+        return 0.0
+    days = pd.date_range(y.index.min(), y.index.max(), freq="D")
+    v = y.reindex(days).to_numpy(float)
+    x = np.log(np.where(v > 0, v, np.nan))
+    bad = np.zeros(days.size, bool)
+    if exclude is not None and len(exclude):
+        bad = days.isin(pd.DatetimeIndex(exclude).normalize())
+    e = np.full(days.size, np.nan)
+    if days.size > 2 * period:
+        e[period:-period] = x[period:-period] - (x[:-2 * period] + x[2 * period:]) / 2
+        b = bad[period:-period] | bad[:-2 * period] | bad[2 * period:]
+        e[period:-period][b] = np.nan
+    e[days <= days[-1] - pd.Timedelta(days=window_days)] = np.nan
+    e = e[np.isfinite(e)]
+    if e.size < 28:
+        return 0.0
+    return float(1.4826 * np.median(np.abs(e - np.median(e))) / np.sqrt(1.5))
+
+
 def _effective_orders(est: ContactRate, orders: pd.Series, days: pd.DatetimeIndex
                       ) -> np.ndarray:
     """``sum_k share_k orders[t-k] * f[weekday(t)]`` for ``days`` (NaN where orders miss)."""
@@ -289,6 +329,7 @@ def apply_contact_rate(
     orders_sd_log: pd.Series | None = None,
     season: np.ndarray | None = None,
     level: float = 80,
+    orders_noise_log: float = 0.0,
 ) -> pd.DataFrame:
     """Daily contacts ``ds, yhat, yhat_lo, yhat_hi`` for ``days`` from orders x rate.
 
@@ -314,11 +355,18 @@ def apply_contact_rate(
         override.
     level : float
         Interval coverage in percent.
+    orders_noise_log : float
+        Part of ``orders_sd_log`` that is independent from day to day (log-sd, e.g. from
+        :func:`daily_noise_log`). A contact day sums orders of ``K + 1`` days, so that part
+        averages out through the lag (variance ``sum_k s_k^2 noise^2``) while the rest (the
+        level error of the orders forecast, shared by neighbouring days) does not
+        (sd ``sum_k s_k sd_k``).
 
     Returns
     -------
     DataFrame
-        ``ds, yhat, yhat_lo, yhat_hi`` (contacts per day), plus ``rate``.
+        ``ds, yhat, yhat_lo, yhat_hi`` (contacts per day), plus ``rate``. The band is
+        ``yhat * exp(+-z s)`` with ``s^2 = s_orders^2 + sigma_log^2 + s_level(h)^2``.
 
     Raises
     ------
@@ -358,7 +406,10 @@ def apply_contact_rate(
         sd = orders_sd_log.copy()
         sd.index = pd.DatetimeIndex(sd.index).normalize()
         sdv = sd.reindex(need).fillna(0.0).to_numpy(float)
-        s_o = (_lag_matrix(sdv, k)[k:][pos] @ est.lag_shares)
+        lagged = _lag_matrix(sdv, k)[k:][pos]
+        noise = np.minimum(lagged, max(float(orders_noise_log), 0.0))
+        common = np.sqrt(np.maximum(lagged ** 2 - noise ** 2, 0.0))
+        s_o = np.sqrt((common @ est.lag_shares) ** 2 + noise ** 2 @ est.lag_shares ** 2)
     else:
         s_o = np.zeros(days.size)
     h_idx = np.clip(ahead, 1, est.level_sd.size) - 1

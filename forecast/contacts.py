@@ -45,6 +45,7 @@ from forecast.cache import ForecastCache
 from forecast.contact_rate import (
     ContactRate,
     apply_contact_rate,
+    daily_noise_log,
     estimate_contact_rate,
     rate_season_factors,
 )
@@ -299,6 +300,7 @@ def forecast_contacts_detail(
     labels = day_labels(holidays_frame(events, country, years))
     daily_hist = (c.groupby([c["ds"].dt.normalize(), "channel"])["contacts"].sum()
                   .unstack(fill_value=0.0).astype(float))
+    o_noise = daily_noise_log(o_hist, exclude=labels.index)
     parts, rates = [], {}
     for i, ch in enumerate(channels):
         report(0.7 + 0.2 * i / len(channels), f"contact rate {ch}")
@@ -316,7 +318,7 @@ def forecast_contacts_detail(
                 override = override.fillna(pd.Series(base["rate"].to_numpy(), index=days))
         d = apply_contact_rate(est, o_all, days, origin=start - pd.Timedelta(days=1),
                                rate=override, orders_sd_log=o_sd, season=season,
-                               level=level)
+                               level=level, orders_noise_log=o_noise)
         d = _event_uplift(d, est, o_hist, daily_hist[ch], labels, max_lag)
         d.insert(0, "unique_id", ch)
         parts.append(d)

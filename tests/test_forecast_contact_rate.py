@@ -7,6 +7,7 @@ import pytest
 from forecast.contact_rate import (
     ContactRateError,
     apply_contact_rate,
+    daily_noise_log,
     estimate_contact_rate,
     rate_season_factors,
 )
@@ -100,3 +101,44 @@ def test_seasonal_rate_factor_from_two_past_years():
     f1 = rate_season_factors(est, o[o.index >= "2023-08-01"], c[c.index >= "2023-08-01"],
                              pd.Timestamp("2024-09-30"), days)
     assert f1 == pytest.approx([1.0, 1.0, 1.0, 1.0])
+
+
+def test_daily_noise_log_recovers_simulated_noise_sd():
+    # simulation: weekday pattern x slow trend x iid log-normal noise of sd 0.03 (the
+    # estimator removes the first two and measures the third)
+    rng = np.random.default_rng(11)
+    ds = pd.date_range("2023-01-01", periods=730, freq="D")
+    wk = np.log([1.07, 1.04, 1.01, 0.99, 0.97, 0.93, 0.99])[ds.day_of_week]
+    y = pd.Series(np.exp(10 + 0.001 * np.arange(730) + wk + rng.normal(0, 0.03, 730)),
+                  index=ds)
+    assert daily_noise_log(y) == pytest.approx(0.03, rel=0.12)
+    # a spike on an excluded event day does not move it; without exclusion a single
+    # outlier barely does either (MAD)
+    y2 = y.copy()
+    y2.iloc[400] *= 3
+    assert daily_noise_log(y2, exclude=ds[[400]]) == pytest.approx(daily_noise_log(y), rel=0.02)
+
+
+def test_orders_noise_averages_out_through_the_lag():
+    # hand computation: lag shares (0.5, 0.5), orders log-sd 0.05 on every forecast day of
+    # which 0.03 is independent day noise: common part sqrt(0.05^2 - 0.03^2) = 0.04,
+    # s_orders^2 = 0.04^2 + (0.5^2 + 0.5^2) 0.03^2 = 0.00205; with sigma_log = 0 and no
+    # rate-level spread, yhat_hi / yhat = exp(z80 sqrt(0.00205)), z80 = 1.2815516
+    from forecast.contact_rate import ContactRate
+
+    est = ContactRate(np.array([0.02, 0.02]), np.ones(7), 0.04, 0.0, 0.0, np.zeros(10))
+    ds = pd.date_range("2024-01-01", periods=20, freq="D")
+    o = pd.Series(1000.0, index=ds)
+    days = ds[10:]
+    sd = pd.Series(0.05, index=days)
+    out = apply_contact_rate(est, o, days, origin=ds[9], orders_sd_log=sd,
+                             orders_noise_log=0.03)
+    assert out["yhat"].to_numpy() == pytest.approx(np.full(10, 40.0))
+    # the first forecast day also sums one history day (sd 0): common 0.5 * 0.04 = 0.02,
+    # noise 0.5^2 * 0.03^2 -> s^2 = 0.0004 + 0.000225
+    s = np.r_[np.sqrt(0.000625), np.full(9, np.sqrt(0.00205))]
+    assert (out["yhat_hi"] / out["yhat"]).to_numpy() == pytest.approx(np.exp(1.2815516 * s))
+    # without the split the band keeps the fully correlated sum (0.5 + 0.5) * 0.05
+    full = apply_contact_rate(est, o, days, origin=ds[9], orders_sd_log=sd)
+    assert (full["yhat_hi"] / full["yhat"]).to_numpy()[1:] == pytest.approx(
+        np.exp(1.2815516 * 0.05))
