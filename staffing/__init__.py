@@ -12,6 +12,7 @@ from .deferred import (
     deferred_backlog,
     deferred_max_wait,
     deferred_required_agents,
+    deferred_waits,
 )
 from .erlang import (
     abandon_rate,
@@ -36,6 +37,7 @@ __all__ = [
     "deferred_backlog",
     "deferred_max_wait",
     "deferred_required_agents",
+    "deferred_waits",
     "StaffingInputError",
     "abandon_rate",
     "average_speed_of_answer",

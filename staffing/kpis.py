@@ -30,10 +30,11 @@ arrival rate ``lam = volume / T``, capacity ``c = N * concurrency / AHT``, aband
   agents interpolated linearly between the neighbouring whole numbers), and the interval
   carries out ``max(Q(T), L)``.
 
-Deferred work (email) is a fluid FIFO with no abandonment on cumulative *work* curves
-(items keep the handle time of their arrival interval): ``W(t)`` arrived work (uniform
-within each interval) and ``S(t_k+1) = min(S(t_k) + N_k T, W(t_k+1))`` answered work; the
-backlog, the oldest item's age and each cohort's wait follow from inverting the two curves.
+Deferred work (email) is the fluid FIFO backlog of :mod:`staffing.deferred` (no
+abandonment; items keep the handle time of their arrival interval): backlog and age of
+the oldest item from :func:`~staffing.deferred.deferred_backlog`, each interval's share
+answered within the response target and mean wait from
+:func:`~staffing.deferred.deferred_waits`, occupancy as work done over capacity.
 
 References
 ----------
@@ -55,6 +56,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import gammaincc, gammaln
 
+from staffing.deferred import deferred_backlog, deferred_waits
 from staffing.erlang import (
     abandon_rate,
     average_speed_of_answer,
@@ -70,7 +72,6 @@ __all__ = [
     "DAILY_COLUMNS",
     "achieved_kpis",
     "daily_kpis",
-    "deferred_fifo",
     "fluid_queue",
     "psffa_erlang_c",
 ]
@@ -400,101 +401,20 @@ def _queue_channel(df: pd.DataFrame, p: ChannelPolicy, interval_s: int) -> pd.Da
     )
 
 
-def deferred_fifo(
-    volume: np.ndarray, aht_s: np.ndarray, agents: np.ndarray, interval_s: float,
-    target_s: float | None = None, backlog0: float = 0.0,
-) -> pd.DataFrame:
-    """Fluid FIFO backlog of deferred work on cumulative arrival/answer curves.
-
-    Parameters
-    ----------
-    volume, aht_s, agents : ndarray
-        Items arriving, handle time (seconds) and productive agents per interval.
-    interval_s : float
-        Interval length in seconds.
-    target_s : float, optional
-        Response target; ``sl`` is then the share of the interval's items answered within it.
-    backlog0 : float
-        Items waiting at the start (treated as arrived at the start of the first interval).
-
-    Returns
-    -------
-    DataFrame
-        ``handled, backlog_items, backlog_age_s, sl, mean_wait_s`` per interval: items
-        answered in the interval, waiting at its end, age of the oldest waiting item at its
-        end; the share of the interval's arrivals answered within ``target_s`` (items
-        still waiting at the horizon end count as late once older than the target, and
-        are left out while their outcome is unknown) and the mean wait of those answered.
-
-    Examples
-    --------
-    >>> r = deferred_fifo(np.array([10., 0, 0]), np.full(3, 360.), np.array([0., 1, 1]), 1800.)
-    >>> r["backlog_items"].tolist(), r["backlog_age_s"].tolist()
-    ([10.0, 5.0, 0.0], [1800.0, 2700.0, 0.0])
-    """
-    T = float(interval_s)
-    volume = np.asarray(volume, dtype=float)
-    aht_s = np.broadcast_to(np.asarray(aht_s, dtype=float), volume.shape)
-    agents = np.asarray(agents, dtype=float)
-    n = len(volume)
-    # cumulative curves in work seconds: W arrived, S answered (FIFO, items keep their AHT)
-    work = volume * aht_s
-    W = np.concatenate([[backlog0 * aht_s[0]], backlog0 * aht_s[0] + np.cumsum(work)])
-    S = np.zeros(n + 1)
-    for k in range(n):
-        S[k + 1] = min(S[k] + max(agents[k], 0.0) * T, W[k + 1])
-    items = np.concatenate([[backlog0], backlog0 + np.cumsum(volume)])
-    t = np.arange(n + 1) * T
-
-    def locate(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Arrival interval and position within it of the item at work position x."""
-        j = np.clip(np.searchsorted(W, x, side="right"), 1, n)
-        dw = W[j] - W[j - 1]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            frac = np.where(dw > 0, (x - W[j - 1]) / dw, 0.0)
-        return j - 1, np.clip(frac, 0.0, 1.0)
-
-    def departure_time(x: np.ndarray) -> np.ndarray:
-        j = np.searchsorted(S, x - 1e-9, side="left")
-        ok = j <= n
-        jj = np.clip(j, 1, n)
-        ds = S[jj] - S[jj - 1]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            frac = np.where(ds > 0, (x - S[jj - 1]) / ds, 1.0)
-        return np.where(ok, t[jj - 1] + np.clip(frac, 0, 1) * T, np.inf)
-
-    k_old, f_old = locate(S[1:])
-    answered_items = np.minimum(items[k_old] + f_old * (items[k_old + 1] - items[k_old]),
-                                items[1:])
-    answered_items = np.where(S[1:] >= W[1:] - 1e-9, items[1:], answered_items)
-    backlog = np.maximum(items[1:] - answered_items, 0.0)
-    waiting = W[1:] - S[1:] > 1e-9 * np.maximum(W[1:], 1.0)
-    age = np.where(waiting, t[1:] - (t[k_old] + f_old * T), 0.0)
-    # cohort waits, items at the midpoints of each interval's arrivals
-    u = (np.arange(_M) + 0.5) / _M
-    x = W[:-1, None] + u[None, :] * work[:, None]
-    arr = t[:-1, None] + u[None, :] * T
-    dep = np.maximum(departure_time(x.ravel()).reshape(x.shape), arr)
-    wait = dep - arr
-    answered = np.isfinite(wait)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        if target_s is not None:
-            # outcome known: answered, or still waiting at the horizon end beyond the target
-            known = answered | (t[-1] - arr > target_s)
-            n_known = known.sum(axis=1)
-            sl = np.where((volume > 0) & (n_known > 0),
-                          ((wait <= target_s) & known).sum(axis=1) / n_known, np.nan)
-        else:
-            sl = np.full(n, np.nan)
-        n_ans = answered.sum(axis=1)
-        mean_wait = np.where(
-            (volume > 0) & (n_ans > 0), np.where(answered, wait, 0.0).sum(axis=1) / n_ans, np.nan
-        )
-    handled = np.diff(np.concatenate([[0.0], answered_items]))
+def _deferred_channel(df: pd.DataFrame, p: ChannelPolicy, interval_s: int) -> pd.DataFrame:
+    vol = df["volume"].to_numpy(dtype=float)
+    args = (vol, df["aht_s"].to_numpy(dtype=float), interval_s, df["agents"].to_numpy(dtype=float))
+    backlog = deferred_backlog(*args)
+    waits = deferred_waits(*args, p.response_target_s)
+    cap = args[3] * interval_s
+    with np.errstate(divide="ignore", invalid="ignore"):
+        occ = np.where(cap > 0, backlog["work_done_s"].to_numpy() / cap, np.nan)
     return pd.DataFrame(
         {
-            "handled": handled, "backlog_items": backlog, "backlog_age_s": age,
-            "sl": sl, "mean_wait_s": mean_wait,
+            "answered": vol, "abandoned": 0.0, "sl": waits["within_target"],
+            "asa_s": waits["mean_wait_s"], "abandon_rate": np.where(vol > 0, 0.0, np.nan),
+            "occupancy": occ, "backlog_items": backlog["backlog_items"],
+            "backlog_age_s": backlog["oldest_age_s"],
         }
     )
 
@@ -610,21 +530,7 @@ def achieved_kpis(
         part["aht_s"] = np.where(ok, aht, np.median(aht[ok]) if ok.any() else 300.0)
         part.insert(0, "channel", ch)
         if p.model == "deferred":
-            r = deferred_fifo(
-                part["volume"].to_numpy(), part["aht_s"].to_numpy(), part["agents"].to_numpy(),
-                interval_s, p.response_target_s,
-            )
-            vol = part["volume"].to_numpy()
-            cap = part["agents"].to_numpy() * interval_s
-            with np.errstate(divide="ignore", invalid="ignore"):
-                occ = np.where(cap > 0, r["handled"].to_numpy() * part["aht_s"] / cap, np.nan)
-            res = pd.DataFrame(
-                {
-                    "answered": vol, "abandoned": 0.0, "sl": r["sl"], "asa_s": r["mean_wait_s"],
-                    "abandon_rate": np.where(vol > 0, 0.0, np.nan), "occupancy": occ,
-                    "backlog_items": r["backlog_items"], "backlog_age_s": r["backlog_age_s"],
-                }
-            )
+            res = _deferred_channel(part, p, interval_s)
         else:
             res = _queue_channel(part, p, interval_s)
         frames.append(pd.concat([part.reset_index(drop=True), res], axis=1))

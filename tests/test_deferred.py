@@ -2,16 +2,14 @@
 
 References used here, none of them the module's own cumulative-curve formulas:
 - hand computations written out in the comments;
-- ``_item_fifo``: a straightforward item-by-item FIFO loop. Each interval's volume is cut
-  into ``m`` equal pieces arriving at the midpoints of ``m`` equal sub-slots; one pooled
-  server works at ``agents[k]`` work-seconds per second through the pieces in order. As
-  ``m`` grows it converges to the fluid model, within about one sub-slot (interval_s / m)
-  plus one piece's handling time.
+- ``fifo_pieces`` (``tests/simulation.py``): a straightforward item-by-item FIFO loop.
+  Each interval's volume is cut into ``m`` equal pieces arriving at the midpoints of ``m``
+  equal sub-slots; one pooled server works at ``agents[k]`` work-seconds per second through
+  the pieces in order. As ``m`` grows it converges to the fluid model, within about one
+  sub-slot (interval_s / m) plus one piece's handling time.
 """
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 import pytest
@@ -24,49 +22,15 @@ from staffing import (
     deferred_backlog,
     deferred_max_wait,
     deferred_required_agents,
+    deferred_waits,
 )
+from tests.simulation import fifo_pieces
 
 HOUR = 3600.0
 
 
-def _item_fifo(volume, aht_s, interval_s, agents, m=200):
-    """Per piece: arrival time, amount (items) and completion time (inf if never)."""
-    vol = np.asarray(volume, dtype=float)
-    aht = np.broadcast_to(np.asarray(aht_s, dtype=float), vol.shape)
-    ag = [float(x) for x in agents]
-    arrivals, amounts, works = [], [], []
-    for k, v in enumerate(vol):
-        if v > 0:
-            for j in range(m):
-                arrivals.append((k + (j + 0.5) / m) * interval_s)
-                amounts.append(v / m)
-                works.append(v / m * aht[k])
-    done = []
-    free = 0.0
-    for a, work in zip(arrivals, works, strict=True):
-        t = max(a, free)
-        left = work if math.isfinite(t) else 0.0
-        k = int(t // interval_s) if math.isfinite(t) else len(ag)
-        while left > 1e-12:
-            if k >= len(ag):
-                t = math.inf
-                break
-            end = (k + 1) * interval_s
-            cap = ag[k] * (end - t)
-            if cap >= left:
-                t += left / ag[k]
-                left = 0.0
-            else:
-                left -= cap
-                t = end
-                k += 1
-        free = t
-        done.append(t)
-    return np.array(arrivals), np.array(amounts), np.array(done)
-
-
 def _item_max_wait(volume, aht_s, interval_s, agents, m=200):
-    arr, _, done = _item_fifo(volume, aht_s, interval_s, agents, m)
+    arr, _, done = fifo_pieces(volume, aht_s, interval_s, agents, m)
     return float(np.max(done - arr)) if arr.size else 0.0
 
 
@@ -82,7 +46,11 @@ def test_backlog_hand_example_one_agent():
     np.testing.assert_allclose(out["handled"], [6, 6, 0], atol=1e-6)
     np.testing.assert_allclose(out["backlog_items"], [6, 0, 0])
     np.testing.assert_allclose(out["oldest_age_s"], [1800, 0, 0])
-    assert list(out.columns) == ["arrivals", "handled", "backlog_items", "oldest_age_s"]
+    assert list(out.columns) == [
+        "arrivals", "handled", "backlog_items", "oldest_age_s", "work_done_s"
+    ]
+    # 6 items of 600 s answered in each of hours 0 and 1: a full hour of work each
+    np.testing.assert_allclose(out["work_done_s"], [HOUR, HOUR, 0], atol=1e-6)
     assert deferred_max_wait([12, 0, 0], 600, HOUR, [1, 1, 1]) == pytest.approx(HOUR)
 
 
@@ -190,7 +158,7 @@ def test_backlog_and_age_against_item_loop():
     agents = np.where((hours >= 8) & (hours < 20), 10, 0)
     aht, length = 300.0, 900.0
     out = deferred_backlog(vol, aht, length, agents)
-    arr, amount, done = _item_fifo(vol, aht, length, agents, m=100)
+    arr, amount, done = fifo_pieces(vol, aht, length, agents, m=100)
     edges = length * (k + 1)
     waiting = (arr[None, :] <= edges[:, None]) & (done[None, :] > edges[:, None])
     backlog = (waiting * amount).sum(axis=1)
@@ -200,6 +168,48 @@ def test_backlog_and_age_against_item_loop():
     np.testing.assert_allclose(out["oldest_age_s"], oldest, atol=length / 100 + 1.0)
     np.testing.assert_allclose(out["handled"].sum() + out["backlog_items"].iloc[-1], vol.sum())
     assert out["oldest_age_s"].max() > 6 * HOUR  # the night backlog really is there
+
+
+def test_waits_hand_example_closed_first_half_hour():
+    # 10 items of 360 s arrive uniformly 00:00-00:30 (item j, 0..10, at 180 j s) with
+    # nobody working; one agent from 00:30 answers item j at 1800 + 360 j s: wait
+    # 1800 + 180 j, i.e. 30 to 60 minutes, mean 45 min. Target 45 min: half of them.
+    out = deferred_waits([10, 0, 0], 360, 1800, [0, 1, 1], 2700)
+    assert out["within_target"].iloc[0] == pytest.approx(0.5)
+    assert out["mean_wait_s"].iloc[0] == pytest.approx(2700.0)
+    assert out["within_target"].iloc[1:].isna().all()  # nothing arrived
+
+
+def test_waits_against_item_loop():
+    # A random day of half-hours with varying AHT and agents (some intervals unstaffed, a
+    # backlog left at the end): each interval's share within 4 h and mean wait from the
+    # pieces, with the same horizon-end rule (still waiting: late once older than the
+    # target, else unknown).
+    rng = np.random.default_rng(7)
+    vol = rng.integers(0, 40, 96).astype(float)
+    aht = rng.uniform(200, 900, 96)
+    agents = rng.integers(0, 6, 96).astype(float)
+    length, target, m = 1800.0, 4 * HOUR, 1000
+    out = deferred_waits(vol, aht, length, agents, target)
+    arr, amount, done = fifo_pieces(vol, aht, length, agents, m=m)
+    k = (arr // length).astype(int)
+    wait = done - arr
+    known = np.isfinite(done) | (96 * length - arr > target)
+    n_known = np.bincount(k, amount * known, 96)
+    fin = np.isfinite(done)
+    with np.errstate(invalid="ignore"):  # 0 / 0 where nothing is known or answered
+        share = np.bincount(k, amount * (known & (wait <= target)), 96) / n_known
+        mean = np.bincount(k[fin], (amount * wait)[fin], 96) / np.bincount(k[fin], amount[fin], 96)
+    has = n_known > 0
+    np.testing.assert_array_equal(out["within_target"].notna().to_numpy(), has)
+    np.testing.assert_allclose(out["within_target"].to_numpy()[has], share[has], atol=0.002)
+    # loop resolution: a sub-slot plus one piece's handling time
+    np.testing.assert_allclose(out["mean_wait_s"], mean, atol=length / m + 40 * 900 / m)
+    assert not np.isfinite(done).all() and ((share > 0) & (share < 1)).any()  # both occur
+    # the occupancy of the agents: work done over capacity, never above 1
+    cap = agents * length
+    busy = deferred_backlog(vol, aht, length, agents)["work_done_s"].to_numpy()
+    assert np.all(busy <= cap * (1 + 1e-12))
 
 
 # --- invariants -------------------------------------------------------------------------
