@@ -322,6 +322,29 @@ def psffa_erlang_c(
                                       "backlog_age_s"])
 
 
+def _unserved_age(age, queue, vol, aht, servers, theta, interval_s):
+    """``age`` with the intervals nobody serves filled in: their queue waits for the next
+    opening, and its age is its wait in open time at the capacity of the last staffed
+    interval (the first staffed one before any), so closed hours do not count. A channel
+    nobody ever serves has the clock time since its first arrival."""
+    unserved = (servers <= 0) & (queue > 0)
+    if not unserved.any():
+        return age
+    staffed = np.flatnonzero(servers > 0)
+    if not staffed.size:
+        first = np.argmax(vol > 0)
+        since = (np.arange(len(vol)) + 1 - first) * interval_s
+        return np.where(unserved, since, age)
+    last = np.maximum.accumulate(np.where(servers > 0, np.arange(len(vol)), -1))
+    ref = np.where(last >= 0, last, staffed[0])
+    s, h = servers[ref], aht[ref]
+    if theta > 0:
+        wait = _wait(queue, s / h, theta)
+    else:  # the queue (everyone in the system) drained by s agents once they are all busy
+        wait = np.maximum(queue - s, 0.0) * h / s
+    return np.where(unserved, wait, age)
+
+
 def _queue_channel(df: pd.DataFrame, p: ChannelPolicy, interval_s: int) -> pd.DataFrame:
     T = float(interval_s)
     vol = df["volume"].to_numpy(dtype=float)
@@ -343,7 +366,10 @@ def _queue_channel(df: pd.DataFrame, p: ChannelPolicy, interval_s: int) -> pd.Da
                 "asa_s": np.where(answered > 0, r["asa_s"], np.nan),
                 "abandon_rate": np.where(vol > 0, 0.0, np.nan),
                 "occupancy": r["occupancy"], "backlog_items": r["backlog_items"],
-                "backlog_age_s": r["backlog_age_s"],
+                "backlog_age_s": _unserved_age(
+                    r["backlog_age_s"].to_numpy(), r["backlog_items"].to_numpy(), vol, aht,
+                    servers, theta, T,
+                ),
             }
         )
     # steady state of every staffed interval (used for arrivals meeting no fluid queue)
@@ -396,7 +422,9 @@ def _queue_channel(df: pd.DataFrame, p: ChannelPolicy, interval_s: int) -> pd.Da
         {
             "answered": answered, "abandoned": abandoned, "sl": sl, "asa_s": asa,
             "abandon_rate": ab_rate, "occupancy": occ, "backlog_items": q_end,
-            "backlog_age_s": np.where(q_end > 0, np.where(c > 0, age, np.nan), 0.0),
+            "backlog_age_s": _unserved_age(
+                np.where(q_end > 0, age, 0.0), q_end, vol, aht, servers, theta, T
+            ),
         }
     )
 
@@ -486,7 +514,11 @@ def achieved_kpis(
         threshold (for deferred work: within the response target); ``asa_s`` the mean
         wait of the answered; ``backlog_items`` the queue (or email backlog) at the end of
         the interval; ``backlog_age_s`` the age of the oldest waiting item (queues: the
-        current fluid wait).
+        current fluid wait). A queue left at closing is carried, unserved, to the next
+        opening (Erlang A callers keep abandoning meanwhile); in intervals without agents
+        its age is its wait in open time at the capacity of the last staffed interval,
+        so closed hours do not count (a channel never staffed: the clock time since its
+        first arrival). ``backlog_age_s`` is never NaN or infinite.
 
     Raises
     ------
