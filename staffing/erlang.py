@@ -139,6 +139,15 @@ def _erlang_c_from_b(b: NDArray, a: NDArray, n: NDArray) -> NDArray:
     return np.where(a > 0, c, 0.0)
 
 
+def _erlang_c(a: NDArray, n: NDArray) -> NDArray:
+    """C(n, a) for validated, broadcast float arrays.
+
+    For real ``n >= a`` this is Jagerman's continuous extension (the incomplete-gamma
+    form of B is defined for real n), used by :mod:`staffing.kpis` for fractional servers.
+    """
+    return _erlang_c_from_b(np.exp(_log_erlang_b(a, n)), a, n)
+
+
 def _sl_erlang_c(c: NDArray, a: NDArray, n: NDArray, aht: NDArray, t: NDArray) -> NDArray:
     with np.errstate(over="ignore", invalid="ignore"):
         sl = 1.0 - c * np.exp(-(n - a) * t / aht)
@@ -207,9 +216,7 @@ def erlang_c(traffic: ArrayLike, agents: ArrayLike) -> NDArray:
     """
     a = as_nonnegative("traffic", traffic)
     n = as_agents("agents", agents)
-    a, n = np.broadcast_arrays(a, n)
-    b = np.exp(_log_erlang_b(a, n))
-    return _out(_erlang_c_from_b(b, a, n))
+    return _out(_erlang_c(*np.broadcast_arrays(a, n)))
 
 
 def service_level(
@@ -271,9 +278,7 @@ def service_level(
 
         return erlang_a_service_level(a, h, n, t, patience_s, sl_definition)
     a, n, h, t = np.broadcast_arrays(a, n, h, t)
-    b = np.exp(_log_erlang_b(a, n))
-    c = _erlang_c_from_b(b, a, n)
-    return _out(_sl_erlang_c(c, a, n, h, t))
+    return _out(_sl_erlang_c(_erlang_c(a, n), a, n, h, t))
 
 
 def average_speed_of_answer(
@@ -317,10 +322,8 @@ def average_speed_of_answer(
 
         return _out(erlang_a_metrics(a, h, n, patience_s).asa_s)
     a, n, h = np.broadcast_arrays(a, n, h)
-    b = np.exp(_log_erlang_b(a, n))
-    c = _erlang_c_from_b(b, a, n)
     with np.errstate(divide="ignore", invalid="ignore"):
-        asa = c * h / (n - a)
+        asa = _erlang_c(a, n) * h / (n - a)
     asa = np.where(n > a, asa, np.inf)
     return _out(np.where(a > 0, asa, 0.0))
 

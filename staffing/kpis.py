@@ -54,10 +54,11 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy.special import gammaincc, gammaln
 
 from staffing.deferred import deferred_backlog, deferred_waits
 from staffing.erlang import (
+    _erlang_c,
+    _sl_erlang_c,
     abandon_rate,
     average_speed_of_answer,
     occupancy,
@@ -202,24 +203,11 @@ def _steady(vol, aht, interval_s, agents, threshold_s, patience_s):
     return sl, asa, ab, occ
 
 
-def _erlang_c_real(a: np.ndarray, s: np.ndarray) -> np.ndarray:
-    """Erlang C for real ``s`` servers and load ``a < s`` (Jagerman's continuous extension).
-
-    ``B(s, a) = pmf / cdf`` of the Poisson law through the regularised incomplete gamma,
-    ``C = s B / (s - a (1 - B))``; at whole ``s`` this is the textbook Erlang C.
-    """
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
-        log_pmf = s * np.log(a) - a - gammaln(s + 1)
-        b = np.exp(log_pmf) / gammaincc(s + 1, a)
-        b = np.where(a > 0, np.minimum(b, 1.0), 0.0)
-        return np.where(a > 0, s * b / (s - a * (1 - b)), 0.0)
-
-
 def _wait_at(a, x, s, aht, c=None):
     """Mean wait (s) at load ``a`` with ``x`` in system: Erlang C ``C AHT / (s - a)``, or
     the queue beyond full servers over the answer rate once saturated."""
     if c is None:
-        c = _erlang_c_real(a, np.broadcast_to(s, np.shape(a)))
+        c = _erlang_c(a, np.broadcast_to(s, np.shape(a)))
     with np.errstate(divide="ignore", invalid="ignore"):
         stat = c * aht / (s - a)
         sat = np.maximum(x - s, 0.0) * aht / s
@@ -271,7 +259,7 @@ def psffa_erlang_c(
     mu = 1.0 / aht_s
     s = np.asarray(servers, dtype=float)
     a = np.where(s[:, None] > 0, s[:, None] * _RHO[None, :], 0.0)  # (n, J) load grid
-    c = _erlang_c_real(a, np.broadcast_to(s[:, None], a.shape))
+    c = _erlang_c(a, np.broadcast_to(s[:, None], a.shape))
     with np.errstate(divide="ignore", invalid="ignore"):
         gap = s[:, None] - a
         lq = np.where(a > 0, c * a / gap, 0.0)
@@ -301,10 +289,8 @@ def psffa_erlang_c(
         k = np.asarray(idx)
         am = np.asarray(loads)
         xm = np.asarray(in_sys)
-        cm = _erlang_c_real(am, s[k])
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            slm = np.where(am < s[k], 1.0 - cm * np.exp(-(s[k] - am) * threshold_s / aht_s[k]),
-                           0.0)
+        cm = _erlang_c(am, s[k])
+        slm = _sl_erlang_c(cm, am, s[k], aht_s[k], threshold_s)
         wm = _wait_at(am, xm, s[k], aht_s[k], cm)
         cnt = np.bincount(k, minlength=n)
         has = cnt > 0
@@ -313,7 +299,7 @@ def psffa_erlang_c(
         out[has, 2] = np.bincount(k, am / s[k], minlength=n)[has] / cnt[has]
     if ends:
         k, ae, xe = (np.asarray(v) for v in zip(*ends, strict=True))
-        ce = _erlang_c_real(ae, s[k])
+        ce = _erlang_c(ae, s[k])
         with np.errstate(divide="ignore", invalid="ignore"):
             lq = ce * ae / (s[k] - ae)  # stationary mean queue at the end state
         out[k, 3] = np.where(ae < s[k] * _RHO[-1], lq, np.maximum(xe - s[k], 0.0))
