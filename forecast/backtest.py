@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["BacktestError", "backtest", "bias", "calibration_factor", "coverage", "mase",
-           "scale_interval", "wape"]
+           "scale_interval", "wape", "window_calibration_factor"]
 
 
 class BacktestError(ValueError):
@@ -86,6 +86,67 @@ def calibration_factor(y, yhat, lo, hi, level: float = 80, *, bounds=(0.5, 4.0))
     n = r.size
     q = min(1.0, np.ceil((n + 1) * level / 100) / n)
     return float(np.clip(np.quantile(r, q), *bounds))
+
+
+def window_calibration_factor(y, yhat, lo, hi, window, level: float = 80, *,
+                              z: float = 1.96, min_windows: int = 2,
+                              bounds=(0.5, 4.0)) -> float:
+    """Calibration factor from several backtest windows, applied only where they show a
+    miscalibration beyond their own sampling error.
+
+    Days of one window share its level error (a rate or orders level that is off stays off
+    for weeks), so the window, not the day, is the independent unit: each window ``w`` gives
+    its coverage ``c_w`` (share of its actuals inside ``[lo, hi]``), and the band is judged
+    off when the nominal share ``level / 100`` lies outside ``mean(c) +- z sd(c) /
+    sqrt(n)`` (``n`` windows, ``sd`` with ``n - 1``). Then the pooled
+    :func:`calibration_factor` of all points is returned, else 1.
+
+    Parameters
+    ----------
+    y, yhat, lo, hi : array-like
+        Backtest actuals, forecasts and band, all windows stacked.
+    window : array-like
+        Window label of each point (e.g. the origin date).
+    level : float
+        Nominal coverage in percent.
+    z : float
+        Normal quantile of the check (1.96: two-sided 95 %).
+    min_windows : int
+        Fewer windows than this: 1 (no evidence either way).
+    bounds : (float, float)
+        Clip of the factor, as in :func:`calibration_factor`.
+
+    Returns
+    -------
+    float
+        Factor ``k`` for :func:`scale_interval` (1 = keep the band).
+
+    Examples
+    --------
+    Four windows of ten points each, all inside the band: coverage 1 with zero spread is
+    off the nominal 80 %, so the band is narrowed to the pooled conformal quantile.
+
+    >>> y = np.tile(np.linspace(101, 110, 10), 4)
+    >>> k = window_calibration_factor(y, np.full(40, 100.0), np.full(40, 80.0),
+    ...                               np.full(40, 125.0), np.repeat(range(4), 10))
+    >>> round(k, 3)
+    0.5
+    """
+    y, yhat, lo, hi = (_arr(v) for v in (y, yhat, lo, hi))
+    win = np.asarray(window)
+    if not (y.shape == yhat.shape == lo.shape == hi.shape == win.shape):
+        raise BacktestError("window_calibration_factor: y, yhat, lo, hi and window must "
+                            f"have one shape, got {[a.shape for a in (y, yhat, lo, hi, win)]}")
+    ok = np.isfinite(y) & np.isfinite(yhat) & np.isfinite(lo) & np.isfinite(hi)
+    inside = pd.Series(((y >= lo) & (y <= hi))[ok].astype(float))
+    cov_w = inside.groupby(win[ok]).mean()
+    n = cov_w.size
+    if n < max(min_windows, 2):
+        return 1.0
+    se = float(cov_w.std(ddof=1)) / np.sqrt(n)
+    if abs(float(cov_w.mean()) - level / 100) <= z * se:
+        return 1.0
+    return calibration_factor(y[ok], yhat[ok], lo[ok], hi[ok], level, bounds=bounds)
 
 
 def scale_interval(yhat, lo, hi, k: float) -> tuple[np.ndarray, np.ndarray]:

@@ -51,7 +51,7 @@ from forecast.contact_rate import (
 )
 from forecast.volume import day_labels, forecast_volume, holidays_frame
 
-__all__ = ["ContactsForecast", "ContactsError", "forecast_contacts",
+__all__ = ["ContactsForecast", "ContactsError", "calibration_origins", "forecast_contacts",
            "forecast_contacts_detail", "forecast_aht"]
 
 RateOverride = float | Mapping[str, float]
@@ -220,9 +220,12 @@ def forecast_contacts_detail(
         Multiply the recent rate by its seasonal factor from past years
         (:func:`forecast.contact_rate.rate_season_factors`), e.g. a December rise.
     calibrate : bool
-        Calibrate each channel's daily interval on a backtest of this same procedure over
-        the same calendar window one year earlier (else the window just before ``start``)
-        (:func:`forecast.backtest.calibration_factor`); skipped without enough history.
+        Calibrate each channel's daily interval on rolling-origin backtests of this same
+        procedure (quarterly origins over the two years before ``start``, each with a
+        year of history before it: :func:`calibration_origins`), rescaling the band only
+        where those windows show a miscalibration beyond their sampling error
+        (:func:`forecast.backtest.window_calibration_factor`); skipped without such
+        origins.
 
     Returns
     -------
@@ -349,29 +352,56 @@ def forecast_contacts_detail(
     return result
 
 
+def calibration_origins(start: pd.Timestamp, first: pd.Timestamp, *, every_months: int = 3,
+                        lookback_months: int = 24, min_history_days: int = 365
+                        ) -> list[pd.Timestamp]:
+    """Backtest origins for the interval calibration of a forecast starting at ``start``.
+
+    Every ``every_months`` months back from ``start`` over ``lookback_months`` months,
+    oldest first, keeping the origins with at least ``min_history_days`` of history since
+    ``first`` (so each backtest measures its spreads on a year of data, as the forecast
+    does). Quarterly origins over two years give every season the same weight: a year of
+    monthly origins is mostly off-peak, and off-peak windows alone would narrow a peak
+    forecast's band where the level moves most.
+
+    Examples
+    --------
+    >>> [d.strftime("%Y-%m-%d") for d in calibration_origins(pd.Timestamp("2024-10-01"),
+    ...                                                      pd.Timestamp("2023-01-01"))]
+    ['2024-01-01', '2024-04-01', '2024-07-01']
+    """
+    start, first = pd.Timestamp(start).normalize(), pd.Timestamp(first).normalize()
+    out = [start - pd.DateOffset(months=m)
+           for m in range(every_months, lookback_months + 1, every_months)]
+    return sorted(s0 for s0 in out if (s0 - first).days >= min_history_days)
+
+
 def _calibrate(daily, orders, contacts, events, start, end, daily_hist, kw, level):
-    """Scale each channel's daily band by its calibration factor on past windows."""
-    from forecast.backtest import calibration_factor, scale_interval
+    """Scale each channel's daily band by its factor on rolling-origin backtests.
+
+    Each origin of :func:`calibration_origins` is forecast by this same procedure from the
+    history before it, over the forecast's length (cut at ``start``);
+    :func:`forecast.backtest.window_calibration_factor` then rescales the band only where
+    those windows together show it is off by more than their own sampling error.
+    """
+    from forecast.backtest import scale_interval, window_calibration_factor
 
     span = end - start
-    first = daily_hist.index.min()
-    wins = []
-    for s0 in (start - pd.Timedelta(days=364), start - span - pd.Timedelta(days=1)):
-        if s0 - first >= pd.Timedelta(days=365) and s0 + span < start:
-            wins.append((s0, s0 + span))
-    if not wins:
-        return daily
-    wins = wins[:1]  # the same season a year earlier when history has it
+    last = start - pd.Timedelta(days=1)
+    act = daily_hist.stack().rename("y").reset_index()
+    act.columns = ["ds", "unique_id", "y"]
     pieces = []
-    for s0, e0 in wins:
-        bt = forecast_contacts_detail(orders, contacts, events, s0, e0, **kw).daily
-        act = daily_hist.stack().rename("y").reset_index()
-        act.columns = ["ds", "unique_id", "y"]
-        pieces.append(bt.merge(act, on=["unique_id", "ds"], how="inner"))
+    for s0 in calibration_origins(start, daily_hist.index.min()):
+        bt = forecast_contacts_detail(orders, contacts, events, s0, min(s0 + span, last),
+                                      **kw).daily
+        pieces.append(bt.merge(act, on=["unique_id", "ds"], how="inner").assign(origin=s0))
+    if not pieces:
+        return daily
     bt = pd.concat(pieces, ignore_index=True)
     out = daily.copy()
     for ch, g in bt.groupby("unique_id"):
-        k = calibration_factor(g["y"], g["yhat"], g["yhat_lo"], g["yhat_hi"], level)
+        k = window_calibration_factor(g["y"], g["yhat"], g["yhat_lo"], g["yhat_hi"],
+                                      g["origin"], level)
         sel = (out["unique_id"] == ch).to_numpy()
         lo, hi = scale_interval(out.loc[sel, "yhat"], out.loc[sel, "yhat_lo"],
                                 out.loc[sel, "yhat_hi"], k)

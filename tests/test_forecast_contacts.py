@@ -112,3 +112,18 @@ def test_progress_cache_and_errors(data):
     with pytest.raises(ContactsError, match="'orders'"):
         forecast_contacts(orders.rename(columns={"orders": "n"}), contacts, None,
                           "2024-10-01", "2024-10-03", **FAST)
+
+
+def test_calibration_origins_by_hand():
+    from forecast.contacts import calibration_origins
+
+    # quarterly back from 2024-10-01 over 24 months: 2022-10-01 .. 2024-07-01; with
+    # history from 2022-01-01 an origin needs >= 365 days: 2022-10-01 has 273 -> dropped,
+    # 2023-01-01 has exactly 365 -> kept
+    got = calibration_origins(pd.Timestamp("2024-10-01"), pd.Timestamp("2022-01-01"))
+    assert [d.strftime("%Y-%m-%d") for d in got] == [
+        "2023-01-01", "2023-04-01", "2023-07-01", "2023-10-01", "2024-01-01", "2024-04-01",
+        "2024-07-01"]
+    got = calibration_origins(pd.Timestamp("2023-10-01"), pd.Timestamp("2022-01-01"))
+    assert [d.strftime("%Y-%m-%d") for d in got] == ["2023-01-01", "2023-04-01", "2023-07-01"]
+    assert calibration_origins(pd.Timestamp("2022-06-01"), pd.Timestamp("2022-01-01")) == []

@@ -15,6 +15,7 @@ from forecast.backtest import (
     mase,
     scale_interval,
     wape,
+    window_calibration_factor,
 )
 
 
@@ -61,6 +62,36 @@ def test_calibration_factor_hand_computed():
     assert k == pytest.approx(1.615)
     lo, hi = scale_interval([100.0], [100 / np.e], [100 * np.e], 2.0)
     assert lo[0] == pytest.approx(100 * np.exp(-2)) and hi[0] == pytest.approx(100 * np.exp(2))
+
+
+def _windows(errors_per_window):
+    """Stack windows of log errors around yhat = 100 with the band 100/e .. 100 e."""
+    e = np.concatenate(errors_per_window)
+    n = e.size
+    win = np.concatenate([np.full(len(w), i) for i, w in enumerate(errors_per_window)])
+    return 100 * np.exp(e), np.full(n, 100.0), np.full(n, 100 / np.e), np.full(n, 100 * np.e), win
+
+
+def test_window_calibration_factor_hand_computed():
+    base = np.arange(20) * 0.05  # log errors 0, .05, ..., .95: all inside half-width 1
+    # windows covering 1, 1, 1, 1, 0 of their days: mean 0.8 is the nominal share itself
+    # (sample sd 0.447, se 0.2) -> keep the band
+    y, f, lo, hi, w = _windows([base] * 4 + [np.full(20, 1.5)])
+    assert window_calibration_factor(y, f, lo, hi, w, 80) == 1.0
+    # coverages 1, 1, .95, .95 (one error of 1.5 in each of the last two windows): mean
+    # .975, sample sd sqrt(4 * .025^2 / 3) = .0289, se .0144; |.975 - .8| > 1.96 se ->
+    # pooled conformal factor: n = 80, rank ceil(81 * .8) = 65, p = 65/80 = .8125; the
+    # sorted ratios hold 0, .05, ..., .90 four times each, so positions 64 and 65
+    # (p * 79 = 64.19) are both .80 -> k = 0.8
+    off = base.copy()
+    off[-1] = 1.5
+    y, f, lo, hi, w = _windows([base, base, off, off])
+    assert window_calibration_factor(y, f, lo, hi, w, 80) == pytest.approx(0.80)
+    # one window is no evidence about the spread between windows -> 1
+    y, f, lo, hi, w = _windows([base])
+    assert window_calibration_factor(y, f, lo, hi, w, 80) == 1.0
+    with pytest.raises(BacktestError, match="one shape"):
+        window_calibration_factor(y, f, lo, hi[:-1], w, 80)
 
 
 @given(st.lists(st.floats(0, 1e6), min_size=1, max_size=30))
