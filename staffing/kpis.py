@@ -65,7 +65,7 @@ from staffing.erlang import (
     service_level,
 )
 from staffing.policy import ChannelPolicy
-from staffing.requirements import as_policies
+from staffing.requirements import _fill_aht, _volume_frame, as_policies
 
 __all__ = [
     "KPIError",
@@ -433,13 +433,10 @@ def _deferred_channel(df: pd.DataFrame, p: ChannelPolicy, interval_s: int) -> pd
     )
 
 
-def _frame(volumes, agents_per_interval, pol, interval_s) -> pd.DataFrame:
-    vol = volumes
-    if "channel" not in vol.columns and "unique_id" in vol.columns:
-        vol = vol.rename(columns={"unique_id": "channel"})
-    missing = {"channel", "ds", "volume", "aht_s"} - set(vol.columns)
-    if missing:
-        raise KPIError(f"volumes is missing column(s) {sorted(missing)}")
+def _frame(volumes, agents_per_interval, pol) -> pd.DataFrame:
+    """Volumes (validated as for requirements) joined with the agents, one row per
+    channel and ds (several agent rows of one interval, e.g. shift pools, are summed)."""
+    v = _volume_frame(volumes, KPIError)
     ag = agents_per_interval
     if "agents" not in ag.columns and "scheduled" not in ag.columns:
         raise KPIError("agents_per_interval needs column 'agents' (productive) or 'scheduled'")
@@ -457,16 +454,11 @@ def _frame(volumes, agents_per_interval, pol, interval_s) -> pd.DataFrame:
         ag["agents"] = ag["staffed"] * shrink
     else:
         ag["staffed"] = ag["agents"].astype(float)
-    v = vol[["channel", "ds", "volume", "aht_s"]].copy()
-    v["ds"] = pd.to_datetime(v["ds"])
-    v["channel"] = v["channel"].astype(str)
-    df = v.merge(ag[["channel", "ds", "agents", "staffed"]], on=["channel", "ds"], how="outer")
-    df["volume"] = df["volume"].fillna(0.0).astype(float)
-    df["agents"] = df["agents"].fillna(0.0).astype(float)
-    df["staffed"] = df["staffed"].fillna(0.0).astype(float)
-    if (df["agents"] < 0).any() or (df["volume"] < 0).any():
-        raise KPIError("agents and volume must be >= 0")
-    return df
+    if not (ag["agents"] >= 0).all():
+        raise KPIError("agents_per_interval: agents must be >= 0")
+    ag = ag.groupby(["channel", "ds"], as_index=False)[["agents", "staffed"]].sum()
+    df = v.merge(ag, on=["channel", "ds"], how="outer")
+    return df.fillna({"volume": 0.0, "agents": 0.0, "staffed": 0.0})
 
 
 def achieved_kpis(
@@ -525,27 +517,18 @@ def achieved_kpis(
     if interval_s <= 0:
         raise KPIError(f"interval_s must be > 0, got {interval_s!r}")
     pol = as_policies(policies)
-    df = _frame(volumes, agents_per_interval, pol, interval_s)
+    df = _frame(volumes, agents_per_interval, pol)
     frames = []
     step = pd.Timedelta(seconds=interval_s)
     for ch, part in df.groupby("channel", sort=True):
         if ch not in pol:
             raise KPIError(f"no policy for channel {ch!r}; policies: {sorted(pol)}")
         p = pol[ch]
-        part = part.groupby("ds", as_index=True).agg(
-            volume=("volume", "sum"), aht_s=("aht_s", "mean"), agents=("agents", "sum"),
-            staffed=("staffed", "sum"),
-        )
+        part = part.set_index("ds")[["volume", "aht_s", "agents", "staffed"]]
         grid = pd.date_range(part.index.min(), part.index.max(), freq=step)
         part = part.reindex(grid).rename_axis("ds").reset_index()
-        part["volume"] = part["volume"].fillna(0.0)
-        part["agents"] = part["agents"].fillna(0.0)
-        part["staffed"] = part["staffed"].fillna(0.0)
-        aht = part["aht_s"].to_numpy(dtype=float)
-        ok = np.isfinite(aht) & (aht > 0)
-        if ((part["volume"] > 0) & ~ok).any():
-            raise KPIError(f"aht_s must be > 0 where volume > 0 (channel {ch!r})")
-        part["aht_s"] = np.where(ok, aht, np.median(aht[ok]) if ok.any() else 300.0)
+        part = part.fillna({"volume": 0.0, "agents": 0.0, "staffed": 0.0})
+        part["aht_s"] = _fill_aht(part["aht_s"].to_numpy(dtype=float))
         part.insert(0, "channel", ch)
         if p.model == "deferred":
             res = _deferred_channel(part, p, interval_s)

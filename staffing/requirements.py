@@ -63,13 +63,17 @@ def as_policies(
     return out
 
 
-def _volume_frame(volumes: pd.DataFrame) -> pd.DataFrame:
+def _volume_frame(
+    volumes: pd.DataFrame, error: type[ValueError] = RequirementsError
+) -> pd.DataFrame:
+    """``channel, ds, volume, aht_s`` checked (``error`` names the column, row and value)
+    and sorted; shared with :mod:`staffing.kpis`."""
     df = volumes
     if "channel" not in df.columns and "unique_id" in df.columns:
         df = df.rename(columns={"unique_id": "channel"})
     missing = {"channel", "ds", "volume", "aht_s"} - set(df.columns)
     if missing:
-        raise RequirementsError(
+        raise error(
             f"volume frame is missing column(s) {sorted(missing)}; "
             "expected channel, ds, volume, aht_s"
         )
@@ -82,15 +86,15 @@ def _volume_frame(volumes: pd.DataFrame) -> pd.DataFrame:
     bad = ~np.isfinite(vol) | (vol < 0)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise RequirementsError(f"volume must be finite and >= 0, got {vol[i]!r} at row {i}")
+        raise error(f"volume must be finite and >= 0, got {vol[i]!r} at row {i}")
     aht = df["aht_s"].to_numpy()
     bad = (vol > 0) & ~(np.isfinite(aht) & (aht > 0))
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise RequirementsError(f"aht_s must be > 0 where volume > 0, got {aht[i]!r} at row {i}")
+        raise error(f"aht_s must be > 0 where volume > 0, got {aht[i]!r} at row {i}")
     if df.duplicated(["channel", "ds"]).any():
         row = df[df.duplicated(["channel", "ds"])].iloc[0]
-        raise RequirementsError(f"duplicate (channel, ds) = ({row['channel']}, {row['ds']})")
+        raise error(f"duplicate (channel, ds) = ({row['channel']}, {row['ds']})")
     return df.sort_values(["channel", "ds"]).reset_index(drop=True)
 
 
