@@ -144,17 +144,17 @@ def _channel(df: pd.DataFrame, p: ChannelPolicy, interval_s: int) -> pd.DataFram
             asa[staffed] = chat_average_speed_of_answer(v, h, interval_s, a, c)
             occ[staffed] = chat_occupancy(v, h, interval_s, a, c)
     else:  # deferred
-        from staffing.deferred import deferred_required_agents
+        from staffing.deferred import deferred_backlog, deferred_required_agents
 
         group = df["ds"].dt.normalize().to_numpy()
-        a = deferred_required_agents(
+        agents[:] = deferred_required_agents(
             vol, aht, interval_s, p.response_target_s, open_mask=is_open, group=group
         )
-        agents[:] = np.asarray(a, dtype=np.int64)
-        work = vol * aht
+        # occupancy: backlog work done (FIFO, carried across intervals) over capacity
+        done = deferred_backlog(vol, aht, interval_s, agents)["work_done_s"].to_numpy()
         cap = agents * float(interval_s)
         with np.errstate(divide="ignore", invalid="ignore"):
-            occ = np.where(cap > 0, np.minimum(work / cap, 1.0), np.nan)
+            occ = np.where(cap > 0, done / cap, np.nan)
     shrink = p.shrinkage_at(df["ds"])
     out = df.assign(
         aht_s=np.where(vol > 0, df["aht_s"].to_numpy(), np.nan),

@@ -133,6 +133,11 @@ def test_deferred_email_hand_example():
     hours = req["ds"].dt.hour
     assert (req.loc[(hours >= 8) & (hours < 20), "agents"] == 2).all()
     assert (req.loc[(hours < 8) | (hours >= 20), "agents"] == 0).all()
+    # the two agents work the backlog from 08:00 until its 20 h are done at 18:00
+    occ = req["occupancy"]
+    assert (occ[(hours >= 8) & (hours < 18)] == 1.0).all()
+    assert (occ[(hours >= 18) & (hours < 20)] == 0.0).all()
+    assert occ[(hours < 8) | (hours >= 20)].isna().all()
 
 
 def test_fte_hours_by_day_and_week():
