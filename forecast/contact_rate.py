@@ -17,7 +17,10 @@ Model for one channel, on daily totals::
   (e.g. a December rise) into the forecast when two past years show it;
 * ``sigma_log`` is the residual log-sd of daily contacts around the fit and
   ``level_sd(h)`` the spread of the log 28-day rate over ``h`` days in the last year, both
-  used for the forecast interval.
+  used for the forecast interval. The rate level moves in rare jumps (a peak, a fix), so
+  its spread is the normal-equivalent one at the interval's own level (the ``level``
+  quantile of the absolute changes over ``z``), not a root mean square that the few jumps
+  dominate.
 
 Event and incident days (labels) are left out of the fit: they are not caused by orders.
 
@@ -45,6 +48,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy.optimize import nnls
+from scipy.stats import norm
 
 __all__ = ["ContactRate", "ContactRateError", "apply_contact_rate", "daily_noise_log",
            "estimate_contact_rate", "rate_season_factors"]
@@ -73,7 +77,10 @@ class ContactRate:
     sigma_log : float
         Residual log-sd of daily contacts around the fit.
     level_sd : ndarray
-        ``level_sd[h-1]`` = sd of the change of the log 28-day rate over ``h`` days.
+        ``level_sd[h-1]`` = normal-equivalent sd of the change of the log 28-day rate over
+        ``h`` days: the ``level`` quantile of its absolute value divided by
+        ``z = Phi^-1(1/2 + level/200)`` (``level`` as given to
+        :func:`estimate_contact_rate`).
     """
 
     lag_weights: np.ndarray
@@ -109,6 +116,7 @@ def estimate_contact_rate(
     drift_days: int = 91,
     exclude: pd.DatetimeIndex | None = None,
     horizon_days: int = 120,
+    level: float = 80,
 ) -> ContactRate:
     """Estimate lag weights, weekday factors, level, drift and noise of one channel.
 
@@ -130,6 +138,8 @@ def estimate_contact_rate(
         Contact days to leave out (events, incidents, holidays).
     horizon_days : int
         Length of the ``level_sd`` table.
+    level : float
+        Interval coverage in percent the ``level_sd`` table is matched at (0 < level < 100).
 
     Returns
     -------
@@ -142,6 +152,8 @@ def estimate_contact_rate(
     """
     if max_lag < 0:
         raise ContactRateError(f"max_lag must be >= 0, got {max_lag!r}")
+    if not 0 < level < 100:
+        raise ContactRateError(f"level must be in (0, 100), got {level!r}")
     o = orders.copy()
     o.index = pd.DatetimeIndex(o.index).normalize()
     c = contacts.copy()
@@ -203,17 +215,20 @@ def estimate_contact_rate(
         if good.sum() >= 28:
             drift = float(np.polyfit(tt[good], yy[good], 1)[0])
     # spread of the 28-day rate level over h days ahead in the last year of history (all
-    # days: the 28-day sums damp single event days, and peaks are where the level moves)
+    # days: the 28-day sums damp single event days, and peaks are where the level moves);
+    # matched at the interval's quantile: z * level_sd covers `level` % of past changes
     allv = np.isfinite(cv) & np.isfinite(eff)
     cs = pd.Series(np.where(allv, cv, np.nan)).rolling(28, min_periods=20).sum().to_numpy()
     es = pd.Series(np.where(allv, eff, np.nan)).rolling(28, min_periods=20).sum().to_numpy()
     lvl = np.log(np.where(es > 0, cs / np.where(es > 0, es, 1.0), np.nan))
     lvl[: max(0, lvl.size - 365)] = np.nan
+    q = level / 100
+    z = float(norm.ppf(0.5 + q / 2))
     level_sd = np.zeros(horizon_days)
     for h in range(1, horizon_days + 1):
         d = lvl[h:] - lvl[:-h] if h < lvl.size else np.array([])
         d = d[np.isfinite(d)]
-        level_sd[h - 1] = float(np.sqrt(np.mean(d ** 2))) if d.size >= 10 else np.nan
+        level_sd[h - 1] = float(np.quantile(np.abs(d), q) / z) if d.size >= 10 else np.nan
     level_sd = pd.Series(level_sd).ffill().fillna(0.0).to_numpy()
     return ContactRate(w, f, rate, drift, sigma, level_sd)
 

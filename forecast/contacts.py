@@ -308,7 +308,8 @@ def forecast_contacts_detail(
     for i, ch in enumerate(channels):
         report(0.7 + 0.2 * i / len(channels), f"contact rate {ch}")
         est = estimate_contact_rate(o_hist, daily_hist[ch], max_lag=max_lag,
-                                    exclude=labels.index, horizon_days=max(len(days) + 30, 60))
+                                    exclude=labels.index, horizon_days=max(len(days) + 30, 60),
+                                    level=level)
         rates[ch] = est
         season = (rate_season_factors(est, o_hist, daily_hist[ch], start - pd.Timedelta(days=1),
                                       days) if rate_seasonality else None)

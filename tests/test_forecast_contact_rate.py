@@ -142,3 +142,24 @@ def test_orders_noise_averages_out_through_the_lag():
     full = apply_contact_rate(est, o, days, origin=ds[9], orders_sd_log=sd)
     assert (full["yhat_hi"] / full["yhat"]).to_numpy()[1:] == pytest.approx(
         np.exp(1.2815516 * 0.05))
+
+
+def test_level_spread_is_matched_at_the_interval_quantile():
+    # constant orders, rate 5 % stepping to 6 % on day 300 of 420: the log 28-day level is
+    # 0 before day 300, ramps over days 300..326 and is log 1.2 from day 327 on. Over the
+    # last 365 days (t = 55..419) and h = 100 there are 265 pairs: 145 with no change
+    # (t < 200), 47 partial (t = 200..226 and 300..319) and 73 with the whole jump
+    # (t = 227..299); the 80 % quantile (position 0.8 * 264 = 211.2 > 192) is the whole
+    # jump, so level_sd[99] = log(1.2) / z80. For h = 1 only 27 of 364 changes are not
+    # zero (7 %), so the 80 % quantile is 0. (A root mean square would give neither.)
+    ds = pd.date_range("2023-01-01", periods=420, freq="D")
+    o = pd.Series(1000.0, index=ds)
+    c = pd.Series(np.where(np.arange(420) < 300, 50.0, 60.0), index=ds)
+    est = estimate_contact_rate(o, c, max_lag=2, smooth=0.0, level=80)
+    assert est.level_sd[99] == pytest.approx(np.log(1.2) / 1.2815516, rel=1e-6)
+    assert est.level_sd[0] == pytest.approx(0.0, abs=1e-12)
+    # at 50 % the quantile at h = 100 is the (0.5 * 264 = 132)nd value: still a zero
+    assert estimate_contact_rate(o, c, max_lag=2, smooth=0.0, level=50).level_sd[99] == (
+        pytest.approx(0.0, abs=1e-12))
+    with pytest.raises(ContactRateError, match="level"):
+        estimate_contact_rate(o, c, max_lag=2, level=100)
