@@ -402,6 +402,10 @@ class Store:
             raise NotFoundError(f"no saved scenario {which} in {self._safe_url}")
         return row
 
+    @staticmethod
+    def _scenario(row: Any) -> Scenario:
+        return Scenario.from_yaml(row.scenario_yaml, source=f"saved {row.name!r} v{row.version}")
+
     def load_scenario(self, name: str, version: int | None = None) -> Scenario:
         """The saved assumptions of ``name`` (latest version by default).
 
@@ -411,8 +415,7 @@ class Store:
             When no such name/version is saved.
         """
         with self.engine.connect() as conn:
-            row = self._row(conn, name, version)
-        return Scenario.from_yaml(row.scenario_yaml, source=f"saved {name!r} v{row.version}")
+            return self._scenario(self._row(conn, name, version))
 
     def load(self, name: str, version: int | None = None) -> ScenarioResult:
         """The saved scenario and its results (latest version by default).
@@ -432,7 +435,7 @@ class Store:
                     result_tables.c.scenario_id == row.id
                 )
             ).all()
-        scenario = Scenario.from_yaml(row.scenario_yaml, source=f"saved {name!r} v{row.version}")
+        scenario = self._scenario(row)
         tables = {t: frame_from_parquet(bytes(b)) for t, b in blobs if t in RESULT_TABLES}
         meta = json.loads(row.meta_json or "{}")
         meta.update(
