@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from scipy import linalg
 
 from staffing import StaffingInputError, abandon_rate, erlang_b, required_agents, service_level
-from staffing.erlang import average_speed_of_answer, erlang_c
+from staffing.erlang import average_speed_of_answer, erlang_c, occupancy
 from staffing.erlang_a import erlang_a_metrics, erlang_a_service_level
 
 
@@ -113,14 +113,18 @@ def test_matches_truncated_chain(a, aht, n, patience, t):
 
 
 def test_public_functions_dispatch_to_erlang_a():
-    # volume 100 in 1800 s at AHT 180 s is 10 Erlangs
-    m = erlang_a_metrics(10.0, 180.0, 10, 180.0)
-    assert abandon_rate(100, 180, 1800, 10, 180) == pytest.approx(m.p_abandon, rel=1e-14)
+    # volume 100 in 1800 s at AHT 180 s is 10 Erlangs; the volume-based public functions
+    # with patience_s give the truncated chain's M/M/10+M figures
+    ref = _chain_reference(10.0, 180.0, 10, 180.0, 20.0)
+    assert abandon_rate(100, 180, 1800, 10, 180) == pytest.approx(ref["p_ab"], abs=1e-10)
     assert average_speed_of_answer(100, 180, 1800, 10, patience_s=180) == pytest.approx(
-        m.asa_s, rel=1e-14
+        ref["asa"], rel=1e-8
     )
     sl = service_level(100, 180, 1800, 10, 20, patience_s=180)
-    assert sl == pytest.approx(erlang_a_service_level(10.0, 180.0, 10, 20.0, 180.0), rel=1e-14)
+    assert sl == pytest.approx(ref["sl_offered"], abs=1e-10)
+    assert occupancy(100, 180, 1800, 10, patience_s=180) == pytest.approx(
+        10.0 * ref["served"] / 10, abs=1e-10
+    )
 
 
 @pytest.mark.parametrize("n", [11, 12, 14, 20])
