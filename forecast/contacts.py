@@ -221,8 +221,8 @@ def forecast_contacts_detail(
         (:func:`forecast.contact_rate.rate_season_factors`), e.g. a December rise.
     calibrate : bool
         Calibrate each channel's daily interval on rolling-origin backtests of this same
-        procedure (quarterly origins over the two years before ``start``, each with a
-        year of history before it: :func:`calibration_origins`), rescaling the band only
+        procedure (quarterly origins over the year before ``start``, each with a year of
+        history before it: :func:`calibration_origins`), rescaling the band only
         where those windows show a miscalibration beyond their sampling error
         (:func:`forecast.backtest.window_calibration_factor`); skipped without such
         origins.
@@ -354,16 +354,16 @@ def forecast_contacts_detail(
 
 
 def calibration_origins(start: pd.Timestamp, first: pd.Timestamp, *, every_months: int = 3,
-                        lookback_months: int = 24, min_history_days: int = 365
+                        lookback_months: int = 12, min_history_days: int = 365
                         ) -> list[pd.Timestamp]:
     """Backtest origins for the interval calibration of a forecast starting at ``start``.
 
     Every ``every_months`` months back from ``start`` over ``lookback_months`` months,
     oldest first, keeping the origins with at least ``min_history_days`` of history since
     ``first`` (so each backtest measures its spreads on a year of data, as the forecast
-    does). Quarterly origins over two years give every season the same weight: a year of
-    monthly origins is mostly off-peak, and off-peak windows alone would narrow a peak
-    forecast's band where the level moves most.
+    does). Quarterly origins give each season one window (the peak included), so that
+    calm off-peak windows alone cannot narrow a peak forecast's band; each origin costs
+    one forecast (about a second on the sample), hence four by default.
 
     Examples
     --------

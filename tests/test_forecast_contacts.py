@@ -117,13 +117,17 @@ def test_progress_cache_and_errors(data):
 def test_calibration_origins_by_hand():
     from forecast.contacts import calibration_origins
 
-    # quarterly back from 2024-10-01 over 24 months: 2022-10-01 .. 2024-07-01; with
-    # history from 2022-01-01 an origin needs >= 365 days: 2022-10-01 has 273 -> dropped,
-    # 2023-01-01 has exactly 365 -> kept
+    # quarterly back from 2024-10-01 over 12 months: 2023-10-01 .. 2024-07-01, all with a
+    # year of history since 2022-01-01
     got = calibration_origins(pd.Timestamp("2024-10-01"), pd.Timestamp("2022-01-01"))
     assert [d.strftime("%Y-%m-%d") for d in got] == [
-        "2023-01-01", "2023-04-01", "2023-07-01", "2023-10-01", "2024-01-01", "2024-04-01",
-        "2024-07-01"]
+        "2023-10-01", "2024-01-01", "2024-04-01", "2024-07-01"]
+    # back from 2023-10-01: 2022-10-01 has 273 days of history -> dropped, 2023-01-01 has
+    # exactly 365 -> kept
     got = calibration_origins(pd.Timestamp("2023-10-01"), pd.Timestamp("2022-01-01"))
     assert [d.strftime("%Y-%m-%d") for d in got] == ["2023-01-01", "2023-04-01", "2023-07-01"]
+    # over 24 months quarterly from 2024-10-01: seven origins from 2023-01-01
+    got = calibration_origins(pd.Timestamp("2024-10-01"), pd.Timestamp("2022-01-01"),
+                              lookback_months=24)
+    assert len(got) == 7 and got[0] == pd.Timestamp("2023-01-01")
     assert calibration_origins(pd.Timestamp("2022-06-01"), pd.Timestamp("2022-01-01")) == []
