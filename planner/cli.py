@@ -29,6 +29,7 @@ from planner.compare import compare
 from planner.results import ScenarioResult
 from planner.scenario import load_scenario
 from planner.store import DB_URL_ENV, NotFoundError, Store, StoreError
+from staffing.kpis import DAILY_COLUMNS
 
 __all__ = [
     "EXIT_DB",
@@ -46,10 +47,7 @@ __all__ = [
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INPUT, EXIT_NOT_FOUND, EXIT_DB = 0, 1, 2, 3, 4, 5
 
-KPIS_DAILY_COLUMNS = (
-    "date", "channel", "service_level", "asa_s", "abandon_rate", "occupancy",
-    "backlog_items", "backlog_age_h", "paid_hours",
-)
+KPIS_DAILY_COLUMNS = tuple(DAILY_COLUMNS)
 SHIFT_PLAN_COLUMNS = ("date", "channel", "shift_start", "shift_end", "break_start", "agents")
 
 _EPILOG = f"""exit codes:

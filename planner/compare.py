@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from planner.results import ScenarioResult
+from staffing.kpis import DAILY_COLUMNS
 
 __all__ = ["CompareError", "Comparison", "compare"]
 
@@ -54,15 +55,7 @@ _SUMMARY_NUMERIC = (
     "days_below_target",
     "max_daily_agents",
 )
-_DAILY_COLS = (
-    "service_level",
-    "asa_s",
-    "abandon_rate",
-    "occupancy",
-    "backlog_items",
-    "backlog_age_h",
-    "paid_hours",
-)
+_DAILY_COLS = tuple(c for c in DAILY_COLUMNS if c not in ("date", "channel"))
 
 
 class CompareError(ValueError):
