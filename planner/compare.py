@@ -159,25 +159,18 @@ def _stack(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
 
 
 def _worst(label: str, r: ScenarioResult, n: int) -> pd.DataFrame:
+    """The ``n`` intervals of each channel with the lowest service level among those with
+    volume (the oldest backlog for deferred channels), from ``achieved_kpis`` columns."""
     k = r.kpis_interval
-    if k is None or not len(k) or "channel" not in k.columns:
+    if k is None or not len(k):
         return pd.DataFrame()
-    sl_col = next((c for c in ("service_level", "sl") if c in k.columns), None)
-    age_col = next((c for c in ("oldest_age_s", "backlog_age_s") if c in k.columns), None)
-    vol_col = "volume" if "volume" in k.columns else None
     parts = []
     for channel, g in k.groupby("channel", sort=False):
-        deferred = r.scenario.channels.get(channel) is not None and (
-            r.scenario.channels[channel].model == "deferred"
-        )
-        if vol_col is not None and not deferred:
-            g = g[g[vol_col] > 0]
-        if deferred and age_col is not None:
-            parts.append(g.nlargest(n, age_col))
-        elif sl_col is not None:
-            parts.append(g.nsmallest(n, sl_col))
-    if not parts:
-        return pd.DataFrame()
+        settings = r.scenario.channels.get(channel)
+        if settings is not None and settings.model == "deferred":
+            parts.append(g.nlargest(n, "backlog_age_s"))
+        else:
+            parts.append(g[g["volume"] > 0].nsmallest(n, "sl"))
     return pd.concat(parts, ignore_index=True).assign(scenario=label)
 
 
