@@ -163,7 +163,9 @@ def psffa_erlang_c(
     equals ``x``; arrivals at time t see the stationary figures at load ``a(x(t))``.
     Under load it stays at the Erlang C steady state; in overload ``a -> s`` and the queue
     grows at ``lam - s mu``; it builds up and drains at the pace of a real queue near
-    saturation (where the steady state is never reached within an interval).
+    saturation (where the steady state is never reached within an interval). In an
+    interval without servers (closed hours) the agents of the previous interval finish
+    the contacts in hand and the queue waits, with the arrivals added to it.
 
     Parameters
     ----------
@@ -203,9 +205,11 @@ def psffa_erlang_c(
     idx, loads, in_sys = [], [], []  # midpoint states, evaluated exactly afterwards
     ends = []  # (interval, load, number in system) at interval ends
     x = float(x0)
+    busy = 0.0  # contacts in service at the end of the previous interval
     for k in range(n):
-        if s[k] <= 0:  # nobody answers: everything offered waits
-            x += lam[k] * T
+        if s[k] <= 0:  # nobody answers: the leaving agents finish theirs, the rest waits
+            x = max(x - busy, 0.0) + lam[k] * T
+            busy = 0.0
             out[k] = (0.0, np.nan, np.nan, x, np.nan)
             continue
         gk, ak = g[k], a[k]
@@ -219,7 +223,8 @@ def psffa_erlang_c(
             idx.append(k)
             loads.append(am)
             in_sys.append(xm)
-        ends.append((k, np.interp(x, gk, ak, right=s[k]), x))
+        busy = float(np.interp(x, gk, ak, right=s[k]))
+        ends.append((k, busy, x))
     if idx:
         k = np.asarray(idx)
         am = np.asarray(loads)

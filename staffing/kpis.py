@@ -91,9 +91,10 @@ def _steady(vol, aht, interval_s, agents, threshold_s, patience_s):
 
 def _unserved_age(age, queue, vol, aht, servers, theta, interval_s):
     """``age`` with the intervals nobody serves filled in: their queue waits for the next
-    opening, and its age is its wait in open time at the capacity of the last staffed
-    interval (the first staffed one before any), so closed hours do not count. A channel
-    nobody ever serves has the clock time since its first arrival."""
+    opening, and its age is its wait in open time (the queue ahead cleared at the
+    capacity of the last staffed interval, the first staffed one before any; Erlang A
+    callers ahead abandoning), so closed hours do not count. A channel nobody ever serves
+    has the clock time since its first arrival."""
     unserved = (servers <= 0) & (queue > 0)
     if not unserved.any():
         return age
@@ -104,12 +105,7 @@ def _unserved_age(age, queue, vol, aht, servers, theta, interval_s):
         return np.where(unserved, since, age)
     last = np.maximum.accumulate(np.where(servers > 0, np.arange(len(vol)), -1))
     ref = np.where(last >= 0, last, staffed[0])
-    s, h = servers[ref], aht[ref]
-    if theta > 0:
-        wait = _wait(queue, s / h, theta)
-    else:  # the queue (everyone in the system) drained by s agents once they are all busy
-        wait = np.maximum(queue - s, 0.0) * h / s
-    return np.where(unserved, wait, age)
+    return np.where(unserved, _wait(queue, servers[ref] / aht[ref], theta), age)
 
 
 def _queue_channel(df: pd.DataFrame, p: ChannelPolicy, interval_s: int) -> pd.DataFrame:

@@ -318,10 +318,11 @@ def test_email_still_waiting_at_horizon_end_is_not_counted_late():
 @pytest.mark.parametrize("patience", [None, 300.0], ids=["no_abandonment", "erlang_a"])
 def test_queue_left_at_closing_has_an_age_in_open_time(patience):
     # Chat, 10 agents x 2 slots, AHT 600 s (capacity 60 chats per half-hour) offered 200
-    # per half-hour from 21:00 to 22:00, closed 22:00-08:00, open again at 08:00. The
-    # queue left at 22:00 waits overnight; its age is counted in open time at the closing
-    # capacity: without abandonment the queue is frozen, so the age stays what it was at
-    # closing, about (queue - slots) x AHT / slots; with patience it drains by abandonment.
+    # per half-hour from 21:00 to 22:00, closed 22:00-08:00, open again at 08:00. At 22:00
+    # the agents finish the chats in hand and the queue waits overnight; its age is
+    # counted in open time at the closing capacity: without abandonment the queue is
+    # frozen, so the age stays queue x AHT / slots, what it was at closing; with patience
+    # the queue drains by abandonment.
     ds = pd.Timestamp("2024-11-29 21:00") + pd.to_timedelta(np.arange(24) * T, "s")
     vol = np.where((np.arange(24) < 2) | (np.arange(24) >= 22), 200.0, 0.0)
     agents = np.where(vol > 0, 10.0, 0.0)
@@ -334,10 +335,11 @@ def test_queue_left_at_closing_has_an_age_in_open_time(patience):
     assert np.isfinite(age).all()
     closed = slice(2, 22)
     if patience is None:
-        q = k["backlog_items"].to_numpy()[closed]
-        assert np.ptp(q) == 0 and q[0] > 200  # ~140 more each open half-hour, none served
-        np.testing.assert_allclose(age[closed], (q - 20) * 600 / 20)
-        assert age[1] == pytest.approx(age[2], rel=0.01)
+        q = k["backlog_items"].to_numpy()
+        assert np.ptp(q[closed]) == 0 and q[2] > 200  # ~140 more each open half-hour
+        assert q[2] == pytest.approx(q[1], rel=0.01)  # the queue at closing, carried
+        np.testing.assert_allclose(age[closed], q[closed] * 600 / 20)
+        assert age[2] == pytest.approx(age[1], rel=0.01)
     else:
         assert np.all(np.diff(age[closed]) <= 0) and age[21] < 1.0
     d = daily_kpis(k, interval_s=T)
