@@ -94,6 +94,14 @@ def traffic_erlangs(volume: ArrayLike, aht_s: ArrayLike, interval_s: ArrayLike) 
     return _out(np.asarray(v * h / i, dtype=np.float64))
 
 
+def _load(
+    volume: ArrayLike, aht_s: ArrayLike, interval_s: ArrayLike, agents: ArrayLike
+) -> tuple[NDArray, NDArray, NDArray]:
+    """Validated traffic A (Erlangs), agents N and handle time (s) of the public functions."""
+    a = traffic_erlangs(volume, aht_s, interval_s)
+    return a, as_agents("agents", agents), as_positive("aht_s", aht_s)
+
+
 # ----------------------------------------------------------------------------- kernels
 
 
@@ -269,10 +277,8 @@ def service_level(
     0.3896
     """
     _validate_sl_definition(sl_definition)
-    a = traffic_erlangs(volume, aht_s, interval_s)
-    n = as_agents("agents", agents)
+    a, n, h = _load(volume, aht_s, interval_s, agents)
     t = as_nonnegative("threshold_s", threshold_s)
-    h = as_positive("aht_s", aht_s)
     if patience_s is not None:
         from .erlang_a import erlang_a_service_level
 
@@ -314,9 +320,7 @@ def average_speed_of_answer(
     >>> round(float(average_speed_of_answer(100, 180, 1800, 11)), 2)
     122.78
     """
-    a = traffic_erlangs(volume, aht_s, interval_s)
-    n = as_agents("agents", agents)
-    h = as_positive("aht_s", aht_s)
+    a, n, h = _load(volume, aht_s, interval_s, agents)
     if patience_s is not None:
         from .erlang_a import erlang_a_metrics
 
@@ -350,12 +354,10 @@ def occupancy(
     >>> float(occupancy(100, 180, 1800, 11))
     0.9090909090909091
     """
-    a = traffic_erlangs(volume, aht_s, interval_s)
-    n = as_agents("agents", agents)
+    a, n, h = _load(volume, aht_s, interval_s, agents)
     if patience_s is not None:
         from .erlang_a import erlang_a_metrics
 
-        h = as_positive("aht_s", aht_s)
         return _out(erlang_a_metrics(a, h, n, patience_s).occupancy)
     a, n = np.broadcast_arrays(a, n)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -394,9 +396,7 @@ def abandon_rate(
     """
     from .erlang_a import erlang_a_metrics
 
-    a = traffic_erlangs(volume, aht_s, interval_s)
-    n = as_agents("agents", agents)
-    h = as_positive("aht_s", aht_s)
+    a, n, h = _load(volume, aht_s, interval_s, agents)
     return _out(erlang_a_metrics(a, h, n, patience_s).p_abandon)
 
 
