@@ -212,7 +212,7 @@ def deferred_backlog(
     pandas.DataFrame
         One row per interval (index of ``volume`` if it is a Series, else 0..K-1), columns
         ``arrivals`` (items), ``handled`` (items answered in the interval),
-        ``backlog_items`` (items waiting at the end of the interval) and ``oldest_age_s``
+        ``backlog_items`` (items waiting at the end of the interval), ``oldest_age_s``
         (age at the end of the interval of the oldest waiting item, 0 if none) and
         ``work_done_s`` (handling work done in the interval, s; over ``agents * interval_s``
         it is the agents' occupancy).
