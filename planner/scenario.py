@@ -210,14 +210,6 @@ class ChannelSettings(_Model):
             raise ValueError(f"concurrency {self.concurrency} is only valid with model 'chat'")
         return self
 
-    @property
-    def open_seconds(self) -> tuple[int, int] | None:
-        """Opening and closing time as seconds after midnight, or ``None`` (24/7)."""
-        if self.open_hours is None:
-            return None
-        h0, m0, h1, m1 = (int(g) for g in _HOURS_RE.match(self.open_hours).groups())
-        return h0 * 3600 + m0 * 60, h1 * 3600 + m1 * 60
-
     def automation_for_month(self, month: int) -> float:
         """Deflected share of contacts in calendar ``month`` (1..12)."""
         return _monthly(self.automation, month, 0.0)
