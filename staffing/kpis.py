@@ -31,12 +31,7 @@ import pandas as pd
 
 from staffing.carryover import _queue_at, _wait, fluid_queue, psffa_erlang_c
 from staffing.deferred import deferred_backlog, deferred_waits
-from staffing.erlang import (
-    abandon_rate,
-    average_speed_of_answer,
-    occupancy,
-    service_level,
-)
+from staffing.erlang_a import erlang_a_metrics, erlang_a_service_level
 from staffing.policy import ChannelPolicy
 from staffing.requirements import _fill_aht, _volume_frame, as_policies
 
@@ -66,20 +61,16 @@ class KPIError(ValueError):
 
 
 def _steady(vol, aht, interval_s, agents, threshold_s, patience_s):
-    """Steady-state SL, ASA, abandonment, occupancy with fractional agents interpolated."""
+    """Steady-state Erlang A SL, ASA, abandonment and occupancy (one metrics pass per
+    whole number of agents), fractional agents interpolated linearly."""
+    a = vol * aht / interval_s
     lo = np.floor(agents + 1e-9)
     f = np.clip(agents - lo, 0.0, 1.0)
     out = []
     for n in (lo, lo + 1):
-        sl = service_level(vol, aht, interval_s, n, threshold_s, patience_s=patience_s)
-        asa = average_speed_of_answer(vol, aht, interval_s, n, patience_s=patience_s)
-        ab = (
-            abandon_rate(vol, aht, interval_s, n, patience_s)
-            if patience_s is not None
-            else np.zeros(len(vol))
-        )
-        occ = occupancy(vol, aht, interval_s, n, patience_s=patience_s)
-        out.append((sl, asa, ab, occ))
+        m = erlang_a_metrics(a, aht, n, patience_s)
+        sl = erlang_a_service_level(a, aht, n, threshold_s, patience_s)
+        out.append((sl, m.asa_s, m.p_abandon, m.occupancy))
     (sl0, asa0, ab0, occ0), (sl1, asa1, ab1, occ1) = out
     sl = (1 - f) * sl0 + f * sl1
     ab = (1 - f) * ab0 + f * ab1
