@@ -12,6 +12,7 @@ $(VENV)/.runtime-stamp: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
 $(VENV)/.dev-stamp: $(VENV)/.runtime-stamp requirements-dev.txt
