@@ -32,6 +32,7 @@ Aykin, T. (1996). Optimal shift scheduling with multiple break windows. *Managem
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import reduce
@@ -235,13 +236,74 @@ def _lp_bound(c: np.ndarray, ub: np.ndarray, rows) -> tuple[float, np.ndarray]:
         ri += [r] * len(idx)
         rhs.append(b)
     a = csr_matrix((np.asarray(data, float), (ri, ci)), shape=(len(rows), len(c)))
-    res = linprog(
+    res = linprog(  # presolve off: these LPs are small, presolve costs more than it saves
         c, A_ub=-a, b_ub=-np.asarray(rhs, float), bounds=np.c_[np.zeros(len(c)), ub],
-        method="highs",
+        method="highs", options={"presolve": False},
     )
     if res.status != 0:
         raise ShiftError(f"LP relaxation failed: {res.message}")
     return float(res.fun), res.x
+
+
+def _round_lp(
+    c: np.ndarray, ub: np.ndarray, rows, n_cols: int, x_lp: np.ndarray
+) -> tuple[np.ndarray, float] | None:
+    """Integer plan rounded from the LP solution: ``(z, objective)`` or ``None``.
+
+    Start from the LP's column values rounded down (within every cap), add the column that
+    covers the most weighted shortfall per unit of cost while that pays (a hard row's
+    shortfall is never worth leaving), then remove agents whose cost exceeds the
+    shortfall their removal opens, most expensive columns first. Only for blocks without
+    a multi-skill pool (rows are coverage rows ``short_i + a_i.x >= b_i`` with
+    ``b_i > 0`` and cap rows ``-sum x >= -cap``); ``None`` when a hard row stays short.
+    """
+    cov = [r for r in rows if r[2] > 0]
+    cap_rows = [r for r in rows if r[2] <= 0]
+    a = np.zeros((len(cov), n_cols))
+    sid = np.fromiter((r[0][0] for r in cov), dtype=np.int64, count=len(cov))
+    b = np.fromiter((r[2] for r in cov), dtype=float, count=len(cov))
+    for k, (idx, val, _b) in enumerate(cov):
+        a[k, idx[1:]] = val[1:]
+    cost = c[:n_cols]
+    hard = ub[sid] < b  # shortfall bounded below the requirement: must be covered
+    big = 1e6 * (float(cost.max(initial=1.0)) + float(c[sid].max(initial=1.0)))
+    w = np.where(hard, big, c[sid])
+    capm = np.zeros((len(cap_rows), n_cols))
+    capv = np.zeros(len(cap_rows))
+    for k, (idx, _val, bb) in enumerate(cap_rows):
+        capm[k, idx] = 1.0
+        capv[k] = -bb
+    x = np.floor(x_lp[:n_cols] + 1e-9)
+    d = b - a @ x
+    slack = capv - capm @ x
+    while True:  # greedy cover
+        pos = np.clip(d, 0.0, None)
+        if not pos.any():
+            break
+        value = (w[:, None] * np.minimum(a, pos[:, None])).sum(axis=0) / cost
+        if len(capv):
+            value[(capm[slack < 0.5] > 0).any(axis=0)] = 0.0
+        j = int(np.argmax(value))
+        if value[j] <= 1.0:
+            break
+        x[j] += 1
+        d -= a[:, j]
+        slack -= capm[:, j]
+    if (d[hard] > 1e-9).any():
+        return None
+    for j in np.argsort(-cost, kind="stable"):  # drop agents that do not pay
+        while x[j] > 0:
+            extra = np.clip(d + a[:, j], 0.0, None) - np.clip(d, 0.0, None)
+            if w @ extra >= cost[j]:
+                break
+            x[j] -= 1
+            d += a[:, j]
+    if (x > ub[:n_cols]).any():
+        return None
+    z = np.zeros(len(c), dtype=np.int64)
+    z[:n_cols] = x.astype(np.int64)
+    z[sid] = np.rint(np.clip(d, 0.0, None)).astype(np.int64)
+    return z, float(c @ z)
 
 
 def _solve_block(block: _Block, rules: ShiftRules, per: int, soft: bool):
@@ -250,13 +312,26 @@ def _solve_block(block: _Block, rules: ShiftRules, per: int, soft: bool):
         block, per, penalty, rules.multiskill_cost_factor, soft
     )
     lb, x_lp = _lp_bound(c, ub, rows)
+    # integer costs: no plan can cost less than ceil(LP bound); stop there (optimal) or,
+    # with relative_gap > 0, as soon as a plan is that close to the LP bound
+    step = reduce(math.gcd, (int(v) for v in c if v), 0) or 1  # objective is a multiple
+    floor_obj = step * math.ceil(lb / step - 1e-6)
+    target = max(floor_obj, lb * (1.0 + float(rules.relative_gap)))
+    n_cols = sum(len(cl.paid_units) for cl in block.cols)
+    rounded = None
+    if not alloc:  # no multi-skill pool: try the LP rounded to whole agents first
+        t0 = time.perf_counter()
+        rounded = _round_lp(c, ub, rows, n_cols, x_lp)
+        if rounded is not None and rounded[1] <= target + 1e-9:
+            z, obj = rounded
+            name = "OPTIMAL" if obj <= floor_obj else "FEASIBLE"
+            return name, obj, lb, z, offsets, alloc, short, time.perf_counter() - t0
     model = cp_model.CpModel()
     z = [model.new_int_var(0, int(u), "") for u in ub]
     for idx, val, b in rows:
         model.add(cp_model.LinearExpr.weighted_sum([z[j] for j in idx], val) >= b)
     model.minimize(cp_model.LinearExpr.weighted_sum(z, c.astype(np.int64).tolist()))
     if soft:  # LP rounded down is within every cap; the shortfall makes it feasible
-        n_cols = sum(len(cl.paid_units) for cl in block.cols)
         hint = np.zeros(len(z), dtype=np.int64)
         hint[:n_cols] = np.floor(x_lp[:n_cols] + 1e-9)
         short_ids = {v for ids in short.values() for v in ids.values()}
@@ -270,11 +345,7 @@ def _solve_block(block: _Block, rules: ShiftRules, per: int, soft: bool):
     solver.parameters.max_time_in_seconds = float(rules.time_limit_s)
     solver.parameters.num_workers = int(rules.num_workers)
     solver.parameters.relative_gap_limit = float(rules.relative_gap)
-    # integer costs: no plan can cost less than ceil(LP bound); stop there (optimal) or,
-    # with relative_gap > 0, as soon as a plan is that close to the LP bound
-    step = reduce(math.gcd, (int(v) for v in c if v), 0) or 1  # objective is a multiple
-    floor_obj = step * math.ceil(lb / step - 1e-6)
-    stop = _StopNear(max(floor_obj, lb * (1.0 + float(rules.relative_gap))))
+    stop = _StopNear(target)
     status = solver.solve(model, stop)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         raise ShiftError(
@@ -284,6 +355,8 @@ def _solve_block(block: _Block, rules: ShiftRules, per: int, soft: bool):
     zv = np.asarray(solver.values(z), dtype=np.int64) if z else np.zeros(0, np.int64)
     obj = float(solver.objective_value)
     proven = status == cp_model.OPTIMAL and not stop.stopped
+    if rounded is not None and rounded[1] < obj - 1e-9:  # CP-SAT stopped at its time limit
+        zv, obj, proven = rounded[0], rounded[1], False
     name = "OPTIMAL" if proven or obj <= floor_obj else "FEASIBLE"
     return name, obj, lb, zv, offsets, alloc, short, float(solver.wall_time)
 
