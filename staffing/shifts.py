@@ -592,13 +592,23 @@ def solve_shifts(
 
 
 def _coverage_frame(cov_rows, req: pd.DataFrame, interval_s: int) -> pd.DataFrame:
-    frames = []
-    for ch, d, r, s in cov_rows:
-        ds = d + pd.to_timedelta(np.arange(len(r)) * interval_s, unit="s")
-        frames.append(pd.DataFrame({"channel": ch, "ds": ds, "required": r, "scheduled": s}))
-    if not frames:
+    if not cov_rows:
         return pd.DataFrame(columns=["channel", "ds", "required", "scheduled", "gap", "short"])
-    cov = pd.concat(frames, ignore_index=True)
+    n = len(cov_rows[0][2])
+    step = np.arange(n, dtype=np.int64) * np.int64(interval_s * 1_000_000_000)
+    days = np.asarray([d.value for _ch, d, _r, _s in cov_rows], dtype=np.int64)
+    cov = pd.DataFrame(
+        {
+            "channel": np.repeat(np.asarray([ch for ch, *_ in cov_rows], dtype=object), n),
+            "ds": pd.to_datetime((days[:, None] + step[None, :]).ravel(), unit="ns"),
+            "required": np.concatenate([r for _ch, _d, r, _s in cov_rows]),
+            "scheduled": np.concatenate([np.asarray(s, float) for *_x, s in cov_rows]),
+        }
+    )
+    tz = cov_rows[0][1].tz
+    if tz is not None:
+        cov["ds"] = cov["ds"].dt.tz_localize("UTC").dt.tz_convert(tz)
+    cov["ds"] = cov["ds"].astype(req["ds"].dtype)
     # keep the requirement's own intervals plus any interval where someone is scheduled
     keys = req[["channel", "ds"]].assign(_in=True)
     cov = cov.merge(keys, on=["channel", "ds"], how="left")
