@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 from ortools.sat.python import cp_model
 from scipy.optimize import linprog
-from scipy.sparse import csr_matrix
+from scipy.sparse import csc_matrix
 
 from staffing.policy import ChannelPolicy
 from staffing.shift_rules import ShiftError, ShiftPlan, ShiftRules, ShiftType
@@ -226,6 +226,43 @@ def _build(block: _Block, per: int, penalty: int, pool_factor: float, soft: bool
     return c, ub, rows, offsets, alloc, short
 
 
+def _highs_lp(
+    c: np.ndarray, ub: np.ndarray, a: csc_matrix, rhs: np.ndarray
+) -> tuple[float, np.ndarray] | None:
+    """``min c.x  s.t.  a x >= rhs, 0 <= x <= ub`` with SciPy's bundled HiGHS, called
+    directly (no :func:`~scipy.optimize.linprog` input checks: about 0.3 ms instead of
+    1.2 ms on a day's model). ``None`` when that binding is unavailable (private SciPy
+    module; :func:`_lp_bound` then uses ``linprog``)."""
+    try:
+        from scipy.optimize._highspy import _core as h
+    except ImportError:  # pragma: no cover - depends on the SciPy build
+        return None
+    try:
+        lp = h.HighsLp()
+        lp.num_col_, lp.num_row_ = a.shape[1], a.shape[0]
+        lp.col_cost_ = c
+        lp.col_lower_ = np.zeros(len(c))
+        lp.col_upper_ = np.asarray(ub, float)
+        lp.row_lower_ = rhs
+        lp.row_upper_ = np.full(len(rhs), np.inf)
+        m = lp.a_matrix_
+        m.format_ = h.MatrixFormat.kColwise
+        m.num_col_, m.num_row_ = a.shape[1], a.shape[0]
+        m.start_, m.index_, m.value_ = a.indptr, a.indices, a.data
+        solver = h._Highs()
+        solver.setOptionValue("output_flag", False)
+        solver.setOptionValue("presolve", "off")  # small LPs: presolve costs more than it saves
+        solver.setOptionValue("threads", 1)
+        solver.passModel(lp)
+        solver.run()
+        if solver.getModelStatus() != h.HighsModelStatus.kOptimal:
+            return None  # let linprog report the failure with its message
+        x = np.asarray(solver.getSolution().col_value, dtype=float)
+    except (AttributeError, TypeError):  # pragma: no cover - binding changed
+        return None
+    return float(c @ x), x
+
+
 def _lp_bound(c: np.ndarray, ub: np.ndarray, rows) -> tuple[float, np.ndarray]:
     if not rows:
         return 0.0, np.zeros(len(c))
@@ -235,10 +272,14 @@ def _lp_bound(c: np.ndarray, ub: np.ndarray, rows) -> tuple[float, np.ndarray]:
         data += val
         ri += [r] * len(idx)
         rhs.append(b)
-    a = csr_matrix((np.asarray(data, float), (ri, ci)), shape=(len(rows), len(c)))
-    res = linprog(  # presolve off: these LPs are small, presolve costs more than it saves
-        c, A_ub=-a, b_ub=-np.asarray(rhs, float), bounds=np.c_[np.zeros(len(c)), ub],
-        method="highs", options={"presolve": False},
+    a = csc_matrix((np.asarray(data, float), (ri, ci)), shape=(len(rows), len(c)))
+    b = np.asarray(rhs, float)
+    fast = _highs_lp(c, ub, a, b)
+    if fast is not None:
+        return fast
+    res = linprog(
+        c, A_ub=-a, b_ub=-b, bounds=np.c_[np.zeros(len(c)), ub], method="highs",
+        options={"presolve": False},
     )
     if res.status != 0:
         raise ShiftError(f"LP relaxation failed: {res.message}")
