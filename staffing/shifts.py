@@ -287,16 +287,22 @@ def _lp_bound(c: np.ndarray, ub: np.ndarray, rows) -> tuple[float, np.ndarray]:
 
 
 def _round_lp(
-    c: np.ndarray, ub: np.ndarray, rows, n_cols: int, x_lp: np.ndarray
+    c: np.ndarray,
+    ub: np.ndarray,
+    rows,
+    n_cols: int,
+    x_lp: np.ndarray,
+    target: float,
 ) -> tuple[np.ndarray, float] | None:
     """Integer plan rounded from the LP solution: ``(z, objective)`` or ``None``.
 
-    Start from the LP's column values rounded down (within every cap), add the column that
-    covers the most weighted shortfall per unit of cost while that pays (a hard row's
-    shortfall is never worth leaving), then remove agents whose cost exceeds the
-    shortfall their removal opens, most expensive columns first. Only for blocks without
-    a multi-skill pool (rows are coverage rows ``short_i + a_i.x >= b_i`` with
-    ``b_i > 0`` and cap rows ``-sum x >= -cap``); ``None`` when a hard row stays short.
+    From the LP's column values rounded down (within every cap) :func:`_repair` adds and
+    removes agents until every hard row is covered and no single agent more or less pays.
+    While the plan costs more than ``target``, it tries the LP rounded up (when no cap
+    applies) and then, once, each used column with one agent less, repaired again.
+    Only for blocks without a multi-skill pool (rows are coverage rows
+    ``short_i + a_i.x >= b_i`` with ``b_i > 0`` and cap rows ``-sum x >= -cap``);
+    ``None`` when a hard row stays short.
     """
     cov = [r for r in rows if r[2] > 0]
     cap_rows = [r for r in rows if r[2] <= 0]
@@ -314,10 +320,40 @@ def _round_lp(
     for k, (idx, _val, bb) in enumerate(cap_rows):
         capm[k, idx] = 1.0
         capv[k] = -bb
-    x = np.floor(x_lp[:n_cols] + 1e-9)
+
+    def objective(x: np.ndarray) -> float:
+        return float(cost @ x + w @ np.clip(b - a @ x, 0.0, None))
+
+    best = _repair(a, b, w, cost, capm, capv, np.floor(x_lp[:n_cols] + 1e-9))
+    if objective(best) > target + 1e-9 and not len(capv):
+        up = _repair(a, b, w, cost, capm, capv, np.ceil(x_lp[:n_cols] - 1e-9))
+        best = up if objective(up) < objective(best) else best
+    if objective(best) > target + 1e-9:
+        for j in np.flatnonzero(best)[np.argsort(-cost[best > 0], kind="stable")]:
+            if best[j] == 0:
+                continue
+            x = best.copy()
+            x[j] -= 1
+            x = _repair(a, b, w, cost, capm, capv, x)
+            if objective(x) < objective(best):
+                best = x
+    d = b - a @ best
+    if (d[hard] > 1e-9).any() or (best > ub[:n_cols]).any():
+        return None
+    z = np.zeros(len(c), dtype=np.int64)
+    z[:n_cols] = best.astype(np.int64)
+    z[sid] = np.rint(np.clip(d, 0.0, None)).astype(np.int64)
+    return z, float(c @ z)
+
+
+def _repair(a, b, w, cost, capm, capv, x: np.ndarray) -> np.ndarray:
+    """Greedy cover, then drop: add the column covering the most weighted shortfall per
+    unit of cost while that pays (and its caps allow), then remove agents whose cost
+    exceeds the weighted shortfall their removal opens, most expensive columns first."""
+    x = x.copy()
     d = b - a @ x
     slack = capv - capm @ x
-    while True:  # greedy cover
+    while True:
         pos = np.clip(d, 0.0, None)
         if not pos.any():
             break
@@ -330,21 +366,14 @@ def _round_lp(
         x[j] += 1
         d -= a[:, j]
         slack -= capm[:, j]
-    if (d[hard] > 1e-9).any():
-        return None
-    for j in np.argsort(-cost, kind="stable"):  # drop agents that do not pay
+    for j in np.argsort(-cost, kind="stable"):
         while x[j] > 0:
             extra = np.clip(d + a[:, j], 0.0, None) - np.clip(d, 0.0, None)
             if w @ extra >= cost[j]:
                 break
             x[j] -= 1
             d += a[:, j]
-    if (x > ub[:n_cols]).any():
-        return None
-    z = np.zeros(len(c), dtype=np.int64)
-    z[:n_cols] = x.astype(np.int64)
-    z[sid] = np.rint(np.clip(d, 0.0, None)).astype(np.int64)
-    return z, float(c @ z)
+    return x
 
 
 def _solve_block(block: _Block, rules: ShiftRules, per: int, soft: bool):
@@ -360,10 +389,13 @@ def _solve_block(block: _Block, rules: ShiftRules, per: int, soft: bool):
     target = max(floor_obj, lb * (1.0 + float(rules.relative_gap)))
     n_cols = sum(len(cl.paid_units) for cl in block.cols)
     rounded = None
+    # under a headcount cap the rounded plan tends to sit just inside the gap where CP-SAT
+    # finds a plan with less shortfall: there it is kept only when it is optimal
+    accept = floor_obj if soft else target
     if not alloc:  # no multi-skill pool: try the LP rounded to whole agents first
         t0 = time.perf_counter()
-        rounded = _round_lp(c, ub, rows, n_cols, x_lp)
-        if rounded is not None and rounded[1] <= target + 1e-9:
+        rounded = _round_lp(c, ub, rows, n_cols, x_lp, accept)
+        if rounded is not None and rounded[1] <= accept + 1e-9:
             z, obj = rounded
             name = "OPTIMAL" if obj <= floor_obj else "FEASIBLE"
             return name, obj, lb, z, offsets, alloc, short, time.perf_counter() - t0
