@@ -20,7 +20,8 @@ Steps 1-2 depend only on the data, horizon and forecast settings; they are cache
 :class:`PipelineCache` keyed on exactly those, so a what-if that changes demand or
 staffing assumptions reuses the forecast and costs only steps 3-6. Shift solutions are
 cached per channel too (keyed on that channel's requirement, rules, cap and policy), so a
-what-if that changes one channel solves only that channel's shifts again, and
+what-if that changes one channel solves only that channel's shifts again, and within it
+only the days whose requirement changed (solved day-blocks are cached as well), and
 ``shifts.solve: false`` skips the solver (each interval staffed to its rostered need).
 
 Contact rate
@@ -115,15 +116,20 @@ class PipelineCache:
     Keys: file identity (path, size, modification time) for inputs; the scenario's
     :meth:`~planner.scenario.Scenario.forecast_key` plus the input key for forecasts;
     channel, requirement hash, rules, cap and policy for shift plans. ``hits`` and
-    ``misses`` count forecast lookups. Thread-safe.
+    ``misses`` count forecast lookups. ``shift_blocks`` holds solved shift day-blocks
+    (at most ``max_blocks``; see ``block_cache`` of :func:`staffing.shifts.solve_shifts`).
+    Thread-safe.
     """
 
-    def __init__(self, max_items: int = 64) -> None:
+    def __init__(self, max_items: int = 64, max_blocks: int = 4096) -> None:
         self.max_items = int(max_items)
         self._items: OrderedDict[tuple, Any] = OrderedDict()
         self._lock = threading.Lock()  # the app serves sessions from several threads
         self.hits = 0
         self.misses = 0
+        # solved shift day-blocks (small, many: their own store so they never push a
+        # forecast out); passed to solve_shifts as its block_cache
+        self.shift_blocks = _Lru(max_blocks)
 
     def get(self, key: tuple) -> Any | None:
         """Cached value for ``key`` or ``None``."""
@@ -146,6 +152,37 @@ class PipelineCache:
         with self._lock:
             self._items.clear()
             self.hits = self.misses = 0
+        self.shift_blocks.clear()
+
+
+class _Lru:
+    """Thread-safe least-recently-used store with ``get``/``put`` (``None`` on a miss)."""
+
+    def __init__(self, max_items: int) -> None:
+        self.max_items = int(max_items)
+        self._items: OrderedDict[tuple, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def get(self, key: tuple) -> Any | None:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+            return None
+
+    def put(self, key: tuple, value: Any) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.max_items:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
 
 
 _DEFAULT_CACHE = PipelineCache()
@@ -424,7 +461,8 @@ def _solve_shifts_cached(
         if plan is None:
             _report(progress, "shifts", k / len(channels), f"solving shifts: {ch}")
             plan = solve_shifts(req, rules, None if cap is None else {ch: cap},
-                                interval_s=interval_s, policies=policies)
+                                interval_s=interval_s, policies=policies,
+                                block_cache=cache.shift_blocks)
             cache.put(key, plan)
         parts.append(plan)
     return ShiftPlan(

@@ -36,6 +36,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import reduce
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -47,6 +48,7 @@ from staffing.policy import ChannelPolicy
 from staffing.shift_rules import ShiftError, ShiftPlan, ShiftRules, ShiftType
 
 __all__ = [
+    "BlockCache",
     "ShiftError",
     "ShiftPlan",
     "ShiftRules",
@@ -125,6 +127,15 @@ def _interval_s(requirements: pd.DataFrame, interval_s: int | None) -> int:
     if interval_s <= 0 or _DAY_S % interval_s:
         raise ShiftError(f"interval_s must divide a day into whole intervals, got {interval_s!r}")
     return interval_s
+
+
+class BlockCache(Protocol):
+    """Where :func:`solve_shifts` keeps solved day-blocks (``get`` returns ``None`` on a
+    miss), e.g. :class:`planner.pipeline.PipelineCache`."""
+
+    def get(self, key: tuple) -> Any | None: ...
+
+    def put(self, key: tuple, value: Any) -> None: ...
 
 
 @dataclass
@@ -473,6 +484,7 @@ def solve_shifts(
     interval_s: int | None = None,
     policies: Mapping[str, ChannelPolicy] | Sequence[ChannelPolicy] | None = None,
     column: str | None = None,
+    block_cache: BlockCache | None = None,
 ) -> ShiftPlan:
     """Choose how many agents start each shift (and take its break when) on each day.
 
@@ -494,6 +506,11 @@ def solve_shifts(
         Opening hours of channels not listed in ``rules.open_hours``.
     column : str, optional
         Requirement column to cover.
+    block_cache : object with ``get(key)`` and ``put(key, value)``, optional
+        Solved day-blocks reused across calls (e.g. a
+        :class:`planner.pipeline.PipelineCache`): a block is taken from it only when its
+        requirement vectors, rules, interval, opening windows, caps and channel groups are
+        all identical, so the plan is the same with or without the cache.
 
     Returns
     -------
@@ -555,9 +572,14 @@ def solve_shifts(
 
     col_cache: dict[tuple[int, int], _Columns] = {}
 
-    def cols_for(chans: tuple[str, ...]) -> _Columns:
+    def window_of(chans: tuple[str, ...]) -> tuple[int, int]:
         wins = [rules.window(ch, pol.get(ch)) for ch in chans]
-        win = (min(w[0] for w in wins), max(w[1] for w in wins))
+        return (min(w[0] for w in wins), max(w[1] for w in wins))
+
+    rules_key = repr(rules) if block_cache is not None else None
+
+    def cols_for(chans: tuple[str, ...]) -> _Columns:
+        win = window_of(chans)
         if win not in col_cache:
             col_cache[win] = _columns(rules, win, interval_s, unit)
         return col_cache[win]
@@ -595,7 +617,20 @@ def solve_shifts(
                         cov_rows.append((ch, d, r[ch], np.zeros(n_int)))
                 continue
             blk = _Block(blk_groups, [cols_for(cs) for _l, cs in blk_groups], r, caps, total_cap)
-            status, obj, lb, z, offsets, alloc, short, wall = _solve_block(blk, rules, per, soft)
+            key = None
+            if block_cache is not None:
+                key = (
+                    "shift-block", rules_key, interval_s, tuple(blk_groups),
+                    tuple(window_of(cs) for _l, cs in blk_groups),
+                    tuple((ch, r[ch].tobytes()) for ch in chans),
+                    tuple(caps.get(lab) for lab in unit_labels), total_cap, soft,
+                )
+                solved = block_cache.get(key)
+            if key is None or solved is None:
+                solved = _solve_block(blk, rules, per, soft)
+                if key is not None:
+                    block_cache.put(key, solved)
+            status, obj, lb, z, offsets, alloc, short, wall = solved
             paid_units = 0
             scheduled = {ch: np.zeros(n_int) for ch in chans}
             for gi, ((label, cs), cols) in enumerate(zip(blk_groups, blk.cols, strict=True)):
