@@ -185,7 +185,7 @@ class ShiftPlan:
         ``short = max(required - scheduled, 0)``, exactly per interval.
     days : DataFrame
         ``date, group, status, objective_h, lower_bound_h, paid_hours, short_agent_hours,
-        solver_s`` per solved block.
+        solver_s`` per solved block (``solver_s`` is 0 for a block reused from a cache).
     interval_s : int
         Interval length of the requirement.
     """

@@ -626,6 +626,8 @@ def solve_shifts(
                     tuple(caps.get(lab) for lab in unit_labels), total_cap, soft,
                 )
                 solved = block_cache.get(key)
+                if solved is not None:  # reused: no solver time spent in this call
+                    solved = (*solved[:-1], 0.0)
             if key is None or solved is None:
                 solved = _solve_block(blk, rules, per, soft)
                 if key is not None:

@@ -279,3 +279,113 @@ def test_weekly_roster_lines_cover_every_shift():
     worked = (lines[days] == "08:00-16:00").sum().tolist()
     assert worked == [4, 4, 4, 4, 4, 2, 2]
     assert ((lines[days] == "off").sum(axis=1) == 2).all()
+
+
+# ----------------------------------------------------------------------------- fast paths
+class _CountingCache:
+    """Block cache that records its traffic (what solve_shifts asked and stored)."""
+
+    def __init__(self) -> None:
+        self.items: dict = {}
+        self.hits = 0
+        self.puts = 0
+
+    def get(self, key):
+        out = self.items.get(key)
+        self.hits += out is not None
+        return out
+
+    def put(self, key, value) -> None:
+        self.puts += 1
+        self.items[key] = value
+
+
+_BREAK_RULES = dict(
+    shift_types=(
+        ShiftType("4h", 4 * H),
+        ShiftType("6h", 6 * H, 1800, False, (2 * H, 3 * H)),
+    ),
+    open_hours={"voice": ("08:00", "14:00")},
+)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_default_gap_plan_is_covered_and_within_gap_of_an_independent_lp(seed):
+    # The solver may keep the LP rounded to whole agents (or stop CP-SAT) once a plan is
+    # within relative_gap of the LP bound: check that promise against the independent
+    # minute-by-minute model: optimum <= plan <= (1 + 1%) x LP bound, every interval covered.
+    rng = np.random.default_rng(100 + seed)
+    need = rng.integers(0, 12, size=12)
+    types = ((4 * H, 0, 0, 0), (6 * H, 1800, 2 * H, 3 * H))
+    plan = solve_shifts(_req("voice", "08:00", need), ShiftRules(**_BREAK_RULES),
+                        interval_s=1800)
+    opt, lp = _independent_optimum(need, types, 8 * H, 14 * H, 1800, 1800)
+    _covered(plan)
+    assert plan.lower_bound == pytest.approx(lp, abs=1e-6)
+    assert opt - 1e-6 <= plan.paid_hours <= lp * 1.01 + 1e-6
+
+
+def test_fast_lp_matches_linprog():
+    # The direct HiGHS call gives the optimum linprog (HiGHS through its public API) gives.
+    from scipy.sparse import csc_matrix
+
+    from staffing.shifts import _highs_lp
+
+    rng = np.random.default_rng(7)
+    a = (rng.random((20, 40)) < 0.3).astype(float) * rng.integers(1, 3, (20, 40))
+    a[:, 0] = 1.0  # one column covers every row: feasible
+    b = rng.integers(0, 6, 20).astype(float)
+    c = rng.integers(1, 10, 40).astype(float)
+    ub = np.full(40, 50.0)
+    ref = linprog(c, A_ub=-a, b_ub=-b, bounds=np.c_[np.zeros(40), ub], method="highs")
+    got = _highs_lp(c, ub, csc_matrix(a), b)
+    assert got is not None
+    assert got[0] == pytest.approx(ref.fun, rel=1e-9)
+    assert (a @ got[1] >= b - 1e-7).all()
+
+
+def test_block_cache_gives_the_same_plan_and_reuses_identical_days_only():
+    rng = np.random.default_rng(3)
+    same = rng.integers(0, 9, size=12)
+    other = same.copy()
+    other[5] += 1  # one interval differs
+    days = [DAY + pd.Timedelta(days=k) for k in range(3)]
+    req = pd.concat([_req("voice", "08:00", v, day=d)
+                     for v, d in zip([same, same, other], days, strict=True)])
+    rules = ShiftRules(**_BREAK_RULES)
+    plain = solve_shifts(req, rules, interval_s=1800)
+    cache = _CountingCache()
+    cached = solve_shifts(req, rules, interval_s=1800, block_cache=cache)
+    # day 2 repeats day 1 exactly: taken from the cache; day 3 differs in one interval
+    assert (cache.puts, cache.hits) == (2, 1)
+    for got, ref in ((cached, plain), (solve_shifts(req, rules, interval_s=1800,
+                                                    block_cache=cache), plain)):
+        pd.testing.assert_frame_equal(got.shift_plan, ref.shift_plan)
+        pd.testing.assert_frame_equal(got.coverage, ref.coverage)
+        cols = [c for c in ref.days.columns if c != "solver_s"]  # timings differ
+        pd.testing.assert_frame_equal(got.days[cols], ref.days[cols])
+    assert (cache.puts, cache.hits) == (2, 4)  # the second call solved nothing
+    # the reused day is reported on its own date
+    by_day = plain.shift_plan.groupby("date")["agents"].sum()
+    assert by_day[days[0]] == by_day[days[1]]
+    # different rules, a cap or another interval length never hit the stored blocks
+    solve_shifts(req, ShiftRules(**_BREAK_RULES, relative_gap=0.0), interval_s=1800,
+                 block_cache=cache)
+    assert (cache.puts, cache.hits) == (4, 5)
+    solve_shifts(req, rules, headcount_cap=40, interval_s=1800, block_cache=cache)
+    assert (cache.puts, cache.hits) == (6, 6)
+
+
+def test_pipeline_cache_serves_as_block_cache():
+    from planner.pipeline import PipelineCache
+
+    cache = PipelineCache(max_blocks=1)
+    req = pd.concat([_req("voice", "08:00", [2] * 12),
+                     _req("voice", "08:00", [3] * 12, day=DAY + pd.Timedelta("1D"))])
+    rules = ShiftRules(**_BREAK_RULES)
+    first = solve_shifts(req, rules, interval_s=1800, block_cache=cache.shift_blocks)
+    assert len(cache.shift_blocks) == 1  # the least recently used block was dropped
+    again = solve_shifts(req, rules, interval_s=1800, block_cache=cache.shift_blocks)
+    pd.testing.assert_frame_equal(first.shift_plan, again.shift_plan)
+    cache.clear()
+    assert len(cache.shift_blocks) == 0
