@@ -7,7 +7,9 @@ with an empty pipeline cache, then what-ifs on the same cache:
   app's staffing page shows while assumptions are edited);
 * staffing-only with the shift solve (one channel's assumption changed: only that
   channel's shifts are solved again, the others come from the cache);
-* demand what-if (contact rate overridden: every channel's shifts are solved again).
+* demand what-if (contact rate overridden: every channel's shifts are solved again);
+* one month's what-if (chat automation changed in December only: chat's October and
+  November days are taken from the solved day-block cache, December is solved again).
 
 Prints seconds per run and speed-ups over the cold run (best of ``REPEAT`` for the warm
 runs). Run: ``python bench/bench_scenarios.py`` from the repository root (``make bench``).
@@ -63,6 +65,8 @@ def main() -> None:
     one_channel = best(lambda: what_if({"channels.voice.shrinkage": next(values)})())
     rates = iter([0.050, 0.051, 0.052, 0.053])
     demand = best(lambda: what_if({"contact_rate": next(rates)})())
+    shares = iter([0.10, 0.12, 0.14, 0.16])
+    month = best(lambda: what_if({"channels.chat.automation": {12: next(shares)}})())
 
     print(f"staffing-only what-if warm, no shift solve: {no_solve:.2f} s "
           f"({cold / no_solve:.0f}x faster than cold, {n_int / no_solve:,.0f} intervals/s)")
@@ -70,6 +74,8 @@ def main() -> None:
           f"({cold / one_channel:.0f}x faster than cold)")
     print(f"demand what-if warm (contact rate), all shifts re-solved: {demand:.2f} s "
           f"({cold / demand:.1f}x faster than cold)")
+    print(f"one month's what-if warm (December chat automation), December's chat days "
+          f"re-solved: {month:.2f} s ({cold / month:.0f}x faster than cold)")
 
 
 if __name__ == "__main__":
