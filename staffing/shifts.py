@@ -366,7 +366,7 @@ def _repair(a, b, w, cost, capm, capv, x: np.ndarray) -> np.ndarray:
     slack = capv - capm @ x
     while True:
         pos = np.clip(d, 0.0, None)
-        if not pos.any():
+        if not pos.any() or not len(cost):  # covered, or no shift fits the window
             break
         value = (w[:, None] * np.minimum(a, pos[:, None])).sum(axis=0) / cost
         if len(capv):

@@ -389,3 +389,16 @@ def test_pipeline_cache_serves_as_block_cache():
     pd.testing.assert_frame_equal(first.shift_plan, again.shift_plan)
     cache.clear()
     assert len(cache.shift_blocks) == 0
+
+
+def test_window_shorter_than_every_shift_reports_the_whole_day_short():
+    # Opening 08:00-12:00 and only 8 h shifts: no shift fits, so the whole requirement
+    # (2 agents x 8 half-hours = 8 agent-hours) is reported short, with and without a cap.
+    ds = DAY + pd.Timedelta("08:00:00") + pd.to_timedelta(np.arange(8) * 1800, "s")
+    req = pd.DataFrame({"channel": "voice", "ds": ds, "rostered": 2})
+    rules = ShiftRules((ShiftType("8h", 8 * H),), open_hours={"voice": ("08:00", "12:00")})
+    for cap in (None, 3):
+        plan = solve_shifts(req, rules, headcount_cap=cap, interval_s=1800)
+        assert plan.paid_hours == 0.0
+        assert plan.short_agent_hours == pytest.approx(8.0)
+        assert len(plan.shift_plan) == 0
