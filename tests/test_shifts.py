@@ -402,3 +402,38 @@ def test_window_shorter_than_every_shift_reports_the_whole_day_short():
         assert plan.paid_hours == 0.0
         assert plan.short_agent_hours == pytest.approx(8.0)
         assert len(plan.shift_plan) == 0
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_capped_random_days_against_an_independent_milp_with_shortfall(seed):
+    # Under a cap the plan may be short; its objective (paid hours + 10 x 0.5 h per short
+    # agent-interval, ShiftRules' default penalty) must lie between the independent MILP
+    # optimum and (1 + 1%) x its LP bound, with the shortfall reported per interval.
+    rng = np.random.default_rng(200 + seed)
+    need = rng.integers(2, 12, size=12)
+    types = ((4 * H, 0, 0, 0), (6 * H, 1800, 2 * H, 3 * H))
+    cap = int(need.max()) // 2 + 1  # tight: most days end up short somewhere
+    cols, costs = [], []
+    for length, brk, lo, hi in types:  # minute by minute, as in _independent_optimum
+        for s in range(8 * H, 14 * H - length + 1, 1800):
+            for off in (range(lo, hi + 1, 1800) if brk else [None]):
+                minutes = np.zeros(24 * 60)
+                minutes[s // 60 : (s + length) // 60] = 1
+                if off is not None:
+                    minutes[(s + off) // 60 : (s + off + brk) // 60] = 0
+                cols.append(minutes.reshape(-1, 30).mean(axis=1)[16:28])
+                costs.append((length - brk) / 3600)
+    a = np.hstack([np.array(cols).T, np.eye(12)])  # columns, then shortfall per interval
+    c = np.r_[costs, np.full(12, 10 * 0.5)]
+    head = np.r_[np.ones(len(costs)), np.zeros(12)]
+    cons = [LinearConstraint(a, lb=need), LinearConstraint(head[None, :], ub=cap)]
+    opt = milp(c, constraints=cons, integrality=np.ones(len(c)), bounds=Bounds(0, np.inf)).fun
+    lp = milp(c, constraints=cons, bounds=Bounds(0, np.inf)).fun
+    plan = solve_shifts(_req("voice", "08:00", need), ShiftRules(**_BREAK_RULES),
+                        headcount_cap=cap, interval_s=1800)
+    assert plan.lower_bound == pytest.approx(lp, abs=1e-6)
+    assert opt - 1e-6 <= plan.objective <= lp * 1.01 + 1e-6
+    assert plan.shift_plan["agents"].sum() <= cap
+    cov = plan.coverage
+    assert np.allclose(cov["short"], np.clip(cov["required"] - cov["scheduled"], 0, None))
+    assert plan.objective == pytest.approx(plan.paid_hours + 10 * 0.5 * cov["short"].sum())
