@@ -18,6 +18,13 @@ gives the lower bound reported next to each day's objective. Coefficients are in
 common time unit (the gcd of all lengths), so fractional coverage (e.g. a 15-minute break in
 a 30-minute interval) is exact.
 
+The LP solution is first rounded to whole agents (rounded down, then a greedy cover and a
+pass that drops agents who do not pay for themselves); when that plan already meets the
+stopping rule CP-SAT is not called: within ``relative_gap`` of the LP bound, or, under a
+headcount cap, at the bound itself (optimal). Otherwise CP-SAT solves the block as before
+and the better of the two plans is kept. With ``block_cache`` a day whose requirement,
+rules, windows and caps were solved before is reused as it is.
+
 The rules and the returned plan are the value objects of :mod:`staffing.shift_rules`
 (re-exported here).
 
