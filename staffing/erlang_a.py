@@ -171,6 +171,17 @@ def _quad_served_wait(x, y, log_pxy):
     return body + flat
 
 
+def _p_abandon(pw, inv_a, rho):
+    """P(Ab) = P(W>0) (1 - (1 - 1/A(x, y)) / rho) (Mandelbaum & Zeltyn 2004).
+
+    At vanishing traffic (rho below ~1e-308) 1/rho overflows while P(W>0) is 0: nobody
+    waits, so nobody abandons.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        pab = pw * (1.0 - (1.0 - inv_a) / rho)
+    return np.clip(np.where(np.isfinite(pab), pab, 0.0), 0.0, 1.0)
+
+
 def _metrics_flat(a, h, n, pat, with_asa=True):
     """Erlang A metrics on flat, validated arrays."""
     shape = a.shape
@@ -181,13 +192,13 @@ def _metrics_flat(a, h, n, pat, with_asa=True):
     p_wait[zero_agents] = 1.0
     p_ab[zero_agents] = 1.0
     asa[zero_agents] = np.nan  # nobody is answered; replaced below
-    m = (n > 0) & (a > 0)
+    m = (n > 0) & (a > _TINY)  # traffic below 1e-280 Erlangs: the limits at no traffic
     if m.any():
         am, nm, hm, pm = a[m], n[m], h[m], pat[m]
         r = pm / hm
         x, y, log_pxy, inv_a, pw = _core(am, nm, r)
         rho = am / nm
-        pab = np.clip(pw * (1.0 - 1.0 / rho + inv_a / rho), 0.0, 1.0)
+        pab = _p_abandon(pw, inv_a, rho)
         p_wait[m] = pw
         p_ab[m] = pab
         if with_asa:
@@ -206,7 +217,7 @@ def _metrics_flat(a, h, n, pat, with_asa=True):
 def _sl_flat(a, h, n, t, pat, definition):
     sl = np.ones(a.shape)
     sl[(n == 0) & (a > 0)] = 0.0
-    m = (n > 0) & (a > 0)
+    m = (n > 0) & (a > _TINY)  # traffic below 1e-280 Erlangs: the limits at no traffic
     if m.any():
         am, nm, hm, tm, pm = a[m], n[m], h[m], t[m], pat[m]
         r = pm / hm
@@ -222,7 +233,7 @@ def _sl_flat(a, h, n, t, pat, definition):
             if definition == "offered":
                 val = within
             else:
-                pab = np.clip(pw * (1.0 - 1.0 / rho + inv_a / rho), 0.0, 1.0)
+                pab = _p_abandon(pw, inv_a, rho)
                 val = within / (1.0 - pab)
         sl[m] = np.clip(val, 0.0, 1.0)
     return sl

@@ -247,3 +247,20 @@ def test_any_load_gives_finite_shares_without_warnings(a, aht, patience, offset,
         assert 0.0 <= share <= 1.0
     assert np.isfinite(m.asa_s) and m.asa_s >= 0
     assert np.isfinite(m.mean_wait_s) and m.mean_wait_s <= patience * (1 + 1e-12)
+
+
+@pytest.mark.parametrize("a", [5e-324, 1.1125369292536007e-308, 2.3e-308, 1e-300])
+@pytest.mark.parametrize("n", [1.0, 2.0, 6.0])
+def test_vanishing_traffic_is_quiet_and_nearly_free(a, n):
+    # Hypothesis once found an overflow warning at a = 1.1e-308. With abandonment the
+    # queue is never longer than without, so P(Ab) <= P(W>0) <= Erlang C(a, n) <= a^n / n!
+    # <= a for a < 1 (the M/M/n bound): at vanishing traffic both are at most a.
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        m = erlang_a_metrics(a, 30.0, n, 16.0)
+        sls = [erlang_a_service_level(a, 30.0, n, 0.0, 16.0, d)
+               for d in ("offered", "answered", "virtual")]
+    assert 0.0 <= m.p_abandon <= m.p_wait <= a * (1 + 1e-12)
+    assert all(1.0 - a <= s <= 1.0 for s in sls)

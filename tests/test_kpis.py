@@ -300,7 +300,7 @@ def test_planned_days_with_surprise_volume_against_simulation(planned_agents, su
     day_sl = np.average(k["sl"], weights=actual)
     sim_sl = np.average(sim["sl_offered"], weights=actual)
     assert day_sl == pytest.approx(sim_sl, abs=0.08)
-    assert (actual * 240 / T > agents).sum() >= 6  # the day really is overloaded
+    assert (actual * 240 / T > agents).sum() >= 5  # the day really is overloaded
 
 
 def test_email_still_waiting_at_horizon_end_is_not_counted_late():
