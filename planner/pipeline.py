@@ -123,8 +123,7 @@ class PipelineCache:
 
     def __init__(self, max_items: int = 64, max_blocks: int = 4096) -> None:
         self.max_items = int(max_items)
-        self._items: OrderedDict[tuple, Any] = OrderedDict()
-        self._lock = threading.Lock()  # the app serves sessions from several threads
+        self._items = _Lru(max_items)  # the app serves sessions from several threads
         self.hits = 0
         self.misses = 0
         # solved shift day-blocks (small, many: their own store so they never push a
@@ -133,25 +132,16 @@ class PipelineCache:
 
     def get(self, key: tuple) -> Any | None:
         """Cached value for ``key`` or ``None``."""
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]
-            return None
+        return self._items.get(key)
 
     def put(self, key: tuple, value: Any) -> None:
         """Store ``value`` under ``key``."""
-        with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self.max_items:
-                self._items.popitem(last=False)
+        self._items.put(key, value)
 
     def clear(self) -> None:
         """Forget everything."""
-        with self._lock:
-            self._items.clear()
-            self.hits = self.misses = 0
+        self._items.clear()
+        self.hits = self.misses = 0
         self.shift_blocks.clear()
 
 
