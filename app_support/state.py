@@ -44,6 +44,17 @@ def set_scenario(scenario: Scenario, reset_widgets: bool = False) -> None:
         editor.reset_widgets()
 
 
+def edit_current(title: str, sections: tuple[str, ...], ns: str,
+                 expanded: bool = False) -> Scenario:
+    """Draw the editor for ``sections`` in an expander; make the edited scenario current."""
+    scenario = current_scenario()
+    with st.expander(title, expanded=expanded):
+        changed = editor.assumption_editor(scenario, sections, ns)
+    if changed is not scenario:
+        set_scenario(changed)
+    return changed
+
+
 def compared() -> dict[str, Scenario]:
     """Scenarios the user ran in this session, by name (insertion order)."""
     return st.session_state[COMPARED]

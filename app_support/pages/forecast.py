@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_support import backend, charts, editor, state, views
+from app_support import backend, charts, state, views
 
 st.title("Forecast")
 st.caption(
@@ -13,12 +13,7 @@ st.caption(
     "day before the plan starts. The band is the forecast interval; events are dashed rules."
 )
 
-scenario = state.current_scenario()
-with st.expander("Horizon and forecast settings", expanded=False):
-    changed = editor.assumption_editor(scenario, ("horizon", "forecast"), "forecast")
-if changed is not scenario:
-    state.set_scenario(changed)
-    scenario = changed
+scenario = state.edit_current("Horizon and forecast settings", ("horizon", "forecast"), "forecast")
 
 try:
     dataset = state.current_dataset()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_support import backend, charts, editor, state, views
+from app_support import backend, charts, state, views
 
 st.title("Shift plan")
 st.caption(
@@ -13,12 +13,7 @@ st.caption(
     "shift solver to cover the rostered requirement at minimum paid hours."
 )
 
-scenario = state.current_scenario()
-with st.expander("Shift rules"):
-    changed = editor.assumption_editor(scenario, ("shifts",), "shifts")
-if changed is not scenario:
-    state.set_scenario(changed)
-    scenario = changed
+scenario = state.edit_current("Shift rules", ("shifts",), "shifts")
 
 try:
     result = backend.run_scenario(scenario)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_support import backend, charts, editor, state, views
+from app_support import backend, charts, state, views
 from planner.compare import compare
 
 st.title("Staffing")
@@ -13,12 +13,8 @@ st.caption(
     "queueing model, rostered after shrinkage and the occupancy cap), before shift planning."
 )
 
-scenario = state.current_scenario()
-with st.expander("Staffing assumptions", expanded=True):
-    changed = editor.assumption_editor(scenario, ("service", "staffing"), "staffing")
-if changed is not scenario:
-    state.set_scenario(changed)
-    scenario = changed
+scenario = state.edit_current("Staffing assumptions", ("service", "staffing"), "staffing",
+                              expanded=True)
 
 try:
     result = backend.run_scenario(backend.staffing_only(scenario))
