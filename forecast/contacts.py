@@ -442,7 +442,12 @@ def _event_uplift(d: pd.DataFrame, est: ContactRate, orders: pd.Series, contacts
 
 def _local_rate_ratio(est: ContactRate, orders: pd.Series, contacts: pd.Series,
                       lab_days: pd.DatetimeIndex) -> np.ndarray:
-    """Ratio of the 4-week actual/fitted level around each day (labelled days excluded)."""
+    """Ratio of the 4-week actual/fitted level around each day (labelled days excluded).
+
+    Where a 4-week window holds too few unlabelled days (a two-week event such as a
+    pre-New-Year rush running into the January holidays), the level is interpolated in time
+    between the nearest days that have one, not assumed equal to the recent level.
+    """
     days = pd.date_range(lab_days.min() - pd.Timedelta(days=14),
                          min(lab_days.max() + pd.Timedelta(days=14), contacts.index.max()),
                          freq="D")
@@ -454,7 +459,11 @@ def _local_rate_ratio(est: ContactRate, orders: pd.Series, contacts: pd.Series,
                                                                    min_periods=7).sum()
     den = pd.Series(np.where(ok, fit["yhat"].to_numpy(), np.nan), index=days).rolling(
         29, center=True, min_periods=7).sum()
-    loc = (num / den).reindex(lab_days).to_numpy(float)
+    loc = num / den
+    loc = np.log(loc.where(np.isfinite(loc) & (loc > 0)))
+    if loc.notna().any():
+        loc = np.exp(loc.interpolate(method="time", limit_direction="both"))
+    loc = loc.reindex(lab_days).to_numpy(float)
     return np.where(np.isfinite(loc) & (loc > 0), loc, 1.0)
 
 

@@ -131,3 +131,31 @@ def test_calibration_origins_by_hand():
                               lookback_months=24)
     assert len(got) == 7 and got[0] == pd.Timestamp("2023-01-01")
     assert calibration_origins(pd.Timestamp("2022-06-01"), pd.Timestamp("2022-01-01")) == []
+
+
+def test_long_event_next_to_holidays_keeps_the_local_rate_level():
+    """A three-week event running into a holiday block leaves no un-labelled day in the
+    4-week window around its last days. The contact rate rose 50% since then; contacts on
+    the event days follow orders x rate like any other day (no event effect), so the
+    forecast event days must sit at the level of the days before them. Assuming the recent
+    rate level for those past days (instead of their own) reads the old, lower rate as an
+    event effect and forecasts them about 15% low."""
+    rng = np.random.default_rng(5)
+    days = pd.date_range("2023-01-01", "2024-11-19", freq="D")
+    orders = pd.Series(rng.uniform(45_000, 55_000, days.size), index=days).round()
+    rate = pd.Series(np.linspace(0.02, 0.03, days.size), index=days)
+    mean = (sum(w * orders.shift(k) for k, w in enumerate(LAG)) * rate).dropna()
+    contacts = pd.DataFrame({"ds": mean.index, "channel": "voice",
+                             "contacts": rng.poisson(mean.to_numpy()).astype(float),
+                             "aht_s": 300.0})
+    events = pd.DataFrame({"ds": pd.to_datetime(["2023-12-01", "2023-12-22", "2024-12-01",
+                                                 "2024-12-22"]),
+                           "event": ["sale", "holidays", "sale", "holidays"],
+                           "lower_window": 0, "upper_window": [20, 10, 20, 10]})
+    res = forecast_contacts_detail(pd.DataFrame({"ds": days, "orders": orders.to_numpy()}),
+                                   contacts, events, "2024-11-20", "2024-12-21", **FAST)
+    fc = res.daily.set_index("ds")["yhat"]
+    before = fc["2024-11-20":"2024-11-30"].mean()
+    late_event = fc["2024-12-08":"2024-12-21"].mean()  # no un-labelled day within 14 days
+    # the rate drifts up by about 1.5% over these three weeks (0.01 over 688 days at 0.03)
+    assert late_event / before == pytest.approx(1.015, abs=0.03)
