@@ -361,8 +361,10 @@ def apply_contact_rate(
         Last day of history; the rate level and drift are extrapolated from it.
     rate : float or Series, optional
         Override of the contact rate per order (a share, e.g. 0.065), either one value or a
-        Series indexed by ``days`` (per month overrides expanded by the caller). It replaces
-        the level and drift; lag shares and weekday factors stay.
+        Series indexed by ``days`` (per month overrides expanded by the caller; NaN or a
+        missing day keeps the estimate on that day). It replaces the level, drift and
+        season; lag shares and weekday factors stay. An assumed rate has no level
+        uncertainty: on its days the band is the orders and day-to-day spread only.
     orders_sd_log : Series, optional
         Log-sd of the orders forecast per day (0 for history days).
     season : ndarray, optional
@@ -405,15 +407,23 @@ def apply_contact_rate(
     f = est.weekday_factors[days.day_of_week]
     eff = x @ est.lag_shares * f
     ahead = np.maximum((days - pd.Timestamp(origin).normalize()).days.to_numpy(), 0)
-    if rate is None:
-        damp = (1 - _PHI ** ahead) / (1 - _PHI)
-        r = est.rate * np.exp(est.drift_per_day * damp)
-        if season is not None:
-            r = r * np.asarray(season, dtype=float)
-    elif isinstance(rate, pd.Series):
-        r = rate.reindex(days).to_numpy(float)
+    damp = (1 - _PHI ** ahead) / (1 - _PHI)
+    r = est.rate * np.exp(est.drift_per_day * damp)
+    if season is not None:
+        r = r * np.asarray(season, dtype=float)
+    if isinstance(rate, pd.Series):
+        given = rate.copy()
+        given.index = pd.DatetimeIndex(given.index).normalize()
+        given = given.reindex(days).to_numpy(float)
+        if np.any(np.isinf(given)):
+            raise ContactRateError(f"contact rate must be finite and >= 0, got {rate!r}")
+        assumed = ~np.isnan(given)
+    elif rate is not None:
+        given = np.full(days.size, float(rate))
+        assumed = np.ones(days.size, bool)
     else:
-        r = np.full(days.size, float(rate))
+        given, assumed = r, np.zeros(days.size, bool)
+    r = np.where(assumed, given, r)
     if np.any(~np.isfinite(r)) or np.any(r < 0):
         raise ContactRateError(f"contact rate must be finite and >= 0, got {rate!r}")
     yhat = eff * r
@@ -428,7 +438,7 @@ def apply_contact_rate(
     else:
         s_o = np.zeros(days.size)
     h_idx = np.clip(ahead, 1, est.level_sd.size) - 1
-    s_lvl = est.level_sd[h_idx] * (ahead > 0) if rate is None else 0.0
+    s_lvl = est.level_sd[h_idx] * ((ahead > 0) & ~assumed)
     s = np.sqrt(s_o ** 2 + est.sigma_log ** 2 + s_lvl ** 2)
     z = stats.norm.ppf(0.5 + level / 200)
     return pd.DataFrame({"ds": days, "yhat": yhat, "yhat_lo": yhat * np.exp(-z * s),

@@ -248,7 +248,8 @@ def forecast_contacts_detail(
     key = None
     if cache is not None:
         key = cache.key("forecast_contacts", orders, contacts, events, start, end, interval_s,
-                        model, level, contact_rate, order_growth, max_lag, country, seed)
+                        model, level, contact_rate, order_growth, max_lag, country, seed,
+                        calibrate, rate_seasonality, _split)
         hit = cache.get(key)
         if hit is not None:
             if progress is not None:
@@ -304,7 +305,7 @@ def forecast_contacts_detail(
     daily_hist = (c.groupby([c["ds"].dt.normalize(), "channel"])["contacts"].sum()
                   .unstack(fill_value=0.0).astype(float))
     o_noise = daily_noise_log(o_hist, exclude=labels.index)
-    parts, rates = [], {}
+    parts, rates, assumed = [], {}, {}
     for i, ch in enumerate(channels):
         report(0.7 + 0.2 * i / len(channels), f"contact rate {ch}")
         est = estimate_contact_rate(o_hist, daily_hist[ch], max_lag=max_lag,
@@ -313,13 +314,12 @@ def forecast_contacts_detail(
         rates[ch] = est
         season = (rate_season_factors(est, o_hist, daily_hist[ch], start - pd.Timedelta(days=1),
                                       days) if rate_seasonality else None)
-        override = None
+        override = None  # a Series keeps the estimate on its NaN days (months not given)
         if contact_rate is not None and ch in contact_rate:
             override = _by_month(contact_rate[ch], days, f"contact_rate[{ch!r}]")
-            if isinstance(override, pd.Series):  # months not given keep the estimate
-                base = apply_contact_rate(est, o_all, days, origin=start - pd.Timedelta(days=1),
-                                          season=season)
-                override = override.fillna(pd.Series(base["rate"].to_numpy(), index=days))
+        assumed[ch] = (np.zeros(days.size, bool) if override is None
+                       else pd.Series(override, index=days).notna().to_numpy()
+                       if isinstance(override, pd.Series) else np.ones(days.size, bool))
         d = apply_contact_rate(est, o_all, days, origin=start - pd.Timedelta(days=1),
                                rate=override, orders_sd_log=o_sd, season=season,
                                level=level, orders_noise_log=o_noise)
@@ -329,12 +329,19 @@ def forecast_contacts_detail(
     daily = pd.concat(parts, ignore_index=True)
     if calibrate:
         report(0.9, "calibrating intervals")
-        kw = dict(model=model, level=level, contact_rate=contact_rate,
-                  order_growth=order_growth, max_lag=max_lag, country=country, seed=seed,
-                  calibrate=False, rate_seasonality=rate_seasonality, _split=False)
-        daily = _calibrate(daily, orders, contacts, events, start, end, daily_hist, kw, level)
+        # the backtests calibrate the estimate, not a scenario's assumptions: a past window
+        # given this scenario's rate or growth would only measure how far those are from
+        # that window's own history
+        kw = dict(model=model, level=level, max_lag=max_lag, country=country, seed=seed,
+                  calibrate=False, rate_seasonality=rate_seasonality, cache=cache,
+                  _split=False)
+        daily = _calibrate(daily, orders, contacts, events, start, end, daily_hist, kw, level,
+                           assumed)
     if not _split:
-        return ContactsForecast(daily, daily, ofc, rates, orders_model, 86400)
+        result = ContactsForecast(daily, daily, ofc, rates, orders_model, 86400)
+        if cache is not None and key is not None:
+            cache.put(key, result)
+        return result
 
     # 3) intraday split and AHT
     report(0.92, "intraday split")
@@ -377,13 +384,15 @@ def calibration_origins(start: pd.Timestamp, first: pd.Timestamp, *, every_month
     return sorted(s0 for s0 in out if (s0 - first).days >= min_history_days)
 
 
-def _calibrate(daily, orders, contacts, events, start, end, daily_hist, kw, level):
+def _calibrate(daily, orders, contacts, events, start, end, daily_hist, kw, level, assumed):
     """Scale each channel's daily band by its factor on rolling-origin backtests.
 
     Each origin of :func:`calibration_origins` is forecast by this same procedure from the
     history before it, over the forecast's length (cut at ``start``);
     :func:`forecast.backtest.window_calibration_factor` then rescales the band only where
-    those windows together show it is off by more than their own sampling error.
+    those windows together show it is off by more than their own sampling error. Days whose
+    rate the caller assumed (``assumed[channel]``, a mask over ``start..end``) keep their
+    band: it is conditional on that rate, which the backtests do not test.
     """
     from forecast.backtest import scale_interval, window_calibration_factor
 
@@ -403,7 +412,9 @@ def _calibrate(daily, orders, contacts, events, start, end, daily_hist, kw, leve
     for ch, g in bt.groupby("unique_id"):
         k = window_calibration_factor(g["y"], g["yhat"], g["yhat_lo"], g["yhat_hi"],
                                       g["origin"], level)
-        sel = (out["unique_id"] == ch).to_numpy()
+        sel = (out["unique_id"] == ch).to_numpy().copy()
+        if ch in assumed:
+            sel[np.flatnonzero(sel)[assumed[ch]]] = False
         lo, hi = scale_interval(out.loc[sel, "yhat"], out.loc[sel, "yhat_lo"],
                                 out.loc[sel, "yhat_hi"], k)
         out.loc[sel, "yhat_lo"], out.loc[sel, "yhat_hi"] = lo, hi

@@ -159,3 +159,58 @@ def test_long_event_next_to_holidays_keeps_the_local_rate_level():
     late_event = fc["2024-12-08":"2024-12-21"].mean()  # no un-labelled day within 14 days
     # the rate drifts up by about 1.5% over these three weeks (0.01 over 688 days at 0.03)
     assert late_event / before == pytest.approx(1.015, abs=0.03)
+
+
+@pytest.fixture(scope="module")
+def two_years():
+    rng = np.random.default_rng(8)
+    days = pd.date_range("2022-06-01", "2024-09-30", freq="D")
+    orders = pd.Series(rng.uniform(45_000, 55_000, days.size), index=days).round()
+    mean = (sum(w * orders.shift(k) for k, w in enumerate(LAG)) * 0.04).dropna()
+    contacts = pd.DataFrame({"ds": mean.index, "channel": "voice",
+                             "contacts": rng.poisson(mean.to_numpy()).astype(float),
+                             "aht_s": 300.0})
+    return pd.DataFrame({"ds": days, "orders": orders.to_numpy()}), contacts
+
+
+def _log_half_width(res):
+    d = res.daily.set_index("ds")
+    return np.log(d["yhat_hi"] / d["yhat"])
+
+
+def test_an_assumed_rate_gets_a_band_around_it_not_a_test_against_history(two_years):
+    """Calibration backtests measure the estimated rate on past windows. A scenario's rate
+    (6.5 % here, where history ran at 4 %) would miss every past window and blow the band
+    up to the clip of the calibration; its band is the orders and day-to-day spread around
+    the assumed rate, whatever that rate is, with or without calibration."""
+    orders, contacts = two_years
+    kw = dict(model="same_weekday_average", max_lag=4)
+    runs = {(rate, cal): forecast_contacts_detail(orders, contacts, None, "2024-10-01",
+                                                  "2024-12-31", contact_rate={"voice": rate},
+                                                  calibrate=cal, **kw)
+            for rate in (0.04, 0.065) for cal in (False, True)}
+    ref = _log_half_width(runs[(0.04, False)])
+    for res in runs.values():
+        assert _log_half_width(res).to_numpy() == pytest.approx(ref.to_numpy(), rel=1e-9)
+    # and the level term is gone: narrower than the estimate's band a month ahead on
+    est = _log_half_width(forecast_contacts_detail(orders, contacts, None, "2024-10-01",
+                                                   "2024-12-31", calibrate=False, **kw))
+    assert (ref["2024-11":] < est["2024-11":]).all()
+
+
+def test_a_month_override_leaves_the_other_months_alone(two_years):
+    orders, contacts = two_years
+    kw = dict(model="same_weekday_average", max_lag=4)
+    plain = forecast_contacts_detail(orders, contacts, None, "2024-10-01", "2024-12-31",
+                                     **kw).daily.set_index("ds")
+    nov = forecast_contacts_detail(orders, contacts, None, "2024-10-01", "2024-12-31",
+                                   contact_rate={"voice": {"2024-11": 0.05}},
+                                   **kw).daily.set_index("ds")
+    cols = ["yhat", "yhat_lo", "yhat_hi", "rate"]
+    for month in ("2024-10", "2024-12"):
+        assert nov.loc[month, cols].to_numpy() == pytest.approx(
+            plain.loc[month, cols].to_numpy(), rel=1e-12)
+    assert nov.loc["2024-11", "rate"].to_numpy() == pytest.approx(0.05)
+    band = np.log(nov.loc["2024-11", "yhat_hi"] / nov.loc["2024-11", "yhat"])
+    plain_band = np.log(plain.loc["2024-11", "yhat_hi"] / plain.loc["2024-11", "yhat"])
+    assert (band < plain_band).all()
