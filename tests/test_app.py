@@ -173,6 +173,7 @@ def test_forecast_page_renders_series_and_views():
     assert not at.exception and not at.error
     assert _charts(at) == 2  # daily and intraday
     assert at.button(key="bt_run").label == "Run backtest"
+    assert not [w for w in at.warning if "days of history" in w.value]  # the sample: 3 years
 
 
 def test_backtest_table_lists_every_series_and_model():
@@ -353,6 +354,11 @@ def test_uploaded_history_is_planned_end_to_end():
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert _fte(at, "chat") > 0 and _fte(at, "voice") > 0
     assert not [m for m in at.metric if m.label.startswith("email")]
+
+    # four months of contacts: the Forecast page says the yearly season is unknown
+    at.switch_page("app_support/pages/forecast.py").run()
+    assert not at.exception
+    assert [w.value for w in at.warning if "Only 122 days of history" in w.value]
 
 
 def test_scenario_yaml_upload_opens_it_or_names_the_bad_field():

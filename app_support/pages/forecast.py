@@ -34,6 +34,17 @@ st.caption(
     f"delivery lag, split into intervals by weekday profiles. History used up to "
     f"{last_seen:%Y-%m-%d}."
 )
+first_seen = max(pd.Timestamp(dataset.orders["ds"].min()),
+                 pd.Timestamp(dataset.contacts["ds"].min())).normalize()
+history_days = (last_seen - first_seen).days + 1
+if history_days < 365 + 92:
+    st.warning(
+        f"Only {history_days} days of history before the plan. With about a year or less, "
+        "no model has seen a yearly season, and the automatic choice can read a peak's rise "
+        "as trend. Compare the forecast with the same weeks last year, or pick "
+        "same_weekday_average as the forecast model above.",
+        icon=":material/warning:",
+    )
 series = ["orders", *scenario.channels]
 uid = st.selectbox("Series", series, key="forecast_series")
 events = views.events_between(dataset.events, shown_from, h.end)
@@ -54,7 +65,11 @@ with daily_tab:
     )
     st.caption(
         f"Black: actual history (and actuals over the horizon where the data has them). "
-        f"Blue: forecast with its {level}% interval."
+        f"Blue: forecast with its {level}% interval. Most of a contact band's width is how "
+        "far the contact rate may move in the weeks ahead, and that error is shared by "
+        f"neighbouring days: in a given peak nearly every day may fall inside, or many "
+        f"outside; over many past windows about {level}% of days do. Where the scenario "
+        "sets the contact rate, the band is the spread around that assumed rate."
     )
 
 with intraday_tab:
