@@ -290,6 +290,32 @@ def _contact_rate_editor(container: Any, scenario: Scenario, ns: str) -> dict[st
     return changes
 
 
+def _shrinkage_month_editor(container: Any, scenario: Scenario, ns: str) -> dict[str, Any]:
+    """Shrinkage per channel and month of the horizon (0 = the channel's shrinkage)."""
+    months = sorted({m.month for m in _month_starts(scenario.horizon.start, scenario.horizon.end)})
+    changes: dict[str, Any] = {}
+    box = container.expander("Shrinkage by month (holidays, seasonal sickness)")
+    for name, ch in scenario.channels.items():
+        cols = box.columns(len(months))
+        current = dict(ch.shrinkage_by_month or {})
+        wanted: dict[int, float] = {}
+        for col, month in zip(cols, months, strict=True):
+            key = widget_key(ns, f"channels.{name}.shrinkage_by_month.{month}")
+            if key not in st.session_state:
+                st.session_state[key] = _pct(current[month]) if month in current else 0.0
+            v = col.number_input(
+                f"{name} {dt.date(2000, month, 1):%b}, % (0 = {_pct(ch.shrinkage):g} %)",
+                min_value=0.0, max_value=95.0, step=1.0, key=key,
+            )
+            if v:
+                wanted[month] = v / 100.0
+        visible = {m: round(v, 6) for m, v in current.items() if m in months}
+        if {m: round(v, 6) for m, v in wanted.items()} != visible:
+            merged = {**{m: v for m, v in current.items() if m not in months}, **wanted}
+            changes[f"channels.{name}.shrinkage_by_month"] = merged or None
+    return changes
+
+
 def _horizon_editor(container: Any, scenario: Scenario, ns: str) -> dict[str, Any]:
     """First planned day and number of days (the end date follows, inclusive)."""
     h = scenario.horizon
@@ -336,6 +362,8 @@ def assumption_editor(
             changes.update(_contact_rate_editor(box, scenario, ns))
         if section == "horizon":
             changes.update(_horizon_editor(box, scenario, ns))
+        if section == "staffing":
+            changes.update(_shrinkage_month_editor(box, scenario, ns))
         for name, ch in channels.items():
             fields.extend(_channel_fields(name, ch, section))
         if not fields:

@@ -52,7 +52,7 @@ from forecast.data import load_contacts, load_events, load_orders, sample_paths
 from planner.results import ScenarioResult, weekly_fte
 from planner.scenario import DataSources, Scenario
 from staffing.kpis import achieved_kpis, daily_kpis
-from staffing.policy import ChannelPolicy
+from staffing.policy import ChannelPolicy, Shrinkage
 from staffing.requirements import compute_requirements
 from staffing.shifts import ShiftPlan, ShiftRules, ShiftType, solve_shifts
 
@@ -386,7 +386,8 @@ def channel_policies(scenario: Scenario) -> dict[str, ChannelPolicy]:
             patience_s=c.patience_s,
             concurrency=c.concurrency,
             response_target_s=c.response_target_s,
-            shrinkage=c.shrinkage,
+            shrinkage=(c.shrinkage if not c.shrinkage_by_month
+                       else Shrinkage.monthly(c.shrinkage_by_month, default=c.shrinkage)),
             max_occupancy=c.max_occupancy,
             open_hours=None if c.open_hours is None else tuple(c.open_hours.split("-")),
         )

@@ -154,6 +154,8 @@ class ChannelSettings(_Model):
     ``deferred`` (email: every item answered within ``response_target_s``).
     ``aht_s=None`` and ``contact_rate=None`` use the values learned from history.
     ``open_hours`` is ``"HH:MM-HH:MM"`` local time or ``None`` for around the clock.
+    ``shrinkage_by_month`` (month 1..12 -> share) replaces ``shrinkage`` in the months it
+    lists, e.g. ``{12: 0.35, 1: 0.38}`` for December holidays and January sickness.
     ``headcount_cap`` caps the agents on shift per day in the channel (people available
     each day; under the cap the shift solver gives them the longest shifts and the rest of
     the demand goes unserved); ``None`` means hire as needed. Without a shift solve it
@@ -170,6 +172,7 @@ class ChannelSettings(_Model):
     contact_rate: MonthlyShare | None = None
     automation: MonthlyShare = 0.0
     shrinkage: float = Field(default=0.3, ge=0.0, lt=1.0)
+    shrinkage_by_month: dict[int, float] | None = None
     max_occupancy: float | None = Field(default=0.9, gt=0.0, le=1.0)
     open_hours: str | None = "08:00-22:00"
     headcount_cap: int | None = Field(default=None, ge=0)
@@ -184,6 +187,14 @@ class ChannelSettings(_Model):
     @classmethod
     def _auto(cls, v: Any) -> Any:
         return _check_monthly(v, "automation", 0.99)
+
+    @field_validator("shrinkage_by_month")
+    @classmethod
+    def _shrink(cls, v: Any) -> Any:
+        v = _check_monthly(v, "shrinkage_by_month", 1.0)
+        if isinstance(v, Mapping) and any(float(x) >= 1.0 for x in v.values()):
+            raise ValueError("shrinkage_by_month: shrinkage must be below 1 (100 %)")
+        return v or None
 
     @field_validator("open_hours")
     @classmethod
@@ -213,6 +224,10 @@ class ChannelSettings(_Model):
     def automation_for_month(self, month: int) -> float:
         """Deflected share of contacts in calendar ``month`` (1..12)."""
         return _monthly(self.automation, month, 0.0)
+
+    def shrinkage_for_month(self, month: int) -> float:
+        """Shrinkage in calendar ``month`` (1..12): ``shrinkage_by_month`` or ``shrinkage``."""
+        return _monthly(self.shrinkage_by_month, month, self.shrinkage)
 
     def contact_rate_for_month(self, month: int) -> float | None:
         """Contact-rate override for this channel in ``month``, or ``None`` (learned)."""

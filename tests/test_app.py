@@ -220,6 +220,24 @@ def test_shrinkage_changes_the_shown_fte():
     assert at.session_state["scenario"].channels["chat"].shrinkage == pytest.approx(0.45)
 
 
+def test_shrinkage_by_month_changes_only_that_month():
+    # The 3 planned days are in November: a December figure changes nothing shown, a
+    # November one of 45 % moves chat as the channel-wide 45 % does (same ratio, 0.70/0.55).
+    at = _short_app()
+    at.switch_page("app_support/pages/staffing.py").run()
+    before = _fte(at, "chat")
+    key = "w.staffing.channels.chat.shrinkage_by_month.11"
+    assert at.number_input(key=key).value == 0.0
+    at.number_input(key=key).set_value(45.0).run()
+    assert not at.exception and not at.error
+    assert _fte(at, "chat") / before == pytest.approx(0.70 / 0.55, rel=0.04)
+    chat = at.session_state["scenario"].channels["chat"]
+    assert chat.shrinkage_by_month == {11: pytest.approx(0.45)} and chat.shrinkage == 0.3
+    at.number_input(key=key).set_value(0.0).run()
+    assert at.session_state["scenario"].channels["chat"].shrinkage_by_month is None
+    assert _fte(at, "chat") == before
+
+
 def test_service_target_changes_the_shown_fte():
     # A stricter target (95 % instead of 80 % within 20 s) needs more voice agents:
     # Erlang service level rises strictly with agents, so the minimum staffing cannot fall.

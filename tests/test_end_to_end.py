@@ -148,3 +148,24 @@ def test_staffing_only_what_if_reuses_the_forecast(results, cache):
     v0 = req0[req0["channel"] == "voice"]["rostered"].to_numpy()
     v1 = req1[req1["channel"] == "voice"]["rostered"].to_numpy()
     assert np.all(v1 >= v0) and v1.sum() > v0.sum()
+
+
+def test_shrinkage_by_month_rosters_each_month_at_its_own_shrinkage(results, cache):
+    # December holidays: 40 % shrinkage in December, the channel's 30 % elsewhere. The
+    # productive agents are the same (same volumes and service targets), and rostered is
+    # ceil(productive / (1 - shrinkage)) per interval, computed here in integers.
+    base = load_scenario(SCENARIOS / "base.yaml")
+    what_if = base.with_changes({"channels.voice.shrinkage_by_month": {12: 0.4},
+                                 "shifts.solve": False})
+    r = run(what_if, cache=cache)
+    req0 = results["base"].requirements
+    req1 = r.requirements
+    v0 = req0[req0["channel"] == "voice"].set_index("ds")
+    v1 = req1[req1["channel"] == "voice"].set_index("ds")
+    assert (v1["agents"] == v0["agents"]).all()
+    dec = v1.index.month == 12
+    agents = v1["agents"].to_numpy(np.int64)
+    expect = np.where(dec, -(-agents * 10 // 6), -(-agents * 10 // 7))
+    assert (v1["rostered"].to_numpy() == expect).all()
+    assert (v1.loc[~dec, "rostered"] == v0.loc[~dec, "rostered"]).all()
+    assert v1.loc[dec, "rostered"].sum() > v0.loc[dec, "rostered"].sum()

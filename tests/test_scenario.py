@@ -80,6 +80,8 @@ def test_yaml_round_trip_keeps_every_value(growth, cr, shrink, conc, cap):
         ("channels: {voice: {concurrency: 2}}", "only valid with model 'chat'"),
         ("channels: {chat: {automation: {13: 0.2}}}", "month 13"),
         ("contact_rate: {11: 1.5}", "contact_rate[11] = 1.5"),
+        ("channels: {voice: {shrinkage_by_month: {12: 1.0}}}", "must be below 1"),
+        ("channels: {voice: {shrinkage_by_month: {0: 0.3}}}", "month 0"),
         ("horizon: {start: 2024-12-01, end: 2024-11-01}", "before horizon.start"),
         ("horizon: {history_end: 2024-10-05}", "must be before start"),
         ("shifts: {lengths_h: [20]}", "shifts.lengths_h"),
@@ -233,3 +235,19 @@ def test_channel_settings_accept_month_tables():
                         contact_rate=0.03)
     assert [c.automation_for_month(m) for m in (10, 11, 12)] == [0.0, 0.3, 0.35]
     assert c.contact_rate_for_month(5) == 0.03
+
+
+def test_shrinkage_by_month_replaces_the_listed_months_and_survives_json():
+    import json
+
+    s = Scenario.from_yaml("channels: {voice: {shrinkage: 0.3, "
+                           "shrinkage_by_month: {12: 0.35, 1: 0.38}}}")
+    v = s.channels["voice"]
+    assert [v.shrinkage_for_month(m) for m in (11, 12, 1)] == [0.3, 0.35, 0.38]
+    # the store keeps scenarios as JSON, whose keys are strings
+    back = Scenario.from_dict(json.loads(json.dumps(s.to_dict())))
+    assert back.channels["voice"].shrinkage_by_month == {12: 0.35, 1: 0.38}
+    assert Scenario.from_yaml(s.to_yaml()) == s
+    pol = channel_policies(s)["voice"].shrinkage
+    days = pd.to_datetime(["2024-11-30", "2024-12-01", "2025-01-15"])
+    assert pol.at(days).tolist() == [0.3, 0.35, 0.38]
