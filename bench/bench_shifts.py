@@ -9,7 +9,8 @@ in) on a 30-minute grid, chat and voice open 08:00-22:00, email 24 h.
 Prints solve time, total paid hours, the LP lower bound, the gap to it, over-staffing
 (scheduled agent-hours above the requirement, which includes the shape of shifts),
 uncovered intervals, the plan's achieved KPIs and 5/2 weekly headcount; then a capped run
-(80% of each channel's uncapped busiest-day headcount).
+(80% of each channel's uncapped busiest-day headcount), and the same plan with 4, 6 and 8 h
+shifts (the scenario default).
 
 Run: ``.venv/bin/python bench/bench_shifts.py``
 """
@@ -27,6 +28,7 @@ from staffing.kpis import achieved_kpis, daily_kpis  # noqa: E402
 from staffing.policy import ChannelPolicy, Shrinkage  # noqa: E402
 from staffing.requirements import compute_requirements  # noqa: E402
 from staffing.roster import weekly_roster  # noqa: E402
+from staffing.shift_rules import ShiftType  # noqa: E402
 from staffing.shifts import ShiftRules, solve_shifts  # noqa: E402
 
 
@@ -95,6 +97,20 @@ def main() -> None:
     print(f"capped {cap}: {t_cap:.2f} s, short {capped.short_agent_hours:,.1f} agent-hours in "
           f"{len(short)} intervals on {short['ds'].dt.normalize().nunique()} days; "
           f"gap {100 * capped.gap:.3f}%")
+    # shorter shifts: chat's two daily peaks (late morning, evening) with a trough at
+    # 16:00 leave 8 h and 12 h shifts idle in between; the scenario default is 4/6/8 h
+    h = 3600
+    short_rules = ShiftRules(shift_types=(
+        ShiftType("4h", 4 * h), ShiftType("6h", 6 * h, 1800, False, (2 * h, 4 * h)),
+        ShiftType("8h", 8 * h, 1800, False, (2 * h, 5 * h))))
+    t0 = time.perf_counter()
+    alt = solve_shifts(req, short_rules, policies=policies)
+    t_alt = time.perf_counter() - t0
+    by_alt = alt.coverage.groupby("channel")[["required", "scheduled"]].sum()
+    print(f"with 4/6/8 h shifts (the scenario default): {t_alt:.2f} s, paid hours "
+          f"{alt.paid_hours:,.1f} ({100 * (alt.paid_hours / plan.paid_hours - 1):+.1f}%), "
+          "over-staffing " + ", ".join(
+              f"{ch} {100 * (r.scheduled / r.required - 1):.1f}%" for ch, r in by_alt.iterrows()))
 
 
 if __name__ == "__main__":
