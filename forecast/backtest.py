@@ -210,7 +210,7 @@ def backtest(
     --------
     >>> import numpy as np, pandas as pd
     >>> ds = pd.date_range("2024-01-01", periods=140, freq="D")
-    >>> h = pd.DataFrame({"unique_id": "a", "ds": ds, "y": 100 + 10 * (ds.dayofweek == 0)})
+    >>> h = pd.DataFrame({"unique_id": "a", "ds": ds, "y": 100 + 10 * (ds.day_of_week == 0)})
     >>> backtest(h, 7, "D", "seasonal_naive", 2)[["model", "wape"]].round(3).values.tolist()
     [['seasonal_naive', 0.0]]
     """
