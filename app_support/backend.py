@@ -143,8 +143,10 @@ class _NamedBytes(io.BytesIO):
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def load_upload(kind: str, name: str, content: bytes) -> pd.DataFrame:
-    """Load one uploaded file with the core loader for ``kind``.
+def load_upload(kind: str, name: str, content: bytes, interval_s: int | None = None
+                ) -> pd.DataFrame:
+    """Load one uploaded file with the core loader for ``kind`` (``interval_s``: the
+    contacts' interval length when known, e.g. a few rows of today; detected otherwise).
 
     Raises
     ------
@@ -161,6 +163,8 @@ def load_upload(kind: str, name: str, content: bytes) -> pd.DataFrame:
     }
     if kind not in loaders:
         raise ValueError(f"kind must be one of {sorted(loaders)}, got {kind!r}")
+    if kind == "contacts" and interval_s is not None:
+        return data.load_contacts(_NamedBytes(content, name), interval_s=interval_s)
     return loaders[kind](_NamedBytes(content, name))
 
 
@@ -367,3 +371,18 @@ def weekly_roster(shift_plan: pd.DataFrame, consecutive: bool) -> tuple[pd.DataF
 
     roster = build(shift_plan, consecutive=consecutive)
     return roster.headcount, roster.lines
+
+
+def day_view(result: ScenarioResult, actuals: pd.DataFrame, day: object, now: object,
+             prior_contacts: float, level: float) -> Any:
+    """The day's actuals against ``result``'s plan (:mod:`planner.live`).
+
+    Raises
+    ------
+    ValueError
+        The core's :class:`planner.live.LiveError` (columns, day, channels).
+    """
+    from planner.live import result_day_against_plan
+
+    return result_day_against_plan(result, actuals, day=day, now=now,
+                                   prior_contacts=prior_contacts, level=level)

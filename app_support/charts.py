@@ -17,6 +17,7 @@ __all__ = [
     "fte_week_chart",
     "heatmap_chart",
     "history_chart",
+    "live_chart",
     "requirement_curve",
     "shift_chart",
 ]
@@ -295,3 +296,35 @@ def by_day_chart(
             alt.Chart(rule).mark_rule(color=UNDER, strokeDash=[4, 3]).encode(y="target:Q")
         )
     return alt.layer(*layers).properties(height=HEIGHT)
+
+
+def live_chart(frame: pd.DataFrame, now: pd.Timestamp, y_title: str, level: float
+               ) -> alt.LayerChart:
+    """The day of one channel: plan (grey, dashed), actuals (black) and re-forecast (blue,
+    with its band) after ``now`` (orange rule).
+
+    ``frame`` is one channel of :attr:`planner.live.DayView.intervals`.
+    """
+    x = alt.X("ds:T", title="Interval start", axis=alt.Axis(format="%H:%M"))
+    fmt = ",.0f"
+    tip = [
+        alt.Tooltip("ds:T", title="Interval", format="%H:%M"),
+        alt.Tooltip("planned:Q", title="Plan", format=fmt),
+        alt.Tooltip("actual:Q", title="Actual", format=fmt),
+        alt.Tooltip("reforecast:Q", title="Re-forecast", format=fmt),
+        alt.Tooltip("reforecast_lo:Q", title=f"Low ({level:g}%)", format=fmt),
+        alt.Tooltip("reforecast_hi:Q", title=f"High ({level:g}%)", format=fmt),
+    ]
+    later = frame[~frame["observed"]]
+    seen = frame[frame["observed"]]
+    plan = (alt.Chart(frame).mark_line(color="#7f7f7f", strokeDash=[5, 3], strokeWidth=1.2)
+            .encode(x=x, y=alt.Y("planned:Q", title=y_title), tooltip=tip))
+    band = (alt.Chart(later).mark_area(opacity=0.25, color=BAND)
+            .encode(x=x, y="reforecast_lo:Q", y2="reforecast_hi:Q", tooltip=tip))
+    ref = (alt.Chart(later).mark_line(color=BAND, strokeWidth=1.8)
+           .encode(x=x, y="reforecast:Q", tooltip=tip))
+    act = (alt.Chart(seen).mark_line(color="#333333", strokeWidth=1.5, point=True)
+           .encode(x=x, y="actual:Q", tooltip=tip))
+    rule = (alt.Chart(pd.DataFrame({"ds": [now]})).mark_rule(color="#ff7f0e", strokeWidth=2)
+            .encode(x="ds:T", tooltip=[alt.Tooltip("ds:T", title="Now", format="%H:%M")]))
+    return alt.layer(plan, band, ref, act, rule).properties(height=HEIGHT)

@@ -1,4 +1,4 @@
-"""Command line: ``python -m planner run|compare|list|export``.
+"""Command line: ``python -m planner run|compare|list|export|today``.
 
 Exit codes (stable, for scripts)
 --------------------------------
@@ -186,6 +186,25 @@ def build_parser() -> argparse.ArgumentParser:
                    help="csv: kpis_daily, shift_plan, requirements, weekly; xlsx: plan.xlsx")
     e.add_argument("--out", metavar="DIR", default=".",
                    help="directory for the files (default: the working directory)")
+
+    t = sub.add_parser("today", help="the day's actual contacts against a plan",
+                       description="Set the contacts seen so far today against a saved "
+                                   "scenario's plan (or a YAML run fresh): contacts against "
+                                   "plan, the day re-forecast, expected service level and the "
+                                   "intervals short of agents in the rest of the day.",
+                       epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+                       parents=[common])
+    t.add_argument("plan", metavar="NAME",
+                   help="saved scenario NAME, NAME@VERSION, or a scenario .yaml file")
+    t.add_argument("--actuals", required=True, metavar="FILE",
+                   help="contacts so far (ds, channel, contacts[, aht_s]; CSV, Excel, Parquet)")
+    t.add_argument("--now", metavar="HH:MM",
+                   help="contacts seen up to this time (default: end of the last interval "
+                        "in FILE)")
+    t.add_argument("--prior", type=float, default=100.0, metavar="CONTACTS",
+                   help="weight of the plan in contacts when learning the ratio (default 100)")
+    t.add_argument("--out", metavar="FILE.csv",
+                   help="also write the day against plan per interval to FILE.csv")
     return p
 
 
@@ -266,6 +285,57 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_today(args: argparse.Namespace, progress: _Progress) -> int:
+    from forecast.data import load_contacts
+    from planner.live import result_day_against_plan
+
+    if args.plan.endswith((".yaml", ".yml")) and Path(args.plan).exists():
+        from planner.pipeline import run
+
+        result = run(load_scenario(args.plan), progress=progress)
+    else:
+        base, version = _split_version(args.plan)
+        with Store(args.db) as store:
+            result = store.load(base, version)
+    actuals = load_contacts(args.actuals, interval_s=int(result.meta["interval_s"]))
+    days = actuals["ds"].dt.normalize().unique()
+    if len(days) != 1:
+        raise ValueError(f"{args.actuals} covers {len(days)} days; give the contacts of one day")
+    day = pd.Timestamp(days[0])
+    now = None
+    if args.now:
+        try:
+            now = day + pd.Timedelta(args.now + ":00")
+        except ValueError as exc:
+            raise ValueError(f"--now {args.now!r} is not HH:MM") from exc
+    view = result_day_against_plan(result, actuals, day=day, now=now,
+                                   prior_contacts=args.prior)
+    s = view.summary
+    table = pd.DataFrame({
+        "channel": s["channel"],
+        "so_far": s["actual_so_far"].round(0).astype(int),
+        "plan_so_far": s["planned_so_far"].round(0).astype(int),
+        "vs_plan": (s["actual_so_far"] / s["planned_so_far"] - 1).map("{:+.1%}".format),
+        "day_reforecast": s["reforecast_day"].round(0).astype(int),
+        "day_plan": s["planned_day"].round(0).astype(int),
+        "sl_expected": s["sl_expected"].map("{:.1%}".format),
+        "sl_plan": s["sl_plan"].map("{:.1%}".format),
+        "intervals_short": s["intervals_short"],
+        "max_short": s["max_short"],
+    })
+    print(f"{result.name}: {day:%a %Y-%m-%d}, contacts seen up to {view.now:%H:%M}")
+    print(table.to_string(index=False))
+    short = view.intervals[~view.intervals["observed"] & (view.intervals["gap"] < 0)]
+    if not short.empty:
+        print("\nshort in the rest of the day:")
+        print(short.assign(time=short["ds"].dt.strftime("%H:%M"), short=-short["gap"])[
+            ["channel", "time", "scheduled", "required", "short"]].to_string(index=False))
+    if args.out:
+        view.intervals.to_csv(args.out, index=False)
+        print(f"wrote {args.out}")
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (see the module docstring)."""
     parser = build_parser()
@@ -281,6 +351,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_compare(args, progress)
         if args.command == "list":
             return _cmd_list(args)
+        if args.command == "today":
+            return _cmd_today(args, progress)
         return _cmd_export(args)
     except NotFoundError as exc:
         print(f"error: {exc}", file=sys.stderr)

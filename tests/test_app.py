@@ -413,3 +413,46 @@ def test_weekly_roster_on_the_shift_plan_page():
     # 28-30 Nov 2024 all lie in the week starting Monday 25 Nov
     lines = at.dataframe[1].value
     assert set(pd.to_datetime(lines["week_start"])) == {pd.Timestamp("2024-11-25")}
+
+
+def test_today_page_replays_the_day_against_the_plan():
+    at = _short_app()
+    at.switch_page("app_support/pages/today.py").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    seen = {c: float(_metric(at, f"{c}: contacts so far").replace(",", ""))
+            for c in ("chat", "voice", "email")}
+    assert all(v > 0 for v in seen.values())
+    assert _charts(at) == 6  # per channel: contacts and agents
+    # later in the day more contacts have been seen
+    at.select_slider(key="today_now").set_value(dt.datetime(2024, 11, 28, 21, 0)).run()
+    assert not at.exception
+    later = float(_metric(at, "chat: contacts so far").replace(",", ""))
+    assert later > seen["chat"]
+
+
+def test_today_page_takes_an_upload_and_names_a_bad_one():
+    at = _short_app()
+    at.switch_page("app_support/pages/today.py").run()
+    at.radio(key="today_source").set_value("Upload today's contacts").run()
+    assert not at.exception and at.info  # asks for the file
+    bad = b"ds,channel,calls\n2024-11-29 08:00,chat,10\n"
+    # one interval seen so far: the plan's interval length is used to read it
+    at.file_uploader(key="today_upload").set_value(("today.csv", bad, "text/csv")).run()
+    assert not at.exception and at.error
+    two_days = b"ds,channel,contacts\n2024-11-28 08:00,chat,10\n2024-11-29 08:00,chat,10\n"
+    at.file_uploader(key="today_upload").set_value(("two.csv", two_days, "text/csv")).run()
+    assert not at.exception and "covers 2 days" in at.error[0].value
+    outside = b"ds,channel,contacts\n2024-12-10 08:00,chat,10\n"
+    at.file_uploader(key="today_upload").set_value(("dec.csv", outside, "text/csv")).run()
+    assert not at.exception and "outside the plan" in at.error[0].value
+    one = b"ds,channel,contacts\n2024-11-29 08:00,chat,70\n"
+    at.file_uploader(key="today_upload").set_value(("one.csv", one, "text/csv")).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert _metric(at, "chat: contacts so far") == "70"
+    # the day comes from the file (29 Nov, the plan's second day), not the date picker
+    good = ("ds,channel,contacts\n" + "".join(
+        f"2024-11-29 {h:02d}:{m:02d},chat,{60}\n" for h in range(8, 12) for m in (0, 30)))
+    at.file_uploader(key="today_upload").set_value(
+        ("today.csv", good.encode(), "text/csv")).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert _metric(at, "chat: contacts so far") == "480"

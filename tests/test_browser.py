@@ -297,3 +297,9 @@ def test_two_scenarios_compared_and_exported(page, tmp_path):
     totals = list(cmp_wb["totals"].iter_rows(values_only=True))
     assert [r[0] for r in totals[1:]] == ["browser_low_cr", "browser_high_cr"]
     _shot(page, "6_export")
+
+    # Today: the sample's own contacts of the plan's peak day replayed against the plan.
+    _goto(page, "Today")
+    assert _charts_drawn(page, 2) >= 2  # contacts and agents of the first channel tab
+    assert int(_metric_value(page, "chat: contacts so far", 0).replace(",", "")) > 0
+    _shot(page, "7_today")

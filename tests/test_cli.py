@@ -126,7 +126,7 @@ def test_exit_codes(tmp_path, db, capsys):
 def test_help_documents_every_option(capsys):
     parser = build_parser()
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    assert set(sub.choices) == {"run", "compare", "list", "export"}
+    assert set(sub.choices) == {"run", "compare", "list", "export", "today"}
     assert main(["--help"]) == EXIT_OK
     top = capsys.readouterr().out
     for code in ("0  success", "2  usage", "3  invalid input", "4  not found", "5  database"):
@@ -139,3 +139,38 @@ def test_help_documents_every_option(capsys):
                 assert opt in text, f"{name}: {opt} missing from --help"
             assert action.help, f"{name}: {action.dest} has no help text"
         assert "exit codes" in text
+
+
+def test_today_sets_a_morning_against_the_saved_plan(week_yaml, db, tmp_path, capsys):
+    # Monday 4 Nov 2024 of the sample, contacts up to 12:00, against the saved week plan:
+    # the "so far" figures are the file's own sums, computed here.
+    from forecast.data import load_contacts, sample_paths
+
+    assert main(["run", str(week_yaml), "--save", "--db", db, "-q"]) == EXIT_OK
+    contacts = load_contacts(sample_paths().contacts)
+    morning = contacts[(contacts["ds"] >= "2024-11-04") & (contacts["ds"] < "2024-11-04 12:00")]
+    path = tmp_path / "morning.csv"
+    morning.to_csv(path, index=False)
+    out = tmp_path / "day.csv"
+    capsys.readouterr()
+    rc = main(["today", "cli_week", "--actuals", str(path), "--now", "12:00", "--out", str(out),
+               "--db", db, "-q"])
+    assert rc == EXIT_OK
+    text = capsys.readouterr().out
+    assert "Mon 2024-11-04, contacts seen up to 12:00" in text
+    rows = {line.split()[0]: line.split() for line in text.splitlines()[2:5]}
+    for ch in ("chat", "voice", "email"):
+        assert int(rows[ch][1]) == morning.loc[morning["channel"] == ch, "contacts"].sum()
+    day = pd.read_csv(out)
+    assert set(day["channel"]) == {"chat", "voice", "email"}
+    assert day.loc[day["observed"], "actual"].sum() == morning["contacts"].sum()
+
+    two = tmp_path / "two.csv"
+    pd.concat([morning, morning.assign(ds=morning["ds"] + pd.Timedelta(days=1))]).to_csv(
+        two, index=False)
+    assert main(["today", "cli_week", "--actuals", str(two), "--db", db, "-q"]) == EXIT_INPUT
+    assert "covers 2 days" in capsys.readouterr().err
+    assert main(["today", "cli_week", "--actuals", str(path), "--now", "noon", "--db", db,
+                 "-q"]) == EXIT_INPUT
+    assert "--now 'noon' is not HH:MM" in capsys.readouterr().err
+    assert main(["today", "ghost", "--actuals", str(path), "--db", db, "-q"]) == EXIT_NOT_FOUND

@@ -169,3 +169,31 @@ def test_shrinkage_by_month_rosters_each_month_at_its_own_shrinkage(results, cac
     assert (v1["rostered"].to_numpy() == expect).all()
     assert (v1.loc[~dec, "rostered"] == v0.loc[~dec, "rostered"]).all()
     assert v1.loc[dec, "rostered"].sum() > v0.loc[dec, "rostered"].sum()
+
+
+def test_black_friday_morning_against_the_base_plan(results):
+    # The sample's own contacts of Black Friday 2024 (29 Nov) up to 14:00, set against
+    # the base plan: the learned multiplier and the day's re-forecast are checked against
+    # the actual full day, which the war room would only know at midnight.
+    from forecast.data import load_contacts, sample_paths
+    from planner.live import result_day_against_plan
+
+    contacts = load_contacts(sample_paths().contacts)
+    day = contacts[contacts["ds"].dt.normalize() == "2024-11-29"]
+    morning = day[day["ds"] < "2024-11-29 14:00"]
+    view = result_day_against_plan(results["base"], morning, now="2024-11-29 14:00")
+    s = view.summary.set_index("channel")
+    full_day = day.groupby("channel")["contacts"].sum()
+    for ch in ("chat", "voice", "email"):
+        err = s.loc[ch, "reforecast_day"] / full_day[ch] - 1
+        plan_err = s.loc[ch, "planned_day"] / full_day[ch] - 1
+        assert abs(err) <= max(0.06, abs(plan_err)), (ch, err, plan_err)
+    # a 30 % surge on top of the real morning: the multiplier follows it and chat and
+    # voice run short of agents in the afternoon
+    surge = morning.assign(contacts=morning["contacts"] * 1.3)
+    hot = result_day_against_plan(results["base"], surge, now="2024-11-29 14:00").summary
+    hot = hot.set_index("channel")
+    for ch in ("chat", "voice"):
+        assert hot.loc[ch, "ratio"] == pytest.approx(1.3 * s.loc[ch, "ratio"], rel=0.03)
+        assert hot.loc[ch, "intervals_short"] > 0
+        assert hot.loc[ch, "sl_expected"] < s.loc[ch, "sl_expected"]

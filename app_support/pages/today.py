@@ -1,0 +1,153 @@
+"""Today page: the war room watches the day's contacts against the plan.
+
+Set the day's actual contacts so far (replayed from the loaded history, or uploaded)
+against the current scenario's plan; the rest of the day is re-forecast and set against
+the agents the shift plan has on the floor.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+
+from app_support import backend, charts, state, views
+
+SOURCES = ("Replay the loaded history", "Upload today's contacts")
+
+st.title("Today")
+st.caption(
+    "The day's contacts against the plan: how far above or below plan each channel runs, "
+    "where the day will end, and where the scheduled agents fall short of what the rest "
+    "of the day needs. The re-forecast scales the plan by the ratio of actual to planned "
+    "contacts so far, pulled towards the plan while few contacts have been seen."
+)
+
+scenario = state.current_scenario()
+try:
+    result = backend.run_scenario(scenario)
+except ValueError as exc:
+    st.error(f"The plan could not be computed: {exc}", icon=":material/error:")
+    st.stop()
+interval_s = int(result.meta["interval_s"])
+h = scenario.horizon
+
+top = st.columns([2, 3])
+source = top[0].radio("Actual contacts", SOURCES, key="today_source")
+with st.expander("Re-forecast settings"):
+    c = st.columns(2)
+    prior = c[0].number_input(
+        "Weight of the plan, contacts", min_value=0, max_value=5000, value=100, step=50,
+        key="today_prior",
+        help="How many contacts of evidence the plan is worth: with 100, the first 100 "
+        "actual contacts move the ratio half way from the plan to what they show.",
+    )
+    level = c[1].slider("Band, %", min_value=50, max_value=95, value=80, step=5,
+                        key="today_level")
+
+now = None
+if source == SOURCES[0]:
+    day = top[1].date_input(
+        "Day", value=views.peak_window(result.coverage, "required", days=1)[0],
+        min_value=h.start, max_value=h.end, key="today_day",
+    )
+    dataset = state.current_dataset()
+    contacts = dataset.contacts
+    actuals = contacts[pd.to_datetime(contacts["ds"]).dt.normalize() == pd.Timestamp(day)]
+    if actuals.empty:
+        st.info(f"The loaded history has no contacts on {day:%a %d %b %Y}: upload the day's "
+                "contacts, or pick a day the history covers.")
+        st.stop()
+    step = dt.timedelta(seconds=interval_s)
+    opening = pd.to_datetime(actuals["ds"]).min()
+    closing = pd.to_datetime(actuals["ds"]).max() + step
+    choices = list(pd.date_range(opening + step, closing, freq=step).to_pydatetime())
+    picked = st.select_slider(
+        "Now (contacts seen up to)", options=choices, value=choices[len(choices) // 2],
+        format_func=lambda t: f"{t:%H:%M}", key="today_now",
+    )
+    now = pd.Timestamp(picked)
+    actuals = actuals[pd.to_datetime(actuals["ds"]) < now]
+else:
+    upload = st.file_uploader(
+        "Contacts so far today (ds, channel, contacts, optional aht_s)",
+        type=["csv", "gz", "xlsx", "parquet"], key="today_upload",
+    )
+    if upload is None:
+        st.info("Upload the day's contacts per interval so far: the same columns as the "
+                "contacts history. Finer intervals than the plan's are summed.")
+        st.stop()
+    try:
+        actuals = backend.load_upload("contacts", upload.name, upload.getvalue(), interval_s)
+    except ValueError as exc:
+        st.error(f"**{upload.name}**: {exc}", icon=":material/error:")
+        st.stop()
+    except Exception as exc:  # noqa: BLE001 - an unreadable file must not crash the page
+        st.error(f"**{upload.name}** could not be read: {exc}", icon=":material/error:")
+        st.stop()
+    days = pd.to_datetime(actuals["ds"]).dt.normalize().unique()
+    if len(days) != 1:
+        st.error(f"**{upload.name}** covers {len(days)} days: upload the contacts of one day.",
+                 icon=":material/error:")
+        st.stop()
+    day = pd.Timestamp(days[0]).date()
+    top[1].markdown(f"**Day:** {day:%a %d %b %Y} (from the file)")
+
+try:
+    view = backend.day_view(result, actuals, day, now, float(prior), float(level))
+except ValueError as exc:
+    st.error(f"The day could not be set against the plan: {exc}", icon=":material/error:")
+    st.stop()
+
+st.subheader(f"{day:%a %d %b %Y}, contacts seen up to {view.now:%H:%M}")
+summary = view.summary.set_index("channel")
+cards = st.columns(len(summary))
+for col, (channel, s) in zip(cards, summary.iterrows(), strict=True):
+    vs_plan = s["actual_so_far"] / s["planned_so_far"] - 1 if s["planned_so_far"] else 0.0
+    col.metric(f"{channel}: contacts so far", f"{s['actual_so_far']:,.0f}",
+               f"{vs_plan:+.1%} vs plan", delta_color="inverse")
+    col.metric(f"{channel}: day re-forecast", f"{s['reforecast_day']:,.0f}",
+               f"{s['reforecast_day'] - s['planned_day']:+,.0f} vs plan", delta_color="off",
+               help=f"{level:g}% band {s['reforecast_day_lo']:,.0f} to "
+               f"{s['reforecast_day_hi']:,.0f}; multiplier {s['ratio']:.3f}, handle time "
+               f"x{s['aht_ratio']:.3f}.")
+    col.metric(f"{channel}: expected service level", views.fmt_number(100 * s["sl_expected"], 1)
+               + " %", f"{100 * (s['sl_expected'] - s['sl_plan']):+.1f} pts vs plan",
+               help="Volume-weighted over the day: the scheduled agents on the actual "
+               "contacts so far and the re-forecast after.")
+    col.metric(f"{channel}: intervals short", f"{int(s['intervals_short'])}",
+               f"up to {int(s['max_short'])} agents" if s["max_short"] else None,
+               delta_color="off")
+
+tabs = st.tabs(list(summary.index))
+for tab, channel in zip(tabs, summary.index, strict=True):
+    rows = view.intervals[view.intervals["channel"] == channel]
+    minutes = interval_s // 60
+    tab.altair_chart(
+        charts.live_chart(rows, view.now, f"{channel} contacts per {minutes} min", level),
+        width="stretch",
+    )
+    cov = views.coverage_view(rows, channel, day, interval_s)
+    cov["understaffed"] &= ~cov["observed"]
+    tab.altair_chart(charts.coverage_chart(cov), width="stretch")
+    tab.caption("Grey dashed: plan. Black: actual. Blue: re-forecast with its band. Orange: "
+                "now. Below: agents on shift (green) against what the re-forecast needs "
+                "(line); red: short in the rest of the day.")
+
+short = view.intervals[~view.intervals["observed"] & (view.intervals["gap"] < 0)]
+st.subheader("Short in the rest of the day")
+if short.empty:
+    st.success("The scheduled agents cover the re-forecast in every remaining interval.",
+               icon=":material/check_circle:")
+else:
+    table = short[["channel", "ds", "reforecast", "scheduled", "required", "gap"]].rename(
+        columns={"ds": "interval", "reforecast": "contacts (re-forecast)",
+                 "gap": "agents short"})
+    table["agents short"] = -table["agents short"]
+    st.dataframe(table, width="stretch", hide_index=True)
+st.download_button(
+    "Download the day against plan (CSV)",
+    view.intervals.to_csv(index=False).encode(),
+    file_name=f"day_against_plan_{day:%Y%m%d}.csv", mime="text/csv", key="today_csv",
+)

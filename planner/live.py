@@ -1,0 +1,301 @@
+"""War room: the day's actual contacts against the plan, and the rest of the day re-forecast.
+
+During a peak day the war room watches contacts arrive and asks: are we above plan, by how
+much will we end the day, and where are we short of agents? :func:`day_against_plan`
+answers from the plan of a scenario run and the contacts seen so far.
+
+The re-forecast is the plan's offered volume scaled by a multiplier learned from the
+intervals already observed. Contacts are taken as Poisson around ``m x planned`` with a
+gamma prior on ``m`` of mean 1 worth ``prior_contacts`` contacts, so after ``A`` actual
+against ``F`` planned contacts ``m`` is ``Gamma(prior + A, prior + F)``: mean
+``(prior + A) / (prior + F)``, pulled towards the plan early in the day and following the
+actuals once they outweigh the prior. The band of the re-forecast is that gamma's
+quantiles (Poisson noise only: day-to-day swings within the day are wider, so read it as
+the least uncertainty there is). Handle time is re-forecast the same way, as a ratio of
+actual to planned handle time with the same prior weight.
+
+The agents needed for the rest of the day are the channel's rostered requirement
+(:func:`staffing.requirements.compute_requirements`) for the re-forecast volume, against
+the agents the shift plan schedules; expected service is
+:func:`staffing.kpis.achieved_kpis` of the scheduled agents on the actual volume so far
+and the re-forecast after, with the queue carried through the day from the day's first
+interval (a backlog carried in from the day before is not known here).
+
+Examples
+--------
+>>> ds = pd.date_range("2024-11-29 08:00", periods=4, freq="30min")
+>>> volumes = pd.DataFrame({"channel": "voice", "ds": ds, "volume": 100.0, "aht_s": 180.0})
+>>> coverage = pd.DataFrame({"channel": "voice", "ds": ds, "scheduled": 20})
+>>> actuals = pd.DataFrame({"ds": ds[:2], "channel": "voice", "contacts": [130, 130]})
+>>> policy = ChannelPolicy("voice", "erlang_c", 0.8, 20, shrinkage=0.3)
+>>> view = day_against_plan(volumes, coverage, actuals, [policy], 1800, prior_contacts=40)
+>>> round(float(view.summary.loc[0, "ratio"]), 4)  # (40 + 260) / (40 + 200)
+1.25
+>>> view.intervals["reforecast"].tolist()
+[130.0, 130.0, 125.0, 125.0]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from staffing.kpis import achieved_kpis
+from staffing.policy import ChannelPolicy
+from staffing.requirements import compute_requirements
+
+__all__ = ["DayView", "LiveError", "day_against_plan", "result_day_against_plan"]
+
+
+class LiveError(ValueError):
+    """Actuals that cannot be set against the plan (columns, day, channels, grid)."""
+
+
+@dataclass(frozen=True)
+class DayView:
+    """The day against its plan.
+
+    Attributes
+    ----------
+    intervals : DataFrame
+        ``channel, ds, observed, planned, actual, reforecast, reforecast_lo,
+        reforecast_hi, aht_plan_s, aht_s, scheduled, required, gap, sl`` per interval of
+        the plan's day: ``observed`` is True before ``now``; ``actual`` the contacts seen
+        (NaN after ``now``); ``reforecast`` the actual before ``now`` and the re-forecast
+        after (``_lo``/``_hi``: its band); ``aht_s`` the handle time used (actual before,
+        re-forecast after); ``required`` the rostered agents that volume needs;
+        ``scheduled`` the agents on shift in the plan; ``gap = scheduled - required``
+        (negative: short); ``sl`` the expected service level of the interval.
+    summary : DataFrame
+        One row per channel: ``planned_so_far, actual_so_far, ratio, ratio_lo, ratio_hi,
+        aht_ratio, planned_day, reforecast_day, reforecast_day_lo, reforecast_day_hi,
+        sl_plan, sl_expected, intervals_short, max_short`` (``sl_plan``: the day's service
+        level if the plan's volumes arrive; ``sl_expected``: with the actuals and the
+        re-forecast; ``max_short``: the most agents missing in one remaining interval).
+    now : Timestamp
+        End of the last observed interval.
+    level : float
+        Coverage of the bands in percent.
+    """
+
+    intervals: pd.DataFrame
+    summary: pd.DataFrame
+    now: pd.Timestamp
+    level: float
+
+
+def _policies(policies) -> dict[str, ChannelPolicy]:
+    if isinstance(policies, ChannelPolicy):
+        policies = [policies]
+    items = policies.values() if isinstance(policies, Mapping) else policies
+    return {p.channel: p for p in items}
+
+
+def _check_actuals(actuals: pd.DataFrame) -> pd.DataFrame:
+    missing = {"ds", "channel", "contacts"} - set(actuals.columns)
+    if missing:
+        raise LiveError(f"actuals are missing column(s) {sorted(missing)}; expected ds, "
+                        "channel, contacts[, aht_s]")
+    a = actuals.copy()
+    a["ds"] = pd.to_datetime(a["ds"], errors="coerce")
+    a["contacts"] = pd.to_numeric(a["contacts"], errors="coerce")
+    bad = a["ds"].isna() | a["contacts"].isna() | (a["contacts"] < 0)
+    if bad.any():
+        rows = [int(i) + 2 for i in np.flatnonzero(bad.to_numpy())[:5]]
+        raise LiveError(f"actuals: unreadable time or a missing/negative contact count in "
+                        f"data row(s) {rows} (counting the header as row 1)")
+    if "aht_s" not in a.columns:
+        a["aht_s"] = np.nan
+    a["aht_s"] = pd.to_numeric(a["aht_s"], errors="coerce")
+    a["channel"] = a["channel"].astype(str)
+    return a
+
+
+def day_against_plan(
+    volumes: pd.DataFrame,
+    coverage: pd.DataFrame,
+    actuals: pd.DataFrame,
+    policies: Mapping[str, ChannelPolicy] | Sequence[ChannelPolicy] | ChannelPolicy,
+    interval_s: int,
+    *,
+    day=None,
+    now=None,
+    prior_contacts: float = 100.0,
+    level: float = 80.0,
+) -> DayView:
+    """Set one day's actual contacts against the plan and re-forecast the rest of it.
+
+    Parameters
+    ----------
+    volumes : DataFrame
+        The plan's offered volume ``channel, ds, volume, aht_s`` (a scenario run's
+        ``volumes``: after contact rate, growth and automation).
+    coverage : DataFrame
+        ``channel, ds, scheduled``: agents on shift per interval (a run's ``coverage``).
+    actuals : DataFrame
+        Contacts seen so far, contacts contract ``ds, channel, contacts[, aht_s]``; rows are
+        summed into the plan's intervals (finer data is fine). Rows of other days and of
+        channels without a plan are left out.
+    policies : mapping, sequence or ChannelPolicy
+        The channels' staffing policies (as planned).
+    interval_s : int
+        Interval length of the plan in seconds.
+    day : date-like, optional
+        The day; default the day of the actuals (they must then cover one day).
+    now : Timestamp or str, optional
+        Time of the last observation: intervals ending by then are observed. Default: the
+        end of the last interval with an actual row.
+    prior_contacts : float
+        Weight of the plan, in contacts, when learning the multiplier (0: actuals alone).
+    level : float
+        Coverage of the re-forecast band in percent.
+
+    Returns
+    -------
+    DayView
+
+    Raises
+    ------
+    LiveError
+        Missing columns, unreadable rows, actuals over several days without ``day``, a
+        day outside the plan, no actual channel in the plan, a negative prior.
+    """
+    if prior_contacts < 0 or not np.isfinite(prior_contacts):
+        raise LiveError(f"prior_contacts must be >= 0, got {prior_contacts!r}")
+    if not 0 < level < 100:
+        raise LiveError(f"level must be in (0, 100), got {level!r}")
+    a = _check_actuals(actuals)
+    pol = _policies(policies)
+    vol = volumes.copy()
+    vol["ds"] = pd.to_datetime(vol["ds"])
+    vol["channel"] = vol["channel"].astype(str)
+    if day is None:
+        days = a["ds"].dt.normalize().unique()
+        if len(days) != 1:
+            raise LiveError(f"actuals cover {len(days)} days; say which day to watch")
+        day = days[0]
+    day = pd.Timestamp(day).normalize()
+    plan = vol[vol["ds"].dt.normalize() == day]
+    if plan.empty:
+        first, last = vol["ds"].min(), vol["ds"].max()
+        raise LiveError(f"{day:%Y-%m-%d} is outside the plan ({first:%Y-%m-%d} to "
+                        f"{last:%Y-%m-%d})")
+    a = a[a["ds"].dt.normalize() == day]
+    channels = [c for c in pol if c in set(plan["channel"])]
+    if a.empty or not set(a["channel"]) & set(channels):
+        raise LiveError(f"no actual contacts of a planned channel ({', '.join(channels)}) "
+                        f"on {day:%Y-%m-%d}")
+    step = pd.Timedelta(seconds=int(interval_s))
+    a["ds"] = a["ds"].dt.floor(step)
+    a["handle"] = a["contacts"] * a["aht_s"]
+    seen = (a[a["channel"].isin(channels)]
+            .groupby(["channel", "ds"], as_index=False)
+            .agg(contacts=("contacts", "sum"), handle=("handle", "sum"),
+                 with_aht=("aht_s", lambda s: s.notna().any())))
+    now = (seen["ds"].max() + step if now is None
+           else pd.Timestamp(now))
+    if now < day or now > day + pd.Timedelta(days=1):
+        raise LiveError(f"now {now} is not on {day:%Y-%m-%d}")
+
+    cov = coverage[["channel", "ds", "scheduled"]].copy()
+    cov["ds"] = pd.to_datetime(cov["ds"])
+    cov["channel"] = cov["channel"].astype(str)
+    grid = (plan[plan["channel"].isin(channels)][["channel", "ds", "volume", "aht_s"]]
+            .rename(columns={"volume": "planned", "aht_s": "aht_plan_s"})
+            .merge(seen, on=["channel", "ds"], how="left")
+            .merge(cov, on=["channel", "ds"], how="left")
+            .sort_values(["channel", "ds"], ignore_index=True))
+    grid["scheduled"] = grid["scheduled"].fillna(0.0)
+    grid["observed"] = (grid["ds"] + step) <= now
+    grid["actual"] = np.where(grid["observed"], grid["contacts"].fillna(0.0), np.nan)
+
+    q_lo, q_hi = (1 - level / 100) / 2, 1 - (1 - level / 100) / 2
+    rows, parts = [], []
+    for ch in channels:
+        g = grid[grid["channel"] == ch].copy()
+        obs = g["observed"].to_numpy()
+        big_a = float(g.loc[obs, "actual"].sum())
+        big_f = float(g.loc[obs, "planned"].sum())
+        shape, rate = prior_contacts + big_a, prior_contacts + big_f
+        if rate > 0 and shape > 0:
+            ratio = shape / rate
+            r_lo = float(stats.gamma.ppf(q_lo, shape, scale=1 / rate))
+            r_hi = float(stats.gamma.ppf(q_hi, shape, scale=1 / rate))
+        elif rate > 0:  # nothing seen against a plan, no prior: zero
+            ratio = r_lo = r_hi = 0.0
+        else:  # nothing planned or seen yet: keep the plan
+            ratio = r_lo = r_hi = 1.0
+        # handle time: actual over planned handle seconds of the contacts that have one
+        has = obs & g["with_aht"].fillna(False).to_numpy(bool)
+        h_act = float(g.loc[has, "handle"].sum())
+        h_plan = float((g.loc[has, "contacts"] * g.loc[has, "aht_plan_s"]).sum())
+        mean_aht = float(np.average(g["aht_plan_s"], weights=np.maximum(g["planned"], 1e-9)))
+        den = h_plan + prior_contacts * mean_aht
+        aht_ratio = (h_act + prior_contacts * mean_aht) / den if den > 0 else 1.0
+        after = ~obs
+        g["reforecast"] = np.where(obs, g["actual"], g["planned"] * ratio)
+        g["reforecast_lo"] = np.where(obs, g["actual"], g["planned"] * r_lo)
+        g["reforecast_hi"] = np.where(obs, g["actual"], g["planned"] * r_hi)
+        act_aht = g["handle"] / g["contacts"]
+        g["aht_s"] = np.where(obs & has & (g["contacts"] > 0), act_aht,
+                              g["aht_plan_s"] * np.where(after, aht_ratio, 1.0))
+        parts.append(g)
+        rows.append({"channel": ch, "planned_so_far": big_f, "actual_so_far": big_a,
+                     "ratio": ratio, "ratio_lo": r_lo, "ratio_hi": r_hi,
+                     "aht_ratio": aht_ratio, "planned_day": float(g["planned"].sum()),
+                     "reforecast_day": float(g["reforecast"].sum()),
+                     "reforecast_day_lo": float(g["reforecast_lo"].sum()),
+                     "reforecast_day_hi": float(g["reforecast_hi"].sum())})
+    out = pd.concat(parts, ignore_index=True)
+
+    # agents the re-forecast needs, and what the scheduled agents achieve
+    need = compute_requirements(
+        out[["channel", "ds", "reforecast", "aht_s"]].rename(columns={"reforecast": "volume"}),
+        [pol[c] for c in channels], interval_s)
+    out = out.merge(need[["channel", "ds", "rostered"]], on=["channel", "ds"], how="left")
+    out["required"] = out["rostered"].fillna(0).astype(np.int64)
+    if np.allclose(out["scheduled"], np.round(out["scheduled"])):  # whole agents (shifts)
+        out["scheduled"] = np.round(out["scheduled"]).astype(np.int64)
+    out["gap"] = out["scheduled"] - out["required"]
+    staffed = out[["channel", "ds", "scheduled"]]
+    expected = achieved_kpis(
+        out[["channel", "ds", "reforecast", "aht_s"]].rename(columns={"reforecast": "volume"}),
+        staffed, [pol[c] for c in channels], interval_s)
+    planned = achieved_kpis(
+        out[["channel", "ds", "planned", "aht_plan_s"]].rename(
+            columns={"planned": "volume", "aht_plan_s": "aht_s"}),
+        staffed, [pol[c] for c in channels], interval_s)
+    out = out.merge(expected[["channel", "ds", "sl"]], on=["channel", "ds"], how="left")
+    summary = pd.DataFrame(rows)
+    summary["sl_plan"] = summary["channel"].map(_day_sl(planned))
+    summary["sl_expected"] = summary["channel"].map(_day_sl(expected))
+    short = out[~out["observed"] & (out["gap"] < 0)]
+    summary["intervals_short"] = summary["channel"].map(
+        short.groupby("channel").size()).fillna(0).astype(np.int64)
+    summary["max_short"] = summary["channel"].map(
+        -short.groupby("channel")["gap"].min()).fillna(0).astype(np.int64)
+    cols = ["channel", "ds", "observed", "planned", "actual", "reforecast", "reforecast_lo",
+            "reforecast_hi", "aht_plan_s", "aht_s", "scheduled", "required", "gap", "sl"]
+    return DayView(out[cols], summary, now, float(level))
+
+
+def _day_sl(kpis: pd.DataFrame) -> pd.Series:
+    """Volume-weighted service level of the day per channel (NaN without volume)."""
+    k = kpis[kpis["volume"] > 0]
+    num = (k["sl"] * k["volume"]).groupby(k["channel"]).sum()
+    return num / k.groupby("channel")["volume"].sum()
+
+
+def result_day_against_plan(result, actuals: pd.DataFrame, *, day=None, now=None,
+                            prior_contacts: float = 100.0, level: float = 80.0) -> DayView:
+    """:func:`day_against_plan` for a scenario run (:class:`planner.results.ScenarioResult`)."""
+    from planner.pipeline import channel_policies
+
+    interval_s = int(result.meta["interval_s"])
+    return day_against_plan(result.volumes, result.coverage, actuals,
+                            channel_policies(result.scenario), interval_s, day=day, now=now,
+                            prior_contacts=prior_contacts, level=level)

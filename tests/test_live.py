@@ -1,0 +1,139 @@
+"""War room: the day's actuals against the plan (planner.live).
+
+References: arithmetic by hand for the multiplier, a Poisson simulation for its band, a
+closed-form Erlang C written here for the agents the re-forecast needs, and the sample's
+own actual contacts for the end-to-end check.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from planner.live import LiveError, day_against_plan
+from staffing.policy import ChannelPolicy
+
+T = 1800
+DS = pd.date_range("2024-11-29 08:00", periods=8, freq="30min")
+VOICE = ChannelPolicy("voice", "erlang_c", 0.8, 20, shrinkage=0.3)
+
+
+def _plan(volume=100.0, aht=180.0, scheduled=20):
+    volumes = pd.DataFrame({"channel": "voice", "ds": DS, "volume": volume, "aht_s": aht})
+    coverage = pd.DataFrame({"channel": "voice", "ds": DS, "scheduled": scheduled})
+    return volumes, coverage
+
+
+def _erlang_c_agents(calls: float, aht: float, target: float, threshold: float) -> int:
+    """Fewest agents with P(wait <= threshold) >= target, M/M/N (textbook formula)."""
+    a = calls * aht / T
+    n = math.floor(a) + 1
+    while True:
+        s = sum(a ** k / math.factorial(k) for k in range(n))
+        top = a ** n / math.factorial(n) * n / (n - a)
+        pw = top / (s + top)
+        if 1 - pw * math.exp(-(n - a) * threshold / aht) >= target:
+            return n
+        n += 1
+
+
+def test_multiplier_reforecast_and_now_by_hand():
+    volumes, coverage = _plan()
+    # four intervals seen (08:00-10:00) at 120, 130, 140, 130 = 520 against 400 planned
+    act = pd.DataFrame({"ds": DS[:4], "channel": "voice", "contacts": [120, 130, 140, 130]})
+    view = day_against_plan(volumes, coverage, act, VOICE, T, prior_contacts=80)
+    assert view.now == pd.Timestamp("2024-11-29 10:00")
+    s = view.summary.iloc[0]
+    assert s["ratio"] == pytest.approx((80 + 520) / (80 + 400))  # 1.25
+    iv = view.intervals
+    assert iv["observed"].tolist() == [True] * 4 + [False] * 4
+    assert iv["reforecast"].tolist() == [120, 130, 140, 130] + [125.0] * 4
+    assert s["reforecast_day"] == pytest.approx(520 + 4 * 125)
+    assert s["planned_day"] == 800 and s["actual_so_far"] == 520
+    assert iv.loc[4:, "actual"].isna().all()
+    # an explicit now: only 08:00-09:00 seen; the rest of the rows are ignored
+    v2 = day_against_plan(volumes, coverage, act, VOICE, T, now="2024-11-29 09:00",
+                          prior_contacts=0)
+    assert v2.summary.loc[0, "ratio"] == pytest.approx(250 / 200)
+    assert v2.intervals["observed"].sum() == 2
+
+
+def test_finer_actuals_are_summed_into_plan_intervals():
+    volumes, coverage = _plan()
+    fine = pd.DataFrame({"ds": pd.date_range("2024-11-29 08:00", periods=4, freq="15min"),
+                         "channel": "voice", "contacts": [50, 60, 70, 55]})
+    view = day_against_plan(volumes, coverage, fine, VOICE, T, prior_contacts=0)
+    assert view.intervals["actual"].iloc[:2].tolist() == [110, 125]
+    assert view.summary.loc[0, "ratio"] == pytest.approx(235 / 200)
+
+
+def test_agents_needed_for_the_reforecast_match_erlang_c_by_hand():
+    volumes, coverage = _plan(volume=100.0, aht=180.0, scheduled=20)
+    surge = pd.DataFrame({"ds": DS[:4], "channel": "voice", "contacts": 150})
+    view = day_against_plan(volumes, coverage, surge, VOICE, T, prior_contacts=0)
+    n = _erlang_c_agents(150, 180, 0.8, 20)
+    rostered = math.ceil(n / 0.7 - 1e-9)
+    later = view.intervals[~view.intervals["observed"]]
+    assert (later["required"] == rostered).all() and (later["gap"] == 20 - rostered).all()
+    s = view.summary.iloc[0]
+    assert s["intervals_short"] == 4 and s["max_short"] == rostered - 20
+    # the plan's own volume needs exactly what was scheduled (14 agents / 0.7 = 20)
+    assert _erlang_c_agents(100, 180, 0.8, 20) == 14
+    assert s["sl_plan"] >= 0.8 > s["sl_expected"]
+
+
+def test_handle_time_ratio_moves_the_rest_of_the_day():
+    volumes, coverage = _plan()
+    act = pd.DataFrame({"ds": DS[:4], "channel": "voice", "contacts": 100, "aht_s": 216.0})
+    view = day_against_plan(volumes, coverage, act, VOICE, T, prior_contacts=0)
+    assert view.summary.loc[0, "aht_ratio"] == pytest.approx(1.2)
+    assert view.intervals["aht_s"].tolist() == pytest.approx([216.0] * 8)
+
+
+def test_band_of_the_multiplier_covers_the_truth_at_its_level():
+    # contacts ~ Poisson(1.3 x plan): with a negligible prior the 80% band of the
+    # multiplier must hold 1.3 in about 80% of simulated mornings
+    rng = np.random.default_rng(3)
+    volumes, coverage = _plan(volume=60.0)
+    hits, n = 0, 400
+    for _ in range(n):
+        act = pd.DataFrame({"ds": DS[:4], "channel": "voice",
+                            "contacts": rng.poisson(1.3 * 60.0, 4)})
+        s = day_against_plan(volumes, coverage, act, VOICE, T, prior_contacts=0.01).summary
+        hits += bool(s.loc[0, "ratio_lo"] <= 1.3 <= s.loc[0, "ratio_hi"])
+    assert 0.74 <= hits / n <= 0.86  # binomial sd 2% around 80%
+
+
+def test_prior_pulls_an_early_morning_towards_the_plan():
+    volumes, coverage = _plan()
+    act = pd.DataFrame({"ds": DS[:1], "channel": "voice", "contacts": [200]})
+    weak = day_against_plan(volumes, coverage, act, VOICE, T, prior_contacts=0).summary
+    strong = day_against_plan(volumes, coverage, act, VOICE, T, prior_contacts=300).summary
+    assert weak.loc[0, "ratio"] == pytest.approx(2.0)
+    assert strong.loc[0, "ratio"] == pytest.approx(500 / 400)
+
+
+@pytest.mark.parametrize(
+    ("actuals", "kwargs", "words"),
+    [
+        (pd.DataFrame({"ds": DS[:2], "channel": "voice"}), {}, "missing column(s) ['contacts']"),
+        (pd.DataFrame({"ds": DS[:2], "channel": "voice", "contacts": [1, -3]}), {},
+         "row(s) [3]"),
+        (pd.DataFrame({"ds": DS[:2], "channel": "chat", "contacts": 5}), {},
+         "no actual contacts of a planned channel"),
+        (pd.DataFrame({"ds": ["2024-11-28 08:00", "2024-11-29 08:00"], "channel": "voice",
+                       "contacts": 5}), {}, "cover 2 days"),
+        (pd.DataFrame({"ds": DS[:2], "channel": "voice", "contacts": 5}),
+         {"day": "2024-12-05"}, "outside the plan"),
+        (pd.DataFrame({"ds": DS[:2], "channel": "voice", "contacts": 5}),
+         {"prior_contacts": -1}, "prior_contacts"),
+    ],
+)
+def test_bad_actuals_are_named(actuals, kwargs, words):
+    volumes, coverage = _plan()
+    with pytest.raises(LiveError) as err:
+        day_against_plan(volumes, coverage, actuals, VOICE, T, **kwargs)
+    assert words in str(err.value)
