@@ -143,10 +143,8 @@ class _NamedBytes(io.BytesIO):
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def load_upload(kind: str, name: str, content: bytes, interval_s: int | None = None
-                ) -> pd.DataFrame:
-    """Load one uploaded file with the core loader for ``kind`` (``interval_s``: the
-    contacts' interval length when known, e.g. a few rows of today; detected otherwise).
+def load_upload(kind: str, name: str, content: bytes) -> pd.DataFrame:
+    """Load one uploaded file with the core loader for ``kind``.
 
     Raises
     ------
@@ -163,8 +161,6 @@ def load_upload(kind: str, name: str, content: bytes, interval_s: int | None = N
     }
     if kind not in loaders:
         raise ValueError(f"kind must be one of {sorted(loaders)}, got {kind!r}")
-    if kind == "contacts" and interval_s is not None:
-        return data.load_contacts(_NamedBytes(content, name), interval_s=interval_s)
     return loaders[kind](_NamedBytes(content, name))
 
 
@@ -371,6 +367,20 @@ def weekly_roster(shift_plan: pd.DataFrame, consecutive: bool) -> tuple[pd.DataF
 
     roster = build(shift_plan, consecutive=consecutive)
     return roster.headcount, roster.lines
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def load_day_upload(name: str, content: bytes, interval_s: int) -> pd.DataFrame:
+    """Today's uploaded contacts (:func:`planner.live.load_day_actuals`).
+
+    Raises
+    ------
+    forecast.data.DataError
+        The loader's message; not cached.
+    """
+    from planner.live import load_day_actuals
+
+    return load_day_actuals(_NamedBytes(content, name), interval_s)
 
 
 def day_view(result: ScenarioResult, actuals: pd.DataFrame, day: object, now: object,

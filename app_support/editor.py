@@ -273,19 +273,14 @@ def _contact_rate_editor(container: Any, scenario: Scenario, ns: str) -> dict[st
             step=0.1,
             key=key,
         )
-    wanted = {m: v / 100.0 for m, v in values.items() if v}
     current = scenario.contact_rate
     current_map = (
         {} if current is None else (
             {m: float(current) for m in months} if not isinstance(current, dict) else current
         )
     )
-    visible = {m: current_map.get(m) for m in months if current_map.get(m)}
-    if {m: round(v, 6) for m, v in wanted.items()} != {
-        m: round(v, 6) for m, v in visible.items()
-    }:
-        kept = {m: v for m, v in current_map.items() if m not in months}
-        merged = {**kept, **wanted}
+    merged = _month_edits(dict(current_map), values)
+    if merged is not None:
         changes["contact_rate"] = merged or None
     return changes
 
@@ -298,22 +293,39 @@ def _shrinkage_month_editor(container: Any, scenario: Scenario, ns: str) -> dict
     for name, ch in scenario.channels.items():
         cols = box.columns(len(months))
         current = dict(ch.shrinkage_by_month or {})
-        wanted: dict[int, float] = {}
+        shown: dict[int, float] = {}
         for col, month in zip(cols, months, strict=True):
             key = widget_key(ns, f"channels.{name}.shrinkage_by_month.{month}")
             if key not in st.session_state:
                 st.session_state[key] = _pct(current[month]) if month in current else 0.0
-            v = col.number_input(
+            shown[month] = col.number_input(
                 f"{name} {dt.date(2000, month, 1):%b}, % (0 = {_pct(ch.shrinkage):g} %)",
                 min_value=0.0, max_value=95.0, step=1.0, key=key,
             )
-            if v:
-                wanted[month] = v / 100.0
-        visible = {m: round(v, 6) for m, v in current.items() if m in months}
-        if {m: round(v, 6) for m, v in wanted.items()} != visible:
-            merged = {**{m: v for m, v in current.items() if m not in months}, **wanted}
+        merged = _month_edits(current, shown)
+        if merged is not None:
             changes[f"channels.{name}.shrinkage_by_month"] = merged or None
     return changes
+
+
+def _month_edits(current: dict[int, float], shown: dict[int, float]) -> dict[int, float] | None:
+    """The month table after the user's edits, or None when nothing was edited.
+
+    A month's widget starts at the table's value in percent (0 where the month is not
+    listed); only months whose widget moved from that start change (0 = not listed), so
+    drawing the editor never rewrites a table (values finer than the widget, or listed
+    zeros, stay as they are)."""
+    edited = {m: v for m, v in shown.items()
+              if v != (_pct(current[m]) if m in current else 0.0)}
+    if not edited:
+        return None
+    out = dict(current)
+    for m, v in edited.items():
+        if v:
+            out[m] = v / 100.0
+        else:
+            out.pop(m, None)
+    return out
 
 
 def _horizon_editor(container: Any, scenario: Scenario, ns: str) -> dict[str, Any]:

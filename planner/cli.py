@@ -286,8 +286,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_today(args: argparse.Namespace, progress: _Progress) -> int:
-    from forecast.data import load_contacts
-    from planner.live import result_day_against_plan
+    from planner.live import load_day_actuals, result_day_against_plan
 
     if args.plan.endswith((".yaml", ".yml")) and Path(args.plan).exists():
         from planner.pipeline import run
@@ -297,7 +296,7 @@ def _cmd_today(args: argparse.Namespace, progress: _Progress) -> int:
         base, version = _split_version(args.plan)
         with Store(args.db) as store:
             result = store.load(base, version)
-    actuals = load_contacts(args.actuals, interval_s=int(result.meta["interval_s"]))
+    actuals = load_day_actuals(args.actuals, int(result.meta["interval_s"]))
     days = actuals["ds"].dt.normalize().unique()
     if len(days) != 1:
         raise ValueError(f"{args.actuals} covers {len(days)} days; give the contacts of one day")
@@ -315,7 +314,8 @@ def _cmd_today(args: argparse.Namespace, progress: _Progress) -> int:
         "channel": s["channel"],
         "so_far": s["actual_so_far"].round(0).astype(int),
         "plan_so_far": s["planned_so_far"].round(0).astype(int),
-        "vs_plan": (s["actual_so_far"] / s["planned_so_far"] - 1).map("{:+.1%}".format),
+        "vs_plan": [f"{a / p - 1:+.1%}" if p > 0 and rep else "n/a" for a, p, rep in
+                    zip(s["actual_so_far"], s["planned_so_far"], s["reported"], strict=True)],
         "day_reforecast": s["reforecast_day"].round(0).astype(int),
         "day_plan": s["planned_day"].round(0).astype(int),
         "sl_expected": s["sl_expected"].map("{:.1%}".format),

@@ -9,10 +9,16 @@ intervals already observed. Contacts are taken as Poisson around ``m x planned``
 gamma prior on ``m`` of mean 1 worth ``prior_contacts`` contacts, so after ``A`` actual
 against ``F`` planned contacts ``m`` is ``Gamma(prior + A, prior + F)``: mean
 ``(prior + A) / (prior + F)``, pulled towards the plan early in the day and following the
-actuals once they outweigh the prior. The band of the re-forecast is that gamma's
-quantiles (Poisson noise only: day-to-day swings within the day are wider, so read it as
-the least uncertainty there is). Handle time is re-forecast the same way, as a ratio of
-actual to planned handle time with the same prior weight.
+actuals once they outweigh the prior. The band of the re-forecast is predictive: the
+contacts still to come are Poisson around ``m x planned`` with ``m`` drawn from that gamma,
+a negative binomial (swings within the day beyond Poisson noise are not in it). Handle time
+is re-forecast the same way, as a ratio of actual to planned handle time of the contacts
+that report one, with the same prior weight.
+
+A channel without a single actual row is not judged: it keeps its plan and is flagged
+(``reported`` False). Within a reported channel, a planned interval before ``now`` without
+a row had no contacts. Contacts in intervals the plan has no row for (closed hours) are
+counted in ``unplanned_contacts`` and otherwise left out.
 
 The agents needed for the rest of the day are the channel's rostered requirement
 (:func:`staffing.requirements.compute_requirements`) for the re-forecast volume, against
@@ -48,7 +54,8 @@ from staffing.kpis import achieved_kpis
 from staffing.policy import ChannelPolicy
 from staffing.requirements import compute_requirements
 
-__all__ = ["DayView", "LiveError", "day_against_plan", "result_day_against_plan"]
+__all__ = ["DayView", "LiveError", "day_against_plan", "load_day_actuals",
+           "result_day_against_plan"]
 
 
 class LiveError(ValueError):
@@ -71,11 +78,13 @@ class DayView:
         ``scheduled`` the agents on shift in the plan; ``gap = scheduled - required``
         (negative: short); ``sl`` the expected service level of the interval.
     summary : DataFrame
-        One row per channel: ``planned_so_far, actual_so_far, ratio, ratio_lo, ratio_hi,
-        aht_ratio, planned_day, reforecast_day, reforecast_day_lo, reforecast_day_hi,
-        sl_plan, sl_expected, intervals_short, max_short`` (``sl_plan``: the day's service
-        level if the plan's volumes arrive; ``sl_expected``: with the actuals and the
-        re-forecast; ``max_short``: the most agents missing in one remaining interval).
+        One row per channel: ``reported, planned_so_far, actual_so_far, ratio, ratio_lo,
+        ratio_hi, aht_ratio, planned_day, reforecast_day, reforecast_day_lo,
+        reforecast_day_hi, unplanned_contacts, sl_plan, sl_expected, intervals_short,
+        max_short`` (``ratio_lo/hi``: band of the multiplier; ``sl_plan``: the day's
+        service level if the plan's volumes arrive; ``sl_expected``: with the actuals and
+        the re-forecast, both over the intervals whose outcome is known within the day;
+        ``max_short``: the most agents missing in one remaining interval, rounded up).
     now : Timestamp
         End of the last observed interval.
     level : float
@@ -111,6 +120,10 @@ def _check_actuals(actuals: pd.DataFrame) -> pd.DataFrame:
     if "aht_s" not in a.columns:
         a["aht_s"] = np.nan
     a["aht_s"] = pd.to_numeric(a["aht_s"], errors="coerce")
+    a.loc[~(a["aht_s"] > 0), "aht_s"] = np.nan  # no handle time reported
+    if a["ds"].dt.tz is not None:
+        raise LiveError(f"actuals carry the time zone {a['ds'].dt.tz}; give local times "
+                        "without a zone, as the plan has them")
     a["channel"] = a["channel"].astype(str)
     return a
 
@@ -191,13 +204,24 @@ def day_against_plan(
                         f"on {day:%Y-%m-%d}")
     step = pd.Timedelta(seconds=int(interval_s))
     a["ds"] = a["ds"].dt.floor(step)
-    a["handle"] = a["contacts"] * a["aht_s"]
+    a["with_aht"] = a["contacts"].where(a["aht_s"].notna(), 0.0)
+    a["handle"] = (a["contacts"] * a["aht_s"]).fillna(0.0)
     seen = (a[a["channel"].isin(channels)]
-            .groupby(["channel", "ds"], as_index=False)
-            .agg(contacts=("contacts", "sum"), handle=("handle", "sum"),
-                 with_aht=("aht_s", lambda s: s.notna().any())))
-    now = (seen["ds"].max() + step if now is None
-           else pd.Timestamp(now))
+            .groupby(["channel", "ds"], as_index=False)[["contacts", "with_aht", "handle"]]
+            .sum())
+    in_plan = seen.merge(plan[["channel", "ds"]], on=["channel", "ds"], how="left",
+                         indicator=True)["_merge"].eq("both").to_numpy()
+    unplanned = seen[~in_plan].groupby("channel")["contacts"].sum()
+    reported = set(seen["channel"])
+    if now is None:
+        if not in_plan.any():
+            raise LiveError(f"the actual contacts on {day:%Y-%m-%d} all fall in intervals "
+                            "the plan has closed; give now explicitly")
+        now = seen.loc[in_plan, "ds"].max() + step
+    else:
+        now = pd.Timestamp(now)
+        if now.tz is not None:
+            raise LiveError(f"now {now} carries a time zone; give the local time")
     if now < day or now > day + pd.Timedelta(days=1):
         raise LiveError(f"now {now} is not on {day:%Y-%m-%d}")
 
@@ -210,8 +234,10 @@ def day_against_plan(
             .merge(cov, on=["channel", "ds"], how="left")
             .sort_values(["channel", "ds"], ignore_index=True))
     grid["scheduled"] = grid["scheduled"].fillna(0.0)
-    grid["observed"] = (grid["ds"] + step) <= now
-    grid["actual"] = np.where(grid["observed"], grid["contacts"].fillna(0.0), np.nan)
+    grid[["contacts", "with_aht", "handle"]] = grid[["contacts", "with_aht", "handle"]].fillna(
+        0.0)
+    grid["observed"] = ((grid["ds"] + step) <= now) & grid["channel"].isin(reported)
+    grid["actual"] = np.where(grid["observed"], grid["contacts"], np.nan)
 
     q_lo, q_hi = (1 - level / 100) / 2, 1 - (1 - level / 100) / 2
     rows, parts = [], []
@@ -221,35 +247,45 @@ def day_against_plan(
         big_a = float(g.loc[obs, "actual"].sum())
         big_f = float(g.loc[obs, "planned"].sum())
         shape, rate = prior_contacts + big_a, prior_contacts + big_f
-        if rate > 0 and shape > 0:
+        learn = rate > 0 and shape > 0
+        if learn:
             ratio = shape / rate
             r_lo = float(stats.gamma.ppf(q_lo, shape, scale=1 / rate))
             r_hi = float(stats.gamma.ppf(q_hi, shape, scale=1 / rate))
         elif rate > 0:  # nothing seen against a plan, no prior: zero
             ratio = r_lo = r_hi = 0.0
-        else:  # nothing planned or seen yet: keep the plan
+        else:  # nothing planned or seen yet (or not reported): keep the plan
             ratio = r_lo = r_hi = 1.0
-        # handle time: actual over planned handle seconds of the contacts that have one
-        has = obs & g["with_aht"].fillna(False).to_numpy(bool)
-        h_act = float(g.loc[has, "handle"].sum())
-        h_plan = float((g.loc[has, "contacts"] * g.loc[has, "aht_plan_s"]).sum())
+        # handle time: actual over planned handle seconds of the contacts that report one
+        h_act = float(g.loc[obs, "handle"].sum())
+        h_plan = float((g.loc[obs, "with_aht"] * g.loc[obs, "aht_plan_s"]).sum())
         mean_aht = float(np.average(g["aht_plan_s"], weights=np.maximum(g["planned"], 1e-9)))
         den = h_plan + prior_contacts * mean_aht
         aht_ratio = (h_act + prior_contacts * mean_aht) / den if den > 0 else 1.0
         after = ~obs
-        g["reforecast"] = np.where(obs, g["actual"], g["planned"] * ratio)
-        g["reforecast_lo"] = np.where(obs, g["actual"], g["planned"] * r_lo)
-        g["reforecast_hi"] = np.where(obs, g["actual"], g["planned"] * r_hi)
-        act_aht = g["handle"] / g["contacts"]
-        g["aht_s"] = np.where(obs & has & (g["contacts"] > 0), act_aht,
+        planned = g["planned"].to_numpy(float)
+        g["reforecast"] = np.where(obs, g["actual"], planned * ratio)
+        lo, hi = _predictive(planned, shape, rate, q_lo, q_hi) if learn else (
+            planned * ratio, planned * ratio)
+        g["reforecast_lo"] = np.where(obs, g["actual"], lo)
+        g["reforecast_hi"] = np.where(obs, g["actual"], hi)
+        with_aht = g["with_aht"].to_numpy(float)
+        act_aht = np.divide(g["handle"].to_numpy(float), with_aht,
+                            out=np.zeros(len(g)), where=with_aht > 0)
+        g["aht_s"] = np.where(obs & (with_aht > 0), act_aht,
                               g["aht_plan_s"] * np.where(after, aht_ratio, 1.0))
+        rest = float(planned[after].sum())
+        day_lo, day_hi = (_predictive(np.array([rest]), shape, rate, q_lo, q_hi) if learn
+                          else (np.array([rest * ratio]), np.array([rest * ratio])))
         parts.append(g)
-        rows.append({"channel": ch, "planned_so_far": big_f, "actual_so_far": big_a,
-                     "ratio": ratio, "ratio_lo": r_lo, "ratio_hi": r_hi,
-                     "aht_ratio": aht_ratio, "planned_day": float(g["planned"].sum()),
+        rows.append({"channel": ch, "reported": ch in reported, "planned_so_far": big_f,
+                     "actual_so_far": big_a, "ratio": ratio, "ratio_lo": r_lo,
+                     "ratio_hi": r_hi, "aht_ratio": aht_ratio,
+                     "planned_day": float(planned.sum()),
                      "reforecast_day": float(g["reforecast"].sum()),
-                     "reforecast_day_lo": float(g["reforecast_lo"].sum()),
-                     "reforecast_day_hi": float(g["reforecast_hi"].sum())})
+                     "reforecast_day_lo": big_a + float(day_lo[0]),
+                     "reforecast_day_hi": big_a + float(day_hi[0]),
+                     "unplanned_contacts": float(unplanned.get(ch, 0.0))})
     out = pd.concat(parts, ignore_index=True)
 
     # agents the re-forecast needs, and what the scheduled agents achieve
@@ -277,17 +313,54 @@ def day_against_plan(
     summary["intervals_short"] = summary["channel"].map(
         short.groupby("channel").size()).fillna(0).astype(np.int64)
     summary["max_short"] = summary["channel"].map(
-        -short.groupby("channel")["gap"].min()).fillna(0).astype(np.int64)
+        np.ceil(-short.groupby("channel")["gap"].min() - 1e-9)).fillna(0).astype(np.int64)
     cols = ["channel", "ds", "observed", "planned", "actual", "reforecast", "reforecast_lo",
             "reforecast_hi", "aht_plan_s", "aht_s", "scheduled", "required", "gap", "sl"]
     return DayView(out[cols], summary, now, float(level))
 
 
+def _predictive(planned: np.ndarray, shape: float, rate: float, q_lo: float,
+                q_hi: float) -> tuple[np.ndarray, np.ndarray]:
+    """Quantiles of contacts ~ Poisson(m x planned), m ~ Gamma(shape, rate): a negative
+    binomial with ``n = shape`` and ``p = rate / (rate + planned)``."""
+    p = rate / (rate + np.maximum(planned, 0.0))
+    return (stats.nbinom.ppf(q_lo, shape, p).astype(float),
+            stats.nbinom.ppf(q_hi, shape, p).astype(float))
+
+
 def _day_sl(kpis: pd.DataFrame) -> pd.Series:
-    """Volume-weighted service level of the day per channel (NaN without volume)."""
-    k = kpis[kpis["volume"] > 0]
+    """Volume-weighted service level of the day per channel, over the intervals whose
+    outcome is known (an email still inside its response target has none yet)."""
+    k = kpis[(kpis["volume"] > 0) & kpis["sl"].notna()]
     num = (k["sl"] * k["volume"]).groupby(k["channel"]).sum()
     return num / k.groupby("channel")["volume"].sum()
+
+
+def load_day_actuals(src, interval_s: int) -> pd.DataFrame:
+    """Load the day's contacts so far with the contacts loader.
+
+    The interval length is detected from the file, so finer rows than the plan's are kept
+    (and summed into the plan's intervals later); where a file is too short to tell (one
+    timestamp per channel early in the day, or a single interval on each of two days) the
+    plan's ``interval_s`` is taken instead.
+
+    Raises
+    ------
+    forecast.data.DataError
+        The loader's message for an unusable file.
+    """
+    from forecast.data import load_contacts
+    from forecast.validation import MixedIntervalError
+
+    try:
+        return load_contacts(src)
+    except MixedIntervalError as first:
+        if hasattr(src, "seek"):
+            src.seek(0)
+        try:
+            return load_contacts(src, interval_s=int(interval_s))
+        except ValueError:
+            raise first from None
 
 
 def result_day_against_plan(result, actuals: pd.DataFrame, *, day=None, now=None,

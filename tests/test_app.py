@@ -424,10 +424,14 @@ def test_today_page_replays_the_day_against_the_plan():
     assert all(v > 0 for v in seen.values())
     assert _charts(at) == 6  # per channel: contacts and agents
     # later in the day more contacts have been seen
-    at.select_slider(key="today_now").set_value(dt.datetime(2024, 11, 28, 21, 0)).run()
+    at.select_slider(key="today_now_20241128").set_value(dt.datetime(2024, 11, 28, 21, 0)).run()
     assert not at.exception
     later = float(_metric(at, "chat: contacts so far").replace(",", ""))
     assert later > seen["chat"]
+    # another day: its own "now" (not the previous day's 21:00 carried over)
+    at.date_input(key="today_day").set_value(dt.date(2024, 11, 29)).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.select_slider(key="today_now_20241129").value.date() == dt.date(2024, 11, 29)
 
 
 def test_today_page_takes_an_upload_and_names_a_bad_one():
@@ -456,3 +460,14 @@ def test_today_page_takes_an_upload_and_names_a_bad_one():
         ("today.csv", good.encode(), "text/csv")).run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert _metric(at, "chat: contacts so far") == "480"
+
+
+def test_opening_the_staffing_editor_keeps_a_fine_monthly_table():
+    at = _short_app()
+    fine = at.session_state["scenario"].with_changes(
+        {"channels.chat.shrinkage_by_month": {11: 0.33333, 12: 0.0}})
+    at.session_state["scenario"] = fine
+    at.switch_page("app_support/pages/staffing.py").run()
+    assert not at.exception and not at.error
+    assert at.session_state["scenario"].channels["chat"].shrinkage_by_month == {
+        11: 0.33333, 12: 0.0}

@@ -215,3 +215,16 @@ def test_fit_to_history_moves_the_plan_only_when_history_is_too_short():
         "horizon.start": "2024-09-11", "horizon.end": "2024-12-11", "horizon.history_end": None
     }
     assert len(notes) == 1 and "11 Sep 2024" in notes[0]
+
+
+def test_month_editor_only_writes_what_the_user_moved():
+    from app_support.editor import _month_edits
+
+    # drawn with the table's own values (in %, as the widgets show them): no change, even
+    # for values finer than the widget and for listed zeros
+    assert _month_edits({11: 0.33333, 12: 0.0}, {11: 33.33, 12: 0.0}) is None
+    assert _month_edits({}, {11: 0.0, 12: 0.0}) is None
+    # a moved widget changes its month only; 0 removes the month from the table
+    assert _month_edits({11: 0.33333, 1: 0.4}, {11: 33.33, 12: 35.0}) == {
+        11: 0.33333, 1: 0.4, 12: 0.35}
+    assert _month_edits({11: 0.3}, {11: 0.0, 12: 0.0}) == {}

@@ -65,7 +65,7 @@ if source == SOURCES[0]:
     choices = list(pd.date_range(opening + step, closing, freq=step).to_pydatetime())
     picked = st.select_slider(
         "Now (contacts seen up to)", options=choices, value=choices[len(choices) // 2],
-        format_func=lambda t: f"{t:%H:%M}", key="today_now",
+        format_func=lambda t: f"{t:%H:%M}", key=f"today_now_{day:%Y%m%d}",
     )
     now = pd.Timestamp(picked)
     actuals = actuals[pd.to_datetime(actuals["ds"]) < now]
@@ -79,7 +79,7 @@ else:
                 "contacts history. Finer intervals than the plan's are summed.")
         st.stop()
     try:
-        actuals = backend.load_upload("contacts", upload.name, upload.getvalue(), interval_s)
+        actuals = backend.load_day_upload(upload.name, upload.getvalue(), interval_s)
     except ValueError as exc:
         st.error(f"**{upload.name}**: {exc}", icon=":material/error:")
         st.stop()
@@ -101,12 +101,24 @@ except ValueError as exc:
     st.stop()
 
 st.subheader(f"{day:%a %d %b %Y}, contacts seen up to {view.now:%H:%M}")
+outside = view.summary[view.summary["unplanned_contacts"] > 0]
+if len(outside):
+    st.warning(
+        "Contacts in intervals the plan has closed (left out of the comparison): "
+        + ", ".join(f"{r.channel} {r.unplanned_contacts:,.0f}" for r in outside.itertuples()),
+        icon=":material/warning:",
+    )
 summary = view.summary.set_index("channel")
 cards = st.columns(len(summary))
 for col, (channel, s) in zip(cards, summary.iterrows(), strict=True):
-    vs_plan = s["actual_so_far"] / s["planned_so_far"] - 1 if s["planned_so_far"] else 0.0
-    col.metric(f"{channel}: contacts so far", f"{s['actual_so_far']:,.0f}",
-               f"{vs_plan:+.1%} vs plan", delta_color="inverse")
+    if not s["reported"]:
+        col.metric(f"{channel}: contacts so far", "not reported",
+                   help="No actual row for this channel: its plan is kept as it is.")
+    else:
+        vs_plan = (f"{s['actual_so_far'] / s['planned_so_far'] - 1:+.1%} vs plan"
+                   if s["planned_so_far"] else None)
+        col.metric(f"{channel}: contacts so far", f"{s['actual_so_far']:,.0f}", vs_plan,
+                   delta_color="inverse")
     col.metric(f"{channel}: day re-forecast", f"{s['reforecast_day']:,.0f}",
                f"{s['reforecast_day'] - s['planned_day']:+,.0f} vs plan", delta_color="off",
                help=f"{level:g}% band {s['reforecast_day_lo']:,.0f} to "
