@@ -24,8 +24,9 @@ The agents needed for the rest of the day are the channel's rostered requirement
 (:func:`staffing.requirements.compute_requirements`) for the re-forecast volume, against
 the agents the shift plan schedules; expected service is
 :func:`staffing.kpis.achieved_kpis` of the scheduled agents on the actual volume so far
-and the re-forecast after, with the queue carried through the day from the day's first
-interval (a backlog carried in from the day before is not known here).
+and the re-forecast after. The queue (or email backlog) the day starts with is the plan's:
+the plan's previous day runs first, with its planned volume and scheduled agents (actuals
+of the previous day are not used).
 
 Examples
 --------
@@ -297,14 +298,23 @@ def day_against_plan(
     if np.allclose(out["scheduled"], np.round(out["scheduled"])):  # whole agents (shifts)
         out["scheduled"] = np.round(out["scheduled"]).astype(np.int64)
     out["gap"] = out["scheduled"] - out["required"]
-    staffed = out[["channel", "ds", "scheduled"]]
-    expected = achieved_kpis(
-        out[["channel", "ds", "reforecast", "aht_s"]].rename(columns={"reforecast": "volume"}),
-        staffed, [pol[c] for c in channels], interval_s)
-    planned = achieved_kpis(
-        out[["channel", "ds", "planned", "aht_plan_s"]].rename(
-            columns={"planned": "volume", "aht_plan_s": "aht_s"}),
-        staffed, [pol[c] for c in channels], interval_s)
+    # the queue (email backlog) carried in from the previous day is the plan's: its
+    # volume and scheduled agents run first, then the day
+    prev = vol[(vol["ds"] >= day - pd.Timedelta(days=1)) & (vol["ds"] < day)
+               & vol["channel"].isin(channels)][["channel", "ds", "volume", "aht_s"]]
+    prev = prev.merge(cov, on=["channel", "ds"], how="left").fillna({"scheduled": 0.0})
+    pols = [pol[c] for c in channels]
+
+    def kpis(volume: str, aht: str) -> pd.DataFrame:
+        today = out[["channel", "ds", volume, aht, "scheduled"]].rename(
+            columns={volume: "volume", aht: "aht_s"})
+        both = pd.concat([prev, today], ignore_index=True)
+        k = achieved_kpis(both[["channel", "ds", "volume", "aht_s"]],
+                          both[["channel", "ds", "scheduled"]], pols, interval_s)
+        return k[k["ds"] >= day]
+
+    expected = kpis("reforecast", "aht_s")
+    planned = kpis("planned", "aht_plan_s")
     out = out.merge(expected[["channel", "ds", "sl"]], on=["channel", "ds"], how="left")
     summary = pd.DataFrame(rows)
     summary["sl_plan"] = summary["channel"].map(_day_sl(planned))

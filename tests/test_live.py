@@ -220,3 +220,25 @@ def test_bad_actuals_are_named(actuals, kwargs, words):
     with pytest.raises(LiveError) as err:
         day_against_plan(volumes, coverage, actuals, VOICE, T, **kwargs)
     assert words in str(err.value)
+
+
+def test_email_backlog_carried_in_from_the_plans_previous_day():
+    # Day 1 is planned with 3 agents: capacity 3 x 0.7 x 1800 / 300 = 12.6 emails per
+    # interval against 40 offered, so about 48 x 27.4 = 1,315 emails wait at midnight.
+    # Day 2 has 12 agents (50.4 per interval): an email arriving t intervals after
+    # midnight is answered after (1315 - 10.4 t) / 50.4 intervals (FIFO), more than the
+    # 4 h (8 intervals) target for every t in the day, so no email of day 2 that has an
+    # outcome meets it. Without the carried backlog day 2 would answer everything at once.
+    email = ChannelPolicy("email", "deferred", response_target_s=4 * 3600, shrinkage=0.3)
+    ds = pd.date_range("2024-11-28 00:00", periods=96, freq="30min")
+    volumes = pd.DataFrame({"channel": "email", "ds": ds, "volume": 40.0, "aht_s": 300.0})
+    coverage = pd.DataFrame({"channel": "email", "ds": ds,
+                             "scheduled": np.where(ds.day == 28, 3, 12)})
+    day2 = ds[ds.day == 29]
+    act = pd.DataFrame({"ds": day2[:10], "channel": "email", "contacts": 40})
+    s = day_against_plan(volumes, coverage, act, email, T, prior_contacts=0).summary
+    assert s.loc[0, "sl_plan"] == pytest.approx(0.0, abs=1e-9)
+    assert s.loc[0, "sl_expected"] == pytest.approx(0.0, abs=1e-9)
+    fresh = day_against_plan(volumes[volumes["ds"].isin(day2)], coverage, act, email, T,
+                             prior_contacts=0).summary
+    assert fresh.loc[0, "sl_plan"] == pytest.approx(1.0)
