@@ -191,6 +191,17 @@ def _channel_fields(name: str, ch: dict[str, Any], section: str) -> list[tuple[_
                 {"min_value": 0.0, "max_value": 10000.0, "step": 1.0, "format": "%.0f"},
             )
         )
+        default = 0.2 if ch["model"] == "deferred" else 1.0
+        out.append(
+            (
+                _Field(p + "cap_priority", f"{name}: priority under a shared cap",
+                       "number", lambda v, d=default: d if v is None else float(v),
+                       lambda v, d=default: None if v == d else float(v),
+                       help="When the cap over all channels binds, agents go first where a "
+                       "gap costs most: 1 = live contacts, 0.2 = work that can wait."),
+                {"min_value": 0.05, "max_value": 10.0, "step": 0.05, "format": "%.2f"},
+            )
+        )
     return out
 
 
@@ -245,6 +256,16 @@ def _scenario_fields(section: str) -> list[tuple[_Field, dict]]:
                 _Field("shifts.time_limit_s", "Solver time limit, s", "number"),
                 {"min_value": 1.0, "max_value": 600.0, "step": 5.0, "format": "%.0f"},
             ),
+        ]
+    if section == "staffing":
+        return [
+            (
+                _Field("headcount_cap_total", "All channels: headcount cap (0 = none)",
+                       "number", _none_zero, _int_or_none,
+                       help="Most agents on shift in one day over all channels together; "
+                       "the shift solver shares them out by channel priority."),
+                {"min_value": 0.0, "max_value": 100000.0, "step": 1.0, "format": "%.0f"},
+            )
         ]
     if section == "cost":
         return [

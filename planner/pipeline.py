@@ -54,7 +54,7 @@ from planner.scenario import DataSources, Scenario
 from staffing.kpis import achieved_kpis, daily_kpis
 from staffing.policy import ChannelPolicy, Shrinkage
 from staffing.requirements import compute_requirements
-from staffing.shifts import ShiftPlan, ShiftRules, ShiftType, solve_shifts
+from staffing.shifts import ALL_CHANNELS, ShiftPlan, ShiftRules, ShiftType, solve_shifts
 
 __all__ = [
     "BaseForecast",
@@ -415,12 +415,15 @@ def shift_rules(scenario: Scenario) -> ShiftRules:
         shift_types=tuple(types),
         start_grid_s=s.start_step_min * 60,
         time_limit_s=s.time_limit_s,
+        understaffing_weight={ch: c.priority for ch, c in scenario.channels.items()},
     )
 
 
 def _headcount_caps(scenario: Scenario) -> dict[str, int] | None:
     caps = {ch: c.headcount_cap for ch, c in scenario.channels.items()
             if c.headcount_cap is not None}
+    if scenario.headcount_cap_total is not None:
+        caps[ALL_CHANNELS] = scenario.headcount_cap_total
     return caps or None
 
 
@@ -441,6 +444,23 @@ def _solve_shifts_cached(
     """
     parts = []
     channels = sorted(requirements["channel"].astype(str).unique())
+    if caps is not None and ALL_CHANNELS in caps:
+        # a cap over all channels couples them: one plan for all, cached as a whole
+        h = hashlib.sha256()
+        for ch in channels:
+            req = requirements[requirements["channel"] == ch]
+            h.update(ch.encode())
+            h.update(req["ds"].to_numpy("datetime64[ns]").tobytes())
+            h.update(req["rostered"].to_numpy(np.int64).tobytes())
+        key = ("shifts", ALL_CHANNELS, h.hexdigest(), repr(rules), tuple(sorted(caps.items())),
+               tuple(repr(policies[ch]) for ch in channels), interval_s)
+        plan = cache.get(key)
+        if plan is None:
+            _report(progress, "shifts", 0.0, "solving shifts: all channels (shared cap)")
+            plan = solve_shifts(requirements, rules, caps, interval_s=interval_s,
+                                policies=policies, block_cache=cache.shift_blocks)
+            cache.put(key, plan)
+        return plan
     for k, ch in enumerate(channels):
         req = requirements[requirements["channel"] == ch]
         h = hashlib.sha256()
@@ -464,13 +484,34 @@ def _solve_shifts_cached(
     )
 
 
+def _share_total(cov: pd.DataFrame, total: int) -> np.ndarray:
+    """Scale each interval's scheduled agents down to ``total`` over all channels, in
+    proportion to each channel's, in whole agents (largest remainders first)."""
+    out = cov["scheduled"].to_numpy(float).copy()
+    for idx in cov.groupby("ds").indices.values():
+        want = out[idx]
+        if want.sum() <= total:
+            continue
+        exact = want * total / want.sum()
+        whole = np.floor(exact)
+        left = int(total - whole.sum())
+        order = np.argsort(-(exact - whole), kind="stable")[:left]
+        whole[order] += 1
+        out[idx] = whole
+    return out
+
+
 def _interval_staffing(req: pd.DataFrame, caps: dict[str, int] | None,
                        interval_s: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Without a shift solve: schedule each interval's rostered need (capped)."""
     cov = req[["channel", "ds"]].copy()
     cov["required"] = req["rostered"].to_numpy(np.int64)
-    cap = cov["channel"].map(caps or {}).astype(float).fillna(np.inf).to_numpy()
+    caps = dict(caps or {})
+    total = caps.pop(ALL_CHANNELS, None)
+    cap = cov["channel"].map(caps).astype(float).fillna(np.inf).to_numpy()
     cov["scheduled"] = np.minimum(cov["required"].to_numpy(float), cap)
+    if total is not None:
+        cov["scheduled"] = _share_total(cov, total)
     cov["gap"] = cov["scheduled"] - cov["required"]
     cov["short"] = np.clip(-cov["gap"], 0, None)
     plan = pd.DataFrame(columns=["date", "channel", "shift_start", "shift_end", "break_start",

@@ -158,7 +158,10 @@ class ChannelSettings(_Model):
     lists, e.g. ``{12: 0.35, 1: 0.38}`` for December holidays and January sickness.
     ``headcount_cap`` caps the agents on shift per day in the channel (people available
     each day; under the cap the shift solver gives them the longest shifts and the rest of
-    the demand goes unserved); ``None`` means hire as needed. Without a shift solve it
+    the demand goes unserved); ``None`` means hire as needed. ``cap_priority`` weighs this
+    channel's uncovered agent-intervals when a cap is shared (``headcount_cap_total``): the
+    agents go first where a gap costs most. ``None``: 1 for live channels, 0.2 for
+    ``deferred`` work, which can wait within its response target. Without a shift solve it
     caps the agents scheduled per interval.
     """
 
@@ -176,6 +179,7 @@ class ChannelSettings(_Model):
     max_occupancy: float | None = Field(default=0.9, gt=0.0, le=1.0)
     open_hours: str | None = "08:00-22:00"
     headcount_cap: int | None = Field(default=None, ge=0)
+    cap_priority: float | None = Field(default=None, gt=0.0, le=100.0)
     cost_per_paid_hour: float | None = Field(default=None, ge=0.0)
 
     @field_validator("contact_rate")
@@ -224,6 +228,13 @@ class ChannelSettings(_Model):
     def automation_for_month(self, month: int) -> float:
         """Deflected share of contacts in calendar ``month`` (1..12)."""
         return _monthly(self.automation, month, 0.0)
+
+    @property
+    def priority(self) -> float:
+        """``cap_priority``, or its default by model (0.2 deferred, 1 live)."""
+        if self.cap_priority is not None:
+            return float(self.cap_priority)
+        return 0.2 if self.model == "deferred" else 1.0
 
     def shrinkage_for_month(self, month: int) -> float:
         """Shrinkage in calendar ``month`` (1..12): ``shrinkage_by_month`` or ``shrinkage``."""
@@ -293,6 +304,10 @@ class Scenario(_Model):
     month -> number mapping; it rescales the learned per-channel volumes keeping the
     learned channel mix. A channel's own ``contact_rate`` overrides it for that channel.
     ``order_growth`` scales the order forecast (0.1 = 10 % more orders).
+    ``headcount_cap_total`` caps the agents on shift per day over all channels together
+    (on top of any channel's own ``headcount_cap``): the shift solver shares them out
+    where they cover most of the requirement. Without a shift solve it caps the agents
+    scheduled per interval, shared in proportion to each channel's requirement.
 
     Raises
     ------
@@ -310,6 +325,7 @@ class Scenario(_Model):
     contact_rate: MonthlyShare | None = None
     channels: dict[str, ChannelSettings] = Field(default_factory=_default_channels)
     shifts: ShiftSettings = ShiftSettings()
+    headcount_cap_total: int | None = Field(default=None, ge=1)
     cost_per_paid_hour: float = Field(default=20.0, ge=0.0)
     fte_hours_per_week: float = Field(default=40.0, gt=0.0, le=80.0)
 

@@ -109,6 +109,10 @@ class ShiftRules:
     understaffing_penalty : float
         Cost of one uncovered agent-interval, in multiples of that interval's paid time
         (only used under a headcount cap).
+    understaffing_weight : mapping channel -> float, optional
+        Multiplies ``understaffing_penalty`` per channel, so that under a cap shared by
+        several channels the agents go first where a gap costs most (e.g. 0.2 for email,
+        which can wait, against 1 for live chat and voice). Not listed: 1.
     time_limit_s : float
         CP-SAT time limit per solved block (one day, one channel group).
     num_workers : int
@@ -126,6 +130,7 @@ class ShiftRules:
     multiskill: tuple[str, ...] = ()
     multiskill_cost_factor: float = 1.0
     understaffing_penalty: float = 10.0
+    understaffing_weight: Mapping[str, float] | tuple = ()
     time_limit_s: float = 1.0
     num_workers: int = 1
     relative_gap: float = 0.01
@@ -157,8 +162,18 @@ class ShiftRules:
             raise ShiftError(
                 f"understaffing_penalty must be > 0, got {self.understaffing_penalty!r}"
             )
+        weights = tuple(sorted((str(ch), float(w))
+                               for ch, w in dict(self.understaffing_weight).items()))
+        for ch, w in weights:
+            if not w > 0:
+                raise ShiftError(f"understaffing_weight[{ch!r}] must be > 0, got {w!r}")
+        object.__setattr__(self, "understaffing_weight", weights)
         if not self.time_limit_s > 0 or self.num_workers < 1 or self.relative_gap < 0:
             raise ShiftError("time_limit_s must be > 0, num_workers >= 1 and relative_gap >= 0")
+
+    def weight(self, channel: str) -> float:
+        """Multiplier of ``understaffing_penalty`` for ``channel`` (1 when not listed)."""
+        return dict(self.understaffing_weight).get(channel, 1.0)
 
     def window(self, channel: str, policy: ChannelPolicy | None = None) -> tuple[int, int]:
         """Opening window ``(open_s, close_s)`` of ``channel`` for shifts."""

@@ -55,6 +55,7 @@ from staffing.policy import ChannelPolicy
 from staffing.shift_rules import ShiftError, ShiftPlan, ShiftRules, ShiftType
 
 __all__ = [
+    "ALL_CHANNELS",
     "BlockCache",
     "ShiftError",
     "ShiftPlan",
@@ -62,6 +63,9 @@ __all__ = [
     "ShiftType",
     "solve_shifts",
 ]
+
+#: Key of a ``headcount_cap`` mapping that caps all channels together.
+ALL_CHANNELS = "all"
 
 _DAY_S = 86400
 _COST_SCALE = 100  # integer costs in 1/100 of a time unit (keeps cost factors exact)
@@ -156,7 +160,8 @@ class _Block:
     total_cap: int | None
 
 
-def _build(block: _Block, per: int, penalty: int, pool_factor: float, soft: bool):
+def _build(block: _Block, per: int, penalty: Mapping[str, int], pool_factor: float,
+           soft: bool):
     """Assemble ``min c.z  s.t.  A z >= b, 0 <= z <= ub`` for one block."""
     costs: list[np.ndarray] = []
     ubs: list[np.ndarray] = []
@@ -199,7 +204,7 @@ def _build(block: _Block, per: int, penalty: int, pool_factor: float, soft: bool
             ids[int(i)] = nvar
             nvar += 1
         short[ch] = ids
-        costs.append(np.full(len(ids), float(penalty)))
+        costs.append(np.full(len(ids), float(penalty[ch])))
         ub = [per * r[i] if (soft or not covered[i]) else 0 for i in ids]
         ubs.append(np.asarray(ub, dtype=float))
     # coverage rows: dedicated + allocated + short >= per * required
@@ -395,7 +400,8 @@ def _repair(a, b, w, cost, capm, capv, x: np.ndarray) -> np.ndarray:
 
 
 def _solve_block(block: _Block, rules: ShiftRules, per: int, soft: bool):
-    penalty = max(1, round(rules.understaffing_penalty * per * _COST_SCALE))
+    penalty = {ch: max(1, round(rules.understaffing_penalty * rules.weight(ch) * per
+                                * _COST_SCALE)) for ch in block.req}
     c, ub, rows, offsets, alloc, short = _build(
         block, per, penalty, rules.multiskill_cost_factor, soft
     )
@@ -470,14 +476,17 @@ def _caps(headcount_cap, labels) -> tuple[dict[str, int | None], int | None]:
     if headcount_cap is None:
         return {}, None
     if isinstance(headcount_cap, Mapping):
-        out = {}
+        out, total = {}, None
         for k, v in headcount_cap.items():
-            if k not in labels:
+            if k != ALL_CHANNELS and k not in labels:
                 raise ShiftError(f"headcount_cap key {k!r} is not a channel group of the plan")
             if int(v) != v or v < 0:
                 raise ShiftError(f"headcount_cap[{k!r}] must be an integer >= 0, got {v!r}")
-            out[str(k)] = int(v)
-        return out, None
+            if k == ALL_CHANNELS:
+                total = int(v)
+            else:
+                out[str(k)] = int(v)
+        return out, total
     if int(headcount_cap) != headcount_cap or headcount_cap < 0:
         raise ShiftError(f"headcount_cap must be an integer >= 0, got {headcount_cap!r}")
     return {}, int(headcount_cap)
@@ -504,8 +513,10 @@ def solve_shifts(
         Allowed shifts, grid, opening hours, multi-skill pool (default ``ShiftRules()``).
     headcount_cap : int or mapping, optional
         Max agents starting a shift per day: an int caps all channels together, a mapping
-        caps each channel group (``{"voice": 40, "chat+voice": 25}``). Under a cap coverage
-        is soft: each uncovered agent-interval costs ``rules.understaffing_penalty``.
+        caps each channel group (``{"voice": 40, "chat+voice": 25}``), and its key
+        ``"all"`` (:data:`ALL_CHANNELS`) all channels together on top of that. Under a cap coverage
+        is soft: each uncovered agent-interval costs ``rules.understaffing_penalty`` (times
+        the channel's ``rules.understaffing_weight``).
         Without a cap every interval with demand inside the shift window is covered.
     interval_s : int, optional
         Interval length in seconds (default: ``requirements.attrs["interval_s"]``).

@@ -471,3 +471,19 @@ def test_opening_the_staffing_editor_keeps_a_fine_monthly_table():
     assert not at.exception and not at.error
     assert at.session_state["scenario"].channels["chat"].shrinkage_by_month == {
         11: 0.33333, 12: 0.0}
+
+
+def test_total_headcount_cap_on_the_staffing_page():
+    # Without the shift solver the cap holds per interval over all channels: at 60 agents
+    # the all-channel FTE falls, and the editor shows each channel's default priority.
+    at = _short_app()
+    at.switch_page("app_support/pages/staffing.py").run()
+    before = float(_metric(at, "All channels: FTE (average)").replace(",", ""))
+    assert at.number_input(key="w.staffing.channels.email.cap_priority").value == 0.2
+    assert at.number_input(key="w.staffing.channels.chat.cap_priority").value == 1.0
+    at.number_input(key="w.staffing.headcount_cap_total").set_value(60.0).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.session_state["scenario"].headcount_cap_total == 60
+    after = float(_metric(at, "All channels: FTE (average)").replace(",", ""))
+    assert after < before
+    assert at.session_state["scenario"].channels["email"].cap_priority is None

@@ -197,3 +197,30 @@ def test_black_friday_morning_against_the_base_plan(results):
         assert hot.loc[ch, "ratio"] == pytest.approx(1.3 * s.loc[ch, "ratio"], rel=0.03)
         assert hot.loc[ch, "intervals_short"] > 0
         assert hot.loc[ch, "sl_expected"] < s.loc[ch, "sl_expected"]
+
+
+def test_total_headcount_cap_is_shared_out_live_channels_first(cache):
+    # three peak days, at most 200 agents a day over all channels (about 60 % of what the
+    # plan would hire): every day uses the 200, chat and voice (priority 1) before email
+    # (0.2, it can wait); without the shift solver the cap holds per interval, shared in
+    # proportion to each channel's requirement
+    from planner.scenario import Scenario
+
+    s = Scenario().with_changes({"horizon.start": "2024-11-28", "horizon.end": "2024-11-30",
+                                 "headcount_cap_total": 200})
+    r = run(s, cache=cache)
+    per_day = r.shift_plan.groupby("date")["agents"].sum()
+    assert (per_day == 200).all()
+    cov = r.coverage.groupby("channel")[["required", "scheduled"]].sum()
+    live = cov.loc[["chat", "voice"]]
+    assert (live["scheduled"] / live["required"]).min() > (
+        cov.loc["email", "scheduled"] / cov.loc["email", "required"])
+    flat = run(s.with_changes({"shifts.solve": False, "headcount_cap_total": 100}), cache=cache)
+    c = flat.coverage
+    total = c.groupby("ds")["scheduled"].sum()
+    assert total.max() <= 100
+    busy = c.groupby("ds")["required"].sum().idxmax()
+    row = c[c["ds"] == busy].set_index("channel")
+    exact = row["required"] * 100 / row["required"].sum()
+    assert row["scheduled"].sum() == 100
+    assert ((row["scheduled"] - exact).abs() < 1).all()

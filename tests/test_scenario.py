@@ -251,3 +251,16 @@ def test_shrinkage_by_month_replaces_the_listed_months_and_survives_json():
     pol = channel_policies(s)["voice"].shrinkage
     days = pd.to_datetime(["2024-11-30", "2024-12-01", "2025-01-15"])
     assert pol.at(days).tolist() == [0.3, 0.35, 0.38]
+
+
+def test_cap_priority_defaults_by_model_and_total_cap_reaches_the_rules():
+    s = Scenario.from_yaml("headcount_cap_total: 250\nchannels: {chat: {}, voice: {}, "
+                           "email: {}}\n")
+    assert {ch: c.priority for ch, c in s.channels.items()} == {
+        "chat": 1.0, "voice": 1.0, "email": 0.2}
+    rules = shift_rules(s.with_changes({"channels.email.cap_priority": 0.5}))
+    assert dict(rules.understaffing_weight) == {"chat": 1.0, "email": 0.5, "voice": 1.0}
+    with pytest.raises(ScenarioError, match="headcount_cap_total"):
+        Scenario.from_yaml("headcount_cap_total: 0\n")
+    with pytest.raises(ScenarioError, match="cap_priority"):
+        Scenario.from_yaml("channels: {chat: {cap_priority: -1}}\n")

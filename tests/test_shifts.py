@@ -437,3 +437,42 @@ def test_capped_random_days_against_an_independent_milp_with_shortfall(seed):
     cov = plan.coverage
     assert np.allclose(cov["short"], np.clip(cov["required"] - cov["scheduled"], 0, None))
     assert plan.objective == pytest.approx(plan.paid_hours + 10 * 0.5 * cov["short"].sum())
+
+
+def test_total_cap_on_top_of_a_channel_cap():
+    # voice and chat each need 2 agents 08:00-16:00 (8 h shifts). Voice may have at most 1
+    # and all channels together 2: voice gets 1, chat the other 1, and each channel is 1
+    # short in all 16 half-hours (8 agent-hours each, 16 in all).
+    rules = ShiftRules(
+        (ShiftType("8h", 8 * H),),
+        open_hours={"voice": ("08:00", "16:00"), "chat": ("08:00", "16:00")},
+    )
+    req = pd.concat([_req("voice", "08:00", [2] * 16), _req("chat", "08:00", [2] * 16)])
+    plan = solve_shifts(req, rules, headcount_cap={"voice": 1, "all": 2}, interval_s=1800)
+    agents = plan.shift_plan.groupby("channel")["agents"].sum()
+    assert agents.to_dict() == {"chat": 1, "voice": 1}
+    assert plan.short_agent_hours == pytest.approx(16.0)
+    # without the total, chat is covered in full
+    alone = solve_shifts(req, rules, headcount_cap={"voice": 1}, interval_s=1800)
+    assert alone.shift_plan.groupby("channel")["agents"].sum().to_dict() == {"chat": 2,
+                                                                            "voice": 1}
+
+
+def test_shared_cap_goes_first_to_the_channel_with_the_higher_weight():
+    # chat and email each need 2 agents 08:00-16:00 and only 2 may work in all. Each
+    # agent moved from chat to email trades a chat gap (weight 1) for an email gap (0.2):
+    # the optimum puts both on chat.
+    rules = ShiftRules(
+        (ShiftType("8h", 8 * H),),
+        open_hours={"chat": ("08:00", "16:00"), "email": ("08:00", "16:00")},
+        understaffing_weight={"email": 0.2},
+    )
+    req = pd.concat([_req("chat", "08:00", [2] * 16), _req("email", "08:00", [2] * 16)])
+    plan = solve_shifts(req, rules, headcount_cap=2, interval_s=1800)
+    assert plan.shift_plan.groupby("channel")["agents"].sum().to_dict() == {"chat": 2}
+    short = plan.coverage.groupby("channel")["short"].sum()
+    assert short["chat"] == 0 and short["email"] == pytest.approx(32.0)
+    # objective: 16 paid hours + 32 email gaps x 0.5 h x 10 x 0.2
+    assert plan.objective == pytest.approx(16 + 32 * 0.5 * 10 * 0.2)
+    with pytest.raises(ShiftError, match="understaffing_weight"):
+        ShiftRules(understaffing_weight={"chat": 0})
