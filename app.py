@@ -28,5 +28,7 @@ PAGES = [
 
 state.init()
 page = st.navigation(PAGES)
-state.sidebar_summary()
+summary = st.sidebar.empty()
+state.sidebar_summary(summary.container())  # stays if the page stops early
 page.run()
+state.sidebar_summary(summary.container())  # with the edits the page just made

@@ -7,6 +7,8 @@ its ``data`` field says which history is used (``None`` files = the bundled samp
 
 from __future__ import annotations
 
+from typing import Any
+
 import streamlit as st
 
 from app_support import backend, editor
@@ -66,12 +68,13 @@ def current_dataset() -> backend.Dataset:
     return backend.load_dataset(d.orders, d.contacts, d.events, d.interval_s)
 
 
-def sidebar_summary() -> None:
-    """A short summary in the sidebar: scenario name, horizon and data in use."""
+def sidebar_summary(container: Any = None) -> None:
+    """A short summary in the sidebar (or ``container``): scenario name, horizon and data."""
     s = current_scenario()
+    box = container if container is not None else st.sidebar
     data = "bundled sample" if s.data.contacts is None else "uploaded files"
-    st.sidebar.markdown(f"**Scenario:** {s.name}")
-    st.sidebar.caption(
+    box.markdown(f"**Scenario:** {s.name}")
+    box.caption(
         f"Plan {s.horizon.start:%d %b %Y} to {s.horizon.end:%d %b %Y} "
         f"({s.horizon.days} days) - data: {data}"
     )

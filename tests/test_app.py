@@ -155,6 +155,18 @@ def _short_app() -> AppTest:
     return at
 
 
+def test_sidebar_shows_the_horizon_just_edited():
+    # _short_app edits the horizon on the Forecast page; the sidebar, drawn after the
+    # page, shows the new dates in that same run (not the previous ones)
+    at = _short_app()
+    caption = " ".join(c.value for c in at.sidebar.caption)
+    assert "Plan 28 Nov 2024 to 30 Nov 2024 (3 days)" in caption
+    # a page that stops early (waiting for an upload) keeps the summary
+    at.switch_page("app_support/pages/today.py").run()
+    at.radio(key="today_source").set_value("Upload today's contacts").run()
+    assert "Plan 28 Nov 2024" in " ".join(c.value for c in at.sidebar.caption)
+
+
 def _charts(at: AppTest) -> int:
     return len(at.get("vega_lite_chart"))
 
