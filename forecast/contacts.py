@@ -51,8 +51,11 @@ from forecast.contact_rate import (
 )
 from forecast.volume import day_labels, forecast_volume, holidays_frame
 
-__all__ = ["ContactsForecast", "ContactsError", "calibration_origins", "forecast_contacts",
-           "forecast_contacts_detail", "forecast_aht"]
+__all__ = ["MIN_HISTORY_DAYS", "ContactsError", "ContactsForecast", "calibration_origins",
+           "forecast_aht", "forecast_contacts", "forecast_contacts_detail"]
+
+#: Fewest days of orders and contacts before the forecast start.
+MIN_HISTORY_DAYS = 28
 
 RateOverride = float | Mapping[str, float]
 Progress = Callable[[float, str], None]
@@ -264,6 +267,13 @@ def forecast_contacts_detail(
     c = contacts[pd.to_datetime(contacts["ds"]) < start].copy()
     if o.empty or c.empty:
         raise ContactsError(f"no orders/contacts history before start {start.date()}")
+    first = max(pd.to_datetime(o["ds"]).min(), pd.to_datetime(c["ds"]).min()).normalize()
+    if (start - first).days < MIN_HISTORY_DAYS:
+        raise ContactsError(
+            f"only {(start - first).days} days of orders and contacts history before "
+            f"{start.date()} (from {first.date()}); the forecast needs at least "
+            f"{MIN_HISTORY_DAYS} (four weeks: weekday pattern and delivery lag). Start the "
+            "plan later or load a longer history.")
     c["ds"] = pd.to_datetime(c["ds"])
     if interval_s is None:
         diffs = np.diff(np.unique(c["ds"].to_numpy().astype("datetime64[s]").astype(np.int64)))

@@ -112,6 +112,9 @@ def test_progress_cache_and_errors(data):
     with pytest.raises(ContactsError, match="'orders'"):
         forecast_contacts(orders.rename(columns={"orders": "n"}), contacts, None,
                           "2024-10-01", "2024-10-03", **FAST)
+    # the contacts start 2024-01-01 (day 1 has no lagged orders: rows from 2024-01-03)
+    with pytest.raises(ContactsError, match="only 20 days of orders and contacts"):
+        forecast_contacts(orders, contacts, None, "2024-01-23", "2024-01-25", **FAST)
 
 
 def test_calibration_origins_by_hand():
