@@ -26,6 +26,9 @@ __all__ = [
 ]
 
 PREFIX = "w."
+#: Session key set True when an edit of this run was rejected as invalid (pages that save
+#: reset it before drawing their editors and refuse to save while it is set).
+REJECTED = "editor_rejected"
 
 
 @dataclass(frozen=True)
@@ -414,6 +417,7 @@ def assumption_editor(
         return scenario.with_changes(changes)
     except ScenarioError as exc:
         box.error(f"These assumptions are not valid, the previous ones are kept:\n\n{exc}")
+        st.session_state[REJECTED] = True
         return scenario
 
 

@@ -325,6 +325,9 @@ def _cmd_today(args: argparse.Namespace, progress: _Progress) -> int:
     })
     print(f"{result.name}: {day:%a %Y-%m-%d}, contacts seen up to {view.now:%H:%M}")
     print(table.to_string(index=False))
+    if view.ignored:
+        print("left out, channels not in the plan: "
+              + ", ".join(f"{ch} {n:,.0f}" for ch, n in view.ignored.items()))
     short = view.intervals[~view.intervals["observed"] & (view.intervals["gap"] < 0)]
     if not short.empty:
         print("\nshort in the rest of the day:")

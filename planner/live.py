@@ -90,12 +90,15 @@ class DayView:
         End of the last observed interval.
     level : float
         Coverage of the bands in percent.
+    ignored : dict
+        Contacts of the day per channel the plan does not have (left out).
     """
 
     intervals: pd.DataFrame
     summary: pd.DataFrame
     now: pd.Timestamp
     level: float
+    ignored: dict[str, float]
 
 
 def _policies(policies) -> dict[str, ChannelPolicy]:
@@ -200,6 +203,8 @@ def day_against_plan(
                         f"{last:%Y-%m-%d})")
     a = a[a["ds"].dt.normalize() == day]
     channels = [c for c in pol if c in set(plan["channel"])]
+    ignored = {str(k): float(v) for k, v in
+               a[~a["channel"].isin(channels)].groupby("channel")["contacts"].sum().items()}
     if a.empty or not set(a["channel"]) & set(channels):
         raise LiveError(f"no actual contacts of a planned channel ({', '.join(channels)}) "
                         f"on {day:%Y-%m-%d}")
@@ -326,7 +331,7 @@ def day_against_plan(
         np.ceil(-short.groupby("channel")["gap"].min() - 1e-9)).fillna(0).astype(np.int64)
     cols = ["channel", "ds", "observed", "planned", "actual", "reforecast", "reforecast_lo",
             "reforecast_hi", "aht_plan_s", "aht_s", "scheduled", "required", "gap", "sl"]
-    return DayView(out[cols], summary, now, float(level))
+    return DayView(out[cols], summary, now, float(level), ignored)
 
 
 def _predictive(planned: np.ndarray, shape: float, rate: float, q_lo: float,

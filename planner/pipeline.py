@@ -267,10 +267,20 @@ def base_forecast(
 
     orders = inputs.orders[inputs.orders["ds"] < cutoff]
     contacts = inputs.contacts[inputs.contacts["ds"] < cutoff]
-    if orders.empty or orders["ds"].max() < last:
+    first_day = inputs.orders["ds"].min()
+    if orders.empty:
         raise PipelineError(
-            f"horizon.history_end {last.date()}: order history ends "
-            f"{None if orders.empty else orders['ds'].max().date()}"
+            f"the plan starts {h.start:%d %b %Y}, before the order history begins "
+            f"({first_day:%d %b %Y}): move the plan into or after the history"
+        )
+    if orders["ds"].max() < last:
+        ends = orders["ds"].max()
+        what = ("the last history day the forecast should use" if h.history_end is not None
+                else "the day before the plan starts")
+        raise PipelineError(
+            f"the order history ends {ends:%d %b %Y}, but the forecast needs it up to "
+            f"{last:%d %b %Y} ({what}): start the plan by "
+            f"{ends + pd.Timedelta(days=1):%d %b %Y}, or load history up to {last:%d %b %Y}"
         )
     missing = sorted(set(scenario.channels) - set(contacts["channel"].unique()))
     if missing:

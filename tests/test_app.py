@@ -390,6 +390,23 @@ def test_uploaded_history_is_planned_end_to_end():
     assert not at.exception
     assert [w.value for w in at.warning if "Only 122 days of history" in w.value]
 
+    # back to the sample: its three channels return (the upload had dropped email)
+    at.switch_page("app_support/pages/data.py").run()
+    at.radio(key="data_source").set_value("Bundled sample").run()
+    assert not at.exception and not at.error
+    assert list(at.session_state["scenario"].channels) == ["chat", "voice", "email"]
+    assert at.session_state["scenario"].data.contacts is None
+
+
+def test_invalid_name_blocks_run_and_save():
+    at = _app()
+    at.switch_page("app_support/pages/scenarios.py").run()
+    at.text_input(key="w.scenarios.name").set_value("Peak / BF 2024").run()
+    assert not at.exception and at.error
+    assert at.button(key="sc_save").disabled and at.button(key="sc_run").disabled
+    at.text_input(key="w.scenarios.name").set_value("peak_bf_2024").run()
+    assert not at.button(key="sc_save").disabled
+
 
 def test_scenario_yaml_upload_opens_it_or_names_the_bad_field():
     at = _app()

@@ -224,3 +224,17 @@ def test_total_headcount_cap_is_shared_out_live_channels_first(cache):
     exact = row["required"] * 100 / row["required"].sum()
     assert row["scheduled"].sum() == 100
     assert ((row["scheduled"] - exact).abs() < 1).all()
+
+
+@pytest.mark.parametrize(("start", "end", "words"), [
+    ("2021-06-01", "2021-06-07", "before the order history begins (01 Jan 2022)"),
+    ("2025-03-01", "2025-03-07", "start the plan by 01 Jan 2025, or load history up to 28 Feb"),
+])
+def test_plan_outside_the_history_says_where_the_history_is(cache, start, end, words):
+    from planner.pipeline import PipelineError
+    from planner.scenario import Scenario
+
+    s = Scenario().with_changes({"horizon.start": start, "horizon.end": end})
+    with pytest.raises(PipelineError) as err:
+        run(s, cache=cache)
+    assert words in str(err.value)

@@ -242,3 +242,13 @@ def test_email_backlog_carried_in_from_the_plans_previous_day():
     fresh = day_against_plan(volumes[volumes["ds"].isin(day2)], coverage, act, email, T,
                              prior_contacts=0).summary
     assert fresh.loc[0, "sl_plan"] == pytest.approx(1.0)
+
+
+def test_channels_without_a_plan_are_counted_not_lost():
+    volumes, coverage = _plan()
+    act = pd.DataFrame({"ds": list(DS[:2]) * 2,
+                        "channel": ["voice", "voice", "whatsapp", "whatsapp"],
+                        "contacts": [100, 100, 20, 10]})
+    view = day_against_plan(volumes, coverage, act, VOICE, T)
+    assert view.ignored == {"whatsapp": 30.0}
+    assert view.summary.loc[0, "actual_so_far"] == 200

@@ -26,11 +26,19 @@ source = st.radio(
     "Source", SOURCES, index=0 if uses_sample else 1, horizontal=True, key="data_source"
 )
 
+BEFORE_UPLOAD = "before_upload"  # channels and horizon the upload replaced
+
 if source == SOURCES[0]:
     if not uses_sample:
-        state.set_scenario(
-            scenario.with_changes({"data.orders": None, "data.contacts": None, "data.events": None})
-        )
+        changes = {"data.orders": None, "data.contacts": None, "data.events": None}
+        before = st.session_state.pop(BEFORE_UPLOAD, None)
+        if before is not None:
+            changes.update({"channels": before["channels"],
+                            **{f"horizon.{k}": v for k, v in before["horizon"].items()}})
+        state.set_scenario(scenario.with_changes(changes), reset_widgets=before is not None)
+        if before is not None:
+            st.info("Back on the bundled sample: channels and plan dates are as they were "
+                    "before your upload.", icon=":material/tune:")
 else:
     cols = st.columns(3)
     paths: dict[str, str] = {}
@@ -70,6 +78,10 @@ else:
                         loaded.orders, loaded.contacts, loaded.events, loaded.interval_s
                     ).channels, loaded.orders["ds"].max(),
                 )
+                if fits:
+                    st.session_state.setdefault(BEFORE_UPLOAD, {
+                        "channels": scenario.to_dict()["channels"],
+                        "horizon": scenario.to_dict()["horizon"]})
                 state.set_scenario(changed.with_changes(fits), reset_widgets=True)
             except ValueError as exc:
                 st.error(f"These files cannot be planned from: {exc}", icon=":material/error:")

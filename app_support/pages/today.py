@@ -60,12 +60,14 @@ if source == SOURCES[0]:
                 "contacts, or pick a day the history covers.")
         st.stop()
     step = dt.timedelta(seconds=interval_s)
-    opening = pd.to_datetime(actuals["ds"]).min()
-    closing = pd.to_datetime(actuals["ds"]).max() + step
-    choices = list(pd.date_range(opening + step, closing, freq=step).to_pydatetime())
+    midnight = pd.Timestamp(day)
+    choices = list(pd.date_range(midnight + step, midnight + pd.Timedelta(days=1),
+                                 freq=step).to_pydatetime())
+    noon = choices[min(len(choices) - 1, 12 * 3600 // interval_s - 1)]
     picked = st.select_slider(
-        "Now (contacts seen up to)", options=choices, value=choices[len(choices) // 2],
-        format_func=lambda t: f"{t:%H:%M}", key=f"today_now_{day:%Y%m%d}",
+        "Now (contacts seen up to)", options=choices, value=noon,
+        format_func=lambda t: "24:00" if t.date() > day else f"{t:%H:%M}",
+        key=f"today_now_{day:%Y%m%d}",
     )
     now = pd.Timestamp(picked)
     actuals = actuals[pd.to_datetime(actuals["ds"]) < now]
@@ -100,7 +102,14 @@ except ValueError as exc:
     st.error(f"The day could not be set against the plan: {exc}", icon=":material/error:")
     st.stop()
 
-st.subheader(f"{day:%a %d %b %Y}, contacts seen up to {view.now:%H:%M}")
+seen_to = "24:00" if view.now.date() > day else f"{view.now:%H:%M}"
+st.subheader(f"{day:%a %d %b %Y}, contacts seen up to {seen_to}")
+if view.ignored:
+    st.warning(
+        "Contacts of channels the plan does not have (left out): "
+        + ", ".join(f"{ch} {n:,.0f}" for ch, n in view.ignored.items()),
+        icon=":material/warning:",
+    )
 outside = view.summary[view.summary["unplanned_contacts"] > 0]
 if len(outside):
     st.warning(
