@@ -11,7 +11,7 @@ from typing import Any
 
 import streamlit as st
 
-from app_support import backend, editor
+from app_support import backend, editor, views
 from planner.scenario import Scenario
 
 __all__ = [
@@ -73,7 +73,7 @@ def sidebar_summary(container: Any = None) -> None:
     s = current_scenario()
     box = container if container is not None else st.sidebar
     data = "bundled sample" if s.data.contacts is None else "uploaded files"
-    box.markdown(f"**Scenario:** {s.name}")
+    box.markdown(f"**Scenario:** {views.md(s.name)}")
     box.caption(
         f"Plan {s.horizon.start:%d %b %Y} to {s.horizon.end:%d %b %Y} "
         f"({s.horizon.days} days) - data: {data}"

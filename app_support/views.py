@@ -8,6 +8,7 @@ agents, KPIs) stays in the core; these helpers only regroup and relabel its resu
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
 
 import pandas as pd
@@ -461,3 +462,29 @@ def fit_to_history(
             f"plan moved to {new_start:%d %b %Y} - {new_end:%d %b %Y}, after the history ends"
         )
     return changes, notes
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|:~<>$])")
+
+
+def md(text: object) -> str:
+    r"""``text`` with Markdown's special characters escaped, for user-typed names shown in
+    Markdown (a scenario named ``:red[x] **y**`` is shown as typed, not red and bold).
+
+    Examples
+    --------
+    >>> print(md(":red[x] **y**"))
+    \:red\[x\] \*\*y\*\*
+    """
+    return _MD_SPECIAL.sub(r"\\\1", str(text))
+
+
+def file_stem(text: object) -> str:
+    """A file-name-safe form of a user-typed name (letters, digits, ``-_.``; others ``_``).
+
+    Examples
+    --------
+    >>> file_stem(":red[x] **y**")
+    'red_x_y'
+    """
+    return re.sub(r"_+", "_", re.sub(r"[^A-Za-z0-9._-]", "_", str(text))).strip("_.") or "plan"

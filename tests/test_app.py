@@ -298,6 +298,7 @@ def test_scenarios_run_save_and_compare(tmp_path):
     assert high > low > 0
     assert cards[1].delta.startswith("+")
     assert _charts(at) == 2  # SL by day, email backlog by day
+    assert not [w for w in at.warning if "different days" in w.value]  # same 3 days
 
     # the saved version is in the store, read independently of the app
     from planner.store import Store
@@ -515,4 +516,18 @@ def test_total_headcount_cap_on_the_staffing_page():
     assert at.session_state["scenario"].headcount_cap_total == 60
     after = float(_metric(at, "All channels: FTE (average)").replace(",", ""))
     assert after < before
+    assert [w.value for w in at.warning if "leaves" in w.value and "unserved" in w.value]
     assert at.session_state["scenario"].channels["email"].cap_priority is None
+
+
+def test_compare_warns_when_plans_cover_different_days():
+    at = _short_app()
+    at.switch_page("app_support/pages/scenarios.py").run()
+    at.text_input(key="w.scenarios.name").set_value("three_days").run()
+    at.button(key="sc_run").click().run()
+    at.text_input(key="w.scenarios.name").set_value("two_days").run()
+    at.number_input(key="w.scenarios.horizon.days").set_value(2).run()
+    at.button(key="sc_run").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.multiselect(key="sc_compare").value == ["three_days", "two_days"]
+    assert [w.value for w in at.warning if "different days" in w.value]

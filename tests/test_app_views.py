@@ -228,3 +228,13 @@ def test_month_editor_only_writes_what_the_user_moved():
     assert _month_edits({11: 0.33333, 1: 0.4}, {11: 33.33, 12: 35.0}) == {
         11: 0.33333, 1: 0.4, 12: 0.35}
     assert _month_edits({11: 0.3}, {11: 0.0, 12: 0.0}) == {}
+
+
+def test_user_typed_names_are_shown_and_saved_as_typed():
+    from app_support.views import file_stem, md
+
+    assert md(":red[x] **y**") == "\\:red\\[x\\] \\*\\*y\\*\\*"
+    assert md("low_cr 6.9%") == "low\\_cr 6\\.9%"
+    assert file_stem(":red[x] **y**") == "red_x_y"
+    assert file_stem("Peak BF 2024 (v2)") == "Peak_BF_2024_v2"
+    assert file_stem("***") == "plan"

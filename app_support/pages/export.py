@@ -13,7 +13,7 @@ st.caption(
 )
 
 scenario = state.current_scenario()
-st.header(f"Shift plan: {scenario.name}")
+st.header(f"Shift plan: {views.md(scenario.name)}")
 try:
     result = backend.run_scenario(scenario)
     files = backend.plan_files(result)
@@ -24,7 +24,7 @@ else:
     c[0].download_button(
         "Shift plan (CSV)",
         files["shift_plan.csv"],
-        file_name=f"{scenario.name}_shift_plan.csv",
+        file_name=f"{views.file_stem(scenario.name)}_shift_plan.csv",
         mime="text/csv",
         key="dl_plan_csv",
         icon=":material/download:",
@@ -32,7 +32,7 @@ else:
     c[1].download_button(
         "Plan workbook (Excel)",
         files["plan.xlsx"],
-        file_name=f"{scenario.name}_plan.xlsx",
+        file_name=f"{views.file_stem(scenario.name)}_plan.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key="dl_plan_xlsx",
         icon=":material/download:",

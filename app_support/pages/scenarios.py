@@ -90,7 +90,7 @@ with st.expander("Scenario as YAML (what is saved; the CLI runs the same file)")
     st.download_button(
         "Download this scenario (YAML)",
         scenario.to_yaml().encode(),
-        file_name=f"{scenario.name}.yaml",
+        file_name=f"{views.file_stem(scenario.name)}.yaml",
         mime="application/x-yaml",
         key="dl_yaml",
     )
@@ -108,7 +108,7 @@ if run_clicked or save_clicked:
     try:
         result = backend.run_scenario(scenario)
     except ValueError as exc:
-        st.error(f"{scenario.name} could not be run: {exc}", icon=":material/error:")
+        st.error(f"{views.md(scenario.name)} could not be run: {exc}", icon=":material/error:")
     else:
         state.compared()[scenario.name] = scenario
         for key in ("compare_selection", "sc_compare"):
@@ -119,14 +119,15 @@ if run_clicked or save_clicked:
             try:
                 saved_as = backend.save_result(url, result, note)
             except ValueError as exc:
-                st.error(f"{scenario.name} could not be saved: {exc}", icon=":material/error:")
+                st.error(f"{views.md(scenario.name)} could not be saved: {exc}",
+                         icon=":material/error:")
             else:
                 st.success(
-                    f"Saved **{saved_as.name}** as version {saved_as.version}.",
+                    f"Saved **{views.md(saved_as.name)}** as version {saved_as.version}.",
                     icon=":material/save:",
                 )
         else:
-            st.success(f"Ran **{scenario.name}**.", icon=":material/check_circle:")
+            st.success(f"Ran **{views.md(scenario.name)}**.", icon=":material/check_circle:")
 
 # ------------------------------------------------------------------ compare
 st.header("Compare")
@@ -167,6 +168,18 @@ except (ValueError, CompareError) as exc:
     st.error(f"The comparison could not be built: {exc}", icon=":material/error:")
     st.stop()
 
+spans = {label: (r.scenario.horizon.start, r.scenario.horizon.end)
+         for label, r in results.items()}
+if len(set(spans.values())) > 1:
+    st.warning(
+        "These plans cover different days ("
+        + "; ".join(f"{views.md(label)}: {a:%d %b %Y} to {b:%d %b %Y}"
+                    for label, (a, b) in spans.items())
+        + "): paid hours, cost and backlog totals are not like for like. Average FTE and "
+        "service levels compare; for the rest, plan the same days.",
+        icon=":material/warning:",
+    )
+
 # KPI cards: one column per scenario, deltas against the baseline.
 totals = comparison.totals.set_index("scenario")
 summary = comparison.summary
@@ -174,7 +187,7 @@ cols = st.columns(len(selected), border=True)
 for col, label in zip(cols, selected, strict=True):
     t = totals.loc[label]
     is_base = label == baseline
-    col.subheader(label + (" (baseline)" if is_base else ""))
+    col.subheader(views.md(label) + (" (baseline)" if is_base else ""))
     col.metric(
         "Average FTE",
         f"{t.avg_fte:,.1f}",

@@ -22,6 +22,20 @@ except ValueError as exc:
     st.error(f"The plan could not be computed: {exc}", icon=":material/error:")
     st.stop()
 
+short_h = float(result.meta.get("short_agent_hours") or 0.0)
+if short_h > 0:
+    cov = result.coverage
+    by = (cov[cov["short"] > 0].groupby("channel")["short"].sum()
+          * result.meta["interval_s"] / 3600)
+    st.warning(
+        f"The headcount cap leaves {short_h:,.0f} agent-hours of the requirement below "
+        "unserved ("
+        + ", ".join(f"{ch} {h:,.0f}" for ch, h in by.items())
+        + "). The FTE shown are the capped agents; the charts show what the targets need, "
+        "and the Scenarios page shows the service the capped plan delivers.",
+        icon=":material/warning:",
+    )
+
 cards = result.summary()
 total = compare({scenario.name: result}).totals.iloc[0]  # FTE over all channels, by week
 cols = st.columns(len(cards) + 1)
