@@ -282,7 +282,8 @@ def _scenario_fields(section: str) -> list[tuple[_Field, dict]]:
 
 def _contact_rate_editor(container: Any, scenario: Scenario, ns: str) -> dict[str, Any]:
     """Total contact rate per order, per month of the horizon (0 = learned)."""
-    months = sorted({m.month for m in _month_starts(scenario.horizon.start, scenario.horizon.end)})
+    months = list(dict.fromkeys(  # in the horizon's order (Dec before Jan over New Year)
+        m.month for m in _month_starts(scenario.horizon.start, scenario.horizon.end)))
     changes: dict[str, Any] = {}
     cols = container.columns(len(months))
     values: dict[int, float] = {}
@@ -311,7 +312,8 @@ def _contact_rate_editor(container: Any, scenario: Scenario, ns: str) -> dict[st
 
 def _shrinkage_month_editor(container: Any, scenario: Scenario, ns: str) -> dict[str, Any]:
     """Shrinkage per channel and month of the horizon (0 = the channel's shrinkage)."""
-    months = sorted({m.month for m in _month_starts(scenario.horizon.start, scenario.horizon.end)})
+    months = list(dict.fromkeys(  # in the horizon's order (Dec before Jan over New Year)
+        m.month for m in _month_starts(scenario.horizon.start, scenario.horizon.end)))
     changes: dict[str, Any] = {}
     box = container.expander("Shrinkage by month (holidays, seasonal sickness)")
     for name, ch in scenario.channels.items():
@@ -324,7 +326,7 @@ def _shrinkage_month_editor(container: Any, scenario: Scenario, ns: str) -> dict
                 st.session_state[key] = _pct(current[month]) if month in current else 0.0
             shown[month] = col.number_input(
                 f"{name} {dt.date(2000, month, 1):%b}, % (0 = {_pct(ch.shrinkage):g} %)",
-                min_value=0.0, max_value=95.0, step=1.0, key=key,
+                min_value=0.0, max_value=60.0, step=1.0, key=key,
             )
         merged = _month_edits(current, shown)
         if merged is not None:

@@ -166,6 +166,7 @@ else:
         columns={"ds": "interval", "reforecast": "contacts (re-forecast)",
                  "gap": "agents short"})
     table["agents short"] = -table["agents short"]
+    table["contacts (re-forecast)"] = table["contacts (re-forecast)"].round(0)
     st.dataframe(table, width="stretch", hide_index=True)
 st.download_button(
     "Download the day against plan (CSV)",
