@@ -297,7 +297,7 @@ def day_against_plan(
     # agents the re-forecast needs, and what the scheduled agents achieve
     need = compute_requirements(
         out[["channel", "ds", "reforecast", "aht_s"]].rename(columns={"reforecast": "volume"}),
-        [pol[c] for c in channels], interval_s)
+        [pol[c] for c in channels], interval_s, deferred_tail_days=1)
     out = out.merge(need[["channel", "ds", "rostered"]], on=["channel", "ds"], how="left")
     out["required"] = out["rostered"].fillna(0).astype(np.int64)
     if np.allclose(out["scheduled"], np.round(out["scheduled"])):  # whole agents (shifts)

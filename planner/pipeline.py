@@ -580,7 +580,8 @@ def run(
     volumes = scenario_volumes(scenario, base)
     policies = channel_policies(scenario)
     requirements = compute_requirements(
-        volumes[["channel", "ds", "volume", "aht_s"]], policies, base.interval_s
+        volumes[["channel", "ds", "volume", "aht_s"]], policies, base.interval_s,
+        deferred_tail_days=1,
     )
 
     caps = _headcount_caps(scenario)

@@ -171,6 +171,8 @@ def compute_requirements(
     volumes: pd.DataFrame,
     policies: Mapping[str, ChannelPolicy] | Sequence[ChannelPolicy] | ChannelPolicy,
     interval_s: int,
+    *,
+    deferred_tail_days: int = 0,
 ) -> pd.DataFrame:
     """Productive and rostered agents per channel and interval.
 
@@ -183,6 +185,12 @@ def compute_requirements(
         One :class:`~staffing.policy.ChannelPolicy` per channel in ``volumes``.
     interval_s : int
         Interval length in seconds (e.g. 1800); it must divide a day.
+    deferred_tail_days : int
+        For deferred channels (email), assume the last day's volume keeps arriving for this
+        many days after the data ends, and size the agents with it (the extra days are not
+        returned). Without it the work of the last day may be pushed past the end (it is
+        due after it), so the last day looks cheaper than any other: a plan's horizon end
+        is not the end of the work. Planning horizons use 1.
 
     Returns
     -------
@@ -212,10 +220,21 @@ def compute_requirements(
     pol = as_policies(policies)
     df = _volume_frame(volumes)
     frames = []
+    if deferred_tail_days < 0:
+        raise RequirementsError(f"deferred_tail_days must be >= 0, got {deferred_tail_days!r}")
     for ch, part in df.groupby("channel", sort=True):
         if ch not in pol:
             raise RequirementsError(f"no policy for channel {ch!r}; policies: {sorted(pol)}")
-        frames.append(_channel(part.reset_index(drop=True), pol[ch], interval_s))
+        part = part.reset_index(drop=True)
+        if pol[ch].model == "deferred" and deferred_tail_days and len(part):
+            last_ds = part["ds"].max()
+            last_day = part[part["ds"] > last_ds - pd.Timedelta(days=1)]
+            tail = [last_day.assign(ds=last_day["ds"] + pd.Timedelta(days=k))
+                    for k in range(1, deferred_tail_days + 1)]
+            full = _channel(pd.concat([part, *tail], ignore_index=True), pol[ch], interval_s)
+            frames.append(full[full["ds"] <= last_ds].reset_index(drop=True))
+            continue
+        frames.append(_channel(part, pol[ch], interval_s))
     out = (
         pd.concat(frames, ignore_index=True)
         if frames

@@ -172,3 +172,21 @@ def test_validation_names_the_problem():
         ChannelPolicy("email", "deferred")
     with pytest.raises(PolicyError, match="open_hours"):
         ChannelPolicy("voice", open_hours=("22:00", "08:00"))
+
+
+def test_deferred_tail_keeps_the_last_day_like_the_others():
+    # The same email load every day (40 an interval, 5 min each, answered within 24 h)
+    # needs the same agents every day. Cut at the data's end, the last day's emails are
+    # due after it and the last day looks cheap; with the last day repeated once past the
+    # end (deferred_tail_days=1) it needs what the other days need.
+    ds = pd.date_range("2024-11-12", periods=3 * 48, freq="30min")
+    vol = pd.DataFrame({"channel": "email", "ds": ds, "volume": 40.0, "aht_s": 300.0})
+    pol = ChannelPolicy("email", "deferred", response_target_s=24 * 3600, shrinkage=0.3)
+    plain = compute_requirements(vol, pol, T)
+    tail = compute_requirements(vol, pol, T, deferred_tail_days=1)
+    per_day = tail.groupby(tail["ds"].dt.date)["rostered"].sum().to_numpy()
+    assert len(tail) == len(vol) and per_day[2] == per_day[1]
+    cut = plain.groupby(plain["ds"].dt.date)["rostered"].sum().to_numpy()
+    assert cut[2] < per_day[2] and cut[2] < cut[1]
+    with pytest.raises(RequirementsError, match="deferred_tail_days"):
+        compute_requirements(vol, pol, T, deferred_tail_days=-1)
