@@ -200,7 +200,7 @@ def shift_chart(frame: pd.DataFrame) -> alt.LayerChart:
     start to end, the break as a white gap, the agent count written on the bar.
     """
     y = alt.Y("label:N", title="Shift (start-end, break)", sort=None,
-              axis=alt.Axis(labelLimit=320))
+              axis=alt.Axis(labelLimit=320, labelOverlap=False))  # every row labelled
     tip = [
         alt.Tooltip("channel:N", title="Channel"),
         alt.Tooltip("shift_start:T", title="Start", format="%H:%M"),
@@ -229,7 +229,7 @@ def shift_chart(frame: pd.DataFrame) -> alt.LayerChart:
         .mark_text(align="left", dx=4, color="#222222")
         .encode(x="shift_end:T", y=y, text=alt.Text("agents:Q", format=",d"))
     )
-    height = max(HEIGHT, 18 * frame["label"].nunique())
+    height = max(HEIGHT, 22 * frame["label"].nunique())
     return alt.layer(bars, breaks, text).properties(height=height)
 
 
