@@ -443,6 +443,8 @@ def test_weekly_roster_on_the_shift_plan_page():
     # 28-30 Nov 2024 all lie in the week starting Monday 25 Nov
     lines = at.dataframe[1].value
     assert set(pd.to_datetime(lines["week_start"])) == {pd.Timestamp("2024-11-25")}
+    # and that week is partial (Thu-Sat only), which the page says
+    assert any("Partial weeks" in c.value and "25 Nov 2024" in c.value for c in at.caption)
 
 
 def test_today_page_replays_the_day_against_the_plan():

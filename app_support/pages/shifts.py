@@ -84,7 +84,18 @@ if st.toggle("Build shift lines with two days off per agent", key="roster_on"):
             "Headcount = fewest 5/2 lines covering each day's shift starts; the lower bound "
             "is max(busiest day, ceil(agent-days / 5)) (Baker 1974)."
         )
-        st.dataframe(headcount, width="stretch", hide_index=True)
+        plan_days = set(pd.to_datetime(result.shift_plan["date"]).dt.normalize())
+        week_starts = pd.to_datetime(headcount["week_start"])
+        partial = sorted({w for w in week_starts
+                          if any(w + pd.Timedelta(days=k) not in plan_days for k in range(7))})
+        shown = headcount.assign(week_start=week_starts.dt.date)
+        st.dataframe(shown, width="stretch", hide_index=True)
+        if partial:
+            st.caption(
+                "Partial weeks (the plan covers only some of their days: the others count "
+                "as days off, so their headcount is not a full week's): "
+                + ", ".join(f"{w:%d %b %Y}" for w in partial) + "."
+            )
         starts = pd.to_datetime(lines["week_start"])
         weeks = [pd.Timestamp(w) for w in sorted(starts.unique())]
         if weeks:
