@@ -391,8 +391,11 @@ def test_uploaded_history_is_planned_end_to_end():
     assert not at.exception
     assert [w.value for w in at.warning if "Only 122 days of history" in w.value]
 
-    # back to the sample: its three channels return (the upload had dropped email)
+    # back on Data, the upload boxes are empty but the page says which files are in use
     at.switch_page("app_support/pages/data.py").run()
+    assert [m.value for m in at.success if "In use: your files" in m.value]
+
+    # back to the sample: its three channels return (the upload had dropped email)
     at.radio(key="data_source").set_value("Bundled sample").run()
     assert not at.exception and not at.error
     assert list(at.session_state["scenario"].channels) == ["chat", "voice", "email"]

@@ -61,10 +61,16 @@ else:
         st.error(message, icon=":material/error:")
     missing = [k for k, req in backend.UPLOAD_KINDS.items() if req and k not in paths]
     if errors or missing:
-        if missing and not errors:
+        in_use = [Path(p).name for p in (scenario.data.orders, scenario.data.contacts,
+                                         scenario.data.events) if p]
+        if missing and not errors and not uses_sample:
+            st.success(f"In use: your files {', '.join(in_use)}. Upload new ones to replace "
+                       "them.", icon=":material/check_circle:")
+        elif missing and not errors:
             st.info(f"Upload {' and '.join(missing)} to plan from your own data.")
-        keep = "the bundled sample" if uses_sample else "the files accepted before"
-        st.caption(f"Until then every page keeps using {keep}.")
+        if uses_sample or errors:
+            keep = "the bundled sample" if uses_sample else "the files accepted before"
+            st.caption(f"Until then every page keeps using {keep}.")
     else:
         paths.setdefault("events", "")  # no events file: no events (not the sample's)
         if any(getattr(scenario.data, k) != paths[k] for k in backend.UPLOAD_KINDS):
@@ -89,6 +95,9 @@ else:
                 st.session_state["upload_notes"] = notes
         names = ", ".join(Path(p).name for p in paths.values() if p)
         st.success(f"Using your files: {names}", icon=":material/check_circle:")
+        if not paths.get("events"):
+            st.info("No events file: the forecast uses no peak days, promotions or incidents "
+                    "of yours (upload one to mark them).", icon=":material/event_busy:")
         for note in st.session_state.get("upload_notes", []):
             st.info(f"Scenario adjusted to your data: {note}.", icon=":material/tune:")
 
