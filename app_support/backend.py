@@ -313,8 +313,9 @@ def example_scenarios(folder: str | None = None) -> dict[str, str]:
 
 
 def saved_scenarios(url: str) -> pd.DataFrame:
-    """Latest saved version of each scenario: ``name, version, saved_at, note, has_results``."""
-    return store(url).list()
+    """Every saved version of every scenario: ``name, version, saved_at, note,
+    has_results`` (by name, then version), so that versions can be compared."""
+    return store(url).list(all_versions=True)
 
 
 @st.cache_data(show_spinner="Loading the saved scenario...", max_entries=16)

@@ -536,3 +536,21 @@ def test_compare_warns_when_plans_cover_different_days():
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert at.multiselect(key="sc_compare").value == ["three_days", "two_days"]
     assert [w.value for w in at.warning if "different days" in w.value]
+
+
+def test_every_saved_version_can_be_compared():
+    at = _short_app()
+    at.switch_page("app_support/pages/scenarios.py").run()
+    at.text_input(key="w.scenarios.name").set_value("cr_test").run()
+    at.number_input(key="w.scenarios.contact_rate.11").set_value(6.9)
+    at.button(key="sc_save").click().run()
+    at.number_input(key="w.scenarios.contact_rate.11").set_value(7.5)
+    at.button(key="sc_save").click().run()
+    assert not at.exception and not at.error
+    options = at.multiselect(key="sc_compare").options
+    assert {"cr_test (saved v1)", "cr_test (saved v2)"} <= set(options)
+    at.multiselect(key="sc_compare").set_value(["cr_test (saved v1)", "cr_test (saved v2)"]).run()
+    assert not at.exception and not at.error
+    cards = [m for m in at.metric if m.label == "Average FTE"]
+    low, high = (float(m.value.replace(",", "")) for m in cards)
+    assert high > low  # 7.5 % of orders needs more agents than 6.9 %

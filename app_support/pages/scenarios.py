@@ -126,6 +126,7 @@ if run_clicked or save_clicked:
                     f"Saved **{views.md(saved_as.name)}** as version {saved_as.version}.",
                     icon=":material/save:",
                 )
+                saved = backend.saved_scenarios(url)  # the new version is comparable now
         else:
             st.success(f"Ran **{views.md(scenario.name)}**.", icon=":material/check_circle:")
 
