@@ -385,7 +385,9 @@ def tables_to_excel(tables: dict[str, pd.DataFrame]) -> bytes:
 def comparison_tables(comparison: object) -> dict[str, pd.DataFrame]:
     """The frames of a :class:`planner.compare.Comparison` by sheet name."""
     names = ("totals", "summary", "weekly", "daily", "backlog", "worst_intervals")
-    return {n: getattr(comparison, n) for n in names}
+    from planner.compare import rounded
+
+    return {n: rounded(getattr(comparison, n)) for n in names}  # no 15-digit floats
 
 
 def break_gaps(

@@ -25,7 +25,7 @@ from typing import TextIO
 import pandas as pd
 from sqlalchemy.exc import SQLAlchemyError
 
-from planner.compare import compare
+from planner.compare import compare, rounded
 from planner.results import ScenarioResult
 from planner.scenario import load_scenario
 from planner.store import DB_URL_ENV, NotFoundError, Store, StoreError
@@ -261,7 +261,7 @@ def _cmd_compare(args: argparse.Namespace, progress: _Progress) -> int:
         out.mkdir(parents=True, exist_ok=True)
         for table in ("totals", "summary", "weekly", "daily", "backlog", "worst_intervals"):
             path = out / f"compare_{table}.csv"
-            _date_only(getattr(comp, table)).to_csv(path, index=False)
+            rounded(_date_only(getattr(comp, table))).to_csv(path, index=False)
             print(f"wrote {path}")
     return EXIT_OK
 

@@ -39,7 +39,7 @@ import pandas as pd
 from planner.results import ScenarioResult
 from staffing.kpis import DAILY_COLUMNS
 
-__all__ = ["CompareError", "Comparison", "compare"]
+__all__ = ["CompareError", "Comparison", "compare", "rounded"]
 
 _SUMMARY_NUMERIC = (
     "volume",
@@ -273,3 +273,17 @@ def _totals(labelled: dict[str, ScenarioResult], weekly: pd.DataFrame) -> pd.Dat
              "cost": cost}
         )
     return pd.DataFrame(rows)
+
+
+def rounded(frame: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
+    """A copy with float columns rounded to ``digits`` decimals, for files people read.
+
+    Examples
+    --------
+    >>> rounded(pd.DataFrame({"a": [0.123456789], "b": ["x"]}))["a"].tolist()
+    [0.1235]
+    """
+    out = frame.copy()
+    cols = out.select_dtypes(include="floating").columns
+    out[cols] = out[cols].round(digits)
+    return out

@@ -92,6 +92,9 @@ def test_run_save_list_export_compare(week_yaml, db, tmp_path, capsys):
     text = capsys.readouterr().out
     assert "Baseline: cli_week@1" in text
     totals = pd.read_csv(cmp_dir / "compare_totals.csv")
+    summary = pd.read_csv(cmp_dir / "compare_summary.csv")
+    floats = summary.select_dtypes("floating")
+    assert ((floats - floats.round(4)).abs().fillna(0) < 1e-12).all().all()  # 4 decimals
     # the same assumptions and the same forecast give the same plan: no difference
     assert totals["d_paid_hours"].abs().max() == pytest.approx(0.0, abs=1e-9)
 
