@@ -53,7 +53,7 @@ from scipy import stats
 
 from staffing.kpis import achieved_kpis
 from staffing.policy import ChannelPolicy
-from staffing.requirements import compute_requirements
+from staffing.requirements import as_policies, compute_requirements
 
 __all__ = ["DayView", "LiveError", "day_against_plan", "load_day_actuals",
            "result_day_against_plan"]
@@ -99,13 +99,6 @@ class DayView:
     now: pd.Timestamp
     level: float
     ignored: dict[str, float]
-
-
-def _policies(policies) -> dict[str, ChannelPolicy]:
-    if isinstance(policies, ChannelPolicy):
-        policies = [policies]
-    items = policies.values() if isinstance(policies, Mapping) else policies
-    return {p.channel: p for p in items}
 
 
 def _check_actuals(actuals: pd.DataFrame) -> pd.DataFrame:
@@ -186,7 +179,7 @@ def day_against_plan(
     if not 0 < level < 100:
         raise LiveError(f"level must be in (0, 100), got {level!r}")
     a = _check_actuals(actuals)
-    pol = _policies(policies)
+    pol = as_policies(policies)
     vol = volumes.copy()
     vol["ds"] = pd.to_datetime(vol["ds"])
     vol["channel"] = vol["channel"].astype(str)

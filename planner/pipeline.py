@@ -450,40 +450,31 @@ def _solve_shifts_cached(
 
     Channels are independent in the shift model when each has its own cap (no shared
     cap, no multi-skill pool), so solving them one at a time gives the same plan; a
-    what-if that changes one channel re-solves only that channel.
+    what-if that changes one channel re-solves only that channel. A cap over all channels
+    couples them: they are then solved (and cached) as one unit.
     """
     parts = []
     channels = sorted(requirements["channel"].astype(str).unique())
-    if caps is not None and ALL_CHANNELS in caps:
-        # a cap over all channels couples them: one plan for all, cached as a whole
+    coupled = caps is not None and ALL_CHANNELS in caps  # one plan for all channels
+    units = [channels] if coupled else [[ch] for ch in channels]
+    for k, unit in enumerate(units):
+        req = requirements[requirements["channel"].isin(unit)]
         h = hashlib.sha256()
-        for ch in channels:
-            req = requirements[requirements["channel"] == ch]
+        for ch in unit:
+            rows = req[req["channel"] == ch]
             h.update(ch.encode())
-            h.update(req["ds"].to_numpy("datetime64[ns]").tobytes())
-            h.update(req["rostered"].to_numpy(np.int64).tobytes())
-        key = ("shifts", ALL_CHANNELS, h.hexdigest(), repr(rules), tuple(sorted(caps.items())),
-               tuple(repr(policies[ch]) for ch in channels), interval_s)
+            h.update(rows["ds"].to_numpy("datetime64[ns]").tobytes())
+            h.update(rows["rostered"].to_numpy(np.int64).tobytes())
+        unit_caps = {c: v for c, v in (caps or {}).items() if c in unit or c == ALL_CHANNELS}
+        key = ("shifts", tuple(unit), h.hexdigest(), repr(rules),
+               tuple(sorted(unit_caps.items())), tuple(repr(policies[c]) for c in unit),
+               interval_s)
         plan = cache.get(key)
         if plan is None:
-            _report(progress, "shifts", 0.0, "solving shifts: all channels (shared cap)")
-            plan = solve_shifts(requirements, rules, caps, interval_s=interval_s,
+            what = "all channels (shared cap)" if coupled else unit[0]
+            _report(progress, "shifts", k / len(units), f"solving shifts: {what}")
+            plan = solve_shifts(req, rules, unit_caps or None, interval_s=interval_s,
                                 policies=policies, block_cache=cache.shift_blocks)
-            cache.put(key, plan)
-        return plan
-    for k, ch in enumerate(channels):
-        req = requirements[requirements["channel"] == ch]
-        h = hashlib.sha256()
-        h.update(req["ds"].to_numpy("datetime64[ns]").tobytes())
-        h.update(req["rostered"].to_numpy(np.int64).tobytes())
-        cap = None if caps is None else caps.get(ch)
-        key = ("shifts", ch, h.hexdigest(), repr(rules), cap, repr(policies[ch]), interval_s)
-        plan = cache.get(key)
-        if plan is None:
-            _report(progress, "shifts", k / len(channels), f"solving shifts: {ch}")
-            plan = solve_shifts(req, rules, None if cap is None else {ch: cap},
-                                interval_s=interval_s, policies=policies,
-                                block_cache=cache.shift_blocks)
             cache.put(key, plan)
         parts.append(plan)
     return ShiftPlan(
