@@ -327,9 +327,7 @@ def forecast_contacts_detail(
         override = None  # a Series keeps the estimate on its NaN days (months not given)
         if contact_rate is not None and ch in contact_rate:
             override = _by_month(contact_rate[ch], days, f"contact_rate[{ch!r}]")
-        assumed[ch] = (np.zeros(days.size, bool) if override is None
-                       else pd.Series(override, index=days).notna().to_numpy()
-                       if isinstance(override, pd.Series) else np.ones(days.size, bool))
+        assumed[ch] = pd.Series(override, index=days, dtype=float).notna().to_numpy()
         d = apply_contact_rate(est, o_all, days, origin=start - pd.Timedelta(days=1),
                                rate=override, orders_sd_log=o_sd, season=season,
                                level=level, orders_noise_log=o_noise)

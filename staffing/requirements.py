@@ -225,16 +225,13 @@ def compute_requirements(
     for ch, part in df.groupby("channel", sort=True):
         if ch not in pol:
             raise RequirementsError(f"no policy for channel {ch!r}; policies: {sorted(pol)}")
-        part = part.reset_index(drop=True)
-        if pol[ch].model == "deferred" and deferred_tail_days and len(part):
-            last_ds = part["ds"].max()
-            last_day = part[part["ds"] > last_ds - pd.Timedelta(days=1)]
-            tail = [last_day.assign(ds=last_day["ds"] + pd.Timedelta(days=k))
-                    for k in range(1, deferred_tail_days + 1)]
-            full = _channel(pd.concat([part, *tail], ignore_index=True), pol[ch], interval_s)
-            frames.append(full[full["ds"] <= last_ds].reset_index(drop=True))
-            continue
-        frames.append(_channel(part, pol[ch], interval_s))
+        last_ds = part["ds"].max()
+        last_day = part[part["ds"] > last_ds - pd.Timedelta(days=1)]
+        days = deferred_tail_days if pol[ch].model == "deferred" else 0
+        tail = [last_day.assign(ds=last_day["ds"] + pd.Timedelta(days=k))
+                for k in range(1, days + 1)]
+        full = _channel(pd.concat([part, *tail], ignore_index=True), pol[ch], interval_s)
+        frames.append(full[full["ds"] <= last_ds].reset_index(drop=True))
     out = (
         pd.concat(frames, ignore_index=True)
         if frames
