@@ -83,14 +83,16 @@ else:
     try:
         actuals = backend.load_day_upload(upload.name, upload.getvalue(), interval_s)
     except ValueError as exc:
-        st.error(f"**{upload.name}**: {exc}", icon=":material/error:")
+        st.error(f"**{views.md(upload.name)}**: {exc}", icon=":material/error:")
         st.stop()
     except Exception as exc:  # noqa: BLE001 - an unreadable file must not crash the page
-        st.error(f"**{upload.name}** could not be read: {exc}", icon=":material/error:")
+        st.error(f"**{views.md(upload.name)}** could not be read: {exc}",
+                 icon=":material/error:")
         st.stop()
     days = pd.to_datetime(actuals["ds"]).dt.normalize().unique()
     if len(days) != 1:
-        st.error(f"**{upload.name}** covers {len(days)} days: upload the contacts of one day.",
+        st.error(f"**{views.md(upload.name)}** covers {len(days)} days: upload the contacts of "
+                 "one day.",
                  icon=":material/error:")
         st.stop()
     day = pd.Timestamp(days[0]).date()
