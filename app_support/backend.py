@@ -11,8 +11,6 @@ import hashlib
 import io
 import os
 import tempfile
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -173,36 +171,16 @@ def _progress_bar(container: Any) -> tuple[Callable[[float, str], None], Any]:
     return report, holder
 
 
-class _Results:
-    """A small thread-safe LRU of scenario results keyed by the scenario's YAML.
+@st.cache_resource(show_spinner=False)
+def _results() -> Any:
+    """Scenario results keyed by the scenario's YAML and data files (32 most recent).
 
     Not ``st.cache_data``: the run reports progress into page elements while it works,
     which Streamlit's data cache cannot replay. Results are frozen and never mutated.
     """
+    from planner.pipeline import LruCache
 
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.items: OrderedDict[str, ScenarioResult] = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, key: str) -> ScenarioResult | None:
-        with self.lock:
-            hit = self.items.get(key)
-            if hit is not None:
-                self.items.move_to_end(key)
-            return hit
-
-    def put(self, key: str, value: ScenarioResult) -> None:
-        with self.lock:
-            self.items[key] = value
-            self.items.move_to_end(key)
-            while len(self.items) > self.size:
-                self.items.popitem(last=False)
-
-
-@st.cache_resource(show_spinner=False)
-def _results() -> _Results:
-    return _Results(size=32)
+    return LruCache(32)
 
 
 def _data_stamp(scenario: Scenario) -> str:

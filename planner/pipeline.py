@@ -59,6 +59,7 @@ from staffing.shifts import ALL_CHANNELS, ShiftPlan, ShiftRules, ShiftType, solv
 __all__ = [
     "BaseForecast",
     "InputData",
+    "LruCache",
     "PipelineCache",
     "PipelineError",
     "Progress",
@@ -123,12 +124,12 @@ class PipelineCache:
 
     def __init__(self, max_items: int = 64, max_blocks: int = 4096) -> None:
         self.max_items = int(max_items)
-        self._items = _Lru(max_items)  # the app serves sessions from several threads
+        self._items = LruCache(max_items)  # the app serves sessions from several threads
         self.hits = 0
         self.misses = 0
         # solved shift day-blocks (small, many: their own store so they never push a
         # forecast out); passed to solve_shifts as its block_cache
-        self.shift_blocks = _Lru(max_blocks)
+        self.shift_blocks = LruCache(max_blocks)
 
     def get(self, key: tuple) -> Any | None:
         """Cached value for ``key`` or ``None``."""
@@ -145,8 +146,9 @@ class PipelineCache:
         self.shift_blocks.clear()
 
 
-class _Lru:
-    """Thread-safe least-recently-used store with ``get``/``put`` (``None`` on a miss)."""
+class LruCache:
+    """Thread-safe least-recently-used store with ``get``/``put`` (``None`` on a miss);
+    the pipeline's caches, and the app's cache of scenario results."""
 
     def __init__(self, max_items: int) -> None:
         self.max_items = int(max_items)
