@@ -5,6 +5,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
+# Only this machine by default; serving a team needs a login in front (README).
+ADDRESS ?= 127.0.0.1
 
 .PHONY: run test bench lint venv dev-venv clean
 
@@ -23,7 +25,8 @@ venv: $(VENV)/.runtime-stamp
 dev-venv: $(VENV)/.dev-stamp
 
 run: venv
-	$(PY) -m streamlit run app.py --server.port $(PORT) --server.headless true --browser.gatherUsageStats false
+	$(PY) -m streamlit run app.py --server.address $(ADDRESS) --server.port $(PORT) \
+		--server.headless true --browser.gatherUsageStats false
 
 test: dev-venv
 	$(PY) -m pytest -n 2 --dist loadfile

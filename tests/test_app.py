@@ -554,3 +554,103 @@ def test_every_saved_version_can_be_compared():
     cards = [m for m in at.metric if m.label == "Average FTE"]
     low, high = (float(m.value.replace(",", "")) for m in cards)
     assert high > low  # 7.5 % of orders needs more agents than 6.9 %
+
+
+# ---------------------------------------------------------------------------- serving
+def test_config_is_safe_by_default():
+    # read with the standard library's TOML parser, not through Streamlit
+    import tomllib
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["address"] == "127.0.0.1"  # this machine only, no login
+    assert config["server"].get("enableXsrfProtection", True) is True
+    assert config["client"]["toolbarMode"] == "viewer"  # no developer menu, no Deploy
+    assert config["client"]["showErrorDetails"] == "none"  # no tracebacks in the browser
+    assert config["browser"]["gatherUsageStats"] is False
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _listening_addresses(port: int) -> set[str]:
+    """Local addresses of the sockets listening on ``port``, from the kernel's tables
+    (``/proc/net/tcp`` and ``tcp6``: state 0A is LISTEN, addresses in hex)."""
+    import ipaddress
+
+    found = set()
+    for table, width in (("/proc/net/tcp", 4), ("/proc/net/tcp6", 16)):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            address, hex_port = fields[1].split(":")
+            if fields[3] != "0A" or int(hex_port, 16) != port:
+                continue
+            raw = bytes.fromhex(address)
+            # the kernel prints each 32-bit word in host (little-endian) byte order
+            words = [raw[i:i + 4][::-1] for i in range(0, width, 4)]
+            found.add(str(ipaddress.ip_address(b"".join(words))))
+    return found
+
+
+def _serve(command: list[str], port: int, env: dict[str, str]) -> set[str]:
+    """Start ``command`` (a Streamlit server on ``port``), wait until it answers its
+    health check, and return the addresses it listens on; the server is stopped after."""
+    import signal
+    import subprocess
+    import time
+    import urllib.request
+
+    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/_stcore/health", timeout=2
+                ) as r:
+                    if r.read().strip() == b"ok":
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"no server on port {port}: {proc.stdout.read()[-3000:]!r}"
+                                     if proc.poll() is not None else "server did not start")
+            time.sleep(0.3)
+        return _listening_addresses(port)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=10)
+            except Exception:  # noqa: BLE001 - a server that ignores SIGTERM is killed
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=10)
+
+
+@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="needs Linux's /proc/net")
+@pytest.mark.parametrize("how", ["make run", "streamlit run with config.toml"])
+def test_the_app_listens_on_this_machine_only(how, tmp_path):
+    import shutil
+    import sys
+
+    port = _free_port()
+    env = {**os.environ, "PEAK_PLANNER_DB_URL": f"sqlite:///{tmp_path / 'serve.db'}"}
+    if how == "make run":
+        if shutil.which("make") is None:
+            pytest.skip("make is not installed")
+        # the Makefile's own run recipe; -o: never rebuild the virtualenv from a test
+        command = ["make", "--no-print-directory", "-o", ".venv/.runtime-stamp", "run",
+                   f"PORT={port}", f"PY={sys.executable}"]
+    else:  # no address on the command line: .streamlit/config.toml decides
+        command = [sys.executable, "-m", "streamlit", "run", "app.py",
+                   "--server.port", str(port), "--server.headless", "true"]
+    assert _serve(command, port, env) == {"127.0.0.1"}
