@@ -31,6 +31,8 @@ import datetime as dt
 import hashlib
 import json
 import re
+import reprlib
+import unicodedata
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -53,6 +55,8 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "ShiftSettings",
+    "check_data_paths",
+    "check_text",
     "load_scenario",
 ]
 
@@ -62,8 +66,49 @@ MonthlyShare = float | dict[int, float]
 _HOURS_RE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 
 
+#: Largest scenario text read or parsed, in characters (a scenario is a few KB).
+MAX_YAML_CHARS = 1_000_000
+#: Deepest nesting of YAML collections accepted (a scenario nests 4 levels).
+MAX_YAML_DEPTH = 32
+#: Most YAML nodes after expanding aliases (a scenario has a few hundred); bounds
+#: "billion laughs" documents whose aliases expand exponentially.
+MAX_YAML_NODES = 20_000
+
+
 class ScenarioError(ValueError):
     """A scenario failed validation; the message names the field (dotted path) and value."""
+
+
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel, _SHORT.maxdict, _SHORT.maxlist, _SHORT.maxstring, _SHORT.maxother = (
+    2, 4, 4, 60, 60)
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    """``repr(value)`` cut to ``limit`` characters, without walking a huge value."""
+    text = _SHORT.repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def check_text(value: str, field: str, multiline: bool = False) -> str:
+    """Reject control characters (and lone surrogates) in user text; returns ``value``.
+
+    ``multiline`` allows line feeds and tabs (descriptions, notes). Such characters
+    cannot be written to a spreadsheet cell or a CSV line a rostering system reads.
+
+    Raises
+    ------
+    ValueError
+        Naming ``field`` and the position of the first bad character.
+    """
+    allowed = "\n\t" if multiline else ""
+    for i, c in enumerate(value):
+        if c not in allowed and unicodedata.category(c) in ("Cc", "Cs"):
+            raise ValueError(
+                f"{field} has a control character {c!r} at position {i}; "
+                "remove it (only printable text is allowed)"
+            )
+    return value
 
 
 class _Model(BaseModel):
@@ -332,9 +377,15 @@ class Scenario(_Model):
     @field_validator("name")
     @classmethod
     def _name(cls, v: str) -> str:
+        check_text(v, "name")
         if v != v.strip() or any(c in v for c in "/\\\n\r\t"):
-            raise ValueError(f"name {v!r} must not contain slashes, tabs or line breaks")
+            raise ValueError(f"name {_short(v)} must not contain slashes, tabs or line breaks")
         return v
+
+    @field_validator("description")
+    @classmethod
+    def _description(cls, v: str) -> str:
+        return check_text(v, "description", multiline=True)
 
     @field_validator("contact_rate")
     @classmethod
@@ -367,6 +418,13 @@ class Scenario(_Model):
     def _channels(cls, v: dict[str, ChannelSettings]) -> dict[str, ChannelSettings]:
         if not v:
             raise ValueError("channels must name at least one channel")
+        for name in v:
+            check_text(name, f"channel name {_short(name)}")
+            if not name or name != name.strip() or len(name) > 60:
+                raise ValueError(
+                    f"channel name {_short(name)} must be 1..60 characters without "
+                    "leading or trailing spaces"
+                )
         return v
 
     # ------------------------------------------------------------------ accessors
@@ -421,11 +479,41 @@ class Scenario(_Model):
         ScenarioError
             When the YAML does not parse (with line number) or a field is invalid.
         """
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise ScenarioError(f"{source}: not valid YAML: {exc}") from None
-        return cls.from_dict(data, source)
+        return cls.from_dict(_parse_yaml(text, source), source)
+
+    @classmethod
+    def from_untrusted_yaml(
+        cls, text: str, source: str, allowed_paths: Mapping[str, str] | None = None
+    ) -> Scenario:
+        """Parse YAML from someone who may not read files on this machine (a browser).
+
+        Like :meth:`from_yaml`, and each of ``data.orders``, ``data.contacts`` and
+        ``data.events`` must be empty (the bundled sample; ``events: ""`` = no events)
+        or name a file in ``allowed_paths``: a mapping from the names of the files the
+        user uploaded to the paths where the server keeps them. An upload name is
+        replaced by its path in the returned scenario; a path must be one of the
+        mapping's values exactly. See :func:`check_data_paths`.
+
+        Raises
+        ------
+        ScenarioError
+            When the YAML is too large or too deeply nested, does not parse, a field is
+            invalid, or a data field names any other file (the message names the field
+            and never reads the file).
+
+        Examples
+        --------
+        >>> uploads = {"orders.csv": "uploads/ab12/orders.csv"}
+        >>> s = Scenario.from_untrusted_yaml("data: {orders: orders.csv}", "upload", uploads)
+        >>> s.data.orders
+        'uploads/ab12/orders.csv'
+        >>> try:
+        ...     Scenario.from_untrusted_yaml("data: {contacts: ../secret.csv}", "upload")
+        ... except ScenarioError as exc:
+        ...     print(str(exc)[:65])
+        upload: data.contacts '../secret.csv' is not a file uploaded in t
+        """
+        return check_data_paths(cls.from_yaml(text, source), allowed_paths, source)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-compatible mapping of every field (dates as ISO strings)."""
@@ -455,13 +543,124 @@ class Scenario(_Model):
         return Scenario.from_dict(data, source=f"scenario {self.name!r}")
 
 
+def check_data_paths(
+    scenario: Scenario, allowed_paths: Mapping[str, str] | None = None, source: str = "scenario"
+) -> Scenario:
+    """``scenario`` with data files limited to the sample and the ``allowed_paths``.
+
+    For scenarios that reach a server from a user (an uploaded or saved scenario opened in
+    the app): each of ``data.orders``, ``data.contacts``, ``data.events`` must be ``None``
+    or ``""`` (the bundled sample, or no events), a key of ``allowed_paths`` (an uploaded
+    file's name, replaced by its path) or exactly one of its values (a server path of an
+    upload). No file is opened.
+
+    Raises
+    ------
+    ScenarioError
+        Naming ``source`` and the first data field that refers to any other file.
+    """
+    allowed = dict(allowed_paths or {})
+    paths = set(allowed.values())
+    changes = {}
+    for field in ("orders", "contacts", "events"):
+        given = getattr(scenario.data, field)
+        if given is None or given == "" or given in paths:
+            continue
+        if given in allowed:
+            changes[f"data.{field}"] = allowed[given]
+            continue
+        raise ScenarioError(
+            f"{source}: data.{field} {_short(given)} is not a file uploaded in this session; "
+            f"upload the file, or leave data.{field} empty for the bundled sample"
+        )
+    return scenario.with_changes(changes) if changes else scenario
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """SafeLoader that refuses deep nesting and alias bombs before building any object."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        self._depth += 1
+        try:
+            if self._depth > MAX_YAML_DEPTH:
+                raise _TooBig(f"nested deeper than {MAX_YAML_DEPTH} levels")
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def get_single_data(self) -> Any:
+        node = self.get_single_node()
+        if node is None:
+            return None
+        _check_expanded_size(node)
+        return self.construct_document(node)
+
+
+class _TooBig(Exception):
+    pass
+
+
+def _check_expanded_size(root: yaml.Node) -> None:
+    """Count the nodes of ``root`` with every alias expanded, without expanding them."""
+    sizes: dict[int, int] = {}
+    busy: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if key in sizes and not done:
+            continue
+        children: list[yaml.Node] = []
+        if isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            children = [n for pair in node.value for n in pair]
+        if done:
+            busy.discard(key)
+            sizes[key] = 1 + sum(sizes[id(c)] for c in children)
+            if sizes[key] > MAX_YAML_NODES:
+                raise _TooBig(f"more than {MAX_YAML_NODES} values once aliases are expanded")
+            continue
+        if key in busy:
+            raise _TooBig("an alias refers to a collection that contains it")
+        busy.add(key)
+        stack.append((node, True))
+        stack.extend((c, False) for c in children if id(c) not in sizes)
+
+
+def _parse_yaml(text: str, source: str) -> Any:
+    if not isinstance(text, str):
+        raise ScenarioError(f"{source}: expected YAML text, got {type(text).__name__}")
+    if len(text) > MAX_YAML_CHARS:
+        raise ScenarioError(
+            f"{source}: {len(text):,} characters is too large for a scenario "
+            f"(at most {MAX_YAML_CHARS:,})"
+        )
+    loader = _BoundedLoader(text)
+    try:
+        return loader.get_single_data()
+    except _TooBig as exc:
+        raise ScenarioError(f"{source}: not accepted as a scenario: YAML {exc}") from None
+    except yaml.YAMLError as exc:
+        raise ScenarioError(f"{source}: not valid YAML: {exc}") from None
+    except (ValueError, TypeError, RecursionError) as exc:
+        # e.g. an integer of more digits than Python converts, an invalid date
+        raise ScenarioError(f"{source}: not valid YAML: {str(exc)[:200]}") from None
+    finally:
+        loader.dispose()
+
+
 def _format_errors(exc: ValidationError, source: str) -> str:
     lines = []
     for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        loc = ".".join(str(p) for p in err["loc"])[:120] or "(top level)"
         msg = err["msg"].removeprefix("Value error, ")
-        value = err.get("input")
-        shown = repr(value) if not isinstance(value, dict) or len(repr(value)) < 80 else "{...}"
+        shown = _short(err.get("input"))
+        msg = msg if len(msg) <= 300 else msg[:297] + "..."
         lines.append(f"  {loc}: {msg} (got {shown})")
     return f"{source}: {len(lines)} invalid field(s):\n" + "\n".join(lines)
 
@@ -479,7 +678,19 @@ def load_scenario(path: str | Path) -> Scenario:
     """
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        with p.open("rb") as fh:
+            raw = fh.read(MAX_YAML_CHARS * 4 + 1)  # UTF-8 needs at most 4 bytes a character
     except OSError as exc:
         raise ScenarioError(f"scenario file {str(p)!r}: cannot read ({exc.strerror})") from None
+    if len(raw) > MAX_YAML_CHARS * 4:
+        raise ScenarioError(
+            f"scenario file {str(p)!r}: too large for a scenario (at most "
+            f"{MAX_YAML_CHARS:,} characters)"
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(
+            f"scenario file {str(p)!r}: not UTF-8 text (byte {exc.start})"
+        ) from None
     return Scenario.from_yaml(text, source=str(p))
