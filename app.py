@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_support import state
+from app_support import editor, state
 
 st.set_page_config(page_title="Peak Planner", page_icon=":material/support_agent:", layout="wide")
 
@@ -27,6 +27,7 @@ PAGES = [
 ]
 
 state.init()
+editor.clear_rejections()  # each page run lists its own rejected inputs
 page = st.navigation(PAGES)
 summary = st.sidebar.empty()
 state.sidebar_summary(summary.container())  # stays if the page stops early

@@ -11,24 +11,44 @@ the conversion is a unit change, not planning arithmetic.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
 
+from app_support import views
 from planner.scenario import Scenario, ScenarioError
 
 __all__ = [
+    "REJECTED",
     "assumption_editor",
+    "clear_rejections",
+    "core_reason",
+    "reject",
+    "rejections",
     "reset_widgets",
     "widget_key",
 ]
 
 PREFIX = "w."
-#: Session key set True when an edit of this run was rejected as invalid (pages that save
-#: reset it before drawing their editors and refuse to save while it is set).
-REJECTED = "editor_rejected"
+#: Session key of the inputs rejected in this script run, as ``"where: why"`` lines
+#: (``"Staffing › chat › AHT, s (0 = learned): must be between 0 and 7,200 (got -5)"``).
+#: The app clears it at the start of every run; pages that run or save refuse to while
+#: it holds anything and say which inputs to fix.
+REJECTED = "editor_rejections"
+
+#: Where each editor section lives, as the Scenarios page names its tabs.
+SECTION_TITLES = {
+    "horizon": "Horizon and forecast",
+    "forecast": "Horizon and forecast",
+    "demand": "Demand",
+    "service": "Service targets",
+    "staffing": "Staffing",
+    "shifts": "Shifts and cost",
+    "cost": "Shifts and cost",
+}
 
 
 @dataclass(frozen=True)
@@ -88,6 +108,75 @@ def widget_key(ns: str, path: str) -> str:
     return f"{PREFIX}{ns}.{path}"
 
 
+def rejections() -> list[str]:
+    """The inputs rejected so far in this script run, as ``"where: why"`` lines."""
+    return list(st.session_state.get(REJECTED, []))
+
+
+def clear_rejections() -> None:
+    """Forget the rejected inputs (the app does this at the start of every run)."""
+    st.session_state[REJECTED] = []
+
+
+def reject(where: str, why: str) -> str:
+    """Record that the input at ``where`` was rejected because ``why``; returns the line."""
+    line = f"{where}: {why}"
+    st.session_state[REJECTED] = [*rejections(), line]
+    return line
+
+
+def _num(value: float) -> str:
+    return f"{value:,.10g}"
+
+
+def _where(section: str, label: str) -> str:
+    """``"Staffing › chat › AHT, s (0 = learned)"`` for a field labelled ``"chat: AHT..."``."""
+    title = SECTION_TITLES.get(section, section.capitalize())
+    return f"{title} › " + label.replace(": ", " › ", 1)
+
+
+def _out_of_range(value: Any, lo: float | None, hi: float | None) -> str | None:
+    """Why a typed number is refused (outside the input's stated range), or None.
+
+    Number boxes are drawn without Streamlit's own bounds: the browser would keep an
+    out-of-range entry red in the box and never send it, so the plan kept the old value
+    without a word. Checked here, the reason is shown next to the box instead.
+    """
+    if value is None:
+        return "enter a number"
+    v = float(value)
+    if v != v or (lo is not None and v < lo) or (hi is not None and v > hi):
+        if lo is not None and hi is not None:
+            return f"must be between {_num(lo)} and {_num(hi)} (got {_num(v)})"
+        if lo is not None:
+            return f"must be at least {_num(lo)} (got {_num(v)})"
+        return f"must be at most {_num(hi)} (got {_num(v)})"
+    return None
+
+
+_GOT = re.compile(r"\s*\(got .*\)\s*$")
+
+
+def core_reason(exc: ScenarioError, paths: list[str], shown: Any) -> str:
+    """The core's reason for refusing ``paths``, in the words of the input box.
+
+    The core names the field (``channels.chat.aht_s: Input should be greater than 0
+    (got -5.0)``); its ``got`` value is in the scenario's units (seconds, shares), so it
+    is replaced by the value as typed. Other fields' reasons are given as the core words
+    them.
+    """
+    lines = [ln.strip() for ln in str(exc).splitlines()]
+    own = [ln.split(":", 1)[1].strip() for ln in lines
+           if any(ln.startswith((f"{p}:", f"{p}.")) for p in paths)]
+    if not own:
+        return "; ".join(ln for ln in lines[1:] if ln) or str(exc)
+    reasons = [re.sub(r"^Input should be ", "must be ", _GOT.sub("", r)) for r in own]
+    text = "; ".join(dict.fromkeys(reasons))
+    if isinstance(shown, int | float) and not isinstance(shown, bool):
+        text += f" (got {_num(float(shown))})"
+    return text
+
+
 def _draw(
     container: Any, f: _Field, scenario: Scenario, slider: dict[str, Any], ns: str
 ) -> Any:
@@ -101,8 +190,9 @@ def _draw(
     if f.kind == "slider":
         fmt = "%.0f%%" if f.label.endswith("%") else None
         return container.slider(f.label, key=key, help=f.help, format=fmt, **slider)
-    if f.kind == "number":
-        return container.number_input(f.label, key=key, help=f.help, **slider)
+    if f.kind == "number":  # bounds checked by the editor (see _out_of_range)
+        free = {k: v for k, v in slider.items() if k not in ("min_value", "max_value")}
+        return container.number_input(f.label, key=key, help=f.help, **free)
     if f.kind == "date":
         return container.date_input(f.label, key=key, help=f.help)
     if f.kind == "select":
@@ -152,8 +242,8 @@ def _channel_fields(name: str, ch: dict[str, Any], section: str) -> list[tuple[_
         if ch["model"] == "chat":
             out.append(
                 (
-                    _Field(p + "concurrency", f"{name}: chats per agent", "number"),
-                    {"min_value": 1.0, "max_value": 6.0, "step": 0.5, "format": "%.1f"},
+                    _Field(p + "concurrency", f"{name}: chats per agent", "number", float),
+                    {"min_value": 1.0, "max_value": 6.0, "step": 1.0, "format": "%.0f"},
                 )
             )
         if ch["model"] == "erlang_a":
@@ -280,69 +370,87 @@ def _scenario_fields(section: str) -> list[tuple[_Field, dict]]:
     return []
 
 
-def _contact_rate_editor(container: Any, scenario: Scenario, ns: str) -> dict[str, Any]:
+#: A group of changes made through one input (or one row of inputs), applied together:
+#: ``(changes, slot next to the input, where, value as typed)``.
+_Group = tuple[dict[str, Any], Any, str, Any]
+
+
+def _month_inputs(cols: list[Any], months: list[int], keys: list[str], labels: list[str],
+                  hi: float, where: str) -> dict[int, float | None]:
+    """Draw one number box per month (0..``hi`` %); a value out of range is refused next
+    to its box and returned as None (that month keeps its current value)."""
+    shown: dict[int, float | None] = {}
+    for col, month, key, label in zip(cols, months, keys, labels, strict=True):
+        value = col.number_input(label, step=1.0 if hi > 30 else 0.1, key=key)
+        why = _out_of_range(value, 0.0, hi)
+        if why:
+            col.error(why, icon=":material/error:")
+            reject(f"{where} › {dt.date(2000, month, 1):%b}", why)
+            shown[month] = None
+        else:
+            shown[month] = float(value)
+    return shown
+
+
+def _contact_rate_editor(container: Any, scenario: Scenario, ns: str) -> list[_Group]:
     """Total contact rate per order, per month of the horizon (0 = learned)."""
     months = list(dict.fromkeys(  # in the horizon's order (Dec before Jan over New Year)
         m.month for m in _month_starts(scenario.horizon.start, scenario.horizon.end)))
-    changes: dict[str, Any] = {}
     cols = container.columns(len(months))
-    values: dict[int, float] = {}
-    for col, month in zip(cols, months, strict=True):
-        key = widget_key(ns, f"contact_rate.{month}")
+    keys = [widget_key(ns, f"contact_rate.{month}") for month in months]
+    for key, month in zip(keys, months, strict=True):
         if key not in st.session_state:
             st.session_state[key] = _pct(scenario.contact_rate_for_month(month))
-        values[month] = col.number_input(
-            f"Contact rate {dt.date(2000, month, 1):%b}, % per order (0 = learned)",
-            min_value=0.0,
-            max_value=30.0,
-            step=0.1,
-            key=key,
-        )
+    labels = [f"Contact rate {dt.date(2000, m, 1):%b}, % per order (0 = learned)"
+              for m in months]
+    shown = _month_inputs(cols, months, keys, labels, 30.0, "Demand › Contact rate")
     current = scenario.contact_rate
     current_map = (
         {} if current is None else (
             {m: float(current) for m in months} if not isinstance(current, dict) else current
         )
     )
-    merged = _month_edits(dict(current_map), values)
-    if merged is not None:
-        changes["contact_rate"] = merged or None
-    return changes
+    merged = _month_edits(dict(current_map), shown)
+    if merged is None:
+        return []
+    return [({"contact_rate": merged or None}, container.empty(), "Demand › Contact rate",
+             None)]
 
 
-def _shrinkage_month_editor(container: Any, scenario: Scenario, ns: str) -> dict[str, Any]:
+def _shrinkage_month_editor(container: Any, scenario: Scenario, ns: str) -> list[_Group]:
     """Shrinkage per channel and month of the horizon (0 = the channel's shrinkage)."""
     months = list(dict.fromkeys(  # in the horizon's order (Dec before Jan over New Year)
         m.month for m in _month_starts(scenario.horizon.start, scenario.horizon.end)))
-    changes: dict[str, Any] = {}
+    groups: list[_Group] = []
     box = container.expander("Shrinkage by month (holidays, seasonal sickness)")
     for name, ch in scenario.channels.items():
         cols = box.columns(len(months))
         current = dict(ch.shrinkage_by_month or {})
-        shown: dict[int, float] = {}
-        for col, month in zip(cols, months, strict=True):
-            key = widget_key(ns, f"channels.{name}.shrinkage_by_month.{month}")
+        keys = [widget_key(ns, f"channels.{name}.shrinkage_by_month.{m}") for m in months]
+        for key, month in zip(keys, months, strict=True):
             if key not in st.session_state:
                 st.session_state[key] = _pct(current[month]) if month in current else 0.0
-            shown[month] = col.number_input(
-                f"{name} {dt.date(2000, month, 1):%b}, % (0 = {_pct(ch.shrinkage):g} %)",
-                min_value=0.0, max_value=60.0, step=1.0, key=key,
-            )
+        labels = [f"{name} {dt.date(2000, m, 1):%b}, % (0 = {_pct(ch.shrinkage):g} %)"
+                  for m in months]
+        where = f"Staffing › {name} › shrinkage by month"
+        shown = _month_inputs(cols, months, keys, labels, 60.0, where)
         merged = _month_edits(current, shown)
         if merged is not None:
-            changes[f"channels.{name}.shrinkage_by_month"] = merged or None
-    return changes
+            groups.append(({f"channels.{name}.shrinkage_by_month": merged or None},
+                           box.empty(), where, None))
+    return groups
 
 
-def _month_edits(current: dict[int, float], shown: dict[int, float]) -> dict[int, float] | None:
+def _month_edits(current: dict[int, float],
+                 shown: dict[int, float | None]) -> dict[int, float] | None:
     """The month table after the user's edits, or None when nothing was edited.
 
     A month's widget starts at the table's value in percent (0 where the month is not
     listed); only months whose widget moved from that start change (0 = not listed), so
     drawing the editor never rewrites a table (values finer than the widget, or listed
-    zeros, stay as they are)."""
+    zeros, stay as they are). A refused entry (None) leaves its month as it is."""
     edited = {m: v for m, v in shown.items()
-              if v != (_pct(current[m]) if m in current else 0.0)}
+              if v is not None and v != (_pct(current[m]) if m in current else 0.0)}
     if not edited:
         return None
     out = dict(current)
@@ -354,7 +462,11 @@ def _month_edits(current: dict[int, float], shown: dict[int, float]) -> dict[int
     return out
 
 
-def _horizon_editor(container: Any, scenario: Scenario, ns: str) -> dict[str, Any]:
+#: Days a plan may cover (a year and a day, for a leap year's peak-to-peak plan).
+MAX_DAYS = 366
+
+
+def _horizon_editor(container: Any, scenario: Scenario, ns: str) -> list[_Group]:
     """First planned day and number of days (the end date follows, inclusive)."""
     h = scenario.horizon
     start_key, days_key = widget_key(ns, "horizon.start"), widget_key(ns, "horizon.days")
@@ -363,13 +475,25 @@ def _horizon_editor(container: Any, scenario: Scenario, ns: str) -> dict[str, An
     left, right = container.columns(2)
     start = left.date_input("Plan from", key=start_key)
     days = right.number_input(
-        "Days to plan", min_value=1, max_value=366, step=1, key=days_key,
-        help="The plan covers this many days from the first one, inclusive.",
+        "Days to plan", step=1, key=days_key,
+        help=f"The plan covers this many days from the first one, inclusive (1 to {MAX_DAYS}).",
     )
+    slot = right.empty()
+    where = "Horizon and forecast › Days to plan"
+    why = _out_of_range(days, 1, MAX_DAYS)
+    if why is None and float(days) != int(days):
+        why = f"must be a whole number of days (got {_num(float(days))})"
+    if why:
+        slot.error(why, icon=":material/error:")
+        reject(where, why)
+        days = h.days
+    if not isinstance(start, dt.date):  # a cleared date box
+        return []
     end = start + dt.timedelta(days=int(days) - 1)
     if (start, end) == (h.start, h.end):
-        return {}
-    return {"horizon.start": start.isoformat(), "horizon.end": end.isoformat()}
+        return []
+    return [({"horizon.start": start.isoformat(), "horizon.end": end.isoformat()}, slot,
+             "Horizon and forecast › Plan from / Days to plan", None)]
 
 
 def _month_starts(start: dt.date, end: dt.date) -> list[dt.date]:
@@ -389,38 +513,50 @@ def assumption_editor(
     automation), ``"service"`` (SL targets, thresholds, concurrency, patience),
     ``"staffing"`` (shrinkage, occupancy cap, AHT, headcount cap), ``"shifts"``,
     ``"cost"``. ``ns`` names the page (widget keys are per page).
-    An invalid combination is shown as an error and the previous scenario is kept.
+
+    Each input is checked on its own: a number outside its box's range, or a value the
+    scenario refuses (:class:`planner.scenario.ScenarioError`), is shown as an error next
+    to the input and recorded with :func:`reject` (where and why); that input keeps its
+    previous value and every valid edit still applies.
     """
     box = container if container is not None else st
-    changes: dict[str, Any] = {}
+    groups: list[_Group] = []
     channels = scenario.to_dict()["channels"]
     for section in sections:
         fields = list(_scenario_fields(section))
         if section == "demand":
-            changes.update(_contact_rate_editor(box, scenario, ns))
+            groups += _contact_rate_editor(box, scenario, ns)
         if section == "horizon":
-            changes.update(_horizon_editor(box, scenario, ns))
+            groups += _horizon_editor(box, scenario, ns)
         if section == "staffing":
-            changes.update(_shrinkage_month_editor(box, scenario, ns))
+            groups += _shrinkage_month_editor(box, scenario, ns)
         for name, ch in channels.items():
             fields.extend(_channel_fields(name, ch, section))
         if not fields:
             continue
         cols = box.columns(min(3, len(fields)))
         for i, (f, kwargs) in enumerate(fields):
-            value = _draw(cols[i % len(cols)], f, scenario, kwargs, ns)
+            col = cols[i % len(cols)]
+            value = _draw(col, f, scenario, kwargs, ns)
+            slot = col.empty()  # the input's own error, right under it
+            where = _where(section, f.label)
+            if f.kind == "number":
+                why = _out_of_range(value, kwargs.get("min_value"), kwargs.get("max_value"))
+                if why:
+                    slot.error(why, icon=":material/error:")
+                    reject(where, why)
+                    continue
             new = f.from_widget(value.isoformat() if isinstance(value, dt.date) else value)
-            old = _get(scenario, f.path)
-            if _differs(old, new):
-                changes[f.path] = new
-    if not changes:
-        return scenario
-    try:
-        return scenario.with_changes(changes)
-    except ScenarioError as exc:
-        box.error(f"These assumptions are not valid, the previous ones are kept:\n\n{exc}")
-        st.session_state[REJECTED] = True
-        return scenario
+            if _differs(_get(scenario, f.path), new):
+                groups.append(({f.path: new}, slot, where, value))
+    for changes, slot, where, shown in groups:
+        try:
+            scenario = scenario.with_changes(changes)
+        except ScenarioError as exc:
+            why = core_reason(exc, list(changes), shown)
+            slot.error(views.md(why), icon=":material/error:")
+            reject(where, why)
+    return scenario
 
 
 def _differs(old: Any, new: Any) -> bool:

@@ -54,6 +54,13 @@ def edit_current(title: str, sections: tuple[str, ...], ns: str,
         changed = editor.assumption_editor(scenario, sections, ns)
     if changed is not scenario:
         set_scenario(changed)
+    refused = editor.rejections()
+    if refused:
+        st.warning(
+            "The figures below keep the previous value of every refused input:\n\n"
+            + "\n".join(f"- {views.md(line)}" for line in refused),
+            icon=":material/warning:",
+        )
     return changed
 
 

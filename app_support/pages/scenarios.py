@@ -64,13 +64,12 @@ name_key = editor.widget_key("scenarios", "name")
 if name_key not in st.session_state:
     st.session_state[name_key] = scenario.name
 name = st.text_input("Scenario name", key=name_key)
-st.session_state[editor.REJECTED] = False
 if name != scenario.name:
     try:
         scenario = scenario.with_changes({"name": name})
     except ScenarioError as exc:
-        st.error(str(exc), icon=":material/error:")
-        st.session_state[editor.REJECTED] = True
+        st.error(views.md(exc), icon=":material/error:")
+        editor.reject("Scenario name", editor.core_reason(exc, ["name"], None))
 if scenario.description:
     st.caption(scenario.description)
 
@@ -97,13 +96,19 @@ with st.expander("Scenario as YAML (what is saved; the CLI runs the same file)")
 
 # ------------------------------------------------------------------ run and save
 c = st.columns([1, 1, 3], vertical_alignment="bottom")
-blocked = bool(st.session_state.get(editor.REJECTED))
+refused = editor.rejections()
+blocked = bool(refused)
 run_clicked = c[0].button("Run", key="sc_run", type="primary", disabled=blocked)
 save_clicked = c[1].button("Run and save", key="sc_save", disabled=blocked)
 note = c[2].text_input("Note for the saved version", key="sc_note")
 if blocked:
-    st.warning("Fix the invalid fields above first: running or saving now would use the "
-               "previous values under the previous name.", icon=":material/warning:")
+    st.error(
+        "Run is disabled: "
+        + ("; ".join(views.md(line) for line in refused) if len(refused) == 1 else
+           "fix these inputs first (running now would use their previous values):\n\n"
+           + "\n".join(f"- {views.md(line)}" for line in refused)),
+        icon=":material/block:",
+    )
 if run_clicked or save_clicked:
     try:
         result = backend.run_scenario(scenario)
