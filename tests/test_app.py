@@ -654,3 +654,77 @@ def test_the_app_listens_on_this_machine_only(how, tmp_path):
         command = [sys.executable, "-m", "streamlit", "run", "app.py",
                    "--server.port", str(port), "--server.headless", "true"]
     assert _serve(command, port, env) == {"127.0.0.1"}
+
+
+# ---------------------------------------------------------------------------- refused inputs
+def _shown(text: str) -> str:
+    """Markdown source as the browser shows it (backslash escapes removed)."""
+    import re
+
+    return re.sub(r"\\(.)", r"\1", text)
+
+
+OUT_OF_RANGE = [
+    # (page, widget key, typed value, what must be said, the scenario field kept)
+    ("staffing", "channels.chat.aht_s", -5.0, "Staffing › chat › AHT", ("chat", "aht_s")),
+    ("staffing", "channels.chat.headcount_cap", -3.0, "Staffing › chat › headcount cap",
+     ("chat", "headcount_cap")),
+    ("staffing", "channels.chat.headcount_cap", 999999.0, "Staffing › chat › headcount cap",
+     ("chat", "headcount_cap")),
+    ("staffing", "channels.voice.patience_s", 0.0, "Service targets › voice › mean patience",
+     ("voice", "patience_s")),
+]
+
+
+@pytest.mark.parametrize(("page", "key", "value", "where", "field"), OUT_OF_RANGE)
+def test_out_of_range_input_is_refused_where_it_was_typed(page, key, value, where, field):
+    at = _app()
+    at.switch_page(f"app_support/pages/{page}.py").run()
+    before = getattr(at.session_state["scenario"].channels[field[0]], field[1])
+    at.number_input(key=f"w.{page}.{key}").set_value(value).run()
+    assert not at.exception, at.exception
+    # next to the box: its range and the typed value (the boxes' ranges: AHT 0..7200 s,
+    # cap 0..10000, patience 10..3600 s)
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and "must be between" in errors[0], errors
+    assert f"(got {value:,.10g})" in errors[0]
+    # the page says the figures keep the previous value, and names the input
+    warned = [_shown(w.value) for w in at.warning if "previous value" in w.value]
+    assert warned and where in warned[0], [w.value for w in at.warning]
+    assert getattr(at.session_state["scenario"].channels[field[0]], field[1]) == before
+    # the box keeps what was typed (so the user sees what to fix)
+    assert at.number_input(key=f"w.{page}.{key}").value == value
+
+
+def test_refused_input_in_another_tab_says_why_run_is_disabled():
+    at = _app()
+    at.switch_page("app_support/pages/scenarios.py").run()
+    concurrency = at.session_state["scenario"].channels["chat"].concurrency
+    at.number_input(key="w.scenarios.channels.chat.aht_s").set_value(-5.0).run()
+    assert not at.exception
+    assert at.button(key="sc_run").disabled and at.button(key="sc_save").disabled
+    said = [_shown(e.value) for e in at.error if e.value.startswith("Run is disabled")]
+    assert len(said) == 1 and "Staffing › chat › AHT, s (0 = learned)" in said[0], said
+    assert "got -5" in said[0]
+    # a valid value (0 = learned) clears it; Run is back
+    at.number_input(key="w.scenarios.channels.chat.aht_s").set_value(0.0).run()
+    assert not at.error and not at.button(key="sc_run").disabled
+    # a value the scenario itself refuses (a chat agent serves whole chats) is named too,
+    # and the other edits of the same run still apply
+    at.number_input(key="w.scenarios.channels.chat.concurrency").set_value(2.5)
+    at.number_input(key="w.scenarios.cost_per_paid_hour").set_value(31.0).run()
+    said = [_shown(e.value) for e in at.error if e.value.startswith("Run is disabled")]
+    assert said and "Service targets › chat › chats per agent" in said[0], said
+    assert at.session_state["scenario"].channels["chat"].concurrency == concurrency
+    assert at.session_state["scenario"].cost_per_paid_hour == 31.0
+
+
+def test_days_to_plan_out_of_range_keeps_the_horizon():
+    at = _app()
+    at.switch_page("app_support/pages/forecast.py").run()
+    before = at.session_state["scenario"].horizon
+    at.number_input(key="w.forecast.horizon.days").set_value(5000).run()
+    assert not at.exception
+    assert any("between 1 and 366" in e.value for e in at.error)
+    assert at.session_state["scenario"].horizon == before
+    assert [w for w in at.warning if "Horizon and forecast › Days to plan" in _shown(w.value)]
