@@ -426,7 +426,7 @@ def shift_rules(scenario: Scenario) -> ShiftRules:
     return ShiftRules(
         shift_types=tuple(types),
         start_grid_s=s.start_step_min * 60,
-        time_limit_s=s.time_limit_s,
+        work_limit=s.time_limit_s,  # CP-SAT's deterministic seconds: same plan on any machine
         understaffing_weight={ch: c.priority for ch, c in scenario.channels.items()},
     )
 
@@ -544,7 +544,11 @@ def run(
     ScenarioResult
         All frames (see :mod:`planner.results`); ``meta`` holds ``forecast_key``,
         ``forecast_cached``, ``interval_s``, ``models``, ``shift_status``,
-        ``shift_objective_h``, ``shift_lower_bound_h`` and ``short_agent_hours``.
+        ``shift_quality`` (``"optimal"`` or ``"within X % of the best possible"``),
+        ``shift_paid_hours`` and ``shift_paid_hours_bound`` (the plan's paid hours and
+        their lower bound), ``shift_objective_h``, ``shift_lower_bound_h``, ``shift_gap``
+        (the plan's cost with the understaffing penalty, its LP bound and the relative
+        gap between them) and ``short_agent_hours``.
 
     Raises
     ------
@@ -587,14 +591,19 @@ def run(
         shift_plan, coverage = plan.shift_plan, plan.coverage
         meta_shifts = {
             "shift_status": plan.status,
+            "shift_quality": plan.quality,
+            "shift_paid_hours": plan.paid_hours,
+            "shift_paid_hours_bound": plan.paid_hours_bound,
             "shift_objective_h": plan.objective,
             "shift_lower_bound_h": plan.lower_bound,
+            "shift_gap": plan.gap,
             "short_agent_hours": plan.short_agent_hours,
         }
     else:
         shift_plan, coverage = _interval_staffing(requirements, caps, base.interval_s)
         short = float(coverage["short"].sum() * base.interval_s / 3600)
-        meta_shifts = {"shift_status": "NOT_SOLVED", "short_agent_hours": short}
+        meta_shifts = {"shift_status": "NOT_SOLVED", "short_agent_hours": short,
+                       "shift_quality": "no shift plan (each interval staffed on its own)"}
 
     _report(progress, "kpis", 0.0, "achieved KPIs")
     kpis = achieved_kpis(

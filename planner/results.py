@@ -118,8 +118,10 @@ def _empty() -> pd.DataFrame:
 class ScenarioResult:
     """Everything one run of a scenario produced (see the module docstring).
 
-    ``meta`` is JSON-compatible run metadata: ``forecast_key``, ``interval_s``,
-    ``shift_status``, ``objective``, ``lower_bound``, ``timings_s`` per step, and the
+    ``meta`` is JSON-compatible run metadata: ``forecast_key``, ``interval_s``, the shift
+    solver's ``shift_status``, ``shift_quality``, ``shift_paid_hours``,
+    ``shift_paid_hours_bound``, ``shift_objective_h``, ``shift_lower_bound_h`` and
+    ``shift_gap`` (see :func:`planner.pipeline.run`), ``timings_s`` per step, and the
     store's ``version`` when read back from a database.
     """
 

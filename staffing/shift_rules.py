@@ -8,6 +8,7 @@ rules into a plan.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -16,7 +17,7 @@ import pandas as pd
 
 from staffing.policy import ChannelPolicy, parse_clock
 
-__all__ = ["ShiftError", "ShiftPlan", "ShiftRules", "ShiftType"]
+__all__ = ["ShiftError", "ShiftPlan", "ShiftRules", "ShiftType", "quality_words"]
 
 _DAY_S = 86400
 
@@ -78,6 +79,21 @@ class ShiftType:
         return int(self.length_s - (0 if self.break_paid else self.break_s))
 
 
+def quality_words(optimal: bool, gap: float) -> str:
+    """``"optimal"``, or ``"within X % of the best possible"`` for a relative ``gap`` to a
+    lower bound (``X`` rounded up to 0.01 %, trailing zeros dropped).
+
+    Examples
+    --------
+    >>> quality_words(True, 0.0), quality_words(False, 0.00074), quality_words(False, 0.2)
+    ('optimal', 'within 0.08 % of the best possible', 'within 20 % of the best possible')
+    """
+    if optimal:
+        return "optimal"
+    pct = math.ceil(round(max(gap, 0.0) * 1e4, 6)) / 100
+    return f"within {pct:.2f}".rstrip("0").rstrip(".") + " % of the best possible"
+
+
 def _default_types() -> tuple[ShiftType, ...]:
     return (
         ShiftType("8h", 8 * 3600, 1800, False, (2 * 3600, 5 * 3600)),
@@ -113,10 +129,16 @@ class ShiftRules:
         Multiplies ``understaffing_penalty`` per channel, so that under a cap shared by
         several channels the agents go first where a gap costs most (e.g. 0.2 for email,
         which can wait, against 1 for live chat and voice). Not listed: 1.
-    time_limit_s : float
-        CP-SAT time limit per solved block (one day, one channel group).
+    work_limit : float
+        CP-SAT work limit per solved block (one day, one channel group), in its
+        *deterministic* seconds (``max_deterministic_time``: counted work, roughly a second
+        of one core, but the same on every machine). When it runs out, the best plan in
+        hand is kept and its gap reported, so the plan never depends on machine speed.
     num_workers : int
-        CP-SAT worker threads.
+        CP-SAT workers; more than one interleaves them deterministically
+        (``interleave_search``), so the plan stays reproducible.
+    seed : int
+        CP-SAT's ``random_seed``.
     relative_gap : float
         Stop a block's search once its plan costs at most ``(1 + relative_gap)`` times the
         block's LP lower bound (or CP-SAT's own bound); a plan at ``ceil(LP bound)`` is
@@ -131,8 +153,9 @@ class ShiftRules:
     multiskill_cost_factor: float = 1.0
     understaffing_penalty: float = 10.0
     understaffing_weight: Mapping[str, float] | tuple = ()
-    time_limit_s: float = 1.0
+    work_limit: float = 1.0
     num_workers: int = 1
+    seed: int = 0
     relative_gap: float = 0.01
 
     def __post_init__(self) -> None:
@@ -168,8 +191,14 @@ class ShiftRules:
             if not w > 0:
                 raise ShiftError(f"understaffing_weight[{ch!r}] must be > 0, got {w!r}")
         object.__setattr__(self, "understaffing_weight", weights)
-        if not self.time_limit_s > 0 or self.num_workers < 1 or self.relative_gap < 0:
-            raise ShiftError("time_limit_s must be > 0, num_workers >= 1 and relative_gap >= 0")
+        if not self.work_limit > 0:
+            raise ShiftError(f"work_limit must be > 0, got {self.work_limit!r}")
+        if int(self.num_workers) != self.num_workers or self.num_workers < 1:
+            raise ShiftError(f"num_workers must be an integer >= 1, got {self.num_workers!r}")
+        if int(self.seed) != self.seed:
+            raise ShiftError(f"seed must be an integer, got {self.seed!r}")
+        if not self.relative_gap >= 0:
+            raise ShiftError(f"relative_gap must be >= 0, got {self.relative_gap!r}")
 
     def weight(self, channel: str) -> float:
         """Multiplier of ``understaffing_penalty`` for ``channel`` (1 when not listed)."""
@@ -200,7 +229,12 @@ class ShiftPlan:
         ``short = max(required - scheduled, 0)``, exactly per interval.
     days : DataFrame
         ``date, group, status, objective_h, lower_bound_h, paid_hours, short_agent_hours,
-        solver_s`` per solved block (``solver_s`` is 0 for a block reused from a cache).
+        source, solver_s`` per solved block: ``status`` is ``"OPTIMAL"`` when no plan of the
+        block costs less, else ``"FEASIBLE"``; ``objective_h`` its cost (paid hours, pooled
+        hours times ``multiskill_cost_factor``, plus the understaffing penalty) and
+        ``lower_bound_h`` the LP relaxation's bound on that cost, both in paid-hour units;
+        ``source`` the step that produced the plan (``"rounded LP"`` or ``"CP-SAT"``);
+        ``solver_s`` is a timing only (0 for a block reused from a cache).
     interval_s : int
         Interval length of the requirement.
     """
@@ -226,15 +260,41 @@ class ShiftPlan:
         return float(self.days["lower_bound_h"].sum())
 
     @property
+    def paid_hours_bound(self) -> float:
+        """Lower bound on paid hours: no plan that leaves no more understaffing (penalty
+        counted) can pay fewer hours. Per block, the plan's paid hours less its gap to the
+        LP bound (``paid_hours - (objective_h - lower_bound_h)``, at least 0); with a
+        ``multiskill_cost_factor`` other than 1, pooled hours count at that factor.
+        Equals ``paid_hours`` when every block's plan is at its LP bound."""
+        d = self.days
+        slack = (d["objective_h"] - d["lower_bound_h"]).clip(lower=0.0)
+        return float((d["paid_hours"] - slack).clip(lower=0.0).sum())
+
+    @property
     def gap(self) -> float:
         """Relative gap ``objective / lower_bound - 1`` (0 when both are 0)."""
         lb = self.lower_bound
-        return 0.0 if lb <= 0 else self.objective / lb - 1.0
+        return 0.0 if lb <= 0 else max(0.0, self.objective / lb - 1.0)
 
     @property
     def status(self) -> str:
         """``"OPTIMAL"`` when every block was proven optimal, else ``"FEASIBLE"``."""
         return "OPTIMAL" if (self.days["status"] == "OPTIMAL").all() else "FEASIBLE"
+
+    @property
+    def quality(self) -> str:
+        """The plan's quality in words: ``"optimal"`` when every block was proven
+        optimal, else ``"within X % of the best possible"`` with ``X`` the gap to the LP
+        bound rounded up to 0.01 % (so the statement holds).
+
+        Examples
+        --------
+        >>> days = pd.DataFrame({"status": ["FEASIBLE"], "objective_h": [100.5],
+        ...                      "lower_bound_h": [100.0], "paid_hours": [100.5]})
+        >>> ShiftPlan(pd.DataFrame(), pd.DataFrame(), days, 1800).quality
+        'within 0.5 % of the best possible'
+        """
+        return quality_words(self.status == "OPTIMAL", self.gap)
 
     @property
     def short_agent_hours(self) -> float:

@@ -18,12 +18,13 @@ gives the lower bound reported next to each day's objective. Coefficients are in
 common time unit (the gcd of all lengths), so fractional coverage (e.g. a 15-minute break in
 a 30-minute interval) is exact.
 
-The LP solution is first rounded to whole agents (rounded down, then a greedy cover and a
-pass that drops agents who do not pay for themselves); when that plan already meets the
-stopping rule CP-SAT is not called: within ``relative_gap`` of the LP bound, or, under a
-headcount cap, at the bound itself (optimal). Otherwise CP-SAT solves the block as before
-and the better of the two plans is kept. With ``block_cache`` a day whose requirement,
-rules, windows and caps were solved before is reused as it is.
+Each block (a day, one or more channel groups) is solved by
+:func:`staffing.shift_solver.solve_block`: the LP solution rounded to whole agents is the
+plan in hand; CP-SAT searches further only when that plan does not meet the stopping rule
+(within ``relative_gap`` of the LP bound, or, under a headcount cap, optimal), with a
+deterministic work limit and a fixed seed, so the same inputs give the same plan on any
+machine. With ``block_cache`` a day whose requirement, rules, windows and caps were solved
+before is reused as it is.
 
 The rules and the returned plan are the value objects of :mod:`staffing.shift_rules`
 (re-exported here).
@@ -38,21 +39,24 @@ Aykin, T. (1996). Optimal shift scheduling with multiple break windows. *Managem
 
 from __future__ import annotations
 
-import math
-import time
+import dataclasses
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from functools import reduce
 from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
-from ortools.sat.python import cp_model
-from scipy.optimize import linprog
-from scipy.sparse import csc_matrix
 
 from staffing.policy import ChannelPolicy
 from staffing.shift_rules import ShiftError, ShiftPlan, ShiftRules, ShiftType
+from staffing.shift_solver import (
+    COST_SCALE,
+    Block,
+    BlockSolution,
+    Columns,
+    shift_columns,
+    solve_block,
+    time_unit,
+)
 
 __all__ = [
     "ALL_CHANNELS",
@@ -68,63 +72,6 @@ __all__ = [
 ALL_CHANNELS = "all"
 
 _DAY_S = 86400
-_COST_SCALE = 100  # integer costs in 1/100 of a time unit (keeps cost factors exact)
-
-
-@dataclass(frozen=True)
-class _Columns:
-    """Column set of one opening window: costs and coverage in time units."""
-
-    type_idx: np.ndarray  # (m,)
-    start_s: np.ndarray  # (m,)
-    break_start_s: np.ndarray  # (m,), -1 when no break
-    paid_units: np.ndarray  # (m,) int
-    cover: np.ndarray  # (m, n_intervals) int units worked per interval
-
-
-def _columns(
-    rules: ShiftRules, window: tuple[int, int], interval_s: int, unit: int
-) -> _Columns:
-    o, c = window
-    grid = int(rules.start_grid_s)
-    bgrid = int(rules.break_grid_s or grid)
-    n_units = _DAY_S // unit
-    per = interval_s // unit
-    t_idx, starts, breaks = [], [], []
-    for k, st in enumerate(rules.shift_types):
-        first = -(-o // grid) * grid
-        for s in range(first, c - st.length_s + 1, grid):
-            if st.break_s:
-                lo, hi = st.break_window_s  # type: ignore[misc]
-                offs = range(-(-lo // bgrid) * bgrid, hi + 1, bgrid)
-                for off in offs:
-                    t_idx.append(k)
-                    starts.append(s)
-                    breaks.append(s + off)
-            else:
-                t_idx.append(k)
-                starts.append(s)
-                breaks.append(-1)
-    t = np.asarray(t_idx, dtype=np.int64)
-    s = np.asarray(starts, dtype=np.int64)
-    b = np.asarray(breaks, dtype=np.int64)
-    length = np.asarray([st.length_s for st in rules.shift_types], dtype=np.int64)[t]
-    brk = np.asarray([st.break_s for st in rules.shift_types], dtype=np.int64)[t]
-    paid = np.asarray([st.paid_s for st in rules.shift_types], dtype=np.int64)[t]
-    pos = np.arange(n_units, dtype=np.int64)[None, :] * unit
-    work = (pos >= s[:, None]) & (pos < (s + length)[:, None])
-    work &= ~((pos >= b[:, None]) & (pos < (b + brk)[:, None]))
-    cover = work.reshape(len(t), n_units // per, per).sum(axis=2).astype(np.int64)
-    return _Columns(t, s, b, paid // unit, cover)
-
-
-def _unit(rules: ShiftRules, interval_s: int) -> int:
-    vals = [interval_s, rules.start_grid_s, rules.break_grid_s or rules.start_grid_s, _DAY_S]
-    for st in rules.shift_types:
-        vals += [st.length_s, st.break_s]
-        if st.break_s:
-            vals += list(st.break_window_s)  # type: ignore[arg-type]
-    return reduce(math.gcd, (int(v) for v in vals if v))
 
 
 def _interval_s(requirements: pd.DataFrame, interval_s: int | None) -> int:
@@ -147,329 +94,6 @@ class BlockCache(Protocol):
     def get(self, key: tuple) -> Any | None: ...
 
     def put(self, key: tuple, value: Any) -> None: ...
-
-
-@dataclass
-class _Block:
-    """One solved unit: a day and one or more channel groups."""
-
-    groups: list[tuple[str, tuple[str, ...]]]  # (group label, channels served)
-    cols: list[_Columns]
-    req: dict[str, np.ndarray]  # channel -> (n_intervals,) int required
-    cap: dict[str, int | None]  # group label -> cap
-    total_cap: int | None
-
-
-def _build(block: _Block, per: int, penalty: Mapping[str, int], pool_factor: float,
-           soft: bool):
-    """Assemble ``min c.z  s.t.  A z >= b, 0 <= z <= ub`` for one block."""
-    costs: list[np.ndarray] = []
-    ubs: list[np.ndarray] = []
-    rows: list[tuple[list[int], list[int], int]] = []
-    # column variables, per group
-    offsets = []
-    nvar = 0
-    for (_label, chans), cols in zip(block.groups, block.cols, strict=True):
-        m = len(cols.paid_units)
-        offsets.append(nvar)
-        cost = cols.paid_units.astype(float) * _COST_SCALE
-        if len(chans) > 1:
-            cost = np.round(cost * pool_factor)
-        costs.append(cost)
-        big = max(1, int(max(block.req[ch].max(initial=0) for ch in chans)) + 1)
-        ubs.append(np.full(m, big))
-        nvar += m
-    n_int = next(iter(block.req.values())).shape[0]
-    # allocation variables of pooled groups: y[g][ch][i] for rows with demand
-    alloc: dict[tuple[int, str], dict[int, int]] = {}
-    for gi, (_label, chans) in enumerate(block.groups):
-        if len(chans) > 1:
-            for ch in chans:
-                ids = {}
-                for i in np.flatnonzero(block.req[ch] > 0):
-                    ids[int(i)] = nvar
-                    nvar += 1
-                alloc[(gi, ch)] = ids
-                costs.append(np.zeros(len(ids)))
-                ubs.append(np.asarray([per * block.req[ch][i] for i in ids], dtype=float))
-    # shortfall variables per (channel, interval) with demand
-    short: dict[str, dict[int, int]] = {}
-    for ch, r in block.req.items():
-        ids = {}
-        covered = np.zeros(n_int, dtype=bool)
-        for (_label, chans), cols in zip(block.groups, block.cols, strict=True):
-            if ch in chans:
-                covered |= cols.cover.sum(axis=0) > 0
-        for i in np.flatnonzero(r > 0):
-            ids[int(i)] = nvar
-            nvar += 1
-        short[ch] = ids
-        costs.append(np.full(len(ids), float(penalty[ch])))
-        ub = [per * r[i] if (soft or not covered[i]) else 0 for i in ids]
-        ubs.append(np.asarray(ub, dtype=float))
-    # coverage rows: dedicated + allocated + short >= per * required
-    pairs = list(zip(block.groups, block.cols, strict=True))
-    for ch, r in block.req.items():
-        for i, sid in short[ch].items():
-            idx, val = [sid], [1]
-            for gi, ((_label, chans), cols) in enumerate(pairs):
-                if chans == (ch,):
-                    nz = np.flatnonzero(cols.cover[:, i])
-                    idx += (offsets[gi] + nz).tolist()
-                    val += cols.cover[nz, i].tolist()
-                elif ch in chans:
-                    idx.append(alloc[(gi, ch)][i])
-                    val.append(1)
-            rows.append((idx, val, int(per * r[i])))
-    # pool capacity rows: sum_ch y_ch,i <= pooled coverage_i
-    for gi, ((_label, chans), cols) in enumerate(zip(block.groups, block.cols, strict=True)):
-        if len(chans) > 1:
-            for i in range(n_int):
-                ys = [alloc[(gi, ch)][i] for ch in chans if i in alloc[(gi, ch)]]
-                if not ys:
-                    continue
-                nz = np.flatnonzero(cols.cover[:, i])
-                idx = (offsets[gi] + nz).tolist() + ys
-                rows.append((idx, cols.cover[nz, i].tolist() + [-1] * len(ys), 0))
-    # headcount caps
-    for gi, (label, _chans) in enumerate(block.groups):
-        cap = block.cap.get(label)
-        if cap is not None:
-            m = len(block.cols[gi].paid_units)
-            rows.append((list(range(offsets[gi], offsets[gi] + m)), [-1] * m, -int(cap)))
-    if block.total_cap is not None:
-        ids = [
-            j
-            for gi in range(len(block.groups))
-            for j in range(offsets[gi], offsets[gi] + len(block.cols[gi].paid_units))
-        ]
-        rows.append((ids, [-1] * len(ids), -int(block.total_cap)))
-    c = np.concatenate(costs) if costs else np.zeros(0)
-    ub = np.concatenate(ubs) if ubs else np.zeros(0)
-    return c, ub, rows, offsets, alloc, short
-
-
-def _highs_lp(
-    c: np.ndarray, ub: np.ndarray, a: csc_matrix, rhs: np.ndarray
-) -> tuple[float, np.ndarray] | None:
-    """``min c.x  s.t.  a x >= rhs, 0 <= x <= ub`` with SciPy's bundled HiGHS, called
-    directly (no :func:`~scipy.optimize.linprog` input checks: about 0.3 ms instead of
-    1.2 ms on a day's model). ``None`` when that binding is unavailable (private SciPy
-    module; :func:`_lp_bound` then uses ``linprog``)."""
-    try:
-        from scipy.optimize._highspy import _core as h
-    except ImportError:  # pragma: no cover - depends on the SciPy build
-        return None
-    try:
-        lp = h.HighsLp()
-        lp.num_col_, lp.num_row_ = a.shape[1], a.shape[0]
-        lp.col_cost_ = c
-        lp.col_lower_ = np.zeros(len(c))
-        lp.col_upper_ = np.asarray(ub, float)
-        lp.row_lower_ = rhs
-        lp.row_upper_ = np.full(len(rhs), np.inf)
-        m = lp.a_matrix_
-        m.format_ = h.MatrixFormat.kColwise
-        m.num_col_, m.num_row_ = a.shape[1], a.shape[0]
-        m.start_, m.index_, m.value_ = a.indptr, a.indices, a.data
-        solver = h._Highs()
-        solver.setOptionValue("output_flag", False)
-        solver.setOptionValue("presolve", "off")  # small LPs: presolve costs more than it saves
-        solver.setOptionValue("threads", 1)
-        solver.passModel(lp)
-        solver.run()
-        if solver.getModelStatus() != h.HighsModelStatus.kOptimal:
-            return None  # let linprog report the failure with its message
-        x = np.asarray(solver.getSolution().col_value, dtype=float)
-    except (AttributeError, TypeError):  # pragma: no cover - binding changed
-        return None
-    return float(c @ x), x
-
-
-def _lp_bound(c: np.ndarray, ub: np.ndarray, rows) -> tuple[float, np.ndarray]:
-    if not rows:
-        return 0.0, np.zeros(len(c))
-    data, ri, ci, rhs = [], [], [], []
-    for r, (idx, val, b) in enumerate(rows):
-        ci += idx
-        data += val
-        ri += [r] * len(idx)
-        rhs.append(b)
-    a = csc_matrix((np.asarray(data, float), (ri, ci)), shape=(len(rows), len(c)))
-    b = np.asarray(rhs, float)
-    fast = _highs_lp(c, ub, a, b)
-    if fast is not None:
-        return fast
-    res = linprog(
-        c, A_ub=-a, b_ub=-b, bounds=np.c_[np.zeros(len(c)), ub], method="highs",
-        options={"presolve": False},
-    )
-    if res.status != 0:
-        raise ShiftError(f"LP relaxation failed: {res.message}")
-    return float(res.fun), res.x
-
-
-def _round_lp(
-    c: np.ndarray,
-    ub: np.ndarray,
-    rows,
-    n_cols: int,
-    x_lp: np.ndarray,
-    target: float,
-) -> tuple[np.ndarray, float] | None:
-    """Integer plan rounded from the LP solution: ``(z, objective)`` or ``None``.
-
-    From the LP's column values rounded down (within every cap) :func:`_repair` adds and
-    removes agents until every hard row is covered and no single agent more or less pays.
-    While the plan costs more than ``target``, it tries the LP rounded up (when no cap
-    applies) and then, once, each used column with one agent less, repaired again.
-    Only for blocks without a multi-skill pool (rows are coverage rows
-    ``short_i + a_i.x >= b_i`` with ``b_i > 0`` and cap rows ``-sum x >= -cap``);
-    ``None`` when a hard row stays short.
-    """
-    cov = [r for r in rows if r[2] > 0]
-    cap_rows = [r for r in rows if r[2] <= 0]
-    a = np.zeros((len(cov), n_cols))
-    sid = np.fromiter((r[0][0] for r in cov), dtype=np.int64, count=len(cov))
-    b = np.fromiter((r[2] for r in cov), dtype=float, count=len(cov))
-    for k, (idx, val, _b) in enumerate(cov):
-        a[k, idx[1:]] = val[1:]
-    cost = c[:n_cols]
-    hard = ub[sid] < b  # shortfall bounded below the requirement: must be covered
-    big = 1e6 * (float(cost.max(initial=1.0)) + float(c[sid].max(initial=1.0)))
-    w = np.where(hard, big, c[sid])
-    capm = np.zeros((len(cap_rows), n_cols))
-    capv = np.zeros(len(cap_rows))
-    for k, (idx, _val, bb) in enumerate(cap_rows):
-        capm[k, idx] = 1.0
-        capv[k] = -bb
-
-    def objective(x: np.ndarray) -> float:
-        return float(cost @ x + w @ np.clip(b - a @ x, 0.0, None))
-
-    best = _repair(a, b, w, cost, capm, capv, np.floor(x_lp[:n_cols] + 1e-9))
-    if objective(best) > target + 1e-9 and not len(capv):
-        up = _repair(a, b, w, cost, capm, capv, np.ceil(x_lp[:n_cols] - 1e-9))
-        best = up if objective(up) < objective(best) else best
-    if objective(best) > target + 1e-9:
-        for j in np.flatnonzero(best)[np.argsort(-cost[best > 0], kind="stable")]:
-            if best[j] == 0:
-                continue
-            x = best.copy()
-            x[j] -= 1
-            x = _repair(a, b, w, cost, capm, capv, x)
-            if objective(x) < objective(best):
-                best = x
-    d = b - a @ best
-    if (d[hard] > 1e-9).any() or (best > ub[:n_cols]).any():
-        return None
-    z = np.zeros(len(c), dtype=np.int64)
-    z[:n_cols] = best.astype(np.int64)
-    z[sid] = np.rint(np.clip(d, 0.0, None)).astype(np.int64)
-    return z, float(c @ z)
-
-
-def _repair(a, b, w, cost, capm, capv, x: np.ndarray) -> np.ndarray:
-    """Greedy cover, then drop: add the column covering the most weighted shortfall per
-    unit of cost while that pays (and its caps allow), then remove agents whose cost
-    exceeds the weighted shortfall their removal opens, most expensive columns first."""
-    x = x.copy()
-    d = b - a @ x
-    slack = capv - capm @ x
-    while True:
-        pos = np.clip(d, 0.0, None)
-        if not pos.any() or not len(cost):  # covered, or no shift fits the window
-            break
-        value = (w[:, None] * np.minimum(a, pos[:, None])).sum(axis=0) / cost
-        if len(capv):
-            value[(capm[slack < 0.5] > 0).any(axis=0)] = 0.0
-        j = int(np.argmax(value))
-        if value[j] <= 1.0:
-            break
-        x[j] += 1
-        d -= a[:, j]
-        slack -= capm[:, j]
-    for j in np.argsort(-cost, kind="stable"):
-        while x[j] > 0:
-            extra = np.clip(d + a[:, j], 0.0, None) - np.clip(d, 0.0, None)
-            if w @ extra >= cost[j]:
-                break
-            x[j] -= 1
-            d += a[:, j]
-    return x
-
-
-def _solve_block(block: _Block, rules: ShiftRules, per: int, soft: bool):
-    penalty = {ch: max(1, round(rules.understaffing_penalty * rules.weight(ch) * per
-                                * _COST_SCALE)) for ch in block.req}
-    c, ub, rows, offsets, alloc, short = _build(
-        block, per, penalty, rules.multiskill_cost_factor, soft
-    )
-    lb, x_lp = _lp_bound(c, ub, rows)
-    # integer costs: no plan can cost less than ceil(LP bound); stop there (optimal) or,
-    # with relative_gap > 0, as soon as a plan is that close to the LP bound
-    step = reduce(math.gcd, (int(v) for v in c if v), 0) or 1  # objective is a multiple
-    floor_obj = step * math.ceil(lb / step - 1e-6)
-    target = max(floor_obj, lb * (1.0 + float(rules.relative_gap)))
-    n_cols = sum(len(cl.paid_units) for cl in block.cols)
-    rounded = None
-    # under a headcount cap the rounded plan tends to sit just inside the gap where CP-SAT
-    # finds a plan with less shortfall: there it is kept only when it is optimal
-    accept = floor_obj if soft else target
-    if not alloc:  # no multi-skill pool: try the LP rounded to whole agents first
-        t0 = time.perf_counter()
-        rounded = _round_lp(c, ub, rows, n_cols, x_lp, accept)
-        if rounded is not None and rounded[1] <= accept + 1e-9:
-            z, obj = rounded
-            name = "OPTIMAL" if obj <= floor_obj else "FEASIBLE"
-            return name, obj, lb, z, offsets, alloc, short, time.perf_counter() - t0
-    model = cp_model.CpModel()
-    z = [model.new_int_var(0, int(u), "") for u in ub]
-    for idx, val, b in rows:
-        model.add(cp_model.LinearExpr.weighted_sum([z[j] for j in idx], val) >= b)
-    model.minimize(cp_model.LinearExpr.weighted_sum(z, c.astype(np.int64).tolist()))
-    if soft:  # LP rounded down is within every cap; the shortfall makes it feasible
-        hint = np.zeros(len(z), dtype=np.int64)
-        hint[:n_cols] = np.floor(x_lp[:n_cols] + 1e-9)
-        short_ids = {v for ids in short.values() for v in ids.values()}
-        for idx, val, b in rows:
-            if idx and idx[0] in short_ids:
-                have = sum(v * int(hint[j]) for j, v in zip(idx[1:], val[1:], strict=True))
-                hint[idx[0]] = min(int(ub[idx[0]]), max(0, b - have))
-        for j, h in enumerate(hint):
-            model.add_hint(z[j], int(h))
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = float(rules.time_limit_s)
-    solver.parameters.num_workers = int(rules.num_workers)
-    solver.parameters.relative_gap_limit = float(rules.relative_gap)
-    stop = _StopNear(target)
-    status = solver.solve(model, stop)
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        raise ShiftError(
-            f"CP-SAT found no plan ({solver.status_name(status)}): the headcount cap or "
-            "shift rules leave no feasible plan"
-        )
-    zv = np.asarray(solver.values(z), dtype=np.int64) if z else np.zeros(0, np.int64)
-    obj = float(solver.objective_value)
-    proven = status == cp_model.OPTIMAL and not stop.stopped
-    if rounded is not None and rounded[1] < obj - 1e-9:  # CP-SAT stopped at its time limit
-        zv, obj, proven = rounded[0], rounded[1], False
-    name = "OPTIMAL" if proven or obj <= floor_obj else "FEASIBLE"
-    return name, obj, lb, zv, offsets, alloc, short, float(solver.wall_time)
-
-
-class _StopNear(cp_model.CpSolverSolutionCallback):
-    """Stop the search once a solution's objective is at most ``target``."""
-
-    def __init__(self, target: float) -> None:
-        super().__init__()
-        self._target = target
-        self.stopped = False
-
-    def on_solution_callback(self) -> None:
-        if self.objective_value <= self._target + 1e-9:
-            self.stopped = True
-            self.stop_search()
 
 
 def _caps(headcount_cap, labels) -> tuple[dict[str, int | None], int | None]:
@@ -552,15 +176,62 @@ def solve_shifts(
     """
     rules = rules or ShiftRules()
     interval_s = _interval_s(requirements, interval_s)
+    req = _prepare(requirements, column, interval_s)
+    pol: dict[str, ChannelPolicy] = {}
+    if policies is not None:
+        items = policies.values() if isinstance(policies, Mapping) else policies
+        pol = {p.channel: p for p in items}
+    unit = time_unit(rules, interval_s)
+    solver = _DaySolver(rules, interval_s, unit, pol, block_cache)
+    groups, units = _groups_and_units(sorted(req["channel"].astype(str).unique()), rules,
+                                      headcount_cap)
+    caps, total_cap = _caps(headcount_cap, [lab for lab, _chans in groups])
+    soft = headcount_cap is not None
+    gdict = dict(groups)
+    need = {
+        (d, ch): g
+        for (d, ch), g in req.groupby(["date", "channel"], sort=True)[["i", "need"]]
+    }
+    plan_rows: list[dict] = []
+    cov_rows: list[tuple] = []
+    day_rows: list[dict] = []
+    for d in sorted({d for d, _ch in need}):
+        for unit_labels in units:
+            blk_groups = [(lab, gdict[lab]) for lab in unit_labels]
+            chans = sorted({ch for _lab, cs in blk_groups for ch in cs})
+            r = {ch: _required(need.get((d, ch)), solver.n_int) for ch in chans}
+            cov_of = {}
+            if any(a.any() for a in r.values()):
+                blk = Block(blk_groups, [solver.columns(cs) for _l, cs in blk_groups], r, caps,
+                            total_cap)
+                sol = solver.solve(blk, soft)
+                cov_of = _add_plan_rows(plan_rows, d, blk, sol, rules, solver.per)
+                day_rows.append(_day_row(d, unit_labels, sol, blk, unit))
+            for ch in chans:
+                if (d, ch) in need:
+                    cov_rows.append((ch, d, r[ch], cov_of.get(ch, np.zeros(solver.n_int))))
+    return ShiftPlan(_plan_frame(plan_rows), _coverage_frame(cov_rows, req, interval_s),
+                     pd.DataFrame(day_rows, columns=_DAY_COLUMNS), interval_s)
+
+
+_PLAN_COLUMNS = [
+    "date", "channel", "shift", "shift_start", "shift_end", "break_start", "break_end",
+    "agents", "paid_hours",
+]
+_DAY_COLUMNS = [
+    "date", "group", "status", "objective_h", "lower_bound_h", "paid_hours",
+    "short_agent_hours", "source", "solver_s",
+]
+
+
+def _prepare(requirements: pd.DataFrame, column: str | None, interval_s: int) -> pd.DataFrame:
+    """Step 1: validate the requirement; ``channel, ds, date, i`` (interval of the day) and
+    ``need`` (whole agents, rounded up)."""
     if column is None:
         column = "rostered" if "rostered" in requirements.columns else "agents"
     missing = {"channel", "ds", column} - set(requirements.columns)
     if missing:
         raise ShiftError(f"requirements is missing column(s) {sorted(missing)}")
-    pol: dict[str, ChannelPolicy] = {}
-    if policies is not None:
-        items = policies.values() if isinstance(policies, Mapping) else policies
-        pol = {p.channel: p for p in items}
     req = requirements[["channel", "ds", column]].copy()
     req["ds"] = pd.to_datetime(req["ds"])
     vals = req[column].to_numpy(dtype=float)
@@ -572,151 +243,138 @@ def solve_shifts(
     if np.any(sod % interval_s):
         raise ShiftError(f"requirements['ds'] not aligned to interval_s={interval_s}")
     req["i"] = (sod // interval_s).astype(np.int64)
-    n_int = _DAY_S // interval_s
-    unit = _unit(rules, interval_s)
-    per = interval_s // unit
+    return req
 
-    channels = sorted(req["channel"].astype(str).unique())
-    pool = tuple(ch for ch in rules.multiskill if ch in channels)
-    groups: list[tuple[str, tuple[str, ...]]] = []
-    pool_label = "+".join(sorted(pool)) if len(pool) > 1 else None
-    for ch in channels:
-        groups.append((ch, (ch,)))
+
+def _groups_and_units(
+    channels: list[str], rules: ShiftRules, headcount_cap
+) -> tuple[list[tuple[str, tuple[str, ...]]], list[list[str]]]:
+    """Step 2: channel groups (one per channel, plus the multi-skill pool) and the units
+    solved together (a shared cap couples all groups; a pool couples its members)."""
+    pool = tuple(sorted(ch for ch in rules.multiskill if ch in channels))
+    groups = [(ch, (ch,)) for ch in channels]
+    pool_label = "+".join(pool) if len(pool) > 1 else None
     if pool_label:
-        groups.append((pool_label, tuple(sorted(pool))))
+        groups.append((pool_label, pool))
     labels = [g[0] for g in groups]
-    caps, total_cap = _caps(headcount_cap, labels)
-    soft = headcount_cap is not None
+    shared = headcount_cap is not None and (
+        not isinstance(headcount_cap, Mapping) or ALL_CHANNELS in headcount_cap
+    )
+    if shared:
+        return groups, [labels]
+    if pool_label:
+        coupled = [*pool, pool_label]
+        return groups, [coupled] + [[g] for g in labels if g not in coupled]
+    return groups, [[g] for g in labels]
 
-    col_cache: dict[tuple[int, int], _Columns] = {}
 
-    def window_of(chans: tuple[str, ...]) -> tuple[int, int]:
-        wins = [rules.window(ch, pol.get(ch)) for ch in chans]
+def _required(g: pd.DataFrame | None, n_int: int) -> np.ndarray:
+    """Whole agents required per interval of the day (0 where the frame has no row)."""
+    arr = np.zeros(n_int, dtype=np.int64)
+    if g is not None:
+        np.maximum.at(arr, g["i"].to_numpy(), g["need"].to_numpy())
+    return arr
+
+
+class _DaySolver:
+    """Step 3: columns per opening window and solved blocks, reused through the cache."""
+
+    def __init__(self, rules: ShiftRules, interval_s: int, unit: int,
+                 pol: Mapping[str, ChannelPolicy], block_cache: BlockCache | None) -> None:
+        self.rules, self.interval_s, self.pol = rules, interval_s, pol
+        self.unit, self.per, self.n_int = unit, interval_s // unit, _DAY_S // interval_s
+        self.cache = block_cache
+        self.rules_key = repr(rules) if block_cache is not None else None
+        self._cols: dict[tuple[int, int], Columns] = {}
+
+    def window(self, chans: tuple[str, ...]) -> tuple[int, int]:
+        wins = [self.rules.window(ch, self.pol.get(ch)) for ch in chans]
         return (min(w[0] for w in wins), max(w[1] for w in wins))
 
-    rules_key = repr(rules) if block_cache is not None else None
+    def columns(self, chans: tuple[str, ...]) -> Columns:
+        win = self.window(chans)
+        if win not in self._cols:
+            self._cols[win] = shift_columns(self.rules, win, self.interval_s, self.unit)
+        return self._cols[win]
 
-    def cols_for(chans: tuple[str, ...]) -> _Columns:
-        win = window_of(chans)
-        if win not in col_cache:
-            col_cache[win] = _columns(rules, win, interval_s, unit)
-        return col_cache[win]
+    def solve(self, blk: Block, soft: bool) -> BlockSolution:
+        if self.cache is None:
+            return solve_block(blk, self.rules, self.per, soft)
+        labels = [lab for lab, _cs in blk.groups]
+        key = (
+            "shift-block", self.rules_key, self.interval_s, tuple(blk.groups),
+            tuple(self.window(cs) for _l, cs in blk.groups),
+            tuple((ch, blk.req[ch].tobytes()) for ch in sorted(blk.req)),
+            tuple(blk.cap.get(lab) for lab in labels), blk.total_cap, soft,
+        )
+        solved = self.cache.get(key)
+        if solved is not None:  # reused: no solver time spent in this call
+            return dataclasses.replace(solved, solver_s=0.0)
+        solved = solve_block(blk, self.rules, self.per, soft)
+        self.cache.put(key, solved)
+        return solved
 
-    # units: which groups are solved together
-    if total_cap is not None or pool_label:
-        # a shared cap or a pool couples channels of the day (pool members at least)
-        coupled = [labels] if total_cap is not None else [[*pool, pool_label]]
-        singles = [] if total_cap is not None else [[g] for g in labels if g not in coupled[0]]
-        units = coupled + singles
-    else:
-        units = [[g] for g in labels]
-    gdict = dict(groups)
 
-    need = {
-        (d, ch): g
-        for (d, ch), g in req.groupby(["date", "channel"], sort=True)[["i", "need"]]
-    }
-    dates = sorted({d for d, _ in need})
-    plan_rows, cov_rows, day_rows = [], [], []
-    for d in dates:
-        for unit_labels in units:
-            blk_groups = [(lab, gdict[lab]) for lab in unit_labels]
-            chans = sorted({ch for _lab, cs in blk_groups for ch in cs})
-            r = {}
-            for ch in chans:
-                arr = np.zeros(n_int, dtype=np.int64)
-                g = need.get((d, ch))
-                if g is not None:
-                    np.maximum.at(arr, g["i"].to_numpy(), g["need"].to_numpy())
-                r[ch] = arr
-            if not any(a.any() for a in r.values()):
-                for ch in chans:
-                    if (d, ch) in need:
-                        cov_rows.append((ch, d, r[ch], np.zeros(n_int)))
-                continue
-            blk = _Block(blk_groups, [cols_for(cs) for _l, cs in blk_groups], r, caps, total_cap)
-            key = None
-            if block_cache is not None:
-                key = (
-                    "shift-block", rules_key, interval_s, tuple(blk_groups),
-                    tuple(window_of(cs) for _l, cs in blk_groups),
-                    tuple((ch, r[ch].tobytes()) for ch in chans),
-                    tuple(caps.get(lab) for lab in unit_labels), total_cap, soft,
-                )
-                solved = block_cache.get(key)
-                if solved is not None:  # reused: no solver time spent in this call
-                    solved = (*solved[:-1], 0.0)
-            if key is None or solved is None:
-                solved = _solve_block(blk, rules, per, soft)
-                if key is not None:
-                    block_cache.put(key, solved)
-            status, obj, lb, z, offsets, alloc, short, wall = solved
-            paid_units = 0
-            scheduled = {ch: np.zeros(n_int) for ch in chans}
-            for gi, ((label, cs), cols) in enumerate(zip(blk_groups, blk.cols, strict=True)):
-                x = z[offsets[gi] : offsets[gi] + len(cols.paid_units)]
-                used = np.flatnonzero(x)
-                paid_units += int((x * cols.paid_units).sum())
-                if len(cs) == 1:
-                    scheduled[cs[0]] += (x @ cols.cover) / per
-                else:
-                    for ch in cs:
-                        for i, vid in alloc[(gi, ch)].items():
-                            scheduled[ch][i] += z[vid] / per
-                for j in used:
-                    st = rules.shift_types[cols.type_idx[j]]
-                    start = d + pd.Timedelta(seconds=int(cols.start_s[j]))
-                    b = int(cols.break_start_s[j])
-                    plan_rows.append(
-                        {
-                            "date": d,
-                            "channel": label,
-                            "shift": st.name,
-                            "shift_start": start,
-                            "shift_end": start + pd.Timedelta(seconds=st.length_s),
-                            "break_start": d + pd.Timedelta(seconds=b) if b >= 0 else pd.NaT,
-                            "break_end": (
-                                d + pd.Timedelta(seconds=b + st.break_s) if b >= 0 else pd.NaT
-                            ),
-                            "agents": int(x[j]),
-                            "paid_hours": st.paid_s / 3600,
-                        }
-                    )
-            short_units = sum(int(z[v]) for ids in short.values() for v in ids.values())
-            for ch in chans:
-                if (d, ch) in need:
-                    cov_rows.append((ch, d, r[ch], scheduled[ch]))
-            day_rows.append(
-                {
-                    "date": d,
-                    "group": "+".join(unit_labels) if len(unit_labels) > 1 else unit_labels[0],
-                    "status": status,
-                    "objective_h": obj * unit / 3600 / _COST_SCALE,
-                    "lower_bound_h": lb * unit / 3600 / _COST_SCALE,
-                    "paid_hours": paid_units * unit / 3600,
-                    "short_agent_hours": short_units * unit / 3600,
-                    "solver_s": wall,
-                }
-            )
-    coverage = _coverage_frame(cov_rows, req, interval_s)
-    shift_plan = pd.DataFrame(
-        plan_rows,
-        columns=[
-            "date", "channel", "shift", "shift_start", "shift_end", "break_start", "break_end",
-            "agents", "paid_hours",
-        ],
+def _add_plan_rows(plan_rows: list[dict], d: pd.Timestamp, blk: Block, sol: BlockSolution,
+                   rules: ShiftRules, per: int) -> dict[str, np.ndarray]:
+    """Step 4: the block's shift rows (appended to ``plan_rows``); returns the agents
+    scheduled per channel and interval (breaks removed, pooled time allocated)."""
+    n_int = next(iter(blk.req.values())).shape[0]
+    scheduled = {ch: np.zeros(n_int) for ch in blk.req}
+    z = sol.z
+    for gi, ((label, cs), cols) in enumerate(zip(blk.groups, blk.cols, strict=True)):
+        x = z[sol.offsets[gi] : sol.offsets[gi] + len(cols.paid_units)]
+        if len(cs) == 1:
+            scheduled[cs[0]] += (x @ cols.cover) / per
+        else:
+            for ch in cs:
+                for i, vid in sol.alloc[(gi, ch)].items():
+                    scheduled[ch][i] += z[vid] / per
+        for j in np.flatnonzero(x):
+            st = rules.shift_types[cols.type_idx[j]]
+            start = d + pd.Timedelta(seconds=int(cols.start_s[j]))
+            b = int(cols.break_start_s[j])
+            plan_rows.append({
+                "date": d,
+                "channel": label,
+                "shift": st.name,
+                "shift_start": start,
+                "shift_end": start + pd.Timedelta(seconds=st.length_s),
+                "break_start": d + pd.Timedelta(seconds=b) if b >= 0 else pd.NaT,
+                "break_end": d + pd.Timedelta(seconds=b + st.break_s) if b >= 0 else pd.NaT,
+                "agents": int(x[j]),
+                "paid_hours": st.paid_s / 3600,
+            })
+    return scheduled
+
+
+def _day_row(d: pd.Timestamp, unit_labels: list[str], sol: BlockSolution, blk: Block,
+             unit: int) -> dict:
+    """Step 5: the block's figures, from its own plan (paid hours, shortfall) and bound."""
+    paid_units = sum(
+        int(sol.z[sol.offsets[gi] : sol.offsets[gi] + len(cols.paid_units)] @ cols.paid_units)
+        for gi, cols in enumerate(blk.cols)
     )
+    short_units = sum(int(sol.z[v]) for ids in sol.short.values() for v in ids.values())
+    return {
+        "date": d,
+        "group": "+".join(unit_labels),
+        "status": "OPTIMAL" if sol.proven else "FEASIBLE",
+        "objective_h": sol.objective * unit / 3600 / COST_SCALE,
+        "lower_bound_h": sol.lower_bound * unit / 3600 / COST_SCALE,
+        "paid_hours": paid_units * unit / 3600,
+        "short_agent_hours": short_units * unit / 3600,
+        "source": sol.source,
+        "solver_s": sol.solver_s,
+    }
+
+
+def _plan_frame(plan_rows: list[dict]) -> pd.DataFrame:
+    shift_plan = pd.DataFrame(plan_rows, columns=_PLAN_COLUMNS)
     if len(shift_plan):
         shift_plan = shift_plan.sort_values(["date", "channel", "shift_start", "break_start"])
         shift_plan = shift_plan.reset_index(drop=True)
-    days = pd.DataFrame(
-        day_rows,
-        columns=[
-            "date", "group", "status", "objective_h", "lower_bound_h", "paid_hours",
-            "short_agent_hours", "solver_s",
-        ],
-    )
-    return ShiftPlan(shift_plan, coverage, days, interval_s)
+    return shift_plan
 
 
 def _coverage_frame(cov_rows, req: pd.DataFrame, interval_s: int) -> pd.DataFrame:

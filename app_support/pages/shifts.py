@@ -24,16 +24,21 @@ except ValueError as exc:
 meta = dict(result.meta)
 under = views.understaffed(result.coverage)
 m = st.columns(4)
-m[0].metric("Solver status", str(meta.get("shift_status", "n/a")))
+m[0].metric(
+    "Plan quality",
+    str(meta.get("shift_quality", "n/a")),
+    help="Optimal, or how far at most the plan's cost (paid hours plus the understaffing "
+    "penalty under a headcount cap) lies above the best any plan could reach.",
+)
 m[1].metric(
     "Paid hours (plan)",
-    views.fmt_number(meta.get("shift_objective_h")),
+    views.fmt_number(meta.get("shift_paid_hours")),
     help="Total paid agent hours of the shift plan over the horizon.",
 )
 m[2].metric(
     "Lower bound, paid hours",
-    views.fmt_number(meta.get("shift_lower_bound_h")),
-    help="LP relaxation bound: no plan can use fewer paid hours.",
+    views.fmt_number(meta.get("shift_paid_hours_bound")),
+    help="No plan that leaves no more understaffing than this one can use fewer paid hours.",
 )
 m[3].metric(
     "Understaffed intervals",
