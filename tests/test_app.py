@@ -419,7 +419,8 @@ def test_scenario_yaml_upload_opens_it_or_names_the_bad_field():
     at.file_uploader(key="sc_yaml").set_value(("broken.yaml", bad, "application/x-yaml")).run()
     assert not at.exception
     assert len(at.error) == 1
-    assert "channels.voice.target_sl" in at.error[0].value and "broken.yaml" in at.error[0].value
+    shown = _shown(at.error[0].value)  # the message is Markdown-escaped (typed text)
+    assert "channels.voice.target_sl" in shown and "broken.yaml" in shown
     assert at.session_state["scenario"].name == "base"  # the current scenario is kept
 
     good = b"name: war_room_a\norder_growth: 0.15\nhorizon: {start: 2024-11-25, end: 2024-12-01}\n"
@@ -728,3 +729,107 @@ def test_days_to_plan_out_of_range_keeps_the_horizon():
     assert any("between 1 and 366" in e.value for e in at.error)
     assert at.session_state["scenario"].horizon == before
     assert [w for w in at.warning if "Horizon and forecast › Days to plan" in _shown(w.value)]
+
+
+# ---------------------------------------------------------------------------- hostile scenarios
+SERVER_FILES = ["/etc/os-release", "/dev/zero", "../data/orders.csv"]
+
+
+@pytest.mark.parametrize("path", SERVER_FILES)
+def test_uploaded_scenario_cannot_read_server_files(path):
+    at = _app()
+    at.switch_page("app_support/pages/scenarios.py").run()
+    text = f"name: x\ndata: {{orders: {path}}}\n".encode()
+    at.file_uploader(key="sc_yaml").set_value(("peek.yaml", text, "application/x-yaml")).run()
+    assert not at.exception
+    errors = [_shown(e.value) for e in at.error]
+    assert len(errors) == 1 and "data.orders" in errors[0], errors
+    assert "not a file uploaded in this session" in errors[0]
+    scenario = at.session_state["scenario"]
+    assert scenario.name == "base" and scenario.data.orders is None  # nothing changed
+    # the Forecast page plans from the sample; nothing of the named file shows anywhere
+    at.switch_page("app_support/pages/forecast.py").run()
+    assert not at.exception and not at.error
+    shown = " ".join(str(getattr(e, "value", "")) for e in at.main) + str(at.session_state)
+    assert "PRETTY_NAME" not in shown
+
+
+def test_uploaded_scenario_may_name_this_sessions_uploads():
+    at = _app()
+    at.radio(key="data_source").set_value("Upload my files").run()
+    orders = b"ds,orders\n2024-03-04,100\n2024-03-05,120\n"
+    at.file_uploader(key="upload_orders").set_value(("my_orders.csv", orders, "text/csv")).run()
+    assert not at.exception
+    kept = at.session_state["uploads"]["my_orders.csv"]
+    assert Path(kept).read_bytes() == orders  # the copy the app kept
+    at.switch_page("app_support/pages/scenarios.py").run()
+    text = b"name: mine\ndata: {orders: my_orders.csv}\n"
+    at.file_uploader(key="sc_yaml").set_value(("mine.yaml", text, "application/x-yaml")).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.session_state["scenario"].data.orders == kept
+    assert at.session_state["scenario"].data.contacts is None  # the sample's contacts
+
+
+def test_yaml_bomb_and_oversized_scenario_are_refused_quickly():
+    import time
+
+    # ten levels of anchors, each a list of ten of the previous: 10**10 strings once
+    # expanded, in under 500 bytes
+    lines = ["a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 10)]
+    bomb = ("\n".join(lines) + "\nname: bomb\n").encode()
+    assert len(bomb) < 800
+    at = _app()
+    at.switch_page("app_support/pages/scenarios.py").run()
+    started = time.monotonic()
+    at.file_uploader(key="sc_yaml").set_value(("bomb.yaml", bomb, "application/x-yaml")).run()
+    assert time.monotonic() - started < 30  # a frozen app would hit the test's timeout
+    assert not at.exception
+    errors = [_shown(e.value) for e in at.error]
+    assert len(errors) == 1 and "bomb.yaml" in errors[0] and "aliases" in errors[0], errors
+    # over 1 MB: refused before it is decoded (valid YAML otherwise: a long description)
+    big = b"name: big\ndescription: " + b"x" * 1_000_001 + b"\n"
+    at.file_uploader(key="sc_yaml").set_value(("big.yaml", big, "application/x-yaml")).run()
+    assert not at.exception
+    errors = [_shown(e.value) for e in at.error]
+    assert len(errors) == 1 and "too large" in errors[0] and "1,000,000" in errors[0], errors
+    assert at.session_state["scenario"].name == "base"
+    # the app still answers
+    at.text_input(key="w.scenarios.name").set_value("still_here").run()
+    assert at.session_state["scenario"].name == "still_here"
+
+
+def test_saved_scenario_naming_a_server_file_is_not_opened():
+    # A scenario saved from the CLI may name any file of its user; opened in the app it
+    # may only use the sample or files uploaded to the app.
+    from planner.scenario import Scenario
+    from planner.store import Store
+
+    url = os.environ["PEAK_PLANNER_DB_URL"]
+    Store(url).save(Scenario().with_changes({"name": "cli_peek",
+                                             "data.orders": "/etc/os-release"}))
+    at = _app()
+    at.switch_page("app_support/pages/scenarios.py").run()
+    at.selectbox(key="sc_start").set_value("saved: cli_peek (v1)").run()
+    at.button(key="sc_load").click().run()
+    assert not at.exception
+    errors = [_shown(e.value) for e in at.error]
+    assert len(errors) == 1 and "data.orders" in errors[0], errors
+    assert at.session_state["scenario"].name == "base"
+
+
+def test_saved_scenario_with_a_kept_upload_opens(tmp_path):
+    # a file the app kept in its upload folder in an earlier session is allowed
+    from app_support import backend
+    from planner.scenario import Scenario
+    from planner.store import Store
+
+    kept = backend.save_upload("old_orders.csv", b"ds,orders\n2024-03-04,100\n")
+    url = os.environ["PEAK_PLANNER_DB_URL"]
+    Store(url).save(Scenario().with_changes({"name": "from_upload", "data.orders": kept}))
+    at = _app()
+    at.switch_page("app_support/pages/scenarios.py").run()
+    at.selectbox(key="sc_start").set_value("saved: from_upload (v1)").run()
+    at.button(key="sc_load").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.session_state["scenario"].data.orders == kept
