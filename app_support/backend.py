@@ -28,10 +28,14 @@ __all__ = [
     "backtest_table",
     "base_forecast",
     "default_scenario",
+    "MAX_SCENARIO_BYTES",
+    "check_saved",
     "example_scenarios",
+    "is_kept_upload",
     "load_dataset",
     "load_saved",
     "load_upload",
+    "open_scenario_upload",
     "plan_files",
     "plan_table",
     "run_scenario",
@@ -41,6 +45,7 @@ __all__ = [
     "staffing_only",
     "store",
     "store_url",
+    "upload_root",
     "weekly_roster",
 ]
 
@@ -115,21 +120,89 @@ def load_dataset(
 UPLOAD_DIR_ENV = "PEAK_PLANNER_UPLOAD_DIR"
 
 
+def upload_root(root: str | None = None) -> Path:
+    """The folder uploads are kept in: ``root``, else ``$PEAK_PLANNER_UPLOAD_DIR``, else a
+    ``peak-planner-uploads`` folder in the system's temporary directory."""
+    root = root or os.environ.get(UPLOAD_DIR_ENV)
+    return Path(root) if root else Path(tempfile.gettempdir()) / "peak-planner-uploads"
+
+
 def save_upload(name: str, content: bytes, root: str | None = None) -> str:
     """Keep an accepted upload as a file so a scenario can name it; returns its path.
 
-    Files go to ``root``, else ``$PEAK_PLANNER_UPLOAD_DIR``, else a
-    ``peak-planner-uploads`` folder in the system's temporary directory: one sub-folder
-    per content hash, under the uploaded name.
+    Files go to :func:`upload_root`: one sub-folder per content hash, under the uploaded
+    name (its last part only; a name such as ``..`` becomes ``upload``).
     """
-    root = root or os.environ.get(UPLOAD_DIR_ENV)
-    base = Path(root) if root else Path(tempfile.gettempdir()) / "peak-planner-uploads"
-    folder = base / hashlib.sha256(content).hexdigest()[:16]
+    folder = upload_root(root) / hashlib.sha256(content).hexdigest()[:16]
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / Path(name).name
+    base = Path(name).name
+    path = folder / (base if base not in ("", ".", "..") else "upload")
     if not path.exists():
         path.write_bytes(content)
     return str(path)
+
+
+def is_kept_upload(path: str, root: str | None = None) -> bool:
+    """Whether ``path`` is a file this app saved with :func:`save_upload` (inside
+    :func:`upload_root`, links resolved), so a saved scenario may name it."""
+    try:
+        base = upload_root(root).resolve()
+        target = Path(path).resolve()
+    except (OSError, RuntimeError, ValueError):
+        return False
+    return target.is_relative_to(base) and target != base and target.is_file()
+
+
+#: Largest scenario file the app reads from the browser, in bytes (a scenario is a few
+#: KB); checked before the bytes are decoded or parsed.
+MAX_SCENARIO_BYTES = 1_000_000
+
+
+def open_scenario_upload(name: str, content: bytes, uploads: dict[str, str]) -> Scenario:
+    """The scenario in an uploaded YAML file, limited to the sample and ``uploads``.
+
+    ``uploads`` maps the names of the data files uploaded in this session to the paths
+    :func:`save_upload` kept them at; a data field naming any other file is refused
+    (:meth:`planner.scenario.Scenario.from_untrusted_yaml`), so no server file is read.
+
+    Raises
+    ------
+    ValueError
+        Too large (over :data:`MAX_SCENARIO_BYTES`), not UTF-8, or the core's
+        :class:`planner.scenario.ScenarioError`.
+    """
+    if len(content) > MAX_SCENARIO_BYTES:
+        raise ValueError(
+            f"{len(content):,} bytes is too large for a scenario file (at most "
+            f"{MAX_SCENARIO_BYTES:,} bytes; a scenario is a few KB)"
+        )
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"not UTF-8 text (byte {exc.start})") from None
+    return Scenario.from_untrusted_yaml(text, source=name, allowed_paths=uploads)
+
+
+def check_saved(scenario: Scenario, uploads: dict[str, str], source: str) -> Scenario:
+    """A saved scenario, if its data files are ones the app may read for a browser.
+
+    Allowed: the bundled sample, this session's ``uploads`` and files the app kept in
+    its upload folder in earlier sessions (:func:`is_kept_upload`); a scenario saved
+    from the CLI that names any other file is refused
+    (:func:`planner.scenario.check_data_paths`), so no server file is read.
+
+    Raises
+    ------
+    planner.scenario.ScenarioError
+        Naming the data field.
+    """
+    from planner.scenario import check_data_paths
+
+    allowed = dict(uploads)
+    for given in (scenario.data.orders, scenario.data.contacts, scenario.data.events):
+        if given and is_kept_upload(given):
+            allowed[given] = given
+    return check_data_paths(scenario, allowed, source)
 
 
 class _NamedBytes(io.BytesIO):

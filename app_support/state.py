@@ -19,12 +19,15 @@ __all__ = [
     "current_dataset",
     "current_scenario",
     "init",
+    "remember_upload",
     "set_scenario",
     "sidebar_summary",
+    "uploads",
 ]
 
 SCENARIO = "scenario"  # the scenario every page shows
 COMPARED = "compared"  # name -> Scenario run in this session, for the war room
+UPLOADS = "uploads"  # uploaded file name -> path the app kept it at, in this session
 
 
 def init() -> None:
@@ -32,6 +35,7 @@ def init() -> None:
     if SCENARIO not in st.session_state:
         st.session_state[SCENARIO] = backend.default_scenario()
     st.session_state.setdefault(COMPARED, {})
+    st.session_state.setdefault(UPLOADS, {})
 
 
 def current_scenario() -> Scenario:
@@ -62,6 +66,20 @@ def edit_current(title: str, sections: tuple[str, ...], ns: str,
             icon=":material/warning:",
         )
     return changed
+
+
+def uploads() -> dict[str, str]:
+    """Data files accepted in this session: uploaded name -> the path the app kept it at.
+
+    The only files (besides the bundled sample) a scenario opened from the browser may
+    name.
+    """
+    return dict(st.session_state.get(UPLOADS, {}))
+
+
+def remember_upload(name: str, path: str) -> None:
+    """Add an accepted upload to :func:`uploads`."""
+    st.session_state[UPLOADS] = {**uploads(), name: path}
 
 
 def compared() -> dict[str, Scenario]:

@@ -57,6 +57,7 @@ else:
             errors.append(f"**{upload.name}** ({kind}) could not be read: {exc}")
         else:
             paths[kind] = backend.save_upload(upload.name, content)
+            state.remember_upload(upload.name, paths[kind])
     for message in errors:
         st.error(message, icon=":material/error:")
     missing = [k for k, req in backend.UPLOAD_KINDS.items() if req and k not in paths]

@@ -6,7 +6,7 @@ import streamlit as st
 
 from app_support import backend, charts, editor, state, views
 from planner.compare import CompareError, compare
-from planner.scenario import Scenario, ScenarioError, load_scenario
+from planner.scenario import ScenarioError, load_scenario
 
 st.title("Scenarios - war room")
 st.caption(
@@ -37,11 +37,13 @@ if right.button("Load", key="sc_load", disabled=starts[start] is None):
     how = starts[start]
     try:
         loaded = (
-            load_scenario(how[1]) if how[0] == "example"
-            else backend.load_saved(url, how[1], how[2]).scenario
+            load_scenario(how[1]) if how[0] == "example"  # shipped with the app
+            # saved, maybe from the CLI: only the sample or files uploaded to the app
+            else backend.check_saved(backend.load_saved(url, how[1], how[2]).scenario,
+                                     state.uploads(), f"{how[1]} v{how[2]}")
         )
     except ValueError as exc:
-        st.error(f"Could not load {start}: {exc}", icon=":material/error:")
+        st.error(f"Could not load {views.md(start)}: {views.md(exc)}", icon=":material/error:")
     else:
         state.set_scenario(loaded, reset_widgets=True)
         st.rerun()
@@ -50,10 +52,12 @@ yaml_file = st.file_uploader(
     "Or open a scenario file (YAML, as the CLI runs it)", type=["yaml", "yml"], key="sc_yaml"
 )
 if yaml_file is not None and st.session_state.get("sc_yaml_done") != yaml_file.file_id:
-    try:
-        opened = Scenario.from_yaml(yaml_file.getvalue().decode("utf-8"), source=yaml_file.name)
-    except (ValueError, UnicodeDecodeError) as exc:
-        st.error(f"{yaml_file.name} is not a valid scenario:\n\n{exc}", icon=":material/error:")
+    try:  # size checked before reading; data files: the sample or this session's uploads
+        opened = backend.open_scenario_upload(yaml_file.name, yaml_file.getvalue(),
+                                              state.uploads())
+    except ValueError as exc:
+        st.error(f"{views.md(yaml_file.name)} is not a valid scenario:\n\n{views.md(exc)}",
+                 icon=":material/error:")
     else:
         st.session_state["sc_yaml_done"] = yaml_file.file_id
         state.set_scenario(opened, reset_widgets=True)
