@@ -41,10 +41,14 @@ and :func:`detect_interval_s` live in :mod:`forecast.validation` (re-exported he
 
 from __future__ import annotations
 
+import csv
 import gzip
 import io
 import os
 import re
+import zipfile
+import zlib
+import zoneinfo
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,9 +56,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pcsv
+import pyarrow.parquet as pq
 
 from forecast.validation import (
     _DAY_S,
+    _MAX_ROWS_SHOWN,
+    MAX_AHT_S,
     AmbiguousColumnError,
     BadTimestampError,
     BadValueError,
@@ -68,7 +77,6 @@ from forecast.validation import (
     MixedIntervalError,
     _ambiguous_local,
     _check_duplicates,
-    _check_grid,
     _daily_only,
     _fail,
     _get_ds,
@@ -76,6 +84,7 @@ from forecast.validation import (
     _parse_ds,
     _parse_number,
     _rows,
+    decimal_mark,
     detect_interval_s,
 )
 
@@ -129,71 +138,245 @@ def _source_name(src: Any) -> str:
     return Path(str(getattr(src, "name", "") or "<upload>")).name
 
 
+#: Largest decoded input accepted (bytes after gzip decompression), 1 GiB. Loaders take
+#: ``max_bytes`` to change it per call.
+MAX_DECODED_BYTES = 1 << 30
+#: Most data rows accepted per file. Loaders take ``max_rows`` to change it per call.
+MAX_ROWS = 20_000_000
+
+
+class _TooLarge(Exception):
+    """Raised inside a read when the decoded input passes a cap."""
+
+
+class _BoundedReader(io.RawIOBase):
+    """A binary stream that stops with ``_TooLarge`` past ``max_bytes`` decoded bytes or
+    ``max_rows`` line ends, so a compressed or huge input never fills memory."""
+
+    def __init__(self, raw: Any, max_bytes: int, max_rows: int) -> None:
+        self.raw, self.max_bytes, self.max_lines = raw, max_bytes, max_rows + 1
+        self.nbytes = self.nlines = 0
+        self.exceeded = ""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buf: Any) -> int:
+        if self.exceeded:
+            raise _TooLarge(self.exceeded)
+        view = memoryview(buf).cast("B")
+        chunk = self.raw.read(min(len(view), 1 << 20))
+        n = len(chunk)
+        view[:n] = chunk
+        self.nbytes += n
+        self.nlines += chunk.count(b"\n")
+        if self.nbytes > self.max_bytes:
+            self.exceeded = "bytes"
+        elif self.nlines > self.max_lines:
+            self.exceeded = "rows"
+        if self.exceeded:
+            raise _TooLarge(self.exceeded)
+        return n
+
+
+def _too_large(name: str, what: str, max_bytes: int, max_rows: int,
+               compressed: bool) -> DataError:
+    if what == "rows":
+        return _fail(FileFormatError, name, None, f"more than {max_rows:,} data rows",
+                     accepted=f"at most {max_rows:,} rows (max_rows)")
+    size = "decompresses to more than" if compressed else "is larger than"
+    return _fail(FileFormatError, name, None, f"the file {size} {max_bytes / 2**20:,.0f} MiB",
+                 accepted=f"at most {max_bytes / 2**20:,.0f} MiB of data (max_bytes)")
+
+
 def _sniff_sep(text_head: str) -> str:
     first = text_head.splitlines()[0] if text_head else ""
     counts = {sep: first.count(sep) for sep in (",", ";", "\t")}
     return max(counts, key=lambda s: (counts[s], s == ","))
 
 
-def _read_table(src: Any) -> tuple[pd.DataFrame, str, np.ndarray]:
-    """Read an input into a raw frame, its name and its spreadsheet row numbers.
+def _open(src: Any, name: str) -> Any:
+    """A binary stream at the start of a path or a file-like object."""
+    if isinstance(src, (str, os.PathLike)):
+        try:
+            return open(src, "rb")  # noqa: SIM115 - closed by the caller
+        except OSError as exc:
+            raise _fail(MissingFileError, name, None, f"cannot open the file ({exc.strerror})",
+                        accepted="an existing, readable file") from exc
+    if not hasattr(src, "read"):
+        raise TypeError(f"src: expected a path, a file-like object or a DataFrame, got {src!r}")
+    if hasattr(src, "seek"):
+        src.seek(0)
+    head = src.read(0)
+    if isinstance(head, str):  # a text stream: read it whole (uploads are bytes)
+        return io.BytesIO(src.read().encode("utf-8"))
+    return src
 
-    Blank rows are dropped; the row numbers still count them (header = row 1).
+
+def _read_csv(stream: io.BufferedReader, name: str, head: bytes) -> tuple[pd.DataFrame,
+                                                                         np.ndarray, str]:
+    """Parse CSV text (every column as text) with its spreadsheet row numbers."""
+    text_head = head.decode("utf-8-sig", errors="replace")
+    sep = _sniff_sep(text_head)
+    first_line = text_head.splitlines()[0] if text_head else ""
+    header = next(csv.reader([first_line], delimiter=sep), [])
+    blank_lines: list[int] = []  # lines holding only spaces: skipped, still counted
+    bad: list[tuple[int, int, str]] = []  # the first rows with a wrong number of fields
+    n_bad = [0]
+
+    def on_bad_row(row: Any) -> str:
+        if row.text.strip(" \t\r" + sep):
+            n_bad[0] += 1
+            if len(bad) < _MAX_ROWS_SHOWN:
+                bad.append((int(row.number or 0), int(row.actual_columns), row.text))
+        else:
+            blank_lines.append(int(row.number or 0))
+        return "skip"
+
+    table = pcsv.read_csv(
+        stream,
+        read_options=pcsv.ReadOptions(use_threads=False, block_size=1 << 22),
+        parse_options=pcsv.ParseOptions(delimiter=sep, ignore_empty_lines=False,
+                                        invalid_row_handler=on_bad_row),
+        convert_options=pcsv.ConvertOptions(
+            column_types={c: pa.string() for c in header}, strings_can_be_null=True,
+            null_values=[""], quoted_strings_can_be_null=True),
+    )
+    if bad:
+        raise _wrong_field_count(name, header, sep, bad, n_bad[0])
+    frame = table.to_pandas(types_mapper=_STRING_TYPES.get, self_destruct=True)
+    del table
+    rownum = np.arange(len(frame), dtype=np.int64) + 2
+    for line in sorted(blank_lines):  # blank lines with spaces: keep the numbering
+        rownum[rownum >= line] += 1
+    return frame, rownum, sep
+
+
+_STRING_TYPES = {pa.string(): pd.ArrowDtype(pa.string())}
+
+
+def _wrong_field_count(name: str, header: list[str], sep: str,
+                       bad: list[tuple[int, int, str]], n_bad: int) -> DataError:
+    """A named error for rows with more or fewer fields than the header (the first rows of
+    ``n_bad``)."""
+    rows = [r for r, _, _ in bad]
+    line, n, text = bad[0]
+    column = None
+    hint = ""
+    fields = next(csv.reader([text], delimiter=sep), [])
+    if sep == "," and n == len(header) + 1:
+        pairs = [i for i in range(min(len(fields) - 1, len(header)))
+                 if re.fullmatch(r"\d+", fields[i].strip())
+                 and re.fullmatch(r"\d+", fields[i + 1].strip())]
+        # a decimal part (not three digits) beats a thousands group; else the last pair
+        pairs.sort(key=lambda i: (len(fields[i + 1].strip()) != 3, i))
+        if pairs:
+            i = pairs[-1]
+            column = header[i]
+            hint = (f": {fields[i]},{fields[i + 1]} looks like one number written with a "
+                    "decimal comma or a thousands separator; quote such values or separate "
+                    "the columns with ';'")
+    return _fail(FileFormatError, name, column,
+                 f"rows with {n} fields where the header has {len(header)}{hint}", rows,
+                 [t[:80] for _, _, t in bad[:_MAX_ROWS_SHOWN]],
+                 accepted="the same number of fields on every row", total=n_bad)
+
+
+def _read_table(src: Any, max_bytes: int | None = None, max_rows: int | None = None
+                ) -> tuple[pd.DataFrame, str, np.ndarray, str]:
+    """Read an input into a raw frame, its name, its spreadsheet row numbers and the
+    separator of a CSV ('' for other formats).
+
+    CSV columns come back as text (Arrow strings); blank rows are dropped, the row
+    numbers still count them (header = row 1). At most ``max_bytes`` decoded bytes and
+    ``max_rows`` rows are read (defaults :data:`MAX_DECODED_BYTES`, :data:`MAX_ROWS`);
+    compressed input is read through a bounded stream.
     """
     name = _source_name(src)
+    max_bytes = MAX_DECODED_BYTES if max_bytes is None else int(max_bytes)
+    max_rows = MAX_ROWS if max_rows is None else int(max_rows)
+    sep = ""
     if isinstance(src, pd.DataFrame):
+        if len(src) > max_rows:
+            raise _too_large(name, "rows", max_bytes, max_rows, False)
         frame = src.reset_index(drop=True)
+        rownum = np.arange(len(frame), dtype=np.int64) + 2
     else:
-        if isinstance(src, (str, os.PathLike)):
-            try:
-                data = Path(src).read_bytes()
-            except OSError as exc:
-                raise _fail(MissingFileError, name, None, f"cannot open the file ({exc.strerror})",
-                            accepted="an existing, readable file") from exc
-        elif hasattr(src, "read"):
-            if hasattr(src, "seek"):
-                src.seek(0)
-            data = src.read()
-            if isinstance(data, str):
-                data = data.encode("utf-8")
-        else:
-            raise TypeError(f"src: expected a path, a file-like object or a DataFrame, got {src!r}")
-        if data[:2] == b"\x1f\x8b":
-            try:
-                data = gzip.decompress(data)
-            except OSError as exc:
-                raise _fail(FileFormatError, name, None, f"broken gzip data ({exc})") from exc
-        if not data.strip():
-            raise _fail(EmptyFileError, name, None, "the file is empty",
-                        accepted="a header row and at least one data row")
-        if data[:4] == b"\xd0\xcf\x11\xe0":
-            raise _fail(FileFormatError, name, None, "old binary Excel (.xls) is not read",
-                        accepted="save it as .xlsx or CSV")
+        raw = _open(src, name)
+        compressed = False
         try:
-            if data[:4] == b"PAR1":
-                frame = pd.read_parquet(io.BytesIO(data))
-            elif data[:4] == b"PK\x03\x04":
-                frame = pd.read_excel(io.BytesIO(data), sheet_name=0, engine="openpyxl")
+            magic = raw.read(4)
+            raw.seek(0)
+            if magic[:2] == b"\x1f\x8b":
+                compressed = True
+                raw_stream: Any = gzip.GzipFile(fileobj=raw, mode="rb")
             else:
-                text_head = data[:4096].decode("utf-8-sig", errors="replace")
-                frame = pd.read_csv(
-                    io.BytesIO(data), sep=_sniff_sep(text_head), encoding="utf-8-sig",
-                    skipinitialspace=True, low_memory=False, keep_default_na=False,
-                    na_values=[""], skip_blank_lines=False,
-                )
-        except pd.errors.EmptyDataError as exc:
-            raise _fail(EmptyFileError, name, None, "the file is empty",
-                        accepted="a header row and at least one data row") from exc
-        except (ValueError, OSError, pd.errors.ParserError) as exc:
-            raise _fail(FileFormatError, name, None, f"cannot read the file ({exc})",
-                        accepted="CSV (, ; or tab separated, optionally .gz), .xlsx, Parquet"
-                        ) from exc
-    frame = frame.dropna(how="all")
+                raw_stream = raw
+            bounded = _BoundedReader(raw_stream, max_bytes, max_rows)
+            stream = io.BufferedReader(bounded, buffer_size=1 << 16)
+            try:
+                head = stream.peek(1 << 16)[: 1 << 16]
+                frame, rownum, sep = _parse(stream, head, name, max_bytes, max_rows)
+            except _TooLarge as exc:
+                raise _too_large(name, str(exc), max_bytes, max_rows, compressed) from None
+            except (OSError, EOFError, zlib.error, pa.ArrowException) as exc:
+                if bounded.exceeded:
+                    raise _too_large(name, bounded.exceeded, max_bytes, max_rows,
+                                     compressed) from None
+                what = "broken gzip data" if compressed else "cannot read the file"
+                raise _fail(FileFormatError, name, None, f"{what} ({exc})",
+                            accepted="CSV (, ; or tab separated, optionally .gz), .xlsx, "
+                                     "Parquet") from exc
+        finally:
+            if raw is not src:
+                raw.close()
+    blank = frame.isna().all(axis=1).to_numpy()
+    if blank.any():
+        frame, rownum = frame[~blank], rownum[~blank]
     if len(frame) == 0:
         raise _fail(EmptyFileError, name, None, "no data rows below the header",
                     accepted="a header row and at least one data row")
-    rownum = np.asarray(frame.index, dtype=np.int64) + 2
-    return frame.reset_index(drop=True), name, rownum
+    if len(frame) > max_rows:
+        raise _too_large(name, "rows", max_bytes, max_rows, False)
+    return frame.reset_index(drop=True), name, rownum, sep
+
+
+def _parse(stream: io.BufferedReader, head: bytes, name: str, max_bytes: int,
+           max_rows: int) -> tuple[pd.DataFrame, np.ndarray, str]:
+    """Parse a decoded stream by its content: Parquet, .xlsx, old .xls (refused) or CSV."""
+    if not head.strip():
+        raise _fail(EmptyFileError, name, None, "the file is empty",
+                    accepted="a header row and at least one data row")
+    if head[:4] == b"\xd0\xcf\x11\xe0":
+        raise _fail(FileFormatError, name, None, "old binary Excel (.xls) is not read",
+                    accepted="save it as .xlsx or CSV")
+    if head[:4] in (b"PAR1", b"PK\x03\x04"):
+        data = io.BytesIO(stream.read())  # bounded by max_bytes
+        try:
+            if head[:4] == b"PAR1":
+                meta = pq.ParquetFile(data).metadata
+                size = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+                if size > max_bytes:
+                    raise _TooLarge("bytes")
+                if meta.num_rows > max_rows:
+                    raise _TooLarge("rows")
+                frame = pd.read_parquet(data)
+            else:
+                with zipfile.ZipFile(data) as zf:
+                    if sum(i.file_size for i in zf.infolist()) > max_bytes:
+                        raise _TooLarge("bytes")
+                frame = pd.read_excel(data, sheet_name=0, engine="openpyxl",
+                                      nrows=max_rows + 1)
+        except (ValueError, zipfile.BadZipFile, KeyError) as exc:
+            raise _fail(FileFormatError, name, None, f"cannot read the file ({exc})",
+                        accepted="CSV (, ; or tab separated, optionally .gz), .xlsx, Parquet"
+                        ) from exc
+        return frame, np.arange(len(frame), dtype=np.int64) + 2, ""
+    frame, rownum, sep = _read_csv(stream, name, head)
+    if frame.shape[1] == 0 or (len(frame) == 0):
+        raise _fail(EmptyFileError, name, None, "no data rows below the header",
+                    accepted="a header row and at least one data row")
+    return frame, rownum, sep
 
 
 def _norm_header(col: Any) -> str:
@@ -228,7 +411,15 @@ def _map_columns(
 
 
 # --------------------------------------------------------------------------- loaders
-def load_orders(src: Any) -> pd.DataFrame:
+def _numbers(frame: pd.DataFrame, cols: dict[str, str], fields: Sequence[str], source: str,
+             rn: np.ndarray, sep: str) -> tuple[str, list[str]]:
+    """The file's decimal mark over its number columns, and notes on how it was read."""
+    columns = {cols[f]: frame[cols[f]] for f in fields if f in cols}
+    return decimal_mark(columns, source, rn, default="," if sep == ";" else ".")
+
+
+def load_orders(src: Any, *, max_bytes: int | None = None,
+                max_rows: int | None = None) -> pd.DataFrame:
     """Load a daily order history.
 
     Parameters
@@ -236,12 +427,17 @@ def load_orders(src: Any) -> pd.DataFrame:
     src : path, file-like or DataFrame
         CSV (.csv/.csv.gz), .xlsx or Parquet with a date column and an order count
         (aliases in ``COLUMN_ALIASES``), optionally ``segment``.
+    max_bytes, max_rows : int, optional
+        Caps on the decoded size and the number of rows (defaults
+        :data:`MAX_DECODED_BYTES`, :data:`MAX_ROWS`); larger inputs raise
+        ``FileFormatError`` before they fill memory.
 
     Returns
     -------
     pandas.DataFrame
         ``ds`` (datetime64[ns], midnight), ``orders`` (int64 >= 0)[, ``segment``], sorted.
-        Missing days stay missing.
+        Missing days stay missing. ``attrs``: ``source``, ``decimal_mark`` and
+        ``warnings`` (list of str: how ambiguous numbers such as ``12,000`` were read).
 
     Raises
     ------
@@ -256,26 +452,29 @@ def load_orders(src: Any) -> pd.DataFrame:
     >>> list(orders.columns), str(orders["ds"].min().date())
     (['ds', 'orders'], '2022-01-01')
     """
-    frame, source, rn = _read_table(src)
+    frame, source, rn, sep = _read_table(src, max_bytes, max_rows)
     cols = _map_columns(frame, source, ["ds", "orders", "segment"], ["ds", "orders"])
+    mark, notes = _numbers(frame, cols, ["orders"], source, rn, sep)
     ds = _daily_only(_parse_ds(frame[cols["ds"]], source, cols["ds"], None, rn), source,
                      cols["ds"], rn)
     out = pd.DataFrame({"ds": ds.to_numpy()})
     out["orders"] = _parse_number(frame[cols["orders"]], source, cols["orders"],
-                                  rn, integer=True, allow_missing=False).astype(np.int64)
+                                  rn, integer=True, allow_missing=False,
+                                  decimal=mark).astype(np.int64)
     keys = ["ds"]
     if "segment" in cols:
         out["segment"] = frame[cols["segment"]].astype("str").str.strip().to_numpy()
         keys.append("segment")
     _check_duplicates(out[keys], source, cols["ds"], np.zeros(len(out), dtype=bool), rn)
     out = out.sort_values(keys, kind="stable").reset_index(drop=True)
-    out.attrs.update(source=source)
+    out.attrs.update(source=source, decimal_mark=mark, warnings=notes)
     return out
 
 
 def load_contacts(
     src: Any, interval_s: int | None = None, tz: str | None = None, *,
     channel_map: Mapping[str, str] | None = None, channels: Sequence[str] | None = None,
+    max_bytes: int | None = None, max_rows: int | None = None,
 ) -> pd.DataFrame:
     """Load an interval contact history (any interval length, gaps kept).
 
@@ -285,22 +484,35 @@ def load_contacts(
         Columns ``ds`` (or date + time), ``channel``, ``contacts``, optional ``aht_s``
         (seconds; ``aht_min`` is converted); aliases in ``COLUMN_ALIASES``.
     interval_s : int, optional
-        Expected interval length in seconds; checked against the data. Detected if None.
+        Expected interval length in seconds, checked against the data: a file whose rows
+        step a different length (``900`` declared, every row 30 minutes apart) raises
+        ``MixedIntervalError``. Detected if None.
     tz : str, optional
-        IANA zone of the centre (e.g. ``"Europe/Moscow"``). Needed for offset-carrying
-        timestamps, which are converted to its wall clock; enables DST-repeat merging.
+        IANA zone of the centre (e.g. ``"Europe/Berlin"``). Needed for offset-carrying
+        timestamps, which are converted to its wall clock, and for naive local files that
+        hold the hour repeated when daylight saving time ends: the repeated wall-clock
+        intervals (both occurrences, the first in summer time, the second in winter time)
+        are summed into one interval, ``aht_s`` weighted by contacts, and counted in
+        ``attrs["dst_merged_rows"]``. The hour skipped when DST starts stays a gap (no
+        row is invented). Timestamps stay local wall-clock time.
     channel_map : mapping, optional
         Explicit relabelling (``{"e-mail": "email", "phone": "voice"}``), applied after
         case/space normalisation.
     channels : sequence of str, optional
         Accepted channel names; others raise ``ChannelError``.
+    max_bytes, max_rows : int, optional
+        Caps on the decoded size and the number of rows (defaults
+        :data:`MAX_DECODED_BYTES`, :data:`MAX_ROWS`); larger inputs raise
+        ``FileFormatError`` before they fill memory.
 
     Returns
     -------
     pandas.DataFrame
         ``ds`` (datetime64[ns] interval start), ``channel`` (lower-case str), ``contacts``
         (int64 >= 0)[, ``aht_s`` (float64 seconds, NaN where not given)], sorted by ds and
-        channel; ``attrs``: ``interval_s`` (int), ``source``, ``tz``, ``dst_merged_rows``.
+        channel; ``attrs``: ``interval_s`` (int), ``source``, ``tz``, ``dst_merged_rows``,
+        ``decimal_mark`` and ``warnings`` (list of str: channel labels that look like
+        typos or are rare, how ambiguous numbers were read).
 
     Raises
     ------
@@ -308,6 +520,8 @@ def load_contacts(
         Subclasses: MissingFileError, EmptyFileError, FileFormatError, MissingColumnError,
         AmbiguousColumnError, BadValueError, BadTimestampError, DuplicateRowError,
         MixedIntervalError, ChannelError.
+    ValueError
+        ``tz`` is not a known time zone, or ``interval_s`` does not divide a day.
 
     Examples
     --------
@@ -315,7 +529,17 @@ def load_contacts(
     >>> contacts.attrs["interval_s"], sorted(contacts["channel"].unique())
     (1800, ['chat', 'email', 'voice'])
     """
-    frame, source, rn = _read_table(src)
+    if tz is not None:
+        try:
+            zoneinfo.ZoneInfo(str(tz))
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"tz: unknown time zone {tz!r}; give an IANA name such as "
+                             "'Europe/Berlin'") from exc
+    if interval_s is not None:
+        interval_s = int(interval_s)
+        if interval_s <= 0 or not (_DAY_S % interval_s == 0 or interval_s % _DAY_S == 0):
+            raise ValueError(f"interval_s: must divide a day (or be whole days), got {interval_s}")
+    frame, source, rn, sep = _read_table(src, max_bytes, max_rows)
     cols = _map_columns(frame, source,
                         ["date", "time", "ds", "channel", "contacts", "aht_s", "aht_min"],
                         ["channel", "contacts"])
@@ -334,50 +558,74 @@ def load_contacts(
     if bare_aht and "aht_s" not in cols and "aht_min" not in cols:
         raise _fail(AmbiguousColumnError, source, str(bare_aht[0]),
                     "handle time without a unit", accepted="aht_s (seconds) or aht_min")
-    ds = _get_ds(frame, cols, source, tz, rn)
+    mark, notes = _numbers(frame, cols, ["contacts", "aht_s", "aht_min"], source, rn, sep)
+    # Each raw column is dropped once parsed: memory stays near the decoded size.
+    ds = _get_ds(frame, cols, source, tz, rn).to_numpy()
+    for key in ("ds", "date", "time"):
+        if key in cols:
+            del frame[cols[key]]
     ds_col = cols.get("ds", f"{cols.get('date')}+{cols.get('time')}")
-    out = pd.DataFrame({"ds": ds.to_numpy()})
-    channel, code = _normalise_channels(frame[cols["channel"]], source, cols["channel"],
-                                        channel_map, channels, rn)
-    out["channel"] = channel.to_numpy()
-    out["contacts"] = _parse_number(frame[cols["contacts"]], source, cols["contacts"],
-                                    rn, integer=True, allow_missing=False).astype(np.int64)
+    channel, code, channel_notes = _normalise_channels(
+        frame.pop(cols["channel"]), source, cols["channel"], channel_map, channels, rn)
+    data = {"ds": ds, "channel": channel.to_numpy()}
+    del channel
+    data["contacts"] = _parse_number(frame.pop(cols["contacts"]), source, cols["contacts"],
+                                     rn, integer=True, allow_missing=False,
+                                     decimal=mark).astype(np.int64)
     if "aht_s" in cols or "aht_min" in cols:
         key = "aht_s" if "aht_s" in cols else "aht_min"
         scale = 1.0 if key == "aht_s" else 60.0
-        out["aht_s"] = scale * _parse_number(frame[cols[key]], source, cols[key],
-                                             rn, integer=False, allow_missing=True)
-    amb = _ambiguous_local(out["ds"], tz)
-    ds_int = out["ds"].to_numpy().view(np.int64)
+        data["aht_s"] = scale * _parse_number(frame.pop(cols[key]), source, cols[key], rn,
+                                              integer=False, allow_missing=True,
+                                              decimal=mark, upper=MAX_AHT_S / scale)
+    del frame
+    ds_int = ds.view(np.int64)
+    amb = _ambiguous_local(pd.Series(ds), tz)
     n_codes = int(code.max()) + 1
     int_key = pd.factorize(ds_int)[0].astype(np.int64) * n_codes + code  # no overflow
-    _check_duplicates(out[["ds", "channel"]], source, ds_col, amb, rn, int_key)
-    out["_row"] = rn
+    _check_duplicates(pd.DataFrame({"ds": ds, "channel": data["channel"]}), source, ds_col,
+                      amb, rn, int_key, dst_hint=tz is None)
     merged = 0
     if amb.any() and pd.Series(int_key).duplicated().any():
-        out, merged = _merge_repeats(out)
+        out, merged = _merge_repeats(pd.DataFrame({**data, "_row": rn}))
         code = pd.factorize(out["channel"], sort=True)[0]
-        ds_int = out["ds"].to_numpy().view(np.int64)
+        data = {c: out[c].to_numpy() for c in out.columns if c != "_row"}
+        rn = out["_row"].to_numpy()
+        ds_int = data["ds"].view(np.int64)
+        del out
+    del int_key, amb
     order = np.lexsort((code, ds_int))
-    out = out.take(order).reset_index(drop=True)
-    code = code[order]
-    rows = out.pop("_row").to_numpy()
-    if interval_s is None:
-        interval_s = detect_interval_s(out["ds"], code, source=source, column=ds_col,
-                                       rows=rows)
-    else:
-        interval_s = int(interval_s)
-        if interval_s <= 0 or not (_DAY_S % interval_s == 0 or interval_s % _DAY_S == 0):
-            raise ValueError(f"interval_s: must divide a day (or be whole days), got {interval_s}")
-        sec = out["ds"].to_numpy().astype("datetime64[s]").astype(np.int64)
-        if interval_s < _DAY_S:
-            _check_grid(sec, code, interval_s, source, ds_col, rows, coarse_days=False)
-        elif (sec % _DAY_S != 0).any():
-            off = sec % _DAY_S != 0
-            raise _fail(MixedIntervalError, source, ds_col, "times of day in daily data",
-                        rows[off], accepted="midnight timestamps")
-    out.attrs.update(interval_s=int(interval_s), source=source, tz=tz, dst_merged_rows=merged)
+    del ds_int
+    sorted_ = pd.RangeIndex(len(order))
+    for c in list(data):
+        data[c] = data[c][order]
+    out = pd.DataFrame(data, index=sorted_, copy=False)
+    del data
+    code, rows = code[order], rn[order]
+    del order
+    interval_s = _interval(out["ds"], code, interval_s, source, ds_col, rows)
+    out.attrs.update(interval_s=int(interval_s), source=source, tz=tz, dst_merged_rows=merged,
+                     decimal_mark=mark, warnings=[*channel_notes, *notes])
     return out
+
+
+def _interval(ds: pd.Series, code: np.ndarray, interval_s: int | None, source: str,
+              ds_col: str, rows: np.ndarray) -> int:
+    """The detected interval length, or the declared one checked against the data."""
+    try:
+        detected = detect_interval_s(ds, code, source=source, column=ds_col, rows=rows)
+    except MixedIntervalError as exc:
+        if interval_s is None or "cannot detect" not in str(exc):
+            raise
+        detected = None  # one timestamp per series: the declared length stands
+    if interval_s is None or detected is None:
+        return int(interval_s if detected is None else detected)
+    if detected != interval_s:
+        raise _fail(MixedIntervalError, source, ds_col,
+                    f"the declared interval_s={interval_s} s contradicts the data, whose rows "
+                    f"step {detected} s", accepted=f"interval_s={detected} (or leave it "
+                    "unset to detect it)")
+    return int(interval_s)
 
 
 def _merge_repeats(out: pd.DataFrame) -> tuple[pd.DataFrame, int]:
@@ -393,7 +641,8 @@ def _merge_repeats(out: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     return res.drop(columns="_w"), n0 - len(res)
 
 
-def load_events(src: Any) -> pd.DataFrame:
+def load_events(src: Any, *, max_bytes: int | None = None,
+                max_rows: int | None = None) -> pd.DataFrame:
     """Load an event calendar (peak days, holidays, promotions, incidents).
 
     Returns ``ds`` (datetime64[ns] date), ``event`` (str)[, ``lower_window`` (int64 <= 0),
@@ -412,7 +661,7 @@ def load_events(src: Any) -> pd.DataFrame:
     >>> int((events["event"] == "black_friday").sum())
     3
     """
-    frame, source, rn = _read_table(src)
+    frame, source, rn, _ = _read_table(src, max_bytes, max_rows)
     cols = _map_columns(frame, source, ["ds", "event", "lower_window", "upper_window"],
                         ["ds", "event"])
     ds = _daily_only(_parse_ds(frame[cols["ds"]], source, cols["ds"], None, rn), source,
@@ -523,3 +772,4 @@ def sample_paths() -> SamplePaths:
     root = Path(__file__).resolve().parent.parent / "data"
     return SamplePaths(orders=root / "orders.csv", contacts=root / "contacts.csv.gz",
                        events=root / "events.csv")
+

@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 __all__ = [
     "AmbiguousColumnError",
@@ -45,6 +47,9 @@ _TS_ACCEPTED = (
     "or a date column plus a time column"
 )
 _TZ_SUFFIX = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
+_HAS_DAY = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}|^\d{8}(?:$|T)")
+#: Accepted years of a timestamp (a typo such as 2300 or 1024 is an error, not a date).
+YEARS = (1900, 2200)
 
 
 # --------------------------------------------------------------------------- errors
@@ -113,8 +118,12 @@ def _plain(value: Any) -> Any:
 def _fail(
     cls: type[DataError], source: str, column: str | None, problem: str,
     rows: np.ndarray | Sequence[int] = (), values: Sequence[Any] = (), accepted: str = "",
+    total: int | None = None,
 ) -> DataError:
+    """The error to raise: names the source, the column, the first rows (with their values)
+    and how many more there are (``total`` offending rows; default ``len(rows)``)."""
     rows = np.asarray(rows, dtype=np.int64)
+    total = len(rows) if total is None else int(total)
     where = f"column '{column}'" if column else "file"
     msg = f"{source}: {where}: {problem}"
     if len(rows):
@@ -122,7 +131,8 @@ def _fail(
             f"row {r}" + (f" ({_plain(values[i])!r})" if i < len(values) else "")
             for i, r in enumerate(rows[:_MAX_ROWS_SHOWN])
         )
-        more = f" and {len(rows) - _MAX_ROWS_SHOWN} more" if len(rows) > _MAX_ROWS_SHOWN else ""
+        more = f" and {total - len(rows[:_MAX_ROWS_SHOWN]):,} more" if total > min(
+            len(rows), _MAX_ROWS_SHOWN) else ""
         msg += f" at {shown}{more}"
     if accepted:
         msg += f". Accepted: {accepted}"
@@ -135,27 +145,140 @@ def _rows(mask: np.ndarray, rn: np.ndarray) -> np.ndarray:
     return rn[np.asarray(mask, dtype=bool)]
 
 
+#: Largest accepted count (orders or contacts per row): far above any real centre, far
+#: below the int64 range and exact in float64.
+MAX_COUNT = 10**9
+#: Largest accepted handle time in seconds (one day).
+MAX_AHT_S = 86_400.0
+
+_SPACES = r"[\s\x{a0}\x{202f}']"  # spaces (also no-break) and apostrophes group thousands
+_EXP = r"^[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d+$"
+
+
+def _text_array(values: pd.Series) -> pa.ChunkedArray:
+    """A text column as an Arrow string array (nulls where missing), without copies for
+    Arrow-backed columns."""
+    if not (pd.api.types.is_string_dtype(values.dtype)
+            and not pd.api.types.is_object_dtype(values.dtype)):
+        values = values.astype("str")
+    arr = pa.array(values)
+    if not isinstance(arr, pa.ChunkedArray):
+        arr = pa.chunked_array([arr])
+    if _any(pc.match_substring_regex(arr, _SPACES)):
+        arr = pc.replace_substring_regex(arr, _SPACES, "")
+    return arr
+
+
+def _any(mask: pa.ChunkedArray | pa.Array) -> bool:
+    return bool(pc.any(mask).as_py())
+
+
+def _evidence(text: pa.ChunkedArray) -> dict[str, pa.ChunkedArray]:
+    """Per value: does it show '.' or ',' as the decimal mark, or hold a grouped number
+    that reads either way (one separator followed by exactly three digits)?"""
+    return {
+        ".": pc.or_(pc.match_substring_regex(text, r"^[+-]?\d*\.(\d{0,2}|\d{4,})$"),
+                    pc.match_substring_regex(text, r"^[+-]?\d{1,3}(,\d{3})+\.\d*$|"
+                                                   r"^[+-]?\d{1,3}(,\d{3}){2,}$")),
+        ",": pc.or_(pc.match_substring_regex(text, r"^[+-]?\d*,(\d{0,2}|\d{4,})$"),
+                    pc.match_substring_regex(text, r"^[+-]?\d{1,3}(\.\d{3})+,\d*$|"
+                                                   r"^[+-]?\d{1,3}(\.\d{3}){2,}$")),
+        "either": pc.match_substring_regex(text, r"^[+-]?\d{1,3}[.,]\d{3}$"),
+    }
+
+
+def decimal_mark(columns: Mapping[str, pd.Series], source: str, rn: np.ndarray,
+                 default: str = ".") -> tuple[str, list[str]]:
+    """The decimal mark of a file's number columns, and what it decided, in words.
+
+    The mark is ``'.'`` or ``','``. A value shows it when the separator is not followed by
+    exactly three digits (``312,5``, ``12.25``) or when both marks appear (``1.234,5``,
+    ``1,234.5``), or when one mark repeats (``1.000.000`` groups with '.'). A value such as
+    ``1.000`` or ``12,000`` reads both ways: it follows the file's evidence, else
+    ``default`` (``','`` for semicolon-separated files, where a decimal comma is the
+    convention; ``'.'`` otherwise), and a note says how it was read.
+
+    Raises
+    ------
+    BadValueError
+        Values in one file show both marks as the decimal mark.
+    """
+    first: dict[str, tuple[str, int, Any]] = {}
+    either: list[tuple[str, pa.ChunkedArray]] = []
+    for column, values in columns.items():
+        if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_object_dtype(
+                values.dtype):
+            continue
+        text = _text_array(values)
+        if not _any(pc.match_substring_regex(text, r"[.,]")):
+            continue
+        ev = _evidence(text)
+        for mark in (".", ","):
+            if mark not in first and _any(ev[mark]):
+                i = int(pc.index(ev[mark], True).as_py())
+                first[mark] = (column, i, text[i].as_py())
+        if _any(ev["either"]):
+            either.append((column, ev["either"]))
+    if len(first) == 2:
+        (c1, i1, v1), (c2, i2, v2) = first["."], first[","]
+        rows, vals = zip(*sorted([(int(rn[i1]), v1), (int(rn[i2]), v2)]), strict=True)
+        raise _fail(BadValueError, source, c1 if c1 == c2 else f"{c1}' and '{c2}",
+                    "both '.' and ',' used as the decimal mark", rows, vals,
+                    accepted="one decimal mark per file")
+    mark = next(iter(first), default)
+    notes = []
+    for column, mask in either:
+        i = int(pc.index(mask, True).as_py())
+        shown = columns[column].iloc[i]
+        n = int(pc.sum(mask).as_py())
+        group = "," if mark == "." else "."
+        how = "by the other numbers of the file" if first else "by default for this separator"
+        notes.append(
+            f"{source}: column '{column}': {n:,} value(s) such as {str(shown).strip()!r} "
+            f"(row {int(rn[i])}) read with '{mark}' as the decimal mark and '{group}' as the "
+            f"thousands separator (decided {how})")
+    return mark, notes
+
+
 def _parse_number(
     values: pd.Series, source: str, column: str, rn: np.ndarray, *, integer: bool,
-    allow_missing: bool,
+    allow_missing: bool, decimal: str = ".", upper: float | None = None,
 ) -> np.ndarray:
-    """Parse a numeric column (decimal comma, space grouping) to float64 and validate."""
-    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(
-        values.dtype
-    ):
-        out = values.to_numpy(dtype=np.float64, na_value=np.nan)
-        bad = np.zeros(len(out), dtype=bool)
-    else:
-        text = values.astype("string").str.strip()
-        text = text.str.replace(r"[\s\u00a0\u202f]", "", regex=True)
-        text = text.where(~text.str.contains(",", regex=False) | text.str.contains(".",
-                          regex=False), text.str.replace(",", ".", regex=False))
-        out = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-        bad = np.isnan(out) & text.fillna("").ne("").to_numpy()
+    """Parse a numeric column to float64 and validate it.
+
+    Text is read with ``decimal`` as the decimal mark; the other mark, spaces and
+    apostrophes group thousands (``12 000``, ``12,000``, ``1.000.000``) and must group by
+    three digits. Values must be finite, non-negative, at most ``upper`` (default
+    :data:`MAX_COUNT` for integer counts) and, for counts, whole.
+    """
     kind = "non-negative integers" if integer else "non-negative numbers"
+    upper = MAX_COUNT if (upper is None and integer) else upper
+    if pd.api.types.is_numeric_dtype(values.dtype) and not (
+            pd.api.types.is_bool_dtype(values.dtype) or pd.api.types.is_object_dtype(
+                values.dtype)):
+        out = values.to_numpy(dtype=np.float64, na_value=np.nan)
+        bad = np.isinf(out)
+    else:
+        text = _text_array(values)
+        group = "," if decimal == "." else r"\."
+        dec = re.escape(decimal)
+        ok = pc.or_(pc.or_(
+            pc.match_substring_regex(text, rf"^[+-]?(\d+({dec}\d*)?|{dec}\d+)$"),
+            pc.match_substring_regex(text, rf"^[+-]?\d{{1,3}}({group}\d{{3}})+({dec}\d*)?$")),
+            pc.match_substring_regex(text, _EXP) if decimal == "." else
+            pc.match_substring_regex(text, r"^$a"))
+        ok = pc.fill_null(ok, True)
+        norm = pc.replace_substring(text, "," if decimal == "." else ".", "")
+        if decimal == ",":
+            norm = pc.replace_substring(norm, ",", ".")
+        norm = pc.if_else(ok, norm, pa.scalar(None, pa.string()))
+        out = pc.cast(norm, pa.float64()).to_numpy(zero_copy_only=False)
+        bad = ~ok.to_numpy(zero_copy_only=False)
     if bad.any():
-        raise _fail(BadValueError, source, column, "non-numeric values", _rows(bad, rn),
-                    values.to_numpy()[bad], accepted=kind + " (decimal comma allowed)")
+        idx = np.flatnonzero(bad)
+        raise _fail(BadValueError, source, column, "non-numeric values", rn[idx],
+                    values.iloc[idx[:_MAX_ROWS_SHOWN]].to_numpy(),
+                    accepted=kind + f" (decimal mark '{decimal}' in this file)")
     missing = np.isnan(out)
     if missing.any() and not allow_missing:
         raise _fail(BadValueError, source, column, "missing values", _rows(missing, rn),
@@ -163,12 +286,19 @@ def _parse_number(
     neg = out < 0
     if neg.any():
         raise _fail(BadValueError, source, column, "negative values", _rows(neg, rn),
-                    out[neg], accepted=kind)
+                    out[neg][:_MAX_ROWS_SHOWN], accepted=kind)
+    if upper is not None:
+        big = out > upper
+        if big.any():
+            idx = np.flatnonzero(big)
+            raise _fail(BadValueError, source, column, f"values above {upper:,.0f}",
+                        rn[idx], values.iloc[idx[:_MAX_ROWS_SHOWN]].to_numpy(),
+                        accepted=f"{kind} up to {upper:,.0f}")
     if integer:
         frac = ~missing & (out != np.round(out))
         if frac.any():
             raise _fail(BadValueError, source, column, "non-integer counts", _rows(frac, rn),
-                        out[frac], accepted=kind)
+                        out[frac][:_MAX_ROWS_SHOWN], accepted=kind)
     return out
 
 
@@ -191,14 +321,16 @@ def _parse_ds(values: pd.Series, source: str, column: str, tz: str | None, rn: n
             raise _fail(BadTimestampError, source, column,
                         f"timestamps carry a time zone ({values.dtype.tz}) but no tz was given",
                         accepted="tz='Europe/Moscow' (the centre's zone) to convert them")
-        return values.dt.tz_convert(tz).dt.tz_localize(None).astype("datetime64[ns]")
+        local = values.dt.tz_convert(tz).dt.tz_localize(None)
+        _check_years(local, source, column, rn)
+        return local.astype("datetime64[ns]")
     if pd.api.types.is_datetime64_dtype(values.dtype):
-        parsed = values.astype("datetime64[ns]")
-        if parsed.isna().any():
-            bad = parsed.isna().to_numpy()
+        if values.isna().any():
+            bad = values.isna().to_numpy()
             raise _fail(BadTimestampError, source, column, "missing timestamps", _rows(bad, rn),
                         accepted=_TS_ACCEPTED)
-        return parsed
+        _check_years(values, source, column, rn)
+        return values.astype("datetime64[ns]")
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     if pd.api.types.is_string_dtype(values.dtype) and all(
         isinstance(v, str) for v in uniques[:1000]
@@ -208,6 +340,13 @@ def _parse_ds(values: pd.Series, source: str, column: str, tz: str | None, rn: n
         utext = pd.Series(uniques, dtype=object).map(
             lambda v: v.isoformat() if hasattr(v, "isoformat") else str(v).strip()
         ).astype("string")
+    no_day = ~utext.str.match(_HAS_DAY).fillna(True).to_numpy(dtype=bool)
+    if no_day.any():
+        bad = np.isin(codes, np.flatnonzero(no_day))
+        idx = np.flatnonzero(bad)
+        raise _fail(BadTimestampError, source, column,
+                    "dates without a day (a year or a month is not a date)", rn[idx],
+                    values.iloc[idx[:_MAX_ROWS_SHOWN]].to_numpy(), accepted=_TS_ACCEPTED)
     aware = utext.str.contains(_TZ_SUFFIX, regex=True).to_numpy(dtype=bool)
     if aware.any() and not aware.all():
         first_naive = np.flatnonzero(~aware)[0]
@@ -224,13 +363,31 @@ def _parse_ds(values: pd.Series, source: str, column: str, tz: str | None, rn: n
     parsed = pd.to_datetime(utext, format="ISO8601", errors="coerce", utc=bool(aware.any()))
     if aware.any():
         parsed = parsed.dt.tz_convert(tz).dt.tz_localize(None)
-    parsed = parsed.astype("datetime64[ns]").to_numpy()
-    bad_u = np.isnat(parsed)
+    bad_u = parsed.isna().to_numpy()
     bad = (codes < 0) | np.isin(codes, np.flatnonzero(bad_u))
     if bad.any():
+        idx = np.flatnonzero(bad)
         raise _fail(BadTimestampError, source, column, "unparseable or missing timestamps",
-                    _rows(bad, rn), values.to_numpy()[bad], accepted=_TS_ACCEPTED)
+                    rn[idx], values.iloc[idx[:_MAX_ROWS_SHOWN]].to_numpy(),
+                    accepted=_TS_ACCEPTED)
+    _check_years(parsed, source, column, rn, codes)
+    parsed = parsed.astype("datetime64[ns]").to_numpy()
     return pd.Series(parsed[codes], index=values.index, name="ds")
+
+
+def _check_years(parsed: pd.Series, source: str, column: str, rn: np.ndarray,
+                 codes: np.ndarray | None = None) -> None:
+    """Raise on dates outside :data:`YEARS` (``parsed`` holds uniques when ``codes``)."""
+    year = parsed.dt.year.to_numpy()
+    off = (year < YEARS[0]) | (year > YEARS[1])
+    if off.any():
+        bad = np.isin(codes, np.flatnonzero(off)) if codes is not None else off
+        idx = np.flatnonzero(bad)
+        shown = parsed.to_numpy()[codes[idx[:_MAX_ROWS_SHOWN]] if codes is not None
+                                  else idx[:_MAX_ROWS_SHOWN]]
+        raise _fail(BadTimestampError, source, column,
+                    f"dates outside the years {YEARS[0]}..{YEARS[1]}", rn[idx],
+                    [str(v)[:19] for v in shown], accepted="dates of a contact history")
 
 
 def _get_ds(frame: pd.DataFrame, cols: dict[str, str], source: str, tz: str | None,
@@ -250,23 +407,41 @@ def _ambiguous_local(ds: pd.Series, tz: str | None) -> np.ndarray:
 
 
 def _check_duplicates(keys: pd.DataFrame, source: str, column: str, allowed: np.ndarray,
-                      rn: np.ndarray, int_key: np.ndarray | None = None) -> None:
+                      rn: np.ndarray, int_key: np.ndarray | None = None,
+                      dst_hint: bool = False) -> None:
     """Raise on repeated keys outside ``allowed``; ``int_key`` is a fast equivalent key."""
     if int_key is not None:
         dup = pd.Series(int_key).duplicated(keep=False).to_numpy() & ~allowed
     else:
         dup = keys.duplicated(keep=False).to_numpy() & ~allowed
     if dup.any():
-        shown = keys[dup].astype(str).agg(" ".join, axis=1).to_numpy()
-        raise _fail(DuplicateRowError, source, column, "duplicate timestamps", _rows(dup, rn),
-                    shown, accepted="one row per " + " and ".join(keys.columns))
+        idx = np.flatnonzero(dup)
+        first = keys.iloc[idx[:_MAX_ROWS_SHOWN]]
+        shown = first.astype(str).agg(" ".join, axis=1).to_numpy()
+        accepted = "one row per " + " and ".join(keys.columns)
+        if dst_hint and _looks_like_dst(keys["ds"].iloc[idx]):
+            accepted += (". These look like the hour repeated when daylight saving time (DST) "
+                         "ends: set the centre's time zone (tz='Europe/Berlin' when loading, "
+                         "data.timezone in the scenario, --tz on the command line) and the "
+                         "repeated intervals are summed")
+        raise _fail(DuplicateRowError, source, column, "duplicate timestamps", rn[idx],
+                    shown, accepted=accepted)
+
+
+def _looks_like_dst(ds: pd.Series) -> bool:
+    """Repeated timestamps all between 00:00 and 03:59, on few dates (a DST fall-back)."""
+    hours = ds.dt.hour.to_numpy()
+    days = ds.dt.normalize().nunique()
+    years = ds.dt.year.nunique()
+    return bool(len(hours)) and bool((hours < 4).all()) and days <= 2 * years
 
 
 def _daily_only(ds: pd.Series, source: str, column: str, rn: np.ndarray) -> pd.Series:
     timed = (ds != ds.dt.normalize()).to_numpy()
     if timed.any():
+        idx = np.flatnonzero(timed)
         raise _fail(BadTimestampError, source, column, "times of day in a daily history",
-                    _rows(timed, rn), ds[timed].astype(str).to_numpy(),
+                    rn[idx], ds.iloc[idx[:_MAX_ROWS_SHOWN]].astype(str).to_numpy(),
                     accepted="dates only (one row per day)")
     return ds
 
@@ -275,8 +450,9 @@ def _daily_only(ds: pd.Series, source: str, column: str, rn: np.ndarray) -> pd.S
 def _normalise_channels(
     raw: pd.Series, source: str, column: str, channel_map: Mapping[str, str] | None,
     channels: Sequence[str] | None, rn: np.ndarray,
-) -> tuple[pd.Series, np.ndarray]:
-    """Normalised labels and, per row, the rank of its label in sorted label order."""
+) -> tuple[pd.Series, np.ndarray, list[str]]:
+    """Normalised labels, per row the rank of its label in sorted label order, and
+    warnings about labels that look like typos or are rare (see :func:`channel_warnings`)."""
     codes, uniques = pd.factorize(raw, use_na_sentinel=True)
     if (codes < 0).any():
         raise _fail(ChannelError, source, column, "missing channel labels", _rows(codes < 0, rn),
@@ -308,7 +484,54 @@ def _normalise_channels(
     rank = {name: i for i, name in enumerate(names)}
     code = np.array([rank[lab] for lab in labels], dtype=np.int64)[codes]
     out = pd.Series(names, dtype="str").take(code)  # take on a few names: no per-row objects
-    return out.set_axis(raw.index), code
+    counts = np.bincount(code, minlength=len(names))
+    return out.set_axis(raw.index), code, channel_warnings(names, counts, source, column)
+
+
+#: A channel with less than this share of the rows is reported as rare.
+RARE_CHANNEL_SHARE = 0.01
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """True when ``a`` and ``b`` differ by one insertion, deletion, substitution or swap of
+    two neighbouring characters (optimal string alignment distance 1)."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1
+                                  and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    i = next((k for k in range(len(short)) if short[k] != long_[k]), len(short))
+    return short[i:] == long_[i + 1:]
+
+
+def channel_warnings(names: Sequence[str], counts: Sequence[int], source: str = "",
+                     column: str = "channel") -> list[str]:
+    """Warnings about channel labels: one edit away from a label with more rows (a likely
+    typo, e.g. ``chta`` next to ``chat``), or holding less than
+    :data:`RARE_CHANNEL_SHARE` of the rows.
+
+    Examples
+    --------
+    >>> channel_warnings(["chat", "chta", "voice"], [700, 300, 1000], "c.csv")
+    ["c.csv: column 'channel': channel 'chta' (300 rows) looks like a typo of 'chat' (700 rows)"]
+    """
+    total = int(np.sum(counts))
+    out = []
+    where = f"{source}: column '{column}': " if source else ""
+    for i, name in enumerate(names):
+        n = int(counts[i])
+        twin = [j for j, other in enumerate(names)
+                if int(counts[j]) > n and len(name) >= 3 and _one_edit(name, other)]
+        if twin:
+            j = max(twin, key=lambda k: int(counts[k]))
+            out.append(f"{where}channel {name!r} ({n:,} rows) looks like a typo of "
+                       f"{names[j]!r} ({int(counts[j]):,} rows)")
+        elif len(names) > 1 and n < RARE_CHANNEL_SHARE * total:
+            out.append(f"{where}channel {name!r} has only {n:,} rows "
+                       f"({n / total:.2%} of the file)")
+    return out
 
 
 # --------------------------------------------------------------------------- intervals
@@ -408,7 +631,7 @@ def _check_grid(sec: np.ndarray, grp: np.ndarray, d: int, source: str, column: s
         raise _fail(MixedIntervalError, source, column,
                     f"mixed interval lengths: steps that are not a whole number of {d} s "
                     f"(the smallest step, ending at row {int(rows[smallest][0])})", rows[idx],
-                    pd.to_datetime(sec[idx], unit="s").astype(str),
+                    pd.to_datetime(sec[idx[:_MAX_ROWS_SHOWN]], unit="s").astype(str),
                     accepted="every step a whole number of one interval length")
     if not coarse_days:
         return
@@ -431,5 +654,62 @@ def _check_grid(sec: np.ndarray, grp: np.ndarray, d: int, source: str, column: s
         raise _fail(MixedIntervalError, source, column,
                     f"mixed interval lengths: some days step {int(gcd[coarse][0]) * d} s, "
                     f"the data steps {d} s; days starting", rows[idx],
-                    pd.to_datetime(sec[idx], unit="s").astype(str),
+                    pd.to_datetime(sec[idx[:_MAX_ROWS_SHOWN]], unit="s").astype(str),
                     accepted="one interval length for the whole file")
+    _check_coarse_runs(s, g, order, d, source, column, rows)
+
+
+#: Evidence (bits) a stretch of rows needs to count as recorded at a coarser interval.
+_COARSE_BITS = 24
+#: Within-day steps a whole series needs to count as recorded at a coarser interval.
+_COARSE_SERIES_STEPS = 10
+
+
+def _check_coarse_runs(s: np.ndarray, g: np.ndarray, order: np.ndarray, d: int, source: str,
+                       column: str, rows: np.ndarray) -> None:
+    """Refuse stretches of sparse rows on a grid ``p`` times coarser than ``d``.
+
+    Sparse ``d``-second data (quiet hours, omitted zero rows) steps a multiple of ``p``
+    intervals by chance about once in ``p`` steps. A run of consecutive same-day steps that
+    are all multiples of ``p`` carries ``log2(p)`` bits each; at :data:`_COARSE_BITS` bits
+    (chance below 1e-7 per run) the run was recorded at ``p * d`` seconds. A series
+    (channel) whose same-day steps are all multiples of ``p`` (at least
+    :data:`_COARSE_SERIES_STEPS` of them) was too.
+    """
+    if d >= _DAY_S or len(s) < 3:
+        return
+    step = np.diff(s) // d
+    same = np.diff(g) == 0
+    day = same & (np.diff(s // _DAY_S) == 0)
+    for p in (2, 3, 5):
+        if _DAY_S % (p * d):
+            continue
+        ok = same & (step % p == 0)
+        counted = (ok & day).astype(np.int64)
+        edges = np.flatnonzero(np.diff(np.r_[0, ok.astype(np.int8), 0]))
+        starts, ends = edges[::2], edges[1::2]
+        csum = np.r_[0, np.cumsum(counted)]
+        evidence = (csum[ends] - csum[starts]) * np.log2(p)
+        hit = np.flatnonzero(evidence >= _COARSE_BITS)
+        what = "a stretch of rows"
+        if not hit.size:
+            # whole series: no same-day step off the coarse grid, enough same-day steps
+            series_start = np.r_[0, np.flatnonzero(~same) + 1]
+            bad_day = np.r_[0, np.cumsum(day & ~ok)]
+            n_day = np.r_[0, np.cumsum(day)]
+            series_end = np.r_[series_start[1:] - 1, len(s) - 1]
+            n_steps = n_day[series_end] - n_day[series_start]
+            n_bad = bad_day[series_end] - bad_day[series_start]
+            whole = np.flatnonzero((n_bad == 0) & (n_steps >= _COARSE_SERIES_STEPS))
+            if not whole.size or len(series_start) == 1:
+                continue
+            starts, ends, hit = series_start, series_end, whole[:1]
+            what = "a whole series (channel)"
+        a, b = int(starts[hit[0]]), int(ends[hit[0]])
+        idx = order[[a, b]]
+        raise _fail(MixedIntervalError, source, column,
+                    f"mixed interval lengths: {what} steps only whole multiples of "
+                    f"{p * d} s while the data steps {d} s; from row {int(rows[idx[0]])} to",
+                    rows[idx[1:]], pd.to_datetime(s[[b]], unit="s").astype(str),
+                    accepted="one interval length for the whole file, or an interval_s that "
+                             "matches every channel")

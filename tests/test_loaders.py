@@ -160,8 +160,9 @@ def test_mixed_interval_lengths_day_by_day():
     frame = pd.DataFrame({"ds": d1.append(d2), "channel": "voice", "contacts": 1})
     with pytest.raises(MixedIntervalError, match=r"column 'ds'.*1800 s.*900 s.*row 2"):
         load_contacts(frame)
-    # Stated explicitly, the same file is accepted as sparse 15-minute data.
-    assert load_contacts(frame, interval_s=900).attrs["interval_s"] == 900
+    # A declared length does not paper over it: the 30-minute day is still refused.
+    with pytest.raises(MixedIntervalError, match="1800 s"):
+        load_contacts(frame, interval_s=900)
     with pytest.raises(MixedIntervalError):
         load_contacts(frame, interval_s=1800)
 
