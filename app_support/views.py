@@ -50,6 +50,9 @@ class DatasetSummary:
         Interval length of the contact history, seconds (86400 for daily data).
     order_days, contact_rows, events : int
         Number of order days, contact rows and event rows.
+    orders_range, contacts_range, events_range : tuple of two Timestamps, or None
+        Each file's own first and last ``ds`` (None for a file without rows): the
+        contacts may end long before the orders, and the page must not hide that.
     """
 
     first_ds: pd.Timestamp
@@ -59,6 +62,9 @@ class DatasetSummary:
     order_days: int
     contact_rows: int
     events: int
+    orders_range: tuple[pd.Timestamp, pd.Timestamp] | None = None
+    contacts_range: tuple[pd.Timestamp, pd.Timestamp] | None = None
+    events_range: tuple[pd.Timestamp, pd.Timestamp] | None = None
 
     @property
     def interval_label(self) -> str:
@@ -86,6 +92,8 @@ def summarize_dataset(
     >>> s = summarize_dataset(o, c, pd.DataFrame({"ds": [], "event": []}), 1800)
     >>> (s.channels, s.interval_label, s.order_days)
     (('chat',), '30 min', 2)
+    >>> [f"{t:%m-%d}" for t in s.orders_range], s.events_range
+    (['01-01', '01-02'], None)
     """
     stamps = pd.concat([pd.Series(orders["ds"]), pd.Series(contacts["ds"])], ignore_index=True)
     return DatasetSummary(
@@ -96,7 +104,20 @@ def summarize_dataset(
         order_days=int(len(orders)),
         contact_rows=int(len(contacts)),
         events=int(len(events)),
+        orders_range=_span(orders),
+        contacts_range=_span(contacts),
+        events_range=_span(events),
     )
+
+
+def _span(frame: pd.DataFrame | None) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """First and last ``ds`` of ``frame`` (min and max of the column), None if empty."""
+    if frame is None or not len(frame) or "ds" not in frame:
+        return None
+    ds = pd.to_datetime(frame["ds"])
+    if ds.isna().all():
+        return None
+    return pd.Timestamp(ds.min()), pd.Timestamp(ds.max())
 
 
 def daily_contacts(contacts: pd.DataFrame) -> pd.DataFrame:

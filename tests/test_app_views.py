@@ -39,6 +39,13 @@ def test_summarize_dataset_reads_range_channels_and_interval():
     assert s.channels == ("chat", "voice")
     assert (s.order_days, s.contact_rows, s.events) == (3, 2, 1)
     assert s.interval_label == "15 min"
+    # each file's own range: orders 1-3 March, contacts 29 Feb 23:45 to 2 March 08:00
+    assert s.orders_range == (pd.Timestamp("2024-03-01"), pd.Timestamp("2024-03-03"))
+    assert s.contacts_range == (pd.Timestamp("2024-02-29 23:45"),
+                                pd.Timestamp("2024-03-02 08:00"))
+    assert s.events_range == (pd.Timestamp("2024-03-01"), pd.Timestamp("2024-03-01"))
+    none = views.summarize_dataset(orders, contacts, events.iloc[:0], 900)
+    assert none.events_range is None  # no events file: no range
 
 
 @pytest.mark.parametrize(

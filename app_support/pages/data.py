@@ -112,14 +112,22 @@ summary = views.summarize_dataset(
 )
 
 st.subheader("Preview")
-m = st.columns([1, 1, 1, 2])
-m[0].metric("Interval length", summary.interval_label)
-m[1].metric("From", f"{summary.first_ds:%Y-%m-%d}")
-m[2].metric("To", f"{summary.last_ds:%Y-%m-%d}")
-m[3].metric("Channels", ", ".join(summary.channels))
+m = st.columns(4)
+# each file's own range: the contacts may end long before the orders
+spans = (("Orders", summary.orders_range), ("Contacts", summary.contacts_range))
+for i, (what, span) in enumerate(spans):
+    m[2 * i].metric(f"{what} from", "-" if span is None else f"{span[0]:%Y-%m-%d}")
+    m[2 * i + 1].metric(f"{what} to", "-" if span is None else f"{span[1]:%Y-%m-%d}")
+n = st.columns([1, 3])
+n[0].metric("Interval length", summary.interval_label)
+n[1].metric("Channels", ", ".join(summary.channels))
+events_span = (
+    "" if summary.events_range is None
+    else f" ({summary.events_range[0]:%Y-%m-%d} to {summary.events_range[1]:%Y-%m-%d})"
+)
 st.caption(
     f"{summary.order_days:,} order days, {summary.contact_rows:,} contact rows, "
-    f"{summary.events:,} events."
+    f"{summary.events:,} events{events_span}."
 )
 
 left, right = st.columns(2)
