@@ -46,23 +46,28 @@ def _metric(at: AppTest, label: str) -> str:
     return found[0]
 
 
-def _raw_sample_range() -> tuple[str, str, set[str]]:
-    """First/last day and channels of the sample, read with the csv module only."""
+def _raw_sample_range() -> tuple[tuple[str, str], tuple[str, str], set[str]]:
+    """First/last day of the sample's orders and of its contacts, and its channels, read
+    with the csv module only."""
     with open(ROOT / "data" / "orders.csv", newline="") as fh:
         days = [row["ds"][:10] for row in csv.DictReader(fh)]
     with gzip.open(ROOT / "data" / "contacts.csv.gz", "rt", newline="") as fh:
         rows = list(csv.DictReader(fh))
     stamps = [r["ds"][:10] for r in rows]
-    return min(days + stamps), max(days + stamps), {r["channel"] for r in rows}
+    return (min(days), max(days)), (min(stamps), max(stamps)), {r["channel"] for r in rows}
+
+
+def _ranges(at: AppTest) -> dict[str, tuple[str, str]]:
+    return {what: (_metric(at, f"{what} from"), _metric(at, f"{what} to"))
+            for what in ("Orders", "Contacts")}
 
 
 # ---------------------------------------------------------------------------- Data page
 def test_data_page_previews_the_sample():
     at = _app()
-    first, last, channels = _raw_sample_range()
+    orders, contacts, channels = _raw_sample_range()
     assert _metric(at, "Interval length") == "30 min"  # sample is generated at 30-min steps
-    assert _metric(at, "From") == first
-    assert _metric(at, "To") == last
+    assert _ranges(at) == {"Orders": orders, "Contacts": contacts}
     assert _metric(at, "Channels") == ", ".join(sorted(channels))
     assert at.radio(key="data_source").value == "Bundled sample"
     assert not at.error
@@ -119,8 +124,8 @@ def test_valid_upload_replaces_the_sample():
     at.run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert _metric(at, "Interval length") == "15 min"
-    assert _metric(at, "From") == "2024-03-04"
-    assert _metric(at, "To") == "2024-03-05"
+    assert _ranges(at) == {"Orders": ("2024-03-04", "2024-03-05"),
+                           "Contacts": ("2024-03-04", "2024-03-05")}
     assert _metric(at, "Channels") == "chat, voice"
     assert any("my_contacts.csv" in s.value for s in at.success)
     # the scenario now plans these two channels from the day after the history ends,
@@ -375,7 +380,8 @@ def test_uploaded_history_is_planned_end_to_end():
     )
     at.run()
     assert not at.exception and not at.error, [e.value for e in at.error]
-    assert _metric(at, "From") == "2022-01-01" and _metric(at, "To") == "2024-09-30"
+    assert _ranges(at) == {"Orders": ("2022-01-01", "2024-09-30"),
+                           "Contacts": ("2024-06-01", "2024-09-30")}
     assert _metric(at, "Channels") == "chat, voice"
     # history ends the day before the default plan starts (1 Oct 2024): horizon kept
     horizon = at.session_state["scenario"].horizon
@@ -833,3 +839,20 @@ def test_saved_scenario_with_a_kept_upload_opens(tmp_path):
     at.button(key="sc_load").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert at.session_state["scenario"].data.orders == kept
+
+
+def test_data_page_shows_each_files_own_range():
+    # orders run to 31 Dec 2024 while the contacts stopped on 5 Mar 2024: the page used
+    # to show one "To" (the orders' end), hiding that the contacts end 10 months earlier
+    orders = "ds,orders\n" + "".join(
+        f"{d:%Y-%m-%d},100\n" for d in pd.date_range("2024-03-04", "2024-12-31"))
+    contacts = (b"ds,channel,contacts\n2024-03-04 08:00,chat,3\n2024-03-04 08:30,chat,4\n"
+                b"2024-03-05 08:00,chat,5\n2024-03-05 08:30,chat,1\n")
+    at = _app()
+    at.radio(key="data_source").set_value("Upload my files").run()
+    at.file_uploader(key="upload_orders").set_value(("o.csv", orders.encode(), "text/csv"))
+    at.file_uploader(key="upload_contacts").set_value(("c.csv", contacts, "text/csv"))
+    at.run()
+    assert not at.exception
+    assert _ranges(at) == {"Orders": ("2024-03-04", "2024-12-31"),
+                           "Contacts": ("2024-03-04", "2024-03-05")}
