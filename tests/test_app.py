@@ -98,7 +98,7 @@ def test_malformed_upload_shows_message_and_app_keeps_working(kind, name, conten
     at.radio(key="data_source").set_value("Upload my files").run()
     at.file_uploader(key=f"upload_{kind}").set_value((name, content, "text/csv")).run()
     assert not at.exception, at.exception
-    messages = [e.value for e in at.error]
+    messages = [_shown(e.value) for e in at.error]  # names are Markdown-escaped
     assert len(messages) == 1, messages
     for word in words:
         assert word in messages[0], (word, messages[0])
@@ -856,3 +856,24 @@ def test_data_page_shows_each_files_own_range():
     assert not at.exception
     assert _ranges(at) == {"Orders": ("2024-03-04", "2024-12-31"),
                            "Contacts": ("2024-03-04", "2024-03-05")}
+
+
+def test_data_page_shows_what_the_loaders_noticed():
+    # "chta" (1 row) next to "chat" (3 rows) looks like a typo; "1,200" was read as
+    # 1200 with "," as thousands separator: both are said on the page, naming the file
+    contacts = (b"ds,channel,contacts\n2024-03-04 08:00,chat,3\n2024-03-04 08:30,chat,4\n"
+                b"2024-03-04 08:00,chta,1\n2024-03-04 09:00,chat,\"1,200\"\n")
+    at = _app()
+    at.radio(key="data_source").set_value("Upload my files").run()
+    at.file_uploader(key="upload_contacts").set_value(("typo.csv", contacts, "text/csv")).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    warnings = [_shown(w.value) for w in at.warning]
+    assert any("typo.csv" in w and "chta" in w and "typo" in w for w in warnings), warnings
+    assert any("typo.csv" in w and "1,200" in w for w in warnings), warnings
+    # with orders too the files are in use: still said, once each
+    at.file_uploader(key="upload_orders").set_value(
+        ("o.csv", b"ds,orders\n2024-03-04,100\n2024-03-05,120\n", "text/csv")).run()
+    assert not at.exception
+    warnings = [_shown(w.value) for w in at.warning]
+    assert len([w for w in warnings if "chta" in w]) == 1, warnings
+    assert at.session_state["scenario"].data.contacts.endswith("typo.csv")
