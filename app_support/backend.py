@@ -31,6 +31,7 @@ __all__ = [
     "MAX_SCENARIO_BYTES",
     "check_saved",
     "example_scenarios",
+    "frame_warnings",
     "is_kept_upload",
     "load_dataset",
     "load_saved",
@@ -65,6 +66,9 @@ class Dataset:
         Frames in the ``DESIGN.md`` contracts.
     interval_s : int
         Interval length of the contact history in seconds, as detected by the loader.
+    warnings : tuple of str
+        What the loaders noticed and the user should check (channel names that look
+        like typos, how numbers with separators were read, ...), each naming its file.
     """
 
     label: str
@@ -72,6 +76,7 @@ class Dataset:
     contacts: pd.DataFrame
     events: pd.DataFrame
     interval_s: int
+    warnings: tuple[str, ...] = ()
 
 
 def _interval_s(contacts: pd.DataFrame) -> int:
@@ -81,6 +86,15 @@ def _interval_s(contacts: pd.DataFrame) -> int:
     if found is None:
         found = data.detect_interval_s(contacts["ds"], contacts["channel"])
     return int(found)
+
+
+def frame_warnings(*frames: pd.DataFrame | None) -> tuple[str, ...]:
+    """The loaders' warnings (``attrs["warnings"]``) of ``frames``, in order, once each."""
+    found: list[str] = []
+    for frame in frames:
+        if frame is not None:
+            found.extend(str(w) for w in frame.attrs.get("warnings") or ())
+    return tuple(dict.fromkeys(found))
 
 
 def default_scenario() -> Scenario:
@@ -104,16 +118,19 @@ def load_dataset(
 
     sample = data.sample_paths()
     loaded = data.load_contacts(contacts or sample.contacts, interval_s=interval_s)
+    order_frame = data.load_orders(orders or sample.orders)
+    event_frame = (
+        pd.DataFrame({"ds": pd.Series(dtype="datetime64[ns]"), "event": []})
+        if events == ""
+        else data.load_events(events or sample.events)
+    )
     return Dataset(
         label="sample" if contacts is None else Path(contacts).name,
-        orders=data.load_orders(orders or sample.orders),
+        orders=order_frame,
         contacts=loaded,
-        events=(
-            pd.DataFrame({"ds": pd.Series(dtype="datetime64[ns]"), "event": []})
-            if events == ""
-            else data.load_events(events or sample.events)
-        ),
+        events=event_frame,
         interval_s=_interval_s(loaded),
+        warnings=frame_warnings(order_frame, loaded, event_frame),
     )
 
 

@@ -9,6 +9,7 @@ import streamlit as st
 from app_support import backend, charts, state, views
 
 SOURCES = ("Bundled sample", "Upload my files")
+upload_warnings: dict[str, tuple[str, ...]] = {}  # accepted upload's path -> loader warnings
 FILE_TYPES = ["csv", "gz", "xlsx", "parquet"]
 HELP = {
     "orders": "Daily orders: columns `ds` (date) and `orders` (count).",
@@ -49,15 +50,17 @@ else:
         if upload is None:
             continue
         content = upload.getvalue()
+        name = views.md(upload.name)
         try:
-            backend.load_upload(kind, upload.name, content)
+            frame = backend.load_upload(kind, upload.name, content)
         except ValueError as exc:  # the loaders' DataError and other bad-input errors
-            errors.append(f"**{upload.name}** ({kind}): {exc}")
+            errors.append(f"**{name}** ({kind}): {views.md(exc)}")
         except Exception as exc:  # noqa: BLE001 - an unreadable file must not crash the page
-            errors.append(f"**{upload.name}** ({kind}) could not be read: {exc}")
+            errors.append(f"**{name}** ({kind}) could not be read: {views.md(exc)}")
         else:
             paths[kind] = backend.save_upload(upload.name, content)
             state.remember_upload(upload.name, paths[kind])
+            upload_warnings[paths[kind]] = backend.frame_warnings(frame)
     for message in errors:
         st.error(message, icon=":material/error:")
     missing = [k for k, req in backend.UPLOAD_KINDS.items() if req and k not in paths]
@@ -110,6 +113,15 @@ except ValueError as exc:
 summary = views.summarize_dataset(
     dataset.orders, dataset.contacts, dataset.events, dataset.interval_s
 )
+# what the loaders noticed: in the files in use, then in uploads not in use (yet)
+in_use_paths = {state.current_scenario().data.orders, state.current_scenario().data.contacts,
+                state.current_scenario().data.events}
+noticed = list(dataset.warnings)
+for path, found in upload_warnings.items():
+    if path not in in_use_paths:
+        noticed.extend(w for w in found if w not in noticed)
+for warning in noticed:
+    st.warning(views.md(warning), icon=":material/warning:")
 
 st.subheader("Preview")
 m = st.columns(4)
