@@ -214,7 +214,7 @@ def test_two_scenarios_compared_and_exported(page, tmp_path):
     _settle(page)
     assert _charts_drawn(page, 2) >= 2
     _no_exception(page)
-    assert "30 min" in page.locator('[data-testid="stMetric"]').first.inner_text()
+    assert _metric_value(page, "Interval length", 0) == "30 min"
     _shot(page, "1_data")
 
     # A malformed upload (text in the counts) is reported in the page, not as a traceback.
@@ -303,3 +303,45 @@ def test_two_scenarios_compared_and_exported(page, tmp_path):
     assert _charts_drawn(page, 2) >= 2  # contacts and agents of the first channel tab
     assert int(_metric_value(page, "chat: contacts so far", 0).replace(",", "")) > 0
     _shot(page, "7_today")
+
+
+def _upload_scenario(page, path: Path) -> None:
+    page.locator('[data-testid="stFileUploader"]', has_text="Or open a scenario file").locator(
+        'input[type="file"]'
+    ).set_input_files(str(path))
+    _settle(page)
+
+
+def test_hostile_scenario_files_are_refused(page, tmp_path):
+    # A scenario naming a server file is refused; nothing of the file reaches the page.
+    _goto(page, "Scenarios", "Scenarios - war room")
+    peek = tmp_path / "peek.yaml"
+    peek.write_text("name: peek\ndata: {orders: /etc/os-release}\n")
+    _upload_scenario(page, peek)
+    alert = page.locator('[data-testid="stAlert"]', has_text="peek.yaml")
+    alert.wait_for()
+    assert "not a file uploaded in this session" in alert.inner_text()
+    assert "PRETTY_NAME" not in page.inner_text("body")
+    _no_exception(page)
+    _shot(page, "8_refused_scenario")
+    _goto(page, "Forecast")
+    assert "PRETTY_NAME" not in page.inner_text("body")
+    assert "peek" not in page.locator('[data-testid="stSidebar"]').inner_text()
+
+    # A YAML bomb (nested anchors, 10**10 values once expanded, under 800 bytes) gets a
+    # clear message at once and the app keeps answering.
+    _goto(page, "Scenarios", "Scenarios - war room")
+    lines = ["a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 10)]
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text("\n".join(lines) + "\nname: bomb\n")
+    assert bomb.stat().st_size < 800
+    started = time.monotonic()
+    _upload_scenario(page, bomb)
+    alert = page.locator('[data-testid="stAlert"]', has_text="bomb.yaml")
+    alert.wait_for(timeout=20_000)
+    assert time.monotonic() - started < 20
+    assert "aliases" in alert.inner_text()
+    _no_exception(page)
+    _fill(page, "Scenario name", "after_bomb")
+    page.locator('[data-testid="stSidebar"]', has_text="after_bomb").wait_for()
