@@ -233,8 +233,11 @@ def _read_csv(stream: io.BufferedReader, name: str, head: bytes) -> tuple[pd.Dat
             blank_lines.append(int(row.number or 0))
         return "skip"
 
+    # The system allocator hands freed column buffers back at once (the default pool keeps
+    # them), so peak memory stays near the live data while columns are parsed and dropped.
+    pool = pa.system_memory_pool()
     table = pcsv.read_csv(
-        stream,
+        stream, memory_pool=pool,
         read_options=pcsv.ReadOptions(use_threads=False, block_size=1 << 22),
         parse_options=pcsv.ParseOptions(delimiter=sep, ignore_empty_lines=False,
                                         invalid_row_handler=on_bad_row),
@@ -244,7 +247,8 @@ def _read_csv(stream: io.BufferedReader, name: str, head: bytes) -> tuple[pd.Dat
     )
     if bad:
         raise _wrong_field_count(name, header, sep, bad, n_bad[0])
-    frame = table.to_pandas(types_mapper=_STRING_TYPES.get, self_destruct=True)
+    frame = table.to_pandas(types_mapper=_STRING_TYPES.get, self_destruct=True,
+                            memory_pool=pool)
     del table
     rownum = np.arange(len(frame), dtype=np.int64) + 2
     for line in sorted(blank_lines):  # blank lines with spaces: keep the numbering
@@ -560,14 +564,14 @@ def load_contacts(
                     "handle time without a unit", accepted="aht_s (seconds) or aht_min")
     mark, notes = _numbers(frame, cols, ["contacts", "aht_s", "aht_min"], source, rn, sep)
     # Each raw column is dropped once parsed: memory stays near the decoded size.
-    ds = _get_ds(frame, cols, source, tz, rn).to_numpy()
+    ds = _get_ds(frame, cols, source, tz, rn).to_numpy().astype("datetime64[ns]", copy=False)
     for key in ("ds", "date", "time"):
         if key in cols:
             del frame[cols[key]]
     ds_col = cols.get("ds", f"{cols.get('date')}+{cols.get('time')}")
     channel, code, channel_notes = _normalise_channels(
         frame.pop(cols["channel"]), source, cols["channel"], channel_map, channels, rn)
-    data = {"ds": ds, "channel": channel.to_numpy()}
+    data = {"ds": ds, "channel": channel.array}  # Arrow strings: no object per row
     del channel
     data["contacts"] = _parse_number(frame.pop(cols["contacts"]), source, cols["contacts"],
                                      rn, integer=True, allow_missing=False,
@@ -579,30 +583,30 @@ def load_contacts(
                                               integer=False, allow_missing=True,
                                               decimal=mark, upper=MAX_AHT_S / scale)
     del frame
-    ds_int = ds.view(np.int64)
-    amb = _ambiguous_local(pd.Series(ds), tz)
-    n_codes = int(code.max()) + 1
-    int_key = pd.factorize(ds_int)[0].astype(np.int64) * n_codes + code  # no overflow
-    _check_duplicates(pd.DataFrame({"ds": ds, "channel": data["channel"]}), source, ds_col,
-                      amb, rn, int_key, dst_hint=tz is None)
+    order = np.lexsort((code, ds.view(np.int64)))
+    repeated = np.diff(ds[order].view(np.int64)) == 0
+    repeated &= np.diff(code[order]) == 0
     merged = 0
-    if amb.any() and pd.Series(int_key).duplicated().any():
+    if repeated.any():  # rare: the careful check names the rows (or merges DST repeats)
+        del order, repeated
+        amb = _ambiguous_local(pd.Series(ds), tz)
+        int_key = pd.factorize(ds.view(np.int64))[0].astype(np.int64) * (
+            int(code.max()) + 1) + code
+        _check_duplicates(pd.DataFrame({"ds": ds, "channel": data["channel"]}), source,
+                          ds_col, amb, rn, int_key, dst_hint=tz is None)
+        del int_key, amb
         out, merged = _merge_repeats(pd.DataFrame({**data, "_row": rn}))
         code = pd.factorize(out["channel"], sort=True)[0]
-        data = {c: out[c].to_numpy() for c in out.columns if c != "_row"}
+        data = {c: out[c].array for c in out.columns if c != "_row"}
         rn = out["_row"].to_numpy()
-        ds_int = data["ds"].view(np.int64)
         del out
-    del int_key, amb
-    order = np.lexsort((code, ds_int))
-    del ds_int
-    sorted_ = pd.RangeIndex(len(order))
+        order = np.lexsort((code, data["ds"].to_numpy().view(np.int64)))
     for c in list(data):
         data[c] = data[c][order]
-    out = pd.DataFrame(data, index=sorted_, copy=False)
+    out = pd.DataFrame(data, copy=False)
     del data
-    code, rows = code[order], rn[order]
-    del order
+    code, rows = code[order].astype(np.int32), rn[order]
+    del order, rn
     interval_s = _interval(out["ds"], code, interval_s, source, ds_col, rows)
     out.attrs.update(interval_s=int(interval_s), source=source, tz=tz, dst_merged_rows=merged,
                      decimal_mark=mark, warnings=[*channel_notes, *notes])

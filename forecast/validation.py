@@ -155,35 +155,43 @@ _SPACES = r"[\s\x{a0}\x{202f}']"  # spaces (also no-break) and apostrophes group
 _EXP = r"^[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d+$"
 
 
-def _text_array(values: pd.Series) -> pa.ChunkedArray:
-    """A text column as an Arrow string array (nulls where missing), without copies for
-    Arrow-backed columns."""
+def _distinct_text(values: pd.Series) -> tuple[pa.Array, np.ndarray]:
+    """The distinct texts of a column (spaces and apostrophes removed) and, per row, the
+    position of its text (-1 where missing). Checks run once per distinct text."""
     if not (pd.api.types.is_string_dtype(values.dtype)
             and not pd.api.types.is_object_dtype(values.dtype)):
         values = values.astype("str")
     arr = pa.array(values)
-    if not isinstance(arr, pa.ChunkedArray):
-        arr = pa.chunked_array([arr])
-    if _any(pc.match_substring_regex(arr, _SPACES)):
-        arr = pc.replace_substring_regex(arr, _SPACES, "")
-    return arr
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    enc = pc.dictionary_encode(arr)
+    idx = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    text = enc.dictionary
+    if _any(pc.match_substring_regex(text, _SPACES)):
+        text = pc.replace_substring_regex(text, _SPACES, "")
+    return text, idx
 
 
 def _any(mask: pa.ChunkedArray | pa.Array) -> bool:
     return bool(pc.any(mask).as_py())
 
 
-def _evidence(text: pa.ChunkedArray) -> dict[str, pa.ChunkedArray]:
-    """Per value: does it show '.' or ',' as the decimal mark, or hold a grouped number
-    that reads either way (one separator followed by exactly three digits)?"""
+def _mask(mask: pa.Array) -> np.ndarray:
+    return pc.fill_null(mask, False).to_numpy(zero_copy_only=False)
+
+
+def _evidence(text: pa.Array) -> dict[str, np.ndarray]:
+    """Per distinct text: does it show '.' or ',' as the decimal mark, or hold a grouped
+    number that reads either way (one separator followed by exactly three digits)?"""
+    def rx(pattern: str) -> np.ndarray:
+        return _mask(pc.match_substring_regex(text, pattern))
+
     return {
-        ".": pc.or_(pc.match_substring_regex(text, r"^[+-]?\d*\.(\d{0,2}|\d{4,})$"),
-                    pc.match_substring_regex(text, r"^[+-]?\d{1,3}(,\d{3})+\.\d*$|"
-                                                   r"^[+-]?\d{1,3}(,\d{3}){2,}$")),
-        ",": pc.or_(pc.match_substring_regex(text, r"^[+-]?\d*,(\d{0,2}|\d{4,})$"),
-                    pc.match_substring_regex(text, r"^[+-]?\d{1,3}(\.\d{3})+,\d*$|"
-                                                   r"^[+-]?\d{1,3}(\.\d{3}){2,}$")),
-        "either": pc.match_substring_regex(text, r"^[+-]?\d{1,3}[.,]\d{3}$"),
+        ".": rx(r"^[+-]?\d*\.(\d{0,2}|\d{4,})$|^[+-]?\d{1,3}(,\d{3})+\.\d*$|"
+                r"^[+-]?\d{1,3}(,\d{3}){2,}$"),
+        ",": rx(r"^[+-]?\d*,(\d{0,2}|\d{4,})$|^[+-]?\d{1,3}(\.\d{3})+,\d*$|"
+                r"^[+-]?\d{1,3}(\.\d{3}){2,}$"),
+        "either": rx(r"^[+-]?\d{1,3}[.,]\d{3}$"),
     }
 
 
@@ -195,48 +203,46 @@ def decimal_mark(columns: Mapping[str, pd.Series], source: str, rn: np.ndarray,
     exactly three digits (``312,5``, ``12.25``) or when both marks appear (``1.234,5``,
     ``1,234.5``), or when one mark repeats (``1.000.000`` groups with '.'). A value such as
     ``1.000`` or ``12,000`` reads both ways: it follows the file's evidence, else
-    ``default`` (``','`` for semicolon-separated files, where a decimal comma is the
-    convention; ``'.'`` otherwise), and a note says how it was read.
+    ``default`` (the loaders use ``','`` for semicolon-separated files, where a decimal
+    comma is the convention, and ``'.'`` otherwise), and a note says how it was read.
 
     Raises
     ------
     BadValueError
         Values in one file show both marks as the decimal mark.
     """
-    first: dict[str, tuple[str, int, Any]] = {}
-    either: list[tuple[str, pa.ChunkedArray]] = []
+    first: dict[str, tuple[str, int]] = {}
+    either: list[tuple[str, np.ndarray]] = []
     for column, values in columns.items():
         if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_object_dtype(
                 values.dtype):
             continue
-        text = _text_array(values)
+        text, idx = _distinct_text(values)
         if not _any(pc.match_substring_regex(text, r"[.,]")):
             continue
         ev = _evidence(text)
         for mark in (".", ","):
-            if mark not in first and _any(ev[mark]):
-                i = int(pc.index(ev[mark], True).as_py())
-                first[mark] = (column, i, text[i].as_py())
-        if _any(ev["either"]):
-            either.append((column, ev["either"]))
+            if mark not in first and ev[mark].any():
+                first[mark] = (column, int(np.flatnonzero(ev[mark][idx] & (idx >= 0))[0]))
+        if ev["either"].any():
+            either.append((column, ev["either"][idx] & (idx >= 0)))
     if len(first) == 2:
-        (c1, i1, v1), (c2, i2, v2) = first["."], first[","]
-        rows, vals = zip(*sorted([(int(rn[i1]), v1), (int(rn[i2]), v2)]), strict=True)
+        (c1, i1), (c2, i2) = first["."], first[","]
+        pairs = sorted([(int(rn[i1]), columns[c1].iloc[i1]), (int(rn[i2]), columns[c2].iloc[i2])])
         raise _fail(BadValueError, source, c1 if c1 == c2 else f"{c1}' and '{c2}",
-                    "both '.' and ',' used as the decimal mark", rows, vals,
-                    accepted="one decimal mark per file")
+                    "both '.' and ',' used as the decimal mark", [r for r, _ in pairs],
+                    [v for _, v in pairs], accepted="one decimal mark per file")
     mark = next(iter(first), default)
     notes = []
-    for column, mask in either:
-        i = int(pc.index(mask, True).as_py())
-        shown = columns[column].iloc[i]
-        n = int(pc.sum(mask).as_py())
+    for column, rows_mask in either:
+        i = int(np.flatnonzero(rows_mask)[0])
+        n = int(rows_mask.sum())
         group = "," if mark == "." else "."
-        how = "by the other numbers of the file" if first else "by default for this separator"
+        how = "from the other numbers of the file" if first else "by default for this separator"
         notes.append(
-            f"{source}: column '{column}': {n:,} value(s) such as {str(shown).strip()!r} "
-            f"(row {int(rn[i])}) read with '{mark}' as the decimal mark and '{group}' as the "
-            f"thousands separator (decided {how})")
+            f"{source}: column '{column}': {n:,} value(s) such as "
+            f"{str(columns[column].iloc[i]).strip()!r} (row {int(rn[i])}) read with '{mark}' as "
+            f"the decimal mark and '{group}' as the thousands separator (decided {how})")
     return mark, notes
 
 
@@ -259,21 +265,20 @@ def _parse_number(
         out = values.to_numpy(dtype=np.float64, na_value=np.nan)
         bad = np.isinf(out)
     else:
-        text = _text_array(values)
+        text, idx = _distinct_text(values)
         group = "," if decimal == "." else r"\."
         dec = re.escape(decimal)
-        ok = pc.or_(pc.or_(
-            pc.match_substring_regex(text, rf"^[+-]?(\d+({dec}\d*)?|{dec}\d+)$"),
-            pc.match_substring_regex(text, rf"^[+-]?\d{{1,3}}({group}\d{{3}})+({dec}\d*)?$")),
-            pc.match_substring_regex(text, _EXP) if decimal == "." else
-            pc.match_substring_regex(text, r"^$a"))
-        ok = pc.fill_null(ok, True)
+        pattern = rf"^[+-]?(\d+({dec}\d*)?|{dec}\d+)$|^[+-]?\d{{1,3}}({group}\d{{3}})+({dec}\d*)?$"
+        if decimal == ".":
+            pattern += "|" + _EXP
+        ok = _mask(pc.match_substring_regex(text, pattern))
         norm = pc.replace_substring(text, "," if decimal == "." else ".", "")
         if decimal == ",":
             norm = pc.replace_substring(norm, ",", ".")
-        norm = pc.if_else(ok, norm, pa.scalar(None, pa.string()))
-        out = pc.cast(norm, pa.float64()).to_numpy(zero_copy_only=False)
-        bad = ~ok.to_numpy(zero_copy_only=False)
+        norm = pc.if_else(pa.array(ok), norm, pa.scalar(None, pa.string()))
+        out_u = pc.cast(norm, pa.float64()).to_numpy(zero_copy_only=False)
+        out = np.append(out_u, np.nan)[idx]  # idx -1 (missing) takes the NaN
+        bad = (idx >= 0) & ~np.append(ok, True)[idx]
     if bad.any():
         idx = np.flatnonzero(bad)
         raise _fail(BadValueError, source, column, "non-numeric values", rn[idx],
@@ -331,6 +336,9 @@ def _parse_ds(values: pd.Series, source: str, column: str, tz: str | None, rn: n
                         accepted=_TS_ACCEPTED)
         _check_years(values, source, column, rn)
         return values.astype("datetime64[ns]")
+    fast = _fast_iso(values)
+    if fast is not None:
+        return pd.Series(fast, index=values.index, name="ds")
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     if pd.api.types.is_string_dtype(values.dtype) and all(
         isinstance(v, str) for v in uniques[:1000]
@@ -373,6 +381,22 @@ def _parse_ds(values: pd.Series, source: str, column: str, tz: str | None, rn: n
     _check_years(parsed, source, column, rn, codes)
     parsed = parsed.astype("datetime64[ns]").to_numpy()
     return pd.Series(parsed[codes], index=values.index, name="ds")
+
+
+def _fast_iso(values: pd.Series) -> np.ndarray | None:
+    """Naive ISO 8601 text parsed in one Arrow pass; None when any value needs the careful
+    path (offsets, other spellings, missing or out-of-range values: it names them)."""
+    if not isinstance(values.array, pd.arrays.ArrowExtensionArray) or not len(values):
+        return None
+    try:
+        ts = pc.cast(pa.array(values.array), pa.timestamp("ns"))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        return None
+    if ts.null_count:
+        return None
+    out = ts.to_numpy(zero_copy_only=False).astype("datetime64[ns]", copy=False)
+    lo, hi = pd.Timestamp(out.min()).year, pd.Timestamp(out.max()).year
+    return out if YEARS[0] <= lo and hi <= YEARS[1] else None
 
 
 def _check_years(parsed: pd.Series, source: str, column: str, rn: np.ndarray,
@@ -577,36 +601,44 @@ def detect_interval_s(
     t = np.asarray(ds)
     if not np.issubdtype(t.dtype, np.datetime64):
         t = pd.to_datetime(pd.Series(t)).to_numpy()
-    sec = t.astype("datetime64[s]").astype(np.int64)
+    sec = t.astype("datetime64[ns]", copy=False).view(np.int64) // 1_000_000_000
     if by is None:
-        grp = np.zeros(len(sec), dtype=np.int64)
+        grp = np.zeros(len(sec), dtype=np.int32)
     else:
         by = np.asarray(by)
         grp = by if np.issubdtype(by.dtype, np.integer) else pd.factorize(by)[0]
     rows = np.arange(len(sec)) + 2 if rows is None else np.asarray(rows, dtype=np.int64)
+    # Everything below works on rows sorted by series, then time (one copy of each array).
     order = _series_order(sec, grp)
-    s, g = sec[order], grp[order]
+    s = sec[order]
+    del sec
+    g = grp[order].astype(np.int32, copy=False)
     step = np.diff(s)
-    same = (np.diff(g) == 0) & (step > 0)
-    if not same.any():
+    same = np.diff(g) == 0
+    pos = same & (step > 0)
+    if not pos.any():
         if np.all(s % _DAY_S == 0):
             return _DAY_S
         raise _fail(MixedIntervalError, source, column,
                     "cannot detect the interval from one timestamp per series",
                     accepted="interval_s given explicitly")
-    d = int(step[same].min())
+    d = int(step[pos].min())
     if not (_DAY_S % d == 0 or d % _DAY_S == 0):
-        first = order[1:][same & (step == d)][0]
+        first = order[1:][pos & (step == d)][0]
         raise _fail(MixedIntervalError, source, column,
                     f"smallest step of {d} s does not divide a day", rows[[first]],
                     accepted="5, 10, 15, 30 or 60 minutes, or daily")
+    del pos
     d = min(d, _DAY_S)
-    if d == _DAY_S and np.any(sec % _DAY_S):
-        off = sec % _DAY_S != 0
-        raise _fail(MixedIntervalError, source, column, "times of day in daily data",
-                    rows[off], pd.to_datetime(sec[off], unit="s").astype(str),
-                    accepted="midnight timestamps")
-    _check_grid(sec, grp, d, source, column, rows, coarse_days=d < _DAY_S, order=order)
+    if d == _DAY_S:
+        off = s % _DAY_S != 0
+        if off.any():
+            idx = np.flatnonzero(off)
+            raise _fail(MixedIntervalError, source, column, "times of day in daily data",
+                        rows[order[idx]], pd.to_datetime(s[idx[:_MAX_ROWS_SHOWN]], unit="s")
+                        .astype(str), accepted="midnight timestamps")
+    _check_sorted_grid(s, g, order, step, same, d, source, column, rows,
+                       coarse_days=d < _DAY_S)
     return d
 
 
@@ -621,42 +653,60 @@ def _check_grid(sec: np.ndarray, grp: np.ndarray, d: int, source: str, column: s
                 rows: np.ndarray, coarse_days: bool, order: np.ndarray | None = None) -> None:
     """Every step within a series is a multiple of d; optionally no coarser-grid days."""
     order = _series_order(sec, grp) if order is None else order
-    s, g = sec[order], grp[order]
+    s = sec[order]
+    g = grp[order]
     step = np.diff(s)
-    same = np.diff(g) == 0
-    off = same & (step % d != 0)
+    _check_sorted_grid(s, g, order, step, np.diff(g) == 0, d, source, column, rows,
+                       coarse_days)
+
+
+def _check_sorted_grid(s: np.ndarray, g: np.ndarray, order: np.ndarray, step: np.ndarray,
+                       same: np.ndarray, d: int, source: str, column: str, rows: np.ndarray,
+                       coarse_days: bool) -> None:
+    """:func:`_check_grid` on rows already sorted by series and time (``s`` seconds, ``g``
+    series, ``step = diff(s)``, ``same``: the step stays within a series)."""
+    off = np.remainder(step, d)
+    off = same & (off != 0)
     if off.any():
         idx = order[1:][off]
         smallest = order[1:][same & (step == step[same & (step > 0)].min())][:1]
+        first = np.flatnonzero(off)[:_MAX_ROWS_SHOWN] + 1
         raise _fail(MixedIntervalError, source, column,
                     f"mixed interval lengths: steps that are not a whole number of {d} s "
                     f"(the smallest step, ending at row {int(rows[smallest][0])})", rows[idx],
-                    pd.to_datetime(sec[idx[:_MAX_ROWS_SHOWN]], unit="s").astype(str),
+                    pd.to_datetime(s[first], unit="s").astype(str),
                     accepted="every step a whole number of one interval length")
+    del off
     if not coarse_days:
         return
-    # Same order as (series, day, slot), since day and slot grow with time.
-    key_d = s // _DAY_S
-    sl = (s - key_d * _DAY_S) // d
-    start = np.r_[True, (np.diff(g) != 0) | (np.diff(key_d) != 0)]
-    diffs = np.r_[0, np.diff(sl)]
-    diffs[start] = 0
-    seg = np.cumsum(start) - 1
-    gcd = np.gcd.reduceat(diffs, np.flatnonzero(start))
-    n = np.bincount(seg)
-    first = sl[start]
-    last = np.r_[sl[np.flatnonzero(start)[1:] - 1], sl[-1]]
+    # Days and slots (intervals since midnight) grow with time within a series.
+    day = (s // _DAY_S).astype(np.int32)
+    sl = np.remainder(s, _DAY_S)
+    sl //= d
+    sl = sl.astype(np.int32)
+    same_day = same & (np.diff(day) == 0)
+    del day
+    starts = np.flatnonzero(np.r_[True, ~same_day])
+    diffs = np.r_[np.int32(0), np.diff(sl)]
+    diffs[starts] = 0
+    gcd = np.gcd.reduceat(diffs, starts)
+    del diffs
+    n = np.diff(np.r_[starts, len(s)])
+    first = sl[starts]
+    last = sl[np.r_[starts[1:] - 1, len(s) - 1]]
+    del sl
     span = (last - first) // np.maximum(gcd, 1) + 1
     coarse = (gcd > 1) & (n >= 6) & (n >= 0.8 * span)
     if coarse.any():
-        idx = order[np.isin(seg, np.flatnonzero(coarse)) & start]
-        idx = idx[np.argsort(rows[idx])]
+        idx = order[starts[coarse]]
+        shown = np.argsort(rows[idx])
         raise _fail(MixedIntervalError, source, column,
                     f"mixed interval lengths: some days step {int(gcd[coarse][0]) * d} s, "
-                    f"the data steps {d} s; days starting", rows[idx],
-                    pd.to_datetime(sec[idx[:_MAX_ROWS_SHOWN]], unit="s").astype(str),
-                    accepted="one interval length for the whole file")
-    _check_coarse_runs(s, g, order, d, source, column, rows)
+                    f"the data steps {d} s; days starting", rows[idx[shown]],
+                    pd.to_datetime(s[starts[coarse][shown][:_MAX_ROWS_SHOWN]], unit="s")
+                    .astype(str), accepted="one interval length for the whole file")
+    del starts, gcd, n, first, last, span, coarse
+    _check_coarse_runs(s, step, same, same_day, order, d, source, column, rows)
 
 
 #: Evidence (bits) a stretch of rows needs to count as recorded at a coarser interval.
@@ -665,38 +715,37 @@ _COARSE_BITS = 24
 _COARSE_SERIES_STEPS = 10
 
 
-def _check_coarse_runs(s: np.ndarray, g: np.ndarray, order: np.ndarray, d: int, source: str,
-                       column: str, rows: np.ndarray) -> None:
+def _check_coarse_runs(s: np.ndarray, step: np.ndarray, same: np.ndarray,
+                       day: np.ndarray, order: np.ndarray, d: int, source: str, column: str,
+                       rows: np.ndarray) -> None:
     """Refuse stretches of sparse rows on a grid ``p`` times coarser than ``d``.
 
     Sparse ``d``-second data (quiet hours, omitted zero rows) steps a multiple of ``p``
-    intervals by chance about once in ``p`` steps. A run of consecutive same-day steps that
-    are all multiples of ``p`` carries ``log2(p)`` bits each; at :data:`_COARSE_BITS` bits
-    (chance below 1e-7 per run) the run was recorded at ``p * d`` seconds. A series
-    (channel) whose same-day steps are all multiples of ``p`` (at least
-    :data:`_COARSE_SERIES_STEPS` of them) was too.
+    intervals by chance about once in ``p`` steps. A run of consecutive steps that are all
+    multiples of ``p`` carries ``log2(p)`` bits per same-day step (``day``); at
+    :data:`_COARSE_BITS` bits (chance below 1e-7 per run) the run was recorded at
+    ``p * d`` seconds. A series (channel) whose same-day steps are all multiples of ``p``
+    (at least :data:`_COARSE_SERIES_STEPS` of them) was too. Inputs are sorted by series
+    and time as in :func:`_check_sorted_grid`.
     """
     if d >= _DAY_S or len(s) < 3:
         return
-    step = np.diff(s) // d
-    same = np.diff(g) == 0
-    day = same & (np.diff(s // _DAY_S) == 0)
+    slots = (step // d).astype(np.int32)
     for p in (2, 3, 5):
         if _DAY_S % (p * d):
             continue
-        ok = same & (step % p == 0)
-        counted = (ok & day).astype(np.int64)
+        ok = same & (slots % p == 0)
         edges = np.flatnonzero(np.diff(np.r_[0, ok.astype(np.int8), 0]))
         starts, ends = edges[::2], edges[1::2]
-        csum = np.r_[0, np.cumsum(counted)]
+        csum = np.r_[np.int32(0), np.cumsum(ok & day, dtype=np.int32)]
         evidence = (csum[ends] - csum[starts]) * np.log2(p)
         hit = np.flatnonzero(evidence >= _COARSE_BITS)
         what = "a stretch of rows"
         if not hit.size:
             # whole series: no same-day step off the coarse grid, enough same-day steps
             series_start = np.r_[0, np.flatnonzero(~same) + 1]
-            bad_day = np.r_[0, np.cumsum(day & ~ok)]
-            n_day = np.r_[0, np.cumsum(day)]
+            bad_day = np.r_[np.int32(0), np.cumsum(day & ~ok, dtype=np.int32)]
+            n_day = np.r_[np.int32(0), np.cumsum(day, dtype=np.int32)]
             series_end = np.r_[series_start[1:] - 1, len(s) - 1]
             n_steps = n_day[series_end] - n_day[series_start]
             n_bad = bad_day[series_end] - bad_day[series_start]
