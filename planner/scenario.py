@@ -138,12 +138,16 @@ class DataSources(_Model):
     ``None`` for a file means the bundled sample file (``data/`` in the repository);
     ``events: ""`` means no events. Relative paths resolve against the working directory.
     ``interval_s`` is checked against the contact file (detected when ``None``).
+    ``timezone`` is the centre's IANA zone (``"Europe/Berlin"``): needed for timestamps
+    with UTC offsets and for a local file holding the hour repeated when daylight saving
+    time ends (see :func:`forecast.data.load_contacts`).
     """
 
     orders: str | None = None
     contacts: str | None = None
     events: str | None = None
     interval_s: int | None = Field(default=None, gt=0, le=86_400)
+    timezone: str | None = None
 
 
 class Horizon(_Model):
