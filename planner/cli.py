@@ -11,7 +11,9 @@ Exit codes (stable, for scripts)
 5  database error: the store cannot be opened, upgraded or written
 
 Progress of long steps goes to stderr (one line per step, ``--quiet`` silences it);
-results go to stdout.
+results go to stdout. What the run noticed about the data (a channel label that looks like
+a typo, channels the scenario does not plan, a stale history) goes to stderr as
+``warning: ...`` lines, also with ``--quiet``. ``--tz`` sets the centre's time zone.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from planner.compare import compare, rounded
 from planner.results import ScenarioResult
-from planner.scenario import load_scenario
+from planner.scenario import Scenario, load_scenario
 from planner.store import DB_URL_ENV, NotFoundError, Store, StoreError
 from staffing.kpis import DAILY_COLUMNS
 
@@ -149,6 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
                        epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
                        parents=[common])
     r.add_argument("scenario", metavar="SCENARIO.yaml", help="scenario file (YAML)")
+    _add_tz(r)
     r.add_argument("--save", action="store_true",
                    help="save the scenario and its results as a new version in the store")
     r.add_argument("--note", default="", help="note stored with the saved version (with --save)")
@@ -164,6 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("names", nargs="+", metavar="NAME",
                    help="saved scenario NAME (latest version), NAME@VERSION, or a path to a "
                         "scenario .yaml file (run fresh)")
+    _add_tz(c)
     c.add_argument("--baseline", metavar="NAME",
                    help="label of the baseline (default: the first NAME)")
     c.add_argument("--worst", type=int, default=5, metavar="N",
@@ -196,6 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
                        parents=[common])
     t.add_argument("plan", metavar="NAME",
                    help="saved scenario NAME, NAME@VERSION, or a scenario .yaml file")
+    _add_tz(t)
     t.add_argument("--actuals", required=True, metavar="FILE",
                    help="contacts so far (ds, channel, contacts[, aht_s]; CSV, Excel, Parquet)")
     t.add_argument("--now", metavar="HH:MM",
@@ -206,6 +211,29 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--out", metavar="FILE.csv",
                    help="also write the day against plan per interval to FILE.csv")
     return p
+
+
+def _add_tz(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--tz", metavar="ZONE",
+        help="the centre's time zone for the contact history (IANA name such as "
+             "Europe/Berlin; overrides data.timezone of a scenario file): converts UTC "
+             "offsets to local time and sums the hour repeated when daylight saving time ends")
+
+
+def _scenario(path: str, tz: str | None) -> Scenario:
+    """The scenario file, with ``--tz`` (when given) as its data time zone."""
+    scenario = load_scenario(path)
+    if tz is None:
+        return scenario
+    return scenario.model_copy(update={"data": scenario.data.model_copy(update={"timezone": tz})})
+
+
+def _print_warnings(result: ScenarioResult, label: str = "") -> None:
+    """One ``warning: ...`` line on stderr per warning of a fresh run."""
+    prefix = f"{label}: " if label else ""
+    for text in result.meta.get("warnings", []):
+        print(f"warning: {prefix}{text}", file=sys.stderr)
 
 
 def _split_version(name: str) -> tuple[str, int | None]:
@@ -219,8 +247,9 @@ def _split_version(name: str) -> tuple[str, int | None]:
 def _cmd_run(args: argparse.Namespace, progress: _Progress) -> int:
     from planner.pipeline import run
 
-    scenario = load_scenario(args.scenario)
+    scenario = _scenario(args.scenario, args.tz)
     result = run(scenario, progress=progress)
+    _print_warnings(result)
     print(f"Scenario {scenario.name}: {scenario.horizon.start} .. {scenario.horizon.end}")
     print(_summary_text(result.summary()))
     if args.out:
@@ -241,8 +270,9 @@ def _cmd_compare(args: argparse.Namespace, progress: _Progress) -> int:
             if name.endswith((".yaml", ".yml")) and Path(name).exists():
                 from planner.pipeline import run
 
-                result = run(load_scenario(name), progress=progress)
+                result = run(_scenario(name, args.tz), progress=progress)
                 label = result.name
+                _print_warnings(result, label)
             else:
                 store = store or Store(args.db)
                 base, version = _split_version(name)
@@ -291,7 +321,8 @@ def _cmd_today(args: argparse.Namespace, progress: _Progress) -> int:
     if args.plan.endswith((".yaml", ".yml")) and Path(args.plan).exists():
         from planner.pipeline import run
 
-        result = run(load_scenario(args.plan), progress=progress)
+        result = run(_scenario(args.plan, args.tz), progress=progress)
+        _print_warnings(result)
     else:
         base, version = _split_version(args.plan)
         with Store(args.db) as store:
