@@ -88,7 +88,7 @@ def real_section(n_test_weeks: int = 10) -> None:
         spreads.append(s)
         wk = bt[bt["origin"] == o]
         frame = wk.assign(channel="bank", volume=wk["yhat"], day_cv=s.day_cv,
-                          interval_cv=s.interval_cv, dispersion=s.dispersion)
+                          dispersion=s.dispersion)
         dist = DemandDistribution.from_frame(frame, level_share=s.level_share)
         y = wk["y"].to_numpy(float)
         vols = {"mean": wk["yhat"].to_numpy(float), "upper": wk["yhat_hi"].to_numpy(float)}
@@ -112,7 +112,7 @@ def real_section(n_test_weeks: int = 10) -> None:
     sp = spreads[-1]
     print(f"spread measured on earlier weekly backtests (last test week): day cv "
           f"{sp.day_cv:.3f}, level share {sp.level_share:.2f}, dispersion "
-          f"{sp.dispersion:.2f}, interval cv {sp.interval_cv:.3f}, bias {sp.bias:+.3f}, "
+          f"{sp.dispersion:.2f}, bias {sp.bias:+.3f}, "
           f"{sp.n_days} days")
     print(f"{'staff_to':>8} {'meets target':>13} {'predicted':>10} {'agent-hours':>12} "
           f"{'vs mean':>8}")

@@ -368,12 +368,11 @@ def spread_from_band(forecast: pd.DataFrame, level: float = 80) -> pd.DataFrame:
 @dataclass(frozen=True)
 class Spread:
     """Spread measured on backtests: ``day_cv``, ``level_share``, ``dispersion``,
-    ``interval_cv``, ``bias`` (mean daily log error) and the number of days used."""
+    ``bias`` (mean daily log error) and the number of days used."""
 
     day_cv: float
     level_share: float
     dispersion: float
-    interval_cv: float
     bias: float
     n_days: int
 
@@ -432,20 +431,15 @@ def spread_from_backtest(actual: ArrayLike, expected: ArrayLike, day: ArrayLike,
         ex = mu * (yd / md)[codes]
     ok = (ex > 0) & keep[codes]
     r2 = (y[ok] - ex[ok]) ** 2
-    x = np.column_stack([ex[ok], ex[ok] ** 2])
-    coef, *_ = np.linalg.lstsq(x, r2, rcond=None)
-    disp, icv2 = float(coef[0]), float(coef[1])
-    if icv2 < 0:
-        icv2, disp = 0.0, float(r2.sum() / ex[ok].sum())
-    if disp < 1.0:
-        disp = 1.0
-        icv2 = max(float(((r2 - ex[ok]) * ex[ok] ** 2).sum() / (ex[ok] ** 4).sum()), 0.0)
+    # scaling to the day's own total takes one degree of freedom per day: the residual
+    # of an interval with share s of its day has variance (1 - s) times its own
+    keep_s = 1.0 - (mu / md[codes])[ok]
+    disp = max(float(r2.sum() / (ex[ok] * keep_s).sum()), 1.0)
     # the daily log error holds the day's own count noise too: take it out (the
     # predictive adds it back through dispersion and interval_cv)
-    mu2 = np.bincount(codes, weights=mu**2)[keep]
-    noise = float(np.mean(disp / md[keep] + icv2 * mu2 / md[keep] ** 2))
+    noise = float(np.mean(disp / md[keep]))
     cv = math.sqrt(math.expm1(max(ms - noise, 0.0)))
-    return Spread(cv, share, disp, math.sqrt(icv2), float(np.mean(e)), int(keep.sum()))
+    return Spread(cv, share, disp, float(np.mean(e)), int(keep.sum()))
 
 
 # ----------------------------------------------------------------------------- volumes
@@ -549,7 +543,8 @@ def risk_kpis(
         the day's volume-weighted SL misses target, the same for every interval of a day).
         Queues use the steady-state Erlang C / A / chat SL of the interval (no carry-over);
         deferred work counts a day as missed when its work exceeds the day's agent time
-        (its intervals then have ``p_below = p_day_below``, SL NaN).
+        (its intervals then have ``p_below = p_day_below``, SL NaN). The day's SL counts
+        the day multiplier and, given it, the intervals' own count noise (delta method).
 
     Examples
     --------
@@ -605,39 +600,58 @@ def risk_kpis(
         pbelow[sel] = 1.0 - np.where(ymax >= 0, sub.cdf(np.floor(ymax + 1e-9)), 0.0)
         # the day: SL at volumes M mu is decreasing in M; find M* with SL = target
         dcode = codes[sel]
-        lo = _day_threshold(p, mu, h, a, dcode, m, interval_s)
         cv = np.zeros(m)
         cv[dcode] = dist.day_cv[sel]
-        pday[sel] = _gamma_sf(lo, cv)[dcode]
+        pday[sel] = _day_miss(p, mu, h, a, dist.dispersion[sel], dist.interval_cv[sel] ** 2,
+                              dcode, cv, m, interval_s)[dcode]
     return pd.DataFrame({"channel": dist.channel, "ds": dist.ds, "mean": dist.mean,
                          "agents": ag, "expected_sl": esl, "p_below": pbelow,
                          "expected_unserved": unserved, "p_day_below": pday})
 
 
-def _day_threshold(pol: ChannelPolicy, mu: NDArray, aht: NDArray, agents: NDArray,
-                   dcode: NDArray, m: int, interval_s: int) -> NDArray:
-    """Per day, the multiplier M* at which the day's volume-weighted SL at volumes
-    ``M mu`` falls to the target (SL decreases with M): bracket, then bisection."""
+def _day_miss(pol: ChannelPolicy, mu: NDArray, aht: NDArray, agents: NDArray,
+              var1: NDArray, var2: NDArray, dcode: NDArray, day_cv: NDArray, m: int,
+              interval_s: int) -> NDArray:
+    """P(the day's volume-weighted SL < target) per day.
 
-    def day_sl(mult: NDArray) -> NDArray:
-        v = mu * mult[dcode]
-        s_ = _sl(pol, v, aht, interval_s, agents)
-        num = np.bincount(dcode, weights=v * s_, minlength=m)
-        den = np.bincount(dcode, weights=v, minlength=m)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(den > 0, num / den, 1.0)
+    Over quantile nodes of the day multiplier M (gamma, mean 1, cv ``day_cv``): given M
+    the day's SL ``R = sum f(y_i) / sum y_i`` with ``f(y) = y SL(y)`` is taken as normal
+    (delta method for the ratio), with the mean and variance of each ``f(y_i)`` and its
+    covariance with ``y_i`` from a three-point Gauss-Hermite rule over the interval's
+    count noise ``Var(y_i | M) = var1 M mu_i + var2 (M mu_i)^2``; the day's probability is
+    the average over the nodes.
+    """
+    u = (np.arange(_NODES) + 0.5) / _NODES
+    pos = day_cv > 0
+    k = 1.0 / np.where(pos, day_cv, 1.0) ** 2
+    mult = np.where(pos, stats.gamma.ppf(u[:, None], k, scale=1.0 / k), 1.0)  # (nodes, m)
+    lam = (mult[:, dcode] * mu).ravel()
+    h, a = np.tile(aht, _NODES), np.tile(agents, _NODES)
+    var = np.tile(var1, _NODES) * lam + np.tile(var2, _NODES) * lam**2
+    # three-point Gauss-Hermite over the interval's count noise: mean, variance of
+    # f(y) = y SL(y) and its covariance with y
+    d = np.sqrt(3.0 * var)
+    up, dn = lam + d, np.maximum(lam - d, 0.0)
+    f0 = lam * _sl(pol, lam, h, interval_s, a)
+    fu = up * _sl(pol, up, h, interval_s, a)
+    fd = dn * _sl(pol, dn, h, interval_s, a)
+    ef = (4.0 * f0 + fu + fd) / 6.0
+    vf = (4.0 * (f0 - ef) ** 2 + (fu - ef) ** 2 + (fd - ef) ** 2) / 6.0
+    cf = ((fu - ef) * (up - lam) + (fd - ef) * (dn - lam)) / 6.0
+    codes = (np.arange(_NODES)[:, None] * m + dcode[None, :]).ravel()
+    size = _NODES * m
 
-    lo, hi = np.zeros(m), np.ones(m)
-    for _ in range(8):  # double hi until the day misses (or 256 x the mean)
-        still = day_sl(hi) >= pol.target_sl
-        if not still.any():
-            break
-        hi = np.where(still, hi * 2.0, hi)
-    for _ in range(30):
-        mid = 0.5 * (lo + hi)
-        ok = day_sl(mid) >= pol.target_sl
-        lo, hi = np.where(ok, mid, lo), np.where(ok, hi, mid)
-    return lo
+    def tot(w: NDArray) -> NDArray:
+        return np.bincount(codes, weights=w, minlength=size)
+
+    den = tot(lam)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.where(den > 0, tot(ef) / den, 1.0)
+        v = (tot(vf) - 2.0 * r * tot(cf) + r**2 * tot(var)) / den**2
+        zscore = (pol.target_sl - r) / np.sqrt(np.maximum(v, 0.0))
+    miss = np.where(v > 0, stats.norm.cdf(zscore), (r < pol.target_sl).astype(float))
+    miss = np.where(den > 0, miss, 0.0)
+    return miss.reshape(_NODES, m).mean(axis=0)
 
 
 def _gamma_sf(x: NDArray, cv: NDArray) -> NDArray:
