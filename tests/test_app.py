@@ -877,3 +877,13 @@ def test_data_page_shows_what_the_loaders_noticed():
     warnings = [_shown(w.value) for w in at.warning]
     assert len([w for w in warnings if "chta" in w]) == 1, warnings
     assert at.session_state["scenario"].data.contacts.endswith("typo.csv")
+
+
+def test_today_weight_out_of_range_is_refused_in_words():
+    at = _short_app()
+    at.switch_page("app_support/pages/today.py").run()
+    at.number_input(key="today_prior").set_value(99999).run()
+    assert not at.exception
+    assert [e.value for e in at.error] == ["must be between 0 and 5,000 (got 99,999)"]
+    assert any("Weight of the plan" in _shown(w.value) and "uses 100" in w.value
+               for w in at.warning)
