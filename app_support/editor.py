@@ -26,6 +26,7 @@ __all__ = [
     "assumption_editor",
     "clear_rejections",
     "core_reason",
+    "out_of_range",
     "reject",
     "rejections",
     "reset_widgets",
@@ -135,7 +136,7 @@ def _where(section: str, label: str) -> str:
     return f"{title} › " + label.replace(": ", " › ", 1)
 
 
-def _out_of_range(value: Any, lo: float | None, hi: float | None) -> str | None:
+def out_of_range(value: Any, lo: float | None, hi: float | None) -> str | None:
     """Why a typed number is refused (outside the input's stated range), or None.
 
     Number boxes are drawn without Streamlit's own bounds: the browser would keep an
@@ -190,7 +191,7 @@ def _draw(
     if f.kind == "slider":
         fmt = "%.0f%%" if f.label.endswith("%") else None
         return container.slider(f.label, key=key, help=f.help, format=fmt, **slider)
-    if f.kind == "number":  # bounds checked by the editor (see _out_of_range)
+    if f.kind == "number":  # bounds checked by the editor (see out_of_range)
         free = {k: v for k, v in slider.items() if k not in ("min_value", "max_value")}
         return container.number_input(f.label, key=key, help=f.help, **free)
     if f.kind == "date":
@@ -382,7 +383,7 @@ def _month_inputs(cols: list[Any], months: list[int], keys: list[str], labels: l
     shown: dict[int, float | None] = {}
     for col, month, key, label in zip(cols, months, keys, labels, strict=True):
         value = col.number_input(label, step=1.0 if hi > 30 else 0.1, key=key)
-        why = _out_of_range(value, 0.0, hi)
+        why = out_of_range(value, 0.0, hi)
         if why:
             col.error(why, icon=":material/error:")
             reject(f"{where} › {dt.date(2000, month, 1):%b}", why)
@@ -480,7 +481,7 @@ def _horizon_editor(container: Any, scenario: Scenario, ns: str) -> list[_Group]
     )
     slot = right.empty()
     where = "Horizon and forecast › Days to plan"
-    why = _out_of_range(days, 1, MAX_DAYS)
+    why = out_of_range(days, 1, MAX_DAYS)
     if why is None and float(days) != int(days):
         why = f"must be a whole number of days (got {_num(float(days))})"
     if why:
@@ -541,7 +542,7 @@ def assumption_editor(
             slot = col.empty()  # the input's own error, right under it
             where = _where(section, f.label)
             if f.kind == "number":
-                why = _out_of_range(value, kwargs.get("min_value"), kwargs.get("max_value"))
+                why = out_of_range(value, kwargs.get("min_value"), kwargs.get("max_value"))
                 if why:
                     slot.error(why, icon=":material/error:")
                     reject(where, why)

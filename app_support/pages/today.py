@@ -12,7 +12,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from app_support import backend, charts, state, views
+from app_support import backend, charts, editor, state, views
 
 SOURCES = ("Replay the loaded history", "Upload today's contacts")
 
@@ -37,12 +37,18 @@ top = st.columns([2, 3])
 source = top[0].radio("Actual contacts", SOURCES, key="today_source")
 with st.expander("Re-forecast settings"):
     c = st.columns(2)
-    prior = c[0].number_input(
-        "Weight of the plan, contacts", min_value=0, max_value=5000, value=100, step=50,
-        key="today_prior",
+    prior = c[0].number_input(  # range checked below: the browser would keep it silently
+        "Weight of the plan, contacts", value=100, step=50, key="today_prior",
         help="How many contacts of evidence the plan is worth: with 100, the first 100 "
-        "actual contacts move the ratio half way from the plan to what they show.",
+        "actual contacts move the ratio half way from the plan to what they show "
+        "(0 to 5,000).",
     )
+    refused = editor.out_of_range(prior, 0, 5000)
+    if refused:
+        c[0].error(refused, icon=":material/error:")
+        st.warning(f"Re-forecast settings › Weight of the plan: {refused}; the day below uses "
+                   "100.", icon=":material/warning:")
+        prior = 100
     level = c[1].slider("Band, %", min_value=50, max_value=95, value=80, step=5,
                         key="today_level")
 
