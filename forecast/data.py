@@ -238,7 +238,7 @@ def _read_csv(stream: io.BufferedReader, name: str, head: bytes) -> tuple[pd.Dat
     pool = pa.system_memory_pool()
     table = pcsv.read_csv(
         stream, memory_pool=pool,
-        read_options=pcsv.ReadOptions(use_threads=False, block_size=1 << 22),
+        read_options=pcsv.ReadOptions(use_threads=False, block_size=1 << 20),
         parse_options=pcsv.ParseOptions(delimiter=sep, ignore_empty_lines=False,
                                         invalid_row_handler=on_bad_row),
         convert_options=pcsv.ConvertOptions(
@@ -334,7 +334,9 @@ def _read_table(src: Any, max_bytes: int | None = None, max_rows: int | None = N
         finally:
             if raw is not src:
                 raw.close()
-    blank = frame.isna().all(axis=1).to_numpy()
+    blank = np.ones(len(frame), dtype=bool)
+    for col in frame.columns:
+        blank &= frame[col].isna().to_numpy(dtype=bool)
     if blank.any():
         frame, rownum = frame[~blank], rownum[~blank]
     if len(frame) == 0:
@@ -587,14 +589,14 @@ def load_contacts(
     repeated = np.diff(ds[order].view(np.int64)) == 0
     repeated &= np.diff(code[order]) == 0
     merged = 0
-    if repeated.any():  # rare: the careful check names the rows (or merges DST repeats)
+    if repeated.any():  # rare: name the rows (or merge DST repeats)
+        dup = np.zeros(len(ds), dtype=bool)
+        dup[order[np.r_[repeated, False] | np.r_[False, repeated]]] = True
         del order, repeated
         amb = _ambiguous_local(pd.Series(ds), tz)
-        int_key = pd.factorize(ds.view(np.int64))[0].astype(np.int64) * (
-            int(code.max()) + 1) + code
         _check_duplicates(pd.DataFrame({"ds": ds, "channel": data["channel"]}), source,
-                          ds_col, amb, rn, int_key, dst_hint=tz is None)
-        del int_key, amb
+                          ds_col, amb, rn, dst_hint=tz is None, dup=dup)
+        del dup, amb
         out, merged = _merge_repeats(pd.DataFrame({**data, "_row": rn}))
         code = pd.factorize(out["channel"], sort=True)[0]
         data = {c: out[c].array for c in out.columns if c != "_row"}

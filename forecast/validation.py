@@ -432,9 +432,13 @@ def _ambiguous_local(ds: pd.Series, tz: str | None) -> np.ndarray:
 
 def _check_duplicates(keys: pd.DataFrame, source: str, column: str, allowed: np.ndarray,
                       rn: np.ndarray, int_key: np.ndarray | None = None,
-                      dst_hint: bool = False) -> None:
-    """Raise on repeated keys outside ``allowed``; ``int_key`` is a fast equivalent key."""
-    if int_key is not None:
+                      dst_hint: bool = False, dup: np.ndarray | None = None) -> None:
+    """Raise on repeated keys outside ``allowed``; ``int_key`` is a fast equivalent key,
+    ``dup`` the repeated rows when already known. The message is built from the first
+    rows only."""
+    if dup is not None:
+        dup = dup & ~allowed
+    elif int_key is not None:
         dup = pd.Series(int_key).duplicated(keep=False).to_numpy() & ~allowed
     else:
         dup = keys.duplicated(keep=False).to_numpy() & ~allowed

@@ -1,0 +1,393 @@
+"""Hostile history files: each case once loaded silently wrong numbers, hung, or failed
+with a raw parser error. Now each is read correctly (with the reading stated) or refused
+with a named error that gives the file, the column and the row.
+
+Expected values are hand computations on the few lines written in each test.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import os
+import subprocess
+import sys
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecast.data import (
+    MAX_DECODED_BYTES,
+    MAX_ROWS,
+    BadTimestampError,
+    BadValueError,
+    DuplicateRowError,
+    FileFormatError,
+    MixedIntervalError,
+    load_contacts,
+    load_orders,
+    sample_paths,
+)
+from planner.pipeline import (
+    STALE_HISTORY_DAYS,
+    InputData,
+    PipelineError,
+    history_warnings,
+    load_inputs,
+    plan_warnings,
+)
+from planner.scenario import DataSources, Scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def upload(text: str | bytes, name: str = "hostile.csv") -> io.BytesIO:
+    buf = io.BytesIO(text.encode() if isinstance(text, str) else text)
+    buf.name = name
+    return buf
+
+
+def contacts_csv(rows: list[tuple[str, str, int]]) -> str:
+    return "ds,channel,contacts\n" + "".join(f"{d},{c},{n}\n" for d, c, n in rows)
+
+
+# --------------------------------------------------------------- thousands and decimal marks
+def test_comma_csv_quoted_thousands_read_as_thousands_and_stated():
+    o = load_orders(upload('ds,orders\n2024-01-01,"12,000"\n2024-01-02,"9,500"\n'))
+    assert o["orders"].tolist() == [12_000, 9_500]  # not 12 and 9.5
+    assert o.attrs["decimal_mark"] == "."
+    (note,) = o.attrs["warnings"]
+    assert "'12,000'" in note and "row 2" in note and "thousands separator" in note
+
+
+def test_semicolon_csv_dot_grouping_read_as_thousands():
+    # A semicolon file is the decimal-comma convention: 1.000 is one thousand.
+    o = load_orders(upload("ds;orders\n2024-01-01;1.000\n2024-01-02;2.500\n"))
+    assert o["orders"].tolist() == [1_000, 2_500]
+    assert o.attrs["decimal_mark"] == ","
+    assert "'1.000'" in o.attrs["warnings"][0]
+    # 1.234.567 can only be grouping; 1.234,5 shows the decimal comma.
+    c = load_contacts(upload("ds;channel;contacts;aht_s\n2024-01-01 08:00;chat;1.234.567;1.234,5\n"
+                             "2024-01-01 08:30;chat;7;300\n"))
+    assert c["contacts"].tolist() == [1_234_567, 7]
+    assert c["aht_s"].tolist() == [1234.5, 300.0]
+
+
+def test_decimal_mark_follows_the_file_evidence():
+    # 312.5 shows a decimal point, so 1.000 in the same file is one, not a thousand.
+    c = load_contacts(upload("ds;channel;contacts;aht_s\n2024-01-01 08:00;chat;1.000;312.5\n"
+                             "2024-01-01 08:30;chat;2;300\n"))
+    assert c["contacts"].tolist() == [1, 2] and c.attrs["decimal_mark"] == "."
+    assert any("from the other numbers" in w for w in c.attrs["warnings"])
+
+
+def test_both_decimal_marks_in_one_file_refused():
+    with pytest.raises(BadValueError) as info:
+        load_contacts(upload("ds;channel;contacts;aht_s\n2024-01-01 08:00;chat;1;312,5\n"
+                             "2024-01-01 08:30;chat;2;12.25\n"))
+    msg = str(info.value)
+    assert msg.startswith("hostile.csv: column 'aht_s'") and "row 2" in msg and "row 3" in msg
+
+
+def test_bad_grouping_refused_not_guessed():
+    with pytest.raises(BadValueError, match=r"column 'orders'.*row 2 \('1,00,000'\)"):
+        load_orders(upload('ds,orders\n2024-01-01,"1,00,000"\n'))
+
+
+def test_unquoted_decimal_comma_is_a_named_error():
+    with pytest.raises(FileFormatError) as info:
+        load_contacts(upload("ds,channel,contacts,aht_s\n2024-01-01 08:00,chat,3,312,5\n"
+                             "2024-01-01 08:30,chat,4,300\n"))
+    err = info.value
+    assert err.column == "aht_s" and err.rows == (2,)
+    assert str(err).startswith("hostile.csv: column 'aht_s'") and "312,5" in str(err)
+
+
+# --------------------------------------------------------------- counts out of range
+@pytest.mark.parametrize("value", ["inf", "1e19", "12345678901234567890", "-inf", "nan"])
+def test_huge_or_infinite_counts_refused(value):
+    with pytest.raises(BadValueError) as info:
+        load_orders(upload(f"ds,orders\n2024-01-01,5\n2024-01-02,{value}\n"))
+    assert str(info.value).startswith("hostile.csv: column 'orders'")
+    assert info.value.rows == (3,)
+
+
+def test_count_cap_is_exact_and_native_floats_checked():
+    ok = load_orders(upload("ds,orders\n2024-01-01,1000000000\n"))
+    assert ok["orders"].tolist() == [10**9]
+    with pytest.raises(BadValueError, match=r"above 1,000,000,000.*row 2"):
+        load_orders(upload("ds,orders\n2024-01-01,1000000001\n"))
+    frame = pd.DataFrame({"ds": ["2024-01-01", "2024-01-02"], "orders": [5.0, np.inf]})
+    with pytest.raises(BadValueError, match=r"column 'orders'.*row 3"):
+        load_orders(frame)
+
+
+# --------------------------------------------------------------- dates
+@pytest.mark.parametrize("stamp", ["2024", "2024-01"])
+def test_dates_without_a_day_refused(stamp):
+    with pytest.raises(BadTimestampError) as info:
+        load_orders(upload(f"ds,orders\n{stamp},5\n"))
+    assert "column 'ds'" in str(info.value) and "row 2" in str(info.value)
+    assert "day" in str(info.value)
+
+
+def test_year_2300_is_a_named_error():
+    with pytest.raises(BadTimestampError, match=r"hostile\.csv: column 'ds'.*row 3"):
+        load_orders(upload("ds,orders\n2024-01-01,5\n2300-01-02,5\n"))
+    parquet = pd.DataFrame({"ds": pd.to_datetime(["2300-01-01"]).astype("datetime64[s]"),
+                            "orders": [1]})
+    with pytest.raises(BadTimestampError, match="row 2"):
+        load_orders(parquet)
+
+
+# --------------------------------------------------------------- intervals
+def test_sparse_30_minute_channel_next_to_15_minute_channel_refused():
+    # voice every 15 minutes; email only every 30 minutes (and not every slot of it).
+    voice = pd.date_range("2024-03-04 08:00", "2024-03-04 17:45", freq="15min")
+    email = pd.date_range("2024-03-04 08:00", "2024-03-04 17:30", freq="30min")[::1]
+    email = email.delete([3, 7, 11])  # gaps: under the 80 % fill a dense-day check needs
+    frame = pd.DataFrame({"ds": voice.append(email), "channel": ["voice"] * len(voice)
+                          + ["email"] * len(email), "contacts": 1})
+    with pytest.raises(MixedIntervalError, match=r"1800 s.*900 s"):
+        load_contacts(frame)
+
+
+def test_sparse_30_minute_days_after_15_minute_days_refused():
+    rng = np.random.default_rng(3)
+    fine = pd.date_range("2024-03-04 08:00", "2024-03-04 19:45", freq="15min")
+    coarse_days = []
+    for day in range(1, 6):  # five days at 30 minutes, a third of the slots missing
+        slots = pd.date_range("2024-03-04 08:00", "2024-03-04 19:30", freq="30min")
+        keep = rng.random(len(slots)) > 0.33
+        coarse_days.append(slots[keep] + pd.Timedelta(days=day))
+    ds = fine.append(coarse_days)
+    frame = pd.DataFrame({"ds": ds, "channel": "chat", "contacts": 2})
+    with pytest.raises(MixedIntervalError, match=r"multiples of 1800 s.*900 s"):
+        load_contacts(frame)
+
+
+def test_sparse_15_minute_data_is_still_15_minute_data():
+    # Control: a quiet channel whose zero rows are left out is sparse, not coarse.
+    rng = np.random.default_rng(11)
+    slots = pd.date_range("2024-03-04", periods=96 * 60, freq="15min")
+    keep = rng.random(len(slots)) < 0.3
+    frame = pd.DataFrame({"ds": slots[keep], "channel": "social", "contacts": 1})
+    assert load_contacts(frame).attrs["interval_s"] == 900
+
+
+def test_declared_interval_that_contradicts_the_data_is_an_error():
+    ds = pd.date_range("2024-03-04 08:00", periods=20, freq="30min")
+    frame = pd.DataFrame({"ds": ds, "channel": "voice", "contacts": 3})
+    with pytest.raises(MixedIntervalError, match=r"interval_s=900.*1800"):
+        load_contacts(frame, interval_s=900)
+    assert load_contacts(frame, interval_s=1800).attrs["interval_s"] == 1800
+
+
+def test_scenario_interval_checked_by_the_pipeline(tmp_path):
+    ds = pd.date_range("2024-01-01", periods=48 * 10, freq="30min")
+    path = tmp_path / "contacts.csv"
+    pd.DataFrame({"ds": ds, "channel": "chat", "contacts": 1}).to_csv(path, index=False)
+    with pytest.raises(MixedIntervalError, match="interval_s=900"):
+        load_inputs(DataSources(contacts=str(path), interval_s=900))
+
+
+# --------------------------------------------------------------- channels and coverage
+def test_typo_channel_is_reported_by_loader_and_plan():
+    rows = [(f"2024-01-01 {h:02d}:00", "chat", 7) for h in range(8, 18)]
+    rows += [(f"2024-01-01 {h:02d}:00", "chta", 3) for h in range(8, 11)]
+    rows += [(f"2024-01-01 {h:02d}:00", "voice", 5) for h in range(8, 18)]
+    c = load_contacts(upload(contacts_csv(rows)))
+    assert c.attrs["warnings"] == ["hostile.csv: column 'channel': channel 'chta' (3 rows) "
+                                   "looks like a typo of 'chat' (10 rows)"]
+    orders = pd.DataFrame({"ds": pd.to_datetime(["2024-01-01"]), "orders": [100]})
+    inputs = InputData(orders=orders, contacts=c, events=None, interval_s=3600)
+    scenario = Scenario(horizon={"start": "2024-01-02", "end": "2024-01-03"})
+    assert sorted(scenario.channels) == ["chat", "email", "voice"]
+    (note,) = plan_warnings(scenario, inputs)
+    assert note == ("the contacts file has channels the scenario does not plan: "
+                    "chta (9 contacts in 3 rows)")
+
+
+def test_rare_channel_reported():
+    rows = [(f"2024-01-{d:02d} {h:02d}:00", "voice", 1) for d in range(1, 11)
+            for h in range(8, 20)]
+    rows.append(("2024-01-03 09:00", "fax", 1))
+    c = load_contacts(upload(contacts_csv(rows)))
+    assert c.attrs["warnings"] == ["hostile.csv: column 'channel': channel 'fax' has only "
+                                   "1 rows (0.83% of the file)"]
+
+
+def test_histories_ending_years_apart_are_warned_and_disjoint_refused():
+    days = pd.date_range("2021-01-01", "2024-06-30", freq="D")
+    orders = pd.DataFrame({"ds": days, "orders": 100})
+    c_old = pd.DataFrame({"ds": pd.date_range("2021-01-01", "2021-12-31"), "channel": "chat",
+                          "contacts": 5})
+    (note,) = history_warnings(orders, c_old)
+    # 31 Dec 2021 to 30 Jun 2024: 365 + 365 + 182 = 912 days
+    assert "ends 31 Dec 2021, 912 days before the order history (30 Jun 2024)" in note
+    short_orders = orders[orders["ds"] <= "2022-03-31"]
+    c_all = pd.DataFrame({"ds": days, "channel": "chat", "contacts": 5})
+    (note,) = history_warnings(short_orders, c_all)
+    assert note.startswith("the order history ends 31 Mar 2022")
+    assert history_warnings(orders, c_all) == []
+    with pytest.raises(PipelineError, match="do not overlap"):
+        history_warnings(orders[orders["ds"] >= "2023-01-01"], c_old)
+    # relative to the plan: the forecast's last history day is the day before the start
+    inputs = InputData(orders=orders, contacts=c_old, events=None, interval_s=86400)
+    scenario = Scenario(horizon={"start": "2024-07-01", "end": "2024-07-02"})
+    assert any("before the forecast's last history day (30 Jun 2024)" in w
+               for w in plan_warnings(scenario, inputs))
+    assert STALE_HISTORY_DAYS == 28
+
+
+# --------------------------------------------------------------- daylight saving time
+DST_ROWS = [("2024-10-27 01:30", 1), ("2024-10-27 02:00", 2), ("2024-10-27 02:30", 3),
+            ("2024-10-27 02:00", 4), ("2024-10-27 02:30", 5), ("2024-10-27 03:00", 6)]
+
+
+def test_repeated_dst_hour_message_names_dst_and_the_setting():
+    text = contacts_csv([(d, "voice", n) for d, n in DST_ROWS])
+    with pytest.raises(DuplicateRowError) as info:
+        load_contacts(upload(text))
+    msg = str(info.value)
+    assert "column 'ds'" in msg and "row 3" in msg and "row 5" in msg
+    assert "daylight saving time" in msg and "time zone" in msg and "--tz" in msg
+
+
+def test_timezone_setting_reaches_the_loader(tmp_path):
+    text = contacts_csv([(d, "voice", n) for d, n in DST_ROWS])
+    path = tmp_path / "dst.csv"
+    path.write_text(text)
+    orders = tmp_path / "orders.csv"
+    orders.write_text("ds,orders\n2024-10-26,10\n2024-10-27,11\n")
+    data = DataSources(contacts=str(path), orders=str(orders), events="",
+                       timezone="Europe/Berlin")
+    inputs = load_inputs(data)
+    # 02:00 and 02:30 occur twice (CEST, then CET): summed, the local clock kept.
+    assert inputs.contacts["contacts"].tolist() == [1, 2 + 4, 3 + 5, 6]
+    assert inputs.contacts.attrs["dst_merged_rows"] == 2
+    with pytest.raises(ValueError, match="unknown time zone"):
+        load_inputs(DataSources(contacts=str(path), orders=str(orders), events="",
+                                timezone="Europe/Atlantis"))
+
+
+def test_cli_tz_option_sets_the_scenario_zone(tmp_path):
+    from planner.cli import _scenario, build_parser
+
+    path = tmp_path / "s.yaml"
+    path.write_text("name: s\nhorizon: {start: 2024-11-04, end: 2024-11-05}\n")
+    args = build_parser().parse_args(["run", str(path), "--tz", "Europe/Berlin"])
+    assert _scenario(args.scenario, args.tz).data.timezone == "Europe/Berlin"
+    assert _scenario(str(path), None).data.timezone is None
+    for command in (["compare", "a"], ["today", "a", "--actuals", "x.csv"]):
+        assert build_parser().parse_args([*command, "--tz", "UTC"]).tz == "UTC"
+
+
+# --------------------------------------------------------------- size and decompression bombs
+def test_gzip_bomb_stops_at_the_cap_without_filling_memory():
+    # 64 MiB of one repeated row compresses to about 100 kB; the cap is 4 MiB.
+    row = b"2024-01-01 08:00,chat,1\n"
+    raw = io.BytesIO()
+    with gzip.GzipFile(fileobj=raw, mode="wb") as gz:
+        gz.write(b"ds,channel,contacts\n")
+        for _ in range(64):
+            gz.write(row * ((1 << 20) // len(row)))
+    bomb = upload(raw.getvalue(), "bomb.csv.gz")
+    assert len(raw.getvalue()) < 1 << 20
+    tracemalloc.start()
+    try:
+        with pytest.raises(FileFormatError, match=r"bomb\.csv\.gz: file: the file decompresses "
+                                                  r"to more than 4 MiB"):
+            load_contacts(bomb, max_bytes=4 << 20)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 << 20
+    assert MAX_DECODED_BYTES == 1 << 30 and MAX_ROWS == 20_000_000
+
+
+def test_row_cap():
+    text = contacts_csv([("2024-01-01 08:00", "chat", 1)] * 50)
+    with pytest.raises(FileFormatError, match=r"more than 40 data rows"):
+        load_contacts(upload(text), max_rows=40)
+    frame = pd.DataFrame({"ds": ["2024-01-01"] * 50, "orders": 1})
+    with pytest.raises(FileFormatError, match="more than 40"):
+        load_orders(frame, max_rows=40)
+
+
+def test_many_duplicates_rejected_with_a_short_message():
+    # Rows as the sample writes them (seconds, AHT); once the message listed every row.
+    n = 200_000
+    text = "ds,channel,contacts,aht_s\n" + "2024-01-01 08:00:00,chat,1,312.5\n" * n
+    tracemalloc.start()
+    try:
+        with pytest.raises(DuplicateRowError) as info:
+            load_contacts(upload(text))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    msg = str(info.value)
+    assert f"and {n - 5:,} more" in msg and len(msg) < 1000
+    assert info.value.rows == (2, 3, 4, 5, 6)
+    assert peak < 4 * len(text)
+
+
+# --------------------------------------------------------------- memory of accepted files
+_MEMORY_PROBE = r"""
+import json, sys, tracemalloc
+import pyarrow as pa
+pa.set_memory_pool(pa.system_memory_pool())  # Arrow buffers through malloc, freed at once
+from forecast.data import load_contacts
+
+
+def status(key):
+    for line in open("/proc/self/status"):
+        if line.startswith(key):
+            return int(line.split()[1]) * 1024
+
+
+path = sys.argv[1]
+load_contacts(path.replace("big", "small"))  # warm up imports and caches
+base = status("VmRSS:")
+with open("/proc/self/clear_refs", "w") as f:
+    f.write("5")  # reset the resident-set high-water mark
+tracemalloc.start()
+frame = load_contacts(path)
+print(json.dumps({"rows": len(frame), "python": tracemalloc.get_traced_memory()[1],
+                  "rss": status("VmHWM:") - base}))
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/clear_refs").exists(), reason="needs Linux /proc")
+def test_loading_memory_stays_under_four_times_the_file(tmp_path):
+    rng = np.random.default_rng(0)
+    channels = ["chat", "voice", "email", "social"]
+    ds = pd.date_range("2023-01-01", periods=75_000, freq="5min")
+    frame = pd.DataFrame({"ds": np.repeat(ds.to_numpy(), 4),
+                          "channel": np.tile(channels, len(ds)),
+                          "contacts": rng.poisson(6.0, 4 * len(ds))})
+    frame["aht_s"] = np.round(rng.gamma(4.0, 80.0, len(frame)), 1)
+    big = tmp_path / "big.csv"
+    frame.to_csv(big, index=False, date_format="%Y-%m-%d %H:%M:%S")
+    frame.head(100).to_csv(tmp_path / "small.csv", index=False,
+                           date_format="%Y-%m-%d %H:%M:%S")
+    # glibc hands freed blocks back at once with these settings, so the resident set
+    # follows the live data (numpy, pandas and Arrow alike) instead of the allocator's
+    # cache of freed memory.
+    env = {**os.environ, "MALLOC_MMAP_THRESHOLD_": "65536", "MALLOC_TRIM_THRESHOLD_": "0"}
+    out = subprocess.run([sys.executable, "-c", _MEMORY_PROBE, str(big)], cwd=ROOT, env=env,
+                         capture_output=True, text=True, check=True)
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    size = big.stat().st_size
+    assert got["rows"] == 300_000
+    assert got["python"] < 4 * size, (got, size)  # numpy and pandas (tracemalloc)
+    assert got["rss"] < 4 * size, (got, size)  # everything, Arrow included
+
+
+def test_sample_still_loads_without_warnings():
+    c = load_contacts(sample_paths().contacts)
+    assert c.attrs["warnings"] == [] and c.attrs["interval_s"] == 1800
