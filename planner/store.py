@@ -1,11 +1,18 @@
 """Versioned scenario store on any SQLAlchemy database (SQLite file by default).
 
 Every save of a scenario is a new version row; nothing is updated in place or
-deleted, so no saved plan is ever lost. Two processes saving the same name at the
-same time both keep their versions: versions are unique per name and a save that
-loses the race retries with the next number. A save runs in one transaction, so an
-interrupted save (exception, killed process, lost connection) leaves the previous
-versions exactly as they were.
+deleted, so no saved plan is ever lost. Any number of processes saving the same name
+at the same time all keep their versions: a save takes the next number from the name's
+counter row in ``scenario_names``, which the database locks until the save commits (an
+``INSERT ... ON CONFLICT DO UPDATE`` upsert on PostgreSQL and SQLite, where SQLite's
+``BEGIN IMMEDIATE`` also serialises writers), so versions come out 1, 2, 3, ... with no
+gaps and no retries. A save runs in one transaction, so an interrupted save (exception,
+killed process, lost connection) leaves the previous versions exactly as they were.
+
+Errors are :class:`StoreError` subclasses with a one-line message and no SQL:
+:class:`NotFoundError` (no such name/version), :class:`DamagedVersionError` (a saved
+version cannot be read back; names the scenario and version) and
+:class:`StoreUnavailableError` (the database cannot be reached, is busy or refused).
 
 The schema belongs to the project: a ``schema_version`` table records which of the
 ordered migration functions in ``MIGRATIONS`` have run, and :class:`Store` applies the
@@ -30,15 +37,17 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from planner.results import (
     RESULT_TABLES,
@@ -46,23 +55,28 @@ from planner.results import (
     frame_from_parquet,
     frame_to_parquet,
 )
-from planner.scenario import Scenario
+from planner.scenario import Scenario, check_text
 
 __all__ = [
     "DB_URL_ENV",
     "DEFAULT_DB_FILE",
+    "MAX_NOTE_CHARS",
     "MIGRATIONS",
+    "DamagedVersionError",
     "NotFoundError",
     "SavedVersion",
     "Store",
     "StoreError",
+    "StoreUnavailableError",
     "default_url",
 ]
 
 DB_URL_ENV = "PEAK_PLANNER_DB_URL"
 DEFAULT_DB_FILE = "peak_planner.db"
 _LOCK_KEY = 7_305_221_015  # PostgreSQL advisory lock id for migrations
-_SAVE_ATTEMPTS = 20
+_SAVE_ATTEMPTS = 5  # only databases without an upsert can race on a new name's first save
+#: Longest note stored with a saved version, in characters.
+MAX_NOTE_CHARS = 2_000
 
 
 class StoreError(ValueError):
@@ -71,6 +85,29 @@ class StoreError(ValueError):
 
 class NotFoundError(StoreError):
     """No saved scenario with that name (and version)."""
+
+
+class StoreUnavailableError(StoreError):
+    """The database cannot be reached, stays busy, or refused the operation."""
+
+
+class DamagedVersionError(StoreError):
+    """A saved version cannot be read back (its scenario or a result table is corrupt).
+
+    ``name`` and ``version`` identify the damaged version; other versions are unaffected.
+    """
+
+    def __init__(self, message: str, name: str, version: int) -> None:
+        super().__init__(message)
+        self.name, self.version = name, version
+
+
+def _first_line(exc: BaseException, limit: int = 200) -> str:
+    """The first line of a driver's error message (never the SQL or its parameters)."""
+    orig = getattr(exc, "orig", None)
+    text = str(orig if orig is not None else exc).strip().splitlines()
+    line = text[0].strip() if text else type(exc).__name__
+    return line if len(line) <= limit else line[: limit - 3] + "..."
 
 
 @dataclass(frozen=True)
@@ -131,10 +168,29 @@ def _m2_note(conn: Connection) -> None:
     conn.execute(sa.text("ALTER TABLE scenarios ADD COLUMN note TEXT NOT NULL DEFAULT ''"))
 
 
+def _m3_names(conn: Connection) -> None:
+    """Version 3: one counter row per scenario name, locked by each save of that name."""
+    m = sa.MetaData()
+    sa.Table(
+        "scenario_names",
+        m,
+        sa.Column("name", sa.String(120), primary_key=True),
+        sa.Column("last_version", sa.Integer, nullable=False),
+    )
+    m.create_all(conn)
+    conn.execute(
+        sa.text(
+            "INSERT INTO scenario_names (name, last_version) "
+            "SELECT name, MAX(version) FROM scenarios GROUP BY name"
+        )
+    )
+
+
 #: Ordered migrations: (schema version, description, function applying it).
 MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
     (1, "scenarios and result tables", _m1_scenarios),
     (2, "note per saved version", _m2_note),
+    (3, "version counter per scenario name", _m3_names),
 )
 
 scenarios = sa.Table(
@@ -147,6 +203,12 @@ scenarios = sa.Table(
     sa.Column("scenario_yaml", sa.Text, nullable=False),
     sa.Column("meta_json", sa.Text, nullable=False),
     sa.Column("note", sa.Text, nullable=False),
+)
+scenario_names = sa.Table(
+    "scenario_names",
+    _meta,
+    sa.Column("name", sa.String(120), primary_key=True),
+    sa.Column("last_version", sa.Integer, nullable=False),
 )
 result_tables = sa.Table(
     "result_tables",
@@ -165,7 +227,8 @@ def _make_engine(url: str) -> Engine:
             connect_args={"timeout": 60} if url.startswith("sqlite") else {},
         )
     except (sa.exc.ArgumentError, ImportError) as exc:
-        raise StoreError(f"database url {url!r} is not usable: {exc}") from None
+        shown = url.split("://", 1)[0] + "://..." if "://" in url else "(no scheme)"
+        raise StoreError(f"database url {shown} is not usable: {_first_line(exc)}") from None
     if engine.dialect.name == "sqlite":
         # pysqlite starts transactions lazily and only before writes; begin them
         # ourselves (SQLAlchemy's documented recipe for SQLite transactions) and take
@@ -214,12 +277,10 @@ class Store:
         self.url = url or default_url()
         self.engine = _make_engine(self.url)
         self._writer = self.engine.execution_options(write=True)
-        try:
+        with self._guard("open"):
             if upgrade:
                 self.migrate(target_version)
             current = self.schema_version()
-        except OperationalError as exc:
-            raise StoreError(f"database {self._safe_url}: {exc.orig}") from None
         latest = MIGRATIONS[-1][0]
         if current > latest:
             raise StoreError(
@@ -235,6 +296,16 @@ class Store:
     @property
     def _safe_url(self) -> str:
         return sa.engine.make_url(self.url).render_as_string(hide_password=True)
+
+    @contextmanager
+    def _guard(self, what: str) -> Iterator[None]:
+        """Turn a database error into a one-line :class:`StoreUnavailableError`."""
+        try:
+            yield
+        except SQLAlchemyError as exc:
+            raise StoreUnavailableError(
+                f"database {self._safe_url}: cannot {what}: {_first_line(exc)}"
+            ) from None
 
     def close(self) -> None:
         """Release pooled connections."""
@@ -281,15 +352,17 @@ class Store:
     def save(self, item: ScenarioResult | Scenario, note: str = "") -> SavedVersion:
         """Save a scenario (and its results, when given a result) as a new version.
 
-        The scenario row and all result tables are written in one transaction; on a
-        version-number race with another writer the whole save is retried with the
-        next number.
+        The version number, the scenario row and all result tables are written in one
+        transaction that holds the name's counter row, so concurrent saves of one name
+        get consecutive versions and none is lost.
 
         Raises
         ------
-        StoreError
-            When the save keeps conflicting or the database refuses it; nothing of
-            the failed save is left behind.
+        ValueError
+            When ``note`` is longer than ``MAX_NOTE_CHARS`` or has control characters.
+        StoreUnavailableError
+            When the database cannot be reached or refuses the save; nothing of the
+            failed save is left behind.
         """
         if isinstance(item, ScenarioResult):
             scenario, tables, meta_json = item.scenario, item.to_tables(), item.meta_json()
@@ -297,17 +370,21 @@ class Store:
             scenario, tables, meta_json = item, {}, "{}"
         else:
             raise StoreError(f"save: expected ScenarioResult or Scenario, got {type(item)}")
+        if not isinstance(note, str) or len(note) > MAX_NOTE_CHARS:
+            raise ValueError(f"note must be text of at most {MAX_NOTE_CHARS} characters")
+        check_text(note, "note", multiline=True)
         yaml_text = scenario.to_yaml()
-        last_error: Exception | None = None
-        for _ in range(_SAVE_ATTEMPTS):
-            try:
-                with self._writer.begin() as conn:
-                    return self._insert(conn, scenario.name, yaml_text, meta_json, note, tables)
-            except IntegrityError as exc:  # another writer took this version number
-                last_error = exc
-        raise StoreError(
-            f"save of {scenario.name!r} conflicted {_SAVE_ATTEMPTS} times: {last_error}"
-        )
+        with self._guard(f"save {scenario.name!r}"):
+            for attempt in range(_SAVE_ATTEMPTS):
+                try:
+                    with self._writer.begin() as conn:
+                        return self._insert(
+                            conn, scenario.name, yaml_text, meta_json, note, tables
+                        )
+                except IntegrityError:  # a new name's first save raced (no upsert)
+                    if attempt == _SAVE_ATTEMPTS - 1:
+                        raise
+        raise AssertionError("unreachable")  # pragma: no cover
 
     @staticmethod
     def _insert(
@@ -318,10 +395,7 @@ class Store:
         note: str,
         tables: dict[str, pd.DataFrame],
     ) -> SavedVersion:
-        latest = conn.execute(
-            sa.select(sa.func.max(scenarios.c.version)).where(scenarios.c.name == name)
-        ).scalar()
-        version = int(latest or 0) + 1
+        version = _next_version(conn, name)
         row_id = conn.execute(
             scenarios.insert()
             .values(
@@ -374,7 +448,7 @@ class Store:
                 sa.and_(latest.c.name == scenarios.c.name, latest.c.v == scenarios.c.version),
             )
         q = q.order_by(scenarios.c.name, scenarios.c.version)
-        with self.engine.connect() as conn:
+        with self._guard("list the saved scenarios"), self.engine.connect() as conn:
             rows = conn.execute(q).all()
         out = pd.DataFrame(rows, columns=["name", "version", "saved_at", "note", "has_results"])
         out["has_results"] = out["has_results"].astype(bool)
@@ -382,7 +456,7 @@ class Store:
 
     def versions(self, name: str) -> list[int]:
         """All saved version numbers of ``name``, ascending (empty if none)."""
-        with self.engine.connect() as conn:
+        with self._guard(f"list the versions of {name!r}"), self.engine.connect() as conn:
             rows = conn.execute(
                 sa.select(scenarios.c.version)
                 .where(scenarios.c.name == name)
@@ -402,9 +476,24 @@ class Store:
             raise NotFoundError(f"no saved scenario {which} in {self._safe_url}")
         return row
 
-    @staticmethod
-    def _scenario(row: Any) -> Scenario:
-        return Scenario.from_yaml(row.scenario_yaml, source=f"saved {row.name!r} v{row.version}")
+    def _damaged(self, row: Any, what: str, exc: BaseException) -> DamagedVersionError:
+        detail = " ".join(str(exc).split())
+        detail = detail if len(detail) <= 120 else detail[:117] + "..."
+        return DamagedVersionError(
+            f"saved scenario {row.name!r} version {row.version} is damaged ({what}: "
+            f"{detail}); open another version (list them with 'list --all') or run the "
+            f"scenario again and save it as a new version",
+            row.name,
+            int(row.version),
+        )
+
+    def _scenario(self, row: Any) -> Scenario:
+        try:
+            return Scenario.from_yaml(
+                row.scenario_yaml, source=f"saved {row.name!r} v{row.version}"
+            )
+        except ValueError as exc:
+            raise self._damaged(row, "its scenario does not validate", exc) from None
 
     def load_scenario(self, name: str, version: int | None = None) -> Scenario:
         """The saved assumptions of ``name`` (latest version by default).
@@ -414,8 +503,9 @@ class Store:
         NotFoundError
             When no such name/version is saved.
         """
-        with self.engine.connect() as conn:
-            return self._scenario(self._row(conn, name, version))
+        with self._guard(f"load {name!r}"), self.engine.connect() as conn:
+            row = self._row(conn, name, version)
+        return self._scenario(row)
 
     def load(self, name: str, version: int | None = None) -> ScenarioResult:
         """The saved scenario and its results (latest version by default).
@@ -428,7 +518,7 @@ class Store:
         NotFoundError
             When no such name/version is saved.
         """
-        with self.engine.connect() as conn:
+        with self._guard(f"load {name!r}"), self.engine.connect() as conn:
             row = self._row(conn, name, version)
             blobs = conn.execute(
                 sa.select(result_tables.c.table_name, result_tables.c.data).where(
@@ -436,11 +526,68 @@ class Store:
                 )
             ).all()
         scenario = self._scenario(row)
-        tables = {t: frame_from_parquet(bytes(b)) for t, b in blobs if t in RESULT_TABLES}
-        meta = json.loads(row.meta_json or "{}")
-        meta.update(
-            version=int(row.version),
-            saved_at=None if row.saved_at is None else str(row.saved_at),
-            note=row.note,
+        tables = {}
+        for table, blob in blobs:
+            if table not in RESULT_TABLES:
+                continue
+            try:
+                tables[table] = frame_from_parquet(bytes(blob))
+            except Exception as exc:  # noqa: BLE001 - any reader error means a damaged blob
+                raise self._damaged(row, f"result table {table!r} cannot be read", exc) from None
+        try:
+            meta = json.loads(row.meta_json or "{}")
+            if not isinstance(meta, dict):
+                raise ValueError(f"expected a JSON object, got {type(meta).__name__}")
+            meta.update(
+                version=int(row.version),
+                saved_at=None if row.saved_at is None else str(row.saved_at),
+                note=row.note,
+            )
+            return ScenarioResult.from_tables(scenario, tables, meta)
+        except ValueError as exc:
+            raise self._damaged(row, "its results do not fit together", exc) from None
+
+
+def _next_version(conn: Connection, name: str) -> int:
+    """Take the next version number of ``name``, locking its counter row until commit.
+
+    PostgreSQL and SQLite: one upsert that inserts the counter at 1 or increments it;
+    the row stays locked by this transaction, so a concurrent save of the same name
+    waits and then reads the incremented counter. Other databases: an ``UPDATE`` (which
+    locks the row) or, for a new name, an ``INSERT`` that may lose a race to another
+    first save (an ``IntegrityError``; the caller retries). A version saved around the
+    counter (e.g. by hand) is never reused: the number is at least the highest + 1.
+    """
+    dialect = conn.dialect.name
+    if dialect in ("postgresql", "sqlite"):
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        stmt = insert(scenario_names).values(name=name, last_version=1)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[scenario_names.c.name],
+            set_={"last_version": scenario_names.c.last_version + 1},
+        ).returning(scenario_names.c.last_version)
+        counter = int(conn.execute(stmt).scalar_one())
+    else:
+        updated = conn.execute(
+            scenario_names.update()
+            .where(scenario_names.c.name == name)
+            .values(last_version=scenario_names.c.last_version + 1)
         )
-        return ScenarioResult.from_tables(scenario, tables, meta)
+        if updated.rowcount == 0:
+            conn.execute(scenario_names.insert().values(name=name, last_version=1))
+        counter = int(
+            conn.execute(
+                sa.select(scenario_names.c.last_version).where(scenario_names.c.name == name)
+            ).scalar_one()
+        )
+    highest = conn.execute(
+        sa.select(sa.func.max(scenarios.c.version)).where(scenarios.c.name == name)
+    ).scalar()
+    version = max(counter, int(highest or 0) + 1)
+    if version != counter:
+        conn.execute(
+            scenario_names.update()
+            .where(scenario_names.c.name == name)
+            .values(last_version=version)
+        )
+    return version

@@ -237,7 +237,7 @@ def test_concurrent_first_use_creates_schema_once(db_url):
     with engine.connect() as conn:
         rows = conn.execute(sa.text("SELECT version FROM schema_version ORDER BY 1")).all()
     engine.dispose()
-    assert [r[0] for r in rows] == [1, 2]
+    assert [r[0] for r in rows] == [1, 2, 3]
 
 
 def test_save_failing_mid_way_leaves_previous_version_intact(db_url, monkeypatch):
@@ -297,11 +297,11 @@ def test_schema_upgrade_keeps_rows_saved_by_older_schema(db_url):
             )
         )
     old.close()
-    with pytest.raises(StoreError, match="schema version 1 < 2"):
+    with pytest.raises(StoreError, match="schema version 1 < 3"):
         Store(db_url, upgrade=False)
 
     store = Store(db_url)
-    assert store.schema_version() == 2
+    assert store.schema_version() == 3
     got = store.load("legacy")
     assert got.scenario.name == "legacy" and got.meta["note"] == ""
     assert store.save(Scenario(name="legacy")).version == 2
@@ -339,3 +339,142 @@ def test_default_location_env_variable_and_file(tmp_path, monkeypatch):
 def test_bad_url_is_a_store_error():
     with pytest.raises(StoreError, match="nosuchdialect"):
         Store("nosuchdialect://x")
+
+
+# ----------------------------------------------------------------- many writers, damage
+
+
+def _tiny_result(name: str, k: int) -> ScenarioResult:
+    """A result with one small table, so that hundreds of saves stay fast."""
+    daily = pd.DataFrame({"date": pd.to_datetime(["2024-11-01"]), "channel": ["chat"],
+                          "paid_hours": [float(k)]})
+    return ScenarioResult(Scenario(name=name), kpis_daily=daily, meta={"k": k})
+
+
+def _save_tiny(url: str, name: str, tag: int, n: int, barrier, failures) -> None:
+    store = Store(url)
+    barrier.wait()
+    for j in range(n):
+        try:
+            store.save(_tiny_result(name, 1000 * tag + j), note=f"{tag}-{j}")
+        except Exception as exc:  # noqa: BLE001 - counted, the test asserts there are none
+            failures.put(f"{type(exc).__name__}: {exc}")
+    store.close()
+
+
+@pytest.mark.slow
+def test_eight_processes_saving_one_name_lose_nothing(db_url):
+    # 8 processes x 50 saves of one name with results: every save gets its own version,
+    # 1..400 without gaps, and every result comes back under its note (counted by hand).
+    Store(db_url).close()
+    ctx = mp.get_context("spawn")
+    n_proc, n_saves = 8, 50
+    barrier, failures = ctx.Barrier(n_proc), ctx.Queue()
+    procs = [ctx.Process(target=_save_tiny, args=(db_url, "peak", t, n_saves, barrier, failures))
+             for t in range(n_proc)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(300)
+        assert p.exitcode == 0
+    errors = []
+    while not failures.empty():
+        errors.append(failures.get())
+    assert errors == []
+    store = Store(db_url)
+    assert store.versions("peak") == list(range(1, n_proc * n_saves + 1))
+    listed = store.list(all_versions=True)
+    assert sorted(listed["note"]) == sorted(f"{t}-{j}" for t in range(n_proc)
+                                            for j in range(n_saves))
+    for version in (1, 200, 400):
+        got = store.load("peak", version)
+        note = got.meta["note"]
+        t, j = (int(x) for x in note.split("-"))
+        assert got.kpis_daily["paid_hours"].tolist() == [1000.0 * t + j]
+    store.close()
+
+
+def test_upgrade_to_name_counters_continues_after_the_highest_version(db_url):
+    old = Store(db_url, target_version=2)
+    with old.engine.begin() as conn:  # versions 1..3 as schema 2 saved them (max + 1)
+        for v in (1, 2, 3):
+            conn.execute(sa.text("INSERT INTO scenarios (name, version, scenario_yaml, "
+                                 "meta_json, note) VALUES ('plan', :v, 'name: plan\n', "
+                                 "'{}', '')"), {"v": v})
+    old.close()
+    store = Store(db_url)
+    assert store.schema_version() == 3
+    with store.engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT name, last_version FROM scenario_names")).all()
+    assert [tuple(r) for r in rows] == [("plan", 3)]
+    assert store.save(Scenario(name="plan")).version == 4
+    assert store.save(Scenario(name="new")).version == 1
+    # A version written around the counter (by hand) is never reused.
+    with store.engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO scenarios (name, version, scenario_yaml, meta_json, "
+                             "note) VALUES ('plan', 9, 'name: plan\n', '{}', '')"))
+    assert store.save(Scenario(name="plan")).version == 10
+    assert store.save(Scenario(name="plan")).version == 11
+    store.close()
+
+
+def test_damaged_result_names_the_version_and_what_to_do(db_url):
+    store = Store(db_url)
+    store.save(_result("plan", 1))
+    store.save(_result("plan", 2))
+    with store.engine.begin() as conn:
+        conn.execute(
+            sa.text("UPDATE result_tables SET data = :junk WHERE table_name = 'kpis_daily' "
+                    "AND scenario_id = (SELECT id FROM scenarios WHERE version = 2)"),
+            {"junk": b"PAR1 not a parquet file"},
+        )
+    with pytest.raises(store_mod.DamagedVersionError) as err:
+        store.load("plan")
+    msg = str(err.value)
+    assert (err.value.name, err.value.version) == ("plan", 2)
+    assert msg.startswith("saved scenario 'plan' version 2 is damaged (result table "
+                          "'kpis_daily' cannot be read")
+    assert "\n" not in msg and "run the scenario again" in msg
+    assert store.load("plan", 1).meta["k"] == 1  # other versions unaffected
+    with store.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE scenarios SET scenario_yaml = 'a: &a [*a]' "
+                             "WHERE version = 1"))
+    with pytest.raises(store_mod.DamagedVersionError, match="'plan' version 1 is damaged"):
+        store.load_scenario("plan", 1)
+    store.close()
+
+
+def test_note_with_control_characters_is_refused(db_url):
+    store = Store(db_url)
+    with pytest.raises(ValueError, match="note has a control character"):
+        store.save(Scenario(name="x"), note="ok\x1b[2J")
+    with pytest.raises(ValueError, match="at most 2000"):
+        store.save(Scenario(name="x"), note="n" * 2001)
+    assert store.versions("x") == []
+    assert store.save(Scenario(name="x"), note="line one\nline two").version == 1
+    store.close()
+
+
+def test_cli_store_errors_are_one_line_without_sql(tmp_path, capsys):
+    from planner.cli import EXIT_DB, main
+
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"this is not a database" * 100)
+    assert main(["list", "--db", f"sqlite:///{junk}"]) == EXIT_DB
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "file is not a database" in err
+    assert "[SQL" not in err and "sqlalche.me" not in err
+
+    url = f"sqlite:///{tmp_path / 'ok.db'}"
+    store = Store(url)
+    store.save(_result("plan", 1))
+    with store.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE result_tables SET data = :junk"), {"junk": b"x"})
+    store.close()
+    assert main(["export", "plan@1", "--format", "csv", "--out", str(tmp_path / "o"),
+                 "--db", url]) == EXIT_DB
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "'plan' version 1 is damaged" in err
+    assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())
