@@ -5,12 +5,32 @@ dates (``2024-11-29``) and 24-hour ``HH:MM`` times, the form rostering tools imp
 workbook (openpyxl) holds four sheets: ``Shift plan`` (same columns as the CSV),
 ``Coverage`` (required vs scheduled agents per interval), ``KPIs`` (by day and channel) and
 ``Assumptions`` (the parameters the plan was made with).
+
+Every file the project writes for people (these, the CLI's CSVs, the app's downloads and
+the comparison workbook) goes through :func:`write_csv` / :func:`csv_bytes` or
+:func:`write_workbook` / :func:`workbook_bytes`, which
+
+* write text as text: a string starting with ``=``, ``+``, ``-``, ``@``, tab or carriage
+  return gets a leading ``'`` (OWASP's rule against CSV/formula injection), so a
+  scenario or channel named ``=HYPERLINK(...)`` is never a live formula in Excel or
+  LibreOffice, and every workbook string cell is stored as a string (type ``s``);
+  numbers stay numbers;
+* replace characters a workbook cannot hold (C0 control characters other than tab,
+  line feed and carriage return) with U+FFFD instead of failing half-way, and write
+  line breaks as LF (a CSV writer quotes a field with LF, not one with a lone CR);
+* write atomically: into a temporary file next to the target, renamed over it only
+  when complete, so a failed export leaves no partial file.
 """
 
 from __future__ import annotations
 
+import io
 import os
-from collections.abc import Mapping
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -18,11 +38,24 @@ import pandas as pd
 
 __all__ = [
     "EXPORT_COLUMNS",
+    "FORMULA_PREFIXES",
     "ExportError",
+    "atomic_path",
+    "csv_bytes",
     "export_csv",
     "export_excel",
+    "safe_frame",
+    "safe_text",
     "shift_plan_table",
+    "staging_dir",
+    "workbook_bytes",
+    "write_csv",
+    "write_workbook",
 ]
+
+#: A cell starting with one of these is a formula to a spreadsheet (OWASP CSV injection).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_UNWRITABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 EXPORT_COLUMNS = [
     "date", "channel", "shift", "shift_start", "shift_end", "break_start", "break_end",
@@ -33,6 +66,152 @@ SHEETS = ("Shift plan", "Coverage", "KPIs", "Assumptions")
 
 class ExportError(ValueError):
     """The frame to export lacks a required column (named in the message)."""
+
+
+# ---------------------------------------------------------------- safe, atomic writers
+def safe_text(value: object) -> object:
+    """``value`` as a spreadsheet cell shows it: strings never start a formula.
+
+    Non-strings are returned unchanged (numbers stay numbers).
+
+    Examples
+    --------
+    >>> [safe_text(v) for v in ("=1+1", "-2+3", "@sum(A1)", "\\tx", "chat", -2.5)]
+    ["'=1+1", "'-2+3", "'@sum(A1)", "'\\tx", 'chat', -2.5]
+    """
+    if not isinstance(value, str):
+        return value
+    formula = value.startswith(FORMULA_PREFIXES)
+    # A lone CR is a line break a CSV writer does not quote: write every break as LF.
+    value = _UNWRITABLE.sub("\ufffd", value.replace("\r\n", "\n").replace("\r", "\n"))
+    return "'" + value if formula else value
+
+
+def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` with :func:`safe_text` applied to every text cell and header."""
+    out = frame.copy()
+    for col in out.columns:
+        series = out[col]
+        if isinstance(series.dtype, pd.CategoricalDtype) or not (
+            pd.api.types.is_numeric_dtype(series) or pd.api.types.is_datetime64_any_dtype(series)
+            or pd.api.types.is_timedelta64_dtype(series)
+        ):
+            out[col] = series.astype(object).map(safe_text)
+    if isinstance(out.columns, pd.MultiIndex):
+        out.columns = pd.MultiIndex.from_tuples(
+            [tuple(safe_text(x) for x in c) for c in out.columns]
+        )
+    else:
+        out.columns = [safe_text(c) for c in out.columns]
+    return out
+
+
+@contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """A temporary path next to ``path``, renamed over it when the block succeeds.
+
+    On an exception the temporary file is removed and ``path`` keeps its old content
+    (or stays absent).
+    """
+    target = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, target)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+@contextmanager
+def staging_dir(out_dir: str | os.PathLike) -> Iterator[Path]:
+    """A temporary folder whose files land in ``out_dir`` only when the block succeeds.
+
+    A new ``out_dir`` is staged next to it and renamed into place; files for an
+    existing ``out_dir`` are staged inside it and each renamed over its target. On an
+    exception nothing is left behind (not even a new, empty ``out_dir``).
+    """
+    out = Path(out_dir)
+    fresh = not out.exists()
+    parent = out.parent if fresh else out
+    parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name or 'out'}.", suffix=".tmp", dir=parent))
+    try:
+        yield tmp
+        if fresh:
+            os.replace(tmp, out)
+        else:
+            for f in sorted(tmp.iterdir()):
+                os.replace(f, out / f.name)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def csv_bytes(frame: pd.DataFrame, **to_csv: object) -> bytes:
+    """``frame`` as UTF-8 CSV bytes (no index), text cells made safe (:func:`safe_text`).
+
+    Examples
+    --------
+    >>> csv_bytes(pd.DataFrame({"channel": ["=1+1", "chat"], "agents": [-2, 3]})).decode()
+    "channel,agents\\n'=1+1,-2\\nchat,3\\n"
+    """
+    to_csv.setdefault("index", False)
+    to_csv.setdefault("lineterminator", "\n")
+    return safe_frame(frame).to_csv(**to_csv).encode("utf-8")
+
+
+def write_csv(frame: pd.DataFrame, path: str | os.PathLike, **to_csv: object) -> Path:
+    """Write :func:`csv_bytes` of ``frame`` to ``path`` atomically; returns the path."""
+    data = csv_bytes(frame, **to_csv)
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+    return Path(path)
+
+
+def _write_workbook(target: object, tables: Mapping[str, pd.DataFrame], styled: bool) -> None:
+    from openpyxl.styles import Font
+
+    # Not a ``with`` block: on an error ExcelWriter's exit would still try to save the
+    # half-built workbook and raise a second, misleading error.
+    writer = pd.ExcelWriter(target, engine="openpyxl")
+    for name, frame in tables.items():
+        sheet = str(name)[:31]
+        safe_frame(frame).to_excel(writer, sheet_name=sheet, index=False)
+        ws = writer.sheets[sheet]
+        for row in ws.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"  # text, never a formula
+        if not styled:
+            continue
+        ws.freeze_panes = "A2"
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+        for col in ws.columns:
+            width = max(len(str(c.value)) if c.value is not None else 0 for c in col[:200])
+            ws.column_dimensions[col[0].column_letter].width = min(max(width + 2, 8), 40)
+    writer.close()
+
+
+def workbook_bytes(tables: Mapping[str, pd.DataFrame], styled: bool = False) -> bytes:
+    """An ``.xlsx`` workbook (bytes), one sheet per table (names cut to 31 characters).
+
+    Text cells are made safe (:func:`safe_text`) and stored as strings; ``styled`` bolds
+    and freezes the header row and sizes the columns.
+    """
+    buf = io.BytesIO()
+    _write_workbook(buf, tables, styled)
+    return buf.getvalue()
+
+
+def write_workbook(
+    path: str | os.PathLike, tables: Mapping[str, pd.DataFrame], styled: bool = True
+) -> Path:
+    """Write :func:`workbook_bytes` to ``path`` atomically; returns the path."""
+    data = workbook_bytes(tables, styled)
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+    return Path(path)
 
 
 def _hhmm(values: pd.Series, day: pd.Series) -> list[str]:
@@ -119,9 +298,7 @@ def export_csv(shift_plan: pd.DataFrame, path: str | os.PathLike) -> Path:
     ...     print(export_csv(sp, Path(d) / "plan.csv").read_text().splitlines()[1])
     2024-11-29,chat,,08:00,16:00,12:00,,4,
     """
-    path = Path(path)
-    shift_plan_table(shift_plan).to_csv(path, index=False, lineterminator="\n")
-    return path
+    return write_csv(shift_plan_table(shift_plan), path)
 
 
 def _coverage_table(coverage: pd.DataFrame) -> pd.DataFrame:
@@ -210,9 +387,6 @@ def export_excel(
     ExportError
         A required column is missing.
     """
-    from openpyxl.styles import Font
-
-    path = Path(path)
     tables = {
         "Shift plan": shift_plan_table(shift_plan),
         "Coverage": (
@@ -225,14 +399,4 @@ def export_excel(
         "KPIs": _kpi_table(kpis) if kpis is not None else pd.DataFrame(columns=["date"]),
         "Assumptions": _assumption_rows(assumptions),
     }
-    with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        for name in SHEETS:
-            tables[name].to_excel(writer, sheet_name=name, index=False)
-            ws = writer.sheets[name]
-            ws.freeze_panes = "A2"
-            for cell in ws[1]:
-                cell.font = Font(bold=True)
-            for col in ws.columns:
-                width = max(len(str(c.value)) if c.value is not None else 0 for c in col[:200])
-                ws.column_dimensions[col[0].column_letter].width = min(max(width + 2, 8), 40)
-    return path
+    return write_workbook(path, {name: tables[name] for name in SHEETS})

@@ -105,3 +105,83 @@ def test_workbook_sheets_and_values(plan, tmp_path):
 def test_missing_columns_are_named(tmp_path):
     with pytest.raises(ExportError, match="agents"):
         export_csv(pd.DataFrame({"date": [DAY], "channel": ["voice"]}), tmp_path / "x.csv")
+
+
+# ---------------------------------------------------------------- hostile text
+HOSTILE = ["=1+1", "+3+4", "-2+3", "@sum(A1:A2)", '=HYPERLINK("http://x.invalid","go")',
+           "\t=1+1", "\r=1+1"]
+
+
+def _hostile_plan() -> pd.DataFrame:
+    n = len(HOSTILE)
+    start = pd.Timestamp("2024-11-29 08:00")
+    return pd.DataFrame({
+        "date": [DAY] * n, "channel": HOSTILE,
+        "shift_start": [start] * n, "shift_end": [start + pd.Timedelta(hours=8)] * n,
+        "break_start": [start + pd.Timedelta(hours=4)] * n, "agents": list(range(1, n + 1)),
+    })
+
+
+def test_formula_text_is_written_as_text_in_csv_and_workbook(tmp_path):
+    plan = _hostile_plan()
+    path = export_csv(plan, tmp_path / "plan.csv")
+    with open(path, newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    # OWASP: a leading quote in front of = + - @ tab CR; the rest of the text unchanged
+    # but for line breaks, written as LF (a lone CR split the row in two).
+    want = sorted("'" + h.replace("\r", "\n") for h in HOSTILE)
+    assert sorted(r["channel"] for r in rows) == want
+    assert sorted(int(r["agents"]) for r in rows) == list(range(1, len(HOSTILE) + 1))
+
+    scenario = {"name": "=1+1", "description": "@sum(1)", "channels": {"-2+3": {"x": 1}}}
+    book = export_excel(tmp_path / "plan.xlsx", plan, assumptions=scenario)
+    wb = openpyxl.load_workbook(book)
+    cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row
+             if c.value is not None]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    shown = {c.value for c in cells if isinstance(c.value, str)}
+    assert set(want) <= shown
+    assert {"'=1+1", "'@sum(1)", "channels.-2+3.x"} <= shown
+    agents = [c.value for c in wb["Shift plan"]["H"][1:]]
+    assert sorted(agents) == list(range(1, len(HOSTILE) + 1))  # numbers stay numbers
+    assert {c.data_type for c in wb["Shift plan"]["H"][1:]} == {"n"}
+
+
+def test_unwritable_characters_from_data_do_not_break_the_workbook(tmp_path):
+    plan = _hostile_plan().iloc[:1].assign(channel=["chat\x01\x1f"])
+    wb = openpyxl.load_workbook(export_excel(tmp_path / "plan.xlsx", plan))
+    assert wb["Shift plan"]["B2"].value == "chat\ufffd\ufffd"
+
+
+def test_failed_export_leaves_no_partial_file(tmp_path, monkeypatch):
+    from planner import export
+
+    target = tmp_path / "plan.xlsx"
+    target.write_bytes(b"previous export")
+
+    def boom(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(export.pd.DataFrame, "to_excel", boom)
+    with pytest.raises(OSError, match="disk full"):
+        export_excel(target, _hostile_plan())
+    assert target.read_bytes() == b"previous export"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.xlsx"]
+
+
+def test_staging_dir_moves_files_only_on_success(tmp_path):
+    from planner.export import staging_dir, write_csv
+
+    out = tmp_path / "new"
+    with pytest.raises(RuntimeError), staging_dir(out) as tmp:
+        write_csv(pd.DataFrame({"a": [1]}), tmp / "a.csv")
+        raise RuntimeError("half-way")
+    assert list(tmp_path.iterdir()) == []
+    with staging_dir(out) as tmp:
+        write_csv(pd.DataFrame({"a": [1]}), tmp / "a.csv")
+    assert [p.name for p in out.iterdir()] == ["a.csv"]
+    with pytest.raises(RuntimeError), staging_dir(out) as tmp:
+        write_csv(pd.DataFrame({"a": [2]}), tmp / "a.csv")
+        raise RuntimeError("half-way")
+    assert [p.name for p in out.iterdir()] == ["a.csv"]
+    assert (out / "a.csv").read_text() == "a\n1\n"
