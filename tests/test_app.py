@@ -887,3 +887,54 @@ def test_today_weight_out_of_range_is_refused_in_words():
     assert [e.value for e in at.error] == ["must be between 0 and 5,000 (got 99,999)"]
     assert any("Weight of the plan" in _shown(w.value) and "uses 100" in w.value
                for w in at.warning)
+
+
+def test_time_zone_setting_reads_timestamps_with_offsets():
+    # 08:00 UTC on 4 March is 09:00 in Berlin (CET, UTC+1)
+    contacts = ("ds,channel,contacts\n" + "".join(
+        f"2024-03-0{d}T{h}+00:00,chat,{n}\n"
+        for d in (4, 5) for h, n in (("08:00", 3), ("08:30", 4)))).encode()
+    orders = b"ds,orders\n2024-03-04,100\n2024-03-05,120\n"
+    at = _app()
+    at.radio(key="data_source").set_value("Upload my files").run()
+    at.file_uploader(key="upload_orders").set_value(("o.csv", orders, "text/csv"))
+    at.file_uploader(key="upload_contacts").set_value(("utc.csv", contacts, "text/csv"))
+    at.run()
+    assert not at.exception
+    errors = [_shown(e.value) for e in at.error]
+    assert len(errors) == 1 and "utc.csv" in errors[0] and "UTC offsets" in errors[0], errors
+    assert at.session_state["scenario"].data.contacts is None  # still the sample
+    at.selectbox(key="data_timezone").set_value("Europe/Berlin").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    scenario = at.session_state["scenario"]
+    assert scenario.data.timezone == "Europe/Berlin"
+    assert scenario.data.contacts.endswith("utc.csv")
+    shown = at.dataframe[1].value  # the Contacts tab
+    assert sorted(pd.to_datetime(shown["ds"]).dt.strftime("%d %H:%M")) == [
+        "04 09:00", "04 09:30", "05 09:00", "05 09:30"]
+    # back to no zone: the sample stays readable (its timestamps are local)
+    at.radio(key="data_source").set_value("Bundled sample").run()
+    at.selectbox(key="data_timezone").set_value(at.selectbox(key="data_timezone").options[0])
+    at.run()
+    assert not at.exception and not at.error
+    assert at.session_state["scenario"].data.timezone is None
+
+
+def test_pages_say_which_channels_the_scenario_does_not_plan():
+    # the sample's contacts file has chat, voice and email; a scenario planning only chat
+    # and voice leaves email's contacts out, and the planner's warning says so on the
+    # Data page and after a run (Staffing page)
+    at = _short_app()
+    no_email = at.session_state["scenario"].to_dict()
+    del no_email["channels"]["email"]
+    from planner.scenario import Scenario
+
+    at.session_state["scenario"] = Scenario.from_dict(no_email)
+    at.switch_page("app_support/pages/data.py").run()
+    assert not at.exception
+    warnings = [_shown(w.value) for w in at.warning]
+    assert [w for w in warnings if "does not plan" in w and "email" in w], warnings
+    at.switch_page("app_support/pages/staffing.py").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    warnings = [_shown(w.value) for w in at.warning]
+    assert [w for w in warnings if "does not plan" in w and "email" in w], warnings
