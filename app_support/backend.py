@@ -39,6 +39,7 @@ __all__ = [
     "open_scenario_upload",
     "plan_files",
     "plan_table",
+    "plan_warnings",
     "run_scenario",
     "save_result",
     "save_upload",
@@ -79,15 +80,6 @@ class Dataset:
     warnings: tuple[str, ...] = ()
 
 
-def _interval_s(contacts: pd.DataFrame) -> int:
-    from forecast import data
-
-    found = contacts.attrs.get("interval_s")
-    if found is None:
-        found = data.detect_interval_s(contacts["ds"], contacts["channel"])
-    return int(found)
-
-
 def frame_warnings(*frames: pd.DataFrame | None) -> tuple[str, ...]:
     """The loaders' warnings (``attrs["warnings"]``) of ``frames``, in order, once each."""
     found: list[str] = []
@@ -104,34 +96,49 @@ def default_scenario() -> Scenario:
 
 @st.cache_data(show_spinner="Loading the history...", max_entries=4)
 def load_dataset(
-    orders: str | None, contacts: str | None, events: str | None, interval_s: int | None
+    orders: str | None, contacts: str | None, events: str | None, interval_s: int | None,
+    timezone: str | None = None,
 ) -> Dataset:
     """Load the history a scenario names (``None`` = the bundled sample file, ``""`` for
-    ``events`` = no events).
+    ``events`` = no events), as the planner does (:func:`planner.pipeline.load_inputs`,
+    sharing its cache), with the loaders' and the planner's warnings.
 
     Raises
     ------
-    forecast.data.DataError
-        The loader's message when a file is unusable.
+    ValueError
+        The loader's :class:`forecast.data.DataError` when a file is unusable (or
+        ``timezone`` unknown), :class:`planner.pipeline.PipelineError` when the order and
+        contact histories do not overlap.
     """
-    from forecast import data
+    from planner import pipeline
+    from planner.scenario import DataSources
 
-    sample = data.sample_paths()
-    loaded = data.load_contacts(contacts or sample.contacts, interval_s=interval_s)
-    order_frame = data.load_orders(orders or sample.orders)
-    event_frame = (
-        pd.DataFrame({"ds": pd.Series(dtype="datetime64[ns]"), "event": []})
-        if events == ""
-        else data.load_events(events or sample.events)
+    inputs = pipeline.load_inputs(
+        DataSources(orders=orders, contacts=contacts, events=events, interval_s=interval_s,
+                    timezone=timezone),
+        pipeline.default_cache(),
     )
     return Dataset(
         label="sample" if contacts is None else Path(contacts).name,
-        orders=order_frame,
-        contacts=loaded,
-        events=event_frame,
-        interval_s=_interval_s(loaded),
-        warnings=frame_warnings(order_frame, loaded, event_frame),
+        orders=inputs.orders,
+        contacts=inputs.contacts,
+        events=(
+            pd.DataFrame({"ds": pd.Series(dtype="datetime64[ns]"), "event": []})
+            if inputs.events is None else inputs.events
+        ),
+        interval_s=int(inputs.interval_s),
+        warnings=tuple(dict.fromkeys(inputs.warnings)),
     )
+
+
+def plan_warnings(scenario: Scenario) -> tuple[str, ...]:
+    """What the planner notices about ``scenario``'s history as the scenario uses it
+    (:func:`planner.pipeline.plan_warnings`: channels it does not plan, contacts ending
+    long before the forecast's last history day)."""
+    from planner import pipeline
+
+    inputs = pipeline.load_inputs(scenario.data, pipeline.default_cache())
+    return tuple(pipeline.plan_warnings(scenario, inputs))
 
 
 UPLOAD_DIR_ENV = "PEAK_PLANNER_UPLOAD_DIR"
@@ -231,8 +238,10 @@ class _NamedBytes(io.BytesIO):
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def load_upload(kind: str, name: str, content: bytes) -> pd.DataFrame:
-    """Load one uploaded file with the core loader for ``kind``.
+def load_upload(kind: str, name: str, content: bytes, timezone: str | None = None
+                ) -> pd.DataFrame:
+    """Load one uploaded file with the core loader for ``kind`` (contacts read in the
+    centre's ``timezone``, see :func:`forecast.data.load_contacts`).
 
     Raises
     ------
@@ -244,7 +253,7 @@ def load_upload(kind: str, name: str, content: bytes) -> pd.DataFrame:
 
     loaders = {
         "orders": data.load_orders,
-        "contacts": data.load_contacts,
+        "contacts": lambda src: data.load_contacts(src, tz=timezone),
         "events": data.load_events,
     }
     if kind not in loaders:

@@ -21,6 +21,7 @@ __all__ = [
     "init",
     "remember_upload",
     "set_scenario",
+    "show_warnings",
     "sidebar_summary",
     "uploads",
 ]
@@ -90,7 +91,16 @@ def compared() -> dict[str, Scenario]:
 def current_dataset() -> backend.Dataset:
     """The history named by the current scenario's data sources."""
     d = current_scenario().data
-    return backend.load_dataset(d.orders, d.contacts, d.events, d.interval_s)
+    return backend.load_dataset(d.orders, d.contacts, d.events, d.interval_s, d.timezone)
+
+
+def show_warnings(result: Any, container: Any = None) -> None:
+    """What the planner noticed while running ``result``'s scenario (its
+    ``meta["warnings"]``: channels it does not plan, history ending long before the
+    plan, ...), as warnings in ``container`` (default: the page)."""
+    box = container if container is not None else st
+    for warning in dict.fromkeys(str(w) for w in (result.meta.get("warnings") or ())):
+        box.warning(views.md(warning), icon=":material/warning:")
 
 
 def sidebar_summary(container: Any = None) -> None:

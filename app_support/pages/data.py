@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zoneinfo
 from pathlib import Path
 
 import streamlit as st
@@ -29,6 +30,25 @@ source = st.radio(
 
 BEFORE_UPLOAD = "before_upload"  # channels and horizon the upload replaced
 
+# ------------------------------------------------------------------ time zone
+NO_ZONE = "(none: the centre's local wall-clock time)"
+zones = sorted(zoneinfo.available_timezones()) or ["UTC", "Europe/Berlin", "Europe/Moscow"]
+if scenario.data.timezone and scenario.data.timezone not in zones:
+    zones.append(scenario.data.timezone)
+TZ_KEY = "data_timezone"
+if st.session_state.get(TZ_KEY) not in (NO_ZONE, *zones):
+    st.session_state[TZ_KEY] = scenario.data.timezone or NO_ZONE
+zone = st.selectbox(
+    "Time zone of the contact centre", [NO_ZONE, *zones], key=TZ_KEY,
+    help="Needed when the timestamps carry UTC offsets (they are converted to this zone's "
+    "local time) and to merge the hour repeated when daylight saving time ends. Without "
+    "one, timestamps are read as the centre's local time.",
+)
+timezone = None if zone == NO_ZONE else zone
+if timezone != scenario.data.timezone:
+    scenario = scenario.with_changes({"data.timezone": timezone})
+    state.set_scenario(scenario)
+
 if source == SOURCES[0]:
     if not uses_sample:
         changes = {"data.orders": None, "data.contacts": None, "data.events": None}
@@ -52,7 +72,7 @@ else:
         content = upload.getvalue()
         name = views.md(upload.name)
         try:
-            frame = backend.load_upload(kind, upload.name, content)
+            frame = backend.load_upload(kind, upload.name, content, timezone)
         except ValueError as exc:  # the loaders' DataError and other bad-input errors
             errors.append(f"**{name}** ({kind}): {views.md(exc)}")
         except Exception as exc:  # noqa: BLE001 - an unreadable file must not crash the page
@@ -81,7 +101,7 @@ else:
             changed = scenario.with_changes({f"data.{k}": paths[k] for k in paths})
             try:
                 loaded = backend.load_dataset(
-                    paths["orders"], paths["contacts"], paths["events"], None
+                    paths["orders"], paths["contacts"], paths["events"], None, timezone
                 )
                 fits, notes = views.fit_to_history(
                     changed.to_dict(), views.summarize_dataset(
@@ -94,7 +114,8 @@ else:
                         "horizon": scenario.to_dict()["horizon"]})
                 state.set_scenario(changed.with_changes(fits), reset_widgets=True)
             except ValueError as exc:
-                st.error(f"These files cannot be planned from: {exc}", icon=":material/error:")
+                st.error(f"These files cannot be planned from: {views.md(exc)}",
+                         icon=":material/error:")
             else:
                 st.session_state["upload_notes"] = notes
         names = ", ".join(Path(p).name for p in paths.values() if p)
@@ -108,7 +129,7 @@ else:
 try:
     dataset = state.current_dataset()
 except ValueError as exc:
-    st.error(f"The data in use cannot be read: {exc}", icon=":material/error:")
+    st.error(f"The data in use cannot be read: {views.md(exc)}", icon=":material/error:")
     st.stop()
 summary = views.summarize_dataset(
     dataset.orders, dataset.contacts, dataset.events, dataset.interval_s
@@ -116,7 +137,8 @@ summary = views.summarize_dataset(
 # what the loaders noticed: in the files in use, then in uploads not in use (yet)
 in_use_paths = {state.current_scenario().data.orders, state.current_scenario().data.contacts,
                 state.current_scenario().data.events}
-noticed = list(dataset.warnings)
+noticed = list(dict.fromkeys(
+    [*dataset.warnings, *backend.plan_warnings(state.current_scenario())]))
 for path, found in upload_warnings.items():
     if path not in in_use_paths:
         noticed.extend(w for w in found if w not in noticed)

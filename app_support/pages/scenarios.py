@@ -119,6 +119,7 @@ if run_clicked or save_clicked:
     except ValueError as exc:
         st.error(f"{views.md(scenario.name)} could not be run: {exc}", icon=":material/error:")
     else:
+        state.show_warnings(result)
         state.compared()[scenario.name] = scenario
         for key in ("compare_selection", "sc_compare"):
             chosen = list(st.session_state.get(key, []))

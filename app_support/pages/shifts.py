@@ -20,6 +20,7 @@ try:
 except ValueError as exc:
     st.error(f"The shift plan could not be computed: {exc}", icon=":material/error:")
     st.stop()
+state.show_warnings(result)
 
 meta = dict(result.meta)
 under = views.understaffed(result.coverage)

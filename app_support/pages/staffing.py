@@ -21,6 +21,7 @@ try:
 except ValueError as exc:
     st.error(f"The plan could not be computed: {exc}", icon=":material/error:")
     st.stop()
+state.show_warnings(result)
 
 short_h = float(result.meta.get("short_agent_hours") or 0.0)
 if short_h > 0:

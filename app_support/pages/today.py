@@ -30,6 +30,7 @@ try:
 except ValueError as exc:
     st.error(f"The plan could not be computed: {exc}", icon=":material/error:")
     st.stop()
+state.show_warnings(result)
 interval_s = int(result.meta["interval_s"])
 h = scenario.horizon
 
