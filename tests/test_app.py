@@ -938,3 +938,17 @@ def test_pages_say_which_channels_the_scenario_does_not_plan():
     assert not at.exception and not at.error, [e.value for e in at.error]
     warnings = [_shown(w.value) for w in at.warning]
     assert [w for w in warnings if "does not plan" in w and "email" in w], warnings
+
+
+def test_yaml_values_the_editor_does_not_offer_are_kept():
+    # an 11-hour shift and a 45-minute start step are valid scenario values that the
+    # editor's lists do not offer: they are shown and kept, not refused or reset
+    at = _app()
+    at.switch_page("app_support/pages/scenarios.py").run()
+    text = b"name: odd\nshifts: {lengths_h: [11.0, 8.0], start_step_min: 45}\n"
+    at.file_uploader(key="sc_yaml").set_value(("odd.yaml", text, "application/x-yaml")).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.multiselect(key="w.scenarios.shifts.lengths_h").value == [11.0, 8.0]
+    assert at.selectbox(key="w.scenarios.shifts.start_step_min").value == 45
+    shifts = at.session_state["scenario"].shifts
+    assert (list(shifts.lengths_h), shifts.start_step_min) == ([11.0, 8.0], 45)
