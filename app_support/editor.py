@@ -196,10 +196,15 @@ def _draw(
         return container.number_input(f.label, key=key, help=f.help, **free)
     if f.kind == "date":
         return container.date_input(f.label, key=key, help=f.help)
+    # a value set in YAML but not offered (staff_to "p85", an 11-hour shift) stays offered
+    seeded = st.session_state[key]
+    options = list(f.options or {})
     if f.kind == "select":
-        return container.selectbox(f.label, list(f.options or {}), key=key, help=f.help)
+        options += [seeded] if seeded not in options else []
+        return container.selectbox(f.label, options, key=key, help=f.help)
     if f.kind == "multiselect":
-        return container.multiselect(f.label, list(f.options or {}), key=key, help=f.help)
+        options += [v for v in seeded or () if v not in options]
+        return container.multiselect(f.label, options, key=key, help=f.help)
     if f.kind == "toggle":
         return container.toggle(f.label, key=key, help=f.help)
     raise ValueError(f"kind {f.kind!r} is not a known widget kind")
