@@ -84,27 +84,29 @@ def write_outputs(result: ScenarioResult, out_dir: str | Path,
     ``csv``: ``kpis_daily.csv`` (columns ``KPIS_DAILY_COLUMNS``), ``shift_plan.csv``
     (``SHIFT_PLAN_COLUMNS``), ``requirements.csv``, ``weekly.csv``; ``xlsx``:
     ``plan.xlsx`` through :func:`planner.export.export_excel`. Returns the written paths.
+    All files are written to a staging folder first and moved into ``out_dir`` only
+    when every one is complete; text that looks like a formula is written as text
+    (:mod:`planner.export`).
     """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
-    if "csv" in formats:
-        daily = result.kpis_daily
-        daily = daily.reindex(columns=list(KPIS_DAILY_COLUMNS))
-        plan = result.shift_plan.reindex(columns=list(SHIFT_PLAN_COLUMNS))
-        for name, frame in (("kpis_daily", daily), ("shift_plan", plan),
-                            ("requirements", result.requirements), ("weekly", result.weekly)):
-            path = out / f"{name}.csv"
-            _date_only(frame).to_csv(path, index=False)
-            written.append(path)
-    if "xlsx" in formats:
-        from planner.export import export_excel
+    from planner.export import export_excel, staging_dir, write_csv
 
-        path = out / "plan.xlsx"
-        export_excel(path, result.shift_plan, result.coverage, result.kpis_daily,
-                     assumptions=result.scenario.to_dict())
-        written.append(path)
-    return written
+    out = Path(out_dir)
+    names = []
+    with staging_dir(out) as tmp:
+        if "csv" in formats:
+            daily = result.kpis_daily
+            daily = daily.reindex(columns=list(KPIS_DAILY_COLUMNS))
+            plan = result.shift_plan.reindex(columns=list(SHIFT_PLAN_COLUMNS))
+            for name, frame in (("kpis_daily", daily), ("shift_plan", plan),
+                                ("requirements", result.requirements),
+                                ("weekly", result.weekly)):
+                write_csv(_date_only(frame), tmp / f"{name}.csv")
+                names.append(f"{name}.csv")
+        if "xlsx" in formats:
+            export_excel(tmp / "plan.xlsx", result.shift_plan, result.coverage,
+                         result.kpis_daily, assumptions=result.scenario.to_dict())
+            names.append("plan.xlsx")
+    return [out / n for n in names]
 
 
 _SUMMARY_FORMATS = {
@@ -287,12 +289,15 @@ def _cmd_compare(args: argparse.Namespace, progress: _Progress) -> int:
     comp = compare(results, baseline=args.baseline, worst_n=args.worst)
     print(comp.to_text())
     if args.out:
+        from planner.export import staging_dir, write_csv
+
         out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        for table in ("totals", "summary", "weekly", "daily", "backlog", "worst_intervals"):
-            path = out / f"compare_{table}.csv"
-            rounded(_date_only(getattr(comp, table))).to_csv(path, index=False)
-            print(f"wrote {path}")
+        tables = ("totals", "summary", "weekly", "daily", "backlog", "worst_intervals")
+        with staging_dir(out) as tmp:
+            for table in tables:
+                write_csv(rounded(_date_only(getattr(comp, table))), tmp / f"compare_{table}.csv")
+        for table in tables:
+            print(f"wrote {out / f'compare_{table}.csv'}")
     return EXIT_OK
 
 
@@ -365,7 +370,9 @@ def _cmd_today(args: argparse.Namespace, progress: _Progress) -> int:
         print(short.assign(time=short["ds"].dt.strftime("%H:%M"), short=-short["gap"])[
             ["channel", "time", "scheduled", "required", "short"]].to_string(index=False))
     if args.out:
-        view.intervals.to_csv(args.out, index=False)
+        from planner.export import write_csv
+
+        write_csv(view.intervals, args.out)
         print(f"wrote {args.out}")
     return EXIT_OK
 
@@ -392,7 +399,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_NOT_FOUND
     except (StoreError, SQLAlchemyError) as exc:
-        print(f"database error: {exc}", file=sys.stderr)
+        # One line, never the SQL statement or its parameters.
+        text = str(getattr(exc, "orig", None) or exc).strip().splitlines() or [repr(exc)]
+        print(f"database error: {text[0]}", file=sys.stderr)
         return EXIT_DB
     except ValueError as exc:  # scenario, data, policy and plan errors are ValueErrors
         print(f"error: {exc}", file=sys.stderr)

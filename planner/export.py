@@ -262,6 +262,8 @@ def shift_plan_table(shift_plan: pd.DataFrame) -> pd.DataFrame:
     """
     need = {"date", "channel", "shift_start", "shift_end", "break_start", "agents"}
     missing = need - set(shift_plan.columns)
+    if missing and shift_plan.empty and len(shift_plan.columns) == 0:
+        return pd.DataFrame(columns=EXPORT_COLUMNS)  # a version saved without results
     if missing:
         raise ExportError(f"shift_plan is missing column(s) {sorted(missing)}")
     sp = shift_plan.sort_values(["date", "channel", "shift_start"], kind="stable")
@@ -391,7 +393,7 @@ def export_excel(
         "Shift plan": shift_plan_table(shift_plan),
         "Coverage": (
             _coverage_table(coverage)
-            if coverage is not None
+            if coverage is not None and not (coverage.empty and len(coverage.columns) == 0)
             else pd.DataFrame(
                 columns=["date", "time", "channel", "required", "scheduled", "gap", "short"]
             )

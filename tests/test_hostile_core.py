@@ -180,3 +180,123 @@ def test_control_characters_are_refused_at_validation(fields, needle):
 def test_multiline_description_with_tabs_is_kept():
     s = Scenario.from_dict({"description": "Peak plan\n\tchat first\n"})
     assert s.description == "Peak plan\n\tchat first\n"
+
+
+# ---------------------------------------------------------------- exports from the CLI
+def _hostile_result(name: str, channel: str):
+    import numpy as np
+    import pandas as pd
+
+    from planner.results import ScenarioResult
+
+    days = pd.date_range("2024-11-01", periods=2, freq="D")
+    daily = pd.DataFrame({
+        "date": days, "channel": [channel] * 2, "volume": [100.0, 120.0],
+        "service_level": [0.8, 0.7], "paid_hours": [16.0, 24.0],
+    })
+    plan = pd.DataFrame({
+        "date": days[:1], "channel": [channel],
+        "shift_start": pd.to_datetime(["2024-11-01 08:00"]),
+        "shift_end": pd.to_datetime(["2024-11-01 16:00"]),
+        "break_start": pd.to_datetime(["2024-11-01 12:00"]),
+        "agents": np.array([2], dtype=np.int64),
+    })
+    coverage = pd.DataFrame({
+        "channel": [channel] * 2, "ds": pd.to_datetime(["2024-11-01 08:00", "2024-11-01 08:30"]),
+        "required": [1.5, 2.0], "scheduled": [2.0, 2.0],
+    })
+    scenario = Scenario.from_dict({
+        "name": name, "description": "+cmd|' /C calc'!A0",
+        "channels": {channel: {"model": "erlang_c"}},
+    })
+    return ScenarioResult(scenario, kpis_daily=daily, shift_plan=plan, coverage=coverage,
+                          meta={})
+
+
+def _all_cells(path):
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path)
+    return [c for ws in wb.worksheets for row in ws.iter_rows() for c in row
+            if c.value is not None]
+
+
+def test_cli_exports_write_formula_text_as_text(tmp_path, capsys):
+    import csv
+
+    from planner.cli import EXIT_OK, main
+    from planner.store import Store
+
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    with Store(url) as store:
+        store.save(_hostile_result("=1+1", '=HYPERLINK("http://x.invalid","go")'))
+        store.save(_hostile_result("@sum(1)", "-2+3"))
+    out = tmp_path / "out"
+    assert main(["export", "=1+1", "--format", "xlsx", "--out", str(out), "--db", url]) == 0
+    assert main(["export", "=1+1", "--format", "csv", "--out", str(out), "--db", url]) == 0
+    cells = _all_cells(out / "plan.xlsx")
+    assert [c.coordinate for c in cells if c.data_type == "f"] == []
+    texts = {c.value for c in cells if isinstance(c.value, str)}
+    assert {"'=1+1", "'+cmd|' /C calc'!A0", "'=HYPERLINK(\"http://x.invalid\",\"go\")"} <= texts
+    for name in ("kpis_daily", "shift_plan"):
+        with open(out / f"{name}.csv", newline="", encoding="utf-8") as fh:
+            rows = list(csv.DictReader(fh))
+        assert {r["channel"] for r in rows} == {"'=HYPERLINK(\"http://x.invalid\",\"go\")"}
+    with open(out / "kpis_daily.csv", newline="", encoding="utf-8") as fh:
+        assert [float(r["paid_hours"]) for r in csv.DictReader(fh)] == [16.0, 24.0]
+
+    cmp_dir = tmp_path / "cmp"
+    assert main(["compare", "=1+1", "@sum(1)", "--out", str(cmp_dir), "--db", url,
+                 "-q"]) == EXIT_OK
+    capsys.readouterr()
+    seen = set()
+    for f in cmp_dir.glob("compare_*.csv"):
+        with open(f, newline="", encoding="utf-8") as fh:
+            for row in csv.reader(fh):
+                for value in row:
+                    assert not value.startswith(("=", "+", "-", "@", "\t", "\r")), (f, value)
+                    seen.add(value)
+    assert {"'=1+1", "'@sum(1)", "'-2+3"} <= seen
+
+
+def test_failed_cli_export_leaves_no_partial_files(tmp_path, monkeypatch):
+    from planner import cli, export
+
+    def boom(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(export, "export_excel", boom)
+    result = _hostile_result("plan", "chat")
+    out = tmp_path / "new"
+    with pytest.raises(OSError, match="disk full"):
+        cli.write_outputs(result, out)
+    assert list(tmp_path.iterdir()) == []  # not even a half-filled folder
+    existing = tmp_path / "old"
+    existing.mkdir()
+    (existing / "shift_plan.csv").write_text("kept\n")
+    with pytest.raises(OSError, match="disk full"):
+        cli.write_outputs(result, existing)
+    assert [p.name for p in existing.iterdir()] == ["shift_plan.csv"]
+    assert (existing / "shift_plan.csv").read_text() == "kept\n"
+    monkeypatch.undo()
+    written = cli.write_outputs(result, existing)
+    assert sorted(p.name for p in written) == sorted(p.name for p in existing.iterdir())
+    assert len(written) == 5
+
+
+def test_cli_exports_a_version_saved_without_results(tmp_path):
+    import openpyxl
+
+    from planner.cli import main
+    from planner.store import Store
+
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    with Store(url) as store:
+        store.save(Scenario(name="draft"))
+    out = tmp_path / "out"
+    assert main(["export", "draft", "--format", "xlsx", "--out", str(out), "--db", url,
+                 "-q"]) == 0
+    wb = openpyxl.load_workbook(out / "plan.xlsx")
+    assert [c.value for c in wb["Coverage"][1]] == [
+        "date", "time", "channel", "required", "scheduled", "gap", "short"]
+    assert wb["Coverage"].max_row == 1
