@@ -47,6 +47,8 @@ from pydantic import (
     model_validator,
 )
 
+from planner.capacity import CapacitySettings
+
 __all__ = [
     "ChannelSettings",
     "DataSources",
@@ -377,6 +379,8 @@ class Scenario(_Model):
     headcount_cap_total: int | None = Field(default=None, ge=1)
     cost_per_paid_hour: float = Field(default=20.0, ge=0.0)
     fte_hours_per_week: float = Field(default=40.0, gt=0.0, le=80.0)
+    # hiring and capacity plan (planner.capacity); None: no capacity plan in the scenario
+    capacity: CapacitySettings | None = None
 
     @field_validator("name")
     @classmethod
