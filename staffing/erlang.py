@@ -39,6 +39,7 @@ from ._checks import (
 )
 
 __all__ = [
+    "MAX_TRAFFIC_ERLANGS",
     "abandon_rate",
     "average_speed_of_answer",
     "erlang_b",
@@ -54,6 +55,23 @@ __all__ = [
 # the finite series takes over (it converges geometrically there because N < A).
 _TINY = 1e-280
 _SERIES_EPS = 1e-17
+
+#: Largest offered load accepted, in Erlangs: ten million agents busy at once, far above
+#: any contact centre (a load this size is a unit mistake, e.g. AHT in milliseconds).
+#: Near 1e16 float64 cannot tell N from N + 1 and no agent search would ever end.
+MAX_TRAFFIC_ERLANGS = 1e7
+
+
+def check_traffic(name: str, traffic: NDArray) -> NDArray:
+    """Raise when any offered load exceeds :data:`MAX_TRAFFIC_ERLANGS`; returns it."""
+    big = np.asarray(traffic) > MAX_TRAFFIC_ERLANGS
+    if big.any():
+        value = float(np.asarray(traffic)[big].flat[0])
+        raise StaffingInputError(
+            f"{name} = {value:.4g} Erlangs is above the supported {MAX_TRAFFIC_ERLANGS:.0e}; "
+            "check the units of volume, aht_s (seconds) and interval_s (seconds)"
+        )
+    return traffic
 
 
 def _out(arr: NDArray) -> NDArray:
@@ -81,7 +99,8 @@ def traffic_erlangs(volume: ArrayLike, aht_s: ArrayLike, interval_s: ArrayLike) 
     Raises
     ------
     StaffingInputError
-        For negative, NaN or infinite inputs, or non-positive ``aht_s``/``interval_s``.
+        For negative, NaN or infinite inputs, non-positive ``aht_s``/``interval_s``, or
+        a load above ``MAX_TRAFFIC_ERLANGS`` (1e7 Erlangs).
 
     Examples
     --------
@@ -91,7 +110,10 @@ def traffic_erlangs(volume: ArrayLike, aht_s: ArrayLike, interval_s: ArrayLike) 
     v = as_nonnegative("volume", volume)
     h = as_positive("aht_s", aht_s)
     i = as_positive("interval_s", interval_s)
-    return _out(np.asarray(v * h / i, dtype=np.float64))
+    with np.errstate(over="ignore"):
+        a = np.asarray(v * h / i, dtype=np.float64)
+    check_traffic("offered load volume * aht_s / interval_s", a)
+    return _out(a)
 
 
 def _load(
@@ -184,14 +206,15 @@ def erlang_b(traffic: ArrayLike, agents: ArrayLike) -> NDArray:
     Raises
     ------
     StaffingInputError
-        For negative, NaN, infinite traffic, or agents that are not whole numbers >= 0.
+        For negative, NaN, infinite traffic or traffic above ``MAX_TRAFFIC_ERLANGS``, or
+        agents that are not whole numbers >= 0.
 
     Examples
     --------
     >>> round(float(erlang_b(10.0, 10)), 6)
     0.214582
     """
-    a = as_nonnegative("traffic", traffic)
+    a = check_traffic("traffic", as_nonnegative("traffic", traffic))
     n = as_agents("agents", agents)
     return _out(np.exp(_log_erlang_b(a, n)))
 
@@ -222,7 +245,7 @@ def erlang_c(traffic: ArrayLike, agents: ArrayLike) -> NDArray:
     >>> round(float(erlang_c(10.0, 14)), 4)   # Call Centre Helper worked example
     0.1741
     """
-    a = as_nonnegative("traffic", traffic)
+    a = check_traffic("traffic", as_nonnegative("traffic", traffic))
     n = as_agents("agents", agents)
     return _out(_erlang_c(*np.broadcast_arrays(a, n)))
 
@@ -517,7 +540,8 @@ def required_agents(
     ------
     StaffingInputError
         For negative, NaN or infinite inputs, a target outside (0, 1), a negative
-        threshold, or a max occupancy outside (0, 1].
+        threshold, a max occupancy outside (0, 1], or an offered load above
+        ``MAX_TRAFFIC_ERLANGS`` (1e7 Erlangs; the search could not end near 1e16).
 
     Examples
     --------

@@ -49,7 +49,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
 from ._checks import as_agents, as_nonnegative, as_positive, as_share
-from .erlang import _TINY, _log_erlang_b, _out, _validate_sl_definition
+from .erlang import _TINY, _log_erlang_b, _out, _validate_sl_definition, check_traffic
 
 __all__ = [
     "ErlangAMetrics",
@@ -240,7 +240,7 @@ def _sl_flat(a, h, n, t, pat, definition):
 
 
 def _prepare(traffic, aht_s, agents, patience_s, *extra):
-    a = as_nonnegative("traffic", traffic)
+    a = check_traffic("traffic", as_nonnegative("traffic", traffic))
     h = as_positive("aht_s", aht_s)
     n = as_agents("agents", agents)
     pat = as_positive("patience_s", patience_s)

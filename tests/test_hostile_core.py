@@ -300,3 +300,48 @@ def test_cli_exports_a_version_saved_without_results(tmp_path):
     assert [c.value for c in wb["Coverage"][1]] == [
         "date", "time", "channel", "required", "scheduled", "gap", "short"]
     assert wb["Coverage"].max_row == 1
+
+
+# ---------------------------------------------------------------- absurd loads
+@pytest.mark.parametrize("volume", [1e16, 1e20, 5e7 * 1800 / 180])
+def test_sizing_an_absurd_load_raises_instead_of_looping(volume):
+    # In a subprocess: before the bound, 1e16 Erlangs never returned (N + 1 == N in
+    # float64). The last case is 5e7 Erlangs, just above the documented bound.
+    done = _run_isolated(f"""
+        from staffing import chat_required_agents, required_agents
+        from staffing.erlang_a import erlang_a_required_agents
+        calls = [
+            lambda: required_agents({volume!r}, 180, 1800, 0.8, 20),
+            lambda: required_agents([10, {volume!r}], 180, 1800, 0.8, 20, patience_s=120),
+            lambda: chat_required_agents({volume!r}, 180, 1800, 0.8, 20, 2),
+            lambda: erlang_a_required_agents({volume!r} * 0.1, 180, 0.8, 20, 120),
+        ]
+        for call in calls:
+            try:
+                call()
+                print("RETURNED")
+            except ValueError as exc:
+                print("REFUSED", exc)
+    """)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert len(lines) == 4 and all(line.startswith("REFUSED") for line in lines), lines
+    assert "offered load volume * aht_s / interval_s = " in lines[0]
+    assert "above the supported 1e+07" in lines[0]
+    assert lines[3].startswith("REFUSED traffic = ")
+
+
+def test_loads_up_to_the_bound_are_still_sized():
+    import math
+
+    from staffing import required_agents
+    from staffing.erlang import MAX_TRAFFIC_ERLANGS, erlang_c
+
+    # 1e6 Erlangs (volume 1e7 over 1800 s at 180 s): Erlang C needs N > A, and at this
+    # size the square-root rule A + beta sqrt(A) with beta ~ 0.8 for 80/20 applies, so
+    # N lies within A + 1000 (beta sqrt(A) = 800); the exact check is C(N) against C(N-1).
+    n = int(required_agents(1e7, 180, 1800, 0.8, 20))
+    assert 1_000_000 < n < 1_001_000
+    sl = lambda k: 1 - float(erlang_c(1e6, k)) * math.exp(-(k - 1e6) * 20 / 180)  # noqa: E731
+    assert sl(n) >= 0.8 > sl(n - 1)
+    assert MAX_TRAFFIC_ERLANGS == 1e7
