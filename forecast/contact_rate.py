@@ -382,8 +382,9 @@ def apply_contact_rate(
     Returns
     -------
     DataFrame
-        ``ds, yhat, yhat_lo, yhat_hi`` (contacts per day), plus ``rate``. The band is
-        ``yhat * exp(+-z s)`` with ``s^2 = s_orders^2 + sigma_log^2 + s_level(h)^2``.
+        ``ds, yhat, yhat_lo, yhat_hi`` (contacts per day), plus ``rate``, ``sd_log``
+        (``s``) and ``sd_level`` (``s_level``). The band is ``yhat * exp(+-z s)`` with
+        ``s^2 = s_orders^2 + sigma_log^2 + s_level(h)^2``.
 
     Raises
     ------
@@ -442,4 +443,5 @@ def apply_contact_rate(
     s = np.sqrt(s_o ** 2 + est.sigma_log ** 2 + s_lvl ** 2)
     z = stats.norm.ppf(0.5 + level / 200)
     return pd.DataFrame({"ds": days, "yhat": yhat, "yhat_lo": yhat * np.exp(-z * s),
-                         "yhat_hi": yhat * np.exp(z * s), "rate": r})
+                         "yhat_hi": yhat * np.exp(z * s), "rate": r, "sd_log": s,
+                         "sd_level": s_lvl})

@@ -94,20 +94,179 @@ class ContactsForecast:
     interval_s: int
 
 
-def _by_month(value, days: pd.DatetimeIndex, what: str) -> pd.Series | float | None:
-    """A scalar, or a {"YYYY-MM": value} mapping expanded to a Series over ``days``."""
+def month_values(value, days: pd.DatetimeIndex, what: str) -> np.ndarray:
+    """A scenario assumption per day: NaN where not given.
+
+    ``value`` is None, one number for every day, or a mapping calendar month (1..12) ->
+    number, the key format of scenario files (``{11: 0.069, 12: 0.064}``).
+
+    Examples
+    --------
+    >>> days = pd.date_range("2024-10-31", periods=3)
+    >>> month_values({11: 0.05}, days, "contact_rate").tolist()
+    [nan, 0.05, 0.05]
+    """
+    days = pd.DatetimeIndex(days)
+    out = np.full(days.size, np.nan)
     if value is None:
-        return None
-    if isinstance(value, Mapping):
-        months = days.strftime("%Y-%m")
-        out = pd.Series(np.nan, index=days)
-        for k, v in value.items():
-            out[months == str(k)] = float(v)
         return out
-    try:
-        return float(value)
-    except (TypeError, ValueError) as exc:
-        raise ContactsError(f"{what} must be a number or a month mapping, got {value!r}") from exc
+    if isinstance(value, Mapping):
+        months = days.month.to_numpy()
+        for k, v in value.items():
+            try:
+                m = int(k)
+            except (TypeError, ValueError):
+                m = 0
+            if not 1 <= m <= 12:
+                raise ContactsError(f"{what}: month keys are calendar months 1..12 (as in "
+                                    f"scenario files, e.g. {{11: 0.05}}), got {k!r}")
+            out[months == m] = float(v)
+    else:
+        try:
+            out[:] = float(value)
+        except (TypeError, ValueError) as exc:
+            raise ContactsError(f"{what} must be a number or a month mapping, got "
+                                f"{value!r}") from exc
+    if np.any(~np.isnan(out) & ((out < 0) | ~np.isfinite(out))):
+        raise ContactsError(f"{what} must be finite and >= 0, got {value!r}")
+    return out
+
+
+def apply_assumptions(
+    daily: pd.DataFrame,
+    intervals: pd.DataFrame | None,
+    orders: pd.DataFrame,
+    *,
+    contact_rate: Mapping[str, RateOverride | None] | None = None,
+    total_contact_rate: RateOverride | None = None,
+    order_growth: RateOverride = 0.0,
+    automation: Mapping[str, RateOverride] | None = None,
+    level: float = 80,
+) -> tuple[pd.DataFrame, pd.DataFrame | None, pd.DataFrame]:
+    """A scenario's demand assumptions on a base contacts forecast: the one path.
+
+    The planner, the app and :func:`forecast_contacts_detail` all turn contact rate, order
+    growth and automation into contacts here, so one scenario gives one set of contacts.
+
+    Per channel and day (months are calendar months 1..12):
+
+    * an assumed rate ``R`` (the channel's own, else ``total_contact_rate`` shared out in
+      the learned channel mix of that day, ``R_c = R_total r_c / sum_k r_k``) replaces the
+      learned rate ``r``: ``yhat = yhat_base R / r`` (contacts are the lagged, weekday- and
+      event-adjusted orders times the rate); its band is the orders and day-to-day spread
+      around that rate, without the rate-level term and without calibration
+      (``sd = sqrt(sd_log^2 - sd_level^2)``): the assumption is not tested on history;
+    * days with the learned rate keep their (calibrated) band;
+    * ``order_growth`` (0.1 = +10 %) multiplies the orders and the contacts of its days
+      with their band;
+    * ``automation`` (share deflected by bots) multiplies contacts by ``1 - a``.
+
+    Interval rows are scaled by their day's factor (``yhat``) and the day's band ratios
+    (``yhat_lo``, ``yhat_hi``); their shares within the day stay.
+
+    Parameters
+    ----------
+    daily : DataFrame
+        ``unique_id, ds, yhat, yhat_lo, yhat_hi, rate`` and optionally ``sd_log``,
+        ``sd_level`` (log-sd of the band before calibration and of its rate-level term;
+        without them an assumed rate keeps the base band's relative width).
+    intervals : DataFrame or None
+        ``unique_id, ds, yhat, yhat_lo, yhat_hi[, aht_s]`` of the same days.
+    orders : DataFrame
+        ``ds, yhat, yhat_lo, yhat_hi`` daily orders forecast.
+    contact_rate : mapping, optional
+        Channel -> rate per order or {month: rate}.
+    total_contact_rate : float or mapping, optional
+        Contacts per order over all channels of ``daily``.
+    order_growth : float or mapping
+        Relative change of orders (and of the contacts they make).
+    automation : mapping, optional
+        Channel -> deflected share or {month: share}.
+    level : float
+        Band coverage in percent.
+
+    Returns
+    -------
+    (daily, intervals, orders)
+        New frames; ``daily["rate"]`` is the rate in force, ``daily["assumed"]`` marks
+        assumed days, ``daily["automation"]`` the deflected share (contacts are after it).
+
+    Raises
+    ------
+    ContactsError
+        Unknown channel, a month key outside 1..12, negative values.
+    """
+    d = daily.copy().reset_index(drop=True)
+    days = pd.DatetimeIndex(d["ds"])
+    channels = sorted(d["unique_id"].astype(str).unique())
+    for name, given in (("contact_rate", contact_rate), ("automation", automation)):
+        unknown = set(given or {}) - set(channels)
+        if unknown:
+            raise ContactsError(f"{name} names unknown channel(s) {sorted(unknown)}; "
+                                f"channels are {channels}")
+    uid = d["unique_id"].astype(str).to_numpy()
+    r = d["rate"].to_numpy(float)
+    growth = 1.0 + np.nan_to_num(month_values(order_growth, days, "order_growth"))
+    if np.any(growth <= 0):
+        raise ContactsError(f"order_growth must be > -1, got {order_growth!r}")
+    total = month_values(total_contact_rate, days, "total_contact_rate")
+    r_sum = pd.Series(r).groupby(days).transform("sum").to_numpy()
+    target = np.where(r_sum > 0, total * r / np.where(r_sum > 0, r_sum, 1.0), total)
+    auto = np.zeros(len(d))
+    for ch in channels:
+        sel = uid == ch
+        own = month_values((contact_rate or {}).get(ch), days[sel], f"contact_rate[{ch!r}]")
+        target[sel] = np.where(np.isnan(own), target[sel], own)
+        a = month_values((automation or {}).get(ch), days[sel], f"automation[{ch!r}]")
+        if np.any(a > 1):
+            raise ContactsError(f"automation[{ch!r}] must be a share in 0..1, got "
+                                f"{(automation or {}).get(ch)!r}")
+        auto[sel] = np.nan_to_num(a)
+    assumed = ~np.isnan(target)
+    z = stats.norm.ppf(0.5 + level / 200)
+    y0 = d["yhat"].to_numpy(float)
+    lo0, hi0 = d["yhat_lo"].to_numpy(float), d["yhat_hi"].to_numpy(float)
+    ratio = np.where(assumed, np.divide(np.nan_to_num(target), r, out=np.zeros(len(d)),
+                                        where=r > 0), 1.0)
+    y1 = y0 * ratio
+    if "sd_log" in d.columns and "sd_level" in d.columns:
+        sd = np.sqrt(np.maximum(d["sd_log"].to_numpy(float) ** 2
+                                - d["sd_level"].to_numpy(float) ** 2, 0.0))
+        lo1 = np.where(assumed, y1 * np.exp(-z * sd), lo0 * ratio)
+        hi1 = np.where(assumed, y1 * np.exp(z * sd), hi0 * ratio)
+    else:
+        lo1, hi1 = lo0 * ratio, hi0 * ratio
+    f = growth * (1.0 - auto)
+    d["yhat"], d["yhat_lo"], d["yhat_hi"] = y1 * f, lo1 * f, hi1 * f
+    d["rate"] = np.where(assumed, target, r)
+    d["assumed"] = assumed
+    d["automation"] = auto
+    o = orders.copy()
+    og = 1.0 + np.nan_to_num(month_values(order_growth, pd.DatetimeIndex(o["ds"]),
+                                          "order_growth"))
+    for col in ("yhat", "yhat_lo", "yhat_hi"):
+        if col in o.columns:
+            o[col] = o[col].to_numpy(float) * og
+    iv = None
+    if intervals is not None:
+        iv = intervals.copy()
+        key = pd.MultiIndex.from_arrays([d["unique_id"].astype(str), days.normalize()])
+        ik = pd.MultiIndex.from_arrays([iv["unique_id"].astype(str),
+                                        pd.DatetimeIndex(iv["ds"]).normalize()])
+        pos = key.get_indexer(ik)
+        if np.any(pos < 0):
+            raise ContactsError("intervals hold days or channels that the daily forecast "
+                                "does not")
+
+        def fac(new, old):
+            return np.divide(new, old, out=np.zeros_like(new), where=old > 0)[pos]
+
+        iv["yhat"] = iv["yhat"].to_numpy(float) * fac(d["yhat"].to_numpy(), y0)
+        iv["yhat_lo"] = iv["yhat_lo"].to_numpy(float) * fac(d["yhat_lo"].to_numpy(), lo0)
+        iv["yhat_hi"] = iv["yhat_hi"].to_numpy(float) * fac(d["yhat_hi"].to_numpy(), hi0)
+        iv["yhat_lo"] = np.minimum(iv["yhat_lo"], iv["yhat"])
+        iv["yhat_hi"] = np.maximum(iv["yhat_hi"], iv["yhat"])
+    return d, iv, o
 
 
 def forecast_aht(contacts: pd.DataFrame, intervals: pd.DataFrame, *, n_weeks: int = 4,
@@ -263,6 +422,24 @@ def forecast_contacts_detail(
         if progress is not None:
             progress(frac, msg)
 
+    if contact_rate or np.any(np.nan_to_num(month_values(order_growth, pd.date_range(
+            start, end), "order_growth")) != 0):
+        # the one path of scenario assumptions: the base forecast, then apply_assumptions
+        base = forecast_contacts_detail(
+            orders, contacts, events, start, end, interval_s=interval_s, model=model,
+            level=level, max_lag=max_lag, country=country, progress=progress, cache=cache,
+            seed=seed, calibrate=calibrate, rate_seasonality=rate_seasonality,
+            _split=_split)
+        daily, iv, ofc = apply_assumptions(
+            base.daily, base.intervals if _split else None, base.orders,
+            contact_rate=contact_rate, order_growth=order_growth, level=level)
+        daily = daily.drop(columns=["assumed", "automation"])
+        result = ContactsForecast(iv if _split else daily, daily, ofc, base.rates,
+                                  base.orders_model, base.interval_s)
+        if cache is not None and key is not None:
+            cache.put(key, result)
+        return result
+
     o = orders[pd.to_datetime(orders["ds"]) < start]
     c = contacts[pd.to_datetime(contacts["ds"]) < start].copy()
     if o.empty or c.empty:
@@ -280,11 +457,6 @@ def forecast_contacts_detail(
         interval_s = int(np.gcd.reduce(diffs[diffs > 0])) if diffs.size else 86400
         interval_s = min(interval_s, 86400)
     channels = sorted(c["channel"].astype(str).unique())
-    if contact_rate is not None:
-        unknown = set(contact_rate) - set(channels)
-        if unknown:
-            raise ContactsError(f"contact_rate names unknown channel(s) {sorted(unknown)}; "
-                                f"channels are {channels}")
     days = pd.date_range(start, end, freq="D")
 
     # 1) orders
@@ -296,10 +468,6 @@ def forecast_contacts_detail(
                           level=level, country=country, seed=seed, cache=cache,
                           progress=lambda f, m: report(0.05 + 0.6 * f, m))
     orders_model = ofc.attrs.get("models", {}).get("orders", model)
-    g = _by_month(order_growth, pd.DatetimeIndex(ofc["ds"]), "order_growth")
-    gv = 1.0 + (g.fillna(0.0).to_numpy() if isinstance(g, pd.Series) else (g or 0.0))
-    for col in ("yhat", "yhat_lo", "yhat_hi"):
-        ofc[col] = ofc[col].to_numpy() * gv
     z = stats.norm.ppf(0.5 + level / 200)
     o_hist = oh.set_index("ds")["y"]
     o_all = pd.concat([o_hist, ofc.set_index("ds")["yhat"]])
@@ -315,7 +483,7 @@ def forecast_contacts_detail(
     daily_hist = (c.groupby([c["ds"].dt.normalize(), "channel"])["contacts"].sum()
                   .unstack(fill_value=0.0).astype(float))
     o_noise = daily_noise_log(o_hist, exclude=labels.index)
-    parts, rates, assumed = [], {}, {}
+    parts, rates, assumed = [], {}, {}  # assumed: no days (assumptions come after)
     for i, ch in enumerate(channels):
         report(0.7 + 0.2 * i / len(channels), f"contact rate {ch}")
         est = estimate_contact_rate(o_hist, daily_hist[ch], max_lag=max_lag,
@@ -324,12 +492,8 @@ def forecast_contacts_detail(
         rates[ch] = est
         season = (rate_season_factors(est, o_hist, daily_hist[ch], start - pd.Timedelta(days=1),
                                       days) if rate_seasonality else None)
-        override = None  # a Series keeps the estimate on its NaN days (months not given)
-        if contact_rate is not None and ch in contact_rate:
-            override = _by_month(contact_rate[ch], days, f"contact_rate[{ch!r}]")
-        assumed[ch] = pd.Series(override, index=days, dtype=float).notna().to_numpy()
         d = apply_contact_rate(est, o_all, days, origin=start - pd.Timedelta(days=1),
-                               rate=override, orders_sd_log=o_sd, season=season,
+                               orders_sd_log=o_sd, season=season,
                                level=level, orders_noise_log=o_noise)
         d = _event_uplift(d, est, o_hist, daily_hist[ch], labels, max_lag)
         d.insert(0, "unique_id", ch)
@@ -340,7 +504,9 @@ def forecast_contacts_detail(
         # the backtests calibrate the estimate, not a scenario's assumptions: a past window
         # given this scenario's rate or growth would only measure how far those are from
         # that window's own history
-        kw = dict(model=model, level=level, max_lag=max_lag, country=country, seed=seed,
+        # the orders model chosen here is reused at every origin (its selection is not
+        # run again: the orders band is calibrated on the selection's own windows)
+        kw = dict(model=orders_model, level=level, max_lag=max_lag, country=country, seed=seed,
                   calibrate=False, rate_seasonality=rate_seasonality, cache=cache,
                   _split=False)
         daily = _calibrate(daily, orders, contacts, events, start, end, daily_hist, kw, level,

@@ -40,6 +40,7 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -61,9 +62,14 @@ __all__ = [
     "validate_history",
 ]
 
-AUTO_CANDIDATES: tuple[str, ...] = ("seasonal_naive", "same_weekday_average", "ets", "prophet")
+#: Median of the other candidates' forecasts (a forecast combination).
+COMBINATION = "combination"
+AUTO_CANDIDATES: tuple[str, ...] = ("seasonal_naive", "same_weekday_average", "ets", "prophet",
+                                    COMBINATION)
 Progress = Callable[[float, str], None]
 _INTRADAY = re.compile(r"^(\d+)\s*(min|T|h|H)$")
+_OFFSET = re.compile(r"^(.*?)([+-]\d+)?$")
+_OFFSET = re.compile(r"^(.*?)([+-]\d+)?$")
 
 
 class VolumeError(ValueError):
@@ -183,6 +189,7 @@ def holidays_frame(events: pd.DataFrame | None, country: str | None,
             "ds": pd.to_datetime(events["ds"]).dt.normalize().to_numpy(),
             "lower_window": (events["lower_window"] if "lower_window" in events else 0),
             "upper_window": (events["upper_window"] if "upper_window" in events else 0),
+            "kind": "event",
         })
         parts.append(ev)
     if country:
@@ -194,9 +201,10 @@ def holidays_frame(events: pd.DataFrame | None, country: str | None,
             raise VolumeError(f"country {country!r} unknown to the holidays package") from exc
         parts.append(pd.DataFrame({"holiday": list(cal.values()),
                                    "ds": pd.to_datetime(list(cal.keys())),
-                                   "lower_window": 0, "upper_window": 1}))
+                                   "lower_window": 0, "upper_window": 1,
+                                   "kind": "market"}))
     if not parts:
-        return pd.DataFrame(columns=["holiday", "ds", "lower_window", "upper_window"])
+        return pd.DataFrame(columns=["holiday", "ds", "lower_window", "upper_window", "kind"])
     out = pd.concat(parts, ignore_index=True)
     out["lower_window"] = out["lower_window"].fillna(0).astype(int).clip(upper=0)
     out["upper_window"] = out["upper_window"].fillna(0).astype(int).clip(lower=0)
@@ -251,36 +259,112 @@ def _daily_grid(dates: pd.DatetimeIndex, y: np.ndarray, freq: str, labels: pd.Se
     # to the same-weekday median of the 3 weeks around above 6 robust sd and above 0.4
     z = np.log1p(clean) - np.log1p(fill)
     ok = np.isfinite(z)
+    outliers: list[str] = []
     if ok.sum() >= 4 * m:
         scale = 1.4826 * np.median(np.abs(z[ok] - np.median(z[ok])))
         out = ok & (np.abs(z) > max(6 * scale, 0.4))
         clean = np.where(out, np.nan, clean)
+        outliers = [d.date().isoformat() for d in grid[out]]
     clean = np.where(np.isnan(clean), fill, clean)
     if np.isnan(clean).any():
         s = pd.Series(clean)
         clean = s.interpolate(limit_direction="both").fillna(0.0).to_numpy()
-    return grid, clean, raw, lab, m, opened
+    return grid, clean, raw, lab, m, opened, outliers
 
 
-def _uplifts(raw: np.ndarray, clean: np.ndarray, lab: np.ndarray) -> dict[str, float]:
-    """Median ratio actual / clean baseline per label seen in history."""
+def _generic(label, market: frozenset) -> str | None:
+    """Pooled key of a market-holiday label: ``"holiday"``, ``"holiday+1"``; else None."""
+    m = _OFFSET.match(str(label))
+    if m is None or m.group(1) not in market:
+        return None
+    return "holiday" + (m.group(2) or "")
+
+
+def _uplifts(raw: np.ndarray, clean: np.ndarray, lab: np.ndarray,
+             market: frozenset = frozenset()) -> dict[str, float]:
+    """Median ratio actual / clean baseline per label seen in history, and per pooled
+    market-holiday key (``"holiday"``, ``"holiday+1"``, ...) over all market holidays."""
     mask = pd.notna(lab) & (clean > 0)
     if not mask.any():
         return {}
     df = pd.DataFrame({"label": lab[mask], "r": raw[mask] / clean[mask]})
-    return df.groupby("label")["r"].median().to_dict()
+    out = df.groupby("label")["r"].median().to_dict()
+    if market:
+        df["key"] = [_generic(x, market) for x in df["label"]]
+        out.update(df.dropna(subset=["key"]).groupby("key")["r"].median().to_dict())
+    return out
 
 
-def _forecast_daily(dates, y, freq, end, name, hol, level, seed):
-    labels = day_labels(hol)
-    grid, clean, raw, lab, m, opened = _daily_grid(dates, y, freq, labels)
+def _multipliers(flab: np.ndarray, up: dict[str, float], market: frozenset) -> np.ndarray:
+    """Uplift per future day: its own label's; else, on the days after a market holiday
+    that history shows closed, the pooled ``"holiday+k"`` effect (the catch-up of demand
+    a closed day pushes forward); else 1. An unseen holiday day itself moves nothing:
+    whether a centre closes on it cannot be learned from other holidays."""
+    out = np.ones(flab.size)
+    for i, x in enumerate(flab):
+        if x is None or pd.isna(x):
+            continue
+        if x in up:
+            out[i] = up[x]
+            continue
+        g = _generic(x, market)
+        if g is None or g == "holiday" or g not in up:
+            continue
+        base = _OFFSET.match(str(x)).group(1)
+        if up.get(base, 1.0) < 0.5:
+            out[i] = up[g]
+    return out
+
+
+def _next_open_labels(labels: pd.Series, grid: pd.DatetimeIndex,
+                      market: frozenset) -> pd.Series:
+    """Labels on ``grid`` (open days); the day after a market holiday that falls on a
+    closed day (a Friday holiday of a weekday centre) moves to the next open day, where
+    the displaced demand arrives."""
+    lab = labels.reindex(grid) if len(labels) else pd.Series(None, index=grid, dtype=object)
+    if not market or len(labels) == 0:
+        return lab
+    vals = lab.to_numpy(object).copy()
+    for i in range(grid.size - 1):
+        x = vals[i]
+        if x is None or pd.isna(x) or str(x) not in market or pd.notna(vals[i + 1]):
+            continue
+        if grid[i + 1] - grid[i] > pd.Timedelta(days=1):
+            vals[i + 1] = f"{x}+1"
+    return pd.Series(vals, index=grid)
+
+
+def _forecast_daily(dates, y, freq, end, name, hol, level, seed,
+                    candidates: Sequence[str] = AUTO_CANDIDATES):
+    if name == COMBINATION:
+        frames, flab = [], None
+        for m in candidates:
+            if m == COMBINATION:
+                continue
+            try:
+                fc, flab = _forecast_daily(dates, y, freq, end, m, hol, level, seed)
+            except ModelError:
+                continue
+            frames.append(fc)
+        if len(frames) < 2:
+            raise ModelError("combination needs at least two candidates that fit")
+        out = _combine(frames)
+        out.attrs["outliers"] = frames[0].attrs.get("outliers", [])
+        return out, flab
+    market = (frozenset(hol.loc[hol["kind"] == "market", "holiday"].astype(str))
+              if hol is not None and "kind" in hol.columns else frozenset())
+    opened = _open_weekdays(dates, freq)
+    full = pd.date_range(dates.min(), end.normalize(), freq="D")
+    labels = _next_open_labels(day_labels(hol), full[opened[full.day_of_week]], market)
+    grid, clean, raw, lab, m, opened, outliers = _daily_grid(dates, y, freq, labels)
     fut = pd.date_range(grid[-1] + pd.Timedelta(days=1), end.normalize(), freq="D")
     fut = fut[opened[fut.day_of_week]]
     if fut.size == 0:
         raise VolumeError(f"horizon ends at {end} before the first open day after {grid[-1]}")
     flab = labels.reindex(fut).to_numpy(object) if len(labels) else np.full(fut.size, None)
-    up = _uplifts(raw, clean, lab)
-    mult = np.array([up.get(x, 1.0) if x is not None and pd.notna(x) else 1.0 for x in flab])
+    flab = np.array([None if x is None or pd.isna(x) else x for x in flab], dtype=object)
+    up = _uplifts(raw, clean, lab, market)
+    mult = _multipliers(flab, up, market)
     if name == "prophet":
         keep = ~np.isnan(raw)
         hist = pd.DataFrame({"ds": grid[keep], "y": raw[keep]})
@@ -291,99 +375,318 @@ def _forecast_daily(dates, y, freq, end, name, hol, level, seed):
         for c in ("yhat", "yhat_lo", "yhat_hi"):
             fc[c] = fc[c].to_numpy() * mult
     closed = mult == 0  # closed on every past occurrence of this label: no rows
-    return fc.loc[~closed].reset_index(drop=True), flab[~closed]
+    out = fc.loc[~closed].reset_index(drop=True)
+    out.attrs["outliers"] = outliers
+    return out, flab[~closed]
 
 
 def forecast_series(
     ds: pd.DatetimeIndex, y: np.ndarray, freq: str, *, end: pd.Timestamp, model: str,
     events: pd.DataFrame | None = None, level: float = 80, country: str | None = None,
     seed: int = 0, hol: pd.DataFrame | None = None,
+    candidates: Sequence[str] = AUTO_CANDIDATES,
 ) -> pd.DataFrame:
     """Forecast one series (open steps after ``ds[-1]`` up to ``end``) with one named model.
 
-    Returns ``ds, yhat, yhat_lo, yhat_hi``. ``model="auto"`` selects among
-    :data:`AUTO_CANDIDATES` as :func:`forecast_volume` does. For an intraday ``freq`` the
-    models other than the two baselines run top-down (daily forecast split by
-    :mod:`forecast.intraday`).
+    Returns ``ds, yhat, yhat_lo, yhat_hi``; ``.attrs["selection"]`` holds the
+    :class:`Selection` for ``model="auto"`` (which selects among ``candidates`` as
+    :func:`forecast_volume` does) and ``.attrs["model"]`` the model used. For an intraday
+    ``freq`` the two baselines run directly on the interval grid and the other models
+    top-down (daily forecast split by :mod:`forecast.intraday`); ``auto`` chooses between
+    the two ways by backtest.
     Raises :class:`VolumeError` for an unknown model and :class:`ModelError` when the model
     cannot fit this series.
     """
-    if model != "auto" and model not in MODELS:
-        raise VolumeError(f"model must be one of {sorted(MODELS)} or 'auto', got {model!r}")
+    _check_model(model)
     ds = pd.DatetimeIndex(ds)
     y = np.asarray(y, dtype=float)
     if hol is None:
         years = range(ds[0].year - 1, pd.Timestamp(end).year + 2)
         hol = holidays_frame(events, country, years)
-    if model == "auto":
-        name, k = _select(ds, y, freq, pd.Timestamp(end), list(AUTO_CANDIDATES), level, seed,
-                          hol)
-        fc = forecast_series(ds, y, freq, end=end, model=name, level=level, seed=seed, hol=hol)
-        fc["yhat_lo"], fc["yhat_hi"] = scale_interval(fc["yhat"], fc["yhat_lo"],
-                                                      fc["yhat_hi"], k)
-        return fc
+    end = pd.Timestamp(end)
     step = _interval_s(freq)
-    if step is None:
-        dates = ds.normalize()
-        fc, _ = _forecast_daily(dates, y, freq, pd.Timestamp(end), model, hol, level, seed)
+    if model == "auto":
+        if step is None:
+            sel, _ = _select_daily(ds.normalize(), y, freq, end, list(candidates), level,
+                                   seed, hol)
+            fc = forecast_series(ds, y, freq, end=end, model=sel.model, level=level,
+                                 seed=seed, hol=hol, candidates=candidates)
+        else:
+            ser = _interval_series(ds, y, step)
+            sel = _select_intraday(ser, step, end, list(candidates), level, seed, hol)
+            fc = _intraday_forecast(ser, step, end, sel.model, level, seed, hol,
+                                    direct=sel.intraday == "direct", candidates=candidates)
+        fc["yhat_lo"], fc["yhat_hi"] = scale_interval(fc["yhat"], fc["yhat_lo"],
+                                                      fc["yhat_hi"], sel.interval_scale)
+        fc.attrs["selection"] = sel
+        fc.attrs["model"] = sel.model
         return fc
+    if step is None:
+        fc, _ = _forecast_daily(ds.normalize(), y, freq, end, model, hol, level, seed,
+                                candidates)
+    else:
+        ser = _interval_series(ds, y, step)
+        fc = _intraday_forecast(ser, step, end, model, level, seed, hol,
+                                direct=model in ("seasonal_naive", "same_weekday_average"),
+                                candidates=candidates)
+    fc.attrs["model"] = model
+    return fc
+
+
+def _check_model(model: str) -> None:
+    if model not in ("auto", COMBINATION) and model not in MODELS:
+        raise VolumeError(f"model must be one of {sorted(MODELS) + [COMBINATION]} or "
+                          f"'auto', got {model!r}")
+
+
+def _interval_series(ds: pd.DatetimeIndex, y: np.ndarray, step: int) -> pd.Series:
     ser = pd.Series(y, index=ds)
-    ser = ser.groupby(ser.index.floor(f"{step}s")).sum()
-    if model in ("seasonal_naive", "same_weekday_average"):
-        return intraday.direct_baseline(ser, step, pd.Timestamp(end), model, level)
+    return ser.groupby(ser.index.floor(f"{step}s")).sum()
+
+
+def _intraday_forecast(ser, step, end, model, level, seed, hol, *, direct, candidates):
+    """One model on an interval series: directly on the grid (baselines) or top-down."""
+    if direct:
+        return intraday.direct_baseline(ser, step, end, model, level)
+    daily = _daily_totals(ser)
+    dfc, flab = _forecast_daily(daily.index, daily.to_numpy(), "D", end, model, hol, level,
+                                seed, candidates)
+    prof = intraday.build_profile(ser, step, labels=day_labels(hol))
+    out = intraday.split_daily(dfc, prof, level, labels=flab)
+    return out[out["ds"] <= end].reset_index(drop=True)
+
+
+#: Rolling origins of the ``auto`` selection (one week apart, the latest ending at the
+#: last history day), plus the same season a year earlier where history has it.
+N_SELECTION_WINDOWS = 8
+#: Relative WAPE gap that always counts as a tie (the simpler candidate wins), also with
+#: too few windows for a standard error.
+TIE_MARGIN = 0.02
+#: Simplest first; a tie goes to the earlier name.
+SIMPLICITY: tuple[str, ...] = ("seasonal_naive", "same_weekday_average", "ets", "sarimax",
+                               "prophet", COMBINATION)
+
+
+def selection_origins(first: pd.Timestamp, last: pd.Timestamp, span: pd.Timedelta, *,
+                      n_windows: int = N_SELECTION_WINDOWS, min_train_days: int = 56,
+                      year_ago_min_days: int = 180) -> list[pd.Timestamp]:
+    """Backtest origins of the ``auto`` selection, oldest first.
+
+    ``n_windows`` origins one week apart, the latest at ``last - span`` (its window ends on
+    the last history day), each with at least ``min_train_days`` of history since
+    ``first``; plus ``last - 364 days`` (the same season a year earlier, same weekday) when
+    at least ``year_ago_min_days`` of history precede it.
+
+    Examples
+    --------
+    >>> o = selection_origins(pd.Timestamp("2024-01-01"), pd.Timestamp("2024-06-30"),
+    ...                       pd.Timedelta(days=7), n_windows=3)
+    >>> [d.strftime("%m-%d") for d in o]
+    ['06-09', '06-16', '06-23']
+    """
+    cuts = []
+    year_ago = last - pd.Timedelta(days=364)
+    if year_ago - first >= pd.Timedelta(days=year_ago_min_days):
+        cuts.append(year_ago)
+    for k in range(n_windows - 1, -1, -1):
+        cut = last - span - pd.Timedelta(days=7 * k)
+        if cut - first >= pd.Timedelta(days=min_train_days) and cut < last:
+            cuts.append(cut)
+    return sorted(set(cuts))
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What ``model="auto"`` measured for one series.
+
+    Attributes
+    ----------
+    model : str
+        The winner (lowest mean WAPE over the windows; within :data:`TIE_MARGIN` of the
+        lowest, the simplest in :data:`SIMPLICITY`).
+    scores : dict
+        Mean WAPE over the windows per candidate that fitted every window.
+    margin : float
+        Relative WAPE gap of the best other candidate over the winner (``> 0``: the
+        winner is ahead; negative when a tie went to the simpler winner).
+    stability : float
+        Share of windows whose own best candidate is the winner (1 = every window agrees).
+    n_windows : int
+        Backtest windows used.
+    interval_scale : float
+        Calibration factor of the winner's band on the same windows
+        (:func:`forecast.backtest.calibration_factor`), 1 without windows.
+    intraday : str
+        ``"top-down"``, ``"direct"`` or ``""`` (daily series).
+    """
+
+    model: str
+    scores: dict
+    margin: float
+    stability: float
+    n_windows: int
+    interval_scale: float = 1.0
+    intraday: str = ""
+
+    def as_dict(self) -> dict:
+        return {"model": self.model, "scores": dict(self.scores), "margin": self.margin,
+                "stability": self.stability, "n_windows": self.n_windows,
+                "interval_scale": self.interval_scale, "intraday": self.intraday}
+
+
+def _pick(per_window: dict[str, np.ndarray]) -> tuple[str, dict, float, float]:
+    """Winner from per-window WAPEs: the simplest candidate (:data:`SIMPLICITY`) whose mean
+    WAPE is within one standard error of the paired window differences of the lowest mean
+    (the one-standard-error rule; Hastie, Tibshirani & Friedman, *ESL* 2nd ed., 7.10),
+    and never more than :data:`TIE_MARGIN` apart counts as a tie either way."""
+    scores = {k: float(np.mean(v)) for k, v in per_window.items()}
+    best_name = min(scores, key=scores.get)
+    best = scores[best_name]
+    rank = {m: i for i, m in enumerate(SIMPLICITY)}
+
+    def tied(m: str) -> bool:
+        d = per_window[m] - per_window[best_name]
+        se = float(np.std(d, ddof=1) / np.sqrt(d.size)) if d.size >= 2 else 0.0
+        return float(np.mean(d)) <= max(se, TIE_MARGIN * best) + 1e-12
+
+    winner = min((m for m in scores if tied(m)), key=lambda m: (rank.get(m, len(rank)),
+                                                                  scores[m]))
+    others = [v for m, v in scores.items() if m != winner]
+    margin = (min(others) / scores[winner] - 1) if others and scores[winner] > 0 else 0.0
+    names = list(per_window)
+    mat = np.stack([per_window[m] for m in names])
+    stability = float(np.mean(np.array(names)[np.argmin(mat, axis=0)] == winner))
+    return winner, scores, float(margin), stability
+
+
+def _combine(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Median of several forecasts of the same rows (yhat, lo and hi each)."""
+    out = frames[0][["ds"]].copy()
+    for c in ("yhat", "yhat_lo", "yhat_hi"):
+        out[c] = np.median(np.stack([f[c].to_numpy(float) for f in frames]), axis=0)
+    out["yhat_lo"] = np.minimum(out["yhat_lo"], out["yhat"])
+    out["yhat_hi"] = np.maximum(out["yhat_hi"], out["yhat"])
+    return out
+
+
+def _daily_windows(dates, y, freq, cuts, span_days, candidates, level, seed, hol):
+    """Forecasts of every candidate at every cut on the daily grid.
+
+    Returns ``(acts, fcs)``: per cut the actual Series of the window, and per candidate
+    the list of forecast frames indexed like those actuals (0 where no forecast row).
+    Candidates that cannot fit a window are dropped; the combination is the median of
+    the others.
+    """
+    base = [m for m in candidates if m != COMBINATION]
+    acts, fcs = [], {m: [] for m in base}
+    failed: set[str] = set()
+    for cut in cuts:
+        tr = dates <= cut
+        te = (dates > cut) & (dates <= cut + pd.Timedelta(days=span_days))
+        act = pd.Series(y[te], index=dates[te])
+        acts.append(act)
+        for name in base:
+            if name in failed:
+                continue
+            try:
+                fc, _ = _forecast_daily(dates[tr], y[tr], freq, cut + pd.Timedelta(days=span_days),
+                                        name, hol, level, seed)
+            except ModelError:
+                failed.add(name)
+                continue
+            fcs[name].append(fc.set_index("ds").reindex(act.index).fillna(0.0))
+    fcs = {m: v for m, v in fcs.items() if m not in failed}
+    if COMBINATION in candidates and len(fcs) >= 3:
+        fcs[COMBINATION] = [_combine([fcs[m][i].reset_index() for m in fcs]).set_index("ds")
+                            for i in range(len(acts))]
+    return acts, fcs
+
+
+def _calibrate_windows(acts, fcs, level) -> float:
+    a = np.concatenate([x.to_numpy(float) for x in acts])
+    f = pd.concat(fcs)
+    return calibration_factor(a, f["yhat"], f["yhat_lo"], f["yhat_hi"], level)
+
+
+def _select_daily(dates, y, freq, end, candidates, level, seed, hol, keep=False):
+    """``auto`` on a daily series: rolling-origin windows, mean WAPE, ties to the simpler."""
+    span_days = max(1, (end.normalize() - dates[-1].normalize()).days)
+    cuts = selection_origins(dates[0], dates[-1], pd.Timedelta(days=span_days))
+    default = "same_weekday_average" if "same_weekday_average" in candidates else candidates[0]
+    if not cuts:
+        return Selection(default, {}, 0.0, 0.0, 0), None
+    acts, fcs = _daily_windows(dates, y, freq, cuts, span_days, candidates, level, seed, hol)
+    per = {m: np.array([wape(a, f["yhat"]) for a, f in zip(acts, v, strict=True)])
+           for m, v in fcs.items()}
+    per = {m: np.nan_to_num(v, nan=0.0) for m, v in per.items()}
+    if not per:
+        raise VolumeError("model='auto': no candidate model could fit this series")
+    winner, scores, margin, stab = _pick(per)
+    k = _calibrate_windows(acts, fcs[winner], level)
+    sel = Selection(winner, scores, margin, stab, len(cuts), k)
+    return sel, ((cuts, acts, fcs) if keep else None)
+
+
+def _select_intraday(ser, step, end, candidates, level, seed, hol):
+    """``auto`` on an interval series: the daily selection on daily totals, then top-down
+    (that daily winner split by weekday profiles) against the direct robust same-slot
+    average on the same windows, interval by interval."""
+    daily = _daily_totals(ser)
+    dend = pd.Timestamp(end).normalize()
+    sel, kept = _select_daily(daily.index, daily.to_numpy(), "D", dend, candidates, level,
+                              seed, hol, keep=True)
+    if kept is None:
+        return Selection(sel.model, sel.scores, sel.margin, sel.stability, 0, 1.0,
+                         "top-down")
+    cuts, acts, fcs = kept
+    labels = day_labels(hol)
+    span_days = max(1, (dend - daily.index[-1]).days)
+    ys, td, di = [], [], []
+    for cut, fd in zip(cuts, fcs[sel.model], strict=True):
+        hist = ser[ser.index < cut + pd.Timedelta(days=1)]
+        lo_t = cut + pd.Timedelta(days=1)
+        hi_t = cut + pd.Timedelta(days=span_days + 1)
+        act = ser[(ser.index >= lo_t) & (ser.index < hi_t)]
+        try:
+            prof = intraday.build_profile(hist, step, labels=labels)
+            direct = intraday.direct_baseline(hist, step, hi_t - pd.Timedelta(seconds=step),
+                                              "same_weekday_average", level)
+        except (intraday.IntradayError, ModelError):
+            continue
+        fd = fd.reset_index()
+        fd = fd[fd["yhat"] > 0]
+        flab = (labels.reindex(pd.DatetimeIndex(fd["ds"])).to_numpy(object)
+                if len(labels) else None)
+        top = intraday.split_daily(fd, prof, level, labels=flab)
+        ys.append(act)
+        td.append(top.set_index("ds").reindex(act.index).fillna(0.0))
+        di.append(direct.set_index("ds").reindex(act.index).fillna(0.0))
+    if not ys:
+        return Selection(sel.model, sel.scores, sel.margin, sel.stability, sel.n_windows,
+                         sel.interval_scale, "top-down")
+    w_td = np.array([wape(a, f["yhat"]) for a, f in zip(ys, td, strict=True)])
+    w_di = np.array([wape(a, f["yhat"]) for a, f in zip(ys, di, strict=True)])
+    use_direct = np.nanmean(w_di) <= np.nanmean(w_td) * (1 + TIE_MARGIN)
+    how = "direct" if use_direct else "top-down"
+    k = _calibrate_windows(ys, di if use_direct else td, level)
+    scores = dict(sel.scores)
+    scores["direct same_weekday_average"] = float(np.nanmean(w_di))
+    scores[f"top-down {sel.model}"] = float(np.nanmean(w_td))
+    a, b = (w_di, w_td) if use_direct else (w_td, w_di)
+    margin = float(np.nanmean(b) / np.nanmean(a) - 1) if np.nanmean(a) > 0 else 0.0
+    stab = float(np.mean(a <= b))
+    model = "same_weekday_average" if use_direct else sel.model
+    return Selection(model, scores, margin, stab, len(ys), k, how)
+
+
+def _daily_totals(ser: pd.Series) -> pd.Series:
+    """Daily sums of an interval series, without a last day cut short."""
     daily = ser.groupby(ser.index.normalize()).sum()
     last_tod = ser.index.to_series().groupby(ser.index.normalize()).max()
     last_tod = last_tod - last_tod.index
     if len(last_tod) > 7 and last_tod.iloc[-1] < last_tod.iloc[-29:-1].median():
         daily = daily.iloc[:-1]  # history ends mid-day: a partial total would bias the level
-    dfc, flab = _forecast_daily(daily.index, daily.to_numpy(), "D", pd.Timestamp(end),
-                                model, hol, level, seed)
-    labels = day_labels(hol)
-    prof = intraday.build_profile(ser, step, labels=labels)
-    out = intraday.split_daily(dfc, prof, level, labels=flab)
-    return out[out["ds"] <= pd.Timestamp(end)].reset_index(drop=True)
-
-
-def _select(ds, y, freq, end, candidates, level, seed, hol):
-    """Pick the candidate with the lowest WAPE over up to two backtest windows (the same
-    calendar window a year earlier, and the most recent one). Returns the name and the
-    interval calibration factor of that model on the first of those windows (the same
-    season a year earlier when history has it; 1 without windows)."""
-    span = pd.Timestamp(end) - ds[-1]
-    cuts = []
-    year_ago = ds[-1] - pd.Timedelta(days=364)
-    if year_ago - ds[0] >= pd.Timedelta(days=180):
-        cuts.append(year_ago)
-    recent = ds[-1] - span
-    if recent - ds[0] >= pd.Timedelta(days=56) and recent < ds[-1]:
-        cuts.append(recent)
-    if not cuts:
-        return ("same_weekday_average" if "same_weekday_average" in candidates
-                else candidates[0]), 1.0
-    scores: dict[str, float] = {}
-    kept: dict[str, tuple] = {}
-    for name in candidates:
-        acts, fcs = [], []
-        try:
-            for cut in cuts:
-                tr = ds <= cut
-                te = (ds > cut) & (ds <= cut + span)
-                fc = forecast_series(ds[tr], y[tr], freq, end=cut + span, model=name,
-                                     level=level, seed=seed, hol=hol)
-                act = pd.Series(y[te], index=ds[te])
-                acts.append(act.to_numpy())
-                fcs.append(fc.set_index("ds").reindex(act.index).fillna(0.0))
-        except ModelError:
-            continue
-        scores[name] = float(np.mean([wape(a, f["yhat"]) for a, f in zip(acts, fcs,
-                                                                          strict=True)]))
-        kept[name] = (acts[0], fcs[0])  # calibrate on the first (same-season) window
-    if not scores:
-        raise VolumeError("model='auto': no candidate model could fit this series")
-    best = min(scores, key=scores.get)
-    a, f = kept[best]
-    k = calibration_factor(a, f["yhat"], f["yhat_lo"], f["yhat_hi"], level)
-    return best, k
+    return daily
 
 
 def forecast_volume(
@@ -451,8 +754,7 @@ def forecast_volume(
     """
     hist = validate_history(history, id_col, ds_col, y_col)
     _interval_s(freq)
-    if model != "auto" and model not in MODELS:
-        raise VolumeError(f"model must be one of {sorted(MODELS)} or 'auto', got {model!r}")
+    _check_model(model)
     key = None
     if cache is not None:
         key = cache.key("forecast_volume", hist, horizon, freq, model, events, level, country,
@@ -463,7 +765,7 @@ def forecast_volume(
                 progress(1.0, "forecast from cache")
             return hit
     ids = hist["unique_id"].unique()
-    parts, chosen, scales = [], {}, {}
+    parts, chosen, scales, selections, outliers = [], {}, {}, {}, {}
     years = range(hist["ds"].min().year - 1, hist["ds"].max().year + 3)
     hol = holidays_frame(events, country, years)
     for i, uid in enumerate(ids):
@@ -471,23 +773,27 @@ def forecast_volume(
         ds = pd.DatetimeIndex(sub["ds"])
         y = sub["y"].to_numpy(float)
         end = horizon_end(ds[-1], horizon, freq)
-        name, k = model, 1.0
-        if model == "auto":
-            name, k = _select(ds, y, freq, end, list(candidates), level, seed, hol)
-        fc = forecast_series(ds, y, freq, end=end, model=name, level=level, seed=seed,
-                             hol=hol)
-        if k != 1.0:
-            fc["yhat_lo"], fc["yhat_hi"] = scale_interval(fc["yhat"], fc["yhat_lo"],
-                                                          fc["yhat_hi"], k)
+        fc = forecast_series(ds, y, freq, end=end, model=model, level=level, seed=seed,
+                             hol=hol, candidates=candidates)
+        sel = fc.attrs.get("selection")
+        name = fc.attrs.get("model", model)
+        outliers[uid] = list(fc.attrs.get("outliers", []))
+        fc = fc.copy()
+        fc.attrs = {}
         fc.insert(0, "unique_id", uid)
         parts.append(fc)
         chosen[uid] = name
-        scales[uid] = k
+        scales[uid] = sel.interval_scale if sel is not None else 1.0
+        if sel is not None:
+            selections[uid] = sel.as_dict()
         if progress is not None:
             progress((i + 1) / len(ids), f"forecast {uid}: {name}")
     out = pd.concat(parts, ignore_index=True)
     out.attrs["models"] = chosen
     out.attrs["interval_scale"] = scales
+    out.attrs["outliers"] = outliers
+    if selections:
+        out.attrs["selection"] = selections
     if cache is not None and key is not None:
         cache.put(key, out)
     return out
