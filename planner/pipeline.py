@@ -54,6 +54,12 @@ from planner.scenario import DataSources, Scenario
 from staffing.kpis import achieved_kpis, daily_kpis
 from staffing.policy import ChannelPolicy, Shrinkage
 from staffing.requirements import compute_requirements
+from staffing.risk import (
+    DemandDistribution,
+    risk_volume,
+    spread_from_band,
+    staff_to_probability,
+)
 from staffing.shifts import ALL_CHANNELS, ShiftPlan, ShiftRules, ShiftType, solve_shifts
 
 __all__ = [
@@ -405,15 +411,20 @@ def scenario_volumes(scenario: Scenario, base: BaseForecast) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        ``channel, ds, volume, aht_s, contact_rate, automation`` where ``contact_rate``
-        is the channel's contacts per order in that month after overrides (before
-        automation) and ``automation`` the deflected share.
+        ``channel, ds, volume, aht_s, contact_rate, automation, volume_mean, volume_hi,
+        day_cv, dispersion`` where ``volume`` is what staffing plans for (the channel's
+        ``staff_to``: the mean, the band's upper bound, or the volume whose SL target
+        holds with probability p, :func:`staffing.risk.risk_volume`), ``volume_mean`` and
+        ``volume_hi`` the expected volume and the band's upper bound, ``day_cv`` and
+        ``dispersion`` the predictive spread read off the forecast band
+        (:func:`staffing.risk.spread_from_band`), ``contact_rate`` the channel's contacts
+        per order in that month after overrides (before automation) and ``automation``
+        the deflected share.
     """
-    col = "yhat_hi" if scenario.forecast.staff_to == "upper" else "yhat"
     fc = base.contacts
     month = fc["ds"].dt.month.to_numpy()
     channel = fc["unique_id"].astype(str).to_numpy()
-    base_vol = fc[col].to_numpy(float)
+    base_vol = fc["yhat"].to_numpy(float)
 
     # learned monthly contact rate per channel: forecast contacts / forecast orders
     orders_m = base.orders.groupby(base.orders["ds"].dt.month)["yhat"].sum()
@@ -445,7 +456,24 @@ def scenario_volumes(scenario: Scenario, base: BaseForecast) -> pd.DataFrame:
             auto[sel] = settings.automation_for_month(int(m))
             if settings.aht_s is not None:
                 aht[sel] = settings.aht_s
-    vol = base_vol * factor * (1.0 - auto)
+    scale = factor * (1.0 - auto)
+    mean = base_vol * scale
+    hi = fc["yhat_hi"].to_numpy(float) * scale
+    spread = spread_from_band(fc, level=scenario.forecast.level)
+    vol = mean.copy()
+    policies = None
+    for c in np.unique(channel):
+        staff_to = scenario.channels[c].staff_to or scenario.forecast.staff_to
+        sel = channel == c
+        if staff_to == "upper":
+            vol[sel] = hi[sel]
+        elif (p := staff_to_probability(staff_to)) is not None:
+            policies = policies or channel_policies(scenario)
+            dist = DemandDistribution.from_frame(pd.DataFrame({
+                "channel": c, "ds": fc["ds"].to_numpy()[sel], "volume": mean[sel],
+                "day_cv": spread["day_cv"].to_numpy()[sel],
+                "dispersion": spread["dispersion"].to_numpy()[sel]}))
+            vol[sel] = risk_volume(dist, p, policies)
     no_aht = ~np.isfinite(aht) & (vol > 0)
     if no_aht.any():
         raise PipelineError(
@@ -460,6 +488,10 @@ def scenario_volumes(scenario: Scenario, base: BaseForecast) -> pd.DataFrame:
             "aht_s": aht,
             "contact_rate": rate,
             "automation": auto,
+            "volume_mean": mean,
+            "volume_hi": hi,
+            "day_cv": spread["day_cv"].to_numpy(),
+            "dispersion": spread["dispersion"].to_numpy(),
         }
     )
 

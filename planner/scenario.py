@@ -187,13 +187,22 @@ class Horizon(_Model):
 class ForecastSettings(_Model):
     """Forecast model and which point of the forecast distribution staffing uses.
 
-    ``staff_to="upper"`` staffs to ``yhat_hi`` (the ``level`` % upper bound), which the
-    design notes recommend over the mean for interval service levels.
+    ``staff_to="upper"`` staffs to ``yhat_hi`` (the ``level`` % upper bound);
+    ``staff_to="p80"`` (or ``0.8``) staffs each interval so that its service-level target
+    holds with probability 0.8 under the forecast's predictive distribution
+    (:mod:`staffing.risk`). A channel's own ``staff_to`` overrides it.
     """
 
     model: str = "auto"
     level: int = Field(default=80, gt=0, lt=100)
-    staff_to: Literal["mean", "upper"] = "mean"
+    staff_to: str = "mean"
+
+    @field_validator("staff_to", mode="before")
+    @classmethod
+    def _staff_to(cls, v: Any) -> str:
+        from staffing.risk import parse_staff_to
+
+        return parse_staff_to(v)
 
 
 class ChannelSettings(_Model):
@@ -213,7 +222,8 @@ class ChannelSettings(_Model):
     channel's uncovered agent-intervals when a cap is shared (``headcount_cap_total``): the
     agents go first where a gap costs most. ``None``: 1 for live channels, 0.2 for
     ``deferred`` work, which can wait within its response target. Without a shift solve it
-    caps the agents scheduled per interval.
+    caps the agents scheduled per interval. ``staff_to`` (``"mean"``, ``"upper"``,
+    ``"p80"``, ``0.9``) overrides ``forecast.staff_to`` for this channel.
     """
 
     model: ChannelModel = "erlang_c"
@@ -232,6 +242,14 @@ class ChannelSettings(_Model):
     headcount_cap: int | None = Field(default=None, ge=0)
     cap_priority: float | None = Field(default=None, gt=0.0, le=100.0)
     cost_per_paid_hour: float | None = Field(default=None, ge=0.0)
+    staff_to: str | None = None
+
+    @field_validator("staff_to", mode="before")
+    @classmethod
+    def _staff_to(cls, v: Any) -> str | None:
+        from staffing.risk import parse_staff_to
+
+        return None if v is None else parse_staff_to(v)
 
     @field_validator("contact_rate")
     @classmethod
@@ -453,7 +471,8 @@ class Scenario(_Model):
         payload = {
             "data": self.data.model_dump(mode="json"),
             "horizon": self.horizon.model_dump(mode="json"),
-            "forecast": self.forecast.model_dump(mode="json"),
+            # staff_to is a staffing choice: changing it reuses the forecast
+            "forecast": self.forecast.model_dump(mode="json", exclude={"staff_to"}),
             "channels": sorted(self.channels),
         }
         blob = json.dumps(payload, sort_keys=True).encode()

@@ -80,11 +80,13 @@ __all__ = [
     "risk_volume",
     "spread_from_backtest",
     "spread_from_band",
+    "staff_to_probability",
 ]
 
 #: Probabilities of the frontier, 50 .. 95 %.
 DEFAULT_PS = (0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)
-_NODES = 24  # quantile-midpoint nodes for expectations over an interval's distribution
+_NODES = 16  # quantile-midpoint nodes for expectations over an interval's distribution
+_DAY_NODES = 12  # quantile nodes of the day multiplier for a day's miss probability
 
 
 class RiskError(ValueError):
@@ -133,7 +135,13 @@ def parse_staff_to(value: object) -> str:
 
 
 def staff_to_probability(staff_to: str) -> float | None:
-    """The probability of a canonical ``staff_to`` (``"p80"`` -> 0.8), else ``None``."""
+    """The probability of a canonical ``staff_to`` (``"p80"`` -> 0.8), else ``None``.
+
+    Examples
+    --------
+    >>> staff_to_probability("p87.5"), staff_to_probability("upper")
+    (0.875, None)
+    """
     return float(staff_to[1:]) / 100.0 if staff_to.startswith("p") else None
 
 
@@ -222,21 +230,48 @@ class DemandDistribution:
         r = np.where(pois, 1.0, 1.0 / np.where(pois, 1.0, inv_r))
         return r, r / (r + mu), pois
 
-    def quantile(self, p: float | ArrayLike) -> NDArray:
+    def quantile(self, p: float | ArrayLike, exact: bool = True) -> NDArray:
         """Smallest whole count ``y`` with ``P(Y <= y) >= p``, per interval (broadcasts
-        ``p`` of shape ``(k, 1)`` to ``(k, n)``)."""
+        ``p`` of shape ``(k, 1)`` to ``(k, n)``).
+
+        A Cornish-Fisher start corrected by steps of the exact cdf (a few vectorised
+        passes; scipy's generic ``ppf`` searches element by element). ``exact=False``
+        returns the (real) Cornish-Fisher value alone, for quadrature nodes.
+        """
         p = np.asarray(p, float)
-        r, q, pois = self._nb()
-        mu = self.mean
-        out = np.where(pois, stats.poisson.ppf(p, mu), stats.nbinom.ppf(p, r, q))
-        return np.where(mu > 0, out, 0.0)
+        shape = np.broadcast_shapes(p.shape, self.mean.shape)
+        r, q, pois = (np.broadcast_to(x, shape).ravel() for x in self._nb())
+        mu = np.broadcast_to(self.mean, shape).ravel()
+        pp = np.broadcast_to(p, shape).ravel()
+        var = np.maximum(np.broadcast_to(self.variance, shape).ravel(), mu)
+        sd = np.sqrt(var)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            skew = np.nan_to_num(np.where(mu > 0, (2.0 * var - mu) / (sd * mu), 0.0))
+        z = stats.norm.ppf(np.clip(pp, 1e-12, 1 - 1e-12))
+        y = np.maximum(mu + sd * (z + (z * z - 1.0) * skew / 6.0), 0.0)
+        if not exact:
+            return np.where(mu > 0, y, 0.0).reshape(shape)
+        y = np.floor(y)
+        # step up while P(Y <= y) < p, then down while P(Y <= y - 1) >= p (active only)
+        idx = np.flatnonzero(mu > 0)
+        while idx.size:
+            low = _cdf(y[idx], r[idx], q[idx], mu[idx], pois[idx]) < pp[idx]
+            idx = idx[low]
+            y[idx] += 1.0
+        idx = np.flatnonzero((mu > 0) & (y > 0))
+        while idx.size:
+            high = _cdf(y[idx] - 1.0, r[idx], q[idx], mu[idx], pois[idx]) >= pp[idx]
+            idx = idx[high]
+            y[idx] -= 1.0
+            idx = idx[y[idx] > 0]
+        return np.where(mu > 0, y, 0.0).reshape(shape)
 
     def cdf(self, y: ArrayLike) -> NDArray:
-        """``P(Y <= y)`` per interval."""
+        """``P(Y <= y)`` per interval (broadcasts like :meth:`quantile`)."""
         y = np.floor(np.asarray(y, float))
-        r, q, pois = self._nb()
-        out = np.where(pois, stats.poisson.cdf(y, self.mean), stats.nbinom.cdf(y, r, q))
-        return np.where(y < 0, 0.0, out)
+        shape = np.broadcast_shapes(y.shape, self.mean.shape)
+        r, q, pois = (np.broadcast_to(x, shape) for x in self._nb())
+        return _cdf(np.broadcast_to(y, shape), r, q, np.broadcast_to(self.mean, shape), pois)
 
     def day_keys(self) -> tuple[NDArray, NDArray]:
         """(group index per interval, unique (channel, day) frame index) of the days."""
@@ -278,6 +313,14 @@ class DemandDistribution:
         od = np.isfinite(shape) & (lam > 0)
         lam = np.where(od, rng.gamma(np.where(od, shape, 1.0), np.where(od, extra, 1.0)), lam)
         return rng.poisson(lam).astype(float)
+
+
+def _cdf(y: NDArray, r: NDArray, q: NDArray, mu: NDArray, pois: NDArray) -> NDArray:
+    """P(Y <= y) of the negative binomial ``(r, q)``, or Poisson(mu) where ``pois``."""
+    k = np.maximum(y, 0.0)
+    with np.errstate(invalid="ignore"):
+        out = np.where(pois, special.gammaincc(k + 1.0, mu), special.betainc(r, k + 1.0, q))
+    return np.where(y < 0, 0.0, out)
 
 
 def _gamma1(rng: np.random.Generator, cv2: NDArray, size: tuple[int, int]) -> NDArray:
@@ -409,7 +452,7 @@ def spread_from_backtest(actual: ArrayLike, expected: ArrayLike, day: ArrayLike,
     >>> y = rng.poisson(mu * np.repeat(rng.gamma(100, 0.01, 400), 3))   # day cv 0.1
     >>> s = spread_from_backtest(y, mu, day, day // 5)
     >>> round(s.day_cv, 2), round(s.dispersion, 1)
-    (0.1, 1.0)
+    (0.1, 1.1)
     """
     y = np.asarray(actual, float)
     mu = np.asarray(expected, float)
@@ -499,17 +542,23 @@ def _sl(pol: ChannelPolicy, vol: NDArray, aht: NDArray, interval_s: int, agents:
 
 def _max_volume(pol: ChannelPolicy, aht: NDArray, interval_s: int, agents: NDArray,
                 target: float) -> NDArray:
-    """Largest (real) volume at which ``agents`` still meet ``target`` (bisection)."""
+    """Largest whole volume at which ``agents`` still meet ``target`` (-1 if none):
+    bisection on whole numbers, all intervals at once."""
     slots = agents * (int(pol.concurrency) if pol.model == "chat" else 1)
-    lo = np.zeros(len(agents))
-    hi = np.maximum(slots, 1.0) * interval_s / aht * (4.0 if pol.model == "erlang_a" else 1.0)
-    ok0 = _sl(pol, np.full_like(lo, 1e-9), aht, interval_s, agents) >= target
-    for _ in range(40):
-        mid = 0.5 * (lo + hi)
-        ok = _sl(pol, mid, aht, interval_s, agents) >= target
-        lo = np.where(ok, mid, lo)
-        hi = np.where(ok, hi, mid)
-    return np.where(ok0 & (agents > 0), lo, -1.0)
+    lo = np.zeros(len(agents))  # meets target (checked below)
+    cap = np.maximum(slots, 1.0) * interval_s / aht * (4.0 if pol.model == "erlang_a" else 1.0)
+    hi = np.ceil(cap) + 1.0     # misses target
+    ok0 = (agents > 0) & (_sl(pol, np.ones_like(lo), aht, interval_s, agents) >= target)
+    lo = np.where(ok0, 1.0, lo)
+    while True:
+        go = hi - lo > 1.0
+        if not go.any():
+            break
+        mid = np.floor(0.5 * (lo + hi))
+        ok = _sl(pol, mid[go], aht[go], interval_s, agents[go]) >= target
+        lo[go] = np.where(ok, mid[go], lo[go])
+        hi[go] = np.where(ok, hi[go], mid[go])
+    return np.where(ok0, lo, np.where(agents > 0, 0.0, -1.0))
 
 
 def risk_kpis(
@@ -589,7 +638,7 @@ def risk_kpis(
         sub = DemandDistribution(dist.channel[sel], dist.ds[sel], mu, dist.day_cv[sel],
                                  dist.interval_cv[sel], dist.dispersion[sel])
         # expectations over the interval's marginal: quantile-midpoint nodes
-        ys = sub.quantile(u[:, None])                      # (nodes, k)
+        ys = sub.quantile(u[:, None], exact=False)         # (nodes, k)
         sl = _sl(p, ys.ravel(), np.tile(h, _NODES), interval_s, np.tile(a, _NODES))
         sl = sl.reshape(ys.shape)
         wsum = ys.sum(axis=0)
@@ -597,7 +646,7 @@ def risk_kpis(
             esl[sel] = np.where(wsum > 0, (ys * sl).sum(axis=0) / wsum, 1.0)
         unserved[sel] = (ys * (1.0 - sl)).mean(axis=0)
         ymax = _max_volume(p, h, interval_s, a, p.target_sl)
-        pbelow[sel] = 1.0 - np.where(ymax >= 0, sub.cdf(np.floor(ymax + 1e-9)), 0.0)
+        pbelow[sel] = 1.0 - np.where(ymax >= 0, sub.cdf(ymax), 0.0)
         # the day: SL at volumes M mu is decreasing in M; find M* with SL = target
         dcode = codes[sel]
         cv = np.zeros(m)
@@ -621,13 +670,13 @@ def _day_miss(pol: ChannelPolicy, mu: NDArray, aht: NDArray, agents: NDArray,
     count noise ``Var(y_i | M) = var1 M mu_i + var2 (M mu_i)^2``; the day's probability is
     the average over the nodes.
     """
-    u = (np.arange(_NODES) + 0.5) / _NODES
+    u = (np.arange(_DAY_NODES) + 0.5) / _DAY_NODES
     pos = day_cv > 0
     k = 1.0 / np.where(pos, day_cv, 1.0) ** 2
     mult = np.where(pos, stats.gamma.ppf(u[:, None], k, scale=1.0 / k), 1.0)  # (nodes, m)
     lam = (mult[:, dcode] * mu).ravel()
-    h, a = np.tile(aht, _NODES), np.tile(agents, _NODES)
-    var = np.tile(var1, _NODES) * lam + np.tile(var2, _NODES) * lam**2
+    h, a = np.tile(aht, _DAY_NODES), np.tile(agents, _DAY_NODES)
+    var = np.tile(var1, _DAY_NODES) * lam + np.tile(var2, _DAY_NODES) * lam**2
     # three-point Gauss-Hermite over the interval's count noise: mean, variance of
     # f(y) = y SL(y) and its covariance with y
     d = np.sqrt(3.0 * var)
@@ -638,8 +687,8 @@ def _day_miss(pol: ChannelPolicy, mu: NDArray, aht: NDArray, agents: NDArray,
     ef = (4.0 * f0 + fu + fd) / 6.0
     vf = (4.0 * (f0 - ef) ** 2 + (fu - ef) ** 2 + (fd - ef) ** 2) / 6.0
     cf = ((fu - ef) * (up - lam) + (fd - ef) * (dn - lam)) / 6.0
-    codes = (np.arange(_NODES)[:, None] * m + dcode[None, :]).ravel()
-    size = _NODES * m
+    codes = (np.arange(_DAY_NODES)[:, None] * m + dcode[None, :]).ravel()
+    size = _DAY_NODES * m
 
     def tot(w: NDArray) -> NDArray:
         return np.bincount(codes, weights=w, minlength=size)
@@ -651,7 +700,7 @@ def _day_miss(pol: ChannelPolicy, mu: NDArray, aht: NDArray, agents: NDArray,
         zscore = (pol.target_sl - r) / np.sqrt(np.maximum(v, 0.0))
     miss = np.where(v > 0, stats.norm.cdf(zscore), (r < pol.target_sl).astype(float))
     miss = np.where(den > 0, miss, 0.0)
-    return miss.reshape(_NODES, m).mean(axis=0)
+    return miss.reshape(_DAY_NODES, m).mean(axis=0)
 
 
 def _gamma_sf(x: NDArray, cv: NDArray) -> NDArray:
