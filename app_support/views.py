@@ -7,7 +7,6 @@ agents, KPIs) stays in the core; these helpers only regroup and relabel its resu
 
 from __future__ import annotations
 
-import io
 import re
 from dataclasses import dataclass
 
@@ -31,6 +30,7 @@ __all__ = [
     "shift_rows",
     "stack_by_scenario",
     "summarize_dataset",
+    "table_to_csv",
     "tables_to_excel",
     "understaffed",
 ]
@@ -386,7 +386,7 @@ def tables_to_excel(tables: dict[str, pd.DataFrame]) -> bytes:
     """An ``.xlsx`` workbook (bytes) with one sheet per table, header row first.
 
     Sheet names are the dict keys cut to Excel's 31 characters; datetime columns are
-    written as Excel dates.
+    written as Excel dates; text is never a formula (:func:`planner.export.workbook_bytes`).
 
     Examples
     --------
@@ -396,11 +396,17 @@ def tables_to_excel(tables: dict[str, pd.DataFrame]) -> bytes:
     >>> wb.sheetnames, [c.value for c in wb["totals"][2]]
     (['totals'], ['a', 1.5])
     """
-    buf = io.BytesIO()
-    with pd.ExcelWriter(buf, engine="openpyxl") as writer:
-        for name, frame in tables.items():
-            frame.to_excel(writer, sheet_name=str(name)[:31], index=False)
-    return buf.getvalue()
+    from planner.export import workbook_bytes
+
+    return workbook_bytes(tables)
+
+
+def table_to_csv(frame: pd.DataFrame) -> bytes:
+    """A table as CSV bytes for a download button (:func:`planner.export.csv_bytes`:
+    formula-like text written as text)."""
+    from planner.export import csv_bytes
+
+    return csv_bytes(frame)
 
 
 def comparison_tables(comparison: object) -> dict[str, pd.DataFrame]:

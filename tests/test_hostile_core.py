@@ -345,3 +345,24 @@ def test_loads_up_to_the_bound_are_still_sized():
     sl = lambda k: 1 - float(erlang_c(1e6, k)) * math.exp(-(k - 1e6) * 20 / 180)  # noqa: E731
     assert sl(n) >= 0.8 > sl(n - 1)
     assert MAX_TRAFFIC_ERLANGS == 1e7
+
+
+def test_app_comparison_workbook_and_csv_write_formula_text_as_text():
+    import csv
+    import io
+
+    import openpyxl
+
+    from app_support import views
+    from planner.compare import compare
+
+    comp = compare([_hostile_result("=1+1", "+3+4"), _hostile_result("@sum(1)", "chat")])
+    blob = views.tables_to_excel(views.comparison_tables(comp))
+    wb = openpyxl.load_workbook(io.BytesIO(blob))
+    cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row
+             if c.value is not None]
+    assert [c.coordinate for c in cells if c.data_type == "f"] == []
+    texts = {c.value for c in cells if isinstance(c.value, str)}
+    assert {"'=1+1", "'@sum(1)", "'+3+4"} <= texts
+    rows = list(csv.reader(io.StringIO(views.table_to_csv(comp.summary).decode())))
+    assert {r[0] for r in rows[1:]} | {r[1] for r in rows[1:]} >= {"'=1+1", "'+3+4"}

@@ -58,7 +58,7 @@ else:
     c = st.columns(2)
     c[0].download_button(
         "Comparison (CSV, by channel)",
-        comparison.summary.to_csv(index=False).encode(),
+        views.table_to_csv(comparison.summary),
         file_name="comparison.csv",
         mime="text/csv",
         key="dl_cmp_csv",

@@ -179,6 +179,6 @@ else:
     st.dataframe(table, width="stretch", hide_index=True)
 st.download_button(
     "Download the day against plan (CSV)",
-    view.intervals.to_csv(index=False).encode(),
+    views.table_to_csv(view.intervals),
     file_name=f"day_against_plan_{day:%Y%m%d}.csv", mime="text/csv", key="today_csv",
 )
