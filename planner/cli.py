@@ -1,4 +1,4 @@
-"""Command line: ``python -m planner run|compare|list|export|today``.
+"""Command line: ``python -m planner run|compare|list|export|today|capacity``.
 
 Exit codes (stable, for scripts)
 --------------------------------
@@ -43,6 +43,7 @@ __all__ = [
     "KPIS_DAILY_COLUMNS",
     "SHIFT_PLAN_COLUMNS",
     "build_parser",
+    "capacity_text",
     "main",
     "write_outputs",
 ]
@@ -83,15 +84,22 @@ def write_outputs(result: ScenarioResult, out_dir: str | Path,
 
     ``csv``: ``kpis_daily.csv`` (columns ``KPIS_DAILY_COLUMNS``), ``shift_plan.csv``
     (``SHIFT_PLAN_COLUMNS``), ``requirements.csv``, ``weekly.csv``; ``xlsx``:
-    ``plan.xlsx`` through :func:`planner.export.export_excel`. Returns the written paths.
+    ``plan.xlsx`` through :func:`planner.export.export_excel`. A scenario with ``capacity``
+    settings adds ``capacity_weekly.csv`` and ``capacity_classes.csv`` and the workbook's
+    ``Capacity`` and ``Hiring classes`` sheets. Returns the written paths.
     All files are written to a staging folder first and moved into ``out_dir`` only
     when every one is complete; text that looks like a formula is written as text
     (:mod:`planner.export`).
     """
-    from planner.export import export_excel, staging_dir, write_csv
+    from planner.export import capacity_tables, export_excel, staging_dir, write_csv
 
     out = Path(out_dir)
     names = []
+    capacity = None
+    if result.scenario.capacity is not None and len(result.weekly):
+        from planner.capacity import capacity_plan
+
+        capacity = capacity_plan(result)
     with staging_dir(out) as tmp:
         if "csv" in formats:
             daily = result.kpis_daily
@@ -102,9 +110,15 @@ def write_outputs(result: ScenarioResult, out_dir: str | Path,
                                 ("weekly", result.weekly)):
                 write_csv(_date_only(frame), tmp / f"{name}.csv")
                 names.append(f"{name}.csv")
+            if capacity is not None:
+                tables = capacity_tables(capacity)
+                write_csv(tables["Capacity"], tmp / "capacity_weekly.csv")
+                write_csv(tables["Hiring classes"], tmp / "capacity_classes.csv")
+                names += ["capacity_weekly.csv", "capacity_classes.csv"]
         if "xlsx" in formats:
             export_excel(tmp / "plan.xlsx", result.shift_plan, result.coverage,
-                         result.kpis_daily, assumptions=result.scenario.to_dict())
+                         result.kpis_daily, assumptions=result.scenario.to_dict(),
+                         capacity=capacity)
             names.append("plan.xlsx")
     return [out / n for n in names]
 
@@ -212,7 +226,89 @@ def build_parser() -> argparse.ArgumentParser:
                    help="weight of the plan in contacts when learning the ratio (default 100)")
     t.add_argument("--out", metavar="FILE.csv",
                    help="also write the day against plan per interval to FILE.csv")
+
+    k = sub.add_parser("capacity", help="hiring and capacity plan up to and through the peak",
+                       description="Weekly FTE the plan needs against the FTE the centre "
+                                   "will have (headcount, attrition, recruiting, training, "
+                                   "ramp), and the cheapest hiring classes, overtime, BPO and "
+                                   "cross-training that close the gap, with the latest date "
+                                   "each class can start. Settings: the scenario's capacity "
+                                   "section (defaults when it has none).",
+                       epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+                       parents=[common])
+    k.add_argument("scenario", metavar="SCENARIO",
+                   help="scenario .yaml file (run fresh), or saved NAME or NAME@VERSION")
+    _add_tz(k)
+    k.add_argument("--out", metavar="DIR",
+                   help="also write capacity_weekly.csv and capacity_classes.csv into DIR")
     return p
+
+
+def _cmd_capacity(args: argparse.Namespace, progress: _Progress) -> int:
+    from planner.capacity import capacity_plan
+    from planner.export import capacity_tables, staging_dir, write_csv
+
+    if args.scenario.endswith((".yaml", ".yml")) and Path(args.scenario).exists():
+        from planner.pipeline import run
+
+        result = run(_scenario(args.scenario, args.tz), progress=progress)
+        _print_warnings(result)
+    else:
+        base, version = _split_version(args.scenario)
+        with Store(args.db) as store:
+            result = store.load(base, version)
+    plan = capacity_plan(result)
+    print(capacity_text(result.name, plan))
+    if args.out:
+        tables = capacity_tables(plan)
+        out = Path(args.out)
+        with staging_dir(out) as tmp:
+            write_csv(tables["Capacity"], tmp / "capacity_weekly.csv")
+            write_csv(tables["Hiring classes"], tmp / "capacity_classes.csv")
+        for name in ("capacity_weekly.csv", "capacity_classes.csv"):
+            print(f"wrote {out / name}")
+    return EXIT_OK
+
+
+def capacity_text(name: str, plan: object) -> str:
+    """Plain-text report of a :class:`planner.capacity.CapacityPlan`: by channel, the
+    hiring classes and the weeks over all channels."""
+    w, k, summ = plan.weekly, plan.classes, plan.summary
+    gap = (plan.objective - plan.bound) / plan.objective if plan.objective else 0.0
+    lines = [f"{name}: capacity plan, weeks of {w['week'].min():%Y-%m-%d} to "
+             f"{w['week'].max():%Y-%m-%d}; solver {plan.status} "
+             f"(cost + penalty {plan.objective:,.0f}, at most {100 * gap:.2f} % above the "
+             "least possible)", "", "By channel"]
+    fmt = {"headcount_today": "{:,.1f}".format, "hiring_cost": "{:,.0f}".format,
+           "cost": "{:,.0f}".format, "peak_gap_fte": "{:,.1f}".format,
+           "short_fte_weeks": "{:,.1f}".format, "min_service_level": "{:.3f}".format,
+           "latest_decision": lambda d: "-" if pd.isna(d) else f"{d:%Y-%m-%d}"}
+    lines.append(summ.to_string(index=False, formatters=fmt, na_rep="-"))
+    lines += ["", "Hiring classes (start: the latest date the class can still be decided)"]
+    if k.empty:
+        lines.append("none")
+    else:
+        cols = ["channel", "start", "training_start", "on_floor", "proficient", "hires"]
+        lines.append(_date_only_cols(k[cols]).to_string(index=False))
+    lines += ["", "Weeks, all channels (FTE; gap = available - required, before overtime "
+                  "and BPO)"]
+    planned = w[w["required_fte"].notna()]
+    tot = planned.groupby("week").agg(
+        required=("required_fte", "sum"), available=("available_fte", "sum"),
+        gap=("gap_fte", "sum"), in_training=("in_training", "sum"),
+        overtime=("overtime_fte", "sum"), bpo=("bpo_fte", "sum"), short=("short_fte", "sum"),
+        cost=("cost", "sum")).reset_index()
+    tot["week"] = tot["week"].dt.strftime("%Y-%m-%d")
+    lines.append(tot.to_string(index=False, float_format="{:,.1f}".format))
+    return "\n".join(lines)
+
+
+def _date_only_cols(frame: pd.DataFrame) -> pd.DataFrame:
+    f = frame.copy()
+    for col in f.columns:
+        if pd.api.types.is_datetime64_any_dtype(f[col]):
+            f[col] = f[col].dt.strftime("%Y-%m-%d")
+    return f
 
 
 def _add_tz(parser: argparse.ArgumentParser) -> None:
@@ -394,6 +490,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_list(args)
         if args.command == "today":
             return _cmd_today(args, progress)
+        if args.command == "capacity":
+            return _cmd_capacity(args, progress)
         return _cmd_export(args)
     except NotFoundError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -41,6 +41,7 @@ __all__ = [
     "FORMULA_PREFIXES",
     "ExportError",
     "atomic_path",
+    "capacity_tables",
     "csv_bytes",
     "export_csv",
     "export_excel",
@@ -361,6 +362,7 @@ def export_excel(
     coverage: pd.DataFrame | None = None,
     kpis: pd.DataFrame | None = None,
     assumptions: Mapping[str, object] | pd.DataFrame | None = None,
+    capacity: object | None = None,
 ) -> Path:
     """Write the plan workbook and return its path.
 
@@ -377,12 +379,16 @@ def export_excel(
     assumptions : mapping or DataFrame, optional
         Parameters of the plan; nested mappings and dataclasses (policies, shift rules)
         are flattened into ``parameter, value`` rows (``voice.target_sl``).
+    capacity : planner.capacity.CapacityPlan, optional
+        Adds the sheets ``Capacity`` (weekly required and available FTE, gap, hires,
+        levers, cost) and ``Hiring classes`` (:func:`capacity_tables`).
 
     Returns
     -------
     Path
         The written file. Sheets: ``Shift plan``, ``Coverage``, ``KPIs``, ``Assumptions``
-        (empty ones keep their header row), header rows bold and frozen.
+        (empty ones keep their header row), then the capacity sheets when given; header
+        rows bold and frozen.
 
     Raises
     ------
@@ -401,4 +407,25 @@ def export_excel(
         "KPIs": _kpi_table(kpis) if kpis is not None else pd.DataFrame(columns=["date"]),
         "Assumptions": _assumption_rows(assumptions),
     }
-    return write_workbook(path, {name: tables[name] for name in SHEETS})
+    sheets = {name: tables[name] for name in SHEETS}
+    if capacity is not None:
+        sheets.update(capacity_tables(capacity))
+    return write_workbook(path, sheets)
+
+
+def capacity_tables(plan: object) -> dict[str, pd.DataFrame]:
+    """A capacity plan's tables as written to files: ``Capacity`` (weekly) and
+    ``Hiring classes``, dates as ISO text and floats rounded to 3 decimals.
+
+    ``plan`` is a :class:`planner.capacity.CapacityPlan`.
+    """
+    out = {}
+    for name, frame in (("Capacity", plan.weekly), ("Hiring classes", plan.classes)):
+        f = frame.copy()
+        for col in ("week", "start", "training_start", "on_floor", "proficient"):
+            if col in f.columns:
+                f[col] = pd.to_datetime(f[col]).dt.strftime("%Y-%m-%d")
+        floats = f.select_dtypes(include="floating").columns
+        f[floats] = f[floats].round(3)
+        out[name] = f
+    return out

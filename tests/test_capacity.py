@@ -333,3 +333,33 @@ def test_unknown_headcount_channel_is_named():
     r = _toy_result()
     with pytest.raises(CapacityError, match="'voice'"):
         capacity_plan(r, CapacitySettings(headcount={"voice": 3.0}))
+
+
+# ------------------------------------------------------------------ files and text
+def test_workbook_and_text_carry_the_capacity_plan(tmp_path):
+    import openpyxl
+
+    from planner.cli import capacity_text
+    from planner.export import export_excel
+
+    r = _toy_result()
+    s = CapacitySettings(as_of="2024-09-02", headcount={"chat": 3.0}, attrition_weekly=0.0,
+                         recruiting_weeks=2, training_weeks=1, ramp=(), class_min=1,
+                         overtime_cap=0.0, short_penalty_per_hour=500.0, mip_gap=0.0)
+    plan = capacity_plan(r, s)
+    # 4 of 7 FTE missing from 2024-11-04: a class of 4 decided 3 weeks before
+    assert plan.classes["hires"].tolist() == [4]
+    assert plan.classes["start"].iloc[0] == pd.Timestamp("2024-10-14")
+    path = export_excel(tmp_path / "plan.xlsx", r.shift_plan.reindex(
+        columns=["date", "channel", "shift_start", "shift_end", "break_start", "agents"]),
+        r.coverage, r.kpis_daily, capacity=plan)
+    wb = openpyxl.load_workbook(path)
+    assert {"Capacity", "Hiring classes"} <= set(wb.sheetnames)
+    rows = list(wb["Hiring classes"].values)
+    header = list(rows[0])
+    assert rows[1][header.index("start")] == "2024-10-14"
+    assert rows[1][header.index("hires")] == 4
+    cap = list(wb["Capacity"].values)
+    assert len(cap) - 1 == len(plan.weekly)  # one row per week and channel
+    text = capacity_text("toy", plan)
+    assert "2024-10-14" in text and "Hiring classes" in text and "OPTIMAL" in text
