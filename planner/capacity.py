@@ -89,10 +89,10 @@ __all__ = [
 ]
 
 WEEKLY_COLUMNS = (
-    "week", "channel", "required_fte", "tenured_fte", "ramping_fte", "proficient_fte",
-    "available_fte", "gap_fte", "in_training", "hires_starting", "moved_in", "moved_out",
-    "overtime_fte", "bpo_fte", "short_fte", "hiring_cost", "wage_cost", "overtime_cost",
-    "bpo_cost", "moving_cost", "cost", "service_level",
+    "week", "channel", "required_fte", "todays_staff_fte", "tenured_fte", "ramping_fte",
+    "proficient_fte", "available_fte", "gap_fte", "in_training", "hires_starting",
+    "moved_in", "moved_out", "overtime_fte", "bpo_fte", "short_fte", "hiring_cost",
+    "wage_cost", "overtime_cost", "bpo_cost", "moving_cost", "cost", "service_level",
 )
 CLASS_COLUMNS = (
     "channel", "start", "training_start", "on_floor", "proficient", "hires", "classes",
@@ -259,9 +259,11 @@ class CapacityPlan:
     weekly : DataFrame
         ``WEEKLY_COLUMNS``, one row per week (Monday) and channel from ``as_of`` to the
         end of the plan. ``required_fte`` is NaN before the scenario's horizon;
-        ``tenured_fte`` today's agents still there (plus those moved in, minus those moved
-        out), ``ramping_fte`` / ``proficient_fte`` the output of new hires on the floor,
-        ``available_fte`` their sum, ``gap_fte = available - required`` before overtime
+        ``todays_staff_fte`` today's agents still there if nothing is done (attrition
+        only: the gap to close is ``required - todays_staff``); ``tenured_fte`` the
+        same plus those moved in, minus those moved out; ``ramping_fte`` /
+        ``proficient_fte`` the output of new hires on the floor, ``available_fte`` the
+        sum, ``gap_fte = available - required`` after hiring and moves, before overtime
         and BPO (negative: short), ``in_training`` heads in training, ``hires_starting``
         hires whose class starts that week, ``short_fte`` what is still short after every
         lever, costs per lever and ``cost`` their sum, ``service_level`` the volume-weighted
@@ -271,7 +273,9 @@ class CapacityPlan:
         first week on the floor and at full proficiency, hires and costs.
     summary : DataFrame
         Per channel: ``channel, headcount_today, hires, classes, hiring_cost, cost,
-        peak_gap_fte, short_fte_weeks, min_service_level, latest_decision``.
+        peak_gap_fte, short_fte_weeks, min_service_level, latest_decision``;
+        ``peak_gap_fte`` is the largest ``required - todays_staff`` of a week (the gap the
+        levers have to close), ``short_fte_weeks`` what stays short after them.
     status : str
         Solver status (``OPTIMAL``).
     objective : float
@@ -300,6 +304,24 @@ class CapacityPlan:
     def latest_decision(self) -> pd.Timestamp | None:
         """The first class start: the latest date the first hiring decision can be taken."""
         return None if self.classes.empty else pd.Timestamp(self.classes["start"].min())
+
+    def totals(self) -> dict[str, Any]:
+        """Over all channels: ``hires, classes, hiring_cost, cost, peak_gap_fte,
+        short_fte_weeks, latest_decision`` (``peak_gap_fte``: the largest weekly sum of
+        the channels' ``required - todays_staff``, the gap before any lever;
+        ``latest_decision``: NaT when nobody is hired)."""
+        w = self.weekly
+        gap = w["required_fte"] - w["todays_staff_fte"]
+        short_before = gap.clip(lower=0.0).groupby(w["week"]).sum()
+        return {
+            "hires": int(self.classes["hires"].sum()) if len(self.classes) else 0,
+            "classes": int(self.classes["classes"].sum()) if len(self.classes) else 0,
+            "hiring_cost": float(w["hiring_cost"].sum()),
+            "cost": float(w["cost"].sum()),
+            "peak_gap_fte": float(short_before.max()) if len(short_before) else 0.0,
+            "short_fte_weeks": float(w["short_fte"].sum()),
+            "latest_decision": self.latest_decision or pd.NaT,
+        }
 
 
 def _weeks(req: pd.DataFrame, start: pd.Timestamp | None) -> pd.DatetimeIndex:
@@ -411,6 +433,7 @@ def plan_capacity(
         for t in range(H):
             rows.append({
                 "week": weeks[t], "channel": ch, "required_fte": R[c, t],
+                "todays_staff_fte": H0[c] * surv[t],
                 "tenured_fte": tenured[t], "ramping_fte": ramp_c[t], "proficient_fte": prof_c[t],
                 "available_fte": available[t], "gap_fte": available[t] - R[c, t],
                 "in_training": train_c[t], "hires_starting": int(round(n[c][t])),
@@ -456,7 +479,7 @@ def _with_summary(plan: CapacityPlan, headcount: Mapping[str, float]) -> Capacit
     for ch, h0 in headcount.items():
         g = w[w["channel"] == ch]
         kc = k[k["channel"] == ch]
-        gap = g["gap_fte"].to_numpy(float)
+        gap = (g["todays_staff_fte"] - g["required_fte"]).to_numpy(float)
         rows.append({
             "channel": ch,
             "headcount_today": float(h0),

@@ -389,6 +389,8 @@ def _cmd_compare(args: argparse.Namespace, progress: _Progress) -> int:
 
         out = Path(args.out)
         tables = ("totals", "summary", "weekly", "daily", "backlog", "worst_intervals")
+        if len(comp.capacity):
+            tables += ("capacity",)
         with staging_dir(out) as tmp:
             for table in tables:
                 write_csv(rounded(_date_only(getattr(comp, table))), tmp / f"compare_{table}.csv")

@@ -31,7 +31,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -87,6 +87,10 @@ class Comparison:
     worst_intervals : DataFrame
         The ``worst_n`` intervals per scenario and channel with the lowest achieved service
         level (queued channels) or oldest backlog (deferred channels).
+    capacity : DataFrame
+        One row per scenario with capacity settings: ``scenario, hires, classes,
+        hiring_cost, cost, peak_gap_fte, short_fte_weeks, latest_decision`` (empty when
+        none has them).
     """
 
     baseline: str
@@ -96,6 +100,7 @@ class Comparison:
     daily: pd.DataFrame
     backlog: pd.DataFrame
     worst_intervals: pd.DataFrame
+    capacity: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def to_text(self) -> str:
         """Plain-text report: totals and the per-channel summary with differences."""
@@ -103,13 +108,19 @@ class Comparison:
                 "asa_s", "abandon_rate", "max_backlog_items", "max_backlog_age_h",
                 "d_avg_fte", "d_cost", "d_service_level"]
         summ = self.summary[[c for c in cols if c in self.summary.columns]]
-        return (
+        text = (
             f"Baseline: {self.baseline}\n\nTotals over all channels\n"
             + self.totals.to_string(index=False, formatters=_formats(self.totals))
             + "\n\nBy channel\n"
             + summ.to_string(index=False, formatters=_formats(summ), na_rep="-")
             + "\n"
         )
+        if len(self.capacity):
+            cap = self.capacity.assign(latest_decision=[
+                "-" if pd.isna(d) else f"{d:%Y-%m-%d}" for d in self.capacity["latest_decision"]])
+            text += ("\nCapacity plan (scenarios with capacity settings)\n"
+                     + cap.to_string(index=False, formatters=_formats(cap), na_rep="-") + "\n")
+        return text
 
 
 def _formats(frame: pd.DataFrame) -> dict:
@@ -254,7 +265,21 @@ def compare(
         daily=daily,
         backlog=backlog,
         worst_intervals=worst,
+        capacity=_capacity(labelled),
     )
+
+
+def _capacity(labelled: dict[str, ScenarioResult]) -> pd.DataFrame:
+    """Hires, hiring cost, peak gap and latest decision of each scenario that has
+    capacity settings (:meth:`planner.capacity.CapacityPlan.totals`)."""
+    rows = []
+    for label, r in labelled.items():
+        if getattr(r.scenario, "capacity", None) is None or r.weekly is None or not len(r.weekly):
+            continue
+        from planner.capacity import capacity_plan
+
+        rows.append({"scenario": label, **capacity_plan(r).totals()})
+    return pd.DataFrame(rows)
 
 
 def _totals(labelled: dict[str, ScenarioResult], weekly: pd.DataFrame) -> pd.DataFrame:

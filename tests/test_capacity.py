@@ -363,3 +363,27 @@ def test_workbook_and_text_carry_the_capacity_plan(tmp_path):
     assert len(cap) - 1 == len(plan.weekly)  # one row per week and channel
     text = capacity_text("toy", plan)
     assert "2024-10-14" in text and "Hiring classes" in text and "OPTIMAL" in text
+
+
+def test_compare_puts_hires_cost_gap_and_decision_side_by_side():
+    from dataclasses import replace
+
+    from planner.compare import compare
+
+    r = _toy_result()
+    s = CapacitySettings(as_of="2024-09-02", headcount={"chat": 3.0}, attrition_weekly=0.0,
+                         recruiting_weeks=2, training_weeks=1, ramp=(), class_min=1,
+                         overtime_cap=0.0, cost_per_hire=1000.0, short_penalty_per_hour=500.0,
+                         mip_gap=0.0)
+    hiring = replace(r, scenario=r.scenario.model_copy(update={"name": "hiring",
+                                                               "capacity": s}))
+    comp = compare({"plain": r, "hiring": hiring}, baseline="plain")
+    cap = comp.capacity
+    assert cap["scenario"].tolist() == ["hiring"]  # only the one with capacity settings
+    row = cap.iloc[0]
+    # 7 FTE needed from 2024-11-04, 3 today: 4 hires decided 3 weeks before, 1,000 each;
+    # wages 4 x 40 h x 20 for the 3 weeks from training start to the end of the plan
+    assert (row["hires"], row["hiring_cost"], row["peak_gap_fte"]) == (4, 4000.0, 4.0)
+    assert row["latest_decision"] == pd.Timestamp("2024-10-14")
+    assert row["cost"] == pytest.approx(4000.0 + 4 * 3 * 40 * 20.0)
+    assert "Capacity plan" in comp.to_text()
