@@ -180,6 +180,8 @@ def simulate_queue(
             if h < n and arr_l[h] <= now:
                 state["head"] = h + 1
                 start[h] = now
+                if idle and h + 1 < n and arr_l[h + 1] <= now:
+                    wake_one()  # more are waiting: an idle slot takes the next
                 yield env.timeout(hd_l[h])
                 continue
             state["head"] = h
@@ -206,6 +208,8 @@ def simulate_queue(
                 if cap > old:
                     ev, cap_event[0] = cap_event[0], env.event()
                     ev.succeed()
+                    while idle:  # slots parked while inactive may be active again
+                        idle.pop()[1].succeed()
                 t_next = j * T + until
                 if t_next > env.now:
                     yield env.timeout(t_next - env.now)

@@ -147,3 +147,38 @@ def test_bad_input_is_named():
         simulate_queue([5.0, 1.0], [1.0, 1.0], [1.0], 10.0)
     with pytest.raises(SimulationError, match="servers"):
         simulate_queue([1.0], [1.0], [-1.0], 10.0)
+
+
+def test_slots_parked_when_capacity_fell_serve_when_it_rises_again():
+    # two slots, then none for an interval (both idle), then two again: a queue formed
+    # while closed is served by both slots at the reopening
+    t = [10.0, 1100.0, 1200.0, 1300.0, 1400.0]
+    o = simulate_queue(t, [50.0] * 5, [2.0, 0.0, 2.0], 1000.0)
+    assert o.start_s.tolist() == [10.0, 2000.0, 2000.0, 2050.0, 2050.0]
+
+
+def test_simultaneous_arrivals_find_every_idle_slot():
+    o = simulate_queue([0.0, 100.0, 100.0, 100.0], [10.0] * 4, [3.0], 1000.0)
+    assert o.start_s.tolist() == [0.0, 100.0, 100.0, 100.0]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_work_conserving_while_capacity_changes(seed):
+    # no contact waits while an active slot is idle: at the arrival of each contact that
+    # waits, and at every interval start while it waits, all active slots are busy
+    rng = np.random.default_rng(seed)
+    caps = rng.integers(0, 5, 30).astype(float)
+    T = 600.0
+    t, _ = draw_arrivals(rng, rng.poisson(6, caps.size), T)
+    h = rng.exponential(300.0, t.size)
+    o = simulate_queue(t, h, caps, T)
+    s, e = o.start_s, o.start_s + h
+
+    def busy(x: float) -> int:
+        return int(np.sum((s <= x) & (e > x)))
+
+    for i in np.flatnonzero(s > t):
+        checks = [t[i]] + [k * T for k in range(int(t[i] // T) + 1, caps.size)
+                           if k * T < s[i]]
+        for x in checks:
+            assert busy(x) >= caps[int(x // T)], (i, x)

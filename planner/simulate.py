@@ -1,0 +1,313 @@
+"""Simulate a scenario's plan: the referee of the analytic KPIs.
+
+:func:`simulate_result` replays the plan of a :class:`~planner.results.ScenarioResult`
+interval by interval with the discrete-event queue of :mod:`staffing.simulate`:
+
+- **arrivals** drawn from the forecast's predictive distribution (:mod:`staffing.risk`:
+  a level shared by the horizon's days, a day multiplier shared by each day's intervals,
+  over-dispersed Poisson counts), or with ``demand="mean"`` Poisson at the plan's
+  expected volume (the analytic models' own assumption);
+- **handle times** exponential with the interval's AHT, or lognormal with a given
+  coefficient of variation;
+- **patience** exponential with the channel's mean patience (Erlang A voice; chat when
+  the scenario gives one), so callers abandon;
+- **agents** the shift plan's scheduled agents per interval (breaks taken), times
+  ``1 - shrinkage``, times the chat concurrency in slots; email's backlog is carried
+  across intervals and days (one day before the simulated ones is run as warm-up when
+  the plan has it).
+
+Replications use independent streams spawned from one seed (``numpy.random.SeedSequence``),
+so results do not depend on the order in which replications run. The result holds every
+replication's daily KPIs, their mean with a Student-t confidence interval, and a
+comparison with the analytic KPIs: where the analytic value lies outside the
+simulation's interval, ``agrees`` is False and the app says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from planner.pipeline import channel_policies
+from planner.results import ScenarioResult
+from planner.risk import demand_frame
+from staffing.kpis import achieved_kpis, daily_kpis
+from staffing.risk import DemandDistribution, risk_kpis
+from staffing.simulate import (
+    SimulationError,
+    draw_arrivals,
+    draw_handle_times,
+    interval_outcomes,
+    simulate_queue,
+)
+
+__all__ = ["METRICS", "SimulationResult", "simulate_result"]
+
+#: Daily KPIs of a replication.
+METRICS = ("service_level", "asa_s", "abandon_rate", "occupancy", "backlog_items",
+           "backlog_age_h")
+
+Progress = Callable[[float, str], None]
+
+
+@dataclass(frozen=True)
+class SimulationResult:
+    """Simulated daily KPIs of a plan.
+
+    Attributes
+    ----------
+    replications : DataFrame
+        ``rep, date, channel, offered`` and :data:`METRICS` per replication.
+    daily : DataFrame
+        ``date, channel`` and per metric its mean over replications with
+        ``<metric>_lo`` / ``<metric>_hi`` (confidence interval of the mean), plus
+        ``service_level_p10`` / ``_p90`` (the spread of the day's SL over replications)
+        and ``p_below_target`` (share of replications whose day misses the SL target).
+    comparison : DataFrame
+        ``date, channel, metric, analytic, sim, sim_lo, sim_hi, agrees``.
+    meta : dict
+        ``reps, seed, demand, handle_cv, level, days, contacts`` (contacts simulated).
+    """
+
+    replications: pd.DataFrame
+    daily: pd.DataFrame
+    comparison: pd.DataFrame
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def disagreements(self) -> pd.DataFrame:
+        """Rows of :attr:`comparison` where the analytic KPI is outside the interval."""
+        return self.comparison[~self.comparison["agrees"]].reset_index(drop=True)
+
+
+def _days(result: ScenarioResult, days: Sequence[str] | None) -> tuple[pd.Timestamp, ...]:
+    all_days = pd.DatetimeIndex(result.volumes["ds"]).normalize().unique().sort_values()
+    if days is None:
+        return tuple(all_days)
+    lo, hi = (pd.Timestamp(days[0]).normalize(), pd.Timestamp(days[-1]).normalize())
+    chosen = all_days[(all_days >= lo) & (all_days <= hi)]
+    if not len(chosen):
+        raise SimulationError(
+            f"days {lo:%Y-%m-%d}..{hi:%Y-%m-%d} are outside the plan "
+            f"({all_days[0]:%Y-%m-%d}..{all_days[-1]:%Y-%m-%d})")
+    return tuple(chosen)
+
+
+def _agents(result: ScenarioResult, policies: dict) -> pd.DataFrame:
+    """Productive agents per channel and interval from the plan's coverage."""
+    cov = result.coverage[["channel", "ds", "scheduled"]].copy()
+    cov["channel"] = cov["channel"].astype(str)
+    cov["ds"] = pd.to_datetime(cov["ds"])
+    prod = cov["scheduled"].to_numpy(float).copy()
+    for ch, idx in cov.groupby("channel").groups.items():
+        if ch in policies:
+            rows = cov.index.get_indexer(idx)
+            prod[rows] *= 1.0 - policies[ch].shrinkage_at(cov.loc[idx, "ds"])
+    return cov.assign(agents=prod).groupby(["channel", "ds"], as_index=False)["agents"].sum()
+
+
+def _ci(x: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean and Student-t interval over axis 0 (NaN-aware)."""
+    n = np.sum(np.isfinite(x), axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        m = np.nanmean(x, axis=0)
+        s = np.nanstd(x, axis=0, ddof=1)
+        h = stats.t.ppf(0.5 + level / 2, np.maximum(n - 1, 1)) * s / np.sqrt(n)
+    h = np.where(n > 1, h, np.nan)
+    return m, m - h, m + h
+
+
+def simulate_result(
+    result: ScenarioResult,
+    days: Sequence[str] | None = None,
+    reps: int = 30,
+    seed: int = 0,
+    *,
+    demand: str = "forecast",
+    handle_cv: float | None = None,
+    level: float = 0.95,
+    progress: Progress | None = None,
+) -> SimulationResult:
+    """Simulate the plan of ``result`` over ``days`` with ``reps`` replications.
+
+    Parameters
+    ----------
+    result : ScenarioResult
+        A run (with its coverage: the shift plan's scheduled agents).
+    days : (first, last), optional
+        Inclusive date range to simulate (default: the whole plan).
+    reps : int
+        Independent replications (>= 2).
+    seed : int
+        Seed of the replications' streams.
+    demand : {"forecast", "mean"}
+        Arrivals from the predictive distribution, or Poisson at the expected volume.
+    handle_cv : float, optional
+        Lognormal handle times with this coefficient of variation (default exponential).
+    level : float
+        Confidence level of the intervals (default 0.95).
+    progress : callable, optional
+        ``progress(fraction, message)`` after each replication.
+
+    Returns
+    -------
+    SimulationResult
+
+    Raises
+    ------
+    SimulationError
+        Days outside the plan, ``reps < 2``, an unknown ``demand``.
+    """
+    if reps < 2:
+        raise SimulationError(f"reps must be >= 2 for a confidence interval, got {reps!r}")
+    if demand not in ("forecast", "mean"):
+        raise SimulationError(f"demand must be 'forecast' or 'mean', got {demand!r}")
+    if not 0 < level < 1:
+        raise SimulationError(f"level must be in (0, 1), got {level!r}")
+    s = result.scenario
+    T = int(result.meta["interval_s"])
+    policies = channel_policies(s)
+    chosen = _days(result, days)
+    all_days = _days(result, None)
+    first = all_days.index(chosen[0])
+    warm = all_days[first - 1] if first > 0 else None
+    run_days = ((warm,) if warm is not None else ()) + chosen
+    start = run_days[0]
+    n_int = len(run_days) * 86400 // T
+    grid = start + pd.to_timedelta(np.arange(n_int) * T, unit="s")
+
+    dem = demand_frame(result)
+    dem = dem[(dem["ds"] >= grid[0]) & (dem["ds"] <= grid[-1])].reset_index(drop=True)
+    dist = DemandDistribution.from_frame(dem)
+    if demand == "mean":
+        dist = DemandDistribution(dist.channel, dist.ds, dist.mean, np.zeros(len(dist)),
+                                  np.zeros(len(dist)), np.ones(len(dist)))
+    ag = _agents(result, policies)
+    channels = sorted(set(dem["channel"]) & set(policies))
+    slot_of = {}   # channel -> (row positions in dem, interval index on the grid)
+    servers = {}
+    aht = {}
+    for ch in channels:
+        rows = np.flatnonzero(dem["channel"].to_numpy() == ch)
+        pos = grid.get_indexer(pd.DatetimeIndex(dem["ds"].to_numpy()[rows]))
+        slot_of[ch] = (rows[pos >= 0], pos[pos >= 0])
+        a = ag[ag["channel"] == ch].set_index("ds")["agents"].reindex(grid).fillna(0.0)
+        p = policies[ch]
+        servers[ch] = a.to_numpy(float) * (int(p.concurrency) if p.model == "chat" else 1)
+        h = np.full(n_int, np.nan)
+        h[slot_of[ch][1]] = dem["aht_s"].to_numpy(float)[slot_of[ch][0]]
+        ok = np.isfinite(h) & (h > 0)
+        aht[ch] = np.where(ok, h, np.median(h[ok]) if ok.any() else 300.0)
+
+    day_of = np.arange(n_int) // (86400 // T)
+    keep_from = 1 if warm is not None else 0
+    streams = np.random.SeedSequence(seed).spawn(reps)
+    rows_out = []
+    contacts = 0
+    for r, ss in enumerate(streams):
+        rng = np.random.default_rng(ss)
+        counts_all = dist.sample(rng, 1)[0]
+        for ch in channels:
+            p = policies[ch]
+            rows, pos = slot_of[ch]
+            counts = np.zeros(n_int)
+            counts[pos] = counts_all[rows]
+            t, idx = draw_arrivals(rng, counts, T)
+            hd = draw_handle_times(rng, aht[ch][idx], handle_cv)
+            pat = None
+            if p.patience_s is not None and p.model in ("erlang_a", "chat"):
+                pat = rng.exponential(float(p.patience_s), t.size)
+            o = simulate_queue(t, hd, servers[ch], T, pat)
+            contacts += t.size
+            thr = p.response_target_s if p.model == "deferred" else p.threshold_s
+            k = interval_outcomes(o, float(thr))
+            g = k.groupby(day_of)
+            d = g[["offered", "answered", "within", "abandoned", "wait_sum_s", "busy_s",
+                   "capacity_s"]].sum()
+            d["backlog_items"] = g["queue_end"].last()
+            d["backlog_age_h"] = g["oldest_age_s"].max() / 3600.0
+            with np.errstate(invalid="ignore", divide="ignore"):
+                sl = np.where(d["offered"] > 0, d["within"] / d["offered"], np.nan)
+                asa = np.where(d["answered"] > 0, d["wait_sum_s"] / d["answered"], np.nan)
+                ab = np.where(d["offered"] > 0, d["abandoned"] / d["offered"], np.nan)
+                occ = np.where(d["capacity_s"] > 0, d["busy_s"] / d["capacity_s"], np.nan)
+            for j in range(keep_from, len(run_days)):
+                rows_out.append((r, run_days[j], ch, d["offered"].iloc[j], sl[j], asa[j],
+                                 ab[j], occ[j], d["backlog_items"].iloc[j],
+                                 d["backlog_age_h"].iloc[j]))
+        if progress is not None:
+            progress((r + 1) / reps, f"replication {r + 1} of {reps}")
+    reps_df = pd.DataFrame(rows_out, columns=["rep", "date", "channel", "offered",
+                                              *METRICS])
+    daily = _summarise(reps_df, policies, level)
+    comparison = _compare(result, daily, dist, dem, ag, policies, T, chosen, demand)
+    meta = {"reps": reps, "seed": seed, "demand": demand, "handle_cv": handle_cv,
+            "level": level, "days": (f"{chosen[0]:%Y-%m-%d}", f"{chosen[-1]:%Y-%m-%d}"),
+            "contacts": int(contacts)}
+    return SimulationResult(reps_df, daily, comparison, meta)
+
+
+def _summarise(reps_df: pd.DataFrame, policies: dict, level: float) -> pd.DataFrame:
+    out = []
+    for (date, ch), part in reps_df.groupby(["date", "channel"], sort=True):
+        row: dict[str, Any] = {"date": date, "channel": ch,
+                               "offered": float(part["offered"].mean())}
+        for m in METRICS:
+            mean, lo, hi = _ci(part[m].to_numpy(float)[:, None], level)
+            row[m], row[f"{m}_lo"], row[f"{m}_hi"] = mean[0], lo[0], hi[0]
+        sl = part["service_level"].to_numpy(float)
+        row["service_level_p10"] = float(np.nanquantile(sl, 0.1)) if np.isfinite(sl).any() \
+            else np.nan
+        row["service_level_p90"] = float(np.nanquantile(sl, 0.9)) if np.isfinite(sl).any() \
+            else np.nan
+        target = policies[ch].target_sl if policies[ch].model != "deferred" else 1.0
+        row["p_below_target"] = float(np.mean(sl < target - 1e-12))
+        out.append(row)
+    return pd.DataFrame(out)
+
+
+def _compare(result, daily, dist, dem, ag, policies, T, chosen, demand) -> pd.DataFrame:
+    """The analytic KPIs on the same days: with ``demand="mean"`` the plan's KPI model
+    (Erlang C/A with carry-over, the email backlog) at the expected volume; with
+    ``"forecast"`` the expected day SL of the live channels under the predictive
+    distribution (steady state per interval)."""
+    vol = dem[["channel", "ds", "volume", "aht_s"]]
+    agents = ag[(ag["ds"] >= vol["ds"].min()) & (ag["ds"] <= vol["ds"].max())]
+    kp = daily_kpis(achieved_kpis(vol, agents, policies, T), None, T)
+    kp = kp.rename(columns={"date": "date"}).set_index(["date", "channel"])
+    if demand == "forecast":
+        live = [c for c, p in policies.items() if p.model != "deferred"]
+        sel = np.isin(dist.channel, live)
+        if sel.any():
+            sub = DemandDistribution(dist.channel[sel], dist.ds[sel], dist.mean[sel],
+                                     dist.day_cv[sel], dist.interval_cv[sel],
+                                     dist.dispersion[sel])
+            a = agents.set_index(["channel", "ds"])["agents"].reindex(
+                pd.MultiIndex.from_arrays([sub.channel, sub.ds])).fillna(0.0).to_numpy()
+            rk = risk_kpis(sub, dem["aht_s"].to_numpy(float)[sel], a, policies, T)
+            rk["date"] = pd.DatetimeIndex(rk["ds"]).normalize()
+            rk["w"] = rk["expected_sl"].fillna(1.0) * rk["mean"]
+            g = rk.groupby(["date", "channel"])[["w", "mean"]].sum()
+            esl = g["w"] / g["mean"]
+            kp.loc[esl.index.intersection(kp.index), "service_level"] = esl
+    rows = []
+    metrics = ("service_level", "abandon_rate") if demand == "mean" else ("service_level",)
+    for _, d in daily.iterrows():
+        if d["date"] not in chosen:
+            continue
+        key = (d["date"], d["channel"])
+        for m in metrics:
+            if key not in kp.index or not np.isfinite(d[m]):
+                continue
+            a = float(kp.at[key, m])
+            if not np.isfinite(a):
+                continue
+            lo, hi = d[f"{m}_lo"], d[f"{m}_hi"]
+            ok = bool(lo - 1e-9 <= a <= hi + 1e-9) if np.isfinite(lo) else True
+            rows.append((d["date"], d["channel"], m, a, d[m], lo, hi, ok))
+    return pd.DataFrame(rows, columns=["date", "channel", "metric", "analytic", "sim",
+                                       "sim_lo", "sim_hi", "agrees"])
