@@ -11,8 +11,20 @@ Accepted variants, where the meaning is unambiguous:
   aliases listed in ``COLUMN_ALIASES``; a date column plus a time column are joined;
 * timestamps in ISO 8601 (``2024-11-11``, ``2024-11-11 08:30``, ``2024-11-11T08:30:00+03:00``)
   or native Excel/Parquet datetimes;
-* numbers with a decimal comma (``312,5``) or space thousands grouping (``12 345``);
+* numbers with a decimal comma (``312,5``) or thousands grouping (``12 345``, ``12,000``,
+  ``1.000.000``). The decimal mark is decided once per file from values that show it
+  (``312,5``, ``12.25``, ``1.234,5``); a value that reads both ways (``1.000``, ``12,000``)
+  follows that evidence, else the separator's convention (``;``: decimal comma; ``,`` and
+  tab: decimal point), and ``attrs["warnings"]`` says how it was read. A file that uses
+  both marks as decimal marks is refused. Counts are whole, finite and at most
+  ``MAX_COUNT`` (10^9); ``inf``, ``1e19`` or 20-digit counts are refused;
 * channel labels in any case and spacing (``"Chat "`` is ``chat``).
+
+Timestamps need a day (``2024`` or ``2024-01`` are refused) and a year in 1900..2200.
+Inputs are read through a bounded stream: at most ``MAX_DECODED_BYTES`` (1 GiB) after
+gzip decompression and ``MAX_ROWS`` (20M) rows, both per call through ``max_bytes`` and
+``max_rows``; a larger file is refused before it fills memory. Loading takes about three
+times the decoded size at peak (``bench/bench_loaders.py``).
 
 Everything else is rejected with a ``DataError`` (a ``ValueError``) whose message names the
 file, the column, the first offending rows (numbered as in a spreadsheet: the header is
@@ -29,7 +41,13 @@ Time zones: timestamps are local wall-clock time of the centre. A timezone-aware
 (offsets in the strings, or an aware dtype) needs ``tz`` and is converted to that zone's
 wall clock. With ``tz`` given, intervals that repeat at a DST fall-back (same wall-clock
 label twice) are summed (``aht_s`` weighted by contacts) and counted in
-``frame.attrs["dst_merged_rows"]``; the skipped hour at spring-forward is a gap.
+``frame.attrs["dst_merged_rows"]``; the skipped hour at spring-forward is a gap. Without
+``tz``, the repeated hour is a ``DuplicateRowError`` whose message names DST and the
+setting (``tz``, ``data.timezone`` of a scenario, ``--tz`` on the command line).
+
+Warnings: ``frame.attrs["warnings"]`` (list of str) holds what is not wrong enough to
+refuse: a channel label one edit away from a more frequent one (``chta`` next to
+``chat``), a channel with under 1 % of the rows, how ambiguous numbers were read.
 
 The interval length of contact data is detected (or checked, when ``interval_s`` is given)
 and stored in ``frame.attrs["interval_s"]`` (seconds); ``frame.attrs["source"]`` holds the
@@ -90,6 +108,8 @@ from forecast.validation import (
 
 __all__ = [
     "COLUMN_ALIASES",
+    "MAX_DECODED_BYTES",
+    "MAX_ROWS",
     "AmbiguousColumnError",
     "BadTimestampError",
     "BadValueError",
@@ -418,10 +438,14 @@ def _map_columns(
 
 # --------------------------------------------------------------------------- loaders
 def _numbers(frame: pd.DataFrame, cols: dict[str, str], fields: Sequence[str], source: str,
-             rn: np.ndarray, sep: str) -> tuple[str, list[str]]:
-    """The file's decimal mark over its number columns, and notes on how it was read."""
+             rn: np.ndarray, sep: str) -> tuple[str, list[str], dict[str, Any]]:
+    """The file's decimal mark over its number columns, notes on how it was read, and the
+    distinct texts of each text column (for ``_parse_number``)."""
     columns = {cols[f]: frame[cols[f]] for f in fields if f in cols}
-    return decimal_mark(columns, source, rn, default="," if sep == ";" else ".")
+    distinct: dict[str, Any] = {}
+    mark, notes = decimal_mark(columns, source, rn, default="," if sep == ";" else ".",
+                               distinct=distinct)
+    return mark, notes, distinct
 
 
 def load_orders(src: Any, *, max_bytes: int | None = None,
@@ -460,13 +484,13 @@ def load_orders(src: Any, *, max_bytes: int | None = None,
     """
     frame, source, rn, sep = _read_table(src, max_bytes, max_rows)
     cols = _map_columns(frame, source, ["ds", "orders", "segment"], ["ds", "orders"])
-    mark, notes = _numbers(frame, cols, ["orders"], source, rn, sep)
+    mark, notes, distinct = _numbers(frame, cols, ["orders"], source, rn, sep)
     ds = _daily_only(_parse_ds(frame[cols["ds"]], source, cols["ds"], None, rn), source,
                      cols["ds"], rn)
     out = pd.DataFrame({"ds": ds.to_numpy()})
     out["orders"] = _parse_number(frame[cols["orders"]], source, cols["orders"],
-                                  rn, integer=True, allow_missing=False,
-                                  decimal=mark).astype(np.int64)
+                                  rn, integer=True, allow_missing=False, decimal=mark,
+                                  distinct=distinct.get(cols["orders"])).astype(np.int64)
     keys = ["ds"]
     if "segment" in cols:
         out["segment"] = frame[cols["segment"]].astype("str").str.strip().to_numpy()
@@ -564,7 +588,8 @@ def load_contacts(
     if bare_aht and "aht_s" not in cols and "aht_min" not in cols:
         raise _fail(AmbiguousColumnError, source, str(bare_aht[0]),
                     "handle time without a unit", accepted="aht_s (seconds) or aht_min")
-    mark, notes = _numbers(frame, cols, ["contacts", "aht_s", "aht_min"], source, rn, sep)
+    mark, notes, distinct = _numbers(frame, cols, ["contacts", "aht_s", "aht_min"], source,
+                                     rn, sep)
     # Each raw column is dropped once parsed: memory stays near the decoded size.
     ds = _get_ds(frame, cols, source, tz, rn).to_numpy().astype("datetime64[ns]", copy=False)
     for key in ("ds", "date", "time"):
@@ -576,15 +601,17 @@ def load_contacts(
     data = {"ds": ds, "channel": channel.array}  # Arrow strings: no object per row
     del channel
     data["contacts"] = _parse_number(frame.pop(cols["contacts"]), source, cols["contacts"],
-                                     rn, integer=True, allow_missing=False,
-                                     decimal=mark).astype(np.int64)
+                                     rn, integer=True, allow_missing=False, decimal=mark,
+                                     distinct=distinct.pop(cols["contacts"], None)
+                                     ).astype(np.int64)
     if "aht_s" in cols or "aht_min" in cols:
         key = "aht_s" if "aht_s" in cols else "aht_min"
         scale = 1.0 if key == "aht_s" else 60.0
         data["aht_s"] = scale * _parse_number(frame.pop(cols[key]), source, cols[key], rn,
                                               integer=False, allow_missing=True,
-                                              decimal=mark, upper=MAX_AHT_S / scale)
-    del frame
+                                              decimal=mark, upper=MAX_AHT_S / scale,
+                                              distinct=distinct.pop(cols[key], None))
+    del frame, distinct
     order = np.lexsort((code, ds.view(np.int64)))
     repeated = np.diff(ds[order].view(np.int64)) == 0
     repeated &= np.diff(code[order]) == 0

@@ -5,13 +5,18 @@ and validate its columns and raise :class:`DataError` subclasses whose messages 
 file, the column, the first offending rows (spreadsheet numbering: header = row 1) and
 what is accepted.
 
-- numbers: decimal comma and space grouping accepted, then non-negative (integer counts);
-- timestamps: ISO 8601 or native datetimes, to naive local wall-clock time; offsets only
-  with the centre's ``tz``; repeated wall-clock labels at a DST fall-back detected;
+- numbers: one decimal mark per file (:func:`decimal_mark`), thousands grouping by three
+  digits, then finite, non-negative, bounded (``MAX_COUNT``, ``MAX_AHT_S``), whole counts;
+- timestamps: ISO 8601 or native datetimes with a day and a year in ``YEARS``, to naive
+  local wall-clock time; offsets only with the centre's ``tz``; repeated wall-clock labels
+  at a DST fall-back detected (and named as such when no ``tz`` is given);
 - channel labels: case and spacing normalised, two spellings of one label refused
-  (unless mapped), an optional list of accepted channels;
+  (unless mapped), an optional list of accepted channels, warnings for likely typos and
+  rare labels (:func:`channel_warnings`);
 - interval grid: :func:`detect_interval_s` finds the interval length and refuses mixed
-  lengths.
+  lengths, also sparse stretches or channels recorded at a coarser interval.
+
+Every message is built from the first few offending rows and a count of the rest.
 """
 
 from __future__ import annotations
@@ -36,7 +41,13 @@ __all__ = [
     "FileFormatError",
     "MissingColumnError",
     "MissingFileError",
+    "MAX_AHT_S",
+    "MAX_COUNT",
+    "RARE_CHANNEL_SHARE",
+    "YEARS",
     "MixedIntervalError",
+    "channel_warnings",
+    "decimal_mark",
     "detect_interval_s",
 ]
 
@@ -196,7 +207,8 @@ def _evidence(text: pa.Array) -> dict[str, np.ndarray]:
 
 
 def decimal_mark(columns: Mapping[str, pd.Series], source: str, rn: np.ndarray,
-                 default: str = ".") -> tuple[str, list[str]]:
+                 default: str = ".", distinct: dict[str, Any] | None = None,
+                 ) -> tuple[str, list[str]]:
     """The decimal mark of a file's number columns, and what it decided, in words.
 
     The mark is ``'.'`` or ``','``. A value shows it when the separator is not followed by
@@ -205,6 +217,9 @@ def decimal_mark(columns: Mapping[str, pd.Series], source: str, rn: np.ndarray,
     ``1.000`` or ``12,000`` reads both ways: it follows the file's evidence, else
     ``default`` (the loaders use ``','`` for semicolon-separated files, where a decimal
     comma is the convention, and ``'.'`` otherwise), and a note says how it was read.
+
+    ``distinct`` (a dict) receives each text column's distinct values for
+    :func:`_parse_number`, so they are computed once.
 
     Raises
     ------
@@ -218,6 +233,8 @@ def decimal_mark(columns: Mapping[str, pd.Series], source: str, rn: np.ndarray,
                 values.dtype):
             continue
         text, idx = _distinct_text(values)
+        if distinct is not None:
+            distinct[column] = (text, idx)
         if not _any(pc.match_substring_regex(text, r"[.,]")):
             continue
         ev = _evidence(text)
@@ -249,6 +266,7 @@ def decimal_mark(columns: Mapping[str, pd.Series], source: str, rn: np.ndarray,
 def _parse_number(
     values: pd.Series, source: str, column: str, rn: np.ndarray, *, integer: bool,
     allow_missing: bool, decimal: str = ".", upper: float | None = None,
+    distinct: tuple[pa.Array, np.ndarray] | None = None,
 ) -> np.ndarray:
     """Parse a numeric column to float64 and validate it.
 
@@ -265,7 +283,7 @@ def _parse_number(
         out = values.to_numpy(dtype=np.float64, na_value=np.nan)
         bad = np.isinf(out)
     else:
-        text, idx = _distinct_text(values)
+        text, idx = _distinct_text(values) if distinct is None else distinct
         group = "," if decimal == "." else r"\."
         dec = re.escape(decimal)
         pattern = rf"^[+-]?(\d+({dec}\d*)?|{dec}\d+)$|^[+-]?\d{{1,3}}({group}\d{{3}})+({dec}\d*)?$"
