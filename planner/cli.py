@@ -1,4 +1,4 @@
-"""Command line: ``python -m planner run|compare|list|export|today|capacity``.
+"""Command line: ``python -m planner run|compare|list|export|today|capacity|simulate``.
 
 Exit codes (stable, for scripts)
 --------------------------------
@@ -44,6 +44,8 @@ __all__ = [
     "SHIFT_PLAN_COLUMNS",
     "build_parser",
     "capacity_text",
+    "risk_text",
+    "simulation_text",
     "main",
     "write_outputs",
 ]
@@ -86,7 +88,8 @@ def write_outputs(result: ScenarioResult, out_dir: str | Path,
     (``SHIFT_PLAN_COLUMNS``), ``requirements.csv``, ``weekly.csv``; ``xlsx``:
     ``plan.xlsx`` through :func:`planner.export.export_excel`. A scenario with ``capacity``
     settings adds ``capacity_weekly.csv`` and ``capacity_classes.csv`` and the workbook's
-    ``Capacity`` and ``Hiring classes`` sheets. Returns the written paths.
+    ``Capacity`` and ``Hiring classes`` sheets; the workbook also has the ``Cost-risk
+    frontier`` sheet (:func:`planner.risk.scenario_frontier`). Returns the written paths.
     All files are written to a staging folder first and moved into ``out_dir`` only
     when every one is complete; text that looks like a formula is written as text
     (:mod:`planner.export`).
@@ -116,9 +119,12 @@ def write_outputs(result: ScenarioResult, out_dir: str | Path,
                 write_csv(tables["Hiring classes"], tmp / "capacity_classes.csv")
                 names += ["capacity_weekly.csv", "capacity_classes.csv"]
         if "xlsx" in formats:
+            from planner.risk import scenario_frontier
+
             export_excel(tmp / "plan.xlsx", result.shift_plan, result.coverage,
                          result.kpis_daily, assumptions=result.scenario.to_dict(),
-                         capacity=capacity)
+                         capacity=capacity,
+                         frontier=scenario_frontier(result) if len(result.volumes) else None)
             names.append("plan.xlsx")
     return [out / n for n in names]
 
@@ -190,6 +196,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="worst intervals listed per scenario and channel (default 5)")
     c.add_argument("--out", metavar="DIR",
                    help="also write the comparison tables as CSV files into DIR")
+    c.add_argument("--risk", action="store_true",
+                   help="also print each scenario's cost-risk frontier: paid hours against "
+                        "the share of intervals and days below target, staffing to the "
+                        "mean, the band's upper bound and p = 50..95 %%")
 
     ls = sub.add_parser("list", help="list saved scenarios",
                         description="Saved scenarios, latest version of each name.",
@@ -241,6 +251,33 @@ def build_parser() -> argparse.ArgumentParser:
     _add_tz(k)
     k.add_argument("--out", metavar="DIR",
                    help="also write capacity_weekly.csv and capacity_classes.csv into DIR")
+
+    m = sub.add_parser("simulate", help="simulate a plan (discrete-event, replications)",
+                       description="Replays the plan's intervals with a discrete-event "
+                                   "simulation: arrivals from the forecast's predictive "
+                                   "distribution, handle times, patience, chat concurrency, "
+                                   "the email backlog carried over, the shift plan's agents "
+                                   "after breaks and shrinkage. Prints the daily SL, ASA, "
+                                   "abandonment, occupancy and backlog with confidence "
+                                   "intervals, and where the analytic KPIs fall outside them.",
+                       epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+                       parents=[common])
+    m.add_argument("scenario", metavar="SCENARIO",
+                   help="scenario .yaml file (run fresh), or saved NAME or NAME@VERSION")
+    _add_tz(m)
+    m.add_argument("--days", nargs=2, metavar=("FIRST", "LAST"),
+                   help="inclusive dates YYYY-MM-DD to simulate (default: the whole plan)")
+    m.add_argument("--reps", type=int, default=30, metavar="N",
+                   help="replications (default 30)")
+    m.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    m.add_argument("--demand", choices=("forecast", "mean"), default="forecast",
+                   help="arrivals from the predictive distribution (default) or Poisson at "
+                        "the expected volume")
+    m.add_argument("--handle-cv", type=float, default=None, metavar="CV",
+                   help="lognormal handle times with this coefficient of variation "
+                        "(default: exponential)")
+    m.add_argument("--out", metavar="DIR",
+                   help="also write simulation_daily.csv and simulation_reps.csv into DIR")
     return p
 
 
@@ -384,6 +421,8 @@ def _cmd_compare(args: argparse.Namespace, progress: _Progress) -> int:
             store.close()
     comp = compare(results, baseline=args.baseline, worst_n=args.worst)
     print(comp.to_text())
+    if args.risk:
+        print(risk_text(results))
     if args.out:
         from planner.export import staging_dir, write_csv
 
@@ -475,6 +514,96 @@ def _cmd_today(args: argparse.Namespace, progress: _Progress) -> int:
     return EXIT_OK
 
 
+def _result(spec: str, args: argparse.Namespace, progress: _Progress) -> ScenarioResult:
+    """A fresh run of a scenario .yaml file, or a saved NAME[@VERSION]."""
+    if spec.endswith((".yaml", ".yml")) and Path(spec).exists():
+        from planner.pipeline import run
+
+        result = run(_scenario(spec, args.tz), progress=progress)
+        _print_warnings(result)
+        return result
+    base, version = _split_version(spec)
+    with Store(args.db) as store:
+        return store.load(base, version)
+
+
+def risk_text(results: dict[str, ScenarioResult]) -> str:
+    """Each scenario's cost-risk frontier over all channels, and what p80 buys over the
+    mean (``"+4.8 % hours buys -24 pt of intervals at risk"``)."""
+    from planner.risk import frontier_summary, scenario_frontier
+
+    lines = ["", "Cost-risk frontier (requirement hours, all channels)"]
+    for label, result in results.items():
+        f = scenario_frontier(result)
+        a = f[f["channel"] == "all"]
+        table = pd.DataFrame({
+            "staff_to": a["staff_to"],
+            "paid_hours": a["paid_hours"].map("{:,.0f}".format),
+            "intervals_at_risk": a["intervals_at_risk"].map("{:.1%}".format),
+            "day_miss": a["day_miss"].map("{:.1%}".format),
+            "expected_sl": a["expected_sl"].map("{:.1%}".format),
+        })
+        lines += [f"{label}: {frontier_summary(f)}", table.to_string(index=False), ""]
+    return "\n".join(lines)
+
+
+def _cmd_simulate(args: argparse.Namespace, progress: _Progress) -> int:
+    from planner.simulate import simulate_result
+
+    result = _result(args.scenario, args, progress)
+    sim = simulate_result(result, days=args.days, reps=args.reps, seed=args.seed,
+                          demand=args.demand, handle_cv=args.handle_cv,
+                          progress=lambda f, msg: progress(f, f"simulating: {msg}"))
+    print(simulation_text(result.name, sim))
+    if args.out:
+        from planner.export import simulation_tables, staging_dir, write_csv
+
+        tables = simulation_tables(sim)
+        out = Path(args.out)
+        with staging_dir(out) as tmp:
+            write_csv(tables["Simulation"], tmp / "simulation_daily.csv")
+            write_csv(tables["Simulation runs"], tmp / "simulation_reps.csv")
+        for name in ("simulation_daily.csv", "simulation_reps.csv"):
+            print(f"wrote {out / name}")
+    return EXIT_OK
+
+
+def simulation_text(name: str, sim: object) -> str:
+    """Plain-text report of a :class:`planner.simulate.SimulationResult`."""
+    d = sim.daily  # type: ignore[attr-defined]
+    meta = sim.meta  # type: ignore[attr-defined]
+    pct = int(round(100 * meta["level"]))
+
+    def ci(m: str, fmt: str) -> pd.Series:
+        return [f"{fmt.format(v)} ({fmt.format(lo)}-{fmt.format(hi)})" if pd.notna(lo)
+                else fmt.format(v) for v, lo, hi in zip(d[m], d[f"{m}_lo"], d[f"{m}_hi"],
+                                                        strict=True)]
+
+    table = pd.DataFrame({
+        "date": pd.to_datetime(d["date"]).dt.strftime("%Y-%m-%d"),
+        "channel": d["channel"],
+        "offered": d["offered"].round(0).astype(int),
+        "service_level": ci("service_level", "{:.1%}"),
+        "p_below": d["p_below_target"].map("{:.0%}".format),
+        "asa_s": ci("asa_s", "{:,.0f}"),
+        "abandon": d["abandon_rate"].map("{:.1%}".format),
+        "occupancy": d["occupancy"].map("{:.1%}".format),
+        "backlog": d["backlog_items"].round(0).astype(int),
+    })
+    lines = [f"{name}: simulated {meta['days'][0]}..{meta['days'][1]}, {meta['reps']} "
+             f"replications (seed {meta['seed']}, demand {meta['demand']}, "
+             f"{meta['contacts']:,} contacts); mean ({pct} % interval)",
+             table.to_string(index=False)]
+    bad = sim.disagreements()  # type: ignore[attr-defined]
+    if len(bad):
+        lines.append(f"\nanalytic KPI outside the simulation's {pct} % interval:")
+        lines.append(bad.assign(date=pd.to_datetime(bad["date"]).dt.strftime("%Y-%m-%d"))
+                     .round(4).to_string(index=False))
+    else:
+        lines.append(f"\nthe analytic KPIs lie inside the simulation's {pct} % intervals")
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (see the module docstring)."""
     parser = build_parser()
@@ -494,6 +623,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_today(args, progress)
         if args.command == "capacity":
             return _cmd_capacity(args, progress)
+        if args.command == "simulate":
+            return _cmd_simulate(args, progress)
         return _cmd_export(args)
     except NotFoundError as exc:
         print(f"error: {exc}", file=sys.stderr)

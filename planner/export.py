@@ -363,6 +363,8 @@ def export_excel(
     kpis: pd.DataFrame | None = None,
     assumptions: Mapping[str, object] | pd.DataFrame | None = None,
     capacity: object | None = None,
+    frontier: pd.DataFrame | None = None,
+    simulation: object | None = None,
 ) -> Path:
     """Write the plan workbook and return its path.
 
@@ -382,6 +384,10 @@ def export_excel(
     capacity : planner.capacity.CapacityPlan, optional
         Adds the sheets ``Capacity`` (weekly required and available FTE, gap, hires,
         levers, cost) and ``Hiring classes`` (:func:`capacity_tables`).
+    frontier : DataFrame, optional
+        Adds the sheet ``Cost-risk frontier`` (:func:`planner.risk.scenario_frontier`).
+    simulation : planner.simulate.SimulationResult, optional
+        Adds the sheets ``Simulation`` and ``Simulation runs`` (:func:`simulation_tables`).
 
     Returns
     -------
@@ -410,7 +416,44 @@ def export_excel(
     sheets = {name: tables[name] for name in SHEETS}
     if capacity is not None:
         sheets.update(capacity_tables(capacity))
+    if frontier is not None:
+        sheets["Cost-risk frontier"] = frontier_table(frontier)
+    if simulation is not None:
+        sheets.update(simulation_tables(simulation))
     return write_workbook(path, sheets)
+
+
+def frontier_table(frontier: pd.DataFrame) -> pd.DataFrame:
+    """The cost-risk frontier as written to files (floats rounded to 4 decimals)."""
+    f = frontier.copy()
+    floats = f.select_dtypes(include="floating").columns
+    f[floats] = f[floats].round(4)
+    return f
+
+
+def simulation_tables(sim: object) -> dict[str, pd.DataFrame]:
+    """A simulation's tables as written to files: ``Simulation`` (daily mean, interval
+    and spread per channel, with the analytic KPI and whether it lies inside) and
+    ``Simulation runs`` (each replication's daily KPIs); ISO dates, floats rounded.
+
+    ``sim`` is a :class:`planner.simulate.SimulationResult`.
+    """
+    daily = sim.daily.copy()  # type: ignore[attr-defined]
+    cmp_ = sim.comparison  # type: ignore[attr-defined]
+    for metric in ("service_level", "abandon_rate"):
+        part = cmp_[cmp_["metric"] == metric][["date", "channel", "analytic", "agrees"]]
+        part = part.rename(columns={"analytic": f"{metric}_analytic",
+                                    "agrees": f"{metric}_inside"})
+        daily = daily.merge(part, on=["date", "channel"], how="left")
+    out = {}
+    for name, frame in (("Simulation", daily),
+                        ("Simulation runs", sim.replications)):  # type: ignore[attr-defined]
+        f = frame.copy()
+        f["date"] = pd.to_datetime(f["date"]).dt.strftime("%Y-%m-%d")
+        floats = f.select_dtypes(include="floating").columns
+        f[floats] = f[floats].round(4)
+        out[name] = f
+    return out
 
 
 def capacity_tables(plan: object) -> dict[str, pd.DataFrame]:

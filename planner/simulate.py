@@ -226,12 +226,13 @@ def simulate_result(
             thr = p.response_target_s if p.model == "deferred" else p.threshold_s
             k = interval_outcomes(o, float(thr))
             g = k.groupby(day_of)
-            d = g[["offered", "answered", "within", "abandoned", "wait_sum_s", "busy_s",
-                   "capacity_s"]].sum()
+            d = g[["offered", "answered", "within", "abandoned", "censored", "wait_sum_s",
+                   "busy_s", "capacity_s"]].sum()
             d["backlog_items"] = g["queue_end"].last()
             d["backlog_age_h"] = g["oldest_age_s"].max() / 3600.0
             with np.errstate(invalid="ignore", divide="ignore"):
-                sl = np.where(d["offered"] > 0, d["within"] / d["offered"], np.nan)
+                known = d["offered"] - d["censored"]   # outcome known by the run's end
+                sl = np.where(known > 0, d["within"] / known, np.nan)
                 asa = np.where(d["answered"] > 0, d["wait_sum_s"] / d["answered"], np.nan)
                 ab = np.where(d["offered"] > 0, d["abandoned"] / d["offered"], np.nan)
                 occ = np.where(d["capacity_s"] > 0, d["busy_s"] / d["capacity_s"], np.nan)

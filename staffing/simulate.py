@@ -226,10 +226,12 @@ def simulate_queue(
 
 
 def interval_outcomes(o: QueueOutcome, threshold_s: float) -> pd.DataFrame:
-    """Per interval (by arrival): ``offered, answered, within, abandoned, wait_sum_s`` (of
-    the answered), ``busy_s`` (slot time spent handling, by the interval it falls in),
-    ``capacity_s`` (slot time available), ``queue_end`` (contacts waiting at the interval's
-    end) and ``oldest_age_s`` (age of the oldest of them, 0 when none).
+    """Per interval (by arrival): ``offered, answered, within, abandoned, censored`` (still
+    waiting at the run's end, not yet for ``threshold_s``: their outcome is unknown),
+    ``wait_sum_s`` (of the answered), ``busy_s`` (slot time spent handling, by the
+    interval it falls in), ``capacity_s`` (slot time available), ``queue_end``
+    (contacts waiting at the interval's end) and ``oldest_age_s`` (age of the oldest of
+    them, 0 when none).
 
     Examples
     --------
@@ -280,6 +282,7 @@ def interval_outcomes(o: QueueOutcome, threshold_s: float) -> pd.DataFrame:
         "answered": per(served.astype(float)),
         "within": per((served & (wait <= threshold_s + 1e-9)).astype(float)),
         "abandoned": per(ab.astype(float)),
+        "censored": per((~served & ~ab & (o.end_s - o.arrival_s < threshold_s)).astype(float)),
         "wait_sum_s": per(wait),
         "busy_s": busy,
         "capacity_s": o.servers * T,

@@ -11,6 +11,7 @@ Hand-computed cases: slots with concurrency, and an email backlog carried overni
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 
@@ -182,3 +183,76 @@ def test_work_conserving_while_capacity_changes(seed):
                            if k * T < s[i]]
         for x in checks:
             assert busy(x) >= caps[int(x // T)], (i, x)
+
+
+# --- the scenario-level driver --------------------------------------------------------
+
+
+def _plan(days=2, voice_agents=12.0, email_agents=3.0):
+    """A hand-built result: voice (Erlang A, 200 calls/h, AHT 180 s, patience 120 s)
+    and email (30 items/h, 600 s) open 08:00-20:00, no shrinkage."""
+    from planner.results import ScenarioResult
+    from planner.scenario import Scenario
+
+    sc = Scenario.from_dict({"name": "hand", "channels": {
+        "voice": {"model": "erlang_a", "patience_s": 120, "shrinkage": 0.0,
+                  "open_hours": "08:00-20:00"},
+        "email": {"model": "deferred", "response_target_s": 86400, "shrinkage": 0.0,
+                  "open_hours": "08:00-20:00", "max_occupancy": None}}})
+    ds = pd.date_range("2024-11-11", periods=days * 24, freq="h")
+    open_ = (ds.hour >= 8) & (ds.hour < 20)
+    vol, cov = [], []
+    for ch, v, aht, n in (("voice", 200.0, 180.0, voice_agents),
+                          ("email", 30.0, 600.0, email_agents)):
+        vol.append(pd.DataFrame({"channel": ch, "ds": ds[open_], "volume": v,
+                                 "aht_s": aht, "volume_mean": v, "volume_hi": v,
+                                 "day_cv": 0.0, "dispersion": 1.0}))
+        cov.append(pd.DataFrame({"channel": ch, "ds": ds[open_], "scheduled": n}))
+    return ScenarioResult(scenario=sc, volumes=pd.concat(vol, ignore_index=True),
+                          coverage=pd.concat(cov, ignore_index=True),
+                          meta={"interval_s": 3600})
+
+
+def test_plan_simulation_matches_erlang_a_and_the_email_capacity():
+    from planner.simulate import simulate_result
+
+    sim = simulate_result(_plan(), reps=12, seed=4, demand="mean", level=0.99)
+    d = sim.daily.set_index(["date", "channel"])
+    # voice: 12 agents, 10 Erlangs, patience 120 s; SL within 20 s of offered (Erlang A)
+    sl = float(service_level(200.0, 180.0, T, 12, 20.0, patience_s=120.0))
+    for day in pd.to_datetime(["2024-11-11", "2024-11-12"]):
+        row = d.loc[(day, "voice")]
+        # the day starts empty at 08:00: the stationary value within the interval
+        assert row["service_level_lo"] - 0.01 <= sl <= row["service_level_hi"] + 0.01
+        occ = float(erlang_a_metrics(10.0, 180.0, 12, 120.0).occupancy)  # 0.782
+        assert row["occupancy_lo"] - 0.01 <= occ <= row["occupancy_hi"] + 0.01
+        ab = float(erlang_a_metrics(10.0, 180.0, 12, 120.0).p_abandon)       # 0.062
+        assert row["abandon_rate_lo"] - 0.005 <= ab <= row["abandon_rate_hi"] + 0.005
+    # email: 30 items/h x 600 s = 5 agent-hours an hour on 3 agents: 12 h x 2 h short,
+    # so 24 hours of work (144 items) wait overnight, and twice that after day two
+    e1 = d.loc[(pd.Timestamp("2024-11-11"), "email")]
+    e2 = d.loc[(pd.Timestamp("2024-11-12"), "email")]
+    assert abs(e1["backlog_items"] - 144) < 15
+    assert abs(e2["backlog_items"] - 288) < 25
+    assert abs(e1["occupancy"] - 1.0) < 0.01
+    # the comparison holds a row per day and channel and names the metric
+    assert set(sim.comparison["metric"]) == {"service_level", "abandon_rate"}
+
+
+def test_plan_simulation_is_reproducible_and_seeded():
+    from planner.simulate import simulate_result
+
+    a = simulate_result(_plan(days=1), reps=3, seed=9)
+    b = simulate_result(_plan(days=1), reps=3, seed=9)
+    c = simulate_result(_plan(days=1), reps=3, seed=10)
+    pd.testing.assert_frame_equal(a.replications, b.replications)
+    assert not a.replications["service_level"].equals(c.replications["service_level"])
+
+
+def test_plan_simulation_names_bad_days():
+    from planner.simulate import simulate_result
+
+    with pytest.raises(SimulationError, match="outside the plan"):
+        simulate_result(_plan(), days=("2025-01-01", "2025-01-02"), reps=2)
+    with pytest.raises(SimulationError, match="reps"):
+        simulate_result(_plan(), reps=1)
