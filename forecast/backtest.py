@@ -200,6 +200,10 @@ def backtest(
         One row per ``unique_id, model`` with ``wape, mase, bias, coverage`` (shares;
         MASE scaled by the seasonal-naive MAE of each window's training data, averaged over
         windows), ``n_windows`` and ``n_points``; WAPE, bias and coverage pool all windows.
+        ``model_used`` names the model each window actually ran (for ``"auto"``, its pick
+        at every window, e.g. ``"ets x2, prophet x1"``); for ``"auto"``, ``margin`` and
+        ``stability`` are the mean over windows of its selection's margin and stability
+        (:class:`forecast.volume.Selection`), NaN for the other models.
 
     Raises
     ------
@@ -244,7 +248,7 @@ def backtest(
             raise BacktestError(
                 f"history of {uid!r} too short for {n_windows} windows of {horizon!r}")
         for name in models:
-            ys, fs, los, his, mases = [], [], [], [], []
+            ys, fs, los, his, mases, used, sels = [], [], [], [], [], [], []
             for cut in cutoffs:
                 train = ds <= cut
                 test = (ds > cut) & (ds <= cut + span)
@@ -252,6 +256,9 @@ def backtest(
                     ds[train], y[train], freq, end=cut + span, model=name, events=events,
                     level=level, country=country)
                 act = pd.Series(y[test], index=ds[test])
+                used.append(fc.attrs.get("model", name))
+                if fc.attrs.get("selection") is not None:
+                    sels.append(fc.attrs["selection"])
                 fc = fc.set_index("ds").reindex(act.index)
                 ok = fc["yhat"].notna().to_numpy()
                 if ok.sum() == 0:
@@ -277,6 +284,13 @@ def backtest(
                 "bias": bias(y_all, f_all),
                 "coverage": coverage(y_all, np.concatenate(los), np.concatenate(his)),
                 "n_windows": len(ys), "n_points": int(y_all.size),
+                "model_used": ", ".join(f"{m} x{used.count(m)}"
+                                        for m in sorted(set(used), key=used.index)),
+                "margin": (float(np.mean([s.margin for s in sels])) if sels
+                           else float("nan")),
+                "stability": (float(np.mean([s.stability for s in sels])) if sels
+                              else float("nan")),
             })
     return pd.DataFrame(rows, columns=["unique_id", "model", "wape", "mase", "bias",
-                                       "coverage", "n_windows", "n_points"])
+                                       "coverage", "n_windows", "n_points", "model_used",
+                                       "margin", "stability"])

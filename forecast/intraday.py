@@ -5,7 +5,9 @@ day, learned from the last ``n_weeks`` weeks of interval history:
 
 * per weekday and slot, the trimmed mean (highest and lowest day dropped) of the daily
   share vectors, so one incident day or outage does not bend the profile; event/holiday
-  days are left out;
+  days are left out; a weekday whose days do not reject the shape of all days together
+  (Pearson chi-square at 0.1 %) takes that common shape, estimated from more days (for
+  small queues the noise of a weekday's own shape is a large part of the error);
 * a slot is open on a weekday when it had rows on at least half of that weekday's days;
   closed slots get share 0 and no forecast rows;
 * special days (an event or holiday label seen in history) keep their own open hours
@@ -166,6 +168,23 @@ def build_profile(series: pd.Series, interval_s: int, *, labels: pd.Series | Non
     exp = shares[wd[use]] * tot[use, None]
     den = exp.sum()
     phi = float(max(((mat[use] - exp) ** 2).sum() / den, 1.0)) if den > 0 else 1.0
+    # a weekday whose own days do not reject the shape of all days (Pearson chi-square at
+    # 0.1 %, counts scaled by phi) takes that shape: it is estimated from several times
+    # more days, which matters where a slot holds a few arrivals (small queues)
+    pooled = _trimmed_mean(share[use])
+    for d in range(7):
+        sel = use & (wd == d)
+        if not sel.any():
+            continue
+        base = _normalise(np.where(open_slots[d], pooled, 0.0))
+        if base.sum() == 0:
+            continue
+        e = base[None, :] * tot[sel, None]
+        ok = e > 0
+        x2 = (((mat[sel] - e) ** 2)[ok] / e[ok]).sum() / phi
+        dof = max(int(ok.sum()) - int(sel.sum()), 1)
+        if x2 <= stats.chi2.ppf(0.999, dof):
+            shares[d] = base
     special, special_open = {}, {}
     for name in pd.unique(lab[is_lab & (tot > 0)]):
         sel = (lab == name) & (tot > 0)

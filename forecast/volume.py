@@ -602,10 +602,27 @@ def _daily_windows(dates, y, freq, cuts, span_days, candidates, level, seed, hol
     return acts, fcs
 
 
-def _calibrate_windows(acts, fcs, level) -> float:
-    a = np.concatenate([x.to_numpy(float) for x in acts])
-    f = pd.concat(fcs)
-    return calibration_factor(a, f["yhat"], f["yhat_lo"], f["yhat_hi"], level)
+def _calibrate_windows(acts, fcs, level, cuts=None, last=None) -> float:
+    """Band calibration factor from the selection's own windows (no extra fits).
+
+    Pooled over the recent windows; where the same season a year earlier is one of the
+    windows and has at least 10 points, the wider of that window's factor and the recent
+    one: the band must hold in the season ahead as well as in the last weeks."""
+    season = [i for i, c in enumerate(cuts or [])
+              if last is not None and c == last - pd.Timedelta(days=364)]
+    recent = [i for i in range(len(acts)) if i not in season]
+
+    def factor(idx):
+        if not idx:
+            return None
+        a = np.concatenate([acts[i].to_numpy(float) for i in idx])
+        if a.size < 10:
+            return None
+        f = pd.concat([fcs[i] for i in idx])
+        return calibration_factor(a, f["yhat"], f["yhat_lo"], f["yhat_hi"], level)
+
+    ks = [k for k in (factor(recent), factor(season)) if k is not None]
+    return max(ks) if ks else 1.0
 
 
 def _select_daily(dates, y, freq, end, candidates, level, seed, hol, keep=False):
@@ -622,7 +639,7 @@ def _select_daily(dates, y, freq, end, candidates, level, seed, hol, keep=False)
     if not per:
         raise VolumeError("model='auto': no candidate model could fit this series")
     winner, scores, margin, stab = _pick(per)
-    k = _calibrate_windows(acts, fcs[winner], level)
+    k = _calibrate_windows(acts, fcs[winner], level, cuts, dates[-1])
     sel = Selection(winner, scores, margin, stab, len(cuts), k)
     return sel, ((cuts, acts, fcs) if keep else None)
 

@@ -96,15 +96,19 @@ with backtest_tab:
     st.markdown(
         "Rolling-origin backtest on daily history before the plan: each window is forecast "
         "from the data before it and scored against what happened. Baselines are what "
-        "planners do today (same weekday last week; recent same-weekday average)."
+        "planners do today (same weekday last week; recent same-weekday average). `auto` "
+        "is always scored: it selects again at every window, and *Model used* shows its "
+        "picks; *Margin* is how far the runner-up was behind, *Stability* the share of "
+        "its selection windows that agreed."
     )
     c = st.columns(3)
     bt_h = c[0].selectbox("Horizon per window", ["7D", "14D", "28D"], index=1, key="bt_h")
     bt_n = c[1].number_input("Windows", min_value=1, max_value=8, value=3, key="bt_n")
     bt_models = c[2].multiselect(
         "Models",
-        ["seasonal_naive", "same_weekday_average", "ets", "sarimax", "prophet"],
-        default=["seasonal_naive", "same_weekday_average", "ets"],
+        ["seasonal_naive", "same_weekday_average", "ets", "sarimax", "prophet",
+         "combination", "auto"],
+        default=["seasonal_naive", "same_weekday_average", "auto"],
         key="bt_models",
     )
     if st.button("Run backtest", key="bt_run", disabled=not bt_models):
@@ -131,6 +135,9 @@ with backtest_tab:
                 "coverage": st.column_config.NumberColumn(
                     f"Inside {level}% interval", format="percent"
                 ),
+                "model_used": st.column_config.TextColumn("Model used"),
+                "margin": st.column_config.NumberColumn("Margin", format="percent"),
+                "stability": st.column_config.NumberColumn("Stability", format="percent"),
             },
         )
         st.caption(
