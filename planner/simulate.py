@@ -52,6 +52,8 @@ __all__ = ["METRICS", "SimulationResult", "simulate_result"]
 METRICS = ("service_level", "asa_s", "abandon_rate", "occupancy", "backlog_items",
            "backlog_age_h")
 
+_SHARES = ("service_level", "abandon_rate", "occupancy")
+
 Progress = Callable[[float, str], None]
 
 
@@ -259,7 +261,9 @@ def _summarise(reps_df: pd.DataFrame, policies: dict, level: float) -> pd.DataFr
                                "offered": float(part["offered"].mean())}
         for m in METRICS:
             mean, lo, hi = _ci(part[m].to_numpy(float)[:, None], level)
-            row[m], row[f"{m}_lo"], row[f"{m}_hi"] = mean[0], lo[0], hi[0]
+            top = 1.0 if m in _SHARES else np.inf   # the interval stays in the range
+            row[m] = mean[0]
+            row[f"{m}_lo"], row[f"{m}_hi"] = np.clip(lo[0], 0, top), np.clip(hi[0], 0, top)
         sl = part["service_level"].to_numpy(float)
         row["service_level_p10"] = float(np.nanquantile(sl, 0.1)) if np.isfinite(sl).any() \
             else np.nan

@@ -256,3 +256,37 @@ def test_plan_simulation_names_bad_days():
         simulate_result(_plan(), days=("2025-01-01", "2025-01-02"), reps=2)
     with pytest.raises(SimulationError, match="reps"):
         simulate_result(_plan(), reps=1)
+
+
+def test_app_staffing_page_frontier_and_simulation(tmp_path, monkeypatch):
+    # the Staffing page's buttons: the frontier chart, then a 2-replication simulation
+    # of one day, with its table and the referee's verdict
+    import datetime as dt
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("PEAK_PLANNER_DB_URL", f"sqlite:///{tmp_path / 'app.db'}")
+    monkeypatch.setenv("PEAK_PLANNER_UPLOAD_DIR", str(tmp_path / "uploads"))
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"),
+                           default_timeout=300)
+    at.run()
+    at.switch_page("app_support/pages/forecast.py").run()
+    at.number_input(key="w.forecast.horizon.days").set_value(2)
+    at.date_input(key="w.forecast.horizon.start").set_value(dt.date(2024, 11, 28))
+    at.run()
+    at.switch_page("app_support/pages/staffing.py").run()
+    assert not at.exception, at.exception
+    n_charts = len(at.get("vega_lite_chart"))
+    at.button(key="staffing_frontier").click().run()
+    assert not at.exception, at.exception
+    assert len(at.get("vega_lite_chart")) == n_charts + 1
+    assert any("hours buys" in m.value for m in at.markdown)
+    at.date_input(key="staffing_sim_days").set_value((dt.date(2024, 11, 28),
+                                                      dt.date(2024, 11, 28)))
+    at.number_input(key="staffing_sim_reps").set_value(2)
+    at.button(key="staffing_sim_go").click().run()
+    assert not at.exception, at.exception
+    assert len(at.success) + len(at.warning) >= 1
+    sim = at.session_state["staffing_sim"]
+    assert set(sim.daily["channel"]) == {"chat", "voice", "email"}

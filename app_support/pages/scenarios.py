@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_support import backend, charts, editor, state, views
+from app_support import backend, charts, editor, risk_view, state, views
 from planner.compare import CompareError, compare
 from planner.scenario import ScenarioError, load_scenario
 
@@ -246,6 +246,8 @@ if len(comparison.backlog):
     )
 else:
     st.info("No deferred (email) channel in these scenarios.")
+
+risk_view.frontier_section(results, "sc")
 
 with st.expander("Comparison table by channel"):
     st.dataframe(summary, width="stretch", hide_index=True)

@@ -1,0 +1,145 @@
+"""App sections for risk: the cost-risk frontier chart and "Simulate this plan".
+
+Widgets, caching and charts only; the numbers come from :mod:`planner.risk` and
+:mod:`planner.simulate`. Both are computed on request (a button) and kept in the
+session for the scenario they were computed for, so the pages stay fast.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from typing import Any
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from app_support import backend, views
+
+__all__ = ["frontier_chart", "frontier_section", "simulate_section"]
+
+
+def _key(result: Any) -> str:
+    text = result.scenario.to_yaml() if hasattr(result.scenario, "to_yaml") else \
+        repr(result.scenario)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def frontier_chart(frontier: pd.DataFrame) -> alt.LayerChart:
+    """Paid hours (x) against the share of intervals below target and the chance that a
+    day misses target (y), one point per staffing choice, labelled."""
+    f = frontier.melt(id_vars=["scenario", "staff_to", "paid_hours"],
+                      value_vars=["intervals_at_risk", "day_miss"],
+                      var_name="risk", value_name="share")
+    f["risk"] = f["risk"].map({"intervals_at_risk": "intervals below target",
+                               "day_miss": "days missing target"})
+    color = alt.Color("risk:N", title=None, legend=alt.Legend(orient="top"))
+    base = alt.Chart(f).encode(
+        x=alt.X("paid_hours:Q", title="Paid hours (requirement)", scale=alt.Scale(zero=False)),
+        y=alt.Y("share:Q", title="Expected share at risk", axis=alt.Axis(format=".0%")),
+        color=color,
+        tooltip=[alt.Tooltip("scenario:N"), alt.Tooltip("staff_to:N", title="staff to"),
+                 alt.Tooltip("paid_hours:Q", format=",.0f"),
+                 alt.Tooltip("risk:N"), alt.Tooltip("share:Q", format=".1%")],
+    )
+    line = base.mark_line(point=True).encode(detail="scenario:N")
+    text = base.transform_filter(alt.datum.risk == "intervals below target").mark_text(
+        dy=-10, fontSize=11).encode(text="staff_to:N")
+    return (line + text).properties(height=280)
+
+
+def frontier_section(results: dict[str, Any], key: str) -> None:
+    """The cost-risk frontier of each result (a button computes it)."""
+    from planner.risk import frontier_summary, scenario_frontier
+
+    st.subheader("What each step of buffer buys")
+    st.caption(
+        "Staffing every interval to the mean forecast leaves about half of them below "
+        "target. Staffing to a probability p of meeting the target buys that risk down; "
+        "the chart shows the paid hours each step costs (requirement hours, before shift "
+        "planning) against the expected share of intervals below target and the chance "
+        "that a whole day misses it, under the forecast's predictive distribution."
+    )
+    cache = st.session_state.setdefault("_frontiers", {})
+    keys = {label: _key(r) for label, r in results.items()}
+    missing = [label for label, k in keys.items() if k not in cache]
+    if missing and st.button("Compute the cost-risk frontier", key=f"{key}_frontier"):
+        bar = st.progress(0.0, text="cost-risk frontier")
+        for i, label in enumerate(missing):
+            cache[keys[label]] = scenario_frontier(results[label]).assign(scenario=label)
+            bar.progress((i + 1) / len(missing), text=f"cost-risk frontier: {label}")
+        bar.empty()
+    ready = [label for label, k in keys.items() if k in cache]
+    if not ready:
+        return
+    frames = [cache[keys[label]] for label in ready]
+    channels = ["all", *sorted(set(frames[0]["channel"]) - {"all"})]
+    ch = st.selectbox("Channels", channels, key=f"{key}_frontier_channel")
+    f = pd.concat(frames, ignore_index=True)
+    f = f[f["channel"] == ch]
+    st.altair_chart(frontier_chart(f), width="stretch")
+    for label, frame in zip(ready, frames, strict=True):
+        st.markdown(f"**{views.md(label)}**: {frontier_summary(frame)}; "
+                    f"{frontier_summary(frame, 'p80', 'p90')}")
+    with st.expander("Frontier table"):
+        st.dataframe(f, width="stretch", hide_index=True)
+
+
+def simulate_section(scenario: Any, key: str) -> None:
+    """A "Simulate this plan" action with a progress bar, its daily results with
+    confidence intervals, and where the analytic KPIs fall outside them."""
+    from planner.simulate import simulate_result
+
+    st.subheader("Simulate this plan")
+    st.caption(
+        "A discrete-event simulation of the shift plan: arrivals drawn from the forecast's "
+        "predictive distribution, handle times, patience and abandonment, chat concurrency, "
+        "the email backlog carried over, the scheduled agents after breaks and shrinkage. "
+        "It referees the analytic service levels."
+    )
+    h = scenario.horizon
+    c1, c2, c3 = st.columns([2, 1, 1])
+    days = c1.date_input("Days", value=(h.start, min(h.end, h.start + dt.timedelta(days=6))),
+                         min_value=h.start, max_value=h.end, key=f"{key}_sim_days")
+    reps = c2.number_input("Replications", 2, 200, 30, key=f"{key}_sim_reps")
+    seed = c3.number_input("Seed", 0, 10**6, 0, key=f"{key}_sim_seed")
+    if not (isinstance(days, tuple | list) and len(days) == 2):
+        st.info("Pick a first and a last day.")
+        return
+    if st.button("Simulate this plan", key=f"{key}_sim_go", type="primary"):
+        result = backend.run_scenario(scenario)
+        bar = st.progress(0.0, text="simulating")
+        sim = simulate_result(result, days=(str(days[0]), str(days[1])), reps=int(reps),
+                              seed=int(seed),
+                              progress=lambda f, m: bar.progress(min(f, 1.0), text=m))
+        bar.empty()
+        st.session_state[f"{key}_sim"] = sim
+    sim = st.session_state.get(f"{key}_sim")
+    if sim is None:
+        return
+    d = sim.daily
+    table = pd.DataFrame({
+        "date": pd.to_datetime(d["date"]).dt.strftime("%Y-%m-%d"),
+        "channel": d["channel"],
+        "service level": d["service_level"],
+        "SL low": d["service_level_lo"], "SL high": d["service_level_hi"],
+        "days below target": d["p_below_target"],
+        "ASA, s": d["asa_s"], "abandoned": d["abandon_rate"],
+        "occupancy": d["occupancy"], "backlog": d["backlog_items"],
+    })
+    st.caption(f"{sim.meta['reps']} replications, {sim.meta['contacts']:,} contacts; "
+               "low/high: 95 % interval of the mean")
+    st.dataframe(table.round(3), width="stretch", hide_index=True)
+    bad = sim.disagreements()
+    if len(bad):
+        st.warning(
+            f"The analytic KPI lies outside the simulation's interval on {len(bad)} "
+            "day(s) x channel(s): "
+            + ", ".join(f"{r.channel} {pd.Timestamp(r.date):%d %b} {r.metric} "
+                        f"{r.analytic:.1%} vs {r.sim_lo:.1%}-{r.sim_hi:.1%}"
+                        for r in bad.head(6).itertuples(index=False)),
+            icon=":material/warning:",
+        )
+    else:
+        st.success("The analytic KPIs lie inside the simulation's intervals.")
