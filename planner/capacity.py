@@ -20,8 +20,8 @@ headcount ``H0`` is ``H0 (1 - a)^t`` after ``t`` weeks. A class's output in week
 is ``n (1 - a)^(t - s - L) p(t - s - L - T)`` with ``p(k) = 0`` before the floor,
 ``ramp[k]`` while ramping and 1 after.
 
-The optimisation (a small MIP, OR-Tools CBC; deterministic, no time limit)
----------------------------------------------------------------------------
+The optimisation (a small MIP, OR-Tools with SCIP; deterministic, no time limit)
+--------------------------------------------------------------------------------
 Per channel ``c`` and week ``t`` of the plan:
 
     available[c, t] + overtime[c, t] + bpo[c, t] + short[c, t] >= required[c, t]
@@ -98,6 +98,9 @@ CLASS_COLUMNS = (
     "channel", "start", "training_start", "on_floor", "proficient", "hires", "classes",
     "hiring_cost", "wage_cost",
 )
+
+
+NODE_LIMIT = 20_000  # branch-and-bound nodes; the sample's plans need a few hundred
 
 
 class CapacityError(ValueError):
@@ -277,7 +280,9 @@ class CapacityPlan:
         ``peak_gap_fte`` is the largest ``required - todays_staff`` of a week (the gap the
         levers have to close), ``short_fte_weeks`` what stays short after them.
     status : str
-        Solver status (``OPTIMAL``).
+        ``OPTIMAL`` (proven), ``WITHIN_GAP`` (proven within ``settings.mip_gap`` of the
+        optimum) or ``NODE_LIMIT`` (the search stopped after ``NODE_LIMIT`` nodes; the
+        plan is feasible and ``objective - bound`` says how far from optimal it can be).
     objective : float
         Cost plus the short penalty.
     bound : float
@@ -504,12 +509,15 @@ def _replace(plan: CapacityPlan, **changes: Any) -> CapacityPlan:
 def _solve(settings: CapacitySettings, channels: list[str], R: np.ndarray, H0: np.ndarray,
            rate: np.ndarray, hours: np.ndarray, surv: np.ndarray, output: np.ndarray,
            wage: np.ndarray, useful: list[int], X: int | None, bpo_ok: set[str]) -> tuple:
-    """Build and solve the MIP (CBC, single thread, no time limit: deterministic)."""
+    """Build and solve the MIP (SCIP, one thread, node limit, no time limit:
+    deterministic)."""
     from ortools.linear_solver import pywraplp
 
-    solver = pywraplp.Solver.CreateSolver("CBC")
-    if solver is None:  # pragma: no cover - CBC ships with OR-Tools wheels
-        raise CapacityError("OR-Tools has no CBC solver in this installation")
+    solver = pywraplp.Solver.CreateSolver("SCIP")
+    if solver is None:  # pragma: no cover - SCIP ships with OR-Tools wheels
+        raise CapacityError("OR-Tools has no SCIP solver in this installation")
+    # a node limit, not a time limit: the same inputs stop at the same plan on any machine
+    solver.SetSolverSpecificParametersAsString(f"limits/nodes = {NODE_LIMIT}\n")
     C, H = R.shape
     s_ = settings
     inf = solver.infinity()
@@ -587,7 +595,7 @@ def _solve(settings: CapacitySettings, channels: list[str], R: np.ndarray, H0: n
     params = pywraplp.MPSolverParameters()
     params.SetDoubleParam(params.RELATIVE_MIP_GAP, float(settings.mip_gap))
     status = solver.Solve(params)
-    names = {pywraplp.Solver.OPTIMAL: "OPTIMAL", pywraplp.Solver.FEASIBLE: "FEASIBLE"}
+    names = {pywraplp.Solver.OPTIMAL: "OPTIMAL", pywraplp.Solver.FEASIBLE: "NODE_LIMIT"}
     if status not in names:
         raise CapacityError(f"the capacity model could not be solved (status {status})")
 
