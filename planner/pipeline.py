@@ -26,12 +26,13 @@ only the days whose requirement changed (solved day-blocks are cached as well), 
 
 Contact rate
 ------------
-The learned contact rate of channel ``c`` in month ``m`` is
-``r_cm = F_cm / O_m``: the forecast contacts of the channel in that calendar month over
-the forecast orders of the month (the measured-rate definition of the sample; the
-delivery lag moves contacts across month ends). An override ``R`` scales the month's
-interval volumes by ``R / r``; a total override scales every channel by
-``R_total / sum_c r_cm`` (keeping the learned channel mix).
+The scenario's contact rate, order growth and automation go through one function of the
+forecast package, :func:`forecast.contacts.apply_assumptions` (the one that
+:func:`forecast.contacts.forecast_contacts_detail` uses for its ``contact_rate`` and
+``order_growth``): an assumed rate ``R`` replaces the day's learned rate ``r`` (contacts
+are lagged orders times the rate, so volumes scale by ``R / r``) and its band is the
+spread around that rate without the rate-level term; a total rate is shared out in the
+learned channel mix of the day. Month keys are calendar months 1..12 everywhere.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forecast.contacts import forecast_contacts_detail
+from forecast.contacts import ContactsError, apply_assumptions, forecast_contacts_detail
 from forecast.data import load_contacts, load_events, load_orders, sample_paths
 from planner.results import ScenarioResult, weekly_fte
 from planner.scenario import DataSources, Scenario
@@ -418,47 +419,35 @@ def scenario_volumes(scenario: Scenario, base: BaseForecast) -> pd.DataFrame:
         ``volume_hi`` the expected volume and the band's upper bound, ``day_cv`` and
         ``dispersion`` the predictive spread read off the forecast band
         (:func:`staffing.risk.spread_from_band`), ``contact_rate`` the channel's contacts
-        per order in that month after overrides (before automation) and ``automation``
-        the deflected share.
+        per order on that day, assumed or learned, before automation, and ``automation``
+        the deflected share; contact rate, order growth and automation are applied by
+        :func:`forecast.contacts.apply_assumptions`.
     """
-    fc = base.contacts
-    month = fc["ds"].dt.month.to_numpy()
+    # contact rate, order growth and automation: the forecast package's one path
+    try:
+        daily, fc, _ = apply_assumptions(
+            base.daily, base.contacts, base.orders,
+            contact_rate={c: s.contact_rate for c, s in scenario.channels.items()
+                          if s.contact_rate is not None},
+            total_contact_rate=scenario.contact_rate,
+            order_growth=scenario.order_growth,
+            automation={c: s.automation for c, s in scenario.channels.items()},
+            level=scenario.forecast.level)
+    except ContactsError as exc:
+        raise PipelineError(str(exc)) from exc
     channel = fc["unique_id"].astype(str).to_numpy()
-    base_vol = fc["yhat"].to_numpy(float)
-
-    # learned monthly contact rate per channel: forecast contacts / forecast orders
-    orders_m = base.orders.groupby(base.orders["ds"].dt.month)["yhat"].sum()
-    contacts_m = fc.groupby([fc["unique_id"].astype(str), fc["ds"].dt.month])["yhat"].sum()
-    learned = {(c, m): v / orders_m[m] for (c, m), v in contacts_m.items() if orders_m.get(m)}
-    total = {}
-    for (_c, m), r in learned.items():
-        total[m] = total.get(m, 0.0) + r
-
-    factor = np.full(len(fc), 1.0 + scenario.order_growth)
-    rate = np.zeros(len(fc))
-    auto = np.zeros(len(fc))
+    key = pd.MultiIndex.from_arrays([daily["unique_id"].astype(str),
+                                     pd.DatetimeIndex(daily["ds"]).normalize()])
+    pos = key.get_indexer(pd.MultiIndex.from_arrays(
+        [channel, pd.DatetimeIndex(fc["ds"]).normalize()]))
+    rate = daily["rate"].to_numpy(float)[pos]
+    auto = daily["automation"].to_numpy(float)[pos]
     aht = fc["aht_s"].to_numpy(float).copy()
     for c in np.unique(channel):
-        settings = scenario.channels[c]
-        for m in np.unique(month[channel == c]):
-            sel = (channel == c) & (month == m)
-            r = learned.get((c, m), 0.0)
-            target = settings.contact_rate_for_month(int(m))
-            tot = scenario.contact_rate_for_month(int(m))
-            if target is not None:
-                scale = target / r if r > 0 else 0.0
-            elif tot is not None:
-                scale = tot / total[m] if total.get(m) else 0.0
-            else:
-                scale = 1.0
-            factor[sel] *= scale
-            rate[sel] = r * scale
-            auto[sel] = settings.automation_for_month(int(m))
-            if settings.aht_s is not None:
-                aht[sel] = settings.aht_s
-    scale = factor * (1.0 - auto)
-    mean = base_vol * scale
-    hi = fc["yhat_hi"].to_numpy(float) * scale
+        if scenario.channels[c].aht_s is not None:
+            aht[channel == c] = scenario.channels[c].aht_s
+    mean = fc["yhat"].to_numpy(float)
+    hi = fc["yhat_hi"].to_numpy(float)
     spread = spread_from_band(fc, level=scenario.forecast.level)
     vol = mean.copy()
     policies = None

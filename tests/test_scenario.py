@@ -172,7 +172,10 @@ def _toy_base() -> BaseForecast:
         {"ds": pd.to_datetime(["2024-10-15", "2024-11-15"]), "yhat": [1000.0, 2000.0],
          "yhat_lo": [900.0, 1800.0], "yhat_hi": [1100.0, 2200.0]}
     )
-    return BaseForecast(orders, contacts, pd.DataFrame(), {}, 1800)
+    # the day's learned rate: contacts / orders (one interval per day)
+    daily = contacts.drop(columns="aht_s").assign(
+        ds=contacts["ds"].dt.normalize(), rate=[0.04, 0.05, 0.01, 0.01])
+    return BaseForecast(orders, contacts, daily, {}, 1800)
 
 
 def _vol(s: Scenario) -> dict[tuple[str, int], float]:
