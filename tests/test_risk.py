@@ -211,3 +211,16 @@ def test_frontier_buys_less_risk_for_more_hours():
     assert voice.at["p80", "cost"] == pytest.approx(20.0 * voice.at["p80", "paid_hours"])
     text = frontier_step(f, "mean", "p80", channel="voice")
     assert text.startswith("+") and "pt of intervals at risk (mean -> p80)" in text
+
+
+def test_scenario_staff_to_per_channel_and_the_forecast_key():
+    from planner.scenario import Scenario, ScenarioError
+
+    s = Scenario.from_dict({"forecast": {"staff_to": 0.9},
+                            "channels": {"voice": {"staff_to": "p95"}, "chat": {}}})
+    assert s.forecast.staff_to == "p90"
+    assert s.channels["voice"].staff_to == "p95" and s.channels["chat"].staff_to is None
+    # staffing to another risk reuses the forecast
+    assert s.forecast_key() == s.with_changes({"forecast.staff_to": "mean"}).forecast_key()
+    with pytest.raises(ScenarioError, match="channels.voice.staff_to"):
+        Scenario.from_dict({"channels": {"voice": {"staff_to": "median"}}})

@@ -290,3 +290,40 @@ def test_app_staffing_page_frontier_and_simulation(tmp_path, monkeypatch):
     assert len(at.success) + len(at.warning) >= 1
     sim = at.session_state["staffing_sim"]
     assert set(sim.daily["channel"]) == {"chat", "voice", "email"}
+
+
+def test_cli_simulate_a_saved_plan_and_the_workbook_sheets(tmp_path, capsys):
+    import openpyxl
+
+    from planner.cli import EXIT_OK, main
+    from planner.export import export_excel
+    from planner.simulate import simulate_result
+    from planner.store import Store
+
+    url = f"sqlite:///{tmp_path / 'plans.db'}"
+    with Store(url) as store:
+        store.save(_plan(days=1))
+    code = main(["simulate", "hand", "--reps", "3", "--seed", "2", "--demand", "mean",
+                 "--db", url, "--out", str(tmp_path / "sim"), "--quiet"])
+    out = capsys.readouterr().out
+    assert code == EXIT_OK, out
+    assert "hand: simulated 2024-11-11..2024-11-11, 3 replications" in out
+    daily = pd.read_csv(tmp_path / "sim" / "simulation_daily.csv")
+    assert set(daily["channel"]) == {"voice", "email"}
+    assert {"service_level_lo", "service_level_analytic", "service_level_inside"} <= set(
+        daily.columns)
+    runs = pd.read_csv(tmp_path / "sim" / "simulation_reps.csv")
+    assert len(runs) == 3 * 2
+    # the workbook: frontier and simulation sheets next to the plan's
+    sim = simulate_result(_plan(days=1), reps=2, seed=1)
+    from planner.risk import scenario_frontier
+
+    front = scenario_frontier(_plan(days=1))
+    path = export_excel(tmp_path / "plan.xlsx", pd.DataFrame(
+        columns=["date", "channel", "shift_start", "shift_end", "break_start", "agents"]),
+        frontier=front, simulation=sim)
+    wb = openpyxl.load_workbook(path)
+    assert {"Cost-risk frontier", "Simulation", "Simulation runs"} <= set(wb.sheetnames)
+    ws = wb["Cost-risk frontier"]
+    header = [c.value for c in ws[1]]
+    assert "intervals_at_risk" in header and ws.max_row == len(front) + 1
