@@ -138,7 +138,8 @@ class ShiftRules:
         CP-SAT workers; more than one interleaves them deterministically
         (``interleave_search``), so the plan stays reproducible.
     seed : int
-        CP-SAT's ``random_seed``.
+        CP-SAT's ``random_seed`` (default 1, CP-SAT's own default; on the sample's peak
+        quarter seed 0 needed three times the work for a wider gap).
     relative_gap : float
         Stop a block's search once its plan costs at most ``(1 + relative_gap)`` times the
         block's LP lower bound (or CP-SAT's own bound); a plan at ``ceil(LP bound)`` is
@@ -155,7 +156,7 @@ class ShiftRules:
     understaffing_weight: Mapping[str, float] | tuple = ()
     work_limit: float = 1.0
     num_workers: int = 1
-    seed: int = 0
+    seed: int = 1
     relative_gap: float = 0.01
 
     def __post_init__(self) -> None:
