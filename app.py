@@ -22,6 +22,7 @@ PAGES = [
     st.Page(f"{PAGE_DIR}/staffing.py", title="Staffing", icon=":material/groups:"),
     st.Page(f"{PAGE_DIR}/shifts.py", title="Shift plan", icon=":material/calendar_month:"),
     st.Page(f"{PAGE_DIR}/scenarios.py", title="Scenarios", icon=":material/compare:"),
+    st.Page(f"{PAGE_DIR}/capacity.py", title="Capacity", icon=":material/person_add:"),
     st.Page(f"{PAGE_DIR}/today.py", title="Today", icon=":material/monitoring:"),
     st.Page(f"{PAGE_DIR}/export.py", title="Export", icon=":material/download:"),
 ]

@@ -403,3 +403,50 @@ def test_same_inputs_give_the_same_plan():
     pd.testing.assert_frame_equal(first.classes, again.classes)
     assert first.status in ("OPTIMAL", "WITHIN_GAP")
     assert first.objective <= first.bound * (1 + s.mip_gap) + 1e-6
+
+
+# ------------------------------------------------------------------ the app page
+def test_capacity_page_plans_hires_and_follows_its_inputs(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from planner.pipeline import run
+
+    monkeypatch.setenv("PEAK_PLANNER_DB_URL", f"sqlite:///{tmp_path / 'app.db'}")
+    monkeypatch.setenv("PEAK_PLANNER_UPLOAD_DIR", str(tmp_path / "uploads"))
+    app = str(Path(__file__).resolve().parent.parent / "app.py")
+    # two peak weeks without the shift solver (fast); hiring decided from early October
+    scenario = Scenario.from_dict({
+        "name": "cap_page", "horizon": {"start": "2024-11-25", "end": "2024-12-08"},
+        "shifts": {"solve": False},
+        "capacity": {"as_of": "2024-10-07", "headcount": {"chat": 60, "voice": 50,
+                                                            "email": 30}},
+    })
+    at = AppTest.from_file(app, default_timeout=240)
+    at.run()
+    at.session_state["scenario"] = scenario
+    at.switch_page("app_support/pages/capacity.py").run()
+    assert not at.exception, at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    # the page shows the core's plan of the same run (it computes nothing itself)
+    expected = capacity_plan(run(scenario.model_copy(update={"capacity": None})),
+                             scenario.capacity).totals()
+    assert expected["hires"] > 0
+    assert metrics["Hires"] == f"{expected['hires']:,}"
+    assert metrics["First decision by"] == f"{expected['latest_decision']:%d %b %Y}"
+    assert len(at.get("vega_lite_chart")) == 1
+    labels = [b.label for b in at.get("download_button")]
+    assert labels == ["Capacity by week (CSV)", "Hiring classes (CSV)"]
+    # no class may start: nobody is hired and no decision is due
+    at.number_input(key="cap_cpw").set_value(0).run()
+    assert not at.exception, at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Hires"] == "0"
+    assert metrics["First decision by"] == "none needed"
+    assert at.session_state["scenario"].capacity.classes_per_week == 0
+    # an input the model rejects is named on the page, and nothing breaks
+    at.number_input(key="cap_cmin").set_value(30)
+    at.number_input(key="cap_cmax").set_value(10).run()
+    assert not at.exception
+    assert any("class_max 10 is below class_min 30" in e.value for e in at.error)

@@ -1,0 +1,174 @@
+"""Capacity page: whom to hire, when, and what else closes the gap before the peak."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+from pydantic import ValidationError
+
+from app_support import backend, state, views
+from app_support.capacity_chart import capacity_chart
+from planner.capacity import CapacitySettings, capacity_plan
+from planner.export import capacity_tables, csv_bytes
+
+st.title("Capacity")
+st.caption(
+    "The FTE the plan needs each week against the FTE the centre will have (today's "
+    "headcount, attrition, recruiting, training, the ramp-up of new agents), and the "
+    "cheapest mix of hiring classes, overtime, outsourcing and cross-training that closes "
+    "the gap, with the latest date each class can still be decided."
+)
+
+scenario = state.current_scenario()
+current = scenario.capacity or CapacitySettings()
+default_as_of = scenario.horizon.start - dt.timedelta(weeks=16)
+
+
+def _pct(v: float) -> float:
+    return round(100.0 * v, 4)
+
+
+with st.expander("Capacity assumptions", expanded=scenario.capacity is None):
+    c = st.columns(4)
+    as_of = c[0].date_input("Headcount counted on (today)", value=current.as_of or default_as_of,
+                            max_value=scenario.horizon.end, key="cap_as_of",
+                            help="First week of the plan and the first possible decision.")
+    attrition = c[1].number_input("Attrition per week (%)", 0.0, 49.0,
+                                  _pct(current.attrition_weekly), 0.1, key="cap_attrition")
+    recruiting = c[2].number_input("Recruiting (weeks)", 0, 52, current.recruiting_weeks,
+                                   key="cap_recruiting")
+    training = c[3].number_input("Training (weeks)", 0, 52, current.training_weeks,
+                                 key="cap_training")
+    st.markdown("**Headcount today** (FTE per channel; empty: the plan's first week)")
+    hc_cols = st.columns(len(scenario.channels))
+    headcount = {}
+    for col, ch in zip(hc_cols, scenario.channels, strict=True):
+        v = col.number_input(ch, min_value=0.0, value=(current.headcount or {}).get(ch),
+                             step=1.0, key=f"cap_headcount_{ch}")
+        if v is not None:
+            headcount[ch] = float(v)
+    c = st.columns(4)
+    ramp_text = c[0].text_input("Ramp after training (% by week)",
+                                ", ".join(f"{100 * r:g}" for r in current.ramp),
+                                key="cap_ramp", help="Output of a new agent as a share of a "
+                                "tenured one's, week by week on the floor; 100 % after.")
+    class_min = c[1].number_input("Class size, min", 1, 500, current.class_min, key="cap_cmin")
+    class_max = c[2].number_input("Class size, max", 1, 500, current.class_max, key="cap_cmax")
+    per_week = c[3].number_input("Classes per week (all channels)", 0, 50,
+                                 current.classes_per_week, key="cap_cpw")
+    c = st.columns(4)
+    cost_hire = c[0].number_input("Cost per hire", 0.0, None, current.cost_per_hire, 100.0,
+                                  key="cap_cost_hire")
+    ot_cap = c[1].number_input("Overtime cap (% of hours)", 0.0, 100.0,
+                               _pct(current.overtime_cap), 1.0, key="cap_ot_cap")
+    ot_prem = c[2].number_input("Overtime premium (%)", 0.0, 500.0,
+                                _pct(current.overtime_premium), 5.0, key="cap_ot_prem")
+    penalty = c[3].number_input("Penalty per FTE-hour short", 0.01, None,
+                                current.short_penalty_per_hour, 10.0, key="cap_penalty")
+    c = st.columns(4)
+    bpo_fte = c[0].number_input("BPO capacity (FTE per week)", 0.0, None, current.bpo_fte,
+                                1.0, key="cap_bpo_fte")
+    bpo_cost = c[1].number_input("BPO cost per hour", 0.0, None, current.bpo_cost_per_hour,
+                                 1.0, key="cap_bpo_cost")
+    bpo_channels = c[2].multiselect("BPO may serve", list(scenario.channels),
+                                    default=[ch for ch in (current.bpo_channels or
+                                                           scenario.channels)
+                                             if ch in scenario.channels],
+                                    key="cap_bpo_channels")
+    moves = c[3].number_input("Cross-training (weeks; empty: no moves)", 0, 52,
+                              current.cross_training_weeks, key="cap_cross_weeks")
+    try:
+        ramp = tuple(float(x) / 100 for x in ramp_text.replace(";", ",").split(",") if x.strip())
+        settings = CapacitySettings(
+            **{**current.model_dump(), "as_of": as_of, "headcount": headcount or None,
+               "attrition_weekly": attrition / 100, "recruiting_weeks": recruiting,
+               "training_weeks": training, "ramp": ramp, "class_min": class_min,
+               "class_max": class_max, "classes_per_week": per_week,
+               "cost_per_hire": cost_hire, "overtime_cap": ot_cap / 100,
+               "overtime_premium": ot_prem / 100, "short_penalty_per_hour": penalty,
+               "bpo_fte": bpo_fte, "bpo_cost_per_hour": bpo_cost,
+               "bpo_channels": (None if set(bpo_channels) == set(scenario.channels)
+                                else tuple(bpo_channels)),
+               "cross_training_weeks": moves})
+    except (ValueError, ValidationError) as exc:
+        st.error(f"Capacity assumptions are not valid: {exc}", icon=":material/error:")
+        st.stop()
+
+untouched = scenario.capacity is None and settings == CapacitySettings(as_of=default_as_of)
+if settings != scenario.capacity and not untouched:
+    scenario = scenario.model_copy(update={"capacity": settings})
+    state.set_scenario(scenario)  # saved with the scenario from the Scenarios page
+
+try:
+    # the plan without the capacity section: the same run every other page shows
+    result = backend.run_scenario(scenario.model_copy(update={"capacity": None}))
+except ValueError as exc:
+    st.error(f"The plan could not be computed: {exc}", icon=":material/error:")
+    st.stop()
+state.show_warnings(result)
+
+
+@st.cache_resource(show_spinner="Optimising hiring, overtime and outsourcing...",
+                   max_entries=16)
+def _plan(key: str, _result: object, _settings: CapacitySettings) -> object:
+    """The capacity plan, cached on the scenario and settings (``key``)."""
+    return capacity_plan(_result, _settings)
+
+
+try:
+    plan = _plan(scenario.to_yaml() + "\n" + str(id(result)), result, settings)
+except ValueError as exc:
+    st.error(f"The capacity plan could not be computed: {exc}", icon=":material/error:")
+    st.stop()
+
+tot = plan.totals()
+m = st.columns(5)
+m[0].metric("Hires", f"{tot['hires']:,}", help="New agents over all hiring classes.")
+m[1].metric("Hiring cost", views.fmt_number(tot["hiring_cost"]),
+            help="Cost per hire times hires (wages come on top, in the total).")
+m[2].metric("Cost of the levers", views.fmt_number(tot["cost"]),
+            help="Hiring, new hires' wages, overtime, BPO and cross-training.")
+m[3].metric("Peak gap (FTE)", views.fmt_number(tot["peak_gap_fte"], 1),
+            help="Largest weekly shortfall of today's staff (after attrition) against the "
+                 "plan, over all channels: what the levers have to close.")
+decide = tot["latest_decision"]
+m[4].metric("First decision by", "none needed" if pd.isna(decide) else f"{decide:%d %b %Y}",
+            help="Start of the first hiring class: the latest date it can still be decided.")
+if tot["short_fte_weeks"] > 0:
+    st.warning(
+        f"Even with every lever, {tot['short_fte_weeks']:,.1f} FTE-weeks stay short; the "
+        "service level column shows what the plan's agents, scaled to what is there, "
+        "would deliver (the KPI model, queues carried over).", icon=":material/warning:")
+if plan.status != "OPTIMAL":
+    st.caption(f"Solver: {plan.status}; the plan's cost plus penalty is at most "
+               f"{views.fmt_number(plan.objective - plan.bound)} above the least possible.")
+
+channel = st.selectbox("Channel", list(scenario.channels), key="cap_channel")
+st.subheader(f"{channel}: required vs available FTE by week")
+st.altair_chart(capacity_chart(plan.weekly, plan.classes, channel), width="stretch")
+st.caption(
+    "Bars: the FTE the centre has, by source. Black line: the FTE the plan needs (its "
+    "weekly FTE). Red: the gap before overtime and BPO. Dashed lines: a hiring class "
+    "starts (recruiting opens) with its number of hires; it works from the end of "
+    "recruiting and training, at reduced speed for the ramp weeks."
+)
+
+st.subheader("Hiring classes")
+tables = capacity_tables(plan)
+if plan.classes.empty:
+    st.info("No hiring class: today's staff and the other levers cover the plan.")
+else:
+    st.dataframe(tables["Hiring classes"], width="stretch", hide_index=True)
+st.subheader("By channel")
+st.dataframe(plan.summary, width="stretch", hide_index=True)
+with st.expander("Weekly table"):
+    st.dataframe(tables["Capacity"], width="stretch", hide_index=True)
+c = st.columns(2)
+c[0].download_button("Capacity by week (CSV)", csv_bytes(tables["Capacity"]),
+                     file_name=f"{views.file_stem(scenario.name)}_capacity_weekly.csv",
+                     mime="text/csv", key="dl_capacity_csv", icon=":material/download:")
+c[1].download_button("Hiring classes (CSV)", csv_bytes(tables["Hiring classes"]),
+                     file_name=f"{views.file_stem(scenario.name)}_hiring_classes.csv",
+                     mime="text/csv", key="dl_classes_csv", icon=":material/download:")
