@@ -345,6 +345,20 @@ def _next_open_labels(labels: pd.Series, grid: pd.DatetimeIndex,
     return pd.Series(vals, index=grid)
 
 
+def _label_multipliers(dates, y, end, hol) -> pd.Series:
+    """Uplift per future day of a daily series (1 without a learned effect, 0 = closed)."""
+    market = (frozenset(hol.loc[hol["kind"] == "market", "holiday"].astype(str))
+              if hol is not None and "kind" in hol.columns else frozenset())
+    opened = _open_weekdays(dates, "D")
+    full = pd.date_range(dates.min(), end.normalize(), freq="D")
+    labels = _next_open_labels(day_labels(hol), full[opened[full.day_of_week]], market)
+    grid, clean, raw, lab, _m, opened, _ = _daily_grid(dates, y, "D", labels)
+    fut = pd.date_range(grid[-1] + pd.Timedelta(days=1), end.normalize(), freq="D")
+    fut = fut[opened[fut.day_of_week]]
+    flab = labels.reindex(fut).to_numpy(object)
+    return pd.Series(_multipliers(flab, _uplifts(raw, clean, lab, market), market), index=fut)
+
+
 def _forecast_daily(dates, y, freq, end, name, hol, level, seed,
                     candidates: Sequence[str] = AUTO_CANDIDATES):
     if name == COMBINATION:
@@ -456,10 +470,18 @@ def _interval_series(ds: pd.DatetimeIndex, y: np.ndarray, step: int) -> pd.Serie
 
 
 def _intraday_forecast(ser, step, end, model, level, seed, hol, *, direct, candidates):
-    """One model on an interval series: directly on the grid (baselines) or top-down."""
-    if direct:
-        return intraday.direct_baseline(ser, step, end, model, level)
+    """One model on an interval series: directly on the grid (baselines) or top-down.
+
+    The direct way takes the same event and holiday effects as the daily models: each
+    day's intervals are multiplied by its label's uplift (closed days get no rows)."""
     daily = _daily_totals(ser)
+    if direct:
+        fc = intraday.direct_baseline(ser, step, end, model, level)
+        mult = _label_multipliers(daily.index, daily.to_numpy(), end, hol)
+        mm = mult.reindex(pd.DatetimeIndex(fc["ds"]).normalize()).fillna(1.0).to_numpy()
+        for c in ("yhat", "yhat_lo", "yhat_hi"):
+            fc[c] = fc[c].to_numpy() * mm
+        return fc.loc[mm > 0].reset_index(drop=True)
     dfc, flab = _forecast_daily(daily.index, daily.to_numpy(), "D", end, model, hol, level,
                                 seed, candidates)
     prof = intraday.build_profile(ser, step, labels=day_labels(hol))
@@ -677,8 +699,9 @@ def _select_intraday(ser, step, end, candidates, level, seed, hol):
         act = ser[(ser.index >= lo_t) & (ser.index < hi_t)]
         try:
             prof = intraday.build_profile(hist, step, labels=labels)
-            direct = intraday.direct_baseline(hist, step, hi_t - pd.Timedelta(seconds=step),
-                                              "same_weekday_average", level)
+            direct = _intraday_forecast(hist, step, hi_t - pd.Timedelta(seconds=step),
+                                        "same_weekday_average", level, seed, hol,
+                                        direct=True, candidates=candidates)
         except (intraday.IntradayError, ModelError):
             continue
         fd = fd.reset_index()

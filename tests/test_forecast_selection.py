@@ -170,3 +170,18 @@ def test_intraday_auto_reports_its_way_and_keeps_daily_totals():
     # Poisson noise around 2000 a day: the week ahead within 5 % of the true totals
     truth = 2000 * np.where(daily.index.day_of_week == 0, 1.2, 1.0)
     assert daily.to_numpy() == pytest.approx(truth, rel=0.05)
+
+
+@pytest.mark.parametrize("model", ["same_weekday_average", "ets"])
+def test_intraday_direct_and_top_down_take_the_holiday_and_its_catch_up(model):
+    # the same holiday centre per hour, 10 equal hours a day: direct (same-slot average)
+    # and top-down (ets split by profiles) both close Labor Day and lift Tuesday by 1.4
+    ds, y = _holiday_centre("2024-08-30")
+    hours = pd.to_timedelta(np.arange(8, 18), unit="h")
+    ts = (ds.values[:, None] + hours.values[None, :]).ravel()
+    hist = _frame(pd.DatetimeIndex(ts), np.repeat(y / 10, 10))
+    fc = forecast_volume(hist, "7D", "60min", model=model, country="US")
+    daily = fc.groupby(fc["ds"].dt.normalize())["yhat"].sum()
+    assert pd.Timestamp("2024-09-02") not in daily.index
+    assert daily["2024-09-03"] == pytest.approx(1400.0, rel=0.02)
+    assert daily["2024-09-04"] == pytest.approx(1000.0, rel=0.02)
