@@ -952,3 +952,20 @@ def test_yaml_values_the_editor_does_not_offer_are_kept():
     assert at.selectbox(key="w.scenarios.shifts.start_step_min").value == 45
     shifts = at.session_state["scenario"].shifts
     assert (list(shifts.lengths_h), shifts.start_step_min) == ([11.0, 8.0], 45)
+
+
+@pytest.mark.parametrize("zone", ["/etc/os-release", "../../../../etc/os-release", "Mars/Base"])
+def test_uploaded_scenario_with_an_unknown_time_zone_is_refused(zone):
+    at = _app()
+    at.switch_page("app_support/pages/scenarios.py").run()
+    text = f"name: tz\ndata: {{timezone: '{zone}'}}\n".encode()
+    at.file_uploader(key="sc_yaml").set_value(("tz.yaml", text, "application/x-yaml")).run()
+    assert not at.exception
+    errors = [_shown(e.value) for e in at.error]
+    assert len(errors) == 1 and "not a known time zone" in errors[0], errors
+    assert at.session_state["scenario"].data.timezone is None
+    # a known zone opens
+    good = b"name: tz\ndata: {timezone: Europe/Berlin}\n"
+    at.file_uploader(key="sc_yaml").set_value(("ok.yaml", good, "application/x-yaml")).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.session_state["scenario"].data.timezone == "Europe/Berlin"
