@@ -204,7 +204,20 @@ def open_scenario_upload(name: str, content: bytes, uploads: dict[str, str]) -> 
         text = content.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ValueError(f"not UTF-8 text (byte {exc.start})") from None
-    return Scenario.from_untrusted_yaml(text, source=name, allowed_paths=uploads)
+    return _known_zone(Scenario.from_untrusted_yaml(text, source=name, allowed_paths=uploads),
+                       name)
+
+
+def _known_zone(scenario: Scenario, source: str) -> Scenario:
+    """``scenario``, if its ``data.timezone`` is unset or a time zone this server knows
+    (an IANA name such as ``Europe/Berlin``; never a path)."""
+    import zoneinfo
+
+    tz = scenario.data.timezone
+    if tz is not None and tz not in zoneinfo.available_timezones():
+        raise ValueError(f"{source}: data.timezone {tz[:60]!r} is not a known time zone; "
+                         "give an IANA name such as 'Europe/Berlin', or leave it empty")
+    return scenario
 
 
 def check_saved(scenario: Scenario, uploads: dict[str, str], source: str) -> Scenario:
@@ -226,7 +239,7 @@ def check_saved(scenario: Scenario, uploads: dict[str, str], source: str) -> Sce
     for given in (scenario.data.orders, scenario.data.contacts, scenario.data.events):
         if given and is_kept_upload(given):
             allowed[given] = given
-    return check_data_paths(scenario, allowed, source)
+    return _known_zone(check_data_paths(scenario, allowed, source), source)
 
 
 class _NamedBytes(io.BytesIO):
