@@ -37,7 +37,7 @@ from planner.pipeline import channel_policies
 from planner.results import ScenarioResult
 from planner.risk import demand_frame
 from staffing.kpis import achieved_kpis, daily_kpis
-from staffing.risk import DemandDistribution, risk_kpis
+from staffing.risk import DemandDistribution
 from staffing.simulate import (
     SimulationError,
     draw_arrivals,
@@ -53,6 +53,7 @@ METRICS = ("service_level", "asa_s", "abandon_rate", "occupancy", "backlog_items
            "backlog_age_h")
 
 _SHARES = ("service_level", "abandon_rate", "occupancy")
+_COMPARE_NODES = 8  # day-multiplier nodes of the analytic KPIs under forecast demand
 
 Progress = Callable[[float, str], None]
 
@@ -276,36 +277,33 @@ def _summarise(reps_df: pd.DataFrame, policies: dict, level: float) -> pd.DataFr
 
 
 def _compare(result, daily, dist, dem, ag, policies, T, chosen, demand) -> pd.DataFrame:
-    """The analytic KPIs on the same days: with ``demand="mean"`` the plan's KPI model
-    (Erlang C/A with carry-over, the email backlog) at the expected volume; with
-    ``"forecast"`` the expected day SL of the live channels under the predictive
-    distribution (steady state per interval)."""
-    vol = dem[["channel", "ds", "volume", "aht_s"]]
-    agents = ag[(ag["ds"] >= vol["ds"].min()) & (ag["ds"] <= vol["ds"].max())]
-    kp = daily_kpis(achieved_kpis(vol, agents, policies, T), None, T)
-    kp = kp.rename(columns={"date": "date"}).set_index(["date", "channel"])
-    if demand == "forecast":
-        live = [c for c, p in policies.items() if p.model != "deferred"]
-        sel = np.isin(dist.channel, live)
-        if sel.any():
-            sub = DemandDistribution(dist.channel[sel], dist.ds[sel], dist.mean[sel],
-                                     dist.day_cv[sel], dist.interval_cv[sel],
-                                     dist.dispersion[sel])
-            a = agents.set_index(["channel", "ds"])["agents"].reindex(
-                pd.MultiIndex.from_arrays([sub.channel, sub.ds])).fillna(0.0).to_numpy()
-            rk = risk_kpis(sub, dem["aht_s"].to_numpy(float)[sel], a, policies, T)
-            rk["date"] = pd.DatetimeIndex(rk["ds"]).normalize()
-            rk["w"] = rk["expected_sl"].fillna(1.0) * rk["mean"]
-            g = rk.groupby(["date", "channel"])[["w", "mean"]].sum()
-            esl = g["w"] / g["mean"]
-            kp.loc[esl.index.intersection(kp.index), "service_level"] = esl
+    """The plan's analytic KPIs on the same days (Erlang C/A with queue carry-over, the
+    email backlog: :func:`staffing.kpis.achieved_kpis`). With ``demand="mean"`` at the
+    expected volume; with ``"forecast"`` averaged over quantile nodes of each day's
+    multiplier (each day's volumes scaled by its node value), the same demand
+    uncertainty as the simulation's."""
+    agents = ag[(ag["ds"] >= dem["ds"].min()) & (ag["ds"] <= dem["ds"].max())]
+    base = dem[["channel", "ds", "volume", "aht_s"]]
+    if demand == "mean":
+        nodes = np.array([1.0])[:, None]
+    else:
+        u = (np.arange(_COMPARE_NODES) + 0.5) / _COMPARE_NODES
+        cv = dem["day_cv"].to_numpy(float)
+        pos = cv > 0
+        k = 1.0 / np.where(pos, cv, 1.0) ** 2
+        nodes = np.where(pos, stats.gamma.ppf(u[:, None], k, scale=1.0 / k), 1.0)
+    parts = []
+    for mult in nodes:
+        vol = base.assign(volume=base["volume"].to_numpy(float) * mult)
+        parts.append(daily_kpis(achieved_kpis(vol, agents, policies, T), None, T))
+    kp = (pd.concat(parts).groupby(["date", "channel"])[["service_level", "abandon_rate"]]
+          .mean())
     rows = []
-    metrics = ("service_level", "abandon_rate") if demand == "mean" else ("service_level",)
     for _, d in daily.iterrows():
         if d["date"] not in chosen:
             continue
         key = (d["date"], d["channel"])
-        for m in metrics:
+        for m in ("service_level", "abandon_rate"):
             if key not in kp.index or not np.isfinite(d[m]):
                 continue
             a = float(kp.at[key, m])
