@@ -71,7 +71,7 @@ def capacity_chart(weekly: pd.DataFrame, classes: pd.DataFrame, channel: str,
     gap = planned.assign(top=planned[["required_fte", "available_fte"]].max(axis=1))
     shade = (
         alt.Chart(gap)
-        .mark_area(color=GAP, opacity=0.22, interpolate="step")
+        .mark_bar(color=GAP, opacity=0.3, size=13)
         .encode(x=x, y="available_fte:Q", y2="top:Q",
                 tooltip=[alt.Tooltip("week:T", title="Week", format="%Y-%m-%d"),
                          alt.Tooltip("gap_fte:Q", title="Gap before OT/BPO (FTE)",
@@ -81,7 +81,7 @@ def capacity_chart(weekly: pd.DataFrame, classes: pd.DataFrame, channel: str,
     )
     need = (
         alt.Chart(planned)
-        .mark_line(color="black", point=True, interpolate="step")
+        .mark_line(color="black", point=alt.OverlayMarkDef(color="black"))
         .encode(x=x, y="required_fte:Q",
                 tooltip=[alt.Tooltip("week:T", title="Week", format="%Y-%m-%d"),
                          alt.Tooltip("required_fte:Q", title="Required FTE (the plan)",
