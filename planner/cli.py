@@ -277,7 +277,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="lognormal handle times with this coefficient of variation "
                         "(default: exponential)")
     m.add_argument("--out", metavar="DIR",
-                   help="also write simulation_daily.csv and simulation_reps.csv into DIR")
+                   help="also write simulation_daily.csv, simulation_reps.csv and "
+                        "simulation.xlsx into DIR")
     return p
 
 
@@ -556,14 +557,15 @@ def _cmd_simulate(args: argparse.Namespace, progress: _Progress) -> int:
                           progress=lambda f, msg: progress(f, f"simulating: {msg}"))
     print(simulation_text(result.name, sim))
     if args.out:
-        from planner.export import simulation_tables, staging_dir, write_csv
+        from planner.export import simulation_tables, staging_dir, write_csv, write_workbook
 
         tables = simulation_tables(sim)
         out = Path(args.out)
         with staging_dir(out) as tmp:
             write_csv(tables["Simulation"], tmp / "simulation_daily.csv")
             write_csv(tables["Simulation runs"], tmp / "simulation_reps.csv")
-        for name in ("simulation_daily.csv", "simulation_reps.csv"):
+            write_workbook(tmp / "simulation.xlsx", tables)
+        for name in ("simulation_daily.csv", "simulation_reps.csv", "simulation.xlsx"):
             print(f"wrote {out / name}")
     return EXIT_OK
 

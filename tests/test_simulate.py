@@ -314,6 +314,8 @@ def test_cli_simulate_a_saved_plan_and_the_workbook_sheets(tmp_path, capsys):
         daily.columns)
     runs = pd.read_csv(tmp_path / "sim" / "simulation_reps.csv")
     assert len(runs) == 3 * 2
+    assert set(openpyxl.load_workbook(tmp_path / "sim" / "simulation.xlsx").sheetnames) == {
+        "Simulation", "Simulation runs"}
     # the workbook: frontier and simulation sheets next to the plan's
     sim = simulate_result(_plan(days=1), reps=2, seed=1)
     from planner.risk import scenario_frontier
