@@ -328,8 +328,12 @@ def _scenario_fields(section: str) -> list[tuple[_Field, dict]]:
             ),
             (
                 _Field("forecast.staff_to", "Staff to", "select",
-                       options={"mean": "mean", "upper": "upper"},
-                       help="'upper' staffs to the upper bound of the forecast interval."),
+                       options={"mean": "mean", "upper": "upper", "p70": "p70", "p80": "p80",
+                                "p90": "p90", "p95": "p95"},
+                       help="'upper' staffs to the upper bound of the forecast interval; "
+                            "'p80' staffs each interval so that it meets its service "
+                            "target with probability 0.8 (see the cost-risk frontier on "
+                            "the Staffing page)."),
                 {},
             ),
         ]
