@@ -614,7 +614,8 @@ def _solve(settings: CapacitySettings, channels: list[str], R: np.ndarray, H0: n
     for key, ms in moves.items():
         arr = np.zeros(H)
         for s, m in ms.items():
-            arr[s] = round(val(m))
+            arr[s] = val(m)
+        arr = _clean(np.maximum(arr, 0.0))  # FTE moved: continuous
         if arr.any():
             move_arr[key] = arr
     return (n_arr, z_arr, _clean(ot_arr), _clean(bpo_arr), _clean(short_arr), move_arr,

@@ -403,6 +403,10 @@ def test_same_inputs_give_the_same_plan():
     pd.testing.assert_frame_equal(first.classes, again.classes)
     assert first.status in ("OPTIMAL", "WITHIN_GAP")
     assert first.objective <= first.bound * (1 + s.mip_gap) + 1e-6
+    # the objective is the plan's cost plus its shortfall penalty, to the cent
+    penalty = (first.weekly["short_fte"] * HOURS * s.short_penalty_per_hour).sum()
+    assert first.total_cost + penalty == pytest.approx(first.objective, abs=0.01)
+    assert first.weekly["moved_out"].sum() > 0  # the instance does use moves
 
 
 # ------------------------------------------------------------------ the app page
