@@ -4,12 +4,14 @@
 
 1. history is cut at ``start`` (only data before the forecast period is used);
 2. daily orders are forecast with :func:`forecast.volume.forecast_volume` (events as holiday
-   effects/uplifts), then scaled by the scenario's ``order_growth``;
+   effects/uplifts; with ``model="auto"`` the model is chosen once, and the calibration
+   backtests below reuse that choice);
 3. per channel, :func:`forecast.contact_rate.estimate_contact_rate` learns the delivery-lag
-   shares, weekday factors, rate level and drift; contacts per day = lagged orders x rate,
-   with the scenario's ``contact_rate`` override (per channel, optionally per month)
-   replacing the estimated rate; event days that the rate model cannot explain (sale days,
-   incidents) get the median uplift of the same label in history;
+   shares, weekday factors, rate level and drift; contacts per day = lagged orders x rate;
+   event days that the rate model cannot explain (sale days, incidents) get the median
+   uplift of the same label in history; a scenario's ``contact_rate`` and
+   ``order_growth`` are then applied by :func:`apply_assumptions`, the one path the
+   planner and the app use too (month keys are calendar months 1..12);
 4. days are split into the data's intervals with weekday- and channel-specific profiles
    (:mod:`forecast.intraday`): closed hours stay closed;
 5. AHT per channel and interval: the contact-weighted mean AHT of the last 4 weeks per
@@ -365,7 +367,9 @@ def forecast_contacts_detail(
         Interval coverage in percent.
     contact_rate : mapping, optional
         Per channel, a contact rate per order (share, e.g. ``{"chat": 0.03}``) or a mapping
-        month -> rate (``{"chat": {"2024-11": 0.035}}``); months not given keep the estimate.
+        calendar month (1..12) -> rate (``{"chat": {11: 0.035}}``, the key format of
+        scenario files); months not given keep the estimate. Applied by
+        :func:`apply_assumptions`, the one path of scenario assumptions.
     order_growth : float or mapping
         Relative change of the forecast orders (0.1 = +10%), or month -> change.
     max_lag : int
