@@ -7,6 +7,7 @@ minute here) solved to optimality by HiGHS through ``scipy.optimize.milp``.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -567,6 +568,11 @@ def test_same_inputs_give_the_identical_plan_whatever_the_machine_load():
     cols = [c for c in first.days.columns if c != "solver_s"]
     pd.testing.assert_frame_equal(first.days[cols], again.days[cols])
     assert first.quality == again.quality != "optimal"
+    # two workers interleave their search deterministically: the same plan twice too
+    two = dataclasses.replace(rules, num_workers=2)
+    runs = [solve_shifts(req, two, interval_s=1800) for _ in range(2)]
+    pd.testing.assert_frame_equal(runs[0].shift_plan, runs[1].shift_plan)
+    _covered(runs[0])
 
 
 def test_capped_plan_reports_the_paid_hours_of_its_own_shift_rows():
