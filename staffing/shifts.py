@@ -158,7 +158,10 @@ def solve_shifts(
     -------
     ShiftPlan
         ``.shift_plan``, ``.coverage`` (exact shortfall per interval), ``.days`` and totals
-        (``paid_hours``, ``objective``, ``lower_bound``, ``gap``, ``overstaffing``).
+        (``paid_hours`` and its bound ``paid_hours_bound``, ``objective`` with the
+        understaffing penalty and its LP ``lower_bound``, ``gap``, ``quality`` in words,
+        ``overstaffing``). The same inputs give the same plan on any machine (CP-SAT
+        stops on ``rules.work_limit``, a deterministic work limit, with ``rules.seed``).
 
     Raises
     ------
