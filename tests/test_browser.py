@@ -345,3 +345,22 @@ def test_hostile_scenario_files_are_refused(page, tmp_path):
     _no_exception(page)
     _fill(page, "Scenario name", "after_bomb")
     page.locator('[data-testid="stSidebar"]', has_text="after_bomb").wait_for()
+
+
+def test_out_of_range_number_is_refused_in_words(page):
+    # The browser used to keep -5 red in the box and never send it, so the plan kept the
+    # old AHT silently. Now the value reaches the app, which says why it is refused, next
+    # to the box and where Run is.
+    _goto(page, "Scenarios", "Scenarios - war room")
+    page.get_by_role("tab", name="Staffing").click()
+    _fill(page, "chat: AHT, s (0 = learned)", "-5")
+    page.locator('[data-testid="stAlert"]', has_text="must be between 0 and 7,200").first.wait_for()
+    run_area = page.locator('[data-testid="stAlert"]', has_text="Run is disabled")
+    run_area.wait_for()
+    assert "Staffing › chat › AHT" in run_area.inner_text()
+    assert page.get_by_role("button", name="Run", exact=True).is_disabled()
+    _shot(page, "9_refused_input")
+    _fill(page, "chat: AHT, s (0 = learned)", "0")
+    run_area.wait_for(state="detached")
+    assert page.get_by_role("button", name="Run", exact=True).is_enabled()
+    _no_exception(page)
