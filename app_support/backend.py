@@ -155,10 +155,13 @@ def save_upload(name: str, content: bytes, root: str | None = None) -> str:
     """Keep an accepted upload as a file so a scenario can name it; returns its path.
 
     Files go to :func:`upload_root`: one sub-folder per content hash, under the uploaded
-    name (its last part only; a name such as ``..`` becomes ``upload``).
+    name (its last part only; a name such as ``..`` becomes ``upload``). Folders the app
+    creates are readable by its own user only.
     """
-    folder = upload_root(root) / hashlib.sha256(content).hexdigest()[:16]
-    folder.mkdir(parents=True, exist_ok=True)
+    base = upload_root(root)
+    base.mkdir(mode=0o700, parents=True, exist_ok=True)
+    folder = base / hashlib.sha256(content).hexdigest()[:16]
+    folder.mkdir(mode=0o700, exist_ok=True)
     base = Path(name).name
     path = folder / (base if base not in ("", ".", "..") else "upload")
     if not path.exists():

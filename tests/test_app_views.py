@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from pathlib import Path
 
 import numpy as np
 import openpyxl
@@ -245,3 +246,26 @@ def test_user_typed_names_are_shown_and_saved_as_typed():
     assert file_stem(":red[x] **y**") == "red_x_y"
     assert file_stem("Peak BF 2024 (v2)") == "Peak_BF_2024_v2"
     assert file_stem("***") == "plan"
+
+
+def test_save_upload_keeps_names_inside_its_folder(tmp_path):
+    import stat
+
+    from app_support import backend
+
+    root = tmp_path / "uploads"
+    # a name is reduced to its last part; "..", "." and "" become "upload"
+    for name, stem in [("../../evil.csv", "evil.csv"), ("..", "upload"), ("", "upload"),
+                       ("dir/ok.csv", "ok.csv")]:
+        path = Path(backend.save_upload(name, name.encode() + b"x", str(root)))
+        assert path.name == stem and path.parent.parent == root, path
+        assert path.read_bytes() == name.encode() + b"x"
+        assert backend.is_kept_upload(str(path), str(root))
+        # folders the app creates: its own user only (rwx------)
+        assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    assert stat.S_IMODE(root.stat().st_mode) == 0o700
+    outside = tmp_path / "secret.csv"
+    outside.write_text("x")
+    assert not backend.is_kept_upload(str(outside), str(root))
+    assert not backend.is_kept_upload(str(root / ".." / "secret.csv"), str(root))
+    assert not backend.is_kept_upload(str(root), str(root))  # the folder itself
