@@ -2,7 +2,9 @@
 
 Every page renders on the bundled sample without an exception and shows its key widgets;
 a staffing assumption changes the FTE shown; malformed uploads show the loader's message
-in the page and the app keeps working. Expected figures come from the raw sample files
+in the page and the app keeps working; the server listens on this machine only; scenarios
+from the browser cannot read server files, and refused inputs are named where they were
+typed and where Run is. Expected figures come from the raw sample files
 read with the standard library (not through the app or the loaders) or from hand
 arithmetic on small uploaded files.
 """
