@@ -454,3 +454,32 @@ def test_capacity_page_plans_hires_and_follows_its_inputs(tmp_path, monkeypatch)
     at.number_input(key="cap_cmax").set_value(10).run()
     assert not at.exception
     assert any("class_max 10 is below class_min 30" in e.value for e in at.error)
+
+
+def test_cli_capacity_writes_the_plan_with_the_plans_weekly_fte(tmp_path, capsys):
+    import csv
+
+    from planner.cli import main
+    from planner.pipeline import run
+
+    path = tmp_path / "two_weeks.yaml"
+    path.write_text(
+        "name: two_weeks\nhorizon: {start: 2024-11-25, end: 2024-12-08}\n"
+        "shifts: {solve: false}\n"
+        "capacity: {as_of: 2024-10-07, headcount: {chat: 60, voice: 50, email: 30}}\n")
+    code = main(["capacity", str(path), "-q", "--out", str(tmp_path / "out")])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "Hiring classes" in out
+    with open(tmp_path / "out" / "capacity_weekly.csv", newline="") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["required_fte"]]
+    r = run(Scenario.from_yaml(path.read_text()))
+    ref = {(f"{w:%Y-%m-%d}", ch): f for w, ch, f in
+           zip(r.weekly["week"], r.weekly["channel"], r.weekly["fte"], strict=True)}
+    assert len(rows) == len(ref) == 6  # 2 weeks x 3 channels
+    for row in rows:  # written rounded to 3 decimals
+        assert float(row["required_fte"]) == pytest.approx(ref[row["week"], row["channel"]],
+                                                           abs=5.1e-4)
+    with open(tmp_path / "out" / "capacity_classes.csv", newline="") as fh:
+        classes = list(csv.DictReader(fh))
+    assert classes and all(c["start"] >= "2024-10-07" for c in classes)
