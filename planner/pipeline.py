@@ -14,7 +14,8 @@
 4. **requirements** per interval and channel (:func:`staffing.requirements.compute_requirements`);
 5. **shifts** (:func:`staffing.shifts.solve_shifts`, with the headcount caps);
 6. **achieved KPIs** of the scheduled agents with queue carry-over
-   (:mod:`staffing.kpis`), weekly FTE and cost.
+   (:mod:`staffing.kpis`) at the expected volume (also when ``staff_to`` sized the plan
+   for the band's upper bound or a probability), weekly FTE and cost.
 
 Steps 1-2 depend only on the data, horizon and forecast settings; they are cached in a
 :class:`PipelineCache` keyed on exactly those, so a what-if that changes demand or
@@ -707,8 +708,10 @@ def run(
                        "shift_quality": "no shift plan (each interval staffed on its own)"}
 
     _report(progress, "kpis", 0.0, "achieved KPIs")
+    # what the plan delivers at the expected volume (staff_to may have sized it for more)
     kpis = achieved_kpis(
-        volumes[["channel", "ds", "volume", "aht_s"]],
+        volumes[["channel", "ds", "volume_mean", "aht_s"]].rename(
+            columns={"volume_mean": "volume"}),
         coverage[["channel", "ds", "scheduled"]],
         policies,
         base.interval_s,
