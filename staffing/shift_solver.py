@@ -404,37 +404,83 @@ def _repair(a, b, w, cost, capm, capv, x: np.ndarray) -> np.ndarray:
 
 
 def round_simple(
-    block: Block, model: BlockModel, x_lp: np.ndarray, soft: bool
+    block: Block, model: BlockModel, x_lp: np.ndarray, per: int, soft: bool
 ) -> tuple[np.ndarray, float] | None:
-    """Any block (multi-skill pools too): the LP's agents rounded up (down under a cap, so
-    that every cap holds), pooled time shared out per interval, the rest short.
+    """Any block (multi-skill pools too): whole agents from the LP, pooled time shared out
+    per interval, the rest short (:func:`_allocate`).
 
-    Without a cap every interval a shift can reach is covered: rounding up never lowers
-    coverage, and the LP's allocation of pooled time shows the pool has room for every
-    channel's remaining need. ``None`` when a hard row stays short (never expected).
+    Without a cap the LP is rounded up: every interval a shift can reach stays covered
+    (rounding up never lowers coverage, and the LP's allocation of pooled time shows the
+    pool has room for every channel's remaining need). Under a cap it is rounded down (so
+    that every cap holds), then each column the LP used fractionally gets one agent more,
+    largest fraction first, where the caps allow and the cost falls. Last, one agent at a
+    time is dropped, smallest LP value first, while the plan stays feasible and the cost
+    falls. ``None`` when a hard row stays short (never expected).
     """
+    n = model.n_cols
+    x_lp = np.minimum(x_lp[:n], model.ub[:n])
+    x = np.floor(x_lp + 1e-9) if soft else np.ceil(x_lp - 1e-9)
+    best = _allocate(block, model, x, per)
+    if best is None:
+        return None
+    if soft:
+        cap_rows = [(idx, -rhs) for idx, val, rhs in model.rows
+                    if rhs <= 0 and idx and max(idx) < n and all(v == -1 for v in val)]
+        capm = np.zeros((len(cap_rows), n))
+        for k, (idx, _cap) in enumerate(cap_rows):
+            capm[k, idx] = 1.0
+        capv = np.asarray([cap for _idx, cap in cap_rows], dtype=float)
+        frac = x_lp - x
+        for j in np.argsort(-frac, kind="stable"):
+            if frac[j] <= 1e-9:
+                break
+            if len(capv) and (capm[:, j] * (capv - capm @ x < 1)).any():
+                continue  # a cap on this column is full
+            x[j] += 1
+            trial = _allocate(block, model, x, per)
+            if trial is not None and trial[1] < best[1]:
+                best = trial
+            else:
+                x[j] -= 1
+    for j in np.argsort(x_lp, kind="stable"):
+        while x[j] > 0:
+            x[j] -= 1
+            trial = _allocate(block, model, x, per)
+            if trial is None or trial[1] >= best[1]:
+                x[j] += 1
+                break
+            best = trial
+    return best
+
+
+def _allocate(
+    block: Block, model: BlockModel, x_cols: np.ndarray, per: int
+) -> tuple[np.ndarray, float] | None:
+    """``(z, objective)`` for whole agents ``x_cols`` on the columns: pooled time shared
+    out per interval (channels whose shortfall is not allowed first, then the dearest
+    shortfall first), the rest short; ``None`` when a hard row stays short."""
     z = np.zeros(len(model.c), dtype=np.int64)
-    x_lp = x_lp[: model.n_cols]
-    x_cols = np.floor(x_lp + 1e-9) if soft else np.ceil(x_lp - 1e-9)
-    z[: model.n_cols] = np.minimum(x_cols, model.ub[: model.n_cols]).astype(np.int64)
+    z[: model.n_cols] = x_cols.astype(np.int64)
+    pairs = list(zip(block.groups, block.cols, strict=True))
     residual: dict[str, np.ndarray] = {}
-    per_need = _per_need(block, model)
-    for ch in block.req:
-        have = np.zeros_like(per_need[ch])
-        for gi, ((_label, chans), cols) in enumerate(zip(block.groups, block.cols, strict=True)):
+    for ch, r in block.req.items():
+        have = np.zeros(len(r), dtype=np.int64)
+        for gi, ((_label, chans), cols) in enumerate(pairs):
             if chans == (ch,):
                 off = model.offsets[gi]
                 have = have + z[off : off + len(cols.paid_units)] @ cols.cover
-        residual[ch] = np.clip(per_need[ch] - have, 0, None)
-    for gi, ((_label, chans), cols) in enumerate(zip(block.groups, block.cols, strict=True)):
+        residual[ch] = np.clip(per * r - have, 0, None)
+
+    def rank(ch: str) -> tuple[bool, float]:
+        ids = list(model.short[ch].values())
+        return (bool((model.ub[ids] > 0).all()), -float(model.c[ids].max(initial=0.0)))
+
+    for gi, ((_label, chans), cols) in enumerate(pairs):
         if len(chans) == 1:
             continue
         off = model.offsets[gi]
         room = z[off : off + len(cols.paid_units)] @ cols.cover
-        # channels whose shortfall is not allowed are served first
-        order = sorted(chans, key=lambda ch: min(
-            (model.ub[v] for v in model.short[ch].values()), default=0))
-        for ch in order:
+        for ch in sorted(chans, key=rank):
             for i, vid in model.alloc[(gi, ch)].items():
                 give = int(min(residual[ch][i], room[i], model.ub[vid]))
                 z[vid] = give
@@ -446,17 +492,6 @@ def round_simple(
                 return None
             z[sid] = residual[ch][i]
     return z, float(model.c @ z)
-
-
-def _per_need(block: Block, model: BlockModel) -> dict[str, np.ndarray]:
-    """Required time units per channel and interval (the coverage rows' right sides)."""
-    out = {ch: np.zeros(len(r), dtype=np.int64) for ch, r in block.req.items()}
-    sid_of = {sid: (ch, i) for ch, ids in model.short.items() for i, sid in ids.items()}
-    for idx, _val, rhs in model.rows:
-        if rhs > 0 and idx[0] in sid_of:
-            ch, i = sid_of[idx[0]]
-            out[ch][i] = rhs
-    return out
 
 
 class _StopNear(cp_model.CpSolverSolutionCallback):
@@ -532,7 +567,7 @@ def solve_block(block: Block, rules: ShiftRules, per: int, soft: bool) -> BlockS
     accept = floor_obj if soft else target
     in_hand = round_lp(model, x_lp, accept) if not model.alloc else None
     if in_hand is None:
-        in_hand = round_simple(block, model, x_lp, soft)
+        in_hand = round_simple(block, model, x_lp, per, soft)
 
     def done(z: np.ndarray, obj: float, proven: bool, source: str) -> BlockSolution:
         return BlockSolution(

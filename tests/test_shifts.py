@@ -518,20 +518,31 @@ def test_work_limit_too_small_for_cp_sat_keeps_the_rounded_plan_with_its_gap():
     assert plan.quality == "within 28.58 % of the best possible"
 
 
-def test_multiskill_pool_falls_back_to_its_rounded_plan_too():
-    # A chat+voice pool has no greedy repair: the LP rounded up, pooled time shared out per
-    # interval, is the plan in hand. Every interval stays covered and the cost is at least
-    # the optimum found with a generous limit.
+@pytest.mark.parametrize("cap", [None, 4])
+def test_multiskill_pool_falls_back_to_its_rounded_plan_too(cap):
+    # A chat+voice pool has no greedy repair: the LP rounded up (down under a cap), pooled
+    # time shared out per interval, is the plan in hand. Without a cap every interval stays
+    # covered; under one the cap holds and the shortfall is exact; the cost is at least the
+    # optimum found with a generous limit.
     rules = dict(
-        shift_types=(ShiftType("4h", 4 * H), _FLAT_BREAK),
+        shift_types=(_FLAT_BREAK,),
         open_hours={"voice": ("08:00", "16:00"), "chat": ("08:00", "16:00")},
         multiskill=("chat", "voice"), multiskill_cost_factor=1.2, relative_gap=0.0,
     )
-    req = pd.concat([_req("voice", "08:00", [2, 3] * 8), _req("chat", "08:00", [1, 2] * 8)])
-    fast = solve_shifts(req, ShiftRules(**rules, work_limit=1e-9), interval_s=1800)
-    best = solve_shifts(req, ShiftRules(**rules, work_limit=20), interval_s=1800)
-    _covered(fast)
+    req = pd.concat([_req("voice", "08:00", [2] * 16), _req("chat", "08:00", [1] * 16)])
+    fast = solve_shifts(req, ShiftRules(**rules, work_limit=1e-9), headcount_cap=cap,
+                        interval_s=1800)
+    best = solve_shifts(req, ShiftRules(**rules, work_limit=20), headcount_cap=cap,
+                        interval_s=1800)
+    if cap is None:
+        _covered(fast)
+    else:
+        assert fast.shift_plan["agents"].sum() <= cap
+        cov = fast.coverage
+        assert np.allclose(cov["short"], np.clip(cov["required"] - cov["scheduled"], 0, None))
+        assert cov["short"].sum() > 0
     assert best.status == "OPTIMAL"
+    assert fast.days["source"].tolist() == ["rounded LP"]  # CP-SAT found nothing
     assert fast.objective >= best.objective - 1e-9
     assert fast.lower_bound == pytest.approx(best.lower_bound)
     assert fast.quality == ("optimal" if fast.status == "OPTIMAL"
