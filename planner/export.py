@@ -216,7 +216,11 @@ def write_workbook(
 
 
 def _hhmm(values: pd.Series, day: pd.Series) -> list[str]:
-    """``HH:MM`` of each timestamp; a time on the next day is written ``24:00``/``+1 06:00``."""
+    """``HH:MM`` of each timestamp; a time on the next day is written ``24:00``/``06:00+1``.
+
+    The day offset is a suffix, so no cell starts with ``+`` (a spreadsheet would read it as
+    a formula, and the safe writers would have to prefix it with an apostrophe).
+    """
     out = []
     for ts, d in zip(pd.to_datetime(values), day, strict=True):
         if pd.isna(ts):
@@ -227,7 +231,7 @@ def _hhmm(values: pd.Series, day: pd.Series) -> list[str]:
         if days == 1 and text == "00:00":
             text = "24:00"
         elif days:
-            text = f"+{days} {text}"
+            text = f"{text}+{days}"
         out.append(text)
     return out
 

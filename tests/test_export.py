@@ -185,3 +185,21 @@ def test_staging_dir_moves_files_only_on_success(tmp_path):
         raise RuntimeError("half-way")
     assert [p.name for p in out.iterdir()] == ["a.csv"]
     assert (out / "a.csv").read_text() == "a\n1\n"
+
+
+def test_night_shift_times_carry_the_day_as_a_suffix_not_a_formula(tmp_path):
+    # A shift from 22:00 to 06:00 next day, break at 01:00: the next-day times are written
+    # "06:00+1" / "01:00+1", so no cell starts with "+" and none needs an apostrophe.
+    day = pd.Timestamp("2024-11-29")
+    sp = pd.DataFrame({
+        "date": [day], "channel": ["voice"], "shift": ["8h"],
+        "shift_start": [day + pd.Timedelta(hours=22)],
+        "shift_end": [day + pd.Timedelta(hours=30)],
+        "break_start": [day + pd.Timedelta(hours=25)],
+        "break_end": [day + pd.Timedelta(hours=25, minutes=30)],
+        "agents": [4], "paid_hours": [7.5],
+    })
+    with open(export_csv(sp, tmp_path / "night.csv"), newline="") as fh:
+        row = list(csv.DictReader(fh))[0]
+    assert (row["shift_start"], row["shift_end"], row["break_start"], row["break_end"]) == (
+        "22:00", "06:00+1", "01:00+1", "01:30+1")
