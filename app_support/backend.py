@@ -390,14 +390,13 @@ def backtest_table(
     events: pd.DataFrame | None,
     level: int,
 ) -> pd.DataFrame:
-    """Rolling-origin backtest of ``models`` and ``auto`` on daily ``history``
-    (``unique_id, ds, y``): one row per series and model with the model each window used
-    (:func:`forecast.backtest.backtest`)."""
+    """Rolling-origin backtest of ``models`` (``auto`` among them by default on the page) on
+    daily ``history`` (``unique_id, ds, y``): one row per series and model with the model
+    each window actually used (:func:`forecast.backtest.backtest`)."""
     from forecast import backtest
 
-    chosen = list(models) + ([] if "auto" in models else ["auto"])
     return backtest(
-        history, horizon, "D", model=chosen, n_windows=n_windows, events=events,
+        history, horizon, "D", model=list(models), n_windows=n_windows, events=events,
         level=level,
     )
 

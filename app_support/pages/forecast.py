@@ -97,9 +97,9 @@ with backtest_tab:
         "Rolling-origin backtest on daily history before the plan: each window is forecast "
         "from the data before it and scored against what happened. Baselines are what "
         "planners do today (same weekday last week; recent same-weekday average). `auto` "
-        "is always scored: it selects again at every window, and *Model used* shows its "
-        "picks; *Margin* is how far the runner-up was behind, *Stability* the share of "
-        "its selection windows that agreed."
+        "selects again at every window (slower: it backtests every candidate): *Model "
+        "used* shows its picks, *Margin* how far the runner-up was behind, *Stability* "
+        "the share of its selection windows that agreed."
     )
     c = st.columns(3)
     bt_h = c[0].selectbox("Horizon per window", ["7D", "14D", "28D"], index=1, key="bt_h")
