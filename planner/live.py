@@ -377,6 +377,9 @@ def result_day_against_plan(result, actuals: pd.DataFrame, *, day=None, now=None
     from planner.pipeline import channel_policies
 
     interval_s = int(result.meta["interval_s"])
-    return day_against_plan(result.volumes, result.coverage, actuals,
+    volumes = result.volumes
+    if "volume_mean" in volumes.columns:  # the expected volume, whatever staff_to sized
+        volumes = volumes.assign(volume=volumes["volume_mean"])
+    return day_against_plan(volumes, result.coverage, actuals,
                             channel_policies(result.scenario), interval_s, day=day, now=now,
                             prior_contacts=prior_contacts, level=level)
