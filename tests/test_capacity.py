@@ -441,7 +441,8 @@ def test_capacity_page_plans_hires_and_follows_its_inputs(tmp_path, monkeypatch)
     assert metrics["First decision by"] == f"{expected['latest_decision']:%d %b %Y}"
     assert len(at.get("vega_lite_chart")) == 1
     labels = [b.label for b in at.get("download_button")]
-    assert labels == ["Capacity by week (CSV)", "Hiring classes (CSV)"]
+    assert labels == ["Capacity by week (CSV)", "Hiring classes (CSV)",
+                      "Capacity workbook (Excel)"]
     # no class may start: nobody is hired and no decision is due
     at.number_input(key="cap_cpw").set_value(0).run()
     assert not at.exception, at.exception

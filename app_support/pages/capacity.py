@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from app_support import backend, state, views
 from app_support.capacity_chart import capacity_chart
 from planner.capacity import CapacitySettings, capacity_plan
-from planner.export import capacity_tables, csv_bytes
+from planner.export import capacity_tables, csv_bytes, workbook_bytes
 
 st.title("Capacity")
 st.caption(
@@ -165,10 +165,14 @@ st.subheader("By channel")
 st.dataframe(plan.summary, width="stretch", hide_index=True)
 with st.expander("Weekly table"):
     st.dataframe(tables["Capacity"], width="stretch", hide_index=True)
-c = st.columns(2)
+c = st.columns(3)
 c[0].download_button("Capacity by week (CSV)", csv_bytes(tables["Capacity"]),
                      file_name=f"{views.file_stem(scenario.name)}_capacity_weekly.csv",
                      mime="text/csv", key="dl_capacity_csv", icon=":material/download:")
 c[1].download_button("Hiring classes (CSV)", csv_bytes(tables["Hiring classes"]),
                      file_name=f"{views.file_stem(scenario.name)}_hiring_classes.csv",
                      mime="text/csv", key="dl_classes_csv", icon=":material/download:")
+c[2].download_button("Capacity workbook (Excel)", workbook_bytes(tables, styled=True),
+                     file_name=f"{views.file_stem(scenario.name)}_capacity.xlsx",
+                     mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                     key="dl_capacity_xlsx", icon=":material/download:")
