@@ -410,11 +410,13 @@ def table_to_csv(frame: pd.DataFrame) -> bytes:
 
 
 def comparison_tables(comparison: object) -> dict[str, pd.DataFrame]:
-    """The frames of a :class:`planner.compare.Comparison` by sheet name."""
+    """The frames of a :class:`planner.compare.Comparison` by sheet name; the first
+    sheet, ``what differs``, lists the assumptions that differ from the baseline's."""
     names = ("totals", "summary", "weekly", "daily", "backlog", "worst_intervals")
-    from planner.compare import rounded
+    from planner.compare import diff_table, rounded
 
-    return {n: rounded(getattr(comparison, n)) for n in names}  # no 15-digit floats
+    out = {"what differs": diff_table(comparison.assumptions)}  # type: ignore[attr-defined]
+    return out | {n: rounded(getattr(comparison, n)) for n in names}  # no 15-digit floats
 
 
 def break_gaps(

@@ -431,10 +431,13 @@ def _cmd_compare(args: argparse.Namespace, progress: _Progress) -> int:
         tables = ("totals", "summary", "weekly", "daily", "backlog", "worst_intervals")
         if len(comp.capacity):
             tables += ("capacity",)
+        from planner.compare import diff_table
+
         with staging_dir(out) as tmp:
+            write_csv(diff_table(comp.assumptions), tmp / "compare_assumptions.csv")
             for table in tables:
                 write_csv(rounded(_date_only(getattr(comp, table))), tmp / f"compare_{table}.csv")
-        for table in tables:
+        for table in ("assumptions", *tables):
             print(f"wrote {out / f'compare_{table}.csv'}")
     return EXIT_OK
 

@@ -39,7 +39,15 @@ import pandas as pd
 from planner.results import ScenarioResult
 from staffing.kpis import DAILY_COLUMNS
 
-__all__ = ["CompareError", "Comparison", "compare", "rounded"]
+__all__ = [
+    "CompareError",
+    "Comparison",
+    "assumption_diff",
+    "compare",
+    "diff_table",
+    "field_label",
+    "rounded",
+]
 
 _SUMMARY_NUMERIC = (
     "volume",
@@ -101,15 +109,16 @@ class Comparison:
     backlog: pd.DataFrame
     worst_intervals: pd.DataFrame
     capacity: pd.DataFrame = field(default_factory=pd.DataFrame)
+    assumptions: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def to_text(self) -> str:
-        """Plain-text report: totals and the per-channel summary with differences."""
+        """Plain-text report: what differs, totals and the per-channel summary."""
         cols = ["scenario", "channel", "avg_fte", "max_daily_agents", "cost", "service_level",
                 "asa_s", "abandon_rate", "max_backlog_items", "max_backlog_age_h",
                 "d_avg_fte", "d_cost", "d_service_level"]
         summ = self.summary[[c for c in cols if c in self.summary.columns]]
-        text = (
-            f"Baseline: {self.baseline}\n\nTotals over all channels\n"
+        text = f"Baseline: {self.baseline}\n\n" + _diff_text(self.assumptions) + (
+            "Totals over all channels\n"
             + self.totals.to_string(index=False, formatters=_formats(self.totals))
             + "\n\nBy channel\n"
             + summ.to_string(index=False, formatters=_formats(summ), na_rep="-")
@@ -266,6 +275,7 @@ def compare(
         backlog=backlog,
         worst_intervals=worst,
         capacity=_capacity(labelled),
+        assumptions=assumption_diff({k: r.scenario for k, r in labelled.items()}, base),
     )
 
 
@@ -312,3 +322,203 @@ def rounded(frame: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
     cols = out.select_dtypes(include="floating").columns
     out[cols] = out[cols].round(digits)
     return out
+
+
+# ------------------------------------------------------------------ what differs
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_NOT_COMPARED = ("name", "description")
+_SHARES = {"target_sl", "shrinkage", "automation", "max_occupancy", "order_growth",
+           "attrition_weekly", "overtime_cap", "overtime_premium",
+           "contact_rate", "shrinkage_by_month"}
+_SECONDS = {"threshold_s", "patience_s", "response_target_s", "aht_s", "time_limit_s"}
+_WORDS = {
+    "data": "data", "orders": "orders file", "contacts": "contacts file",
+    "events": "events file", "interval_s": "interval length", "timezone": "time zone",
+    "horizon": "horizon", "start": "start", "end": "end", "history_end": "history ends",
+    "forecast": "forecast", "model": "model", "level": "band level (%)",
+    "staff_to": "staff to", "order_growth": "order growth", "contact_rate": "contact rate",
+    "target_sl": "service level target", "threshold_s": "answered within",
+    "patience_s": "patience", "concurrency": "chats per agent",
+    "response_target_s": "response target", "aht_s": "handle time (AHT)",
+    "automation": "automation", "shrinkage": "shrinkage",
+    "shrinkage_by_month": "shrinkage by month", "max_occupancy": "maximum occupancy",
+    "open_hours": "open hours", "headcount_cap": "headcount cap",
+    "cap_priority": "priority under the cap", "cost_per_paid_hour": "cost per paid hour",
+    "shifts": "shifts", "lengths_h": "shift lengths (h)", "start_step_min": "start every (min)",
+    "break_min": "break (min)", "break_window_h": "break window (h after start)",
+    "time_limit_s": "solver time limit", "solve": "solve shifts",
+    "headcount_cap_total": "headcount cap (all channels)",
+    "fte_hours_per_week": "hours per FTE week", "capacity": "capacity",
+    "planned": "channel planned",
+}
+
+
+def _flatten(value: object, prefix: tuple[str, ...] = ()) -> dict[tuple[str, ...], object]:
+    """Leaves of a scenario dict keyed by path; a month mapping (int keys) is one leaf."""
+    if isinstance(value, Mapping) and value and not all(str(k).isdigit() for k in value):
+        out: dict[tuple[str, ...], object] = {}
+        for k, v in value.items():
+            out.update(_flatten(v, (*prefix, str(k))))
+        return out
+    return {prefix: value}
+
+
+def field_label(path: tuple[str, ...] | str) -> str:
+    """A scenario field's path in words: ``channels.chat.target_sl`` -> ``Chat: service
+    level target``; ``shifts.break_min`` -> ``Shifts: break (min)``.
+
+    Examples
+    --------
+    >>> field_label("channels.voice.aht_s"), field_label("order_growth")
+    ('Voice: handle time (AHT)', 'Order growth')
+    """
+    parts = tuple(path.split(".")) if isinstance(path, str) else tuple(path)
+    if parts and parts[0] == "channels" and len(parts) >= 2:
+        head, rest = parts[1], parts[2:]
+    elif len(parts) >= 2:
+        head, rest = _WORDS.get(parts[0], parts[0].replace("_", " ")), parts[1:]
+    else:
+        head, rest = "", parts
+    words = " ".join(_WORDS.get(p, p.replace("_", " ")) for p in rest)
+    text = f"{head[:1].upper()}{head[1:]}: {words}" if head else words
+    return text[:1].upper() + text[1:]
+
+
+def _in_words(key: str, value: object) -> str:
+    """One assumption's value in words: shares as percentages, seconds with units,
+    month mappings by month name, unset values as ``not set`` (learned or default)."""
+    if value is None:
+        return "not set"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, Mapping):
+        return ", ".join(f"{_MONTHS[int(k) - 1] if str(k).isdigit() and 1 <= int(k) <= 12 else k}"
+                         f" {_in_words(key, v)}" for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_in_words(key, v) for v in value)
+    if isinstance(value, (int, float)):
+        if key in _SHARES:
+            return f"{float(value) * 100:,.4g}%"
+        if key in _SECONDS:
+            v = float(value)
+            if v >= 3600 and v % 3600 == 0:
+                return f"{v / 3600:,.0f} h"
+            return f"{v:,.4g} s"
+        if key == "cost_per_paid_hour":
+            return f"{float(value):,.2f}"
+        return f"{value:,}" if isinstance(value, int) else f"{value:,.4g}"
+    return str(value)
+
+
+def assumption_diff(scenarios: Mapping[str, object], baseline: str | None = None) -> pd.DataFrame:
+    """Every assumption that differs from the baseline's, per scenario, in words.
+
+    Parameters
+    ----------
+    scenarios : mapping of label -> Scenario
+        Labels as in :func:`compare`; the name and description are not compared.
+    baseline : str, optional
+        Label of the baseline; default the first.
+
+    Returns
+    -------
+    DataFrame
+        ``scenario, path, field, baseline, value``: one row per scenario (other than the
+        baseline) and differing field, in the order of the scenario's fields. ``field``
+        is in words (:func:`field_label`), ``baseline`` and ``value`` are text
+        (``80%``, ``20 s``, ``not set``, ``absent`` for a channel one side lacks).
+
+    Raises
+    ------
+    CompareError
+        When ``baseline`` is not among the labels.
+
+    Examples
+    --------
+    >>> from planner.scenario import Scenario
+    >>> a = Scenario(name="a")
+    >>> b = a.with_changes({"channels.chat.target_sl": 0.9, "order_growth": 0.1,
+    ...                     "channels.voice.threshold_s": 30})
+    >>> assumption_diff({"a": a, "b": b})[["field", "baseline", "value"]]
+                            field baseline value
+    0                Order growth       0%   10%
+    1  Chat: service level target      80%   90%
+    2      Voice: answered within     20 s  30 s
+    """
+    labels = list(scenarios)
+    cols = ["scenario", "path", "field", "baseline", "value"]
+    if not labels:
+        return pd.DataFrame(columns=cols)
+    base = labels[0] if baseline is None else baseline
+    if base not in scenarios:
+        raise CompareError(f"baseline {base!r} is not among the compared {sorted(labels)}")
+
+    def leaves(s: object) -> dict[tuple[str, ...], object]:
+        d = s.to_dict() if hasattr(s, "to_dict") else dict(s)  # type: ignore[arg-type]
+        return {k: v for k, v in _flatten(d).items() if k and k[0] not in _NOT_COMPARED}
+
+    ref = leaves(scenarios[base])
+    rows = []
+    for label in labels:
+        if label == base:
+            continue
+        mine = leaves(scenarios[label])
+        done_channels = set()
+        for path in [*mine, *[p for p in ref if p not in mine]]:
+            a, b = ref.get(path, _ABSENT), mine.get(path, _ABSENT)
+            if _same(a, b) or (a is _ABSENT and b is None and _parent_of(path, ref)) or (
+                    b is _ABSENT and a is None and _parent_of(path, mine)):
+                continue  # a section unset on one side is listed by its fields
+            if path[0] == "channels" and len(path) > 2 and (a is _ABSENT or b is _ABSENT):
+                if path[1] not in done_channels:  # a channel only one side plans: one row
+                    done_channels.add(path[1])
+                    rows.append((label, ".".join(path[:2]), field_label((*path[:2], "planned")),
+                                 "no" if a is _ABSENT else "yes",
+                                 "no" if b is _ABSENT else "yes"))
+                continue
+            key = path[-1]
+            rows.append((label, ".".join(path), field_label(path),
+                         _missing(path, ref) if a is _ABSENT else _in_words(key, a),
+                         _missing(path, mine) if b is _ABSENT else _in_words(key, b)))
+    return pd.DataFrame(rows, columns=cols)
+
+
+_ABSENT = object()
+
+
+def _parent_of(path: tuple[str, ...], leaves: Mapping[tuple[str, ...], object]) -> bool:
+    """Whether ``leaves`` has fields below ``path`` (a section set on that side)."""
+    return any(len(p) > len(path) and p[: len(path)] == path for p in leaves)
+
+
+def _missing(path: tuple[str, ...], leaves: Mapping[tuple[str, ...], object]) -> str:
+    """``not set`` when a section above ``path`` is unset on that side, else ``absent``."""
+    unset = any(leaves.get(path[:i], _ABSENT) is None for i in range(1, len(path)))
+    return "not set" if unset else "absent"
+
+
+def _same(a: object, b: object) -> bool:
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not (
+            isinstance(a, bool) or isinstance(b, bool)):
+        return float(a) == float(b)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    return a == b
+
+
+def diff_table(diff: pd.DataFrame) -> pd.DataFrame:
+    """:func:`assumption_diff` as people read it (the app, the comparison workbook, the
+    CLI): ``Scenario, Assumption, Baseline, Scenario value``."""
+    names = {"scenario": "Scenario", "field": "Assumption", "baseline": "Baseline",
+             "value": "Scenario value"}
+    if diff is None or not len(diff.columns):
+        return pd.DataFrame(columns=list(names.values()))
+    return diff[list(names)].rename(columns=names).reset_index(drop=True)
+
+
+def _diff_text(diff: pd.DataFrame) -> str:
+    """The assumptions table of :meth:`Comparison.to_text` (empty when nothing differs)."""
+    if diff is None or not len(diff):
+        return "What differs from the baseline: no assumption\n\n"
+    table = diff_table(diff)
+    return "What differs from the baseline\n" + table.to_string(index=False) + "\n\n"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app_support import backend, charts, editor, risk_view, state, views
-from planner.compare import CompareError, compare
+from planner.compare import CompareError, compare, diff_table
 from planner.scenario import ScenarioError, load_scenario
 
 st.title("Scenarios - war room")
@@ -190,6 +190,13 @@ if len(set(spans.values())) > 1:
         "service levels compare; for the rest, plan the same days.",
         icon=":material/warning:",
     )
+
+st.subheader("What differs from the baseline")
+differs = diff_table(comparison.assumptions)
+if len(differs):
+    st.dataframe(differs, width="stretch", hide_index=True)
+else:
+    st.info("The compared scenarios make the same assumptions.")
 
 # KPI cards: one column per scenario, deltas against the baseline.
 totals = comparison.totals.set_index("scenario")
