@@ -416,7 +416,11 @@ def comparison_tables(comparison: object) -> dict[str, pd.DataFrame]:
     from planner.compare import diff_table, rounded
 
     out = {"what differs": diff_table(comparison.assumptions)}  # type: ignore[attr-defined]
-    return out | {n: rounded(getattr(comparison, n)) for n in names}  # no 15-digit floats
+    out |= {n: rounded(getattr(comparison, n)) for n in names}  # no 15-digit floats
+    capacity = getattr(comparison, "capacity", None)
+    if capacity is not None and len(capacity):  # hires, cost, gap, decision date
+        out["capacity"] = rounded(capacity)
+    return out
 
 
 def break_gaps(

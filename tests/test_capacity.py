@@ -387,6 +387,16 @@ def test_compare_puts_hires_cost_gap_and_decision_side_by_side():
     assert row["latest_decision"] == pd.Timestamp("2024-10-14")
     assert row["cost"] == pytest.approx(4000.0 + 4 * 3 * 40 * 20.0)
     assert "Capacity plan" in comp.to_text()
+    # the app's comparison workbook gets the same row as its own sheet
+    import io
+
+    import openpyxl
+
+    from app_support import views
+
+    wb = openpyxl.load_workbook(io.BytesIO(views.tables_to_excel(views.comparison_tables(comp))))
+    rows = list(wb["capacity"].values)
+    assert rows[1][rows[0].index("hires")] == 4
 
 
 def test_same_inputs_give_the_same_plan():
