@@ -49,6 +49,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from forecast.cache import ForecastCache
 from forecast.contacts import ContactsError, apply_assumptions, forecast_contacts_detail
 from forecast.data import load_contacts, load_events, load_orders, sample_paths
 from planner.results import ScenarioResult, weekly_fte
@@ -332,10 +333,13 @@ def base_forecast(
     inputs: InputData,
     progress: Progress | None = None,
     cache: PipelineCache | None = None,
+    forecast_cache: ForecastCache | None = None,
 ) -> BaseForecast:
     """Forecast orders (daily) and contacts (interval, per channel) for the horizon.
 
-    Cached on ``scenario.forecast_key()`` and the input files.
+    Cached on ``scenario.forecast_key()`` and the input files. ``forecast_cache`` (a
+    :class:`forecast.cache.ForecastCache`) is passed to the forecast, so forecasts of
+    some channels at a time (:mod:`planner.fanout`) fit the orders model once.
 
     Raises
     ------
@@ -386,7 +390,7 @@ def base_forecast(
     detail = forecast_contacts_detail(
         orders, contacts, inputs.events, h.start, h.end,
         interval_s=inputs.interval_s, model=scenario.forecast.model,
-        level=scenario.forecast.level, progress=sub(0.0, 1.0),
+        level=scenario.forecast.level, progress=sub(0.0, 1.0), cache=forecast_cache,
     )
     fc = detail.intervals
     if "aht_s" not in fc.columns:
