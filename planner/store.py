@@ -1,7 +1,11 @@
 """Versioned scenario store on any SQLAlchemy database (SQLite file by default).
 
-Every save of a scenario is a new version row; nothing is updated in place or
-deleted, so no saved plan is ever lost. Any number of processes saving the same name
+Every save of a scenario is a new version row; its assumptions and results are never
+updated in place, and nothing is erased, so no saved plan is ever lost. What a planner
+may change afterwards is bookkeeping only: a name can be renamed (all its versions at
+once), a version's note edited, and a name deleted *softly* (hidden from :meth:`Store.list`
+until :meth:`Store.restore`). Each version also records who saved it (``saved_by``) and
+which example it was started from (``started_from``). Any number of processes saving the same name
 at the same time all keep their versions: a save takes the next number from the name's
 counter row in ``scenario_names``, which the database locks until the save commits (an
 ``INSERT ... ON CONFLICT DO UPDATE`` upsert on PostgreSQL and SQLite, where SQLite's
@@ -186,11 +190,22 @@ def _m3_names(conn: Connection) -> None:
     )
 
 
+def _m4_bookkeeping(conn: Connection) -> None:
+    """Version 4: ``saved_by`` and ``started_from`` per saved version, and a soft-delete
+    mark (``deleted_at``) per scenario name."""
+    for column in ("saved_by", "started_from"):
+        conn.execute(sa.text(
+            f"ALTER TABLE scenarios ADD COLUMN {column} VARCHAR(200) NOT NULL DEFAULT ''"))
+    type_ = "TIMESTAMP" if conn.dialect.name == "postgresql" else "DATETIME"
+    conn.execute(sa.text(f"ALTER TABLE scenario_names ADD COLUMN deleted_at {type_}"))
+
+
 #: Ordered migrations: (schema version, description, function applying it).
 MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
     (1, "scenarios and result tables", _m1_scenarios),
     (2, "note per saved version", _m2_note),
     (3, "version counter per scenario name", _m3_names),
+    (4, "who saved, started from, soft delete", _m4_bookkeeping),
 )
 
 scenarios = sa.Table(
@@ -203,12 +218,15 @@ scenarios = sa.Table(
     sa.Column("scenario_yaml", sa.Text, nullable=False),
     sa.Column("meta_json", sa.Text, nullable=False),
     sa.Column("note", sa.Text, nullable=False),
+    sa.Column("saved_by", sa.String(200), nullable=False),
+    sa.Column("started_from", sa.String(200), nullable=False),
 )
 scenario_names = sa.Table(
     "scenario_names",
     _meta,
     sa.Column("name", sa.String(120), primary_key=True),
     sa.Column("last_version", sa.Integer, nullable=False),
+    sa.Column("deleted_at", sa.DateTime),
 )
 result_tables = sa.Table(
     "result_tables",
@@ -349,17 +367,21 @@ class Store:
         return applied
 
     # ------------------------------------------------------------------ writing
-    def save(self, item: ScenarioResult | Scenario, note: str = "") -> SavedVersion:
+    def save(self, item: ScenarioResult | Scenario, note: str = "", *, saved_by: str = "",
+             started_from: str = "") -> SavedVersion:
         """Save a scenario (and its results, when given a result) as a new version.
 
         The version number, the scenario row and all result tables are written in one
         transaction that holds the name's counter row, so concurrent saves of one name
-        get consecutive versions and none is lost.
+        get consecutive versions and none is lost. ``saved_by`` (who) and
+        ``started_from`` (the example the scenario began as) are kept with the version;
+        saving a softly deleted name makes it visible again.
 
         Raises
         ------
         ValueError
-            When ``note`` is longer than ``MAX_NOTE_CHARS`` or has control characters.
+            When ``note`` is longer than ``MAX_NOTE_CHARS``, ``saved_by`` or
+            ``started_from`` longer than 200 characters, or any has control characters.
         StoreUnavailableError
             When the database cannot be reached or refuses the save; nothing of the
             failed save is left behind.
@@ -373,13 +395,18 @@ class Store:
         if not isinstance(note, str) or len(note) > MAX_NOTE_CHARS:
             raise ValueError(f"note must be text of at most {MAX_NOTE_CHARS} characters")
         check_text(note, "note", multiline=True)
+        for label, text in (("saved_by", saved_by), ("started_from", started_from)):
+            if not isinstance(text, str) or len(text) > 200:
+                raise ValueError(f"{label} must be text of at most 200 characters")
+            check_text(text, label)
+        who = {"saved_by": saved_by, "started_from": started_from}
         yaml_text = scenario.to_yaml()
         with self._guard(f"save {scenario.name!r}"):
             for attempt in range(_SAVE_ATTEMPTS):
                 try:
                     with self._writer.begin() as conn:
                         return self._insert(
-                            conn, scenario.name, yaml_text, meta_json, note, tables
+                            conn, scenario.name, yaml_text, meta_json, note, tables, who
                         )
                 except IntegrityError:  # a new name's first save raced (no upsert)
                     if attempt == _SAVE_ATTEMPTS - 1:
@@ -394,8 +421,14 @@ class Store:
         meta_json: str,
         note: str,
         tables: dict[str, pd.DataFrame],
+        who: dict[str, str] | None = None,
     ) -> SavedVersion:
         version = _next_version(conn, name)
+        conn.execute(  # a new save of a softly deleted name shows it again
+            scenario_names.update()
+            .where(scenario_names.c.name == name, scenario_names.c.deleted_at.is_not(None))
+            .values(deleted_at=None)
+        )
         row_id = conn.execute(
             scenarios.insert()
             .values(
@@ -404,6 +437,7 @@ class Store:
                 scenario_yaml=yaml_text,
                 meta_json=meta_json,
                 note=note,
+                **(who or {}),
             )
             .returning(scenarios.c.id)
         ).scalar_one()
@@ -419,11 +453,13 @@ class Store:
         return SavedVersion(name=name, version=version, id=int(row_id))
 
     # ------------------------------------------------------------------ reading
-    def list(self, all_versions: bool = False) -> pd.DataFrame:
-        """Saved scenarios: ``name, version, saved_at, note, has_results``.
+    def list(self, all_versions: bool = False, deleted: bool = False) -> pd.DataFrame:
+        """Saved scenarios: ``name, version, saved_at, note, has_results, saved_by,
+        started_from, deleted``.
 
         By default only the latest version of each name; ``all_versions=True`` lists
-        every version. Sorted by name, then version.
+        every version. Softly deleted names are left out, unless ``deleted=True``, which
+        lists only them (for restoring). Sorted by name, then version.
         """
         has = (
             sa.select(result_tables.c.scenario_id)
@@ -436,7 +472,12 @@ class Store:
             scenarios.c.saved_at,
             scenarios.c.note,
             has.label("has_results"),
-        )
+            scenarios.c.saved_by,
+            scenarios.c.started_from,
+            scenario_names.c.deleted_at,
+        ).join(scenario_names, scenario_names.c.name == scenarios.c.name, isouter=True)
+        gone = scenario_names.c.deleted_at.is_not(None)
+        q = q.where(gone if deleted else scenario_names.c.deleted_at.is_(None))
         if not all_versions:
             latest = (
                 sa.select(scenarios.c.name, sa.func.max(scenarios.c.version).label("v"))
@@ -450,9 +491,86 @@ class Store:
         q = q.order_by(scenarios.c.name, scenarios.c.version)
         with self._guard("list the saved scenarios"), self.engine.connect() as conn:
             rows = conn.execute(q).all()
-        out = pd.DataFrame(rows, columns=["name", "version", "saved_at", "note", "has_results"])
+        out = pd.DataFrame(rows, columns=["name", "version", "saved_at", "note", "has_results",
+                                          "saved_by", "started_from", "deleted_at"])
         out["has_results"] = out["has_results"].astype(bool)
+        out["deleted"] = out.pop("deleted_at").notna()
         return out
+
+    # ------------------------------------------------------------------ bookkeeping
+    def _lock_name(self, conn: Connection, name: str) -> Any:
+        """The counter row of ``name``, locked until commit (as a save locks it)."""
+        conn.execute(scenario_names.update().where(scenario_names.c.name == name)
+                     .values(last_version=scenario_names.c.last_version))
+        row = conn.execute(sa.select(scenario_names).where(scenario_names.c.name == name)).first()
+        if row is None:
+            raise NotFoundError(f"no saved scenario {name!r} in {self._safe_url}")
+        return row
+
+    def rename(self, name: str, new_name: str) -> None:
+        """Give every saved version of ``name`` the name ``new_name``.
+
+        Versions, notes and results stay as they are; a version loaded afterwards comes
+        back with the new name. Runs in one transaction holding the name's counter row,
+        so a save of ``name`` at the same moment lands either before (and is renamed)
+        or after (as a new ``name``).
+
+        Raises
+        ------
+        NotFoundError
+            When ``name`` is not saved.
+        StoreError
+            When ``new_name`` is invalid or already saved (deleted names included).
+        """
+        new_name = Scenario(name=new_name).name  # validated like any scenario name
+        with self._guard(f"rename {name!r}"), self._writer.begin() as conn:
+            self._lock_name(conn, name)
+            if new_name == name:
+                return
+            taken = conn.execute(sa.select(scenario_names.c.name, scenario_names.c.deleted_at)
+                                 .where(scenario_names.c.name == new_name)).first()
+            if taken is not None or conn.execute(
+                    sa.select(scenarios.c.id).where(scenarios.c.name == new_name)).first():
+                gone = " (deleted; restore it or pick another name)" if (
+                    taken is not None and taken.deleted_at is not None) else ""
+                raise StoreError(f"cannot rename {name!r}: {new_name!r} is already saved{gone}")
+            conn.execute(scenario_names.update().where(scenario_names.c.name == name)
+                         .values(name=new_name))
+            conn.execute(scenarios.update().where(scenarios.c.name == name)
+                         .values(name=new_name))
+
+    def delete(self, name: str) -> None:
+        """Hide ``name`` (all versions) from :meth:`list`; nothing is erased, and
+        :meth:`restore` shows it again. Raises :class:`NotFoundError` when not saved."""
+        with self._guard(f"delete {name!r}"), self._writer.begin() as conn:
+            self._lock_name(conn, name)
+            conn.execute(scenario_names.update().where(scenario_names.c.name == name)
+                         .values(deleted_at=sa.func.current_timestamp()))
+
+    def restore(self, name: str) -> None:
+        """Undo :meth:`delete` of ``name``. Raises :class:`NotFoundError` when not saved."""
+        with self._guard(f"restore {name!r}"), self._writer.begin() as conn:
+            self._lock_name(conn, name)
+            conn.execute(scenario_names.update().where(scenario_names.c.name == name)
+                         .values(deleted_at=None))
+
+    def annotate(self, name: str, version: int | None, note: str) -> None:
+        """Replace the note of a saved version (latest when ``version`` is None).
+
+        Raises
+        ------
+        NotFoundError
+            When no such name/version is saved.
+        ValueError
+            When ``note`` is longer than ``MAX_NOTE_CHARS`` or has control characters.
+        """
+        if not isinstance(note, str) or len(note) > MAX_NOTE_CHARS:
+            raise ValueError(f"note must be text of at most {MAX_NOTE_CHARS} characters")
+        check_text(note, "note", multiline=True)
+        with self._guard(f"annotate {name!r}"), self._writer.begin() as conn:
+            self._lock_name(conn, name)
+            row = self._row(conn, name, version)
+            conn.execute(scenarios.update().where(scenarios.c.id == row.id).values(note=note))
 
     def versions(self, name: str) -> list[int]:
         """All saved version numbers of ``name``, ascending (empty if none)."""
@@ -489,9 +607,12 @@ class Store:
 
     def _scenario(self, row: Any) -> Scenario:
         try:
-            return Scenario.from_yaml(
+            scenario = Scenario.from_yaml(
                 row.scenario_yaml, source=f"saved {row.name!r} v{row.version}"
             )
+            if scenario.name != row.name:  # renamed after it was saved
+                scenario = scenario.with_changes({"name": row.name})
+            return scenario
         except ValueError as exc:
             raise self._damaged(row, "its scenario does not validate", exc) from None
 
@@ -542,6 +663,8 @@ class Store:
                 version=int(row.version),
                 saved_at=None if row.saved_at is None else str(row.saved_at),
                 note=row.note,
+                saved_by=row.saved_by,
+                started_from=row.started_from,
             )
             return ScenarioResult.from_tables(scenario, tables, meta)
         except ValueError as exc:

@@ -237,7 +237,7 @@ def test_concurrent_first_use_creates_schema_once(db_url):
     with engine.connect() as conn:
         rows = conn.execute(sa.text("SELECT version FROM schema_version ORDER BY 1")).all()
     engine.dispose()
-    assert [r[0] for r in rows] == [1, 2, 3]
+    assert [r[0] for r in rows] == [1, 2, 3, 4]
 
 
 def test_save_failing_mid_way_leaves_previous_version_intact(db_url, monkeypatch):
@@ -297,11 +297,11 @@ def test_schema_upgrade_keeps_rows_saved_by_older_schema(db_url):
             )
         )
     old.close()
-    with pytest.raises(StoreError, match="schema version 1 < 3"):
+    with pytest.raises(StoreError, match="schema version 1 < 4"):
         Store(db_url, upgrade=False)
 
     store = Store(db_url)
-    assert store.schema_version() == 3
+    assert store.schema_version() == 4
     got = store.load("legacy")
     assert got.scenario.name == "legacy" and got.meta["note"] == ""
     assert store.save(Scenario(name="legacy")).version == 2
@@ -403,7 +403,7 @@ def test_upgrade_to_name_counters_continues_after_the_highest_version(db_url):
                                  "'{}', '')"), {"v": v})
     old.close()
     store = Store(db_url)
-    assert store.schema_version() == 3
+    assert store.schema_version() == 4
     with store.engine.connect() as conn:
         rows = conn.execute(sa.text("SELECT name, last_version FROM scenario_names")).all()
     assert [tuple(r) for r in rows] == [("plan", 3)]
