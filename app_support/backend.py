@@ -38,6 +38,7 @@ __all__ = [
     "load_upload",
     "open_scenario_upload",
     "plan_files",
+    "roster_files",
     "plan_table",
     "plan_warnings",
     "run_scenario",
@@ -432,7 +433,8 @@ def plan_table(result: ScenarioResult) -> pd.DataFrame:
 
 
 def plan_files(result: ScenarioResult) -> dict[str, bytes]:
-    """The shift plan as files a rostering system imports: ``shift_plan.csv``, ``plan.xlsx``.
+    """The shift plan as files a rostering system imports: ``shift_plan.csv``, ``plan.xlsx``
+    (with the weekly 5/2 roster's sheets when the plan has shifts).
 
     Both come from :mod:`planner.export` (the same files the CLI writes), read back as
     bytes for the download buttons.
@@ -449,8 +451,29 @@ def plan_files(result: ScenarioResult) -> dict[str, bytes]:
             coverage=result.coverage,
             kpis=result.kpis_daily,
             assumptions=result.scenario.to_dict(),
+            roster=_roster_of(result.shift_plan),
         )
         return {"shift_plan.csv": csv_path.read_bytes(), "plan.xlsx": xlsx_path.read_bytes()}
+
+
+def _roster_of(shift_plan: pd.DataFrame) -> Any:
+    """The weekly 5/2 roster (consecutive days off) of a plan with shifts, else None."""
+    if not len(shift_plan):
+        return None
+    from staffing.roster import Roster
+
+    return Roster(*weekly_roster(shift_plan, True))
+
+
+def roster_files(headcount: pd.DataFrame, lines: pd.DataFrame) -> dict[str, bytes]:
+    """The weekly roster as ``roster.csv`` (one row per 5/2 line) and ``roster.xlsx``
+    (``Weekly roster`` and ``Roster headcount``), through :mod:`planner.export`."""
+    from planner.export import csv_bytes, roster_tables, workbook_bytes
+    from staffing.roster import Roster
+
+    tables = roster_tables(Roster(headcount, lines))
+    return {"roster.csv": csv_bytes(tables["Weekly roster"]),
+            "roster.xlsx": workbook_bytes(tables, styled=True)}
 
 
 @st.cache_data(show_spinner="Building the weekly roster...", max_entries=8)

@@ -45,6 +45,7 @@ __all__ = [
     "csv_bytes",
     "export_csv",
     "export_excel",
+    "roster_tables",
     "safe_frame",
     "safe_text",
     "shift_plan_table",
@@ -369,6 +370,7 @@ def export_excel(
     capacity: object | None = None,
     frontier: pd.DataFrame | None = None,
     simulation: object | None = None,
+    roster: object | None = None,
 ) -> Path:
     """Write the plan workbook and return its path.
 
@@ -392,6 +394,9 @@ def export_excel(
         Adds the sheet ``Cost-risk frontier`` (:func:`planner.risk.scenario_frontier`).
     simulation : planner.simulate.SimulationResult, optional
         Adds the sheets ``Simulation`` and ``Simulation runs`` (:func:`simulation_tables`).
+    roster : staffing.roster.Roster, optional
+        Adds the sheets ``Weekly roster`` (5/2 lines) and ``Roster headcount``
+        (:func:`roster_tables`).
 
     Returns
     -------
@@ -424,6 +429,8 @@ def export_excel(
         sheets["Cost-risk frontier"] = frontier_table(frontier)
     if simulation is not None:
         sheets.update(simulation_tables(simulation))
+    if roster is not None:
+        sheets.update(roster_tables(roster))
     return write_workbook(path, sheets)
 
 
@@ -474,5 +481,34 @@ def capacity_tables(plan: object) -> dict[str, pd.DataFrame]:
                 f[col] = pd.to_datetime(f[col]).dt.strftime("%Y-%m-%d")
         floats = f.select_dtypes(include="floating").columns
         f[floats] = f[floats].round(3)
+        out[name] = f
+    return out
+
+
+def roster_tables(roster: object) -> dict[str, pd.DataFrame]:
+    """A weekly 5/2 roster's tables as written to files: ``Weekly roster`` (one row per
+    line: ``channel, week_start, line, days_off, mon .. sun`` with ``HH:MM-HH:MM``
+    shifts, ``off`` or ``spare``) and ``Roster headcount`` (``channel, week_start,
+    headcount, lower_bound, demand_days``); ``week_start`` as ISO text.
+
+    ``roster`` is a :class:`staffing.roster.Roster` (:func:`staffing.roster.weekly_roster`).
+
+    Examples
+    --------
+    >>> from staffing.roster import weekly_roster
+    >>> days = pd.date_range("2024-11-25", periods=7)
+    >>> sp = pd.DataFrame({"date": days, "channel": "voice",
+    ...     "shift_start": days + pd.Timedelta(hours=8),
+    ...     "shift_end": days + pd.Timedelta(hours=16), "agents": [1, 1, 1, 1, 1, 0, 0]})
+    >>> t = roster_tables(weekly_roster(sp))["Weekly roster"]
+    >>> t.iloc[0][["week_start", "days_off", "mon", "sat"]].tolist()
+    ['2024-11-25', 'sat+sun', '08:00-16:00', 'off']
+    """
+    out = {}
+    for name, frame in (("Weekly roster", roster.lines),  # type: ignore[attr-defined]
+                        ("Roster headcount", roster.headcount)):  # type: ignore[attr-defined]
+        f = frame.copy()
+        if "week_start" in f.columns:
+            f["week_start"] = pd.to_datetime(f["week_start"]).dt.strftime("%Y-%m-%d")
         out[name] = f
     return out

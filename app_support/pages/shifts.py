@@ -109,6 +109,16 @@ if st.toggle("Build shift lines with two days off per agent", key="roster_on"):
                 "Week starting", weeks, format_func=lambda w: f"{w:%a %d %b %Y}", key="roster_week"
             )
             st.dataframe(lines[starts == week], width="stretch", hide_index=True)
+        files = backend.roster_files(headcount, lines)
+        c = st.columns(2)
+        c[0].download_button("Weekly roster (CSV)", files["roster.csv"],
+                             file_name=f"{views.file_stem(result.name)}_roster.csv",
+                             mime="text/csv", key="dl_roster_csv", icon=":material/download:")
+        c[1].download_button(
+            "Weekly roster (Excel)", files["roster.xlsx"],
+            file_name=f"{views.file_stem(result.name)}_roster.xlsx",
+            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            key="dl_roster_xlsx", icon=":material/download:")
 
 with st.expander("Shift plan table"):
     st.dataframe(result.shift_plan, width="stretch", hide_index=True)
