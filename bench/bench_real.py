@@ -109,6 +109,24 @@ def baselines(hist: pd.Series, targets: pd.DatetimeIndex) -> dict[str, np.ndarra
     return {"seasonal naive": np.asarray(sn), "mean of 4 same weekdays": np.asarray(m4)}
 
 
+def poisson_floor(lam: np.ndarray) -> tuple[float, float]:
+    """Expected WAPE of a perfect forecast (the true mean ``lam``) and of seasonal naive
+    (last week's count, same mean) when arrivals are Poisson with mean ``lam`` per point:
+    ``sum E|Y - lam| / sum lam`` and ``sum E|Y1 - Y2| / sum lam`` (Y1 - Y2 is Skellam).
+    The noise no forecast can remove; it dominates small queues."""
+    from scipy import stats
+
+    lam = np.maximum(np.asarray(lam, float), 1e-9)
+    k = np.arange(0, int(lam.max() * 3 + 60))
+    e1 = e2 = 0.0
+    for v in np.unique(np.round(lam, 2)):
+        n = int(np.sum(np.round(lam, 2) == v))
+        e1 += n * float((stats.poisson.pmf(k, v) * np.abs(k - v)).sum())
+        d = np.arange(-k[-1], k[-1] + 1)
+        e2 += n * float((stats.skellam.pmf(d, v, v) * np.abs(d)).sum())
+    return e1 / lam.sum(), e2 / lam.sum()
+
+
 def run_series(name: str, s30: pd.Series, models: list[str]) -> dict:
     daily = s30.groupby(s30.index.normalize()).sum()
     cuts = origins(pd.DatetimeIndex(daily.index))
@@ -133,7 +151,9 @@ def run_series(name: str, s30: pd.Series, models: list[str]) -> dict:
                     cover.append(((test >= f["yhat_lo"]) & (test <= f["yhat_hi"])).to_numpy())
                     picks.append(fc.attrs.get("models", {}).get(name, "?"))
         a = np.concatenate(acts)
+        floor, sn_floor = poisson_floor(np.concatenate(preds["auto"]))
         res[grain] = {
+            "floor": (floor, sn_floor),
             "wape": {k: wape(a, np.concatenate(v)) for k, v in preds.items()},
             "cov80": float(np.concatenate(cover).mean()) if cover else float("nan"),
             "picks": picks, "seconds": time.perf_counter() - t0,
@@ -195,6 +215,10 @@ def main() -> None:
             print(f"auto: 80 % band covers {r['cov80']:.1%} of actuals; picks: "
                   + ", ".join(f"{m} x{r['picks'].count(m)}" for m in dict.fromkeys(
                       r["picks"])))
+            fl, sn_fl = r["floor"]
+            print(f"Poisson noise alone (arrivals Poisson around auto's forecast): a perfect "
+                  f"forecast would score {fl:.4f}, seasonal naive {sn_fl:.4f} (ratio "
+                  f"{fl / sn_fl:.3f})")
             print("bars: " + "; ".join(f"{k}: {'yes' if v else 'NO'}"
                                        for k, v in checks.items()))
     q4 = sample_q4()

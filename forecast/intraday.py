@@ -276,7 +276,8 @@ def split_intraday(daily_forecast: pd.DataFrame, history: pd.DataFrame, interval
 def direct_baseline(series: pd.Series, interval_s: int, end: pd.Timestamp, model: str,
                     level: float = 80, n_weeks: int = 8) -> pd.DataFrame:
     """A baseline (``seasonal_naive``/``same_weekday_average``) run directly on the open
-    interval grid (weekday x slot open in recent weeks); missing open slots count as 0."""
+    interval grid (weekday x slot open in recent weeks); missing open slots of a day with
+    rows count as 0, an open day without any row takes the same slots 1-3 weeks around."""
     if model not in ("seasonal_naive", "same_weekday_average"):
         raise ModelError(f"direct intraday models are the two baselines, got {model!r}")
     days, mat, present = _day_matrix(series, interval_s)
@@ -296,5 +297,23 @@ def direct_baseline(series: pd.Series, interval_s: int, end: pd.Timestamp, model
     fslot = ((fut - fut.normalize()).total_seconds() // interval_s).astype(int)
     fut = fut[open_ws[fut.day_of_week, fslot]]
     m = int(open_ws.sum())
-    hist = pd.DataFrame({"ds": grid, "y": y.fillna(0.0).to_numpy()})
+    v = y.fillna(0.0).to_numpy()
+    # a whole open day without rows (a holiday, a data gap) is not a day of zero demand:
+    # it takes the median of the same slot 1-3 weeks around it
+    gone = ~grid.normalize().isin(days)
+    if gone.any() and m > 0:
+        cols = []
+        for k in (1, 2, 3):
+            for sh in (m * k, -m * k):
+                c = np.full(v.size, np.nan)
+                if 0 < sh < v.size:
+                    c[sh:] = np.where(gone[:-sh], np.nan, v[:-sh])
+                elif 0 < -sh < v.size:
+                    c[:sh] = np.where(gone[-sh:], np.nan, v[-sh:])
+                cols.append(c)
+        stack = np.stack(cols)
+        has = np.isfinite(stack).any(axis=0)
+        fill = np.nanmedian(np.where(has, stack, 0.0), axis=0)
+        v = np.where(gone, fill, v)
+    hist = pd.DataFrame({"ds": grid, "y": v})
     return MODELS[model](hist, fut, level, season_length=m)
