@@ -1,4 +1,5 @@
-"""Command line: ``python -m planner run|compare|list|export|today|capacity|simulate``.
+"""Command line: ``python -m planner COMMAND`` (run, compare, report, list, export, today,
+capacity, simulate).
 
 Exit codes (stable, for scripts)
 --------------------------------
@@ -295,6 +296,9 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--out", metavar="DIR",
                    help="also write simulation_daily.csv, simulation_reps.csv and "
                         "simulation.xlsx into DIR")
+    from planner.cli_report import add_report_parser
+
+    add_report_parser(sub, common, _EPILOG)
     return p
 
 
@@ -646,6 +650,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_capacity(args, progress)
         if args.command == "simulate":
             return _cmd_simulate(args, progress)
+        if args.command == "report":
+            from planner.cli_report import cmd_report
+
+            return cmd_report(args, progress)
         return _cmd_export(args)
     except NotFoundError as exc:
         print(f"error: {exc}", file=sys.stderr)
