@@ -1,5 +1,5 @@
-"""Command line: ``python -m planner COMMAND`` (run, compare, report, list, export, today,
-capacity, simulate).
+"""Command line: ``python -m planner COMMAND`` (run, run-many, compare, report, list, export,
+today, capacity, simulate).
 
 Exit codes (stable, for scripts)
 --------------------------------
@@ -296,6 +296,9 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--out", metavar="DIR",
                    help="also write simulation_daily.csv, simulation_reps.csv and "
                         "simulation.xlsx into DIR")
+    from planner.cli_many import add_run_many_parser
+
+    add_run_many_parser(sub, common, _EPILOG)
     from planner.cli_report import add_report_parser
 
     add_report_parser(sub, common, _EPILOG)
@@ -650,6 +653,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_capacity(args, progress)
         if args.command == "simulate":
             return _cmd_simulate(args, progress)
+        if args.command == "run-many":
+            from planner.cli_many import cmd_run_many
+
+            return cmd_run_many(args)
         if args.command == "report":
             from planner.cli_report import cmd_report
 

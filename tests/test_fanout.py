@@ -1,0 +1,190 @@
+"""Fan-out of many scenarios on Dask distributed (:mod:`planner.fanout`, ``run-many``).
+
+Real parts only: a ``LocalCluster`` started (and closed) by the module fixture, and a
+separate ``dask scheduler`` + ``dask worker`` process pair on 127.0.0.1 used through
+``run-many --address``. The oracle is the serial path: :func:`planner.pipeline.run` of
+each scenario on its own, whose frames the fan-out must equal exactly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from planner.cli import EXIT_INPUT, EXIT_OK, main, write_outputs
+from planner.fanout import FanOutError, run_many
+from planner.pipeline import PipelineCache, run
+from planner.scenario import load_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _short(name: str, **changes) -> object:
+    s = load_scenario(ROOT / "scenarios" / "base.yaml")
+    horizon = s.horizon.model_copy(update={"start": dt.date(2024, 10, 7),
+                                           "end": dt.date(2024, 10, 13)})
+    return s.model_copy(update={"name": name, "horizon": horizon, **changes})
+
+
+@pytest.fixture(scope="module")
+def scenarios():
+    return [_short("base_week"), _short("growth_week", order_growth=0.1)]
+
+
+@pytest.fixture(scope="module")
+def serial(scenarios):
+    """Each scenario run on its own, fresh cache: the reference."""
+    return {s.name: run(s, cache=PipelineCache()) for s in scenarios}
+
+
+@pytest.fixture(scope="module")
+def client():
+    from distributed import Client, LocalCluster
+
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                           host="127.0.0.1", dashboard_address=None)
+    c = Client(cluster)
+    yield c
+    c.close()
+    cluster.close()
+
+
+def _assert_same(a, b) -> None:
+    for table, frame in a.to_tables().items():
+        pd.testing.assert_frame_equal(frame, b.to_tables()[table], check_exact=True,
+                                      obj=table)
+    ma = {k: v for k, v in a.meta.items() if k != "forecast_cached"}
+    mb = {k: v for k, v in b.meta.items() if k != "forecast_cached"}
+    assert ma == mb
+
+
+def test_local_cluster_equals_serial(scenarios, serial, client):
+    seen = []
+    # one channel per forecast task: the merged forecast must equal the whole one
+    runs = run_many(scenarios, engine=client, chunk_size=1,
+                    progress=lambda d, t, m: seen.append((d, t)))
+    assert runs.failures == {}
+    assert list(runs.results) == ["base_week", "growth_week"]
+    for name, result in runs.results.items():
+        _assert_same(serial[name], result)
+    # 3 channels -> 3 forecast tasks (one group: same forecast key), then 2 plan tasks
+    assert sorted(runs.costs["kind"]) == ["forecast"] * 3 + ["plan"] * 2
+    assert seen[-1] == (5, 5) and [d for d, _ in seen] == [1, 2, 3, 4, 5]
+    assert (runs.costs["cpu_s"] > 0).all() and (runs.costs["peak_rss_mb"] > 0).all()
+    assert runs.costs["worker"].nunique() <= 2
+
+
+def test_failing_scenario_is_named_and_others_kept(scenarios, serial, client, tmp_path):
+    bad = _short("broken", data=scenarios[0].data.model_copy(
+        update={"contacts": str(tmp_path / "no_such_contacts.csv")}))
+    broken_yaml = tmp_path / "broken.yaml"
+    broken_yaml.write_text("name: [unclosed\n")
+    runs = run_many([scenarios[0], bad, broken_yaml], engine=client)
+    assert list(runs.results) == ["base_week"]
+    _assert_same(serial["base_week"], runs.results["base_week"])
+    f = runs.failures["broken"]
+    assert f.step == "forecast" and "no_such_contacts.csv" in f.error
+    assert f.channels == ("chat", "email", "voice") or set(f.channels) <= {"chat", "email",
+                                                                          "voice"}
+    assert "broken: forecast of channels" in str(f)
+    assert runs.failures[str(broken_yaml)].step == "load"
+
+
+def test_serial_engine_and_cache_skip(scenarios, serial, tmp_path):
+    first = run_many(scenarios, engine="serial", cache_dir=tmp_path)
+    assert first.cached == () and first.engine == "serial"
+    for name, result in first.results.items():
+        _assert_same(serial[name], result)
+    again = run_many(scenarios, engine="serial", cache_dir=tmp_path)
+    assert set(again.cached) == {"base_week", "growth_week"} and again.costs.empty
+    for name, result in again.results.items():
+        _assert_same(serial[name], result)
+    # a changed assumption is a new key: only that scenario runs
+    moved = _short("growth_week", order_growth=0.2)
+    third = run_many([scenarios[0], moved], engine="serial", cache_dir=tmp_path)
+    assert third.cached == ("base_week",) and list(third.costs["kind"]) == ["scenario"]
+
+
+def test_bad_arguments_are_named():
+    with pytest.raises(FanOutError, match="engine"):
+        run_many([], engine="kubernetes")
+    with pytest.raises(FanOutError, match="workers"):
+        run_many([], workers=0)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def dask_processes(tmp_path):
+    """A ``dask scheduler`` and one ``dask worker`` process on 127.0.0.1, stopped at the
+    end (only these two processes)."""
+    port = _free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    log = (tmp_path / "dask.log").open("w")
+    procs = [subprocess.Popen(
+        [sys.executable, "-m", "dask", "scheduler", "--host", "127.0.0.1", "--port",
+         str(port), "--no-dashboard"], cwd=ROOT, env=env, stdout=log, stderr=log)]
+    try:
+        time.sleep(1.0)
+        procs.append(subprocess.Popen(
+            [sys.executable, "-m", "dask", "worker", address, "--host", "127.0.0.1",
+             "--nworkers", "1", "--nthreads", "1", "--no-dashboard"],
+            cwd=ROOT, env=env, stdout=log, stderr=log))
+        from distributed import Client
+
+        with Client(address, timeout="60s") as c:
+            c.wait_for_workers(1, timeout=120)
+        yield address
+    finally:
+        for p in reversed(procs):
+            p.terminate()
+        for p in reversed(procs):
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait(timeout=10)
+        log.close()
+
+
+def test_cli_run_many_through_a_scheduler_address(scenarios, serial, dask_processes, tmp_path,
+                                                  capsys):
+    files = []
+    for s in scenarios:
+        path = tmp_path / f"{s.name}.yaml"
+        path.write_text(s.to_yaml())
+        files.append(str(path))
+    out = tmp_path / "out"
+    rc = main(["run-many", *files, "--address", dask_processes, "--out", str(out), "-q"])
+    text = capsys.readouterr()
+    assert rc == EXIT_OK, text.err
+    assert "2 of 2 scenarios done (0 from cache), engine tcp://127.0.0.1" in text.out
+    assert "Scenario base_week" in text.out and "Scenario growth_week" in text.out
+    # the files equal those written from the serial results
+    for name, result in serial.items():
+        ref = write_outputs(result, tmp_path / "ref" / name, formats=("csv",))
+        for path in ref:
+            assert (out / name / path.name).read_bytes() == path.read_bytes(), path.name
+    # a bad file is named, the good one still runs: exit 3
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(json.dumps({"name": "bad", "order_growth": -5}))
+    rc = main(["run-many", files[0], str(bad), "--address", dask_processes, "-q"])
+    text = capsys.readouterr()
+    assert rc == EXIT_INPUT
+    assert f"error: {bad}: load failed" in text.err and "order_growth" in text.err
+    assert "1 of 2 scenarios done" in text.out
