@@ -56,7 +56,7 @@ SECTION_TITLES = {
 class _Field:
     path: str
     label: str
-    kind: str  # "slider", "number", "date", "select", "toggle"
+    kind: str  # "slider", "number", "date", "select", "toggle", "text"
     to_widget: Callable[[Any], Any] = lambda v: v
     from_widget: Callable[[Any], Any] = lambda v: v
     options: dict[str, Any] | None = None
@@ -196,6 +196,8 @@ def _draw(
         return container.number_input(f.label, key=key, help=f.help, **free)
     if f.kind == "date":
         return container.date_input(f.label, key=key, help=f.help)
+    if f.kind == "text":
+        return container.text_input(f.label, key=key, help=f.help)
     # a value set in YAML but not offered (staff_to "p85", an 11-hour shift) stays offered
     seeded = st.session_state[key]
     options = list(f.options or {})
@@ -259,6 +261,25 @@ def _channel_fields(name: str, ch: dict[str, Any], section: str) -> list[tuple[_
                     {"min_value": 10.0, "max_value": 3600.0, "step": 10.0, "format": "%.0f"},
                 )
             )
+    elif section == "cost":
+        out.append(
+            (
+                _Field(p + "open_hours", f"{name}: open hours (HH:MM-HH:MM, 24 h)", "text",
+                       lambda v: v or "", lambda v: v.strip() or None,
+                       help="When the channel takes contacts, e.g. 08:00-22:00; empty = "
+                       "the hours seen in the history."),
+                {},
+            )
+        )
+        out.append(
+            (
+                _Field(p + "cost_per_paid_hour", f"{name}: cost per paid hour (0 = all "
+                       "channels' cost)", "number", _none_zero, _zero_none,
+                       help="This channel's cost of one paid agent hour; 0 uses the cost "
+                       "per paid hour of all channels."),
+                {"min_value": 0.0, "max_value": 1000.0, "step": 1.0, "format": "%.2f"},
+            )
+        )
     elif section == "staffing":
         out.append(
             (
