@@ -420,9 +420,11 @@ def load_saved(url: str, name: str, version: int) -> ScenarioResult:
     return store(url).load(name, version)
 
 
-def save_result(url: str, result: ScenarioResult, note: str = "") -> Any:
-    """Save ``result`` as a new version in the store at ``url``; returns its identity."""
-    return store(url).save(result, note=note)
+def save_result(url: str, result: ScenarioResult, note: str = "", saved_by: str = "",
+                started_from: str = "") -> Any:
+    """Save ``result`` as a new version in the store at ``url`` (with who saved it and
+    the example it started from); returns its identity."""
+    return store(url).save(result, note=note, saved_by=saved_by, started_from=started_from)
 
 
 def plan_table(result: ScenarioResult) -> pd.DataFrame:

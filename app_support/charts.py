@@ -12,6 +12,8 @@ import pandas as pd
 
 __all__ = [
     "by_day_chart",
+    "channel_color",
+    "date_hour_heatmap",
     "coverage_chart",
     "forecast_chart",
     "fte_week_chart",
@@ -19,12 +21,34 @@ __all__ = [
     "history_chart",
     "live_chart",
     "requirement_curve",
+    "scenario_color",
     "shift_chart",
+    "week_lines_chart",
 ]
 
 HEIGHT = 280
 UNDER = "#d62728"  # understaffed / below target
 BAND = "#1f77b4"
+
+
+def channel_color(channels: list[str] | pd.Series, title: str = "Channel") -> alt.Color:
+    """Colour encoding of ``channel`` with the fixed colour of each channel
+    (:mod:`planner.palette`: chat, voice and email look the same in every chart)."""
+    from planner.palette import channel_colors
+
+    colors = channel_colors(dict.fromkeys(str(c) for c in channels))
+    return alt.Color("channel:N", title=title,
+                     scale=alt.Scale(domain=list(colors), range=list(colors.values())))
+
+
+def scenario_color(labels: list[str] | pd.Series, baseline: str | None = None) -> alt.Color:
+    """Colour encoding of ``scenario``: the baseline (default the first) always dark
+    grey, the others in a fixed order (:mod:`planner.palette`)."""
+    from planner.palette import scenario_colors
+
+    colors = scenario_colors(dict.fromkeys(str(c) for c in labels), baseline)
+    return alt.Color("scenario:N", title="Scenario",
+                     scale=alt.Scale(domain=list(colors), range=list(colors.values())))
 
 
 def history_chart(
@@ -158,7 +182,7 @@ def requirement_curve(frame: pd.DataFrame, value: str, title: str) -> alt.Chart:
         .encode(
             x=alt.X("ds:T", title="Interval start"),
             y=alt.Y(f"{value}:Q", title=title),
-            color=alt.Color("channel:N", title="Channel"),
+            color=channel_color(frame["channel"]),
             tooltip=[
                 alt.Tooltip("ds:T", title="Interval", format="%Y-%m-%d %H:%M"),
                 alt.Tooltip("channel:N", title="Channel"),
@@ -181,7 +205,7 @@ def fte_week_chart(frame: pd.DataFrame, value: str = "fte") -> alt.Chart:
                 axis=alt.Axis(format="%d %b %Y", labelAngle=0),
             ),
             y=alt.Y(f"{value}:Q", title="FTE (rostered hours / FTE week)"),
-            color=alt.Color("channel:N", title="Channel"),
+            color=channel_color(frame["channel"]),
             tooltip=[
                 alt.Tooltip("week:T", title="Week starting", format="%Y-%m-%d"),
                 alt.Tooltip("channel:N", title="Channel"),
@@ -215,7 +239,7 @@ def shift_chart(frame: pd.DataFrame) -> alt.LayerChart:
             x=alt.X("shift_start:T", title="Time of day", axis=alt.Axis(format="%H:%M")),
             x2="shift_end:T",
             y=y,
-            color=alt.Color("channel:N", title="Channel"),
+            color=channel_color(frame["channel"]),
             tooltip=tip,
         )
     )
@@ -272,16 +296,18 @@ def coverage_chart(frame: pd.DataFrame) -> alt.LayerChart:
 
 
 def by_day_chart(
-    frame: pd.DataFrame, value: str, title: str, fmt: str = ",.2f", target: float | None = None
+    frame: pd.DataFrame, value: str, title: str, fmt: str = ",.2f", target: float | None = None,
+    baseline: str | None = None,
 ) -> alt.LayerChart:
-    """One line per scenario over days (``date, scenario, value``), optional target rule."""
+    """One line per scenario over days (``date, scenario, value``), optional target rule;
+    the ``baseline`` scenario is always drawn in the same dark grey."""
     line = (
         alt.Chart(frame)
         .mark_line(point=True, strokeWidth=1.5)
         .encode(
             x=alt.X("yearmonthdate(date):T", title="Date", axis=alt.Axis(format="%a %d %b")),
             y=alt.Y(f"{value}:Q", title=title, axis=alt.Axis(format=fmt)),
-            color=alt.Color("scenario:N", title="Scenario"),
+            color=scenario_color(pd.unique(frame["scenario"]).tolist(), baseline),
             tooltip=[
                 alt.Tooltip("date:T", title="Date", format="%Y-%m-%d"),
                 alt.Tooltip("scenario:N", title="Scenario"),
@@ -328,3 +354,47 @@ def live_chart(frame: pd.DataFrame, now: pd.Timestamp, y_title: str, level: floa
     rule = (alt.Chart(pd.DataFrame({"ds": [now]})).mark_rule(color="#ff7f0e", strokeWidth=2)
             .encode(x="ds:T", tooltip=[alt.Tooltip("ds:T", title="Now", format="%H:%M")]))
     return alt.layer(plan, band, ref, act, rule).properties(height=HEIGHT)
+
+
+def week_lines_chart(frame: pd.DataFrame, value: str, title: str, fmt: str,
+                     baseline: str | None = None) -> alt.Chart:
+    """One line per scenario over weeks (``scenario, week, value``), baseline in grey."""
+    return (
+        alt.Chart(frame)
+        .mark_line(point=True, strokeWidth=1.5)
+        .encode(
+            x=alt.X("week:T", title="Week starting (Monday)", axis=alt.Axis(format="%d %b")),
+            y=alt.Y(f"{value}:Q", title=title, axis=alt.Axis(format=fmt)),
+            color=scenario_color(pd.unique(frame["scenario"]).tolist(), baseline),
+            tooltip=[
+                alt.Tooltip("week:T", title="Week starting", format="%d %b %Y"),
+                alt.Tooltip("scenario:N", title="Scenario"),
+                alt.Tooltip(f"{value}:Q", title=title, format=fmt),
+            ],
+        )
+        .properties(height=220)
+    )
+
+
+def date_hour_heatmap(frame: pd.DataFrame, title: str, fmt: str, scheme: str) -> alt.Chart:
+    """Date x hour heatmap (``date, hour, value``): every day of the plan, so the peak
+    days stand out instead of being averaged into a weekday."""
+    return (
+        alt.Chart(frame)
+        .mark_rect()
+        .encode(
+            x=alt.X("yearmonthdate(date):O", title="Date",
+                    axis=alt.Axis(format="%d %b", labelAngle=-90, labelOverlap=True)),
+            y=alt.Y("hour:O", title="Hour (24 h)", sort="ascending",
+                    axis=alt.Axis(labelExpr="datum.value < 10 ? '0' + datum.value + ':00'"
+                                            " : datum.value + ':00'")),
+            color=alt.Color("value:Q", title=title, scale=alt.Scale(scheme=scheme),
+                            legend=alt.Legend(format=fmt)),
+            tooltip=[
+                alt.Tooltip("date:T", title="Date", format="%a %d %b %Y"),
+                alt.Tooltip("hour:O", title="Hour"),
+                alt.Tooltip("value:Q", title=title, format=fmt),
+            ],
+        )
+        .properties(height=HEIGHT)
+    )

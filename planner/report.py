@@ -39,7 +39,18 @@ from planner.compare import Comparison, compare, diff_table
 from planner.palette import channel_colors, scenario_colors
 from planner.results import ScenarioResult
 
-__all__ = ["daily_demand", "key_assumptions", "peak_report", "write_report"]
+__all__ = [
+    "ALL_CHANNELS",
+    "daily_demand",
+    "date_hour_grid",
+    "key_assumptions",
+    "peak_report",
+    "weekly_by_channel",
+    "write_report",
+]
+
+#: Channel label of the rows summed over all channels (:func:`weekly_by_channel`).
+ALL_CHANNELS = "all channels"
 
 _W, _H = 520, 190  # chart size in px
 _L, _R, _T, _B = 56, 10, 10, 26  # margins
@@ -53,6 +64,57 @@ def daily_demand(result: ScenarioResult) -> pd.DataFrame:
         return pd.DataFrame(columns=["date", "channel", "volume"])
     out = v.assign(date=pd.to_datetime(v["ds"]).dt.normalize())
     return out.groupby(["date", "channel"], as_index=False)["volume"].sum()
+
+
+def weekly_by_channel(comp: Comparison) -> pd.DataFrame:
+    """FTE, paid hours and cost by scenario, week and channel, plus the rows of all
+    channels together (``channel == ALL_CHANNELS``, sums):
+    ``scenario, week, channel, fte, paid_hours, cost``."""
+    w = comp.weekly
+    cols = ["scenario", "week", "channel", "fte", "paid_hours", "cost"]
+    if not len(w):
+        return pd.DataFrame(columns=cols)
+    per = w[cols].copy()
+    total = per.groupby(["scenario", "week"], as_index=False, sort=False)[
+        ["fte", "paid_hours", "cost"]].sum().assign(channel=ALL_CHANNELS)
+    return pd.concat([per, total[cols]], ignore_index=True)
+
+
+def date_hour_grid(result: ScenarioResult, channel: str, value: str) -> pd.DataFrame:
+    """One value per day and hour of one channel, for a date x hour heatmap:
+    ``date, hour, value``.
+
+    ``value``: ``"service_level"`` (achieved, volume-weighted over the hour's intervals,
+    from ``kpis_interval``; hours without contacts are left out) or ``"short_agents"``
+    (the most rostered agents missing in any interval of the hour, from ``coverage``).
+
+    Raises
+    ------
+    ValueError
+        When ``value`` is not one of the two.
+    """
+    if value == "service_level":
+        k = result.kpis_interval
+        if k is None or not len(k):
+            return pd.DataFrame(columns=["date", "hour", "value"])
+        k = k[(k["channel"] == channel) & (k["volume"] > 0)]
+        ds = pd.to_datetime(k["ds"])
+        f = pd.DataFrame({"date": ds.dt.normalize(), "hour": ds.dt.hour,
+                          "w": k["volume"].to_numpy(float),
+                          "x": k["sl"].to_numpy(float) * k["volume"].to_numpy(float)})
+        g = f.groupby(["date", "hour"], as_index=False)[["w", "x"]].sum()
+        return g.assign(value=g["x"] / g["w"])[["date", "hour", "value"]]
+    if value == "short_agents":
+        c = result.coverage
+        if c is None or not len(c):
+            return pd.DataFrame(columns=["date", "hour", "value"])
+        c = c[c["channel"] == channel]
+        ds = pd.to_datetime(c["ds"])
+        short = (c["short"] if "short" in c else (c["required"] - c["scheduled"]).clip(lower=0))
+        f = pd.DataFrame({"date": ds.dt.normalize(), "hour": ds.dt.hour,
+                          "value": short.to_numpy(float)})
+        return f.groupby(["date", "hour"], as_index=False)["value"].max()
+    raise ValueError(f"value must be 'service_level' or 'short_agents', got {value!r}")
 
 
 def key_assumptions(result: ScenarioResult) -> pd.DataFrame:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_support import backend, charts, editor, risk_view, state, views
+from app_support import backend, charts, editor, risk_view, state, views, warroom
 from planner.compare import CompareError, compare, diff_table
 from planner.scenario import ScenarioError, load_scenario
 
@@ -46,6 +46,12 @@ if right.button("Load", key="sc_load", disabled=starts[start] is None):
         st.error(f"Could not load {views.md(start)}: {views.md(exc)}", icon=":material/error:")
     else:
         state.set_scenario(loaded, reset_widgets=True)
+        if how[0] == "example":
+            warroom.remember_origin(f"example {loaded.name}", loaded, loaded.name)
+        else:
+            meta = backend.load_saved(url, how[1], how[2]).meta
+            warroom.remember_origin(f"{how[1]} v{how[2]}", loaded,
+                                    str(meta.get("started_from") or ""))
         st.rerun()
 
 yaml_file = st.file_uploader(
@@ -87,6 +93,7 @@ sections = {
 for tab, secs in zip(st.tabs(list(sections)), sections.values(), strict=True):
     scenario = editor.assumption_editor(scenario, secs, "scenarios", container=tab)
 state.set_scenario(scenario)
+warroom.modified_marker(scenario)
 
 with st.expander("Scenario as YAML (what is saved; the CLI runs the same file)"):
     st.code(scenario.to_yaml(), language="yaml")
@@ -105,6 +112,7 @@ blocked = bool(refused)
 run_clicked = c[0].button("Run", key="sc_run", type="primary", disabled=blocked)
 save_clicked = c[1].button("Run and save", key="sc_save", disabled=blocked)
 note = c[2].text_input("Note for the saved version", key="sc_note")
+saved_by = c[2].text_input("Saved by (your name)", key="sc_by")
 if blocked:
     st.error(
         "Run is disabled: "
@@ -127,7 +135,8 @@ if run_clicked or save_clicked:
                 st.session_state[key] = [*chosen, scenario.name]
         if save_clicked:
             try:
-                saved_as = backend.save_result(url, result, note)
+                saved_as = backend.save_result(url, result, note, saved_by.strip(),
+                                               warroom.started_from())
             except ValueError as exc:
                 st.error(f"{views.md(scenario.name)} could not be saved: {exc}",
                          icon=":material/error:")
@@ -136,9 +145,16 @@ if run_clicked or save_clicked:
                     f"Saved **{views.md(saved_as.name)}** as version {saved_as.version}.",
                     icon=":material/save:",
                 )
+                warroom.remember_origin(f"{saved_as.name} v{saved_as.version}", scenario,
+                                        warroom.started_from())
                 saved = backend.saved_scenarios(url)  # the new version is comparable now
         else:
             st.success(f"Ran **{views.md(scenario.name)}**.", icon=":material/check_circle:")
+
+if st.session_state.get("wr_done"):
+    st.success(views.md(st.session_state.pop("wr_done")), icon=":material/check_circle:")
+if warroom.manage_saved(url, saved):
+    st.rerun()
 
 # ------------------------------------------------------------------ compare
 st.header("Compare")
@@ -231,6 +247,8 @@ for col, label in zip(cols, selected, strict=True):
                 None if is_base else f"{row.d_service_level * 100:+.1f} pp",
             )
 
+warroom.compare_extras(comparison, results, baseline)
+
 st.subheader("Service level by day")
 channels = sorted(comparison.daily["channel"].unique()) if len(comparison.daily) else []
 if channels:
@@ -240,7 +258,7 @@ if channels:
     st.altair_chart(
         charts.by_day_chart(
             daily, "service_level", "Service level (share answered in time)", ".1%",
-            target=None if target is None else target.target_sl,
+            target=None if target is None else target.target_sl, baseline=baseline,
         ),
         width="stretch",
     )
@@ -248,7 +266,8 @@ if channels:
 st.subheader("Email backlog by day")
 if len(comparison.backlog):
     st.altair_chart(
-        charts.by_day_chart(comparison.backlog, "backlog_items", "Backlog, items", ",.0f"),
+        charts.by_day_chart(comparison.backlog, "backlog_items", "Backlog, items", ",.0f",
+                            baseline=baseline),
         width="stretch",
     )
 else:

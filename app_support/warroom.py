@@ -1,0 +1,161 @@
+"""War-room pieces of the Scenarios page: saved-scenario management, the "modified"
+marker, FTE and cost by week, the date x hour heatmap and the peak report download.
+
+Every figure shown comes from ``planner/`` (:mod:`planner.compare`,
+:mod:`planner.report`); these functions only select, label and chart it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from app_support import backend, charts, views
+from planner.report import ALL_CHANNELS, date_hour_grid, peak_report, weekly_by_channel
+from planner.scenario import Scenario
+
+__all__ = [
+    "ORIGIN",
+    "compare_extras",
+    "manage_saved",
+    "modified_marker",
+    "remember_origin",
+    "started_from",
+]
+
+#: Session key: ``(label, yaml, started_from)`` of the version the editor was loaded from.
+ORIGIN = "sc_origin"
+
+_LIST_HEADERS = {"name": "Name", "version": "Version", "saved_at": "Saved at",
+                 "saved_by": "Saved by", "started_from": "Started from", "note": "Note"}
+
+
+def remember_origin(label: str, scenario: Scenario, started: str = "") -> None:
+    """Record what the editor now holds, as loaded or saved (for the "modified" marker)."""
+    st.session_state[ORIGIN] = (label, scenario.to_yaml(), started)
+
+
+def started_from() -> str:
+    """The example the current scenario started from ("" when unknown)."""
+    origin = st.session_state.get(ORIGIN)
+    return origin[2] if origin else ""
+
+
+def modified_marker(scenario: Scenario) -> bool:
+    """Show whether the editor differs from the version it was loaded from or last saved
+    as; returns True when modified."""
+    origin = st.session_state.get(ORIGIN)
+    if origin is None:
+        return False
+    label, yaml_text, _ = origin
+    if scenario.to_yaml() == yaml_text:
+        st.caption(f":material/check: Same as {views.md(label)}.")
+        return False
+    st.markdown(f":orange-badge[:material/edit: modified] edits not yet saved "
+                f"(since {views.md(label)}).")
+    return True
+
+
+def manage_saved(url: str, saved: pd.DataFrame | None) -> bool:
+    """The saved-scenarios list (who, when, note, started from) with rename, delete
+    (restorable), restore and note editing. Returns True when something changed."""
+    with st.expander("Saved scenarios: rename, delete, restore, notes",
+                     icon=":material/folder_managed:"):
+        if saved is None:
+            st.info("The scenario store is not available.")
+            return False
+        shown = saved.assign(saved_at=pd.to_datetime(saved["saved_at"]).dt.strftime(
+            "%Y-%m-%d %H:%M")) if len(saved) else saved
+        st.dataframe(shown.reindex(columns=list(_LIST_HEADERS)).rename(columns=_LIST_HEADERS),
+                     width="stretch", hide_index=True)
+        names = list(dict.fromkeys(saved["name"])) if len(saved) else []
+        store = backend.store(url)
+        changed = False
+        if names:
+            c = st.columns([2, 2, 1, 1], vertical_alignment="bottom")
+            name = c[0].selectbox("Scenario", names, key="wr_name")
+            new_name = c[1].text_input("New name", key="wr_new_name")
+            if c[2].button("Rename", key="wr_rename", disabled=not new_name.strip()):
+                changed |= _do(lambda: store.rename(name, new_name.strip()),
+                               f"Renamed {name} to {new_name.strip()}.")
+            if c[3].button("Delete", key="wr_delete", icon=":material/delete:"):
+                changed |= _do(lambda: store.delete(name),
+                               f"Deleted {name} (restore it below).")
+            versions = saved.loc[saved["name"] == name, "version"].astype(int).tolist()
+            n = st.columns([1, 4, 1], vertical_alignment="bottom")
+            version = n[0].selectbox("Version", versions, index=len(versions) - 1,
+                                     key="wr_version")
+            note = n[1].text_input("Note", key="wr_note_text")
+            if n[2].button("Save note", key="wr_note"):
+                changed |= _do(lambda: store.annotate(name, int(version), note),
+                               f"Note of {name} v{version} saved.")
+        try:
+            gone = store.list(deleted=True)
+        except ValueError:
+            gone = pd.DataFrame()
+        if len(gone):
+            r = st.columns([3, 1], vertical_alignment="bottom")
+            back = r[0].selectbox("Deleted scenarios", list(gone["name"]), key="wr_deleted")
+            if r[1].button("Restore", key="wr_restore", icon=":material/restore_from_trash:"):
+                changed |= _do(lambda: store.restore(back), f"Restored {back}.")
+        if changed:
+            backend.load_saved.clear()  # a name may now mean other versions
+        return changed
+
+
+def _do(action: Any, done: str) -> bool:
+    try:
+        action()
+    except ValueError as exc:
+        st.error(views.md(exc), icon=":material/error:")
+        return False
+    st.session_state["wr_done"] = done
+    return True
+
+
+def compare_extras(comparison: Any, results: dict[str, Any], baseline: str) -> None:
+    """FTE and cost by week (per channel and in total), the date x hour heatmap of one
+    scenario, and the one-page peak report download."""
+    st.subheader("FTE and cost by week")
+    weekly = weekly_by_channel(comparison)
+    if len(weekly):
+        channels = [ALL_CHANNELS, *dict.fromkeys(c for c in weekly["channel"]
+                                                 if c != ALL_CHANNELS)]
+        ch = st.segmented_control("Channel", channels, default=ALL_CHANNELS, key="wr_week_ch")
+        part = weekly[weekly["channel"] == (ch or ALL_CHANNELS)]
+        left, right = st.columns(2)
+        left.altair_chart(charts.week_lines_chart(part, "fte", "FTE", ",.1f", baseline),
+                          width="stretch")
+        right.altair_chart(charts.week_lines_chart(part, "cost", "Cost", ",.0f", baseline),
+                           width="stretch")
+    else:
+        st.info("No weekly figures in these scenarios.")
+
+    st.subheader("Day by hour")
+    c = st.columns(3)
+    label = c[0].selectbox("Scenario", list(results), key="wr_hm_scenario")
+    result = results[label]
+    chans = list(result.scenario.channels)
+    ch = c[1].selectbox("Channel", chans, key="wr_hm_channel")
+    what = c[2].radio("Show", ["Service level", "Agents short"], horizontal=True,
+                      key="wr_hm_value")
+    value = "service_level" if what == "Service level" else "short_agents"
+    grid = date_hour_grid(result, ch, value)
+    if len(grid):
+        fmt, scheme = (".0%", "redyellowgreen") if value == "service_level" else (",.0f",
+                                                                                   "reds")
+        title = "Service level" if value == "service_level" else "Agents short"
+        st.altair_chart(charts.date_hour_heatmap(grid, title, fmt, scheme), width="stretch")
+    else:
+        st.info(f"No interval figures for {views.md(ch)} in {views.md(label)}.")
+
+    st.subheader("Peak report")
+    html = peak_report(results, baseline=baseline)
+    st.download_button(
+        "Peak report (printable page)", html.encode("utf-8"),
+        file_name=f"peak_report_{views.file_stem('_vs_'.join(results))}.html",
+        mime="text/html", key="dl_report", icon=":material/print:",
+        help="One page for people who do not open the app: open it in a browser and "
+             "print or save as PDF.")

@@ -1,0 +1,138 @@
+"""The war room's app (issue 17), driven headless with ``streamlit.testing.v1.AppTest``:
+what differs, FTE and cost by week, the date x hour heatmap, the peak report download,
+saved-scenario management (rename, delete, restore, note, who, started from), the
+"modified" marker and the open hours / cost per hour editors.
+
+Saved results are small hand-made ones (tests/test_report.py): their figures are known
+by hand, so the page's numbers are checked against arithmetic, not against the app.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from planner.store import Store
+from tests.test_report import _result
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+PAGE = "app_support/pages/scenarios.py"
+
+
+@pytest.fixture(autouse=True)
+def _private_store(tmp_path, monkeypatch):
+    monkeypatch.setenv("PEAK_PLANNER_DB_URL", f"sqlite:///{tmp_path / 'app_test.db'}")
+    monkeypatch.setenv("PEAK_PLANNER_UPLOAD_DIR", str(tmp_path / "uploads"))
+
+
+def _scenarios_page() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=240)
+    at.run()
+    at.switch_page(PAGE).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _saved_two() -> None:
+    with Store(os.environ["PEAK_PLANNER_DB_URL"]) as store:
+        store.save(_result("base", [10, 12], [0.9, 0.85, 0.7], [100, 150, 250]),
+                   note="agreed", saved_by="Mia", started_from="base")
+        store.save(_result("lean", [8, 9], [0.6, 0.95, 0.75], [80, 80, 80], target=0.9))
+
+
+def test_saved_list_shows_who_when_note_and_started_from():
+    _saved_two()
+    at = _scenarios_page()
+    table = next(d.value for d in at.dataframe if "Started from" in d.value.columns)
+    assert list(table.columns) == ["Name", "Version", "Saved at", "Saved by", "Started from",
+                                   "Note"]
+    assert table[["Name", "Saved by", "Started from", "Note"]].values.tolist() == [
+        ["base", "Mia", "base", "agreed"], ["lean", "", "", ""]]
+
+
+def test_rename_delete_restore_and_note():
+    _saved_two()
+    at = _scenarios_page()
+    at.selectbox(key="wr_name").set_value("lean")
+    at.text_input(key="wr_new_name").set_value("lean 2025").run()
+    at.button(key="wr_rename").click().run()
+    assert not at.exception and not at.error
+    url = os.environ["PEAK_PLANNER_DB_URL"]
+    assert Store(url).list()["name"].tolist() == ["base", "lean 2025"]
+    assert any("Renamed lean to lean 2025" in s.value for s in at.success)
+
+    at.selectbox(key="wr_name").set_value("base").run()
+    at.button(key="wr_delete").click().run()
+    assert Store(url).list()["name"].tolist() == ["lean 2025"]
+    assert "base (saved v1)" not in at.multiselect(key="sc_compare").options
+    at.selectbox(key="wr_deleted").set_value("base")
+    at.button(key="wr_restore").click().run()
+    assert Store(url).list()["name"].tolist() == ["base", "lean 2025"]
+
+    at.selectbox(key="wr_name").set_value("base").run()
+    at.text_input(key="wr_note_text").set_value("finance signed off").run()
+    at.button(key="wr_note").click().run()
+    assert Store(url).list().set_index("name").loc["base", "note"] == "finance signed off"
+
+
+def test_rename_to_a_taken_name_is_refused_in_words():
+    _saved_two()
+    at = _scenarios_page()
+    at.selectbox(key="wr_name").set_value("lean")
+    at.text_input(key="wr_new_name").set_value("base").run()
+    at.button(key="wr_rename").click().run()
+    assert any("already saved" in e.value for e in at.error)
+    assert Store(os.environ["PEAK_PLANNER_DB_URL"]).versions("lean") == [1]
+
+
+def test_compare_saved_shows_what_differs_weeks_heatmap_and_report():
+    _saved_two()
+    at = _scenarios_page()
+    at.multiselect(key="sc_compare").set_value(["base (saved v1)", "lean (saved v1)"]).run()
+    assert not at.exception, at.exception
+    # what differs comes before the KPI cards
+    differs = next(d.value for d in at.dataframe if "Assumption" in d.value.columns)
+    assert differs.values.tolist() == [["lean (saved v1)", "Chat: service level target",
+                                        "80%", "90%"]]
+    heads = [h.value for h in at.subheader]
+    card = next(i for i, h in enumerate(heads) if h.endswith("(baseline)"))
+    assert heads.index("What differs from the baseline") < card
+    assert "FTE and cost by week" in heads and "Day by hour" in heads
+    assert at.segmented_control(key="wr_week_ch").value == "all channels"
+    # the report holds both names and the cost 17,600 = 40 h x 20 x (10 + 12) FTE-weeks
+    report = next(b for b in at.get("download_button") if b.proto.label.startswith("Peak"))
+    assert report is not None
+    from planner.report import peak_report
+    from planner.store import Store as S
+
+    with S(os.environ["PEAK_PLANNER_DB_URL"]) as store:
+        html = peak_report({"base (saved v1)": store.load("base", 1),
+                            "lean (saved v1)": store.load("lean", 1)})
+    assert "17,600" in html and "base (saved v1)" in html
+
+
+def test_modified_marker_after_loading_an_example_and_editing():
+    at = _scenarios_page()
+    at.selectbox(key="sc_start").set_value("example: base").run()
+    at.button(key="sc_load").click().run()
+    assert not at.exception
+    assert any("Same as example base" in c.value for c in at.caption)
+    at.slider(key="w.scenarios.order_growth").set_value(10.0).run()
+    assert any("modified" in m.value for m in at.markdown)
+
+
+def test_open_hours_and_cost_per_hour_are_editable():
+    at = _scenarios_page()
+    at.text_input(key="w.scenarios.channels.chat.open_hours").set_value("09:00-21:00").run()
+    at.number_input(key="w.scenarios.channels.voice.cost_per_paid_hour").set_value(24.5).run()
+    s = at.session_state["scenario"]
+    assert s.channels["chat"].open_hours == "09:00-21:00"
+    assert s.channel_cost("voice") == 24.5 and s.channel_cost("chat") == 20.0
+    at.text_input(key="w.scenarios.channels.chat.open_hours").set_value("25:00-3").run()
+    assert any("is not 'HH:MM-HH:MM'" in e.value.replace("\\", "") for e in at.error)
+    assert at.session_state["scenario"].channels["chat"].open_hours == "09:00-21:00"
+    assert at.button(key="sc_run").disabled
