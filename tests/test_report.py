@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 import pandas as pd
+import pytest
 
 from planner.report import daily_demand, peak_report, write_report
 from planner.results import ScenarioResult
@@ -86,3 +87,35 @@ def test_cli_report_from_saved_scenarios(tmp_path, capsys):
     text = _text(out.read_text(encoding="utf-8"))
     assert "Peak report: base vs lean@1" in text and "17,600" in text
     assert main(["report", "nope", "--db", url, "--out", str(out)]) == 4  # not found
+
+
+def test_weekly_by_channel_adds_the_all_channels_rows():
+    from planner.compare import compare
+    from planner.report import ALL_CHANNELS, weekly_by_channel
+
+    base = _result("base", [10, 12], [0.9, 0.85, 0.7], [100, 150, 250])
+    extra = base.weekly.assign(channel="voice", fte=[5.0, 6.0], cost=[4000.0, 4800.0])
+    two = ScenarioResult(base.scenario, weekly=pd.concat([base.weekly, extra]),
+                         kpis_daily=base.kpis_daily)
+    w = weekly_by_channel(compare([two]))
+    total = w[w["channel"] == ALL_CHANNELS]
+    assert total["fte"].tolist() == [15.0, 18.0]  # 10 + 5, 12 + 6
+    assert total["cost"].tolist() == [12000.0, 14400.0]  # 8,000 + 4,000; 9,600 + 4,800
+
+
+def test_date_hour_grid_weights_service_level_by_volume_and_takes_the_worst_short():
+    from planner.report import date_hour_grid
+
+    ds = pd.to_datetime(["2024-11-29 09:00", "2024-11-29 09:30", "2024-11-29 10:00"])
+    kpis = pd.DataFrame({"channel": "chat", "ds": ds, "volume": [30.0, 10.0, 0.0],
+                         "sl": [0.9, 0.5, 0.0]})
+    cov = pd.DataFrame({"channel": "chat", "ds": ds, "required": [5, 8, 3],
+                        "scheduled": [5, 6, 1], "short": [0.0, 2.0, 2.0]})
+    r = ScenarioResult(Scenario(name="x"), kpis_interval=kpis, coverage=cov)
+    sl = date_hour_grid(r, "chat", "service_level")
+    # (30 x 0.9 + 10 x 0.5) / 40 = 0.8; the 10:00 hour has no contacts and is left out
+    assert sl["hour"].tolist() == [9] and sl["value"].tolist() == [pytest.approx(0.8)]
+    short = date_hour_grid(r, "chat", "short_agents")
+    assert short["value"].tolist() == [2.0, 2.0]
+    with pytest.raises(ValueError, match="short_agents"):
+        date_hour_grid(r, "chat", "occupancy")
