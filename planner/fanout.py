@@ -145,7 +145,8 @@ class FanOutResult:
     ``results``: label -> result (label = scenario name, ``name#2`` for a repeated name);
     ``failures``: label -> :class:`TaskFailure`; ``cached``: labels read from the cache;
     ``costs``: one row per task run, ``task, kind (forecast | plan | scenario), wall_s,
-    cpu_s, worker, peak_rss_mb`` (peak resident memory of the worker process so far);
+    cpu_s`` (the task's process and the child processes it ran), ``worker, peak_rss_mb``
+    (peak resident memory of the worker process so far);
     ``engine``: ``"serial"``, ``"local"`` or the scheduler address; ``workers``: how many.
     """
 
@@ -174,10 +175,17 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
+def _children_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def _timed(task: str, kind: str, fn: Callable[[], Any]) -> _Out:
-    w0, c0 = time.perf_counter(), time.process_time()
+    # CPU: this process plus the child processes the task waited for (Stan's sampler)
+    w0, c0, k0 = time.perf_counter(), time.process_time(), _children_cpu()
     value = fn()
-    return _Out(value, task, kind, time.perf_counter() - w0, time.process_time() - c0,
+    cpu = time.process_time() - c0 + _children_cpu() - k0
+    return _Out(value, task, kind, time.perf_counter() - w0, cpu,
                 f"{socket.gethostname()}:{os.getpid()}", _peak_rss_mb())
 
 
