@@ -780,7 +780,7 @@ def _check_coarse_runs(s: np.ndarray, step: np.ndarray, same: np.ndarray,
         idx = order[[a, b]]
         raise _fail(MixedIntervalError, source, column,
                     f"mixed interval lengths: {what} steps only whole multiples of "
-                    f"{p * d} s while the data steps {d} s; from row {int(rows[idx[0]])} to",
-                    rows[idx[1:]], pd.to_datetime(s[[b]], unit="s").astype(str),
+                    f"{p * d} s while the data steps {d} s; its first and last rows",
+                    rows[idx], pd.to_datetime(s[[a, b]], unit="s").astype(str),
                     accepted="one interval length for the whole file, or an interval_s that "
                              "matches every channel")
