@@ -108,11 +108,22 @@ def forecast_chart(
     axis = alt.Axis(format=x_format) if x_format else alt.Axis()
     x = alt.X("ds:T", title=time_unit, axis=axis)
     fmt = ",.0f"
+    # one legend for every layer: each layer names its series in a constant column
+    names = {"Forecast": BAND, f"{level}% interval": BAND, "Actual": "#333333"}
+    if events is not None and len(events):
+        names["Event"] = "#ff7f0e"
+    legend = alt.Scale(domain=list(names), range=list(names.values()))
+
+    def key(name: str) -> alt.Color:
+        return alt.Color("series:N", scale=legend, title=None, legend=alt.Legend(orient="top"))
+
     band = (
         alt.Chart(forecast)
-        .mark_area(opacity=0.25, color=BAND)
+        .transform_calculate(series=f"'{level}% interval'")
+        .mark_area(opacity=0.25)
         .encode(
             x=x,
+            color=key("band"),
             y=alt.Y("yhat_lo:Q", title=y_title),
             y2="yhat_hi:Q",
             tooltip=[
@@ -124,15 +135,18 @@ def forecast_chart(
             ],
         )
     )
-    line = alt.Chart(forecast).mark_line(color=BAND, strokeWidth=1.5).encode(x=x, y="yhat:Q")
+    line = (alt.Chart(forecast).transform_calculate(series="'Forecast'")
+            .mark_line(strokeWidth=1.5).encode(x=x, y="yhat:Q", color=key("Forecast")))
     layers: list[alt.Chart] = [band, line]
     if actual is not None and len(actual):
         layers.append(
             alt.Chart(actual)
-            .mark_line(color="#333333", strokeWidth=1)
+            .transform_calculate(series="'Actual'")
+            .mark_line(strokeWidth=1)
             .encode(
                 x=x,
                 y="y:Q",
+                color=key("Actual"),
                 tooltip=[
                     alt.Tooltip("ds:T", title=time_unit, format="%Y-%m-%d %H:%M"),
                     alt.Tooltip("y:Q", title="Actual", format=fmt),
@@ -142,11 +156,19 @@ def forecast_chart(
     if events is not None and len(events):
         layers.append(
             alt.Chart(events)
-            .mark_rule(color="#ff7f0e", strokeDash=[4, 3])
+            .transform_calculate(series="'Event'")
+            .mark_rule(strokeDash=[4, 3])
             .encode(
                 x="ds:T",
+                color=key("Event"),
                 tooltip=[alt.Tooltip("ds:T", title="Event day"), alt.Tooltip("event:N")],
             )
+        )
+        layers.append(  # the event's name written along its line
+            alt.Chart(events)
+            .mark_text(angle=270, align="right", baseline="bottom", dx=-4, dy=-2,
+                       fontSize=10, color="#b35900")
+            .encode(x="ds:T", y=alt.value(0), text="event:N")
         )
     return alt.layer(*layers).properties(height=HEIGHT)
 

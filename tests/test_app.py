@@ -305,7 +305,7 @@ def test_scenarios_run_save_and_compare(tmp_path):
     low, high = (float(m.value.replace(",", "")) for m in cards)
     assert high > low > 0
     assert cards[1].delta.startswith("+")
-    assert _charts(at) == 2  # SL by day, email backlog by day
+    assert _charts(at) == 5  # FTE and cost by week, day x hour, SL by day, email backlog
     assert not [w for w in at.warning if "different days" in w.value]  # same 3 days
 
     # the saved version is in the store, read independently of the app

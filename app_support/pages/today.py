@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from app_support import backend, charts, editor, state, views
+from planner.live_status import open_at
 
 SOURCES = ("Replay the loaded history", "Upload today's contacts")
 
@@ -25,8 +26,25 @@ st.caption(
 )
 
 scenario = state.current_scenario()
+url = backend.store_url()
 try:
-    result = backend.run_scenario(scenario)
+    saved = backend.saved_scenarios(url)
+    saved = saved[saved["has_results"]]
+except ValueError:
+    saved = None
+plans = {f"Current scenario: {scenario.name}": None}
+if saved is not None:
+    plans.update({f"Saved: {r.name} v{r.version}": (r.name, int(r.version))
+                  for r in saved.itertuples(index=False)})
+plan = st.selectbox("Plan", list(plans), key="today_plan",
+                    help="The session's current scenario, or any saved plan (name and "
+                    "version) with its results.")
+try:
+    if plans[plan] is None:
+        result = backend.run_scenario(scenario)
+    else:
+        result = backend.load_saved(url, *plans[plan])
+        scenario = result.scenario
 except ValueError as exc:
     st.error(f"The plan could not be computed: {exc}", icon=":material/error:")
     st.stop()
@@ -127,9 +145,14 @@ if len(outside):
         icon=":material/warning:",
     )
 summary = view.summary.set_index("channel")
+is_open = open_at(view.intervals, view.now, interval_s)
 cards = st.columns(len(summary))
 for col, (channel, s) in zip(cards, summary.iterrows(), strict=True):
-    if not s["reported"]:
+    if not s["reported"] and not is_open.get(str(channel), False):
+        col.metric(f"{channel}: contacts so far", "closed",
+                   help=f"The plan has no {channel} interval running at {seen_to}: the "
+                   "channel is closed now.")
+    elif not s["reported"]:
         col.metric(f"{channel}: contacts so far", "not reported",
                    help="No actual row for this channel: its plan is kept as it is.")
     else:
@@ -166,7 +189,8 @@ for tab, channel in zip(tabs, summary.index, strict=True):
                 "(line); red: short in the rest of the day.")
 
 short = view.intervals[~view.intervals["observed"] & (view.intervals["gap"] < 0)]
-st.subheader("Short in the rest of the day")
+st.subheader("Short in the rest of the day"
+             + (f": {len(short)} interval{'s' if len(short) != 1 else ''}" if len(short) else ""))
 if short.empty:
     st.success("The scheduled agents cover the re-forecast in every remaining interval.",
                icon=":material/check_circle:")
@@ -176,7 +200,17 @@ else:
                  "gap": "agents short"})
     table["agents short"] = -table["agents short"]
     table["contacts (re-forecast)"] = table["contacts (re-forecast)"].round(0)
-    st.dataframe(table, width="stretch", hide_index=True)
+    table["interval"] = pd.to_datetime(table["interval"]).dt.strftime("%H:%M")  # 24 h
+    table = table.rename(columns=lambda c: c[:1].upper() + c[1:])
+    st.warning(f"{len(short)} remaining interval{'s' if len(short) != 1 else ''} short of "
+               f"agents, up to {int(table['Agents short'].max())} in one.",
+               icon=":material/group_remove:")
+    st.dataframe(table.style.format({"Contacts (re-forecast)": "{:,.0f}",
+                                     "Agents short": "{:,.0f}", "Scheduled": "{:,.0f}",
+                                     "Required": "{:,.0f}"})
+                 .map(lambda _: "background-color: #f8d7da; color: #842029",
+                      subset=["Agents short"]),
+                 width="stretch", hide_index=True)
 st.download_button(
     "Download the day against plan (CSV)",
     views.table_to_csv(view.intervals),
