@@ -392,3 +392,17 @@ def test_loading_memory_stays_under_four_times_the_file(tmp_path):
 def test_sample_still_loads_without_warnings():
     c = load_contacts(sample_paths().contacts)
     assert c.attrs["warnings"] == [] and c.attrs["interval_s"] == 1800
+
+
+def test_cli_prints_each_warning_on_stderr(capsys):
+    from types import SimpleNamespace
+
+    from planner.cli import _print_warnings
+
+    result = SimpleNamespace(meta={"warnings": ["channel 'chta' looks like a typo of 'chat'",
+                                                "the contacts file has channels ..."]})
+    _print_warnings(result, "base")
+    out = capsys.readouterr()
+    assert out.out == ""
+    assert out.err.splitlines() == ["warning: base: channel 'chta' looks like a typo of 'chat'",
+                                    "warning: base: the contacts file has channels ..."]
