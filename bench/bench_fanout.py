@@ -2,7 +2,8 @@
 
 Synthetic queues: the seeded sample generator's contacts (:func:`data.generate.generate`),
 each channel's interval counts split into queues (chat-de-r0, voice-fr-r1, ...) by seeded
-binomial thinning with Dirichlet shares; every queue keeps its channel's settings. The
+binomial thinning with Dirichlet shares, in the contract's ``queue`` column; every queue
+keeps its channel's settings (:mod:`planner.queues`). The
 S scenarios share the forecast (order growth 0, +5 %, +10 %, ...), so the forecast runs
 once per queue and the staffing once per queue and scenario.
 
@@ -21,10 +22,12 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import math
+import os
 import resource
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +40,7 @@ from data.generate import generate  # noqa: E402
 from forecast.data import sample_paths  # noqa: E402
 from planner.fanout import run_many  # noqa: E402
 from planner.pipeline import PipelineCache, run  # noqa: E402
+from planner.queues import queue_contacts, queue_map, queue_scenario  # noqa: E402
 from planner.scenario import load_scenario  # noqa: E402
 
 LANGS = ("en", "de", "fr", "es", "it", "pl", "nl", "sv")
@@ -70,11 +74,13 @@ def synthetic_queues(n_queues: int, seed: int, out: Path,
                 rest -= shares[j]
             left = left - got
             parts.append(pd.DataFrame({
-                "ds": rows["ds"].to_numpy(), "channel": name, "contacts": got,
+                "ds": rows["ds"].to_numpy(), "channel": c, "queue": name, "contacts": got,
                 "aht_s": np.where(got > 0, rows["aht_s"].to_numpy(), np.nan)}))
-    contacts = pd.concat(parts, ignore_index=True).sort_values(["ds", "channel"],
+    contacts = pd.concat(parts, ignore_index=True).sort_values(["ds", "queue"],
                                                               kind="stable")
-    contacts.to_parquet(out / "contacts.parquet", index=False)
+    assert queue_map(contacts) == dict(sorted(owner.items()))
+    # the planned series are the queues (the loader reads ds, channel, contacts, aht_s)
+    queue_contacts(contacts).to_parquet(out / "contacts.parquet", index=False)
     sample.orders.assign(ds=sample.orders["ds"].dt.strftime("%Y-%m-%d")).to_csv(
         out / "orders.csv", index=False)
     (out / "events.csv").write_bytes(sample_paths().events.read_bytes())
@@ -89,10 +95,10 @@ def scenarios(owner: dict[str, str], data_dir: Path, n: int, days: int) -> list:
     data = base.data.model_copy(update={
         "orders": str(data_dir / "orders.csv"), "contacts": str(data_dir / "contacts.parquet"),
         "events": str(data_dir / "events.csv")})
-    chans = {q: base.channels[c] for q, c in owner.items()}
-    return [base.model_copy(update={"name": f"growth_{5 * i:02d}", "horizon": horizon,
-                                    "data": data, "channels": chans,
-                                    "order_growth": 0.05 * i}) for i in range(n)]
+    per_queue = queue_scenario(base, owner)
+    return [per_queue.model_copy(update={"name": f"growth_{5 * i:02d}", "horizon": horizon,
+                                         "data": data, "order_growth": 0.05 * i})
+            for i in range(n)]
 
 
 def _equal(a, b) -> bool:
@@ -171,6 +177,9 @@ def main(argv=None) -> int:
     p.add_argument("--days", type=int, default=7, help="plan horizon in days (default 7)")
     p.add_argument("--seed", type=int, default=16)
     a = p.parse_args(argv)
+    # empty synthetic queues make log(0) warnings by the thousand; workers inherit this
+    os.environ.setdefault("PYTHONWARNINGS", "ignore::RuntimeWarning")
+    warnings.simplefilter("ignore", RuntimeWarning)
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
         owner, gen_s, _, _ = _timed(lambda: synthetic_queues(a.queues, a.seed, d))
