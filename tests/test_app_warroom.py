@@ -136,3 +136,59 @@ def test_open_hours_and_cost_per_hour_are_editable():
     assert any("is not 'HH:MM-HH:MM'" in e.value.replace("\\", "") for e in at.error)
     assert at.session_state["scenario"].channels["chat"].open_hours == "09:00-21:00"
     assert at.button(key="sc_run").disabled
+
+
+# ---------------------------------------------------------------- with a real 3-day plan
+def test_today_plays_a_saved_plan_and_says_closed_before_opening():
+    import datetime as dt
+
+    from tests.test_app import _short_app
+
+    at = _short_app()
+    at.switch_page(PAGE).run()
+    at.text_input(key="w.scenarios.name").set_value("peak3").run()
+    at.button(key="sc_save").click().run()
+    assert not at.exception and not at.error
+    at.switch_page("app_support/pages/today.py").run()
+    assert "Saved: peak3 v1" in at.selectbox(key="today_plan").options
+    at.selectbox(key="today_plan").set_value("Saved: peak3 v1").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    at.date_input(key="today_day").set_value(dt.date(2024, 11, 29)).run()
+    # the bundled scenario opens every channel 08:00-22:00: at 07:00 nothing runs
+    at.select_slider(key="today_now_20241129").set_value(dt.datetime(2024, 11, 29, 7, 0)).run()
+    assert not at.exception, at.exception
+    shown = {m.label: m.value for m in at.metric}
+    assert [shown[f"{c}: contacts so far"] for c in ("chat", "voice")] == ["closed"] * 2
+    # emails arrive around the clock in the sample: email reports the night's mail
+    assert float(shown["email: contacts so far"].replace(",", "")) > 0
+    # at 12:00 the channels are open and report the contacts of 08:00-12:00
+    at.select_slider(key="today_now_20241129").set_value(dt.datetime(2024, 11, 29, 12, 0)).run()
+    shown = {m.label: m.value for m in at.metric}
+    assert all(shown[f"{c}: contacts so far"] not in ("closed", "not reported")
+               for c in ("chat", "voice", "email"))
+
+
+def test_forecast_chart_has_a_legend_and_labelled_events():
+    import json
+
+    from tests.test_app import _short_app
+
+    at = _short_app()
+    assert not at.exception
+    specs = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+    daily = next(s for s in specs if "Forecast" in json.dumps(s) and "Event" in json.dumps(s))
+    text = json.dumps(daily)
+    assert '"orient": "top"' in text  # the legend
+    assert '"domain": ["Forecast", "80% interval", "Actual", "Event"]' in text
+    assert '"text": {"field": "event"' in text  # names written along the event rules
+
+
+def test_roster_downloads_on_the_shift_plan_page():
+    from tests.test_app import _short_app
+
+    at = _short_app()
+    at.switch_page("app_support/pages/shifts.py").run()
+    at.toggle(key="roster_on").set_value(True).run()
+    assert not at.exception and not at.error
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert "Weekly roster (CSV)" in labels and "Weekly roster (Excel)" in labels
