@@ -130,7 +130,7 @@ def test_help_documents_every_option(capsys):
     parser = build_parser()
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     assert set(sub.choices) == {"run", "compare", "list", "export", "today", "capacity",
-                                "simulate", "run-many"}
+                                "simulate", "run-many", "report"}
     assert main(["--help"]) == EXIT_OK
     top = capsys.readouterr().out
     for code in ("0  success", "2  usage", "3  invalid input", "4  not found", "5  database"):
