@@ -192,3 +192,46 @@ def test_roster_downloads_on_the_shift_plan_page():
     assert not at.exception and not at.error
     labels = [b.proto.label for b in at.get("download_button")]
     assert "Weekly roster (CSV)" in labels and "Weekly roster (Excel)" in labels
+
+
+# ---------------------------------------------------------------- Data page
+def _raw_channel_ranges() -> dict[str, tuple[str, str]]:
+    """First and last day per channel of the bundled contacts, with the csv module."""
+    import csv
+    import gzip
+
+    out: dict[str, list[str]] = {}
+    with gzip.open(ROOT / "data" / "contacts.csv.gz", "rt", newline="") as fh:
+        for row in csv.DictReader(fh):
+            out.setdefault(row["channel"], []).append(row["ds"][:10])
+    return {ch: (min(d), max(d)) for ch, d in out.items()}
+
+
+def test_data_page_lists_each_files_range_per_channel():
+    at = AppTest.from_file(APP, default_timeout=240)
+    at.run()
+    assert not at.exception
+    table = next(d.value for d in at.dataframe if "First day" in d.value.columns)
+    got = {r["File"].removeprefix("contacts: "): (r["First day"], r["Last day"])
+           for _, r in table.iterrows() if r["File"].startswith("contacts: ")}
+    assert got == _raw_channel_ranges()
+    assert {"orders", "events"} <= set(table["File"])
+
+
+def test_data_page_warns_when_a_channel_ends_early():
+    # chat runs to 20 Mar, voice stops on 5 Mar: 15 days apart (> 7), said in words
+    orders = "ds,orders\n" + "".join(f"2024-03-{d:02d},100\n" for d in range(4, 21))
+    contacts = "ds,channel,contacts\n" + "".join(
+        f"2024-03-{d:02d} 08:{m},chat,3\n" for d in range(4, 21) for m in ("00", "30")) + (
+        "2024-03-04 08:00,voice,2\n2024-03-05 08:30,voice,2\n")
+    at = AppTest.from_file(APP, default_timeout=240)
+    at.run()
+    at.radio(key="data_source").set_value("Upload my files").run()
+    at.file_uploader(key="upload_orders").set_value(("o.csv", orders.encode(), "text/csv"))
+    at.file_uploader(key="upload_contacts").set_value(("c.csv", contacts.encode(), "text/csv"))
+    at.run()
+    assert not at.exception
+    said = [w.value.replace("\\", "") for w in at.warning]
+    assert any("Voice contacts end on 2024-03-05, 15 days before the other files "
+               "(2024-03-20)" in w for w in said), said
+    assert any("No events file" in w for w in said), said

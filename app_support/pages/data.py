@@ -8,6 +8,7 @@ from pathlib import Path
 import streamlit as st
 
 from app_support import backend, charts, state, views
+from planner.coverage import coverage_warnings, file_ranges
 
 SOURCES = ("Bundled sample", "Upload my files")
 upload_warnings: dict[str, tuple[str, ...]] = {}  # accepted upload's path -> loader warnings
@@ -163,6 +164,15 @@ st.caption(
     f"{summary.order_days:,} order days, {summary.contact_rows:,} contact rows, "
     f"{summary.events:,} events{events_span}."
 )
+plan_h = state.current_scenario().horizon
+st.dataframe(
+    file_ranges(dataset.orders, dataset.contacts, dataset.events).rename(
+        columns={"file": "File", "first": "First day", "last": "Last day", "days": "Days"}),
+    hide_index=True, key="data_ranges",
+)
+for line in coverage_warnings(dataset.orders, dataset.contacts, dataset.events,
+                              (plan_h.start, plan_h.end)):
+    st.warning(views.md(line), icon=":material/date_range:")
 
 left, right = st.columns(2)
 left.altair_chart(
