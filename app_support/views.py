@@ -386,7 +386,8 @@ def tables_to_excel(tables: dict[str, pd.DataFrame]) -> bytes:
     """An ``.xlsx`` workbook (bytes) with one sheet per table, header row first.
 
     Sheet names are the dict keys cut to Excel's 31 characters; datetime columns are
-    written as Excel dates; text is never a formula (:func:`planner.export.workbook_bytes`).
+    written as Excel dates (shown ``yyyy-mm-dd``), shares as percentages, header rows
+    frozen; text is never a formula (:func:`planner.export.workbook_bytes`).
 
     Examples
     --------
@@ -398,7 +399,7 @@ def tables_to_excel(tables: dict[str, pd.DataFrame]) -> bytes:
     """
     from planner.export import workbook_bytes
 
-    return workbook_bytes(tables)
+    return workbook_bytes(tables, styled=True)  # frozen bold header, dates and % formats
 
 
 def table_to_csv(frame: pd.DataFrame) -> bytes:

@@ -171,6 +171,7 @@ def write_csv(frame: pd.DataFrame, path: str | os.PathLike, **to_csv: object) ->
 
 
 def _write_workbook(target: object, tables: Mapping[str, pd.DataFrame], styled: bool) -> None:
+    from openpyxl.comments import Comment
     from openpyxl.styles import Font
 
     # Not a ``with`` block: on an error ExcelWriter's exit would still try to save the
@@ -190,9 +191,53 @@ def _write_workbook(target: object, tables: Mapping[str, pd.DataFrame], styled: 
         for cell in ws[1]:
             cell.font = Font(bold=True)
         for col in ws.columns:
+            head = col[0]
+            if head.value in _TEXT_ON_PURPOSE and len(col) > 1 and isinstance(col[1].value, str):
+                head.comment = Comment(_TEXT_ON_PURPOSE[head.value], "Peak Planner")
             width = max(len(str(c.value)) if c.value is not None else 0 for c in col[:200])
             ws.column_dimensions[col[0].column_letter].width = min(max(width + 2, 8), 40)
+            _number_formats(col)
     writer.close()
+
+
+#: Header notes of the text columns rostering systems import as written.
+_TEXT_ON_PURPOSE = {
+    "date": "ISO date as text (YYYY-MM-DD) on purpose: rostering systems import it as written.",
+    "week_start": "ISO date as text (YYYY-MM-DD) on purpose: rostering systems import it as "
+                  "written.",
+    **{c: "24-hour time as text (HH:MM) on purpose: rostering systems import it as written; "
+          "a time on the next day ends in +1." for c in
+       ("shift_start", "shift_end", "break_start", "break_end", "time")},
+}
+#: Columns holding shares (0..1), shown as percentages in styled workbooks.
+SHARE_COLUMNS = frozenset({
+    "service_level", "abandon_rate", "occupancy", "sl", "target_sl", "shrinkage",
+    "automation", "contact_rate", "max_occupancy", "d_service_level", "d_abandon_rate",
+})
+
+
+def _number_formats(col: tuple) -> None:
+    """Readable number formats for one column of a styled sheet: percentages for shares,
+    thousands separators for numbers, dates (and times when not midnight) for dates."""
+    import datetime as dt
+
+    header = col[0].value
+    for cell in col[1:]:
+        v = cell.value
+        if isinstance(v, bool) or v is None:
+            continue
+        if isinstance(v, dt.datetime):
+            midnight = (v.hour, v.minute, v.second) == (0, 0, 0)
+            cell.number_format = "yyyy-mm-dd" if midnight else "yyyy-mm-dd hh:mm"
+        elif isinstance(v, dt.date):
+            cell.number_format = "yyyy-mm-dd"
+        elif isinstance(v, (int, float)):
+            if header in SHARE_COLUMNS:
+                cell.number_format = "0.0%"
+            elif isinstance(v, int):
+                cell.number_format = "#,##0"
+            else:
+                cell.number_format = "#,##0.0#"
 
 
 def workbook_bytes(tables: Mapping[str, pd.DataFrame], styled: bool = False) -> bytes:

@@ -52,3 +52,34 @@ def test_plan_workbook_has_the_roster_sheets(tmp_path):
     assert (row["channel"], row["week_start"], row["headcount"], row["demand_days"]) == (
         "voice", "2024-11-25", 5, 24)
     assert wb["Weekly roster"].max_row == 1 + 5
+
+
+def test_plan_workbook_formats_and_says_why_dates_are_text(tmp_path):
+    kpis = pd.DataFrame({"date": pd.to_datetime(["2024-11-29"]), "channel": ["voice"],
+                         "service_level": [0.8125], "paid_hours": [1234.5]})
+    path = export_excel(tmp_path / "plan.xlsx", _plan(), kpis=kpis)
+    wb = openpyxl.load_workbook(path)
+    plan = wb["Shift plan"]
+    assert plan.freeze_panes == "A2"
+    assert plan["A2"].value == "2024-11-25" and plan["A2"].data_type == "s"  # ISO text kept
+    assert "rostering systems import it as written" in plan["A1"].comment.text
+    k = wb["KPIs"]
+    header = [c.value for c in k[1]]
+    sl = k.cell(row=2, column=header.index("service_level") + 1)
+    hours = k.cell(row=2, column=header.index("paid_hours") + 1)
+    assert (sl.value, sl.number_format) == (0.8125, "0.0%")
+    assert hours.number_format == "#,##0.0#"
+
+
+def test_comparison_workbook_writes_dates_as_dates():
+    import datetime as dt
+
+    from app_support import views
+
+    daily = pd.DataFrame({"scenario": ["a"], "date": pd.to_datetime(["2024-11-29"]),
+                          "service_level": [0.9]})
+    wb = openpyxl.load_workbook(io.BytesIO(views.tables_to_excel({"daily": daily})))
+    cell = wb["daily"]["B2"]
+    assert cell.value == dt.datetime(2024, 11, 29) and cell.number_format == "yyyy-mm-dd"
+    assert wb["daily"]["C2"].number_format == "0.0%"
+    assert wb["daily"].freeze_panes == "A2"
