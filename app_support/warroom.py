@@ -22,6 +22,7 @@ __all__ = [
     "manage_saved",
     "modified_marker",
     "remember_origin",
+    "show_table",
     "started_from",
 ]
 
@@ -103,6 +104,45 @@ def manage_saved(url: str, saved: pd.DataFrame | None) -> bool:
         if changed:
             backend.load_saved.clear()  # a name may now mean other versions
         return changed
+
+
+_WORDS = {"scenario": "Scenario", "channel": "Channel", "avg_fte": "Average FTE",
+          "peak_week_fte": "Peak-week FTE", "paid_hours": "Paid hours", "cost": "Cost",
+          "volume": "Contacts", "service_level": "Service level", "asa_s": "ASA, s",
+          "abandon_rate": "Abandoned", "max_backlog_items": "Largest backlog, items",
+          "max_backlog_age_h": "Oldest backlog item, h", "days_below_target":
+          "Days below target", "max_daily_agents": "Most agents in a day", "ds": "Interval",
+          "sl": "Service level", "occupancy": "Occupancy", "agents": "Agents needed",
+          "staffed": "Agents on shift", "backlog_items": "Backlog, items",
+          "backlog_age_s": "Oldest backlog item, s", "aht_s": "Handle time, s",
+          "answered": "Answered", "abandoned": "Abandoned contacts"}
+_PERCENT = {"service_level", "abandon_rate", "sl", "occupancy", "d_service_level",
+            "d_abandon_rate"}
+
+
+def _header(col: str) -> str:
+    if col.startswith("d_"):
+        return f"{_header(col[2:])} vs baseline"
+    return _WORDS.get(col, col.replace("_", " ").capitalize())
+
+
+def show_table(frame: pd.DataFrame, container: Any = None) -> None:
+    """``frame`` with headers in words, thousands separators, shares as percentages and
+    times in 24-hour form (a table people read, not a file)."""
+    box = container if container is not None else st
+    config = {}
+    for col in frame.columns:
+        kind = frame[col].dtype.kind
+        if col in _PERCENT:
+            config[col] = st.column_config.NumberColumn(_header(col), format="percent")
+        elif kind in "fiu":
+            config[col] = st.column_config.NumberColumn(_header(col), format="localized")
+        elif kind == "M":
+            fmt = "YYYY-MM-DD HH:mm" if col == "ds" else "YYYY-MM-DD"
+            config[col] = st.column_config.DatetimeColumn(_header(col), format=fmt)
+        else:
+            config[col] = st.column_config.Column(_header(col))
+    box.dataframe(frame, width="stretch", hide_index=True, column_config=config)
 
 
 def _do(action: Any, done: str) -> bool:

@@ -103,6 +103,14 @@ def test_compare_saved_shows_what_differs_weeks_heatmap_and_report():
     assert heads.index("What differs from the baseline") < card
     assert "FTE and cost by week" in heads and "Day by hour" in heads
     assert at.segmented_control(key="wr_week_ch").value == "all channels"
+    # the table by channel reads in words, with percentages and thousands separators
+    import json
+
+    config = next(json.loads(d.proto.columns) for d in at.dataframe
+                  if "avg_fte" in d.value.columns)
+    assert config["avg_fte"]["label"] == "Average FTE"
+    assert config["service_level"]["type_config"]["format"] == "percent"
+    assert config["paid_hours"]["type_config"]["format"] == "localized"
     # the report holds both names and the cost 17,600 = 40 h x 20 x (10 + 12) FTE-weeks
     report = next(b for b in at.get("download_button") if b.proto.label.startswith("Peak"))
     assert report is not None

@@ -276,6 +276,6 @@ else:
 risk_view.frontier_section(results, "sc")
 
 with st.expander("Comparison table by channel"):
-    st.dataframe(summary, width="stretch", hide_index=True)
+    warroom.show_table(summary)
 with st.expander("Worst intervals"):
-    st.dataframe(comparison.worst_intervals, width="stretch", hide_index=True)
+    warroom.show_table(comparison.worst_intervals)
