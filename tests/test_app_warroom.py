@@ -95,9 +95,9 @@ def test_compare_saved_shows_what_differs_weeks_heatmap_and_report():
     at.multiselect(key="sc_compare").set_value(["base (saved v1)", "lean (saved v1)"]).run()
     assert not at.exception, at.exception
     # what differs comes before the KPI cards
-    differs = next(d.value for d in at.dataframe if "Assumption" in d.value.columns)
-    assert differs.values.tolist() == [["lean (saved v1)", "Chat: service level target",
-                                        "80%", "90%"]]
+    differs = at.table[0].value
+    assert differs.reset_index().values.tolist() == [
+        ["lean (saved v1)", "Chat: service level target", "80%", "90%"]]
     heads = [h.value for h in at.subheader]
     card = next(i for i, h in enumerate(heads) if h.endswith("(baseline)"))
     assert heads.index("What differs from the baseline") < card

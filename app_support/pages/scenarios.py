@@ -210,7 +210,7 @@ if len(set(spans.values())) > 1:
 st.subheader("What differs from the baseline")
 differs = diff_table(comparison.assumptions)
 if len(differs):
-    st.dataframe(differs, width="stretch", hide_index=True)
+    st.table(differs.set_index("Scenario"))  # plain text: reads, copies and prints
 else:
     st.info("The compared scenarios make the same assumptions.")
 
