@@ -63,7 +63,8 @@ def manage_saved(url: str, saved: pd.DataFrame | None) -> bool:
     """The saved-scenarios list (who, when, note, started from) with rename, delete
     (restorable), restore and note editing. Returns True when something changed."""
     with st.expander("Saved scenarios: rename, delete, restore, notes",
-                     icon=":material/folder_managed:"):
+                     icon=":material/folder_managed:",
+                     expanded=bool(st.session_state.get("wr_open"))):  # open after an action
         if saved is None:
             st.info("The scenario store is not available.")
             return False
@@ -152,6 +153,7 @@ def _do(action: Any, done: str) -> bool:
         st.error(views.md(exc), icon=":material/error:")
         return False
     st.session_state["wr_done"] = done
+    st.session_state["wr_open"] = True
     return True
 
 

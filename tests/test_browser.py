@@ -265,7 +265,8 @@ def test_two_scenarios_compared_and_exported(page, tmp_path):
     high = float(_metric_value(page, "Average FTE", 1).replace(",", ""))
     assert high > low > 0, (low, high)
     _shot(page, "5_scenarios")
-    assert _charts_drawn(page, 2) == 2  # SL by day, email backlog by day
+    # FTE and cost by week, day x hour, SL by day, email backlog by day
+    assert _charts_drawn(page, 5) == 5
     _shot(page, "5_scenarios")  # again, with every chart drawn
 
     # The other pages render the current scenario (browser_high_cr, 3 days).
@@ -283,7 +284,8 @@ def test_two_scenarios_compared_and_exported(page, tmp_path):
     info.value.save_as(path)
     wb = openpyxl.load_workbook(path, read_only=True)
     # the sheets planner/export.py documents, and one row per shift pattern of the plan
-    assert wb.sheetnames == ["Shift plan", "Coverage", "KPIs", "Assumptions"]
+    assert wb.sheetnames == ["Shift plan", "Coverage", "KPIs", "Assumptions", "Weekly roster",
+                             "Roster headcount"]
     rows = list(wb["Shift plan"].iter_rows(values_only=True))
     assert all(h is not None for h in rows[0])
     assert len(rows) - 1 == shown_rows > 0
@@ -364,3 +366,108 @@ def test_out_of_range_number_is_refused_in_words(page):
     run_area.wait_for(state="detached")
     assert page.get_by_role("button", name="Run", exact=True).is_enabled()
     _no_exception(page)
+
+
+# ------------------------------------------------------------------ war room (issue 17)
+DOCS = ROOT / "docs"
+
+
+def _doc_shot(page, name: str) -> None:
+    """A screenshot for the README: saved in test-artifacts/ and copied to docs/."""
+    _shot(page, name)
+    DOCS.mkdir(exist_ok=True)
+    (DOCS / f"{name}.png").write_bytes((ARTIFACTS / f"{name}.png").read_bytes())
+
+
+def _pick(page, label: str, option: str) -> None:
+    """Choose ``option`` in the select box or multiselect labelled ``label``."""
+    page.get_by_role("combobox", name=label, exact=True).first.click()
+    page.get_by_role("option", name=option, exact=True).first.click()
+    page.keyboard.press("Escape")
+    _settle(page)
+
+
+def _open_saved(page) -> None:
+    """Open the saved-scenarios expander unless it is open."""
+    if not page.get_by_label("New name", exact=True).is_visible():
+        page.get_by_text("Saved scenarios: rename, delete, restore, notes").click()
+    page.get_by_label("New name", exact=True).wait_for()
+
+
+def _run_and_save(page, name: str, rate: str) -> None:
+    _fill(page, "Scenario name", name)
+    page.get_by_role("tab", name="Demand").click()
+    _fill(page, "Contact rate Nov, % per order (0 = learned)", rate)
+    page.get_by_role("button", name="Run and save").click()
+    _settle(page)
+    page.locator('[data-testid="stAlert"]', has_text=f"{name}").filter(
+        has_text="as version").wait_for(timeout=RUN_TIMEOUT_MS)
+    _no_exception(page)
+
+
+def test_war_room_compares_saved_reports_and_manages_them(page, tmp_path):
+    _goto(page, "Scenarios", "Scenarios - war room")
+    page.get_by_role("tab", name="Horizon and forecast").click()
+    _fill(page, "Days to plan", "3")
+    _set_date(page, "Plan from", "2024", "11", "28")
+    _run_and_save(page, "war_low_cr", "4.2")
+    _run_and_save(page, "war_high_cr", "6.9")
+
+    # compare the two *saved* versions: clear the session's runs, pick the saved ones
+    compare = page.locator('[data-testid="stMultiSelect"]', has_text="Scenarios").first
+    compare.get_by_role("button", name="Clear all").click()
+    _settle(page)
+    _pick(page, "Scenarios", "war_low_cr (saved v1)")
+    _pick(page, "Scenarios", "war_high_cr (saved v1)")
+    page.get_by_text("war_low_cr (saved v1) (baseline)").wait_for()
+
+    # what differs: the November contact rate, in words, before the KPI cards
+    differs = page.locator('[data-testid="stTable"]').first
+    rows = differs.locator("tbody tr").all_inner_texts()
+    assert len(rows) == 1, rows
+    assert all(w in rows[0] for w in ("war_high_cr (saved v1)", "Contact rate",
+                                      "Nov 4.2%", "Nov 6.9%")), rows
+    table_top = differs.bounding_box()["y"]
+    card_top = page.locator('[data-testid="stMetric"]', has_text="Average FTE").first \
+        .bounding_box()["y"]
+    assert table_top < card_top
+    avg = [_metric_value(page, "Average FTE", i) for i in range(2)]
+    cost = [_metric_value(page, "Cost", i) for i in range(2)]
+    assert _charts_drawn(page, 5) >= 5
+    _doc_shot(page, "app_compare")
+
+    # the peak report: the names and the figures of the cards, as text in the page
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Peak report (printable page)").click()
+    report = tmp_path / "peak_report.html"
+    info.value.save_as(report)
+    viewer = page.context.new_page()
+    viewer.goto(report.as_uri())
+    text = viewer.inner_text("body")
+    for word in ("war_low_cr (saved v1)", "war_high_cr (saved v1)", "What differs",
+                 "FTE by week", "Service level by day: chat", *avg, *cost):
+        assert word in text, word
+    assert viewer.locator("svg.chart").count() >= 4  # demand, FTE, chat and voice SL
+    viewer.set_viewport_size({"width": 1150, "height": 1000})
+    viewer.screenshot(path=str(ARTIFACTS / "app_report.png"), full_page=True)
+    (DOCS / "app_report.png").write_bytes((ARTIFACTS / "app_report.png").read_bytes())
+    viewer.close()
+
+    # rename, delete and restore a saved scenario
+    _open_saved(page)
+    _pick(page, "Scenario", "war_high_cr")
+    _fill(page, "New name", "war_high_cr_nov")
+    page.get_by_role("button", name="Rename").click()
+    _settle(page)
+    page.locator('[data-testid="stAlert"]', has_text="Renamed war").wait_for()
+    _open_saved(page)
+    _pick(page, "Scenario", "war_high_cr_nov")
+    page.get_by_role("button", name="Delete").click()
+    _settle(page)
+    page.locator('[data-testid="stAlert"]', has_text="restore it below").wait_for()
+    _open_saved(page)
+    page.get_by_role("button", name="Restore").click()
+    _settle(page)
+    page.locator('[data-testid="stAlert"]', has_text="Restored war").wait_for()
+    _no_exception(page)
+    _doc_shot(page, "app_saved")
