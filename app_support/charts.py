@@ -29,6 +29,10 @@ __all__ = [
 HEIGHT = 280
 UNDER = "#d62728"  # understaffed / below target
 BAND = "#1f77b4"
+#: Time axis labels in 24-hour form: the date at midnight, else the time (Vega's default
+#: labels an hour "12 PM").
+DAY_OR_HOUR = ("hours(datum.value) == 0 && minutes(datum.value) == 0 ? "
+               "timeFormat(datum.value, '%d %b') : timeFormat(datum.value, '%H:%M')")
 
 
 def channel_color(channels: list[str] | pd.Series, title: str = "Channel") -> alt.Color:
@@ -67,7 +71,9 @@ def history_chart(
     """
     tooltip = [alt.Tooltip("ds:T", title="Date"), alt.Tooltip(f"{value}:Q", format=",.0f")]
     enc = {"x": alt.X("ds:T", title="Date"), "y": alt.Y(f"{value}:Q", title=title)}
-    if color is not None:
+    if color == "channel":
+        enc["color"] = channel_color(frame["channel"])
+    elif color is not None:
         enc["color"] = alt.Color(f"{color}:N", title=color.capitalize())
         tooltip.insert(1, alt.Tooltip(f"{color}:N"))
     chart = alt.Chart(frame).mark_line(strokeWidth=1.2).encode(**enc, tooltip=tooltip)
@@ -202,7 +208,7 @@ def requirement_curve(frame: pd.DataFrame, value: str, title: str) -> alt.Chart:
         alt.Chart(frame)
         .mark_line(strokeWidth=1, interpolate="step-after", invalid="break-paths-show-domains")
         .encode(
-            x=alt.X("ds:T", title="Interval start"),
+            x=alt.X("ds:T", title="Interval start", axis=alt.Axis(labelExpr=DAY_OR_HOUR)),
             y=alt.Y(f"{value}:Q", title=title),
             color=channel_color(frame["channel"]),
             tooltip=[

@@ -243,3 +243,30 @@ def test_data_page_warns_when_a_channel_ends_early():
     assert any("Voice contacts end on 2024-03-05, 15 days before the other files "
                "(2024-03-20)" in w for w in said), said
     assert any("No events file" in w for w in said), said
+
+
+# ---------------------------------------------------------------- colours and formats
+def test_fixed_colours_for_channels_and_the_baseline():
+    import json
+
+    import pandas as pd
+
+    from app_support import charts
+
+    # Okabe-Ito (planner/palette.py): chat orange, voice blue, email green, baseline grey
+    req = pd.DataFrame({"ds": pd.to_datetime(["2024-11-29 08:00"] * 2),
+                        "channel": ["voice", "chat"], "agents": [3, 4]})
+    scale = json.loads(charts.requirement_curve(req, "agents", "Agents").to_json())[
+        "encoding"]["color"]["scale"]
+    assert dict(zip(scale["domain"], scale["range"], strict=True)) == {
+        "voice": "#0072B2", "chat": "#E69F00"}
+    daily = pd.DataFrame({"date": pd.to_datetime(["2024-11-29"] * 2),
+                          "scenario": ["lean", "base"], "service_level": [0.7, 0.8]})
+    spec = json.loads(charts.by_day_chart(daily, "service_level", "SL", baseline="base")
+                      .to_json())
+    color = spec["layer"][0]["encoding"]["color"]["scale"]
+    assert dict(zip(color["domain"], color["range"], strict=True))["base"] == "#4D4D4D"
+    # interval axes label hours in 24-hour form
+    axis = json.loads(charts.requirement_curve(req, "agents", "Agents").to_json())[
+        "encoding"]["x"]["axis"]["labelExpr"]
+    assert "'%H:%M'" in axis
