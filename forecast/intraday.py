@@ -6,8 +6,9 @@ day, learned from the last ``n_weeks`` weeks of interval history:
 * per weekday and slot, the trimmed mean (highest and lowest day dropped) of the daily
   share vectors, so one incident day or outage does not bend the profile; event/holiday
   days are left out; a weekday whose days do not reject the shape of all days together
-  (Pearson chi-square at 0.1 %) takes that common shape, estimated from more days (for
-  small queues the noise of a weekday's own shape is a large part of the error);
+  (Pearson chi-square at :data:`POOL_TEST`, 5 %) takes that common shape, estimated from
+  more days (for small queues the noise of a weekday's own shape is a large part of the
+  error; a large queue's weekdays keep their own shapes);
 * a slot is open on a weekday when it had rows on at least half of that weekday's days;
   closed slots get share 0 and no forecast rows;
 * special days (an event or holiday label seen in history) keep their own open hours
@@ -54,6 +55,11 @@ from forecast.models import MODELS, ModelError
 
 __all__ = ["IntradayError", "IntradayProfile", "build_profile", "direct_baseline",
            "split_daily", "split_intraday"]
+
+
+#: Significance level at which a weekday's own days must reject the shape of all days to
+#: keep a shape of their own (Pearson chi-square).
+POOL_TEST = 0.05
 
 
 class IntradayError(ValueError):
@@ -169,7 +175,7 @@ def build_profile(series: pd.Series, interval_s: int, *, labels: pd.Series | Non
     den = exp.sum()
     phi = float(max(((mat[use] - exp) ** 2).sum() / den, 1.0)) if den > 0 else 1.0
     # a weekday whose own days do not reject the shape of all days (Pearson chi-square at
-    # 0.1 %, counts scaled by phi) takes that shape: it is estimated from several times
+    # POOL_TEST, counts scaled by phi) takes that shape: it is estimated from several times
     # more days, which matters where a slot holds a few arrivals (small queues)
     pooled = _trimmed_mean(share[use])
     for d in range(7):
@@ -183,7 +189,7 @@ def build_profile(series: pd.Series, interval_s: int, *, labels: pd.Series | Non
         ok = e > 0
         x2 = (((mat[sel] - e) ** 2)[ok] / e[ok]).sum() / phi
         dof = max(int(ok.sum()) - int(sel.sum()), 1)
-        if x2 <= stats.chi2.ppf(0.999, dof):
+        if x2 <= stats.chi2.ppf(1 - POOL_TEST, dof):
             shares[d] = base
     special, special_open = {}, {}
     for name in pd.unique(lab[is_lab & (tot > 0)]):
