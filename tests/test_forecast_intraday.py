@@ -121,3 +121,31 @@ def test_special_day_with_a_different_shape_gets_its_own_profile():
                         "yhat_lo": [180.0], "yhat_hi": [220.0]})
     out = split_daily(day, prof, 80, labels=["sale"])
     assert out["yhat"].to_numpy() == pytest.approx(200 * evening / evening.sum())
+
+
+def _poisson_hist(daily_total, monday_shape=None, weeks=8, seed=0):
+    rng = np.random.default_rng(seed)
+    days = pd.date_range("2024-01-01", periods=7 * weeks, freq="D")
+    rows = []
+    for d in days:
+        share = SHARE if monday_shape is None or d.day_of_week else monday_shape
+        ts = d + pd.to_timedelta(np.arange(10, 18), unit="h")
+        rows.append(pd.Series(rng.poisson(daily_total * share).astype(float), index=ts))
+    return pd.concat(rows)
+
+
+def test_small_queue_weekdays_share_the_common_shape():
+    # 40 arrivals a day: no weekday's 8 days can reject the common shape, so every weekday
+    # takes the shape of all 56 days (one row for all), closer to the truth than its own
+    prof = build_profile(_poisson_hist(40.0), 3600)
+    assert np.allclose(prof.shares, prof.shares[0])
+    # the shape of 56 days x 40 arrivals: share errors of a few points at most
+    assert prof.shares[0][10:18] == pytest.approx(SHARE, abs=0.03)
+
+
+def test_large_queue_weekday_with_its_own_shape_keeps_it():
+    # 20,000 arrivals a day and a Monday that peaks late: Monday rejects the common shape
+    late = SHAPE[::-1] / SHAPE.sum()
+    prof = build_profile(_poisson_hist(20_000.0, monday_shape=late), 3600)
+    assert prof.shares[0][10:18] == pytest.approx(late, abs=0.005)
+    assert prof.shares[2][10:18] == pytest.approx(SHARE, abs=0.01)
