@@ -201,7 +201,7 @@ def test_charts_build_vega_lite_specs_with_units():
     spec = charts.forecast_chart(fc, fc.rename(columns={"yhat": "y"})[["ds", "y"]],
                                  pd.DataFrame({"ds": _ts("2024-11-29"), "event": ["BF"]}),
                                  "Contacts per day", 80).to_dict()
-    assert len(spec["layer"]) == 4  # band, forecast line, actuals, event rules
+    assert len(spec["layer"]) == 5  # band, forecast line, actuals, event rules and names
     assert spec["layer"][0]["encoding"]["y"]["title"] == "Contacts per day"
     weekly = pd.DataFrame({"week": _ts("2024-11-25"), "channel": ["chat"], "fte": [12.0]})
     bars = charts.fte_week_chart(weekly).to_dict()

@@ -281,7 +281,7 @@ def test_failed_cli_export_leaves_no_partial_files(tmp_path, monkeypatch):
     monkeypatch.undo()
     written = cli.write_outputs(result, existing)
     assert sorted(p.name for p in written) == sorted(p.name for p in existing.iterdir())
-    assert len(written) == 5
+    assert len(written) == 6  # 4 CSVs, roster.csv and plan.xlsx
 
 
 def test_cli_exports_a_version_saved_without_results(tmp_path):
