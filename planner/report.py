@@ -157,6 +157,7 @@ def _svg_lines(series: Mapping[str, pd.Series], colors: Mapping[str, str], y_fmt
                title: str, target: float | None = None) -> str:
     """A line chart as inline SVG: ``series`` maps a label to a Series indexed by date."""
     series = {k: v.dropna() for k, v in series.items() if v is not None and len(v.dropna())}
+    series = {k: series[k] for k in [*colors, *series] if k in series}  # legend in role order
     if not series:
         return '<p class="none">No data.</p>'
     xs = pd.DatetimeIndex(sorted({d for s in series.values() for d in s.index}))
@@ -183,10 +184,12 @@ def _svg_lines(series: Mapping[str, pd.Series], colors: Mapping[str, str], y_fmt
         parts.append(f'<text x="{_L - 4}" y="{py(t) + 3:.1f}" text-anchor="end">'
                      f'{html.escape(format(t, y_fmt))}</text>')
     months = pd.date_range(x0.normalize(), x1, freq="MS")
-    marks = months if len(months) >= 2 else pd.DatetimeIndex([x0, x1])
+    marks = months if len(months) >= 2 else pd.DatetimeIndex(sorted({x0, x1}))
     for d in marks:
         if x0 <= d <= x1:
-            parts.append(f'<text x="{px(d):.1f}" y="{_H - 8}" text-anchor="middle">'
+            anchor = ("start" if px(d) < _L + 20 else "end" if px(d) > _W - _R - 20
+                      else "middle")
+            parts.append(f'<text x="{px(d):.1f}" y="{_H - 8}" text-anchor="{anchor}">'
                          f'{d:%d %b}</text>')
     if target is not None:
         parts.append(f'<line x1="{_L}" x2="{_W - _R}" y1="{py(target):.1f}" '
@@ -195,6 +198,9 @@ def _svg_lines(series: Mapping[str, pd.Series], colors: Mapping[str, str], y_fmt
         pts = " ".join(f"{px(d):.1f},{py(v):.1f}" for d, v in s.items())
         parts.append(f'<polyline fill="none" stroke="{colors[label]}" stroke-width="1.6" '
                      f'points="{pts}"><title>{html.escape(label)}</title></polyline>')
+        if len(s) <= 40:  # dots, so that a single week or a few days still show
+            parts += [f'<circle cx="{px(d):.1f}" cy="{py(v):.1f}" r="2.5" '
+                      f'fill="{colors[label]}"/>' for d, v in s.items()]
     parts.append("</svg>")
     legend = " ".join(
         f'<span class="key"><i style="background:{colors[k]}"></i>{html.escape(k)}</span>'
