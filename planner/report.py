@@ -308,9 +308,14 @@ def peak_report(
     grid.append(_backlog(comp, colors))
     parts.append('<div class="grid">' + "".join(g for g in grid if g) + "</div>")
     if len(comp.capacity):
-        cap = comp.capacity.rename(columns=lambda c: c.replace("_", " ").capitalize())
+        words = {"scenario": "Scenario", "hires": "Hires", "classes": "Hiring classes",
+                 "hiring_cost": "Hiring cost", "cost": "Cost", "peak_gap_fte":
+                 "Largest gap, FTE", "short_fte_weeks": "Weeks short",
+                 "latest_decision": "Latest hiring decision"}
+        cap = comp.capacity.rename(columns=lambda c: words.get(c, c.replace("_", " ")))
         parts.append(_section("Hiring (capacity plan)", _table(cap, {
-            "Hires": ",.0f", "Hiring cost": ",.0f", "Cost": ",.0f", "Peak gap fte": ",.1f"})))
+            "Hires": ",.0f", "Hiring cost": ",.0f", "Cost": ",.0f",
+            "Largest gap, FTE": ",.1f"})))
     parts.append("</body></html>")
     return "\n".join(parts)
 

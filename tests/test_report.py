@@ -119,3 +119,20 @@ def test_date_hour_grid_weights_service_level_by_volume_and_takes_the_worst_shor
     assert short["value"].tolist() == [2.0, 2.0]
     with pytest.raises(ValueError, match="short_agents"):
         date_hour_grid(r, "chat", "occupancy")
+
+
+def test_hiring_section_when_the_scenario_has_capacity_settings():
+    from planner.scenario import load_scenario
+
+    s = load_scenario("scenarios/peak_hiring.yaml")  # has a capacity section
+    weeks = pd.date_range("2024-09-30", "2024-12-30", freq="W-MON")
+    weekly = pd.DataFrame([{"week": w, "channel": ch, "days": 7, "paid_hours": f * 40,
+                            "fte": f, "cost": f * 40 * 20.0}
+                           for ch, f in (("chat", 90.0), ("voice", 70.0), ("email", 40.0))
+                           for w in weeks])
+    text = _text(peak_report([ScenarioResult(s, weekly=weekly)]))
+    assert "Hiring (capacity plan)" in text
+    assert "Hires" in text and "Latest hiring decision" in text
+    # without capacity settings there is no hiring section
+    base = _result("base", [10, 12], [0.9, 0.85, 0.7], [100, 150, 250])
+    assert "Hiring" not in _text(peak_report([base]))
