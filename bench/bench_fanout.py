@@ -101,15 +101,18 @@ def scenarios(owner: dict[str, str], data_dir: Path, n: int, days: int) -> list:
             for i in range(n)]
 
 
-def _equal(a, b) -> bool:
+def _equal(a, b) -> str:
+    """``"yes"``, or the first scenario, table and difference found."""
+    if set(a.results) != set(b.results):
+        return f"no: scenarios {sorted(a.results)} against {sorted(b.results)}"
     for name, r in a.results.items():
         for t, frame in r.to_tables().items():
             try:
                 pd.testing.assert_frame_equal(frame, b.results[name].to_tables()[t],
                                               check_exact=True)
-            except AssertionError:
-                return False
-    return set(a.results) == set(b.results)
+            except AssertionError as exc:
+                return f"no: {name} {t}: " + " ".join(str(exc).split())[:300]
+    return "yes"
 
 
 def _children() -> float:
@@ -176,6 +179,8 @@ def main(argv=None) -> int:
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--days", type=int, default=7, help="plan horizon in days (default 7)")
     p.add_argument("--seed", type=int, default=16)
+    p.add_argument("--chunk-size", type=int, default=None,
+                   help="channels per forecast task (default: one task per forecast group)")
     a = p.parse_args(argv)
     # empty synthetic queues make log(0) warnings by the thousand; workers inherit this
     os.environ.setdefault("PYTHONWARNINGS", "ignore::RuntimeWarning")
@@ -195,7 +200,8 @@ def main(argv=None) -> int:
 
         ser, w_ser, c_ser, k_ser = _timed(lambda: run_many(scns, engine="serial"))
         loc, w_loc, c_loc, c_kids = _timed(
-            lambda: run_many(scns, engine="local", workers=a.workers))
+            lambda: run_many(scns, engine="local", workers=a.workers,
+                             chunk_size=a.chunk_size))
         fails = {**ser.failures, **loc.failures}
         if fails:
             print("failures:", *map(str, fails.values()), sep="\n  ")
