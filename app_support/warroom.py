@@ -195,6 +195,7 @@ def compare_extras(comparison: Any, results: dict[str, Any], baseline: str) -> N
 
     st.subheader("Peak report")
     html = peak_report(results, baseline=baseline)
+    st.session_state["peak_report"] = ("_vs_".join(results), html)  # also on the Export page
     st.download_button(
         "Peak report (printable page)", html.encode("utf-8"),
         file_name=f"peak_report_{views.file_stem('_vs_'.join(results))}.html",

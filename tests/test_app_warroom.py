@@ -270,3 +270,13 @@ def test_fixed_colours_for_channels_and_the_baseline():
     axis = json.loads(charts.requirement_curve(req, "agents", "Agents").to_json())[
         "encoding"]["x"]["axis"]["labelExpr"]
     assert "'%H:%M'" in axis
+
+
+def test_export_page_offers_the_comparisons_peak_report():
+    _saved_two()
+    at = _scenarios_page()
+    at.multiselect(key="sc_compare").set_value(["base (saved v1)", "lean (saved v1)"]).run()
+    at.switch_page("app_support/pages/export.py").run()
+    assert not at.exception, at.exception
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert "Peak report of this comparison (printable page)" in labels

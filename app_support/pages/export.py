@@ -73,3 +73,9 @@ else:
         icon=":material/download:",
     )
     st.dataframe(comparison.totals, width="stretch", hide_index=True)
+    report = st.session_state.get("peak_report")
+    if report is not None:
+        st.download_button(
+            "Peak report of this comparison (printable page)", report[1].encode("utf-8"),
+            file_name=f"peak_report_{views.file_stem(report[0])}.html", mime="text/html",
+            key="dl_cmp_report", icon=":material/print:")
