@@ -648,9 +648,21 @@ def _interval(ds: pd.Series, code: np.ndarray, interval_s: int | None, source: s
     try:
         detected = detect_interval_s(ds, code, source=source, column=ds_col, rows=rows)
     except MixedIntervalError as exc:
-        if interval_s is None or "cannot detect" not in str(exc):
+        sparse = "cannot detect" in str(exc) or (
+            "times of day in daily data" in str(exc) and interval_s is not None
+            and interval_s < _DAY_S)
+        if interval_s is None or not sparse:
             raise
-        detected = None  # one timestamp per series: the declared length stands
+        # One timestamp per series, or one a day at a time of day (a short upload of
+        # today's actuals): the declared length stands if every row starts on its grid.
+        sec = ds.to_numpy().astype("datetime64[s]").view(np.int64)
+        off = np.flatnonzero(sec % interval_s != 0)
+        if off.size:
+            raise _fail(MixedIntervalError, source, ds_col,
+                        f"timestamps off the declared interval_s={interval_s} s grid",
+                        rows[off], ds.iloc[off[:5]].astype(str),
+                        accepted=f"interval starts on a {interval_s} s grid") from None
+        detected = None
     if interval_s is None or detected is None:
         return int(interval_s if detected is None else detected)
     if detected != interval_s:

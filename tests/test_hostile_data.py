@@ -406,3 +406,17 @@ def test_cli_prints_each_warning_on_stderr(capsys):
     assert out.out == ""
     assert out.err.splitlines() == ["warning: base: channel 'chta' looks like a typo of 'chat'",
                                     "warning: base: the contacts file has channels ..."]
+
+
+def test_declared_interval_stands_for_one_row_a_day_at_a_time_of_day(tmp_path):
+    # Today's short upload: one 08:00 row on each of two days, interval_s=1800 declared.
+    # The rows step a whole day, which a 30-minute grid allows (sparse data), so the
+    # declared length stands; a row at 08:10 is off that grid and is refused by row.
+    ok = tmp_path / "two.csv"
+    ok.write_text("ds,channel,contacts\n2024-11-28 08:00,chat,5\n2024-11-29 08:00,chat,7\n")
+    frame = load_contacts(ok, interval_s=1800)
+    assert frame.attrs["interval_s"] == 1800 and frame["contacts"].tolist() == [5, 7]
+    bad = tmp_path / "off.csv"
+    bad.write_text("ds,channel,contacts\n2024-11-28 08:00,chat,5\n2024-11-29 08:10,chat,7\n")
+    with pytest.raises(MixedIntervalError, match=r"off\.csv.*row 3"):
+        load_contacts(bad, interval_s=1800)
