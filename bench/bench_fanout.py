@@ -153,22 +153,24 @@ TASK_OVERHEAD_S = 0.01
 def project(fixed_s: float, forecast_s_per_queue: float, plan_s_per_queue_scn: float,
             overhead_s: float = TASK_OVERHEAD_S, queues: int = 10_000, scns: int = 10,
             workers=(8, 64, 512)) -> str:
-    """Wall time on paper for ``queues`` x ``scns`` (assumptions in the README)."""
+    """Wall time on paper for ``queues`` x ``scns`` (assumptions in the README): today's
+    tasks (one forecast task per forecast group, one plan task per scenario), with forecast
+    chunks of channels (``chunk_size``, opt-in), and with per-queue plan tasks as well
+    (not built)."""
     lines = [f"projection, {queues:,} queues x {scns} scenarios (one forecast group; "
              f"{fixed_s:.1f} s orders model per worker, {forecast_s_per_queue:.3f} s forecast "
              f"per queue, {plan_s_per_queue_scn:.3f} s staffing per queue and scenario, "
-             f"{overhead_s * 1000:.0f} ms per task, balanced load, no start-up):"]
+             f"{overhead_s * 1000:.0f} ms per task, balanced load, no start-up):",
+             f"  {'workers':>7} {'today':>10} {'+chunks':>10} {'+queue plans':>13}"]
     work = queues * forecast_s_per_queue + queues * scns * plan_s_per_queue_scn
     for w in workers:
-        chunks = 2 * w
-        f_wall = fixed_s + queues * forecast_s_per_queue / w + chunks * overhead_s / w
-        # today: one plan task per scenario -> at most `scns` workers busy in that stage
-        p_now = math.ceil(scns / w) * queues * plan_s_per_queue_scn + overhead_s
-        # per-queue plan tasks (not built yet): the plan stage spreads over all workers
-        p_queue = queues * scns * plan_s_per_queue_scn / w + queues * scns * overhead_s / w
-        lines.append(f"  {w:4d} workers: {f_wall + p_now:10,.0f} s with one plan task per "
-                     f"scenario (today), {f_wall + p_queue:8,.0f} s with per-queue plan tasks"
-                     f"  (total work {work:,.0f} CPU s)")
+        f_one = fixed_s + queues * forecast_s_per_queue
+        f_chunked = fixed_s + queues * forecast_s_per_queue / w + 2 * overhead_s
+        p_scn = math.ceil(scns / w) * queues * plan_s_per_queue_scn + overhead_s
+        p_queue = queues * scns * (plan_s_per_queue_scn + overhead_s) / w
+        lines.append(f"  {w:7d} {f_one + p_scn:9,.0f}s {f_chunked + p_scn:9,.0f}s "
+                     f"{f_chunked + p_queue:12,.0f}s")
+    lines.append(f"  total work {work:,.0f} CPU s")
     return "\n".join(lines)
 
 
