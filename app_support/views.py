@@ -17,6 +17,7 @@ __all__ = [
     "DatasetSummary",
     "between",
     "break_gaps",
+    "capacity_comparison",
     "comparison_tables",
     "coverage_view",
     "daily_contacts",
@@ -422,6 +423,31 @@ def comparison_tables(comparison: object) -> dict[str, pd.DataFrame]:
     if capacity is not None and len(capacity):  # hires, cost, gap, decision date
         out["capacity"] = rounded(capacity)
     return out
+
+
+_CAPACITY_HEADERS = {
+    "scenario": "Scenario", "hires": "Hires", "classes": "Classes",
+    "hiring_cost": "Hiring cost", "cost": "Cost, all levers", "peak_gap_fte": "Peak gap, FTE",
+    "short_fte_weeks": "Short, FTE-weeks", "latest_decision": "First decision due",
+}
+
+
+def capacity_comparison(capacity: pd.DataFrame) -> pd.DataFrame:
+    """The comparison's capacity rows (:attr:`planner.compare.Comparison.capacity`) with
+    headers in words and the decision date as a date; the values are the core's.
+
+    Examples
+    --------
+    >>> row = pd.DataFrame({"scenario": ["peak"], "hires": [228],
+    ...                     "latest_decision": [pd.Timestamp("2024-07-29")]})
+    >>> capacity_comparison(row).to_dict("records")
+    [{'Scenario': 'peak', 'Hires': 228, 'First decision due': '2024-07-29'}]
+    """
+    out = capacity.copy()
+    if "latest_decision" in out:
+        out["latest_decision"] = [
+            "-" if pd.isna(d) else f"{pd.Timestamp(d):%Y-%m-%d}" for d in out["latest_decision"]]
+    return out.rename(columns=_CAPACITY_HEADERS)
 
 
 def break_gaps(

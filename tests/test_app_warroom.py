@@ -280,3 +280,29 @@ def test_export_page_offers_the_comparisons_peak_report():
     assert not at.exception, at.exception
     labels = [b.proto.label for b in at.get("download_button")]
     assert "Peak report of this comparison (printable page)" in labels
+
+
+def test_compare_shows_the_hiring_plan_of_scenarios_with_capacity_settings():
+    # 10 chat FTE on the floor, the plan needs 10 then 30 (weeks of 4 and 11 Nov): 20
+    # hires, who must be on the floor on 11 Nov after 2 weeks of recruiting and 1 of
+    # training, so the class starts on 21 Oct at the latest; 20 x 1,000 hiring cost.
+    from dataclasses import replace
+
+    hire = _result("hire", [10, 30], [0.9, 0.85, 0.7], [100, 150, 250])
+    hire = replace(hire, scenario=hire.scenario.with_changes({"capacity": {
+        "as_of": "2024-09-02", "headcount": {"chat": 10}, "attrition_weekly": 0.0,
+        "recruiting_weeks": 2, "training_weeks": 1, "ramp": [], "class_min": 1,
+        "class_max": 50, "classes_per_week": 1, "overtime_cap": 0.0,
+        "cost_per_hire": 1000, "mip_gap": 0}}))
+    with Store(os.environ["PEAK_PLANNER_DB_URL"]) as store:
+        store.save(_result("base", [10, 12], [0.9, 0.85, 0.7], [100, 150, 250]))
+        store.save(hire)
+    at = _scenarios_page()
+    at.multiselect(key="sc_compare").set_value(["base (saved v1)", "hire (saved v1)"]).run()
+    assert not at.exception, at.exception
+    assert "Hiring and capacity" in [h.value for h in at.subheader]
+    table = next(d.value for d in at.dataframe if "Hires" in d.value.columns)
+    row = table.set_index("Scenario").loc["hire (saved v1)"]
+    assert (row["Hires"], row["Hiring cost"], row["First decision due"]) == (
+        20, 20_000, "2024-10-21")
+    assert "base (saved v1)" not in table["Scenario"].tolist()  # no capacity settings

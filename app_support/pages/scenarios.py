@@ -247,6 +247,13 @@ for col, label in zip(cols, selected, strict=True):
                 None if is_base else f"{row.d_service_level * 100:+.1f} pp",
             )
 
+if len(comparison.capacity):
+    st.subheader("Hiring and capacity")
+    st.caption("Scenarios with capacity settings: the hiring plan that closes their gap "
+               "(details on the Capacity page).")
+    st.dataframe(views.capacity_comparison(comparison.capacity), hide_index=True,
+                 key="sc_capacity")
+
 warroom.compare_extras(comparison, results, baseline)
 
 st.subheader("Service level by day")
