@@ -336,7 +336,7 @@ def _scenario_fields(section: str) -> list[tuple[_Field, dict]]:
         ]
     if section == "forecast":
         models = {m: m for m in ("auto", "seasonal_naive", "same_weekday_average", "ets",
-                                 "sarimax", "prophet")}
+                                 "sarimax", "prophet", "combination")}
         return [
             (
                 _Field("forecast.model", "Forecast model", "select", options=models,
@@ -377,7 +377,7 @@ def _scenario_fields(section: str) -> list[tuple[_Field, dict]]:
                 {"min_value": 0, "max_value": 120, "step": 5},
             ),
             (
-                _Field("shifts.time_limit_s", "Solver time limit, s", "number"),
+                _Field("shifts.time_limit_s", "Solver effort (work units, about s)", "number"),
                 {"min_value": 1.0, "max_value": 600.0, "step": 5.0, "format": "%.0f"},
             ),
         ]

@@ -344,9 +344,12 @@ class ShiftSettings(_Model):
     ``lengths_h`` are the allowed shift lengths in hours (start to end), ``start_step_min``
     the granularity of shift starts; shifts of 6 hours or more get one unpaid break of
     ``break_min`` minutes starting ``break_window_h`` hours after the shift start (the
-    window is clipped to fit the shift). ``time_limit_s`` bounds the solver per day and
-    channel. ``solve=False`` skips the shift solver and staffs each interval with its
-    rounded-up rostered requirement (fast what-ifs; no shift plan).
+    window is clipped to fit the shift). ``time_limit_s`` bounds the solver's work per block of
+    days and channel, in CP-SAT's deterministic time units (about a second of a modern
+    core each, but counted, not timed: the same scenario gives the same plan on any
+    machine); the name is kept for saved scenarios. ``solve=False`` skips the shift
+    solver and staffs each interval with its rounded-up rostered requirement (fast
+    what-ifs; no shift plan).
     """
 
     lengths_h: tuple[float, ...] = (8.0, 6.0, 4.0)
