@@ -481,14 +481,18 @@ def break_gaps(
 
 
 def fit_to_history(
-    scenario: dict, channels: list[str] | tuple[str, ...], last_day: object
+    scenario: dict, channels: list[str] | tuple[str, ...], last_day: object,
+    typos: dict[str, str] | None = None,
 ) -> tuple[dict, list[str]]:
     """Changes that make a scenario plan from a newly loaded history, with notes.
 
     ``scenario`` is ``Scenario.to_dict()``. Channels follow the history (known ones keep
-    their settings, new ones start from the defaults); when the history ends before the
-    forecast's last history day, the horizon moves to start the day after the history
-    ends, keeping its length. Returns ``(changes for Scenario.with_changes, notes)``.
+    their settings, new ones start from the defaults), except labels in ``typos``
+    (:func:`forecast.validation.likely_typos`: ``{typo: likely meant}``), which are left
+    out of the plan with a note rather than planned as a channel of their own; when the
+    history ends before the forecast's last history day, the horizon moves to start the
+    day after the history ends, keeping its length. Returns ``(changes for
+    Scenario.with_changes, notes)``.
 
     Examples
     --------
@@ -501,6 +505,12 @@ def fit_to_history(
     changes: dict = {}
     notes: list[str] = []
     current = scenario["channels"]
+    for typo, meant in (typos or {}).items():
+        if typo in channels and typo not in current:
+            notes.append(f"channel '{typo}' is left out of the plan: it looks like a typo of "
+                         f"'{meant}'; correct the file, or add '{typo}' as a channel in the "
+                         "scenario to plan it")
+    channels = [c for c in channels if c in current or c not in (typos or {})]
     if list(channels) != list(current) and set(channels) != set(current):
         changes["channels"] = {c: current.get(c, {}) for c in channels}
         notes.append(f"channels set to those in the history: {', '.join(channels)}")

@@ -47,6 +47,7 @@ __all__ = [
     "YEARS",
     "MixedIntervalError",
     "channel_warnings",
+    "likely_typos",
     "decimal_mark",
     "detect_interval_s",
 ]
@@ -552,6 +553,24 @@ def _one_edit(a: str, b: str) -> bool:
     return short[i:] == long_[i + 1:]
 
 
+def likely_typos(names: Sequence[str], counts: Sequence[int]) -> dict[str, str]:
+    """Channel labels one edit away from a label with more rows: ``{typo: likely meant}``.
+
+    Examples
+    --------
+    >>> likely_typos(["chat", "chta", "voice", "vocie"], [700, 300, 1000, 2])
+    {'chta': 'chat', 'vocie': 'voice'}
+    """
+    out = {}
+    for i, name in enumerate(names):
+        n = int(counts[i])
+        twin = [j for j, other in enumerate(names)
+                if int(counts[j]) > n and len(name) >= 3 and _one_edit(name, other)]
+        if twin:
+            out[name] = names[max(twin, key=lambda k: int(counts[k]))]
+    return out
+
+
 def channel_warnings(names: Sequence[str], counts: Sequence[int], source: str = "",
                      column: str = "channel") -> list[str]:
     """Warnings about channel labels: one edit away from a label with more rows (a likely
@@ -566,14 +585,14 @@ def channel_warnings(names: Sequence[str], counts: Sequence[int], source: str = 
     total = int(np.sum(counts))
     out = []
     where = f"{source}: column '{column}': " if source else ""
+    typos = likely_typos(names, counts)
+    count = dict(zip(names, (int(c) for c in counts), strict=True))
     for i, name in enumerate(names):
         n = int(counts[i])
-        twin = [j for j, other in enumerate(names)
-                if int(counts[j]) > n and len(name) >= 3 and _one_edit(name, other)]
-        if twin:
-            j = max(twin, key=lambda k: int(counts[k]))
+        if name in typos:
+            meant = typos[name]
             out.append(f"{where}channel {name!r} ({n:,} rows) looks like a typo of "
-                       f"{names[j]!r} ({int(counts[j]):,} rows)")
+                       f"{meant!r} ({count[meant]:,} rows)")
         elif len(names) > 1 and n < RARE_CHANNEL_SHARE * total:
             out.append(f"{where}channel {name!r} has only {n:,} rows "
                        f"({n / total:.2%} of the file)")

@@ -878,8 +878,14 @@ def test_data_page_shows_what_the_loaders_noticed():
         ("o.csv", b"ds,orders\n2024-03-04,100\n2024-03-05,120\n", "text/csv")).run()
     assert not at.exception
     warnings = [_shown(w.value) for w in at.warning]
-    assert len([w for w in warnings if "chta" in w]) == 1, warnings
+    assert len([w for w in warnings if "chta" in w and "typo" in w]) == 1, warnings
+    assert len([w for w in warnings if "does not plan: chta" in w]) == 1, warnings
     assert at.session_state["scenario"].data.contacts.endswith("typo.csv")
+    # the likely typo is not planned as a channel of its own (it has no history to forecast
+    # from and would stop every page); the page says so and how to plan it anyway
+    assert "chta" not in at.session_state["scenario"].channels
+    shown = [_shown(x.value) for x in (*at.info, *at.warning, *at.caption, *at.markdown)]
+    assert any("chta" in t and "left out of the plan" in t for t in shown), shown
 
 
 def test_today_weight_out_of_range_is_refused_in_words():

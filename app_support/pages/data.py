@@ -8,6 +8,7 @@ from pathlib import Path
 import streamlit as st
 
 from app_support import backend, charts, state, views
+from forecast.validation import likely_typos
 from planner.coverage import coverage_warnings, file_ranges
 
 SOURCES = ("Bundled sample", "Upload my files")
@@ -104,10 +105,12 @@ else:
                 loaded = backend.load_dataset(
                     paths["orders"], paths["contacts"], paths["events"], None, timezone
                 )
+                counts = loaded.contacts["channel"].value_counts(sort=False)
                 fits, notes = views.fit_to_history(
                     changed.to_dict(), views.summarize_dataset(
                         loaded.orders, loaded.contacts, loaded.events, loaded.interval_s
                     ).channels, loaded.orders["ds"].max(),
+                    typos=likely_typos(list(counts.index), counts.to_list()),
                 )
                 if fits:
                     st.session_state.setdefault(BEFORE_UPLOAD, {
