@@ -465,6 +465,21 @@ def test_capacity_page_plans_hires_and_follows_its_inputs(tmp_path, monkeypatch)
     at.number_input(key="cap_cmax").set_value(10).run()
     assert not at.exception
     assert any("class_max 10 is below class_min 30" in e.value for e in at.error)
+    # out-of-range numbers are refused in words next to the box and named above the plan,
+    # which keeps the saved values (they used to stay red in the box, silently ignored)
+    at.number_input(key="cap_cmin").set_value(5)
+    at.number_input(key="cap_cmax").set_value(25)
+    at.number_input(key="cap_attrition").set_value(100.0)
+    at.number_input(key="cap_cpw").set_value(-1).run()
+    assert not at.exception, at.exception
+    errors = [e.value for e in at.error]
+    assert "must be between 0 and 49 (got 100)" in errors, errors
+    assert "must be between 0 and 50 (got -1)" in errors, errors
+    assert any("Refused inputs" in w.value and "Attrition per week (%)" in w.value
+               and "Classes per week" in w.value for w in at.warning)
+    kept = at.session_state["scenario"].capacity
+    assert kept.attrition_weekly == scenario.capacity.attrition_weekly
+    assert kept.classes_per_week == 0  # the last accepted value
 
 
 def test_cli_capacity_writes_the_plan_with_the_plans_weekly_fte(tmp_path, capsys):

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 from pydantic import ValidationError
 
-from app_support import backend, state, views
+from app_support import backend, editor, state, views
 from app_support.capacity_chart import capacity_chart
 from planner.capacity import CapacitySettings, capacity_plan
 from planner.export import capacity_tables, csv_bytes, workbook_bytes
@@ -30,23 +30,42 @@ def _pct(v: float) -> float:
     return round(100.0 * v, 4)
 
 
+_refused: list[str] = []
+
+
+def _number(col, label: str, lo: float | None, hi: float | None, value, step=None,
+            key: str = "") -> object:
+    """A number box checked here, not by the browser: an out-of-range entry is refused in
+    words next to the box and the plan keeps the saved value (and says so below)."""
+    extra = {} if step is None else {"step": step}
+    typed = col.number_input(label, value=value, key=key, **extra)
+    if typed is None and value is None:
+        return None
+    why = editor.out_of_range(typed, lo, hi)
+    if why:
+        col.error(why, icon=":material/error:")
+        _refused.append(f"{label}: {why}")
+        return value
+    return typed
+
+
 with st.expander("Capacity assumptions", expanded=scenario.capacity is None):
     c = st.columns(4)
     as_of = c[0].date_input("Headcount counted on (today)", value=current.as_of or default_as_of,
                             max_value=scenario.horizon.end, key="cap_as_of",
                             help="First week of the plan and the first possible decision.")
-    attrition = c[1].number_input("Attrition per week (%)", 0.0, 49.0,
-                                  _pct(current.attrition_weekly), 0.1, key="cap_attrition")
-    recruiting = c[2].number_input("Recruiting (weeks)", 0, 52, current.recruiting_weeks,
-                                   key="cap_recruiting")
-    training = c[3].number_input("Training (weeks)", 0, 52, current.training_weeks,
-                                 key="cap_training")
+    attrition = _number(c[1], "Attrition per week (%)", 0.0, 49.0,
+                        _pct(current.attrition_weekly), 0.1, key="cap_attrition")
+    recruiting = _number(c[2], "Recruiting (weeks)", 0, 52, current.recruiting_weeks, 1,
+                         key="cap_recruiting")
+    training = _number(c[3], "Training (weeks)", 0, 52, current.training_weeks, 1,
+                       key="cap_training")
     st.markdown("**Headcount today** (FTE per channel; empty: the plan's first week)")
     hc_cols = st.columns(len(scenario.channels))
     headcount = {}
     for col, ch in zip(hc_cols, scenario.channels, strict=True):
-        v = col.number_input(ch, min_value=0.0, value=(current.headcount or {}).get(ch),
-                             step=1.0, key=f"cap_headcount_{ch}")
+        v = _number(col, ch, 0.0, None, (current.headcount or {}).get(ch), 1.0,
+                    key=f"cap_headcount_{ch}")
         if v is not None:
             headcount[ch] = float(v)
     c = st.columns(4)
@@ -54,31 +73,31 @@ with st.expander("Capacity assumptions", expanded=scenario.capacity is None):
                                 ", ".join(f"{100 * r:g}" for r in current.ramp),
                                 key="cap_ramp", help="Output of a new agent as a share of a "
                                 "tenured one's, week by week on the floor; 100 % after.")
-    class_min = c[1].number_input("Class size, min", 1, 500, current.class_min, key="cap_cmin")
-    class_max = c[2].number_input("Class size, max", 1, 500, current.class_max, key="cap_cmax")
-    per_week = c[3].number_input("Classes per week (all channels)", 0, 50,
-                                 current.classes_per_week, key="cap_cpw")
+    class_min = _number(c[1], "Class size, min", 1, 500, current.class_min, 1, key="cap_cmin")
+    class_max = _number(c[2], "Class size, max", 1, 500, current.class_max, 1, key="cap_cmax")
+    per_week = _number(c[3], "Classes per week (all channels)", 0, 50,
+                       current.classes_per_week, 1, key="cap_cpw")
     c = st.columns(4)
-    cost_hire = c[0].number_input("Cost per hire", 0.0, None, current.cost_per_hire, 100.0,
-                                  key="cap_cost_hire")
-    ot_cap = c[1].number_input("Overtime cap (% of hours)", 0.0, 100.0,
-                               _pct(current.overtime_cap), 1.0, key="cap_ot_cap")
-    ot_prem = c[2].number_input("Overtime premium (%)", 0.0, 500.0,
-                                _pct(current.overtime_premium), 5.0, key="cap_ot_prem")
-    penalty = c[3].number_input("Penalty per FTE-hour short", 0.01, None,
-                                current.short_penalty_per_hour, 10.0, key="cap_penalty")
+    cost_hire = _number(c[0], "Cost per hire", 0.0, None, current.cost_per_hire, 100.0,
+                        key="cap_cost_hire")
+    ot_cap = _number(c[1], "Overtime cap (% of hours)", 0.0, 100.0,
+                     _pct(current.overtime_cap), 1.0, key="cap_ot_cap")
+    ot_prem = _number(c[2], "Overtime premium (%)", 0.0, 500.0,
+                      _pct(current.overtime_premium), 5.0, key="cap_ot_prem")
+    penalty = _number(c[3], "Penalty per FTE-hour short", 0.01, None,
+                      current.short_penalty_per_hour, 10.0, key="cap_penalty")
     c = st.columns(4)
-    bpo_fte = c[0].number_input("BPO capacity (FTE per week)", 0.0, None, current.bpo_fte,
-                                1.0, key="cap_bpo_fte")
-    bpo_cost = c[1].number_input("BPO cost per hour", 0.0, None, current.bpo_cost_per_hour,
-                                 1.0, key="cap_bpo_cost")
+    bpo_fte = _number(c[0], "BPO capacity (FTE per week)", 0.0, None, current.bpo_fte,
+                      1.0, key="cap_bpo_fte")
+    bpo_cost = _number(c[1], "BPO cost per hour", 0.0, None, current.bpo_cost_per_hour,
+                       1.0, key="cap_bpo_cost")
     bpo_channels = c[2].multiselect("BPO may serve", list(scenario.channels),
                                     default=[ch for ch in (current.bpo_channels or
                                                            scenario.channels)
                                              if ch in scenario.channels],
                                     key="cap_bpo_channels")
-    moves = c[3].number_input("Cross-training (weeks; empty: no moves)", 0, 52,
-                              current.cross_training_weeks, key="cap_cross_weeks")
+    moves = _number(c[3], "Cross-training (weeks; empty: no moves)", 0, 52,
+                    current.cross_training_weeks, 1, key="cap_cross_weeks")
     try:
         ramp = tuple(float(x) / 100 for x in ramp_text.replace(";", ",").split(",") if x.strip())
         settings = CapacitySettings(
@@ -95,6 +114,9 @@ with st.expander("Capacity assumptions", expanded=scenario.capacity is None):
     except (ValueError, ValidationError) as exc:
         st.error(f"Capacity assumptions are not valid: {exc}", icon=":material/error:")
         st.stop()
+if _refused:
+    st.warning("Refused inputs (the plan below uses their saved values): "
+               + "; ".join(_refused), icon=":material/warning:")
 
 untouched = scenario.capacity is None and settings == CapacitySettings(as_of=default_as_of)
 if settings != scenario.capacity and not untouched:
@@ -158,7 +180,11 @@ st.caption(
 st.subheader("Hiring classes")
 tables = capacity_tables(plan)
 if plan.classes.empty:
-    st.info("No hiring class: today's staff and the other levers cover the plan.")
+    st.info("No hiring class: today's staff and the other levers cover the plan."
+            if tot["short_fte_weeks"] <= 0 else
+            "No hiring class: no class can start and reach the floor in time for the weeks "
+            "short (see the warning above), or a class costs more than the shortfall's "
+            "penalty.")
 else:
     st.dataframe(tables["Hiring classes"], width="stretch", hide_index=True)
 st.subheader("By channel")
