@@ -404,9 +404,14 @@ def week_lines_chart(frame: pd.DataFrame, value: str, title: str, fmt: str,
     )
 
 
-def date_hour_heatmap(frame: pd.DataFrame, title: str, fmt: str, scheme: str) -> alt.Chart:
+def date_hour_heatmap(frame: pd.DataFrame, title: str, fmt: str, scheme: str,
+                      target: float | None = None) -> alt.Chart:
     """Date x hour heatmap (``date, hour, value``): every day of the plan, so the peak
-    days stand out instead of being averaged into a weekday."""
+    days stand out instead of being averaged into a weekday. With ``target`` (a service
+    level target) the colours are fixed to 0..100 % with the middle of the scheme at the
+    target: below target reads red, above it green, whatever the plan's own range."""
+    scale = (alt.Scale(scheme=scheme) if target is None
+             else alt.Scale(scheme=scheme, domain=[0, 1], domainMid=float(target)))
     return (
         alt.Chart(frame)
         .mark_rect()
@@ -416,7 +421,7 @@ def date_hour_heatmap(frame: pd.DataFrame, title: str, fmt: str, scheme: str) ->
             y=alt.Y("hour:O", title="Hour (24 h)", sort="ascending",
                     axis=alt.Axis(labelExpr="datum.value < 10 ? '0' + datum.value + ':00'"
                                             " : datum.value + ':00'")),
-            color=alt.Color("value:Q", title=title, scale=alt.Scale(scheme=scheme),
+            color=alt.Color("value:Q", title=title, scale=scale,
                             legend=alt.Legend(format=fmt)),
             tooltip=[
                 alt.Tooltip("date:T", title="Date", format="%a %d %b %Y"),

@@ -189,7 +189,10 @@ def compare_extras(comparison: Any, results: dict[str, Any], baseline: str) -> N
         fmt, scheme = (".0%", "redyellowgreen") if value == "service_level" else (",.0f",
                                                                                    "reds")
         title = "Service level" if value == "service_level" else "Agents short"
-        st.altair_chart(charts.date_hour_heatmap(grid, title, fmt, scheme), width="stretch")
+        target = (result.scenario.channels[ch].target_sl if value == "service_level"
+                  else None)
+        st.altair_chart(charts.date_hour_heatmap(grid, title, fmt, scheme, target),
+                        width="stretch")
     else:
         st.info(f"No interval figures for {views.md(ch)} in {views.md(label)}.")
 

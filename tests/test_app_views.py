@@ -269,3 +269,16 @@ def test_save_upload_keeps_names_inside_its_folder(tmp_path):
     assert not backend.is_kept_upload(str(outside), str(root))
     assert not backend.is_kept_upload(str(root / ".." / "secret.csv"), str(root))
     assert not backend.is_kept_upload(str(root), str(root))  # the folder itself
+
+
+def test_service_level_heatmap_colours_are_tied_to_the_target():
+    # A plan whose worst hour is 83 % must not paint 83 % dark red against an 80 % target:
+    # with the target the scale spans 0..100 % with its middle at the target.
+    grid = pd.DataFrame({"date": pd.to_datetime(["2024-11-29", "2024-11-29"]),
+                         "hour": [9, 10], "value": [0.83, 1.0]})
+    spec = charts.date_hour_heatmap(grid, "Service level", ".0%", "redyellowgreen",
+                                    target=0.8).to_dict()
+    scale = spec["encoding"]["color"]["scale"]
+    assert scale["domain"] == [0, 1] and scale["domainMid"] == 0.8
+    free = charts.date_hour_heatmap(grid, "Agents short", ",.0f", "reds").to_dict()
+    assert "domain" not in free["encoding"]["color"]["scale"]
