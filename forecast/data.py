@@ -347,7 +347,16 @@ def _read_table(src: Any, max_bytes: int | None = None, max_rows: int | None = N
                 if bounded.exceeded:
                     raise _too_large(name, bounded.exceeded, max_bytes, max_rows,
                                      compressed) from None
-                what = "broken gzip data" if compressed else "cannot read the file"
+                if "straddl" in str(exc):  # a "row" longer than the parser's block
+                    raise _fail(FileFormatError, name, None,
+                                "a line is longer than a block of the CSV reader: not a "
+                                "text table (binary content, or no line breaks)",
+                                accepted="CSV (, ; or tab separated, optionally .gz), .xlsx, "
+                                         "Parquet") from None
+                if isinstance(exc, pa.ArrowException):  # decompressed fine, not a table
+                    what = "not a readable text table"
+                else:
+                    what = "broken gzip data" if compressed else "cannot read the file"
                 raise _fail(FileFormatError, name, None, f"{what} ({exc})",
                             accepted="CSV (, ; or tab separated, optionally .gz), .xlsx, "
                                      "Parquet") from exc

@@ -420,3 +420,18 @@ def test_declared_interval_stands_for_one_row_a_day_at_a_time_of_day(tmp_path):
     bad.write_text("ds,channel,contacts\n2024-11-28 08:00,chat,5\n2024-11-29 08:10,chat,7\n")
     with pytest.raises(MixedIntervalError, match=r"off\.csv.*row 3"):
         load_contacts(bad, interval_s=1800)
+
+
+def test_gzip_of_a_line_without_breaks_is_named_as_not_a_table(tmp_path):
+    # Valid gzip of 64 MiB of zero bytes (no line breaks): not "broken gzip data" (the
+    # gzip is fine) but content that is no text table, said as such.
+    path = tmp_path / "zeros.csv.gz"
+    chunk = b"\0" * (1 << 20)
+    with gzip.open(path, "wb", compresslevel=1) as fh:
+        for _ in range(64):
+            fh.write(chunk)
+    with pytest.raises(FileFormatError) as err:
+        load_contacts(path)
+    msg = str(err.value)
+    assert "zeros.csv.gz" in msg and "broken gzip" not in msg
+    assert "not a text table" in msg or "not a readable text table" in msg
