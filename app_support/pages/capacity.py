@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from app_support import backend, editor, state, views
 from app_support.capacity_chart import capacity_chart
+from app_support.warroom import show_table
 from planner.capacity import CapacitySettings, capacity_plan
 from planner.export import capacity_tables, csv_bytes, workbook_bytes
 
@@ -164,8 +165,10 @@ if tot["short_fte_weeks"] > 0:
         "service level column shows what the plan's agents, scaled to what is there, "
         "would deliver (the KPI model, queues carried over).", icon=":material/warning:")
 if plan.status != "OPTIMAL":
-    st.caption(f"Solver: {plan.status}; the plan's cost plus penalty is at most "
-               f"{views.fmt_number(plan.objective - plan.bound)} above the least possible.")
+    st.caption("Plan quality: within "
+               f"{views.fmt_number(plan.objective - plan.bound)} of the least possible cost "
+               "plus penalty (the search stops once it is within the set gap; the same inputs "
+               "always give the same plan).")
 
 channel = st.selectbox("Channel", list(scenario.channels), key="cap_channel")
 st.subheader(f"{channel}: required vs available FTE by week")
@@ -186,11 +189,11 @@ if plan.classes.empty:
             "short (see the warning above), or a class costs more than the shortfall's "
             "penalty.")
 else:
-    st.dataframe(tables["Hiring classes"], width="stretch", hide_index=True)
+    show_table(plan.classes)
 st.subheader("By channel")
-st.dataframe(plan.summary, width="stretch", hide_index=True)
+show_table(plan.summary)
 with st.expander("Weekly table"):
-    st.dataframe(tables["Capacity"], width="stretch", hide_index=True)
+    show_table(plan.weekly)
 c = st.columns(3)
 c[0].download_button("Capacity by week (CSV)", csv_bytes(tables["Capacity"]),
                      file_name=f"{views.file_stem(scenario.name)}_capacity_weekly.csv",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app_support import backend, state, views
+from app_support.warroom import show_table
 
 st.title("Export")
 st.caption(
@@ -72,7 +73,7 @@ else:
         key="dl_cmp_xlsx",
         icon=":material/download:",
     )
-    st.dataframe(comparison.totals, width="stretch", hide_index=True)
+    show_table(comparison.totals)
     report = st.session_state.get("peak_report")
     if report is not None:
         st.download_button(
