@@ -309,15 +309,7 @@ def _cmd_capacity(args: argparse.Namespace, progress: _Progress) -> int:
     from planner.capacity import capacity_plan
     from planner.export import capacity_tables, staging_dir, write_csv
 
-    if args.scenario.endswith((".yaml", ".yml")) and Path(args.scenario).exists():
-        from planner.pipeline import run
-
-        result = run(_scenario(args.scenario, args.tz), progress=progress)
-        _print_warnings(result)
-    else:
-        base, version = _split_version(args.scenario)
-        with Store(args.db) as store:
-            result = store.load(base, version)
+    result = _result(args.scenario, args, progress)
     plan = capacity_plan(result)
     print(capacity_text(result.name, plan))
     if args.out:
@@ -487,15 +479,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 def _cmd_today(args: argparse.Namespace, progress: _Progress) -> int:
     from planner.live import load_day_actuals, result_day_against_plan
 
-    if args.plan.endswith((".yaml", ".yml")) and Path(args.plan).exists():
-        from planner.pipeline import run
-
-        result = run(_scenario(args.plan, args.tz), progress=progress)
-        _print_warnings(result)
-    else:
-        base, version = _split_version(args.plan)
-        with Store(args.db) as store:
-            result = store.load(base, version)
+    result = _result(args.plan, args, progress)
     actuals = load_day_actuals(args.actuals, int(result.meta["interval_s"]))
     days = actuals["ds"].dt.normalize().unique()
     if len(days) != 1:
