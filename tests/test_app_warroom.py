@@ -306,3 +306,11 @@ def test_compare_shows_the_hiring_plan_of_scenarios_with_capacity_settings():
     assert (row["Hires"], row["Hiring cost"], row["First decision due"]) == (
         20, 20_000, "2024-10-21")
     assert "base (saved v1)" not in table["Scenario"].tolist()  # no capacity settings
+    # a rerun that changes nothing compared (a chart's channel) reuses the comparison
+    # instead of solving the hiring plan again; a new baseline builds a new one
+    first = at.session_state["comparison"]
+    at.segmented_control(key="wr_week_ch").set_value("chat").run()
+    assert not at.exception and at.session_state["comparison"] is first
+    at.selectbox(key="sc_baseline").set_value("hire (saved v1)").run()
+    assert not at.exception and at.session_state["comparison"] is not first
+    assert at.session_state["comparison"].baseline == "hire (saved v1)"

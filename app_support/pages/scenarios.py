@@ -188,10 +188,19 @@ try:
             results[label] = backend.run_scenario(runs[label])
         else:
             results[label] = backend.load_saved(url, *saved_lookup[label])
-    comparison = compare(results, baseline=baseline)
+    # Compare once per choice of results and baseline, not on every rerun of the page:
+    # it solves the hiring plan of each scenario with capacity settings (seconds each).
+    # (saved results come back as copies on each rerun: key on what they are, not on ids)
+    key = (baseline, tuple((label, r.scenario.to_yaml(), r.meta_json())
+                           for label, r in results.items()))
+    comparison = st.session_state.get("comparison")
+    if comparison is None or st.session_state.get("comparison_key") != key:
+        comparison = compare(results, baseline=baseline)
     st.session_state["comparison"] = comparison
+    st.session_state["comparison_key"] = key
 except (ValueError, CompareError) as exc:
     st.session_state.pop("comparison", None)
+    st.session_state.pop("comparison_key", None)
     st.error(f"The comparison could not be built: {exc}", icon=":material/error:")
     st.stop()
 
