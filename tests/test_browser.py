@@ -420,9 +420,11 @@ def test_war_room_compares_saved_reports_and_manages_them(page, tmp_path):
     _pick(page, "Scenarios", "war_low_cr (saved v1)")
     _pick(page, "Scenarios", "war_high_cr (saved v1)")
     page.get_by_text("war_low_cr (saved v1) (baseline)").wait_for()
+    _settle(page)  # that card shows with one scenario too: wait for the second pick's run
 
     # what differs: the November contact rate, in words, before the KPI cards
     differs = page.locator('[data-testid="stTable"]').first
+    differs.locator("tbody tr").first.wait_for()
     rows = differs.locator("tbody tr").all_inner_texts()
     assert len(rows) == 1, rows
     assert all(w in rows[0] for w in ("war_high_cr (saved v1)", "Contact rate",
