@@ -40,7 +40,7 @@ def main() -> None:
         cold = time.perf_counter() - t0
         if at.exception:
             raise SystemExit(f"staffing page failed: {at.exception}")
-        fte = [m.value for m in at.metric if m.label == "chat: FTE (average)"][0]
+        fte = [m.value for m in at.metric if m.label == "chat: FTE before shifts (average)"][0]
 
         warm = []
         for value in (33.0, 36.0, 39.0)[:REPEAT]:
@@ -48,7 +48,7 @@ def main() -> None:
             t0 = time.perf_counter()
             at.run()
             warm.append(time.perf_counter() - t0)
-        new_fte = [m.value for m in at.metric if m.label == "chat: FTE (average)"][0]
+        new_fte = [m.value for m in at.metric if m.label == "chat: FTE before shifts (average)"][0]
 
     h = at.session_state["scenario"].horizon
     print(f"Staffing page, default scenario ({h.days} days from {h.start}), 3 channels")

@@ -79,6 +79,7 @@ __all__ = [
     "load_inputs",
     "plan_warnings",
     "run",
+    "scenario_forecast",
     "scenario_volumes",
     "shift_rules",
 ]
@@ -411,6 +412,36 @@ def base_forecast(
 
 
 # ----------------------------------------------------------------------------- volumes
+def scenario_forecast(scenario: Scenario, base: BaseForecast) -> BaseForecast:
+    """The base forecast after the scenario's demand assumptions: what the plan staffs for.
+
+    Contact rate, order growth and automation go through
+    :func:`forecast.contacts.apply_assumptions` (the one path); ``orders`` are the daily
+    orders after ``order_growth``, ``daily`` the contacts per channel and day with the rate
+    in force (``rate``, before automation) and the deflected share (``automation``),
+    ``contacts`` the interval contacts (their ``yhat`` is :func:`scenario_volumes`'
+    ``volume_mean``); AHT overrides are not applied here (see :func:`scenario_volumes`).
+
+    Raises
+    ------
+    PipelineError
+        An assumption does not fit the forecast (e.g. a rate for a channel not planned).
+    """
+    try:
+        daily, fc, orders = apply_assumptions(
+            base.daily, base.contacts, base.orders,
+            contact_rate={c: s.contact_rate for c, s in scenario.channels.items()
+                          if s.contact_rate is not None},
+            total_contact_rate=scenario.contact_rate,
+            order_growth=scenario.order_growth,
+            automation={c: s.automation for c, s in scenario.channels.items()},
+            level=scenario.forecast.level)
+    except ContactsError as exc:
+        raise PipelineError(str(exc)) from exc
+    return BaseForecast(orders=orders, contacts=fc, daily=daily, models=dict(base.models),
+                        interval_s=base.interval_s)
+
+
 def scenario_volumes(scenario: Scenario, base: BaseForecast) -> pd.DataFrame:
     """Offered volume per interval after the scenario's demand assumptions.
 
@@ -429,17 +460,8 @@ def scenario_volumes(scenario: Scenario, base: BaseForecast) -> pd.DataFrame:
         :func:`forecast.contacts.apply_assumptions`.
     """
     # contact rate, order growth and automation: the forecast package's one path
-    try:
-        daily, fc, _ = apply_assumptions(
-            base.daily, base.contacts, base.orders,
-            contact_rate={c: s.contact_rate for c, s in scenario.channels.items()
-                          if s.contact_rate is not None},
-            total_contact_rate=scenario.contact_rate,
-            order_growth=scenario.order_growth,
-            automation={c: s.automation for c, s in scenario.channels.items()},
-            level=scenario.forecast.level)
-    except ContactsError as exc:
-        raise PipelineError(str(exc)) from exc
+    assumed = scenario_forecast(scenario, base)
+    daily, fc = assumed.daily, assumed.contacts
     channel = fc["unique_id"].astype(str).to_numpy()
     key = pd.MultiIndex.from_arrays([daily["unique_id"].astype(str),
                                      pd.DatetimeIndex(daily["ds"]).normalize()])

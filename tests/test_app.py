@@ -179,7 +179,7 @@ def _charts(at: AppTest) -> int:
 
 
 def _fte(at: AppTest, channel: str) -> float:
-    return float(_metric(at, f"{channel}: FTE (average)").replace(",", ""))
+    return float(_metric(at, f"{channel}: FTE before shifts (average)").replace(",", ""))
 
 
 def test_forecast_page_renders_series_and_views():
@@ -220,7 +220,7 @@ def test_staffing_page_shows_fte_heatmap_curve_and_weeks():
     assert _charts(at) == 3  # heatmap, curve over the peak, FTE by week
     # the 3 days lie in one week, so the all-channel FTE is the sum of the channels'
     # (each shown rounded to 0.1)
-    total = float(_metric(at, "All channels: FTE (average)").replace(",", ""))
+    total = float(_metric(at, "All channels: FTE before shifts (average)").replace(",", ""))
     assert total == pytest.approx(sum(_fte(at, c) for c in ("chat", "voice", "email")), abs=0.15)
 
 
@@ -523,13 +523,13 @@ def test_total_headcount_cap_on_the_staffing_page():
     # the all-channel FTE falls, and the editor shows each channel's default priority.
     at = _short_app()
     at.switch_page("app_support/pages/staffing.py").run()
-    before = float(_metric(at, "All channels: FTE (average)").replace(",", ""))
+    before = float(_metric(at, "All channels: FTE before shifts (average)").replace(",", ""))
     assert at.number_input(key="w.staffing.channels.email.cap_priority").value == 0.2
     assert at.number_input(key="w.staffing.channels.chat.cap_priority").value == 1.0
     at.number_input(key="w.staffing.headcount_cap_total").set_value(60.0).run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert at.session_state["scenario"].headcount_cap_total == 60
-    after = float(_metric(at, "All channels: FTE (average)").replace(",", ""))
+    after = float(_metric(at, "All channels: FTE before shifts (average)").replace(",", ""))
     assert after < before
     assert [w.value for w in at.warning if "leaves" in w.value and "unserved" in w.value]
     assert at.session_state["scenario"].channels["email"].cap_priority is None

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from app_support import backend, charts, state, views
+from planner.pipeline import scenario_forecast
 
 st.title("Forecast")
 st.caption(
@@ -17,7 +18,9 @@ scenario = state.edit_current("Horizon and forecast settings", ("horizon", "fore
 
 try:
     dataset = state.current_dataset()
-    base = backend.base_forecast(scenario)
+    # what the plan staffs for: the scenario's order growth, contact rate and automation
+    # applied by the core (the same frames the Staffing and Shift plan pages plan from)
+    base = scenario_forecast(scenario, backend.base_forecast(scenario))
 except ValueError as exc:
     st.error(f"The forecast could not be computed: {exc}", icon=":material/error:")
     st.stop()
@@ -30,8 +33,9 @@ shown_from = last_seen - pd.Timedelta(weeks=8)
 
 st.caption(
     "Models: " + ", ".join(f"{k}: {v}" for k, v in base.models.items())
-    + "; contacts per channel are forecast orders x the learned contact rate with its "
-    f"delivery lag, split into intervals by weekday profiles. History used up to "
+    + "; contacts per channel are forecast orders x the contact rate with its delivery "
+    "lag (learned, or the scenario's), after the scenario's order growth and automation, "
+    f"split into intervals by weekday profiles. History used up to "
     f"{last_seen:%Y-%m-%d}."
 )
 first_seen = max(pd.Timestamp(dataset.orders["ds"].min()),

@@ -236,6 +236,8 @@ for col, label in zip(cols, selected, strict=True):
         f"{t.avg_fte:,.1f}",
         None if is_base else f"{t.d_avg_fte:+,.1f}",
         delta_color="inverse",
+        help="FTE of the shift plan (paid hours / FTE hours per week), summed over channels "
+        "and averaged over the weeks; the Staffing page shows the FTE before shift planning.",
     )
     col.metric(
         "Cost", f"{t.cost:,.0f}", None if is_base else f"{t.d_cost:+,.0f}", delta_color="inverse"

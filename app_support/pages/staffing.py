@@ -41,16 +41,19 @@ cards = result.summary()
 total = compare({scenario.name: result}).totals.iloc[0]  # FTE over all channels, by week
 cols = st.columns(len(cards) + 1)
 cols[0].metric(
-    "All channels: FTE (average)",
+    "All channels: FTE before shifts (average)",
     f"{total.avg_fte:,.1f}",
-    help="Sum over channels of weekly FTE, averaged over the weeks of the horizon.",
+    help="Sum over channels of weekly FTE, averaged over the weeks of the horizon: each "
+    "interval staffed to its rostered requirement, before shift planning (the Shift plan "
+    "and Scenarios pages show the FTE of the shift plan).",
 )
 cols[0].caption(f"Peak week {total.peak_week_fte:,.1f} FTE - {total.paid_hours:,.0f} paid hours")
 for col, card in zip(cols[1:], cards.itertuples(index=False), strict=True):
     col.metric(
-        f"{card.channel}: FTE (average)",
+        f"{card.channel}: FTE before shifts (average)",
         f"{card.avg_fte:,.1f}",
-        help="Rostered paid hours / FTE hours per week, averaged over the horizon.",
+        help="Rostered paid hours / FTE hours per week, averaged over the horizon, before "
+        "shift planning.",
     )
     col.caption(f"Peak week {card.peak_week_fte:,.1f} FTE - {card.paid_hours:,.0f} paid hours")
 
