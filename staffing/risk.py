@@ -34,8 +34,10 @@ Where the spread comes from
   z^2 phi yhat``; a least-squares fit per channel and day recovers ``K`` (the day's upper
   band, read as a lognormal quantile) and ``phi``. The forecast's band is itself calibrated
   on rolling-origin backtests of the series (:mod:`forecast.backtest`).
-- :func:`spread_from_backtest` measures it directly from rolling-origin backtest errors
-  (daily log errors, their share common to a window, and the intraday dispersion).
+- :func:`spread_from_backtest` measures it directly from rolling-origin backtest errors:
+  the daily log error's quantiles at p = 0.5 .. 0.95 (recent windows weighing more, at a
+  half-life the backtests choose), its share common to a window, and a robust intraday
+  dispersion; the forecast mean is rescaled by the fitted ``mean_factor``.
 
 Chance constraint
 -----------------
@@ -72,7 +74,9 @@ from staffing.requirements import _fill_aht, as_policies, compute_requirements
 __all__ = [
     "DEFAULT_PS",
     "DemandDistribution",
+    "HALF_LIVES",
     "RiskError",
+    "Spread",
     "cost_risk_frontier",
     "frontier_step",
     "parse_staff_to",
@@ -410,18 +414,86 @@ def spread_from_band(forecast: pd.DataFrame, level: float = 80) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class Spread:
-    """Spread measured on backtests: ``day_cv``, ``level_share``, ``dispersion``,
-    ``bias`` (mean daily log error) and the number of days used."""
+    """Spread measured on backtests.
+
+    Attributes
+    ----------
+    day_cv : float
+        Coefficient of variation of the day multiplier, count noise of the day total taken out.
+    level_share : float
+        Share of the daily log-error variance explained by window means (0..1).
+    dispersion : float
+        Within-interval variance over mean (>= 1).
+    bias : float
+        Weighted mean daily log error ``log(actual / forecast)``.
+    n_days : int
+        Days used.
+    mean_factor : float
+        Multiplier of the forecast mean that centres the predictive distribution where the
+        backtest errors put it (``exp(b + s^2 / 2)`` of the fitted log-normal day error).
+    half_life : float
+        Half-life of the recency weights, in backtest windows (``inf`` = equal weights).
+    """
 
     day_cv: float
     level_share: float
     dispersion: float
     bias: float
     n_days: int
+    mean_factor: float = 1.0
+    half_life: float = math.inf
+
+
+#: Probabilities at which the day error's quantiles are matched (staffing uses p >= 0.5).
+_FIT_PS = np.array([0.5, 0.6, 0.7, 0.8, 0.9, 0.95])
+#: Half-lives (in backtest windows) the recency weights choose from.
+HALF_LIVES = (1.0, 2.0, 4.0, 8.0, 16.0, math.inf)
+_MIN_WINDOWS = 4  # earlier windows needed before a window scores the half-lives
+
+
+def _wquantile(x: NDArray, w: NDArray, ps: ArrayLike) -> NDArray:
+    """Weighted quantiles (midpoint rule of the weighted empirical cdf)."""
+    o = np.argsort(x)
+    cw = (np.cumsum(w[o]) - 0.5 * w[o]) / w.sum()
+    return np.interp(ps, cw, x[o])
+
+
+def _loc_scale(e: NDArray, w: NDArray) -> tuple[float, float]:
+    """Normal location and scale matching the weighted quantiles of ``e`` at ``_FIT_PS``
+    (least squares of ``q_p = b + s z_p``)."""
+    z = stats.norm.ppf(_FIT_PS)
+    q = _wquantile(e, w, _FIT_PS)
+    zc = z - z.mean()
+    s = float(max(zc @ (q - q.mean()) / (zc @ zc), 0.0))
+    return float(q.mean() - s * z.mean()), s
+
+
+def _pinball(e: NDArray, b: float, s: float) -> float:
+    """Summed quantile (pinball) loss of ``e`` at ``_FIT_PS`` for the normal ``(b, s)``."""
+    q = b + s * stats.norm.ppf(_FIT_PS)
+    d = e[:, None] - q[None, :]
+    return float(np.maximum(_FIT_PS * d, (_FIT_PS - 1.0) * d).sum())
+
+
+def _pick_half_life(e: NDArray, age: NDArray, candidates: Sequence[float]) -> float:
+    """The half-life whose weighted fit on older windows predicts each window's daily
+    errors best (pinball loss over ``_FIT_PS``, summed over windows with at least
+    ``_MIN_WINDOWS`` older ones); ``inf`` when there are too few windows."""
+    score = dict.fromkeys(candidates, 0.0)
+    scored = False
+    for a in np.unique(age):
+        older = age > a
+        if np.unique(age[older]).size < _MIN_WINDOWS:
+            continue
+        scored = True
+        for h in candidates:
+            b, s = _loc_scale(e[older], 0.5 ** ((age[older] - a - 1) / h))
+            score[h] += _pinball(e[age == a], b, s)
+    return min(candidates, key=lambda h: score[h]) if scored else math.inf
 
 
 def spread_from_backtest(actual: ArrayLike, expected: ArrayLike, day: ArrayLike,
-                         window: ArrayLike) -> Spread:
+                         window: ArrayLike, *, half_life: float | str = "auto") -> Spread:
     """Measure the predictive spread from rolling-origin backtest errors.
 
     Parameters
@@ -431,58 +503,97 @@ def spread_from_backtest(actual: ArrayLike, expected: ArrayLike, day: ArrayLike,
     day : array_like
         Day key of each interval (e.g. its date).
     window : array_like
-        Backtest origin (window) of each interval: errors within one window share the
-        forecast's level error.
+        Backtest origin (window) of each interval, sortable (later = more recent): errors
+        within one window share the forecast's level error.
+    half_life : float or "auto"
+        Recency weights ``0.5 ** (age / half_life)`` with ``age`` the window's rank from
+        the newest (0). ``"auto"`` picks from :data:`HALF_LIVES` the one whose fit on
+        earlier windows predicted each later window's daily errors best (pinball loss):
+        forecast errors change scale as history grows and seasons turn, and the series'
+        own backtests say how fast.
 
     Returns
     -------
     Spread
-        ``day_cv`` from the root mean square of daily log errors ``log(actual / forecast)``
-        (bias included: staffing must cover it) less the day total's own count noise,
-        ``level_share`` the share of that variance explained by window means (0..1),
-        ``dispersion`` and ``interval_cv`` from a moment fit of
-        ``(y - e)^2 = dispersion e + interval_cv^2 e^2`` where ``e`` is the interval's
-        forecast scaled to the day's actual total.
+        Day level: a normal ``N(b, s^2)`` for the daily log error ``log(actual /
+        forecast)`` matched to its weighted quantiles at p = 0.5 .. 0.95 (the quantiles
+        staffing uses; a standard deviation would let a few outlier days - the open day
+        after a holiday - set the spread of every day, and a mean-1 multiplier would miss
+        a forecast that runs high on most days and far low on a few). The count noise of
+        the day total (``dispersion / day total``) is taken out of ``s^2``: ``day_cv =
+        sqrt(exp(s^2) - 1)`` and ``mean_factor = exp(b + s^2 / 2)``. Interval level:
+        ``dispersion`` from the median absolute standardised residual (``1.4826 MAD``
+        squared) of the interval counts around the forecast shape scaled to the day's
+        actual total. ``level_share`` is the share of the daily variance explained by
+        window means.
+
+    Raises
+    ------
+    RiskError
+        Mismatched lengths, no day with both totals positive, or a bad ``half_life``.
 
     Examples
     --------
-    >>> rng = np.random.default_rng(1)
-    >>> mu = np.tile([200.0, 400.0, 300.0], 400)
-    >>> day = np.repeat(np.arange(400), 3)
-    >>> y = rng.poisson(mu * np.repeat(rng.gamma(100, 0.01, 400), 3))   # day cv 0.1
-    >>> s = spread_from_backtest(y, mu, day, day // 5)
-    >>> round(s.day_cv, 2), round(s.dispersion, 1)
-    (0.1, 1.1)
+    Days log-normal around a forecast 2.5 % low (log error N(0.02, 0.1^2): cv 0.1, mean
+    factor exp(0.025)), Poisson within the day:
+
+    >>> rng = np.random.default_rng(3)
+    >>> mu = np.tile([200.0, 400.0, 300.0], 1000)
+    >>> day = np.repeat(np.arange(1000), 3)
+    >>> y = rng.poisson(mu * np.repeat(rng.lognormal(0.02, 0.1, 1000), 3))
+    >>> s = spread_from_backtest(y, mu, day, day // 5, half_life=math.inf)
+    >>> round(s.day_cv, 2), round(s.dispersion, 1), round(s.mean_factor, 2)
+    (0.1, 1.0, 1.03)
     """
     y = np.asarray(actual, float)
     mu = np.asarray(expected, float)
-    codes, _ = pd.factorize(np.asarray(day))
-    wcodes = pd.factorize(np.asarray(window))[0]
+    day_arr, win_arr = np.asarray(day), np.asarray(window)
+    if not (len(y) == len(mu) == len(day_arr) == len(win_arr)):
+        raise RiskError(f"actual, expected, day and window differ in length: {len(y)}, "
+                        f"{len(mu)}, {len(day_arr)}, {len(win_arr)}")
+    if not (half_life == "auto" or (isinstance(half_life, int | float)
+                                    and not isinstance(half_life, bool) and half_life > 0)):
+        raise RiskError(f"half_life must be 'auto' or a number > 0, got {half_life!r}")
+    codes, _ = pd.factorize(day_arr)
+    wcodes, wuniq = pd.factorize(win_arr)
     yd = np.bincount(codes, weights=y)
     md = np.bincount(codes, weights=mu)
     keep = (yd > 0) & (md > 0)
-    e = np.log(yd[keep] / md[keep])
+    if not keep.any():
+        raise RiskError("no backtest day has both actual and forecast totals > 0")
+    # window age: 0 for the newest window
+    rank = np.empty(len(wuniq), dtype=np.int64)
+    rank[np.argsort(np.asarray(wuniq))[::-1]] = np.arange(len(wuniq))
     day_window = np.zeros(len(yd), dtype=np.int64)
     day_window[codes] = wcodes
+    age = rank[day_window][keep]
     wk = day_window[keep]
-    ms = float(np.mean(e**2))
-    wmean = np.bincount(wk, weights=e) / np.maximum(np.bincount(wk), 1)
-    within = float(np.mean((e - wmean[wk]) ** 2))
+    e = np.log(yd[keep] / md[keep])
+    h = (_pick_half_life(e, age, HALF_LIVES) if half_life == "auto" else float(half_life))
+    w = 0.5 ** (age / h)
+    ms = float(np.average(e**2, weights=w))
+    wmean = np.bincount(wk, weights=w * e) / np.maximum(np.bincount(wk, weights=w), 1e-300)
+    within = float(np.average((e - wmean[wk]) ** 2, weights=w))
     share = float(np.clip(1.0 - within / ms, 0.0, 1.0)) if ms > 0 else 0.0
-    # within-day: interval counts around the forecast shape scaled to the actual total
+    # within-day: interval counts around the forecast shape scaled to the actual total;
+    # scaling to the day's own total takes one degree of freedom per day: the residual of
+    # an interval with share f of its day has variance (1 - f) times its own
+    wday = np.zeros(len(yd))
+    wday[keep] = w
     with np.errstate(divide="ignore", invalid="ignore"):
         ex = mu * (yd / md)[codes]
-    ok = (ex > 0) & keep[codes]
-    r2 = (y[ok] - ex[ok]) ** 2
-    # scaling to the day's own total takes one degree of freedom per day: the residual
-    # of an interval with share s of its day has variance (1 - s) times its own
-    keep_s = 1.0 - (mu / md[codes])[ok]
-    disp = max(float(r2.sum() / (ex[ok] * keep_s).sum()), 1.0)
+        den = ex * (1.0 - mu / md[codes])
+    ok = (ex > 0) & (den > 0) & keep[codes]
+    z = np.abs(y[ok] - ex[ok]) / np.sqrt(den[ok])
+    disp = max((1.4826 * float(_wquantile(z, wday[codes][ok], [0.5])[0])) ** 2, 1.0) \
+        if ok.any() else 1.0
     # the daily log error holds the day's own count noise too: take it out (the
-    # predictive adds it back through dispersion and interval_cv)
-    noise = float(np.mean(disp / md[keep]))
-    cv = math.sqrt(math.expm1(max(ms - noise, 0.0)))
-    return Spread(cv, share, disp, float(np.mean(e)), int(keep.sum()))
+    # predictive adds it back through dispersion)
+    b, s = _loc_scale(e, w)
+    noise = float(np.average(disp / md[keep], weights=w))
+    s2 = max(s * s - noise, 0.0)
+    return Spread(math.sqrt(math.expm1(s2)), share, disp, float(np.average(e, weights=w)),
+                  int(keep.sum()), math.exp(b + 0.5 * s2), h)
 
 
 # ----------------------------------------------------------------------------- volumes

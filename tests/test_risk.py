@@ -7,7 +7,8 @@ References used here, independent of the code under test:
   count) for the risk KPIs, with binomial confidence bounds;
 - the forecast's own intraday split (:func:`forecast.intraday.split_daily`) for reading
   the spread off a band;
-- synthetic backtests with known day cv, level share and dispersion.
+- synthetic backtests with known day cv, level share and dispersion, outlier days, a
+  change of scale, and new days drawn from the same model for coverage.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import integrate, stats
+from scipy import integrate, optimize, stats
 
 from staffing import ChannelPolicy, required_agents, service_level
 from staffing.risk import (
@@ -167,6 +168,87 @@ def test_spread_from_backtest_recovers_known_parameters():
     assert abs(s.day_cv - 0.08) < 0.012
     assert abs(s.level_share - 0.5) < 0.2
     assert abs(s.dispersion - 3.0) < 0.25
+
+
+def _backtest(rng, log_errors, shape, dispersion=1.0):
+    """Synthetic backtest: one row per interval, day multiplier exp(log_errors[d]),
+    gamma-Poisson counts with the given dispersion (the model's definition)."""
+    n_days = len(log_errors)
+    lam = np.repeat(np.exp(log_errors), shape.size) * np.tile(shape, n_days)
+    if dispersion > 1.0:
+        lam = rng.gamma(lam / (dispersion - 1.0), dispersion - 1.0)
+    return rng.poisson(lam), np.tile(shape, n_days), np.repeat(np.arange(n_days), shape.size)
+
+
+SHAPE = np.array([300.0, 600.0, 900.0, 600.0, 300.0])
+
+
+def test_spread_from_backtest_outlier_days_do_not_set_every_day_spread():
+    # 5 % of days run 30 % high (the open day after a closed holiday), the rest have a
+    # log error N(0, 0.05^2). Reference: the mixture's exact quantiles (root of its cdf).
+    # The fitted day error matches them at p = 0.8 and 0.9 (what staffing uses); a normal
+    # with the errors' mean and standard deviation overstates p80 and p90 by 2 points+
+    rng = np.random.default_rng(11)
+    e = rng.normal(0.0, 0.05, 2000)
+    e[rng.random(2000) < 0.05] += math.log(1.3)
+    y, mu, day = _backtest(rng, e, SHAPE)
+    s = spread_from_backtest(y, mu, day, day // 5, half_life=math.inf)
+
+    def mix_q(p):
+        cdf = lambda x: (0.95 * stats.norm.cdf(x, 0, 0.05)            # noqa: E731
+                         + 0.05 * stats.norm.cdf(x, math.log(1.3), 0.05))
+        return optimize.brentq(lambda x: cdf(x) - p, -1, 1)
+
+    sig = math.sqrt(math.log1p(s.day_cv**2))
+    b = math.log(s.mean_factor) - sig**2 / 2
+    for p in (0.8, 0.9):
+        z = stats.norm.ppf(p)
+        assert abs(b + sig * z - mix_q(p)) < 0.01
+        assert float(np.mean(e) + np.std(e) * z) - mix_q(p) > 0.02
+    assert s.dispersion == pytest.approx(1.0, abs=0.1)
+
+
+def test_spread_from_backtest_recent_windows_weigh_more_when_the_scale_changes():
+    # 20 windows with day error sd 0.15, then 10 with 0.04 (the forecast got better as
+    # history grew): the half-life picked by the windows' own pinball loss follows it
+    rng = np.random.default_rng(5)
+    e = np.r_[rng.normal(0, 0.15, 100), rng.normal(0, 0.04, 50)]
+    y, mu, day = _backtest(rng, e, SHAPE)
+    window = pd.Timestamp("2024-01-01") + pd.to_timedelta(7 * (day // 5), unit="D")
+    flat = spread_from_backtest(y, mu, day, window, half_life=math.inf)
+    auto = spread_from_backtest(y, mu, day, window)
+    assert flat.day_cv > 0.1
+    assert auto.half_life <= 4 and auto.day_cv < 0.07
+
+
+def test_spread_from_backtest_quantiles_cover_new_days_at_their_probability():
+    # a forecast that runs 3 % high on average (log error N(-0.03, 0.06^2)) with
+    # dispersion 2 within the day: fitted on 60 windows of 5 days, the predictive
+    # quantiles cover each interval of 400 new days at their nominal probability
+    rng = np.random.default_rng(8)
+    e = rng.normal(-0.03, 0.06, 700)
+    y, mu, day = _backtest(rng, e, SHAPE, dispersion=2.0)
+    past = day < 300
+    s = spread_from_backtest(y[past], mu[past], day[past], day[past] // 5,
+                             half_life=math.inf)
+    assert s.dispersion == pytest.approx(2.0, abs=0.3)
+    assert s.mean_factor == pytest.approx(math.exp(-0.03 + 0.06**2 / 2), abs=0.012)
+    new = ~past
+    ds = pd.Timestamp("2024-01-01") + pd.to_timedelta(day[new], unit="D") \
+        + pd.to_timedelta(30 * np.tile(np.arange(SHAPE.size), 400), unit="min")
+    dist = DemandDistribution.from_frame(pd.DataFrame(
+        {"channel": "voice", "ds": ds, "volume": mu[new] * s.mean_factor,
+         "day_cv": s.day_cv, "dispersion": s.dispersion}))
+    # 400 days: the share's standard error is about sqrt(p (1 - p) / 400) <= 0.025
+    for p in (0.5, 0.8, 0.9, 0.95):
+        assert float(np.mean(y[new] <= dist.quantile(p))) == pytest.approx(p, abs=0.05)
+
+
+def test_spread_from_backtest_rejects_bad_input():
+    with pytest.raises(RiskError, match="half_life"):
+        spread_from_backtest([1, 2], [1, 2], [0, 1], [0, 0], half_life=0)
+    with pytest.raises(RiskError, match="length"):
+        spread_from_backtest([1, 2], [1], [0, 1], [0, 0])
 
 
 def _demand(days=3):
