@@ -17,8 +17,14 @@
    (:mod:`staffing.kpis`) at the expected volume (also when ``staff_to`` sized the plan
    for the band's upper bound or a probability), weekly FTE and cost.
 
+This module orchestrates; the steps live next to what they are about: loading inputs in
+:mod:`planner.inputs`, the caches in :mod:`planner.cache`, a scenario's staffing settings as
+policies, shift rules and caps in :mod:`planner.policies`, interval staffing without the
+shift solver (and the split of a cap shared by all channels) in
+:mod:`staffing.interval_staffing`. Their public names stay importable from here.
+
 Steps 1-2 depend only on the data, horizon and forecast settings; they are cached in a
-:class:`PipelineCache` keyed on exactly those, so a what-if that changes demand or
+:class:`~planner.cache.PipelineCache` keyed on exactly those, so a what-if that changes demand or
 staffing assumptions reuses the forecast and costs only steps 3-6. Shift solutions are
 cached per channel too (keyed on that channel's requirement, rules, cap and policy), so a
 what-if that changes one channel solves only that channel's shifts again, and within it
@@ -38,12 +44,8 @@ learned channel mix of the day. Month keys are calendar months 1..12 everywhere.
 
 from __future__ import annotations
 
-import hashlib
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -51,11 +53,20 @@ import pandas as pd
 
 from forecast.cache import ForecastCache
 from forecast.contacts import ContactsError, apply_assumptions, forecast_contacts_detail
-from forecast.data import load_contacts, load_events, load_orders, sample_paths
+from planner.cache import LruCache, PipelineCache, default_cache, solve_shifts_cached
+from planner.inputs import (
+    STALE_HISTORY_DAYS,
+    InputData,
+    PipelineError,
+    history_warnings,
+    load_inputs,
+    plan_warnings,
+)
+from planner.policies import channel_policies, headcount_caps, shift_rules
 from planner.results import ScenarioResult, weekly_fte
-from planner.scenario import DataSources, Scenario
+from planner.scenario import Scenario
+from staffing.interval_staffing import interval_staffing
 from staffing.kpis import achieved_kpis, daily_kpis
-from staffing.policy import ChannelPolicy, Shrinkage
 from staffing.requirements import compute_requirements
 from staffing.risk import (
     DemandDistribution,
@@ -63,7 +74,6 @@ from staffing.risk import (
     spread_from_band,
     staff_to_probability,
 )
-from staffing.shifts import ALL_CHANNELS, ShiftPlan, ShiftRules, ShiftType, solve_shifts
 
 __all__ = [
     "BaseForecast",
@@ -72,6 +82,7 @@ __all__ = [
     "PipelineCache",
     "PipelineError",
     "Progress",
+    "STALE_HISTORY_DAYS",
     "base_forecast",
     "channel_policies",
     "default_cache",
@@ -91,26 +102,6 @@ _STEPS = {"inputs": (0.0, 0.05), "forecast": (0.05, 0.55), "staffing": (0.55, 0.
           "shifts": (0.65, 0.95), "kpis": (0.95, 1.0)}
 
 
-class PipelineError(ValueError):
-    """The scenario cannot be run on these inputs (the message names the field and value)."""
-
-
-@dataclass(frozen=True)
-class InputData:
-    """Loaded history: ``orders``, ``contacts``, ``events`` frames and ``interval_s``.
-
-    ``warnings`` holds what the loaders noticed (channel labels that look like typos, rare
-    channels, how ambiguous numbers were read) and histories that end far apart, one
-    sentence each.
-    """
-
-    orders: pd.DataFrame
-    contacts: pd.DataFrame
-    events: pd.DataFrame | None
-    interval_s: int
-    key: tuple = ()
-    warnings: tuple[str, ...] = ()
-
 
 @dataclass(frozen=True)
 class BaseForecast:
@@ -129,79 +120,6 @@ class BaseForecast:
     interval_s: int
 
 
-class PipelineCache:
-    """Cache of inputs, base forecasts and shift plans (least recently used dropped first).
-
-    Keys: file identity (path, size, modification time) for inputs; the scenario's
-    :meth:`~planner.scenario.Scenario.forecast_key` plus the input key for forecasts;
-    channel, requirement hash, rules, cap and policy for shift plans. ``hits`` and
-    ``misses`` count forecast lookups. ``shift_blocks`` holds solved shift day-blocks
-    (at most ``max_blocks``; see ``block_cache`` of :func:`staffing.shifts.solve_shifts`).
-    Thread-safe.
-    """
-
-    def __init__(self, max_items: int = 64, max_blocks: int = 4096) -> None:
-        self.max_items = int(max_items)
-        self._items = LruCache(max_items)  # the app serves sessions from several threads
-        self.hits = 0
-        self.misses = 0
-        # solved shift day-blocks (small, many: their own store so they never push a
-        # forecast out); passed to solve_shifts as its block_cache
-        self.shift_blocks = LruCache(max_blocks)
-
-    def get(self, key: tuple) -> Any | None:
-        """Cached value for ``key`` or ``None``."""
-        return self._items.get(key)
-
-    def put(self, key: tuple, value: Any) -> None:
-        """Store ``value`` under ``key``."""
-        self._items.put(key, value)
-
-    def clear(self) -> None:
-        """Forget everything."""
-        self._items.clear()
-        self.hits = self.misses = 0
-        self.shift_blocks.clear()
-
-
-class LruCache:
-    """Thread-safe least-recently-used store with ``get``/``put`` (``None`` on a miss);
-    the pipeline's caches, and the app's cache of scenario results."""
-
-    def __init__(self, max_items: int) -> None:
-        self.max_items = int(max_items)
-        self._items: OrderedDict[tuple, Any] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def get(self, key: tuple) -> Any | None:
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]
-            return None
-
-    def put(self, key: tuple, value: Any) -> None:
-        with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self.max_items:
-                self._items.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-
-
-_DEFAULT_CACHE = PipelineCache()
-
-
-def default_cache() -> PipelineCache:
-    """The process-wide cache :func:`run` uses when none is passed."""
-    return _DEFAULT_CACHE
-
 
 def _report(progress: Progress | None, step: str, frac: float, msg: str) -> None:
     if progress is not None:
@@ -209,123 +127,6 @@ def _report(progress: Progress | None, step: str, frac: float, msg: str) -> None
         progress(lo + (hi - lo) * min(max(frac, 0.0), 1.0), msg)
 
 
-# ----------------------------------------------------------------------------- inputs
-def _paths(data: DataSources) -> tuple[Path, Path, Path | None]:
-    sample = sample_paths()
-    orders = Path(data.orders) if data.orders else sample.orders
-    contacts = Path(data.contacts) if data.contacts else sample.contacts
-    if data.events == "":
-        events = None
-    else:
-        events = Path(data.events) if data.events else sample.events
-    return orders, contacts, events
-
-
-def _file_id(p: Path | None) -> tuple:
-    if p is None:
-        return ("none",)
-    try:
-        st = p.stat()
-    except OSError:
-        return (str(p), "missing")
-    return (str(p.resolve()), st.st_size, st.st_mtime_ns)
-
-
-#: Histories ending more than this many days apart (or before the forecast needs them)
-#: get a warning.
-STALE_HISTORY_DAYS = 28
-
-
-def load_inputs(data: DataSources, cache: PipelineCache | None = None) -> InputData:
-    """Load the scenario's history files (bundled sample for unset paths).
-
-    ``data.timezone`` is passed to the contacts loader (offsets, DST repeats);
-    ``data.interval_s`` is checked against the file. The loaders' warnings and
-    :func:`history_warnings` end up in ``InputData.warnings``.
-
-    Raises
-    ------
-    forecast.data.DataError
-        A file is missing or malformed (the message names file, column and row).
-    PipelineError
-        The order and contact histories do not overlap (no contact rate can be learned).
-    """
-    orders_p, contacts_p, events_p = _paths(data)
-    key = ("inputs", _file_id(orders_p), _file_id(contacts_p), _file_id(events_p),
-           data.interval_s, data.timezone)
-    if cache is not None and (hit := cache.get(key)) is not None:
-        return hit
-    contacts = load_contacts(contacts_p, interval_s=data.interval_s, tz=data.timezone)
-    orders = load_orders(orders_p)
-    events = None if events_p is None else load_events(events_p)
-    notes = [w for frame in (orders, contacts, events) if frame is not None
-             for w in frame.attrs.get("warnings", [])]
-    out = InputData(
-        orders=orders,
-        contacts=contacts,
-        events=events,
-        interval_s=int(contacts.attrs["interval_s"]),
-        key=key,
-        warnings=(*notes, *history_warnings(orders, contacts)),
-    )
-    if cache is not None:
-        cache.put(key, out)
-    return out
-
-
-def _day(ts: pd.Timestamp) -> str:
-    return f"{ts:%d %b %Y}"
-
-
-def history_warnings(orders: pd.DataFrame, contacts: pd.DataFrame) -> list[str]:
-    """Warnings when the order and contact histories end far apart.
-
-    More than :data:`STALE_HISTORY_DAYS` days between their last days means the contact
-    rate per order is learned from one history's old days only.
-
-    Raises
-    ------
-    PipelineError
-        The histories do not overlap at all: no contact rate can be learned.
-    """
-    o_first, o_last = orders["ds"].min(), orders["ds"].max()
-    c_first = contacts["ds"].min().normalize()
-    c_last = contacts["ds"].max().normalize()
-    if c_last < o_first or o_last < c_first:
-        raise PipelineError(
-            f"the contact history ({_day(c_first)} .. {_day(c_last)}) and the order history "
-            f"({_day(o_first)} .. {_day(o_last)}) do not overlap: the contacts per order "
-            "cannot be learned; load histories that cover the same days")
-    out = []
-    gap = (o_last - c_last).days
-    if gap > STALE_HISTORY_DAYS:
-        out.append(f"the contact history ends {_day(c_last)}, {gap:,} days before the order "
-                   f"history ({_day(o_last)}): contacts per order are learned from old data")
-    elif -gap > STALE_HISTORY_DAYS:
-        out.append(f"the order history ends {_day(o_last)}, {-gap:,} days before the contact "
-                   f"history ({_day(c_last)}): the later contacts have no orders to learn from")
-    return out
-
-
-def plan_warnings(scenario: Scenario, inputs: InputData) -> list[str]:
-    """Warnings about the inputs as this scenario uses them: channels of the contacts file
-    the scenario does not plan, and a contact history that ends more than
-    :data:`STALE_HISTORY_DAYS` days before the last history day the forecast uses."""
-    out = []
-    c = inputs.contacts
-    counts = c.groupby("channel", sort=True)["contacts"].agg(["sum", "size"])
-    extra = [ch for ch in counts.index if ch not in set(scenario.channels)]
-    if extra:
-        listed = ", ".join(f"{ch} ({counts.at[ch, 'sum']:,} contacts in "
-                           f"{counts.at[ch, 'size']:,} rows)" for ch in extra)
-        out.append(f"the contacts file has channels the scenario does not plan: {listed}")
-    last = pd.Timestamp(scenario.horizon.last_history_day)
-    c_last = c["ds"].max().normalize()
-    if (last - c_last).days > STALE_HISTORY_DAYS:
-        out.append(f"the contact history ends {_day(c_last)}, {(last - c_last).days:,} days "
-                   f"before the forecast's last history day ({_day(last)}): the plan is "
-                   "forecast from old contacts")
-    return out
 
 
 # ----------------------------------------------------------------------------- forecast
@@ -512,143 +313,6 @@ def scenario_volumes(scenario: Scenario, base: BaseForecast) -> pd.DataFrame:
     )
 
 
-# ----------------------------------------------------------------------------- staffing
-def channel_policies(scenario: Scenario) -> dict[str, ChannelPolicy]:
-    """One :class:`staffing.policy.ChannelPolicy` per scenario channel."""
-    out = {}
-    for name, c in scenario.channels.items():
-        out[name] = ChannelPolicy(
-            channel=name,
-            model=c.model,
-            target_sl=c.target_sl,
-            threshold_s=c.threshold_s,
-            patience_s=c.patience_s,
-            concurrency=c.concurrency,
-            response_target_s=c.response_target_s,
-            shrinkage=(c.shrinkage if not c.shrinkage_by_month
-                       else Shrinkage.monthly(c.shrinkage_by_month, default=c.shrinkage)),
-            max_occupancy=c.max_occupancy,
-            open_hours=None if c.open_hours is None else tuple(c.open_hours.split("-")),
-        )
-    return out
-
-
-def shift_rules(scenario: Scenario) -> ShiftRules:
-    """:class:`staffing.shifts.ShiftRules` from the scenario's shift settings.
-
-    Shifts of 6 hours or more get one unpaid break of ``break_min`` minutes starting
-    inside ``break_window_h`` (clipped to fit the shift); shorter shifts have none.
-    """
-    s = scenario.shifts
-    types = []
-    for length_h in s.lengths_h:
-        length = int(round(length_h * 3600))
-        brk = int(s.break_min * 60) if length_h >= 6 else 0
-        window = None
-        if brk:
-            lo = int(s.break_window_h[0] * 3600)
-            hi = min(int(s.break_window_h[1] * 3600), length - brk - s.start_step_min * 60)
-            window = (lo, hi) if 0 < lo <= hi else None
-        types.append(ShiftType(f"{length_h:g}h", length, brk, False, window))
-    return ShiftRules(
-        shift_types=tuple(types),
-        start_grid_s=s.start_step_min * 60,
-        work_limit=s.time_limit_s,  # CP-SAT's deterministic seconds: same plan on any machine
-        understaffing_weight={ch: c.priority for ch, c in scenario.channels.items()},
-    )
-
-
-def _headcount_caps(scenario: Scenario) -> dict[str, int] | None:
-    caps = {ch: c.headcount_cap for ch, c in scenario.channels.items()
-            if c.headcount_cap is not None}
-    if scenario.headcount_cap_total is not None:
-        caps[ALL_CHANNELS] = scenario.headcount_cap_total
-    return caps or None
-
-
-def _solve_shifts_cached(
-    requirements: pd.DataFrame,
-    rules: ShiftRules,
-    caps: dict[str, int] | None,
-    policies: dict[str, ChannelPolicy],
-    interval_s: int,
-    cache: PipelineCache,
-    progress: Progress | None,
-) -> ShiftPlan:
-    """Solve shifts channel by channel, reusing any channel whose inputs are unchanged.
-
-    Channels are independent in the shift model when each has its own cap (no shared
-    cap, no multi-skill pool), so solving them one at a time gives the same plan; a
-    what-if that changes one channel re-solves only that channel. A cap over all channels
-    couples them: they are then solved (and cached) as one unit.
-    """
-    parts = []
-    channels = sorted(requirements["channel"].astype(str).unique())
-    coupled = caps is not None and ALL_CHANNELS in caps  # one plan for all channels
-    units = [channels] if coupled else [[ch] for ch in channels]
-    for k, unit in enumerate(units):
-        req = requirements[requirements["channel"].isin(unit)]
-        h = hashlib.sha256()
-        for ch in unit:
-            rows = req[req["channel"] == ch]
-            h.update(ch.encode())
-            h.update(rows["ds"].to_numpy("datetime64[ns]").tobytes())
-            h.update(rows["rostered"].to_numpy(np.int64).tobytes())
-        unit_caps = {c: v for c, v in (caps or {}).items() if c in unit or c == ALL_CHANNELS}
-        key = ("shifts", tuple(unit), h.hexdigest(), repr(rules),
-               tuple(sorted(unit_caps.items())), tuple(repr(policies[c]) for c in unit),
-               interval_s)
-        plan = cache.get(key)
-        if plan is None:
-            what = "all channels (shared cap)" if coupled else unit[0]
-            _report(progress, "shifts", k / len(units), f"solving shifts: {what}")
-            plan = solve_shifts(req, rules, unit_caps or None, interval_s=interval_s,
-                                policies=policies, block_cache=cache.shift_blocks)
-            cache.put(key, plan)
-        parts.append(plan)
-    return ShiftPlan(
-        shift_plan=pd.concat([p.shift_plan for p in parts], ignore_index=True),
-        coverage=pd.concat([p.coverage for p in parts], ignore_index=True),
-        days=pd.concat([p.days for p in parts], ignore_index=True),
-        interval_s=interval_s,
-    )
-
-
-def _share_total(cov: pd.DataFrame, total: int) -> np.ndarray:
-    """Scale each interval's scheduled agents down to ``total`` over all channels, in
-    proportion to each channel's, in whole agents (largest remainders first)."""
-    out = cov["scheduled"].to_numpy(float).copy()
-    for idx in cov.groupby("ds").indices.values():
-        want = out[idx]
-        if want.sum() <= total:
-            continue
-        exact = want * total / want.sum()
-        whole = np.floor(exact)
-        left = int(total - whole.sum())
-        order = np.argsort(-(exact - whole), kind="stable")[:left]
-        whole[order] += 1
-        out[idx] = whole
-    return out
-
-
-def _interval_staffing(req: pd.DataFrame, caps: dict[str, int] | None,
-                       interval_s: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Without a shift solve: schedule each interval's rostered need (capped)."""
-    cov = req[["channel", "ds"]].copy()
-    cov["required"] = req["rostered"].to_numpy(np.int64)
-    caps = dict(caps or {})
-    total = caps.pop(ALL_CHANNELS, None)
-    cap = cov["channel"].map(caps).astype(float).fillna(np.inf).to_numpy()
-    cov["scheduled"] = np.minimum(cov["required"].to_numpy(float), cap)
-    if total is not None:
-        cov["scheduled"] = _share_total(cov, total)
-    cov["gap"] = cov["scheduled"] - cov["required"]
-    cov["short"] = np.clip(-cov["gap"], 0, None)
-    plan = pd.DataFrame(columns=["date", "channel", "shift_start", "shift_end", "break_start",
-                                 "agents", "paid_hours"])
-    return plan, cov
-
-
 def run(
     scenario: Scenario,
     progress: Progress | None = None,
@@ -693,7 +357,7 @@ def run(
     >>> r.kpis_daily.columns.tolist()                 # doctest: +SKIP
     ['date', 'channel', 'service_level', 'asa_s', 'abandon_rate', 'occupancy', ...]
     """
-    cache = _DEFAULT_CACHE if cache is None else cache
+    cache = default_cache() if cache is None else cache
 
     _report(progress, "inputs", 0.0, "loading data")
     inputs = load_inputs(scenario.data, cache)
@@ -709,12 +373,13 @@ def run(
         deferred_tail_days=1,
     )
 
-    caps = _headcount_caps(scenario)
+    caps = headcount_caps(scenario)
     meta_shifts: dict[str, Any]
     if scenario.shifts.solve:
         _report(progress, "shifts", 0.0, "solving shifts")
-        plan = _solve_shifts_cached(
-            requirements, shift_rules(scenario), caps, policies, base.interval_s, cache, progress
+        plan = solve_shifts_cached(
+            requirements, shift_rules(scenario), caps, policies, base.interval_s, cache,
+            lambda f, m: _report(progress, "shifts", f, m),
         )
         shift_plan, coverage = plan.shift_plan, plan.coverage
         meta_shifts = {
@@ -728,7 +393,9 @@ def run(
             "short_agent_hours": plan.short_agent_hours,
         }
     else:
-        shift_plan, coverage = _interval_staffing(requirements, caps, base.interval_s)
+        coverage = interval_staffing(requirements, caps)
+        shift_plan = pd.DataFrame(columns=["date", "channel", "shift_start", "shift_end",
+                                           "break_start", "agents", "paid_hours"])
         short = float(coverage["short"].sum() * base.interval_s / 3600)
         meta_shifts = {"shift_status": "NOT_SOLVED", "short_agent_hours": short,
                        "shift_quality": "no shift plan (each interval staffed on its own)"}
