@@ -47,7 +47,7 @@ from pydantic import (
     model_validator,
 )
 
-from planner.capacity import CapacitySettings
+from planner.capacity_settings import CapacitySettings
 
 __all__ = [
     "ChannelSettings",
