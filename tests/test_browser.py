@@ -381,10 +381,43 @@ def _doc_shot(page, name: str) -> None:
 
 def _pick(page, label: str, option: str) -> None:
     """Choose ``option`` in the select box or multiselect labelled ``label``."""
-    page.get_by_role("combobox", name=label, exact=True).first.click()
-    page.get_by_role("option", name=option, exact=True).first.click()
+    # A click that lands while a rerun redraws the box can open a list that closes again
+    # at once (seen on a busy machine): open it again, at most three times.
+    option_row = page.get_by_role("option", name=option, exact=True).first
+    for _ in range(3):
+        _settle(page)
+        page.get_by_role("combobox", name=label, exact=True).first.click()
+        try:
+            option_row.wait_for(timeout=10_000)
+            break
+        except playwright_api.TimeoutError:
+            page.keyboard.press("Escape")
+    else:
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "failed_pick.png"), full_page=True)
+        raise AssertionError(f"{option!r} never showed in the list {label!r}")
+    option_row.click()
     page.keyboard.press("Escape")
     _settle(page)
+
+
+def _pick_more(page, label: str, option: str) -> None:
+    """Add ``option`` to the multiselect labelled ``label`` and wait until it shows as
+    chosen: a click that lands while the previous pick's rerun redraws the list can be lost
+    on a busy machine, so pick again (at most three times) until the tag is there."""
+    box = page.locator('[data-testid="stMultiSelect"]', has_text=label).first
+    tag = box.locator('[data-testid="stMultiSelectTagsContainer"]').get_by_text(
+        option, exact=True)
+    for _ in range(3):
+        _settle(page)
+        if tag.count():
+            return
+        _pick(page, label, option)
+        try:
+            tag.first.wait_for(timeout=10_000)
+        except playwright_api.TimeoutError:
+            continue
+    tag.first.wait_for(timeout=1_000)
 
 
 def _open_saved(page) -> None:
@@ -416,11 +449,16 @@ def test_war_room_compares_saved_reports_and_manages_them(page, tmp_path):
     # compare the two *saved* versions: clear the session's runs, pick the saved ones
     compare = page.locator('[data-testid="stMultiSelect"]', has_text="Scenarios").first
     compare.get_by_role("button", name="Clear all").click()
+    compare.locator('[data-testid="stMultiSelectTagsContainer"]').get_by_text(
+        "war_low_cr", exact=True).wait_for(state="detached")
     _settle(page)
-    _pick(page, "Scenarios", "war_low_cr (saved v1)")
-    _pick(page, "Scenarios", "war_high_cr (saved v1)")
-    page.get_by_text("war_low_cr (saved v1) (baseline)").wait_for()
-    _settle(page)  # that card shows with one scenario too: wait for the second pick's run
+    _pick_more(page, "Scenarios", "war_low_cr (saved v1)")
+    _pick_more(page, "Scenarios", "war_high_cr (saved v1)")
+    # loading two saved results and comparing them is a run: give it a run's time
+    page.get_by_text("war_low_cr (saved v1) (baseline)").wait_for(timeout=RUN_TIMEOUT_MS)
+    page.locator('[data-testid="stMetric"]', has_text="Average FTE").nth(1).wait_for(
+        timeout=RUN_TIMEOUT_MS)  # the second card: the second pick's run has finished
+    _settle(page)
 
     # what differs: the November contact rate, in words, before the KPI cards
     differs = page.locator('[data-testid="stTable"]').first
