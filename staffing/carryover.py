@@ -46,9 +46,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from staffing.erlang import _erlang_c, _sl_erlang_c
+from staffing.erlang_kernel import erlang_c_kernel as _erlang_c
+from staffing.erlang_kernel import erlang_c_sl_kernel as _sl_erlang_c
 
-__all__ = ["fluid_queue", "psffa_erlang_c"]
+__all__ = ["fluid_queue", "fluid_wait", "psffa_erlang_c", "queue_at"]
 
 
 def fluid_queue(
@@ -123,13 +124,18 @@ def fluid_queue(
     return q_start, q_end, t_q
 
 
-def _queue_at(q0, qs, theta, lam, c, t):
+def queue_at(q0, qs, theta, lam, c, t):
+    """Queue ``t`` seconds into an interval of the fluid model (:func:`fluid_queue`): from
+    ``q0`` towards the steady level ``qs`` at rate ``theta`` (abandonment), or linearly
+    at ``lam - c`` without abandonment."""
     if theta > 0:
         return qs + (q0 - qs) * np.exp(-theta * t)
     return q0 + (lam - c) * t
 
 
-def _wait(q: np.ndarray, c: np.ndarray, theta: float) -> np.ndarray:
+def fluid_wait(q: np.ndarray, c: np.ndarray, theta: float) -> np.ndarray:
+    """Wait (s) of a contact joining a fluid queue ``q`` served at rate ``c`` (contacts/s),
+    with abandonment rate ``theta`` (1/s); 0 for an empty queue, inf without service."""
     with np.errstate(divide="ignore", invalid="ignore"):
         if theta > 0:
             w = np.log1p(theta * q / c) / theta

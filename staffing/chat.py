@@ -34,7 +34,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._checks import StaffingInputError, as_agents, as_positive
-from .erlang import _out, average_speed_of_answer, occupancy, required_agents, service_level
+from .erlang import average_speed_of_answer, occupancy, required_agents, service_level
+from .erlang_kernel import as_output as _out
 
 __all__ = [
     "chat_average_speed_of_answer",

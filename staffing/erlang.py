@@ -28,15 +28,19 @@ from fractions import Fraction
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import special
 
 from ._checks import (
-    StaffingInputError,
     as_agents,
     as_nonnegative,
     as_positive,
     as_share,
 )
+from .erlang_kernel import MAX_TRAFFIC_ERLANGS, check_traffic, erlang_c_min_agents
+from .erlang_kernel import as_output as _out
+from .erlang_kernel import erlang_c_kernel as _erlang_c
+from .erlang_kernel import erlang_c_sl_kernel as _sl_erlang_c
+from .erlang_kernel import log_erlang_b as _log_erlang_b
+from .erlang_kernel import validate_sl_definition as _validate_sl_definition
 
 __all__ = [
     "MAX_TRAFFIC_ERLANGS",
@@ -50,34 +54,6 @@ __all__ = [
     "service_level",
     "traffic_erlangs",
 ]
-
-# Below this Poisson cdf value the log-gamma route loses relative accuracy to underflow;
-# the finite series takes over (it converges geometrically there because N < A).
-_TINY = 1e-280
-_SERIES_EPS = 1e-17
-
-#: Largest offered load accepted, in Erlangs: ten million agents busy at once, far above
-#: any contact centre (a load this size is a unit mistake, e.g. AHT in milliseconds).
-#: Near 1e16 float64 cannot tell N from N + 1 and no agent search would ever end.
-MAX_TRAFFIC_ERLANGS = 1e7
-
-
-def check_traffic(name: str, traffic: NDArray) -> NDArray:
-    """Raise when any offered load exceeds :data:`MAX_TRAFFIC_ERLANGS`; returns it."""
-    big = np.asarray(traffic) > MAX_TRAFFIC_ERLANGS
-    if big.any():
-        value = float(np.asarray(traffic)[big].flat[0])
-        raise StaffingInputError(
-            f"{name} = {value:.4g} Erlangs is above the supported {MAX_TRAFFIC_ERLANGS:.0e}; "
-            "check the units of volume, aht_s (seconds) and interval_s (seconds)"
-        )
-    return traffic
-
-
-def _out(arr: NDArray) -> NDArray:
-    """Return 0-d results as numpy scalars, arrays unchanged."""
-    return arr[()] if arr.ndim == 0 else arr
-
 
 def traffic_erlangs(volume: ArrayLike, aht_s: ArrayLike, interval_s: ArrayLike) -> NDArray:
     """Offered traffic in Erlangs, ``volume * aht_s / interval_s``.
@@ -122,67 +98,6 @@ def _load(
     """Validated traffic A (Erlangs), agents N and handle time (s) of the public functions."""
     a = traffic_erlangs(volume, aht_s, interval_s)
     return a, as_agents("agents", agents), as_positive("aht_s", aht_s)
-
-
-# ----------------------------------------------------------------------------- kernels
-
-
-def _log_erlang_b(a: NDArray, n: NDArray) -> NDArray:
-    """log B(n, a) for validated, broadcast float arrays (n integer-valued, a >= 0)."""
-    a, n = np.broadcast_arrays(np.asarray(a, float), np.asarray(n, float))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        cdf = special.gammaincc(n + 1.0, a)  # P(Poisson(a) <= n)
-        log_pmf = special.xlogy(n, a) - a - special.gammaln(n + 1.0)
-        out = log_pmf - np.log(cdf)
-    tail = cdf < _TINY
-    if tail.any():
-        out = np.array(out, copy=True)
-        out[tail] = -np.log(_inverse_b_series(a[tail], n[tail]))
-    return out
-
-
-def _inverse_b_series(a: NDArray, n: NDArray) -> NDArray:
-    """1 / B(n, a) = sum_{j=0}^{n} prod_{i<j} (n - i) / a, for n well below a.
-
-    Every ratio is below n / a < 1, so the terms fall geometrically; summation stops
-    per element once the term is below 1e-17 of the sum (or the series ends at j = n).
-    """
-    total = np.ones_like(a)
-    term = np.ones_like(a)
-    active = np.arange(a.size)
-    j = 0
-    while active.size:
-        term_a = term[active] * (n[active] - j) / a[active]
-        term[active] = term_a
-        total[active] += term_a
-        j += 1
-        keep = (term_a > _SERIES_EPS * total[active]) & (n[active] - j > 0)
-        active = active[keep]
-    return total
-
-
-def _erlang_c_from_b(b: NDArray, a: NDArray, n: NDArray) -> NDArray:
-    """C(n, a) from B(n, a): ``n B / (n - a (1 - B))`` when n > a, 1 when n <= a, 0 if a = 0."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        c = n * b / (n - a + a * b)
-    c = np.where(n > a, c, 1.0)
-    return np.where(a > 0, c, 0.0)
-
-
-def _erlang_c(a: NDArray, n: NDArray) -> NDArray:
-    """C(n, a) for validated, broadcast float arrays.
-
-    For real ``n >= a`` this is Jagerman's continuous extension (the incomplete-gamma
-    form of B is defined for real n), used by :mod:`staffing.kpis` for fractional servers.
-    """
-    return _erlang_c_from_b(np.exp(_log_erlang_b(a, n)), a, n)
-
-
-def _sl_erlang_c(c: NDArray, a: NDArray, n: NDArray, aht: NDArray, t: NDArray) -> NDArray:
-    with np.errstate(over="ignore", invalid="ignore"):
-        sl = 1.0 - c * np.exp(-(n - a) * t / aht)
-    sl = np.where(n > a, sl, 0.0)
-    return np.where(a > 0, sl, 1.0)
 
 
 # ----------------------------------------------------------------------------- public
@@ -572,28 +487,6 @@ def required_agents(
         n = np.maximum(n, _occupancy_floor(a, m))
     idx = np.flatnonzero(a > 0)
     if idx.size:
-        aa, hh, tt, nn = a[idx], h[idx], t[idx], n[idx]
-        # waiting probability allowed at N: C exp(-(N - A) t / AHT) <= 1 - target
-        allowed = 1.0 - target[idx]
-        b = np.exp(_log_erlang_b(aa, nn))
-        while idx.size:
-            c = nn * b / (nn - aa + aa * b)
-            ok = c * np.exp(-(nn - aa) * tt / hh) <= allowed
-            n[idx[ok]] = nn[ok]
-            go = ~ok
-            idx, aa, hh, tt, nn, b, allowed = (
-                x[go] for x in (idx, aa, hh, tt, nn, b, allowed)
-            )
-            ab = aa * b
-            nn = nn + 1.0
-            b = ab / (nn + ab)
+        n[idx] = erlang_c_min_agents(a[idx], h[idx], target[idx], t[idx], n[idx])
     return _out(n.reshape(shape).astype(np.int64))
 
-
-def _validate_sl_definition(sl_definition: str) -> str:
-    if sl_definition not in ("offered", "answered", "virtual"):
-        raise StaffingInputError(
-            "sl_definition must be 'offered', 'answered' or 'virtual', "
-            f"got {sl_definition!r}"
-        )
-    return sl_definition

@@ -49,7 +49,11 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
 from ._checks import as_agents, as_nonnegative, as_positive, as_share
-from .erlang import _TINY, _log_erlang_b, _out, _validate_sl_definition, check_traffic
+from .erlang_kernel import TINY as _TINY
+from .erlang_kernel import as_output as _out
+from .erlang_kernel import check_traffic, erlang_c_min_agents
+from .erlang_kernel import log_erlang_b as _log_erlang_b
+from .erlang_kernel import validate_sl_definition as _validate_sl_definition
 
 __all__ = [
     "ErlangAMetrics",
@@ -373,8 +377,6 @@ def erlang_a_required_agents(
     >>> int(erlang_a_required_agents(10.0, 180.0, 0.8, 20.0, 180.0))
     12
     """
-    from .erlang import required_agents as _erlang_c_required
-
     definition = _validate_sl_definition(sl_definition)
     target = as_share("target_sl", target_sl)
     t = as_nonnegative("threshold_s", threshold_s)
@@ -397,9 +399,8 @@ def erlang_a_required_agents(
             good &= occ <= mc[sel]
         return good
 
-    # Erlang C staffing for the same target as the starting point (volume = A over an
-    # interval of one AHT gives traffic A)
-    guess = _erlang_c_required(a[idx], h[idx], h[idx], tg[idx], tt[idx]).astype(float)
+    # Erlang C staffing for the same target as the starting point
+    guess = erlang_c_min_agents(a[idx], h[idx], tg[idx], tt[idx], np.floor(a[idx]) + 1.0)
     guess = np.maximum(guess, 1.0)
     hi = guess.copy()
     lo = np.zeros_like(hi)  # n = 0 fails: SL(0) = 0 < target

@@ -29,11 +29,11 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from staffing.carryover import _queue_at, _wait, fluid_queue, psffa_erlang_c
+from staffing.carryover import fluid_queue, fluid_wait, psffa_erlang_c, queue_at
 from staffing.deferred import deferred_backlog, deferred_waits
 from staffing.erlang_a import erlang_a_metrics, erlang_a_service_level
 from staffing.policy import ChannelPolicy
-from staffing.requirements import _fill_aht, _volume_frame, as_policies
+from staffing.requirements import as_policies, fill_aht, volume_frame
 
 __all__ = [
     "KPIError",
@@ -96,7 +96,7 @@ def _unserved_age(age, queue, vol, aht, servers, theta, interval_s):
         return np.where(unserved, since, age)
     last = np.maximum.accumulate(np.where(servers > 0, np.arange(len(vol)), -1))
     ref = np.where(last >= 0, last, staffed[0])
-    return np.where(unserved, _wait(queue, servers[ref] / aht[ref], theta), age)
+    return np.where(unserved, fluid_wait(queue, servers[ref] / aht[ref], theta), age)
 
 
 def _queue_channel(df: pd.DataFrame, p: ChannelPolicy, interval_s: int) -> pd.DataFrame:
@@ -142,9 +142,9 @@ def _queue_channel(df: pd.DataFrame, p: ChannelPolicy, interval_s: int) -> pd.Da
     qs = (lam - c) / theta if theta > 0 else np.zeros_like(lam)
     # arrivals under the fluid queue: midpoint rule over [0, t_q]
     tm = t_q[:, None] * (np.arange(_M) + 0.5)[None, :] / _M
-    q = _queue_at(q_start[:, None], qs[:, None], theta, lam[:, None], c[:, None], tm)
+    q = queue_at(q_start[:, None], qs[:, None], theta, lam[:, None], c[:, None], tm)
     q = np.maximum(q, 0.0)
-    w = _wait(q, c[:, None], theta)
+    w = fluid_wait(q, c[:, None], theta)
     with np.errstate(invalid="ignore", over="ignore"):
         p_ans = np.where(np.isfinite(w), np.exp(-theta * np.where(np.isfinite(w), w, 0.0)), 0.0)
     in_sl = p_ans * (w <= p.threshold_s)
@@ -171,7 +171,7 @@ def _queue_channel(df: pd.DataFrame, p: ChannelPolicy, interval_s: int) -> pd.Da
                        np.nan)
         ab_rate = np.where(vol > 0, abandoned / vol, np.nan)
         occ = np.where(servers > 0, (t_q + (T - t_q) * occ_s) / T, np.nan)
-    age = _wait(q_end, c, theta)
+    age = fluid_wait(q_end, c, theta)
     return pd.DataFrame(
         {
             "answered": answered, "abandoned": abandoned, "sl": sl, "asa_s": asa,
@@ -204,7 +204,7 @@ def _deferred_channel(df: pd.DataFrame, p: ChannelPolicy, interval_s: int) -> pd
 def _frame(volumes, agents_per_interval, pol) -> pd.DataFrame:
     """Volumes (validated as for requirements) joined with the agents, one row per
     channel and ds (several agent rows of one interval, e.g. shift pools, are summed)."""
-    v = _volume_frame(volumes, KPIError)
+    v = volume_frame(volumes, KPIError)
     ag = agents_per_interval
     if "agents" not in ag.columns and "scheduled" not in ag.columns:
         raise KPIError("agents_per_interval needs column 'agents' (productive) or 'scheduled'")
@@ -296,7 +296,7 @@ def achieved_kpis(
         grid = pd.date_range(part.index.min(), part.index.max(), freq=step)
         part = part.reindex(grid).rename_axis("ds").reset_index()
         part = part.fillna({"volume": 0.0, "agents": 0.0, "staffed": 0.0})
-        part["aht_s"] = _fill_aht(part["aht_s"].to_numpy(dtype=float))
+        part["aht_s"] = fill_aht(part["aht_s"].to_numpy(dtype=float))
         part.insert(0, "channel", ch)
         if p.model == "deferred":
             res = _deferred_channel(part, p, interval_s)
@@ -354,19 +354,19 @@ def daily_kpis(
     k["_sl"] = np.where(sl_known, k["sl"].to_numpy(dtype=float), 0.0) * vol
     k["_slv"] = np.where(sl_known, vol, 0.0)  # volume whose service level is known
     k["_ans"] = k["answered"].to_numpy(dtype=float)
-    k["_wait"] = np.nan_to_num(k["asa_s"].to_numpy(dtype=float), posinf=0.0) * k["_ans"]
+    k["fluid_wait"] = np.nan_to_num(k["asa_s"].to_numpy(dtype=float), posinf=0.0) * k["_ans"]
     k["_occ"] = np.nan_to_num(k["occupancy"].to_numpy(dtype=float)) * k["agents"]
     k = k.sort_values(["channel", "ds"])
     g = k.groupby(["date", "channel"], sort=True)
     out = g.agg(
         _vol=("volume", "sum"), _sl=("_sl", "sum"), _slv=("_slv", "sum"), _ans=("_ans", "sum"),
-        _wait=("_wait", "sum"), _ab=("abandoned", "sum"), _occ=("_occ", "sum"),
+        fluid_wait=("fluid_wait", "sum"), _ab=("abandoned", "sum"), _occ=("_occ", "sum"),
         _ag=("agents", "sum"), backlog_items=("backlog_items", "last"),
         _age=("backlog_age_s", "max"), _staffed=("staffed", "sum"),
     ).reset_index()
     with np.errstate(divide="ignore", invalid="ignore"):
         out["service_level"] = np.where(out["_slv"] > 0, out["_sl"] / out["_slv"], np.nan)
-        out["asa_s"] = np.where(out["_ans"] > 0, out["_wait"] / out["_ans"], np.nan)
+        out["asa_s"] = np.where(out["_ans"] > 0, out["fluid_wait"] / out["_ans"], np.nan)
         out["abandon_rate"] = np.where(out["_vol"] > 0, out["_ab"] / out["_vol"], np.nan)
         out["occupancy"] = np.where(out["_ag"] > 0, out["_occ"] / out["_ag"], np.nan)
     out["backlog_age_h"] = out["_age"] / 3600.0

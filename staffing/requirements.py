@@ -36,7 +36,9 @@ __all__ = [
     "RequirementsError",
     "as_policies",
     "compute_requirements",
+    "fill_aht",
     "fte_hours",
+    "volume_frame",
 ]
 
 REQUIREMENT_COLUMNS = [
@@ -63,11 +65,17 @@ def as_policies(
     return out
 
 
-def _volume_frame(
+def volume_frame(
     volumes: pd.DataFrame, error: type[ValueError] = RequirementsError
 ) -> pd.DataFrame:
     """``channel, ds, volume, aht_s`` checked (``error`` names the column, row and value)
-    and sorted; shared with :mod:`staffing.kpis`."""
+    and sorted; shared with :mod:`staffing.kpis`.
+
+    Raises
+    ------
+    ValueError
+        ``error`` (default :class:`RequirementsError`) naming the column, row and value.
+    """
     df = volumes
     if "channel" not in df.columns and "unique_id" in df.columns:
         df = df.rename(columns={"unique_id": "channel"})
@@ -98,16 +106,19 @@ def _volume_frame(
     return df.sort_values(["channel", "ds"]).reset_index(drop=True)
 
 
-def _fill_aht(aht: np.ndarray) -> np.ndarray:
+def fill_aht(aht: np.ndarray) -> np.ndarray:
     """AHT where it is undefined (no volume): the channel median, so formulas stay finite."""
     ok = np.isfinite(aht) & (aht > 0)
     fill = float(np.median(aht[ok])) if ok.any() else 300.0
     return np.where(ok, aht, fill)
 
 
+_fill_aht = fill_aht  # the name staffing.risk still imports
+
+
 def _channel(df: pd.DataFrame, p: ChannelPolicy, interval_s: int) -> pd.DataFrame:
     vol = df["volume"].to_numpy()
-    aht = _fill_aht(df["aht_s"].to_numpy())
+    aht = fill_aht(df["aht_s"].to_numpy())
     is_open = open_mask(df["ds"], interval_s, p.open_seconds if p.open_hours else None)
     staffed = is_open & (vol > 0)
     n = len(df)
@@ -218,7 +229,7 @@ def compute_requirements(
     if interval_s <= 0 or 86400 % interval_s:
         raise RequirementsError(f"interval_s must divide a day, got {interval_s!r}")
     pol = as_policies(policies)
-    df = _volume_frame(volumes)
+    df = volume_frame(volumes)
     frames = []
     if deferred_tail_days < 0:
         raise RequirementsError(f"deferred_tail_days must be >= 0, got {deferred_tail_days!r}")
