@@ -1,5 +1,8 @@
 """Hiring and capacity plan: who to hire, when, and what else closes the gap.
 
+Why it is long: the weekly supply model (attrition, training, ramp) and the hiring
+optimisation built on it share the same arrays and indices.
+
 A peak is won or lost months before it starts: a new agent needs weeks of recruiting and
 weeks of training, is slower for the first weeks on the floor, and some agents leave every
 week. :func:`capacity_plan` sets the weekly FTE a scenario's plan needs (the ``fte``

@@ -1,5 +1,9 @@
 """Scenario: one named, validated set of planning assumptions, readable as YAML.
 
+Why it is long: the scenario's schema is one tree (data, horizon, forecast, channels,
+shifts, cost, capacity) validated together, with the guarded YAML reading (size limits,
+allowed data paths); split, the checks across sections would span modules.
+
 A scenario answers "what if?" for a war room: which data, which horizon, which
 forecast settings, what contact rate, how much automation, which service-level
 target per channel, how much shrinkage, which shift rules, how much a paid hour

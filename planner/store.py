@@ -1,5 +1,9 @@
 """Versioned scenario store on any SQLAlchemy database (SQLite file by default).
 
+Why it is long: one database schema with its migrations, the versioned save, load,
+rename, delete and restore on it, and the checks that keep a damaged version from
+loading; they change together.
+
 Every save of a scenario is a new version row; its assumptions and results are never
 updated in place, and nothing is erased, so no saved plan is ever lost. What a planner
 may change afterwards is bookkeeping only: a name can be renamed (all its versions at

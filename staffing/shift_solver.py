@@ -1,5 +1,9 @@
 """One block of the shift problem (a day, one or more channel groups): model and solver.
 
+Why it is long: the column model, its LP bound and the CP-SAT search with its
+deterministic stopping rule and fallback are one model of one block; apart, each half
+would need the other's internals.
+
 A *column* is one shift type starting at one grid time with its break at one allowed
 offset (:func:`shift_columns`); a :class:`Block` holds a day's columns per channel group,
 the required agents per interval and the headcount caps. :func:`solve_block` solves it in
