@@ -202,3 +202,12 @@ def test_long_modules_say_why(name):
         assert REASON in _docstring(path), (
             f"{name} has {lines} lines (over {MAX_LINES}): split it, or say in its docstring "
             f"why it is one module ({REASON!r})")
+
+
+def test_every_package_runs_its_doctests_with_the_suite():
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]
+    options = config["ini_options"]
+    assert set(PACKAGES) <= set(options["testpaths"])
+    assert "--doctest-modules" in options["addopts"].split()
