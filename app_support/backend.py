@@ -435,8 +435,9 @@ def plan_table(result: ScenarioResult) -> pd.DataFrame:
 
 
 def plan_files(result: ScenarioResult) -> dict[str, bytes]:
-    """The shift plan as files a rostering system imports: ``shift_plan.csv``, ``plan.xlsx``
-    (with the weekly 5/2 roster's sheets when the plan has shifts).
+    """The shift plan as files a rostering system imports: ``shift_plan.csv`` and
+    ``plan.xlsx`` (:func:`planner.export.plan_workbook_tables`: capacity, weekly roster and
+    cost-risk frontier sheets included).
 
     Both come from :mod:`planner.export` (the same files the CLI writes), read back as
     bytes for the download buttons.
@@ -447,24 +448,8 @@ def plan_files(result: ScenarioResult) -> dict[str, bytes]:
         csv_path = Path(tmp) / "shift_plan.csv"
         xlsx_path = Path(tmp) / "plan.xlsx"
         export.export_csv(result.shift_plan, csv_path)
-        export.export_excel(
-            xlsx_path,
-            result.shift_plan,
-            coverage=result.coverage,
-            kpis=result.kpis_daily,
-            assumptions=result.scenario.to_dict(),
-            roster=_roster_of(result.shift_plan),
-        )
+        export.write_workbook(xlsx_path, export.plan_workbook_tables(result))
         return {"shift_plan.csv": csv_path.read_bytes(), "plan.xlsx": xlsx_path.read_bytes()}
-
-
-def _roster_of(shift_plan: pd.DataFrame) -> Any:
-    """The weekly 5/2 roster (consecutive days off) of a plan with shifts, else None."""
-    if not len(shift_plan):
-        return None
-    from staffing.roster import Roster
-
-    return Roster(*weekly_roster(shift_plan, True))
 
 
 def roster_files(headcount: pd.DataFrame, lines: pd.DataFrame) -> dict[str, bytes]:

@@ -87,36 +87,22 @@ def write_outputs(result: ScenarioResult, out_dir: str | Path,
 
     ``csv``: ``kpis_daily.csv`` (columns ``KPIS_DAILY_COLUMNS``), ``shift_plan.csv``
     (``SHIFT_PLAN_COLUMNS``), ``requirements.csv``, ``weekly.csv``; ``xlsx``:
-    ``plan.xlsx`` through :func:`planner.export.export_excel`. A scenario with ``capacity``
-    settings adds ``capacity_weekly.csv`` and ``capacity_classes.csv`` and the workbook's
-    ``Capacity`` and ``Hiring classes`` sheets; a result with a shift plan adds the weekly
-    5/2 roster (:func:`staffing.roster.weekly_roster`) as ``roster.csv`` and the sheets
-    ``Weekly roster`` and ``Roster headcount``; the workbook also has the ``Cost-risk
+    ``plan.xlsx`` with the sheets of :func:`planner.export.plan_workbook_tables` (the
+    app's download is the same workbook). A scenario with ``capacity`` settings adds
+    ``capacity_weekly.csv`` and ``capacity_classes.csv`` and the workbook's ``Capacity``
+    and ``Hiring classes`` sheets; a result with a shift plan adds the weekly 5/2 roster
+    (:func:`staffing.roster.weekly_roster`) as ``roster.csv`` and the sheets ``Weekly
+    roster`` and ``Roster headcount``; the workbook also has the ``Cost-risk
     frontier`` sheet (:func:`planner.risk.scenario_frontier`). Returns the written paths.
     All files are written to a staging folder first and moved into ``out_dir`` only
     when every one is complete; text that looks like a formula is written as text
     (:mod:`planner.export`).
     """
-    from planner.export import (
-        capacity_tables,
-        export_excel,
-        roster_tables,
-        staging_dir,
-        write_csv,
-    )
+    from planner.export import plan_workbook_tables, staging_dir, write_csv, write_workbook
 
     out = Path(out_dir)
     names = []
-    capacity = None
-    if result.scenario.capacity is not None and len(result.weekly):
-        from planner.capacity import capacity_plan
-
-        capacity = capacity_plan(result)
-    roster = None
-    if len(result.shift_plan):
-        from staffing.roster import weekly_roster
-
-        roster = weekly_roster(result.shift_plan)
+    tables = plan_workbook_tables(result)
     with staging_dir(out) as tmp:
         if "csv" in formats:
             daily = result.kpis_daily
@@ -127,21 +113,15 @@ def write_outputs(result: ScenarioResult, out_dir: str | Path,
                                 ("weekly", result.weekly)):
                 write_csv(_date_only(frame), tmp / f"{name}.csv")
                 names.append(f"{name}.csv")
-            if capacity is not None:
-                tables = capacity_tables(capacity)
+            if "Capacity" in tables:
                 write_csv(tables["Capacity"], tmp / "capacity_weekly.csv")
                 write_csv(tables["Hiring classes"], tmp / "capacity_classes.csv")
                 names += ["capacity_weekly.csv", "capacity_classes.csv"]
-            if roster is not None:
-                write_csv(roster_tables(roster)["Weekly roster"], tmp / "roster.csv")
+            if "Weekly roster" in tables:
+                write_csv(tables["Weekly roster"], tmp / "roster.csv")
                 names.append("roster.csv")
         if "xlsx" in formats:
-            from planner.risk import scenario_frontier
-
-            export_excel(tmp / "plan.xlsx", result.shift_plan, result.coverage,
-                         result.kpis_daily, assumptions=result.scenario.to_dict(),
-                         capacity=capacity, roster=roster,
-                         frontier=scenario_frontier(result) if len(result.volumes) else None)
+            write_workbook(tmp / "plan.xlsx", tables)
             names.append("plan.xlsx")
     return [out / n for n in names]
 

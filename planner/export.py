@@ -45,6 +45,8 @@ __all__ = [
     "csv_bytes",
     "export_csv",
     "export_excel",
+    "plan_tables",
+    "plan_workbook_tables",
     "roster_tables",
     "safe_frame",
     "safe_text",
@@ -210,10 +212,16 @@ _TEXT_ON_PURPOSE = {
        ("shift_start", "shift_end", "break_start", "break_end", "time")},
 }
 #: Columns holding shares (0..1), shown as percentages in styled workbooks.
-SHARE_COLUMNS = frozenset({
-    "service_level", "abandon_rate", "occupancy", "sl", "target_sl", "shrinkage",
-    "automation", "contact_rate", "max_occupancy", "d_service_level", "d_abandon_rate",
-})
+def _share_columns() -> frozenset[str]:
+    from planner.labels import PERCENT_COLUMNS, header
+
+    core = PERCENT_COLUMNS | {"target_sl", "shrinkage", "automation", "contact_rate",
+                              "max_occupancy"}
+    return frozenset(core | {header(c) for c in core})  # names and headers in words
+
+
+#: Columns (core names or headers in words) of shares: written as percentages.
+SHARE_COLUMNS = _share_columns()
 
 
 def _number_formats(col: tuple) -> None:
@@ -417,12 +425,50 @@ def export_excel(
     simulation: object | None = None,
     roster: object | None = None,
 ) -> Path:
-    """Write the plan workbook and return its path.
+    """Write the plan workbook (the sheets of :func:`plan_tables`) and return its path."""
+    return write_workbook(path, plan_tables(shift_plan, coverage, kpis, assumptions, capacity,
+                                            frontier, simulation, roster))
+
+
+def plan_workbook_tables(result: object) -> dict[str, pd.DataFrame]:
+    """The plan workbook's sheets for a scenario result: the one source of the CLI's
+    ``plan.xlsx`` and the app's download.
+
+    :func:`plan_tables` of the result's shift plan, coverage, daily KPIs and scenario,
+    with the capacity plan (:func:`planner.capacity.capacity_plan`) when the scenario has
+    ``capacity`` settings, the weekly 5/2 roster when the plan has shifts, and the
+    cost-risk frontier (:func:`planner.risk.scenario_frontier`) when it has volumes.
+    """
+    from planner.risk import scenario_frontier
+    from staffing.roster import weekly_roster
+
+    capacity = None
+    if result.scenario.capacity is not None and len(result.weekly):
+        from planner.capacity import capacity_plan
+
+        capacity = capacity_plan(result)
+    return plan_tables(
+        result.shift_plan, result.coverage, result.kpis_daily, result.scenario.to_dict(),
+        capacity=capacity,
+        frontier=scenario_frontier(result) if len(result.volumes) else None,
+        roster=weekly_roster(result.shift_plan) if len(result.shift_plan) else None,
+    )
+
+
+def plan_tables(
+    shift_plan: pd.DataFrame,
+    coverage: pd.DataFrame | None = None,
+    kpis: pd.DataFrame | None = None,
+    assumptions: Mapping[str, object] | pd.DataFrame | None = None,
+    capacity: object | None = None,
+    frontier: pd.DataFrame | None = None,
+    simulation: object | None = None,
+    roster: object | None = None,
+) -> dict[str, pd.DataFrame]:
+    """The plan workbook's sheets, in order (``{sheet name: table}``).
 
     Parameters
     ----------
-    path : path-like
-        Target ``.xlsx`` file.
     shift_plan : DataFrame
         As :func:`shift_plan_table`.
     coverage : DataFrame, optional
@@ -445,10 +491,10 @@ def export_excel(
 
     Returns
     -------
-    Path
-        The written file. Sheets: ``Shift plan``, ``Coverage``, ``KPIs``, ``Assumptions``
-        (empty ones keep their header row), then the capacity sheets when given; header
-        rows bold and frozen.
+    dict
+        Sheets: ``Shift plan``, ``Coverage``, ``KPIs``, ``Assumptions`` (empty ones keep
+        their header row), then the capacity, frontier, simulation and roster sheets when
+        given (:func:`write_workbook` bolds and freezes the header rows).
 
     Raises
     ------
@@ -476,7 +522,7 @@ def export_excel(
         sheets.update(simulation_tables(simulation))
     if roster is not None:
         sheets.update(roster_tables(roster))
-    return write_workbook(path, sheets)
+    return sheets
 
 
 def frontier_table(frontier: pd.DataFrame) -> pd.DataFrame:

@@ -265,7 +265,7 @@ def test_failed_cli_export_leaves_no_partial_files(tmp_path, monkeypatch):
     def boom(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(export, "export_excel", boom)
+    monkeypatch.setattr(export, "write_workbook", boom)  # the plan.xlsx write fails
     result = _hostile_result("plan", "chat")
     out = tmp_path / "new"
     with pytest.raises(OSError, match="disk full"):

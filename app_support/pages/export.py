@@ -17,7 +17,13 @@ scenario = state.current_scenario()
 st.header(f"Shift plan: {views.md(scenario.name)}")
 try:
     result = backend.run_scenario(scenario)
-    files = backend.plan_files(result)
+    # the workbook (with its cost-risk frontier) is built once per result, not per rerun
+    held = st.session_state.get("_plan_files")
+    if held is None or held[0] is not result:
+        with st.spinner("Building the plan workbook (shift plan, cost-risk frontier)..."):
+            held = (result, backend.plan_files(result))
+        st.session_state["_plan_files"] = held
+    files = held[1]
 except ValueError as exc:
     st.error(f"The plan could not be exported: {exc}", icon=":material/error:")
 else:
@@ -39,8 +45,11 @@ else:
         icon=":material/download:",
     )
     st.caption(
-        "The workbook holds the shift plan, interval coverage against the requirement, KPIs "
-        "by day and channel, and the assumptions used."
+        "The workbook is the one the command line writes: the shift plan, interval coverage "
+        "against the requirement, KPIs by day and channel, the assumptions used, the "
+        "cost-risk frontier (paid hours against risk for staffing to the mean, the upper "
+        "band and p50..p95), the weekly 5/2 roster and, for a scenario with capacity "
+        "settings, the hiring plan."
     )
     table = backend.plan_table(result)
     st.metric("Shift rows in the plan", f"{len(table):,}")
