@@ -16,6 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from app_support import backend, views
+from app_support.warroom import show_table
 
 __all__ = ["frontier_chart", "frontier_section", "simulate_section"]
 
@@ -83,7 +84,7 @@ def frontier_section(results: dict[str, Any], key: str) -> None:
         st.markdown(f"**{views.md(label)}**: {frontier_summary(frame)}; "
                     f"{frontier_summary(frame, 'p80', 'p90')}")
     with st.expander("Frontier table"):
-        st.dataframe(f, width="stretch", hide_index=True)
+        show_table(f)
 
 
 def simulate_section(scenario: Any, key: str) -> None:
@@ -118,19 +119,12 @@ def simulate_section(scenario: Any, key: str) -> None:
     sim = st.session_state.get(f"{key}_sim")
     if sim is None:
         return
-    d = sim.daily
-    table = pd.DataFrame({
-        "date": pd.to_datetime(d["date"]).dt.strftime("%Y-%m-%d"),
-        "channel": d["channel"],
-        "service level": d["service_level"],
-        "SL low": d["service_level_lo"], "SL high": d["service_level_hi"],
-        "days below target": d["p_below_target"],
-        "ASA, s": d["asa_s"], "abandoned": d["abandon_rate"],
-        "occupancy": d["occupancy"], "backlog": d["backlog_items"],
-    })
+    cols = ["date", "channel", "service_level", "service_level_lo", "service_level_hi",
+            "p_below_target", "asa_s", "abandon_rate", "occupancy", "backlog_items"]
+    table = sim.daily[[c for c in cols if c in sim.daily.columns]]
     st.caption(f"{sim.meta['reps']} replications, {sim.meta['contacts']:,} contacts; "
-               "low/high: 95 % interval of the mean")
-    st.dataframe(table.round(3), width="stretch", hide_index=True)
+               "service level low and high: 95 % interval of the mean")
+    show_table(table)
     bad = sim.disagreements()
     if len(bad):
         st.warning(

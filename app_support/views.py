@@ -412,17 +412,10 @@ def table_to_csv(frame: pd.DataFrame) -> bytes:
 
 
 def comparison_tables(comparison: object) -> dict[str, pd.DataFrame]:
-    """The frames of a :class:`planner.compare.Comparison` by sheet name; the first
-    sheet, ``what differs``, lists the assumptions that differ from the baseline's."""
-    names = ("totals", "summary", "weekly", "daily", "backlog", "worst_intervals")
-    from planner.compare import diff_table, rounded
+    """The comparison workbook's sheets (:func:`planner.compare.workbook_tables`)."""
+    from planner.compare import workbook_tables
 
-    out = {"what differs": diff_table(comparison.assumptions)}  # type: ignore[attr-defined]
-    out |= {n: rounded(getattr(comparison, n)) for n in names}  # no 15-digit floats
-    capacity = getattr(comparison, "capacity", None)
-    if capacity is not None and len(capacity):  # hires, cost, gap, decision date
-        out["capacity"] = rounded(capacity)
-    return out
+    return workbook_tables(comparison)  # type: ignore[arg-type]
 
 
 _CAPACITY_HEADERS = {

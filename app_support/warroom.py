@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from app_support import backend, charts, views
+from planner.labels import PERCENT_COLUMNS, header
 from planner.report import ALL_CHANNELS, date_hour_grid, peak_report, weekly_by_channel
 from planner.scenario import Scenario
 
@@ -107,26 +108,6 @@ def manage_saved(url: str, saved: pd.DataFrame | None) -> bool:
         return changed
 
 
-_WORDS = {"scenario": "Scenario", "channel": "Channel", "avg_fte": "Average FTE",
-          "peak_week_fte": "Peak-week FTE", "paid_hours": "Paid hours", "cost": "Cost",
-          "volume": "Contacts", "service_level": "Service level", "asa_s": "ASA, s",
-          "abandon_rate": "Abandoned", "max_backlog_items": "Largest backlog, items",
-          "max_backlog_age_h": "Oldest backlog item, h", "days_below_target":
-          "Days below target", "max_daily_agents": "Most agents in a day", "ds": "Interval",
-          "sl": "Service level", "occupancy": "Occupancy", "agents": "Agents needed",
-          "staffed": "Agents on shift", "backlog_items": "Backlog, items",
-          "backlog_age_s": "Oldest backlog item, s", "aht_s": "Handle time, s",
-          "answered": "Answered", "abandoned": "Abandoned contacts"}
-_PERCENT = {"service_level", "abandon_rate", "sl", "occupancy", "d_service_level",
-            "d_abandon_rate"}
-
-
-def _header(col: str) -> str:
-    if col.startswith("d_"):
-        return f"{_header(col[2:])} vs baseline"
-    return _WORDS.get(col, col.replace("_", " ").capitalize())
-
-
 def show_table(frame: pd.DataFrame, container: Any = None) -> None:
     """``frame`` with headers in words, thousands separators, shares as percentages and
     times in 24-hour form (a table people read, not a file)."""
@@ -134,15 +115,17 @@ def show_table(frame: pd.DataFrame, container: Any = None) -> None:
     config = {}
     for col in frame.columns:
         kind = frame[col].dtype.kind
-        if col in _PERCENT:
-            config[col] = st.column_config.NumberColumn(_header(col), format="percent")
+        if col in PERCENT_COLUMNS:
+            config[col] = st.column_config.NumberColumn(header(col), format="percent")
         elif kind in "fiu":
-            config[col] = st.column_config.NumberColumn(_header(col), format="localized")
+            config[col] = st.column_config.NumberColumn(header(col), format="localized")
         elif kind == "M":
-            fmt = "YYYY-MM-DD HH:mm" if col == "ds" else "YYYY-MM-DD"
-            config[col] = st.column_config.DatetimeColumn(_header(col), format=fmt)
+            times = frame[col].dropna()
+            midnight = bool((times == times.dt.normalize()).all())
+            fmt = "YYYY-MM-DD" if midnight and col != "ds" else "YYYY-MM-DD HH:mm"
+            config[col] = st.column_config.DatetimeColumn(header(col), format=fmt)
         else:
-            config[col] = st.column_config.Column(_header(col))
+            config[col] = st.column_config.Column(header(col))
     box.dataframe(frame, width="stretch", hide_index=True, column_config=config)
 
 

@@ -47,6 +47,7 @@ __all__ = [
     "diff_table",
     "field_label",
     "rounded",
+    "workbook_tables",
 ]
 
 _SUMMARY_NUMERIC = (
@@ -321,6 +322,26 @@ def rounded(frame: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
     out = frame.copy()
     cols = out.select_dtypes(include="floating").columns
     out[cols] = out[cols].round(digits)
+    return out
+
+
+def workbook_tables(comparison: Comparison) -> dict[str, pd.DataFrame]:
+    """The comparison workbook's sheets (``{sheet: table}``), for people: ``what differs``
+    first, then totals, summary, weekly, daily, backlog, worst intervals and capacity,
+    headers in words (:mod:`planner.labels`), floats to 4 decimals, dates as dates.
+
+    The CSV files of ``python -m planner compare`` hold the same frames with the core's
+    column names, for machines.
+    """
+    from planner.labels import in_words
+
+    out = {"what differs": diff_table(comparison.assumptions)}
+    names = ("totals", "summary", "weekly", "daily", "backlog", "worst_intervals")
+    frames = {n: getattr(comparison, n) for n in names}
+    if comparison.capacity is not None and len(comparison.capacity):
+        frames["capacity"] = comparison.capacity  # hires, cost, gap, decision date
+    for name, frame in frames.items():
+        out[name.replace("_", " ")] = in_words(rounded(frame))  # dates stay dates
     return out
 
 

@@ -108,3 +108,31 @@ def test_cli_compare_prints_and_writes_what_differs(tmp_path, capsys):
     assert "Chat: automation" in text and "35%" in text
     csv = pd.read_csv(tmp_path / "out" / "compare_assumptions.csv")
     assert csv.values.tolist() == [["bots", "Chat: automation", "0%", "35%"]]
+
+
+def test_comparison_workbook_reads_in_words_with_shares_as_percentages():
+    import datetime as dt
+
+    from app_support import views
+    from planner.compare import Comparison
+
+    daily = pd.DataFrame({"scenario": ["a", "b"], "date": pd.to_datetime(["2024-11-29"] * 2),
+                          "channel": ["chat", "chat"], "service_level": [0.8125, 0.5],
+                          "asa_s": [12.0, 80.5], "backlog_items": [0.0, 3.0]})
+    totals = pd.DataFrame({"scenario": ["a", "b"], "avg_fte": [10.0, 12.5],
+                           "d_avg_fte": [0.0, 2.5]})
+    empty = pd.DataFrame({"scenario": []})
+    comp = Comparison("a", totals, empty, empty, daily, empty, empty)
+    wb = openpyxl.load_workbook(io.BytesIO(views.tables_to_excel(views.comparison_tables(comp))))
+    assert "worst intervals" in wb.sheetnames
+    headers = {c.value for ws in wb.worksheets for c in ws[1] if c.value}
+    assert not [h for h in headers if "_" in h], headers  # no snake_case anywhere
+    d = wb["daily"]
+    row = {h.value: c for h, c in zip(d[1], d[2], strict=True)}
+    assert row["Date"].value == dt.datetime(2024, 11, 29)
+    assert row["Date"].number_format == "yyyy-mm-dd"
+    assert (row["Service level"].value, row["Service level"].number_format) == (0.8125, "0.0%")
+    assert row["ASA, s"].value == 12.0
+    t = wb["totals"]
+    assert [c.value for c in t[1]] == ["Scenario", "Average FTE", "Average FTE vs baseline"]
+    assert [c.value for c in t[3]] == ["b", 12.5, 2.5]

@@ -396,7 +396,7 @@ def test_compare_puts_hires_cost_gap_and_decision_side_by_side():
 
     wb = openpyxl.load_workbook(io.BytesIO(views.tables_to_excel(views.comparison_tables(comp))))
     rows = list(wb["capacity"].values)
-    assert rows[1][rows[0].index("hires")] == 4
+    assert rows[1][rows[0].index("Hires")] == 4
 
 
 def test_same_inputs_give_the_same_plan():

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from app_support import backend, charts, state, views
+from app_support.warroom import show_table
 
 st.title("Shift plan")
 st.caption(
@@ -76,7 +77,7 @@ st.subheader("Understaffed intervals")
 if under.empty:
     st.success("Every open interval is covered.", icon=":material/check_circle:")
 else:
-    st.dataframe(under, width="stretch", hide_index=True)
+    show_table(under)
 
 st.subheader("Weekly roster (5 days on, 2 off)")
 if st.toggle("Build shift lines with two days off per agent", key="roster_on"):
@@ -95,7 +96,7 @@ if st.toggle("Build shift lines with two days off per agent", key="roster_on"):
         partial = sorted({w for w in week_starts
                           if any(w + pd.Timedelta(days=k) not in plan_days for k in range(7))})
         shown = headcount.assign(week_start=week_starts.dt.date)
-        st.dataframe(shown, width="stretch", hide_index=True)
+        show_table(shown)
         if partial:
             st.caption(
                 "Partial weeks (the plan covers only some of their days: the others count "
@@ -108,7 +109,7 @@ if st.toggle("Build shift lines with two days off per agent", key="roster_on"):
             week = st.selectbox(
                 "Week starting", weeks, format_func=lambda w: f"{w:%a %d %b %Y}", key="roster_week"
             )
-            st.dataframe(lines[starts == week], width="stretch", hide_index=True)
+            show_table(lines[starts == week])
         files = backend.roster_files(headcount, lines)
         c = st.columns(2)
         c[0].download_button("Weekly roster (CSV)", files["roster.csv"],
@@ -121,4 +122,4 @@ if st.toggle("Build shift lines with two days off per agent", key="roster_on"):
             key="dl_roster_xlsx", icon=":material/download:")
 
 with st.expander("Shift plan table"):
-    st.dataframe(result.shift_plan, width="stretch", hide_index=True)
+    show_table(result.shift_plan)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app_support import backend, charts, risk_view, state, views
+from app_support.warroom import show_table
 from planner.compare import compare
 
 st.title("Staffing")
@@ -99,7 +100,7 @@ st.altair_chart(
 st.subheader("FTE by week")
 st.altair_chart(charts.fte_week_chart(result.weekly), width="stretch")
 with st.expander("Weekly table"):
-    st.dataframe(result.weekly, width="stretch", hide_index=True)
+    show_table(result.weekly)
 
 risk_view.frontier_section({scenario.name: result}, "staffing")
 risk_view.simulate_section(scenario, "staffing")
