@@ -270,9 +270,12 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--demand", choices=("forecast", "mean"), default="forecast",
                    help="arrivals from the predictive distribution (default) or Poisson at "
                         "the expected volume")
-    m.add_argument("--handle-cv", type=float, default=None, metavar="CV",
-                   help="lognormal handle times with this coefficient of variation "
-                        "(default: exponential)")
+    m.add_argument("--handle-cv", type=_handle_cv_arg, default=None, metavar="CV|data",
+                   help="lognormal handle times with this coefficient of variation, or "
+                        "'data': each channel's cv estimated from how the history's "
+                        "interval mean AHTs scatter with their contact counts (a channel "
+                        "without aht_s, or whose data cannot tell, stays exponential and "
+                        "is named); default: exponential")
     m.add_argument("--out", metavar="DIR",
                    help="also write simulation_daily.csv, simulation_reps.csv and "
                         "simulation.xlsx into DIR")
@@ -538,12 +541,32 @@ def risk_text(results: dict[str, ScenarioResult]) -> str:
     return "\n".join(lines)
 
 
+def _handle_cv_arg(text: str) -> float | str:
+    """``--handle-cv``: ``data`` or a number > 0."""
+    if text.strip().lower() == "data":
+        return "data"
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected 'data' or a number > 0, got {text!r}")
+    return value
+
+
 def _cmd_simulate(args: argparse.Namespace, progress: _Progress) -> int:
-    from planner.simulate import simulate_result
+    from planner.simulate import scenario_handle_cv, simulate_result
 
     result = _result(args.scenario, args, progress)
+    handle_cv = args.handle_cv
+    if handle_cv == "data":
+        handle_cv = scenario_handle_cv(result)
+        print("handle times: " + ", ".join(
+            f"{ch} lognormal cv {cv:.2f} (from the history)" if cv is not None else
+            f"{ch} exponential (the history cannot give a cv)"
+            for ch, cv in handle_cv.items()))
     sim = simulate_result(result, days=args.days, reps=args.reps, seed=args.seed,
-                          demand=args.demand, handle_cv=args.handle_cv,
+                          demand=args.demand, handle_cv=handle_cv,
                           progress=lambda f, msg: progress(f, f"simulating: {msg}"))
     print(simulation_text(result.name, sim))
     if args.out:

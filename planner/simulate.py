@@ -7,8 +7,10 @@ interval by interval with the discrete-event queue of :mod:`staffing.simulate`:
   a level shared by the horizon's days, a day multiplier shared by each day's intervals,
   over-dispersed Poisson counts), or with ``demand="mean"`` Poisson at the plan's
   expected volume (the analytic models' own assumption);
-- **handle times** exponential with the interval's AHT, or lognormal with a given
-  coefficient of variation;
+- **handle times** exponential with the interval's AHT (default), or lognormal with a
+  given coefficient of variation per channel, e.g. the data's own
+  (:func:`data_handle_cv`: estimated from how the interval mean AHTs scatter with the
+  number of contacts behind them; a channel whose data cannot tell stays exponential);
 - **patience** exponential with the channel's mean patience (Erlang A voice; chat when
   the scenario gives one), so callers abandon;
 - **agents** the shift plan's scheduled agents per interval (breaks taken), times
@@ -25,7 +27,7 @@ simulation's interval, ``agrees`` is False and the app says so.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,11 +44,13 @@ from staffing.simulate import (
     SimulationError,
     draw_arrivals,
     draw_handle_times,
+    handle_cv_from_interval_means,
     interval_outcomes,
     simulate_queue,
 )
 
-__all__ = ["METRICS", "SimulationResult", "simulate_result"]
+__all__ = ["METRICS", "SimulationResult", "data_handle_cv", "scenario_handle_cv",
+           "simulate_result"]
 
 #: Daily KPIs of a replication.
 METRICS = ("service_level", "asa_s", "abandon_rate", "occupancy", "backlog_items",
@@ -131,7 +135,7 @@ def simulate_result(
     seed: int = 0,
     *,
     demand: str = "forecast",
-    handle_cv: float | None = None,
+    handle_cv: float | Mapping[str, float | None] | None = None,
     level: float = 0.95,
     progress: Progress | None = None,
 ) -> SimulationResult:
@@ -149,8 +153,10 @@ def simulate_result(
         Seed of the replications' streams.
     demand : {"forecast", "mean"}
         Arrivals from the predictive distribution, or Poisson at the expected volume.
-    handle_cv : float, optional
-        Lognormal handle times with this coefficient of variation (default exponential).
+    handle_cv : float or mapping, optional
+        Lognormal handle times with this coefficient of variation, or one per channel
+        (``{"voice": 0.8}``; a channel missing or ``None`` stays exponential, as does
+        everything by default). :func:`scenario_handle_cv` gives the data's own.
     level : float
         Confidence level of the intervals (default 0.95).
     progress : callable, optional
@@ -220,7 +226,8 @@ def simulate_result(
             counts = np.zeros(n_int)
             counts[pos] = counts_all[rows]
             t, idx = draw_arrivals(rng, counts, T)
-            hd = draw_handle_times(rng, aht[ch][idx], handle_cv)
+            cv = handle_cv.get(ch) if isinstance(handle_cv, Mapping) else handle_cv
+            hd = draw_handle_times(rng, aht[ch][idx], cv)
             pat = None
             if p.patience_s is not None and p.model in ("erlang_a", "chat"):
                 pat = rng.exponential(float(p.patience_s), t.size)
@@ -249,10 +256,46 @@ def simulate_result(
                                               *METRICS])
     daily = _summarise(reps_df, policies, level)
     comparison = _compare(result, daily, dist, dem, ag, policies, T, chosen, demand)
-    meta = {"reps": reps, "seed": seed, "demand": demand, "handle_cv": handle_cv,
+    cvs = (dict(handle_cv) if isinstance(handle_cv, Mapping) else handle_cv)
+    meta = {"reps": reps, "seed": seed, "demand": demand, "handle_cv": cvs,
             "level": level, "days": (f"{chosen[0]:%Y-%m-%d}", f"{chosen[-1]:%Y-%m-%d}"),
             "contacts": int(contacts)}
     return SimulationResult(reps_df, daily, comparison, meta)
+
+
+def data_handle_cv(contacts: pd.DataFrame) -> dict[str, float | None]:
+    """Coefficient of variation of one handle time per channel, from a contact history's
+    interval mean AHTs (:func:`staffing.simulate.handle_cv_from_interval_means`, the
+    reference mean taken per channel and day).
+
+    Parameters
+    ----------
+    contacts : DataFrame
+        ``ds, channel, contacts`` and ``aht_s`` (the contacts contract).
+
+    Returns
+    -------
+    dict
+        ``{channel: cv}``; ``None`` for a channel whose data cannot tell (no ``aht_s``,
+        too few intervals with contacts, or the same count in every interval).
+    """
+    out: dict[str, float | None] = {}
+    for ch, part in contacts.groupby(contacts["channel"].astype(str), sort=True):
+        if "aht_s" not in part:
+            out[str(ch)] = None
+            continue
+        day = pd.DatetimeIndex(pd.to_datetime(part["ds"])).normalize()
+        out[str(ch)] = handle_cv_from_interval_means(
+            part["contacts"].to_numpy(float), part["aht_s"].to_numpy(float), day)
+    return out
+
+
+def scenario_handle_cv(result: ScenarioResult) -> dict[str, float | None]:
+    """:func:`data_handle_cv` of the contact history the scenario was planned from."""
+    from planner.cache import default_cache
+    from planner.inputs import load_inputs
+
+    return data_handle_cv(load_inputs(result.scenario.data, default_cache()).contacts)
 
 
 def _summarise(reps_df: pd.DataFrame, policies: dict, level: float) -> pd.DataFrame:

@@ -21,7 +21,8 @@ slot reached it is skipped as abandoned at its deadline.
 sums them per interval (offered, answered within the threshold, abandoned, waits, busy
 time, queue at the interval end and the age of its oldest contact). Drawing arrivals and
 handle times is the caller's job (:func:`draw_arrivals`, :func:`draw_handle_times`), with a
-``numpy.random.Generator``.
+``numpy.random.Generator``. :func:`handle_cv_from_interval_means` estimates the handle
+time's coefficient of variation from the interval mean AHTs a contact history carries.
 
 References
 ----------
@@ -42,6 +43,7 @@ __all__ = [
     "SimulationError",
     "draw_arrivals",
     "draw_handle_times",
+    "handle_cv_from_interval_means",
     "interval_outcomes",
     "simulate_queue",
 ]
@@ -93,6 +95,68 @@ def draw_handle_times(rng: np.random.Generator, mean_s: ArrayLike, cv: float | N
         raise SimulationError(f"handle time cv must be > 0, got {cv!r}")
     s2 = np.log1p(cv * cv)
     return m * np.exp(rng.normal(-s2 / 2.0, np.sqrt(s2), m.size))
+
+
+def handle_cv_from_interval_means(contacts: ArrayLike, aht_s: ArrayLike, group: ArrayLike,
+                                  min_intervals: int = 200) -> float | None:
+    """Coefficient of variation of a single handle time, from interval mean handle times.
+
+    A contact history rarely carries one handle time per contact; it carries each
+    interval's mean ``a_i`` over its ``n_i`` contacts. The mean of ``n`` independent handle
+    times with mean ``m`` and coefficient of variation ``c`` has variance ``c^2 m^2 / n``,
+    so around a reference mean ``m_g`` per group (the contact-weighted mean AHT of, e.g.,
+    a channel's day) ``E[(a_i / m_g - 1)^2] = c^2 / n_i + tau^2``, where ``tau^2`` is the
+    true mean's own drift within the group. Weighted least squares in ``1 / n_i`` (weights
+    ``1 / (c^2 / n_i + tau^2)^2``, iterated) separates the two.
+
+    Parameters
+    ----------
+    contacts, aht_s : array_like
+        Contacts and mean handle time (seconds) per interval; intervals without contacts
+        or without a finite positive AHT are skipped.
+    group : array_like
+        Group of each interval (a day, a channel x day): the reference mean is taken per
+        group, so groups should hold many intervals.
+    min_intervals : int
+        Fewest usable intervals for an estimate.
+
+    Returns
+    -------
+    float or None
+        ``c``; ``None`` when the data cannot tell (fewer than ``min_intervals`` usable
+        intervals, or every interval has the same number of contacts, so ``c^2 / n`` and
+        ``tau^2`` cannot be told apart). The caller then keeps exponential handle times
+        (``c = 1``) and should say so.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> n = rng.integers(1, 60, 5000)                  # contacts per interval
+    >>> a = np.array([rng.gamma(1 / 0.6**2, 300 * 0.6**2, k).mean() for k in n])  # cv 0.6
+    >>> round(handle_cv_from_interval_means(n, a, np.arange(5000) // 50), 2)
+    0.6
+    """
+    n = np.asarray(contacts, float)
+    a = np.asarray(aht_s, float)
+    ok = (n > 0) & np.isfinite(a) & (a > 0)
+    if int(ok.sum()) < min_intervals:
+        return None
+    n, a = n[ok], a[ok]
+    codes = pd.factorize(np.asarray(group)[ok])[0]
+    m = (np.bincount(codes, weights=n * a) / np.bincount(codes, weights=n))[codes]
+    y = (a / m - 1.0) ** 2
+    x = 1.0 / n
+    if np.ptp(x) <= 0:
+        return None
+    w = np.ones_like(x)
+    c2, tau2 = 1.0, 0.0
+    for _ in range(8):
+        sw = np.sqrt(w)
+        c2, tau2 = np.linalg.lstsq(np.c_[x, np.ones_like(x)] * sw[:, None], y * sw,
+                                   rcond=None)[0]
+        c2, tau2 = max(float(c2), 0.0), max(float(tau2), 0.0)
+        w = 1.0 / np.maximum(c2 * x + tau2, 1e-12) ** 2
+    return float(np.sqrt(c2)) if c2 > 0 else None
 
 
 def simulate_queue(

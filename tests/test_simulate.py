@@ -249,6 +249,55 @@ def test_plan_simulation_is_reproducible_and_seeded():
     assert not a.replications["service_level"].equals(c.replications["service_level"])
 
 
+def test_handle_cv_from_interval_means_recovers_a_known_cv():
+    # reference: per-contact lognormal handle times with cv 1.2, their interval means over
+    # 1..40 contacts, and a true mean that drifts 5 % between the intervals of a day
+    from staffing.simulate import handle_cv_from_interval_means
+
+    rng = np.random.default_rng(21)
+    n = rng.integers(1, 41, 6000)
+    day = np.arange(6000) // 30
+    m = 300.0 * np.exp(rng.normal(0.0, 0.05, 6000))
+    s2 = np.log1p(1.2**2)
+    a = np.array([np.exp(rng.normal(np.log(mi) - s2 / 2, np.sqrt(s2), k)).mean()
+                  for mi, k in zip(m, n, strict=True)])
+    assert handle_cv_from_interval_means(n, a, day) == pytest.approx(1.2, abs=0.08)
+    # exponential handle times: cv 1
+    a = np.array([rng.exponential(300.0, k).mean() for k in n])
+    assert handle_cv_from_interval_means(n, a, day) == pytest.approx(1.0, abs=0.06)
+    # the data cannot tell: one count everywhere, or too few intervals
+    assert handle_cv_from_interval_means(np.full(6000, 10), a, day) is None
+    assert handle_cv_from_interval_means(n[:50], a[:50], day[:50]) is None
+
+
+def test_data_handle_cv_of_the_bundled_sample():
+    # data/generate.py draws each interval's mean AHT as the mean of contacts with a
+    # single-contact cv of 0.8 (AHT_CV), log-normal with log-sd 0.8 / sqrt(n): its
+    # variance is 0.64 / n for the tens of contacts of a voice or chat interval
+    from forecast import load_contacts, sample_paths
+    from planner.simulate import data_handle_cv
+
+    cv = data_handle_cv(load_contacts(sample_paths().contacts))
+    assert cv["voice"] == pytest.approx(0.8, abs=0.05)
+    assert cv["chat"] == pytest.approx(0.8, abs=0.05)
+    no_aht = load_contacts(sample_paths().contacts).drop(columns="aht_s")
+    assert data_handle_cv(no_aht) == {"chat": None, "email": None, "voice": None}
+
+
+def test_plan_simulation_takes_a_handle_cv_per_channel():
+    from planner.simulate import simulate_result
+
+    plan = _plan(days=1)
+    a = simulate_result(plan, reps=2, seed=9, handle_cv={"voice": 0.5})
+    b = simulate_result(plan, reps=2, seed=9)
+    assert a.meta["handle_cv"] == {"voice": 0.5}
+    # voice's handle times are lognormal now (the draws differ from exponential ones),
+    # and the same mapping and seed reproduce the replications
+    assert not a.replications["service_level"].equals(b.replications["service_level"])
+    c = simulate_result(plan, reps=2, seed=9, handle_cv={"voice": 0.5})
+    pd.testing.assert_frame_equal(a.replications, c.replications)
+
+
 def test_plan_simulation_names_bad_days():
     from planner.simulate import simulate_result
 
@@ -329,3 +378,21 @@ def test_cli_simulate_a_saved_plan_and_the_workbook_sheets(tmp_path, capsys):
     ws = wb["Cost-risk frontier"]
     header = [c.value for c in ws[1]]
     assert "intervals_at_risk" in header and ws.max_row == len(front) + 1
+
+
+def test_cli_simulate_with_the_data_handle_cv(tmp_path, capsys):
+    from planner.cli import EXIT_OK, EXIT_USAGE, main
+    from planner.store import Store
+
+    url = f"sqlite:///{tmp_path / 'plans.db'}"
+    with Store(url) as store:
+        store.save(_plan(days=1))
+    code = main(["simulate", "hand", "--reps", "2", "--demand", "mean", "--handle-cv",
+                 "data", "--db", url, "--quiet"])
+    out = capsys.readouterr().out
+    assert code == EXIT_OK, out
+    # the bundled sample (the plan's history) carries interval AHTs with cv 0.8
+    line = next(x for x in out.splitlines() if x.startswith("handle times:"))
+    assert "voice lognormal cv 0.8" in line and "(from the history)" in line
+    assert main(["simulate", "hand", "--handle-cv", "wide", "--db", url, "--quiet"]) == EXIT_USAGE
+    assert "expected 'data' or a number > 0" in capsys.readouterr().err
