@@ -90,7 +90,7 @@ def frontier_section(results: dict[str, Any], key: str) -> None:
 def simulate_section(scenario: Any, key: str) -> None:
     """A "Simulate this plan" action with a progress bar, its daily results with
     confidence intervals, and where the analytic KPIs fall outside them."""
-    from planner.simulate import simulate_result
+    from planner.simulate import scenario_handle_cv, simulate_result
 
     st.subheader("Simulate this plan")
     st.caption(
@@ -105,14 +105,22 @@ def simulate_section(scenario: Any, key: str) -> None:
                          min_value=h.start, max_value=h.end, key=f"{key}_sim_days")
     reps = c2.number_input("Replications", 2, 200, 30, key=f"{key}_sim_reps")
     seed = c3.number_input("Seed", 0, 10**6, 0, key=f"{key}_sim_seed")
+    handle = st.radio(
+        "Handle times", ("exponential", "lognormal, cv from the history"), horizontal=True,
+        key=f"{key}_sim_handle",
+        help="Exponential with each interval's AHT as mean (the Erlang models' own "
+             "assumption), or lognormal with each channel's coefficient of variation "
+             "estimated from how the history's interval mean AHTs scatter with their "
+             "contact counts. A channel whose history has no AHT stays exponential.")
     if not (isinstance(days, tuple | list) and len(days) == 2):
         st.info("Pick a first and a last day.")
         return
     if st.button("Simulate this plan", key=f"{key}_sim_go", type="primary"):
         result = backend.run_scenario(scenario)
+        cv = scenario_handle_cv(result) if handle != "exponential" else None
         bar = st.progress(0.0, text="simulating")
         sim = simulate_result(result, days=(str(days[0]), str(days[1])), reps=int(reps),
-                              seed=int(seed),
+                              seed=int(seed), handle_cv=cv,
                               progress=lambda f, m: bar.progress(min(f, 1.0), text=m))
         bar.empty()
         st.session_state[f"{key}_sim"] = sim
@@ -122,8 +130,13 @@ def simulate_section(scenario: Any, key: str) -> None:
     cols = ["date", "channel", "service_level", "service_level_lo", "service_level_hi",
             "p_below_target", "asa_s", "abandon_rate", "occupancy", "backlog_items"]
     table = sim.daily[[c for c in cols if c in sim.daily.columns]]
-    st.caption(f"{sim.meta['reps']} replications, {sim.meta['contacts']:,} contacts; "
-               "service level low and high: 95 % interval of the mean")
+    cvs = sim.meta.get("handle_cv")
+    handled = ("exponential handle times" if not isinstance(cvs, dict) else
+               "handle times " + ", ".join(
+                   f"{ch} lognormal cv {cv:.2f}" if cv is not None else
+                   f"{ch} exponential (its history gives no cv)" for ch, cv in cvs.items()))
+    st.caption(f"{sim.meta['reps']} replications, {sim.meta['contacts']:,} contacts, "
+               f"{handled}; service level low and high: 95 % interval of the mean")
     show_table(table)
     bad = sim.disagreements()
     if len(bad):

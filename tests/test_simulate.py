@@ -334,11 +334,15 @@ def test_app_staffing_page_frontier_and_simulation(tmp_path, monkeypatch):
     at.date_input(key="staffing_sim_days").set_value((dt.date(2024, 11, 28),
                                                       dt.date(2024, 11, 28)))
     at.number_input(key="staffing_sim_reps").set_value(2)
+    at.radio(key="staffing_sim_handle").set_value("lognormal, cv from the history")
     at.button(key="staffing_sim_go").click().run()
     assert not at.exception, at.exception
     assert len(at.success) + len(at.warning) >= 1
     sim = at.session_state["staffing_sim"]
     assert set(sim.daily["channel"]) == {"chat", "voice", "email"}
+    # the sample's interval AHTs were generated with a single-contact cv of 0.8
+    assert sim.meta["handle_cv"]["voice"] == pytest.approx(0.8, abs=0.05)
+    assert any("voice lognormal cv 0.8" in c.value for c in at.caption)
 
 
 def test_cli_simulate_a_saved_plan_and_the_workbook_sheets(tmp_path, capsys):
