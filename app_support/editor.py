@@ -155,6 +155,21 @@ def out_of_range(value: Any, lo: float | None, hi: float | None) -> str | None:
     return None
 
 
+def checked_number(col: Any, label: str, lo: float | None, hi: float | None, value: Any,
+                   key: str, step: Any = None) -> tuple[Any, str | None]:
+    """A number box checked here, not by the browser (see :func:`out_of_range`): returns
+    the typed value and ``None``, or ``value`` and the reason shown under the box."""
+    extra = {} if step is None else {"step": step}
+    typed = col.number_input(label, value=value, key=key, **extra)
+    if typed is None and value is None:
+        return None, None
+    why = out_of_range(typed, lo, hi)
+    if why:
+        col.error(why, icon=":material/error:")
+        return value, why
+    return typed, None
+
+
 _GOT = re.compile(r"\s*\(got .*\)\s*$")
 
 

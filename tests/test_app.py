@@ -209,6 +209,17 @@ def test_backtest_table_lists_every_series_and_model():
     assert (table["n_points"] == 14).all()
 
 
+def test_backtest_windows_out_of_range_is_refused_in_words():
+    # the box has no browser-side bounds (they would keep 20 red in the box and send
+    # nothing): the page says why and the backtest cannot run on the refused number
+    at = _short_app()
+    at.number_input(key="bt_n").set_value(20).run()
+    assert [e.value for e in at.error] == ["must be between 1 and 8 (got 20)"]
+    assert at.button(key="bt_run").disabled
+    at.number_input(key="bt_n").set_value(2).run()
+    assert not at.error and not at.button(key="bt_run").disabled
+
+
 def test_staffing_page_shows_fte_heatmap_curve_and_weeks():
     at = _short_app()
     at.switch_page("app_support/pages/staffing.py").run()

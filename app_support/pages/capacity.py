@@ -38,15 +38,9 @@ def _number(col, label: str, lo: float | None, hi: float | None, value, step=Non
             key: str = "") -> object:
     """A number box checked here, not by the browser: an out-of-range entry is refused in
     words next to the box and the plan keeps the saved value (and says so below)."""
-    extra = {} if step is None else {"step": step}
-    typed = col.number_input(label, value=value, key=key, **extra)
-    if typed is None and value is None:
-        return None
-    why = editor.out_of_range(typed, lo, hi)
+    typed, why = editor.checked_number(col, label, lo, hi, value, key, step)
     if why:
-        col.error(why, icon=":material/error:")
         _refused.append(f"{label}: {why}")
-        return value
     return typed
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_support import backend, charts, state, views
+from app_support import backend, charts, editor, state, views
 from planner.pipeline import scenario_forecast
 
 st.title("Forecast")
@@ -107,7 +107,7 @@ with backtest_tab:
     )
     c = st.columns(3)
     bt_h = c[0].selectbox("Horizon per window", ["7D", "14D", "28D"], index=1, key="bt_h")
-    bt_n = c[1].number_input("Windows", min_value=1, max_value=8, value=3, key="bt_n")
+    bt_n, bt_why = editor.checked_number(c[1], "Windows", 1, 8, 3, key="bt_n")
     bt_models = c[2].multiselect(
         "Models",
         ["seasonal_naive", "same_weekday_average", "ets", "sarimax", "prophet",
@@ -115,7 +115,7 @@ with backtest_tab:
         default=["seasonal_naive", "same_weekday_average", "auto"],
         key="bt_models",
     )
-    if st.button("Run backtest", key="bt_run", disabled=not bt_models):
+    if st.button("Run backtest", key="bt_run", disabled=not bt_models or bt_why is not None):
         with st.spinner("Backtesting..."):
             try:
                 table = backend.backtest_table(
