@@ -284,8 +284,8 @@ def test_two_scenarios_compared_and_exported(page, tmp_path):
     info.value.save_as(path)
     wb = openpyxl.load_workbook(path, read_only=True)
     # the sheets planner/export.py documents, and one row per shift pattern of the plan
-    assert wb.sheetnames == ["Shift plan", "Coverage", "KPIs", "Assumptions", "Weekly roster",
-                             "Roster headcount"]
+    assert wb.sheetnames == ["Shift plan", "Coverage", "KPIs", "Assumptions",
+                             "Cost-risk frontier", "Weekly roster", "Roster headcount"]
     rows = list(wb["Shift plan"].iter_rows(values_only=True))
     assert all(h is not None for h in rows[0])
     assert len(rows) - 1 == shown_rows > 0
@@ -297,6 +297,7 @@ def test_two_scenarios_compared_and_exported(page, tmp_path):
     blob = Path(info.value.path()).read_bytes()
     cmp_wb = openpyxl.load_workbook(io.BytesIO(blob), read_only=True)
     totals = list(cmp_wb["totals"].iter_rows(values_only=True))
+    assert totals[0][0] == "Scenario"  # headers in words, for people
     assert [r[0] for r in totals[1:]] == ["browser_low_cr", "browser_high_cr"]
     _shot(page, "6_export")
 
