@@ -9,7 +9,9 @@
    spread_from_backtest`), each half-hour is staffed with Erlang C at 80/20 (AHT 300 s,
    assumed: the data has no handle times) to the mean, the band's upper bound and to
    probability p of meeting target, and the realised share of half-hours meeting target is
-   Erlang C at the realised volume.
+   Erlang C at the realised volume; PASS/FAIL says whether p80 realised 80 +- 5 % over
+   the last 10 weeks. The bundled sample's voice (half-hours 08:00-22:00, its last 40
+   weeks) runs the same protocol as a check that the method holds on another series.
 2. Frontier: the base scenario's 92 days x 3 channels, mean / upper / p50..p95.
 3. Simulation: one peak week x 3 channels of the base plan, 30 replications.
 
