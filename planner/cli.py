@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 import pandas as pd
 from sqlalchemy.exc import SQLAlchemyError
@@ -45,6 +45,7 @@ __all__ = [
     "SHIFT_PLAN_COLUMNS",
     "build_parser",
     "capacity_text",
+    "plan_text",
     "risk_text",
     "simulation_text",
     "main",
@@ -138,6 +139,26 @@ def _summary_text(summary: pd.DataFrame) -> str:
     cols = ["channel", *[c for c in _SUMMARY_FORMATS if c in summary.columns]]
     fmt = {c: _SUMMARY_FORMATS[c].format for c in cols[1:]}
     return summary[cols].to_string(index=False, formatters=fmt, na_rep="-")
+
+
+def plan_text(meta: Mapping[str, Any]) -> str:
+    """One line on the shift plan from a result's ``meta``: its quality, paid hours and
+    their lower bound (as the Shift plan page shows them), and the agent-hours a headcount
+    cap leaves unserved.
+
+    Examples
+    --------
+    >>> plan_text({"shift_quality": "optimal", "shift_paid_hours": 10985.0,
+    ...            "shift_paid_hours_bound": 10959.3, "short_agent_hours": 0.0})
+    'Shift plan: optimal; paid hours 10,985 (lower bound 10,959); unserved 0 agent-hours'
+    """
+    parts = [f"Shift plan: {meta.get('shift_quality', 'n/a')}"]
+    if meta.get("shift_paid_hours") is not None:
+        bound = meta.get("shift_paid_hours_bound")
+        parts.append(f"paid hours {meta['shift_paid_hours']:,.0f} (lower bound "
+                     + ("n/a" if bound is None else f"{bound:,.0f}") + ")")
+    parts.append(f"unserved {float(meta.get('short_agent_hours') or 0.0):,.0f} agent-hours")
+    return "; ".join(parts)
 
 
 def _date_only(frame: pd.DataFrame) -> pd.DataFrame:
@@ -386,6 +407,7 @@ def _cmd_run(args: argparse.Namespace, progress: _Progress) -> int:
     _print_warnings(result)
     print(f"Scenario {scenario.name}: {scenario.horizon.start} .. {scenario.horizon.end}")
     print(_summary_text(result.summary()))
+    print(plan_text(result.meta))
     if args.out:
         for path in write_outputs(result, args.out):
             print(f"wrote {path}")

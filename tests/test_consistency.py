@@ -8,8 +8,8 @@ three ways:
 
 * the core, :func:`planner.pipeline.run` (with and without the shift solver: the
   Staffing page shows the requirement before shift planning);
-* the CLI, ``python -m planner run SCENARIO.yaml --out DIR`` (its printed summary, the
-  CSV files and the ``plan.xlsx`` workbook it writes);
+* the CLI, ``python -m planner run SCENARIO.yaml --out DIR`` (its printed summary and
+  shift-plan line, the CSV files and the ``plan.xlsx`` workbook it writes);
 * the app, driven headless with ``streamlit.testing.v1.AppTest`` with the scenario in its
   session: the Forecast, Staffing, Shift plan, Scenarios and Export pages.
 
@@ -192,6 +192,13 @@ def test_every_shown_figure_is_the_results(case, tmp_path, capsys):
         _shown(want.service_level, row["service_level"], 3)
         _shown(want.asa_s, row["asa_s"], 1)
         _shown(want.max_backlog_items, row["max_backlog_items"], 0)
+    m = re.search(r"Shift plan: (.+); paid hours ([\d,]+) \(lower bound ([\d,]+)\); "
+                  r"unserved ([\d,]+) agent-hours", stdout)
+    assert m, stdout
+    assert m.group(1) == r.meta["shift_quality"]
+    _shown(r.meta["shift_paid_hours"], m.group(2), 0)
+    _shown(r.meta["shift_paid_hours_bound"], m.group(3), 0)
+    _shown(r.meta["short_agent_hours"], m.group(4), 0)
     kpis_csv = pd.read_csv(out / "kpis_daily.csv")
     want_kpis = r.kpis_daily.reset_index(drop=True)
     assert kpis_csv["date"].tolist() == pd.to_datetime(want_kpis["date"]).dt.strftime(
