@@ -3,12 +3,15 @@
 A profile holds, for each weekday, the share of the day's volume in every interval of the
 day, learned from the last ``n_weeks`` weeks of interval history:
 
-* per weekday and slot, the trimmed mean (highest and lowest day dropped) of the daily
-  share vectors, so one incident day or outage does not bend the profile; event/holiday
-  days are left out; a weekday whose days do not reject the shape of all days together
-  (Pearson chi-square at :data:`POOL_TEST`, 5 %) takes that common shape, estimated from
-  more days (for small queues the noise of a weekday's own shape is a large part of the
-  error; a large queue's weekdays keep their own shapes);
+* per weekday, the ratio estimator: each slot's arrivals over the weekday's arrivals, all
+  its days together (unbiased where a slot holds a few arrivals); event/holiday days are
+  left out, and so is an incident day whose counts reject a robust pilot shape (trimmed
+  mean of the daily shares) at 0.1 % (Pearson chi-square, scaled by the median day's);
+* each weekday's shape shrinks toward the shape of all days by empirical Bayes
+  (:func:`shrink_profiles`): by the share of the spread between weekdays that counting
+  noise does not explain. A small queue's weekdays, whose differences are mostly noise,
+  take the common shape, estimated from several times more days; a large queue's weekdays
+  keep their own;
 * a slot is open on a weekday when it had rows on at least half of that weekday's days;
   closed slots get share 0 and no forecast rows;
 * special days (an event or holiday label seen in history) keep their own open hours
@@ -54,12 +57,7 @@ from scipy import stats
 from forecast.models import MODELS, ModelError
 
 __all__ = ["IntradayError", "IntradayProfile", "build_profile", "direct_baseline",
-           "split_daily", "split_intraday"]
-
-
-#: Significance level at which a weekday's own days must reject the shape of all days to
-#: keep a shape of their own (Pearson chi-square).
-POOL_TEST = 0.05
+           "shrink_profiles", "split_daily", "split_intraday"]
 
 
 class IntradayError(ValueError):
@@ -121,6 +119,49 @@ def _normalise(p: np.ndarray) -> np.ndarray:
     return np.divide(p, tot, out=np.zeros_like(p), where=tot > 0)
 
 
+def _day_chi2(mat: np.ndarray, tot: np.ndarray, p: np.ndarray):
+    """Pearson chi-square of each day's counts against shares ``p`` (one row per day) and
+    its degrees of freedom (slots with an expected count, minus one)."""
+    e = p * tot[:, None]
+    ok = e > 0
+    x2 = np.where(ok, (mat - e) ** 2 / np.where(ok, e, 1.0), 0.0).sum(axis=1)
+    return x2, np.maximum(ok.sum(axis=1) - 1, 0)
+
+
+def shrink_profiles(own: np.ndarray, base: np.ndarray, n: np.ndarray, phi: float = 1.0
+                    ) -> np.ndarray:
+    """Shrink profiles ``own`` (one row per group, e.g. weekday) estimated from ``n``
+    arrivals each toward ``base`` (same shape) by empirical Bayes (method of moments).
+
+    Under (over-dispersed) multinomial counting noise row ``i`` of ``own`` scatters around
+    its true shape with total variance ``v_i = phi * sum base_i (1 - base_i) / n_i``; the
+    spread ``D_i = sum (own_i - base_i)^2`` estimates ``v_i + tau^2``, where ``tau^2`` is
+    the true gap between a group's shape and the common one, estimated once over all
+    groups as ``max(mean(D_i - v_i), 0)``. Row ``i`` keeps the weight
+    ``tau^2 / (tau^2 + v_i)`` on its own shape (James & Stein 1961; Efron & Morris 1975,
+    "Data analysis using Stein's estimator and its generalizations", JASA 70): a small
+    queue's weekdays, whose differences are mostly noise, take the common shape; a large
+    queue's weekdays keep their own. Rows with ``n_i = 0`` come back as zeros.
+
+    Examples
+    --------
+    >>> base = np.full((2, 4), 0.25)
+    >>> own = np.array([[0.3, 0.2, 0.3, 0.2], [0.2, 0.3, 0.2, 0.3]])
+    >>> shrink_profiles(own, base, np.array([40.0, 40.0])).round(3).tolist()[0]
+    [0.25, 0.25, 0.25, 0.25]
+    >>> shrink_profiles(own, base, np.array([1e5, 1e5])).round(3).tolist()[0]
+    [0.3, 0.2, 0.3, 0.2]
+    """
+    n = np.asarray(n, float)
+    has = (n > 0) & (base.sum(axis=1) > 0)
+    if not has.any():
+        return np.zeros_like(own)
+    v = phi * (base * (1 - base)).sum(axis=1) / np.where(has, n, 1.0)
+    dev = ((own - base) ** 2).sum(axis=1)
+    tau2 = max(float(np.mean((dev - v)[has])), 0.0)
+    w = np.where(tau2 + v > 0, tau2 / np.maximum(tau2 + v, 1e-300), 1.0)
+    return _normalise(np.where(has[:, None], base + w[:, None] * (own - base), 0.0))
+
 def build_profile(series: pd.Series, interval_s: int, *, labels: pd.Series | None = None,
                   n_weeks: int = 8) -> IntradayProfile:
     """Learn weekday profiles (and special-day profiles) from an interval series.
@@ -161,36 +202,39 @@ def build_profile(series: pd.Series, interval_s: int, *, labels: pd.Series | Non
         raise IntradayError("no unlabelled day with volume in the profile window")
     share = mat / np.where(tot > 0, tot, 1.0)[:, None]
     n_slots = mat.shape[1]
-    shares = np.zeros((7, n_slots))
     open_slots = np.zeros((7, n_slots), dtype=bool)
     wd = days.day_of_week.to_numpy()
     for d in range(7):
         sel = use & (wd == d)
-        if not sel.any():
-            continue
-        open_slots[d] = present[sel].mean(axis=0) >= 0.5
-        shares[d] = np.where(open_slots[d], _trimmed_mean(share[sel]), 0.0)
-    shares = _normalise(shares)
-    exp = shares[wd[use]] * tot[use, None]
-    den = exp.sum()
-    phi = float(max(((mat[use] - exp) ** 2).sum() / den, 1.0)) if den > 0 else 1.0
-    # a weekday whose own days do not reject the shape of all days (Pearson chi-square at
-    # POOL_TEST, counts scaled by phi) takes that shape: it is estimated from several times
-    # more days, which matters where a slot holds a few arrivals (small queues)
-    pooled = _trimmed_mean(share[use])
+        if sel.any():
+            open_slots[d] = present[sel].mean(axis=0) >= 0.5
+    # 1. a robust pilot (trimmed mean of the daily share vectors) finds incident days: a
+    # day whose counts reject the pilot shape at 0.1 % (Pearson chi-square, scaled by the
+    # median day's dispersion) leaves the profile
+    pilot = np.zeros((7, n_slots))
     for d in range(7):
         sel = use & (wd == d)
-        if not sel.any():
-            continue
-        base = _normalise(np.where(open_slots[d], pooled, 0.0))
-        if base.sum() == 0:
-            continue
-        e = base[None, :] * tot[sel, None]
-        ok = e > 0
-        x2 = (((mat[sel] - e) ** 2)[ok] / e[ok]).sum() / phi
-        dof = max(int(ok.sum()) - int(sel.sum()), 1)
-        if x2 <= stats.chi2.ppf(1 - POOL_TEST, dof):
-            shares[d] = base
+        if sel.any():
+            pilot[d] = np.where(open_slots[d], _trimmed_mean(share[sel]), 0.0)
+    pilot = _normalise(pilot)
+    x2, dof = _day_chi2(mat, tot, pilot[wd])
+    ok_d = use & (dof > 0)
+    disp = float(np.median(x2[ok_d] / dof[ok_d])) if ok_d.any() else 1.0
+    crit = stats.chi2.ppf(0.999, np.maximum(dof, 1))
+    use = use & ~(x2 / max(disp, 1.0) > crit)
+    # 2. per weekday, the ratio estimator (counts over arrivals, all days pooled): unbiased
+    # where a slot holds a few arrivals, unlike a trimmed mean of noisy shares
+    own = _normalise(np.stack([np.where(open_slots[d], mat[use & (wd == d)].sum(axis=0), 0.0)
+                               for d in range(7)]))
+    exp = own[wd[use]] * tot[use, None]
+    den = exp.sum()
+    phi = float(max(((mat[use] - exp) ** 2).sum() / den, 1.0)) if den > 0 else 1.0
+    # 3. empirical Bayes: each weekday's shape shrinks toward the shape of all days by the
+    # share of its spread that the counting noise does not explain
+    pooled = mat[use].sum(axis=0)
+    bases = _normalise(np.where(open_slots, pooled[None, :], 0.0))
+    n_d = np.array([tot[use & (wd == d)].sum() for d in range(7)])
+    shares = shrink_profiles(own, bases, n_d, phi)
     special, special_open = {}, {}
     for name in pd.unique(lab[is_lab & (tot > 0)]):
         sel = (lab == name) & (tot > 0)

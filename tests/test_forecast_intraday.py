@@ -134,13 +134,13 @@ def _poisson_hist(daily_total, monday_shape=None, weeks=8, seed=0):
     return pd.concat(rows)
 
 
-def test_small_queue_weekdays_share_the_common_shape():
-    # 40 arrivals a day: no weekday's 8 days can reject the common shape, so every weekday
-    # takes the shape of all 56 days (one row for all), closer to the truth than its own
+def test_small_queue_weekdays_take_about_the_common_shape():
+    # 40 arrivals a day, every weekday the same true shape: the spread between weekdays is
+    # counting noise, so each weekday shrinks (nearly) all the way to the shape of all 56
+    # days; the shape of 56 days x 40 arrivals has share errors of a few points at most
     prof = build_profile(_poisson_hist(40.0), 3600)
-    assert np.allclose(prof.shares, prof.shares[0])
-    # the shape of 56 days x 40 arrivals: share errors of a few points at most
-    assert prof.shares[0][10:18] == pytest.approx(SHARE, abs=0.03)
+    for d in range(7):
+        assert prof.shares[d][10:18] == pytest.approx(SHARE, abs=0.03)
 
 
 def test_large_queue_weekday_with_its_own_shape_keeps_it():
