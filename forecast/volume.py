@@ -30,7 +30,8 @@ simplest candidate within one standard error of the paired window differences (o
 others. ``.attrs["selection"]`` reports per series the scores, the winner's margin and the
 stability of the choice across windows; the winner's band is calibrated on the same
 windows (no extra fits). For intraday series ``auto`` then compares, on the same windows,
-the daily winner split by weekday profiles (top-down) with the direct robust same-slot
+the daily winner split by weekday profiles (top-down, the profile's history window
+chosen among :data:`PROFILE_WEEKS` on the same windows) with the direct robust same-slot
 average, interval by interval. On a labelled market holiday seen closed in history, the
 following open day (the next open day when the day after is closed too) carries the catch-up
 learned from that holiday, or, when only that day's label is new, from all market holidays
@@ -440,7 +441,8 @@ def forecast_series(
             ser = _interval_series(ds, y, step)
             sel = _select_intraday(ser, step, end, list(candidates), level, seed, hol)
             fc = _intraday_forecast(ser, step, end, sel.model, level, seed, hol,
-                                    direct=sel.intraday == "direct", candidates=candidates)
+                                    direct=sel.intraday == "direct", candidates=candidates,
+                                    profile_weeks=sel.profile_weeks)
         fc["yhat_lo"], fc["yhat_hi"] = scale_interval(fc["yhat"], fc["yhat_lo"],
                                                       fc["yhat_hi"], sel.interval_scale)
         fc.attrs["selection"] = sel
@@ -469,7 +471,8 @@ def _interval_series(ds: pd.DatetimeIndex, y: np.ndarray, step: int) -> pd.Serie
     return ser.groupby(ser.index.floor(f"{step}s")).sum()
 
 
-def _intraday_forecast(ser, step, end, model, level, seed, hol, *, direct, candidates):
+def _intraday_forecast(ser, step, end, model, level, seed, hol, *, direct, candidates,
+                       profile_weeks: int = 8):
     """One model on an interval series: directly on the grid (baselines) or top-down.
 
     The direct way takes the same event and holiday effects as the daily models: each
@@ -484,7 +487,7 @@ def _intraday_forecast(ser, step, end, model, level, seed, hol, *, direct, candi
         return fc.loc[mm > 0].reset_index(drop=True)
     dfc, flab = _forecast_daily(daily.index, daily.to_numpy(), "D", end, model, hol, level,
                                 seed, candidates)
-    prof = intraday.build_profile(ser, step, labels=day_labels(hol))
+    prof = intraday.build_profile(ser, step, labels=day_labels(hol), n_weeks=profile_weeks)
     out = intraday.split_daily(dfc, prof, level, labels=flab)
     return out[out["ds"] <= end].reset_index(drop=True)
 
@@ -495,6 +498,8 @@ N_SELECTION_WINDOWS = 8
 #: Relative WAPE gap that always counts as a tie (the simpler candidate wins), also with
 #: too few windows for a standard error.
 TIE_MARGIN = 0.02
+#: History windows (weeks) among which ``auto`` chooses the intraday profile's by backtest.
+PROFILE_WEEKS: tuple[int, ...] = (8, 26, 52)
 #: Simplest first; a tie goes to the earlier name.
 SIMPLICITY: tuple[str, ...] = ("seasonal_naive", "same_weekday_average", "ets", "sarimax",
                                "prophet", COMBINATION)
@@ -551,6 +556,9 @@ class Selection:
         (:func:`forecast.backtest.calibration_factor`), 1 without windows.
     intraday : str
         ``"top-down"``, ``"direct"`` or ``""`` (daily series).
+    profile_weeks : int
+        Weeks of history behind the intraday profile of the top-down split, chosen on the
+        same windows among :data:`PROFILE_WEEKS`.
     """
 
     model: str
@@ -560,11 +568,13 @@ class Selection:
     n_windows: int
     interval_scale: float = 1.0
     intraday: str = ""
+    profile_weeks: int = 8
 
     def as_dict(self) -> dict:
         return {"model": self.model, "scores": dict(self.scores), "margin": self.margin,
                 "stability": self.stability, "n_windows": self.n_windows,
-                "interval_scale": self.interval_scale, "intraday": self.intraday}
+                "interval_scale": self.interval_scale, "intraday": self.intraday,
+                "profile_weeks": self.profile_weeks}
 
 
 def _pick(per_window: dict[str, np.ndarray]) -> tuple[str, dict, float, float]:
@@ -680,7 +690,11 @@ def _select_daily(dates, y, freq, end, candidates, level, seed, hol, keep=False)
 def _select_intraday(ser, step, end, candidates, level, seed, hol):
     """``auto`` on an interval series: the daily selection on daily totals, then top-down
     (that daily winner split by weekday profiles) against the direct robust same-slot
-    average on the same windows, interval by interval."""
+    average on the same windows, interval by interval.
+
+    The profile's history window is chosen on the same windows among
+    :data:`PROFILE_WEEKS` (lowest mean WAPE, ties to the shorter): a shape that drifts
+    wants recent weeks, a small queue's noisy shape wants many (profiles cost no fits)."""
     daily = _daily_totals(ser)
     dend = pd.Timestamp(end).normalize()
     sel, kept = _select_daily(daily.index, daily.to_numpy(), "D", dend, candidates, level,
@@ -691,14 +705,16 @@ def _select_intraday(ser, step, end, candidates, level, seed, hol):
     cuts, acts, fcs = kept
     labels = day_labels(hol)
     span_days = max(1, (dend - daily.index[-1]).days)
-    ys, td, di = [], [], []
+    ys, di = [], []
+    td: dict[int, list] = {w: [] for w in PROFILE_WEEKS}
     for cut, fd in zip(cuts, fcs[sel.model], strict=True):
         hist = ser[ser.index < cut + pd.Timedelta(days=1)]
         lo_t = cut + pd.Timedelta(days=1)
         hi_t = cut + pd.Timedelta(days=span_days + 1)
         act = ser[(ser.index >= lo_t) & (ser.index < hi_t)]
         try:
-            prof = intraday.build_profile(hist, step, labels=labels)
+            profs = {w: intraday.build_profile(hist, step, labels=labels, n_weeks=w)
+                     for w in PROFILE_WEEKS}
             direct = _intraday_forecast(hist, step, hi_t - pd.Timedelta(seconds=step),
                                         "same_weekday_average", level, seed, hol,
                                         direct=True, candidates=candidates)
@@ -708,26 +724,31 @@ def _select_intraday(ser, step, end, candidates, level, seed, hol):
         fd = fd[fd["yhat"] > 0]
         flab = (labels.reindex(pd.DatetimeIndex(fd["ds"])).to_numpy(object)
                 if len(labels) else None)
-        top = intraday.split_daily(fd, prof, level, labels=flab)
         ys.append(act)
-        td.append(top.set_index("ds").reindex(act.index).fillna(0.0))
+        for w, prof in profs.items():
+            top = intraday.split_daily(fd, prof, level, labels=flab)
+            td[w].append(top.set_index("ds").reindex(act.index).fillna(0.0))
         di.append(direct.set_index("ds").reindex(act.index).fillna(0.0))
     if not ys:
         return Selection(sel.model, sel.scores, sel.margin, sel.stability, sel.n_windows,
                          sel.interval_scale, "top-down")
-    w_td = np.array([wape(a, f["yhat"]) for a, f in zip(ys, td, strict=True)])
+    per_w = {w: np.array([wape(a, f["yhat"]) for a, f in zip(ys, v, strict=True)])
+             for w, v in td.items()}
+    weeks = min(PROFILE_WEEKS, key=lambda w: (float(np.nanmean(per_w[w])), w))
+    w_td, td = per_w[weeks], td[weeks]
     w_di = np.array([wape(a, f["yhat"]) for a, f in zip(ys, di, strict=True)])
     use_direct = np.nanmean(w_di) <= np.nanmean(w_td) * (1 + TIE_MARGIN)
     how = "direct" if use_direct else "top-down"
     k = _calibrate_windows(ys, di if use_direct else td, level)
     scores = dict(sel.scores)
     scores["direct same_weekday_average"] = float(np.nanmean(w_di))
-    scores[f"top-down {sel.model}"] = float(np.nanmean(w_td))
+    for w, v in per_w.items():
+        scores[f"top-down {sel.model}, {w}-week profile"] = float(np.nanmean(v))
     a, b = (w_di, w_td) if use_direct else (w_td, w_di)
     margin = float(np.nanmean(b) / np.nanmean(a) - 1) if np.nanmean(a) > 0 else 0.0
     stab = float(np.mean(a <= b))
     model = "same_weekday_average" if use_direct else sel.model
-    return Selection(model, scores, margin, stab, len(ys), k, how)
+    return Selection(model, scores, margin, stab, len(ys), k, how, weeks)
 
 
 def _daily_totals(ser: pd.Series) -> pd.Series:
