@@ -22,7 +22,9 @@ def add_run_many_parser(sub: argparse._SubParsersAction, common: argparse.Argume
                     "LocalCluster on this machine (one worker process per core, or "
                     "--workers N), or a running Dask scheduler (--address). The results "
                     "equal those of running each file with `run`. A scenario that fails is "
-                    "named on stderr and the others still finish (exit code 3 then). "
+                    "named on stderr and the others still finish (exit code 3 then); on "
+                    "Dask, a queue (channel) that fails is named and the scenario's other "
+                    "queues are still planned. "
                     "With --cache, results already computed for the same assumptions and "
                     "data files are read back instead of run again.",
         epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter, parents=[common])
@@ -68,6 +70,8 @@ def cmd_run_many(args: argparse.Namespace) -> int:
                     cache_dir=args.cache)
     for label, result in runs.results.items():
         tag = " (from cache)" if label in runs.cached else ""
+        if label in runs.failures:  # some queues failed: the others' result
+            tag = f" (without {', '.join(runs.failures[label].channels)}: failed)"
         print(f"Scenario {label}: {result.scenario.horizon.start} .. "
               f"{result.scenario.horizon.end}{tag}")
         print(_summary_text(result.summary()))
@@ -81,7 +85,10 @@ def cmd_run_many(args: argparse.Namespace) -> int:
     failed += list(runs.failures.values())
     for f in failed:
         print(f"error: {f}", file=sys.stderr)
-    done = len(runs.results)
-    print(f"{done} of {done + len(failed)} scenarios done ({len(runs.cached)} from cache), "
+    part = [label for label in runs.results if label in runs.failures]
+    done = len(runs.results) - len(part)
+    total = len(runs.results) + len(failed) - len(part)
+    some = f", {len(part)} without failed queues" if part else ""
+    print(f"{done} of {total} scenarios done{some} ({len(runs.cached)} from cache), "
           f"engine {runs.engine}, {runs.workers} worker(s)")
     return EXIT_INPUT if failed else EXIT_OK

@@ -21,27 +21,41 @@ gives for that scenario on its own. The engine is
 Tasks
 -----
 Scenarios whose forecasts are the same (:meth:`~planner.scenario.Scenario.forecast_key`)
-form a group: one task forecasts the group's contacts, then one task per scenario
-computes volumes, requirements, shifts and KPIs on that forecast. Results equal the
-serial path's frames exactly (same seeds, same code; the tests check it).
-``meta["forecast_cached"]`` can differ, as it does in the serial path between the first
-and later scenarios of a group.
+form a group. The group's queues (its channels, sorted) are cut into chunks, by default
+about :data:`CHUNKS_PER_WORKER` per worker (``chunk_size`` sets the queues per chunk).
+One task per chunk forecasts its queues and plans them (volumes, requirements, shifts,
+KPIs) for every scenario of the group, with one cache of solved shift day-blocks over
+those scenarios as on the serial path; then one task per scenario assembles its result
+from the chunks: each table concatenated in queue order, the run's shift figures from the
+shift plans of all queues, the scenario's own warnings. Inputs are loaded once per worker
+and the orders model is fitted once per worker (:class:`forecast.cache.ForecastCache`);
+tasks carry only the scenarios, never data. Results equal the serial path's frames and
+metadata exactly (same seeds, same code; the tests check it); ``meta["forecast_cached"]``
+can differ, as it does on the serial path between the first and later scenarios of a
+group.
 
-``chunk_size`` (opt-in) splits a group's forecast into tasks of that many channels (the
-orders model is fitted once per worker, :class:`forecast.cache.ForecastCache`). The
-merged forecast equals the whole one on the bundled sample and on 20 synthetic queues
-in chunks of 5, but not on 100 synthetic queues in chunks of 25: 2.8 % of ``aht_s``
-differed, because :func:`forecast.contacts.forecast_aht` ends its recent window at the
-last interval with AHT over all channels forecast together, so a queue's AHT depends on
-its chunk. Chunking stays off by default until that window ends at the history's end.
+Why a chunk's numbers are the whole forecast's: each queue is forecast on its own
+history, except that (a) :func:`forecast.contacts.forecast_contacts_detail` fills a
+queue's daily history with 0 on the days the other queues forecast with it have rows,
+and (b) :func:`forecast.contacts.forecast_aht` ends its recent window at the last
+interval with an AHT over those queues. A chunk is forecast alone only when its queues
+have rows on the same days as all the group's queues together (otherwise the group's
+whole forecast is computed once per worker and sliced), and a chunk's AHT window is moved
+to the group's end when it ends earlier. Queues coupled in the plan (a total contact
+rate shared out by the queue mix, a headcount cap over all queues) are planned in one
+task per scenario on the merged forecast instead.
+
 Workers import the package when they start: code changed after the calling process
 imported it gives different numbers.
 
 Failures
 --------
-A task that raises is reported as a :class:`TaskFailure` naming the scenario, the step and,
-for a forecast chunk, its channels; the other scenarios' results are kept. A worker that
-dies is reported the same way.
+A task that raises is reported as a :class:`TaskFailure` naming the scenario, the step
+and, for queues, their names; the other scenarios' results are kept. On a Dask engine a
+chunk that fails is run again queue by queue, so a failed queue is named alone and the
+scenario's result keeps its other queues (``results`` and ``failures`` then both hold the
+scenario; such a result is not cached); the serial path fails the whole scenario. A
+worker that dies is reported the same way.
 
 Cache
 -----
@@ -62,6 +76,7 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -77,23 +92,30 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from forecast.cache import ForecastCache
+from forecast.contacts import forecast_aht
 from forecast.data import sample_paths
 from planner.pipeline import (
     BaseForecast,
+    InputData,
     LruCache,
     PipelineCache,
     base_forecast,
     load_inputs,
+    plan_warnings,
     run,
 )
-from planner.results import RESULT_TABLES, ScenarioResult
+from planner.results import RESULT_TABLES, ScenarioResult, weekly_fte
 from planner.scenario import Scenario, load_scenario
+from staffing.kpis import daily_kpis
+from staffing.shifts import ShiftPlan
 
 __all__ = [
     "CACHE_FORMAT",
+    "CHUNKS_PER_WORKER",
     "FanOutError",
     "FanOutResult",
     "FanProgress",
@@ -118,9 +140,10 @@ class FanOutError(ValueError):
 class TaskFailure:
     """One scenario that did not produce a result.
 
-    ``step`` is ``"load"`` (the scenario file), ``"forecast"`` (a chunk of channels,
-    named in ``channels``), ``"plan"`` (volumes to KPIs) or ``"worker"`` (the worker
-    running it was lost); ``error`` is the exception's type and message.
+    ``step`` is ``"load"`` (the scenario file), ``"forecast"`` (the queues named in
+    ``channels``), ``"plan"`` (volumes to KPIs, of the queues named in ``channels`` when
+    only some failed) or ``"worker"`` (the worker running it was lost); ``error`` is the
+    (first) exception's type and message.
     """
 
     scenario: str
@@ -152,8 +175,8 @@ class FanOutResult:
 
     ``results``: label -> result (label = scenario name, ``name#2`` for a repeated name);
     ``failures``: label -> :class:`TaskFailure`; ``cached``: labels read from the cache;
-    ``costs``: one row per task run, ``task, kind (forecast | plan | scenario), wall_s,
-    cpu_s`` (the task's process and the child processes it ran), ``worker, peak_rss_mb``
+    ``costs``: one row per task run, ``task, kind (queues | assemble | plan | scenario),
+    wall_s, cpu_s`` (the task's process and the child processes it ran), ``worker, peak_rss_mb``
     (peak resident memory of the worker process so far);
     ``engine``: ``"serial"``, ``"local"`` or the scheduler address; ``workers``: how many.
     """
@@ -172,10 +195,12 @@ class FanOutResult:
 
 
 # ----------------------------------------------------------------------------- worker side
-# Per process (each Dask worker, or this process on the serial path): loaded inputs and the
-# forecast caches of the last few forecast groups. Bounded, never part of a result.
+# Per process (each Dask worker, or this process on the serial path): loaded inputs, their
+# rows per queue, and the forecast caches of the last few forecast groups. Bounded, never
+# part of a result.
 _INPUTS = PipelineCache(max_items=4, max_blocks=1)
 _FORECASTS = LruCache(4)
+_ROWS = LruCache(4)  # (inputs key, cut-off) -> per-queue row positions and history facts
 
 
 def _peak_rss_mb() -> float:
@@ -209,28 +234,195 @@ def _group_key(scenario: Scenario) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def _forecast_task(label: str, scenario: Scenario, channels: tuple[str, ...]) -> _Out:
-    """Contacts forecast of some of the scenario's channels (a :class:`BaseForecast`)."""
+class _RecentForecasts(ForecastCache):
+    """A forecast cache that drops the least recently *used* entry first (the base class
+    drops the oldest stored one): the orders model's forecasts, read by every chunk of
+    queues, stay while the chunks' own forecasts come and go."""
 
-    def work() -> Any:
+    def get(self, key: str) -> Any | None:
+        value = super().get(key)
+        if value is not None:
+            self._mem[key] = self._mem.pop(key)  # most recently used last
+        return value
+
+
+def _forecast_cache(scenario: Scenario) -> ForecastCache:
+    """This process's forecast cache of the scenario's forecast group (orders model)."""
+    key = (_group_key(scenario),)
+    fc = _FORECASTS.get(key)
+    if fc is None:
+        fc = _RecentForecasts(max_items=32)
+        _FORECASTS.put(key, fc)
+    return fc
+
+
+@dataclass(frozen=True)
+class _History:
+    """Facts of the contact history the forecast sees (rows before the horizon's start and
+    after its last history day dropped), for forecasts of some queues at a time.
+
+    ``rows``: queue -> row positions in the loaded contacts (in file order); ``days``:
+    queue -> the days it has rows; ``last_aht``: queue -> last interval with contacts and
+    an AHT (``None`` without); ``end``: first instant the forecast does not see."""
+
+    rows: dict[str, Any]
+    days: dict[str, Any]
+    last_aht: dict[str, Any]
+    end: Any
+
+
+def _history(inputs: InputData, scenario: Scenario) -> _History:
+    h = scenario.horizon
+    end = min(pd.Timestamp(h.last_history_day) + pd.Timedelta(days=1), pd.Timestamp(h.start))
+    key = (inputs.key, end)
+    hit = _ROWS.get(key)
+    if hit is not None:
+        return hit
+    c = inputs.contacts
+    ds = pd.DatetimeIndex(c["ds"])
+    seen = ds < end
+    rows = {str(k): v for k, v in c.groupby(c["channel"].astype(str), sort=False,
+                                             observed=True).indices.items()}
+    day = ds.normalize().to_numpy()
+    days, last_aht = {}, {}
+    has_aht = "aht_s" in c.columns
+    if has_aht:
+        useful = (c["aht_s"].notna() & (c["contacts"] > 0)).to_numpy()
+    ds_np = ds.to_numpy()
+    for q, idx in rows.items():
+        sel = idx[seen[idx]]
+        days[q] = np.unique(day[sel])
+        u = sel[useful[sel]] if has_aht else sel[:0]
+        last_aht[q] = ds_np[u].max() if len(u) else None
+    out = _History(rows=rows, days=days, last_aht=last_aht, end=end)
+    _ROWS.put(key, out)
+    return out
+
+
+def _chunk_inputs(inputs: InputData, hist: _History, queues: Sequence[str]) -> InputData:
+    """The inputs with only these queues' contact rows (in file order)."""
+    idx = np.sort(np.concatenate([hist.rows[q] for q in queues if q in hist.rows]
+                                 or [np.array([], dtype=np.int64)]))
+    contacts = inputs.contacts.take(idx)
+    contacts.attrs = dict(inputs.contacts.attrs)
+    return dataclasses.replace(inputs, contacts=contacts)
+
+
+def _chunk_is_exact(hist: _History, queues: Sequence[str], planned: Sequence[str]) -> bool:
+    """True when forecasting ``queues`` alone gives the numbers of forecasting every planned
+    queue together: a queue's daily history is filled with 0 on the days other queues have
+    rows (:func:`forecast.contacts.forecast_contacts_detail` stacks them), so the queues
+    must have rows on the same days as all planned queues together."""
+    known = [q for q in planned if q in hist.days]  # one without history fails on its own
+    union = np.unique(np.concatenate([hist.days[q] for q in known]))
+    chunk = np.unique(np.concatenate([hist.days[q] for q in queues]))
+    return len(union) == len(chunk)
+
+
+def _fix_aht(base: BaseForecast, chunk: InputData, hist: _History, queues: Sequence[str],
+             planned: Sequence[str]) -> BaseForecast:
+    """AHT as forecast with every planned queue: :func:`forecast.contacts.forecast_aht`
+    ends its recent window at the last interval with an AHT over the queues forecast
+    together, so a chunk's window is moved to that of all planned queues."""
+    lasts = [hist.last_aht.get(q) for q in planned]
+    lasts = [t for t in lasts if t is not None]
+    mine = [hist.last_aht.get(q) for q in queues]
+    mine = [t for t in mine if t is not None]
+    if not lasts or not mine or max(mine) == max(lasts) or "aht_s" not in chunk.contacts:
+        return base
+    c = chunk.contacts[pd.DatetimeIndex(chunk.contacts["ds"]) < hist.end]
+    # one row of no planned queue at the last AHT of all: it moves only the window's end
+    marker = pd.DataFrame({"ds": [pd.Timestamp(max(lasts))], "channel": ["\x00"],
+                           "contacts": [1], "aht_s": [1.0]})
+    c = pd.concat([c[["ds", "channel", "contacts", "aht_s"]].astype({"channel": object}),
+                   marker], ignore_index=True)
+    fc = base.contacts.copy()
+    fc["aht_s"] = forecast_aht(c, fc[["unique_id", "ds"]], interval_s=chunk.interval_s)
+    return dataclasses.replace(base, contacts=fc)
+
+
+def _slice(base: BaseForecast, queues: Sequence[str]) -> BaseForecast:
+    """Some queues of a forecast."""
+    keep = set(queues)
+    return dataclasses.replace(
+        base,
+        contacts=base.contacts[base.contacts["unique_id"].isin(keep)].reset_index(drop=True),
+        daily=base.daily[base.daily["unique_id"].isin(keep)].reset_index(drop=True))
+
+
+def _only(scenario: Scenario, queues: Sequence[str]) -> Scenario:
+    return scenario.model_copy(update={"channels": {q: scenario.channels[q] for q in queues}})
+
+
+def _forecast_queues(scenario: Scenario, inputs: InputData, queues: Sequence[str]
+                     ) -> BaseForecast:
+    """Forecast of some of the scenario's queues, equal to their part of the forecast of
+    all the scenario's queues (see :func:`_chunk_is_exact`; when the queues' histories
+    cover different days, all queues are forecast, once per process, and sliced)."""
+    planned = sorted(scenario.channels)
+    hist = _history(inputs, scenario)
+    fc = _forecast_cache(scenario)
+    if list(queues) == planned:
+        return base_forecast(scenario, inputs, forecast_cache=fc)
+    if not _chunk_is_exact(hist, queues, planned):
+        known = [q for q in planned if q in hist.days]
+        return _slice(base_forecast(_only(scenario, known), inputs, forecast_cache=fc),
+                      queues)
+    chunk = _chunk_inputs(inputs, hist, queues)
+    base = base_forecast(_only(scenario, queues), chunk, forecast_cache=fc)
+    return _fix_aht(base, chunk, hist, queues, planned)
+
+
+class _PlanRecorder(PipelineCache):
+    """A pipeline cache that keeps the shift plans a run used, in the order it used them."""
+
+    def __init__(self) -> None:
+        super().__init__(max_items=1 << 16, max_blocks=1 << 16)
+        self.plans: list[ShiftPlan] = []
+
+    def get(self, key: tuple) -> Any | None:
+        value = super().get(key)
+        if isinstance(value, ShiftPlan):
+            self.plans.append(value)
+        return value
+
+    def put(self, key: tuple, value: Any) -> None:
+        super().put(key, value)
+        if isinstance(value, ShiftPlan):
+            self.plans.append(value)
+
+
+@dataclass(frozen=True)
+class _Part:
+    """A queue chunk's share of its forecast group: the forecast of its queues, and per
+    scenario label its result with the shift plans behind it; failures per queue."""
+
+    queues: tuple[str, ...]
+    forecast: BaseForecast | None
+    results: dict[str, tuple[ScenarioResult, tuple[ShiftPlan, ...]]]
+    failed: dict[str, tuple[str, str, tuple[str, ...]]]  # label or "*" -> (step, error, queues)
+
+
+def _try_each(queues: Sequence[str], fn: Callable[[Sequence[str]], Any]
+              ) -> tuple[list[tuple[Sequence[str], Any]], list[tuple[str, str]]]:
+    """``fn`` on all queues; when it raises, on each queue alone (to name the one that
+    fails and keep the others)."""
+    try:
+        return [(tuple(queues), fn(queues))], []
+    except Exception as exc:  # noqa: BLE001 - isolated, reported by name
+        if len(queues) == 1:
+            return [], [(queues[0], _error(exc))]
+    ok, bad = [], []
+    for q in queues:
         try:
-            inputs = load_inputs(scenario.data, _INPUTS)
-            key = _group_key(scenario)
-            fc = _FORECASTS.get((key,))
-            if fc is None:
-                fc = ForecastCache(max_items=16)
-                _FORECASTS.put((key,), fc)
-            sub = scenario.model_copy(
-                update={"channels": {c: scenario.channels[c] for c in channels}})
-            return base_forecast(sub, inputs, forecast_cache=fc)
+            ok.append(((q,), fn((q,))))
         except Exception as exc:  # noqa: BLE001 - isolated, reported by name
-            return TaskFailure(label, "forecast", _error(exc), channels)
-
-    return _timed(f"forecast {label} [{channels[0]}..{channels[-1]}]", "forecast", work)
+            bad.append((q, _error(exc)))
+    return ok, bad
 
 
 def _merge(parts: Sequence[BaseForecast]) -> BaseForecast:
-    """One forecast from chunks of channels (in channel order)."""
+    """One forecast from chunks of queues (in queue order)."""
     if len(parts) == 1:
         return parts[0]
     models = {}
@@ -245,25 +437,150 @@ def _merge(parts: Sequence[BaseForecast]) -> BaseForecast:
     )
 
 
-def _plan_task(label: str, scenario: Scenario, parts: Sequence[_Out]) -> _Out:
-    """Volumes, requirements, shifts and KPIs of one scenario on its group's forecast."""
+def _chunk_task(group: str, scenarios: Mapping[str, Scenario], queues: tuple[str, ...],
+                plan: Sequence[str]) -> _Out:
+    """Forecast of some queues of a forecast group, then the plan of those queues for each
+    scenario in ``plan`` (one shift-block cache over them, as on the serial path)."""
+    first = next(iter(scenarios.values()))
 
     def work() -> Any:
-        failed = [p.value for p in parts if isinstance(p.value, TaskFailure)]
+        try:
+            inputs = load_inputs(first.data, _INPUTS)
+        except Exception as exc:  # noqa: BLE001 - isolated, reported by name
+            return _Part(queues, None, {}, {"*": ("forecast", _error(exc), queues)})
+        failed: dict[str, tuple[str, str, tuple[str, ...]]] = {}
+        got, bad = _try_each(queues, lambda qs: _forecast_queues(first, inputs, qs))
+        if bad:
+            failed["*"] = ("forecast", bad[0][1], tuple(q for q, _ in bad))
+        if not got:
+            return _Part(queues, None, {}, failed)
+        base = _merge([b for _, b in got])
+        ok = [q for qs, _ in got for q in qs]
+        hist = _history(inputs, first)
+        mine = _chunk_inputs(inputs, hist, ok)
+        blocks = LruCache(1 << 16)  # solved day-blocks shared by the scenarios, as serially
+        results = {}
+        for label in plan:
+            sc = scenarios[label]
+
+            def one(qs: Sequence[str], sc: Scenario = sc) -> Any:
+                sub = _only(sc, qs)
+                cache = _PlanRecorder()
+                cache.shift_blocks = blocks
+                part = _chunk_inputs(inputs, hist, qs) if len(qs) < len(ok) else mine
+                cache.put(part.key, part)
+                cache.put(("forecast", sub.forecast_key(), part.key), _slice(base, qs))
+                return run(sub, cache=cache), tuple(cache.plans)
+
+            done, bad = _try_each(ok, one)
+            if bad:
+                failed[label] = ("plan", bad[0][1], tuple(q for q, _ in bad))
+            if done:
+                results[label] = _join_results(sc, [r for _, r in done])
+        return _Part(tuple(ok), base, results, failed)
+
+    return _timed(f"queues {queues[0]}..{queues[-1]} ({len(queues)}) of {group}", "queues",
+                  work)
+
+
+def _join_results(scenario: Scenario,
+                  parts: Sequence[tuple[ScenarioResult, tuple[ShiftPlan, ...]]]
+                  ) -> tuple[ScenarioResult, tuple[ShiftPlan, ...]]:
+    if len(parts) == 1:
+        return dataclasses.replace(parts[0][0], scenario=scenario), parts[0][1]
+    tables = {t: pd.concat([r.to_tables()[t] for r, _ in parts], ignore_index=True)
+              for t in RESULT_TABLES}
+    return (ScenarioResult(scenario=scenario, **tables, meta=dict(parts[0][0].meta)),
+            tuple(p for _, plans in parts for p in plans))
+
+
+#: ``meta`` entries of a run taken from its shift plan (:class:`staffing.shifts.ShiftPlan`).
+_SHIFT_META = {"shift_status": "status", "shift_quality": "quality",
+               "shift_paid_hours": "paid_hours", "shift_paid_hours_bound": "paid_hours_bound",
+               "shift_objective_h": "objective", "shift_lower_bound_h": "lower_bound",
+               "shift_gap": "gap", "short_agent_hours": "short_agent_hours"}
+
+
+def _assemble_task(label: str, scenario: Scenario, order: int, parts: Sequence[_Out]
+                   ) -> _Out:
+    """A scenario's result from its queue chunks: each interval table concatenated in
+    queue order, daily KPIs and weekly FTE computed over all queues
+    (:func:`staffing.kpis.daily_kpis`, :func:`planner.results.weekly_fte`), the run's
+    metadata from the shift plans of all queues and the scenario's own warnings."""
+
+    def work() -> Any:
+        got = [p.value for p in parts if label in p.value.results]
+        failed = [q for p in parts for key in ("*", label) if key in p.value.failed
+                  for q in p.value.failed[key][2]]
+        first_fail = next((p.value.failed[key] for p in parts for key in ("*", label)
+                           if key in p.value.failed), None)
+        failure = None if first_fail is None else TaskFailure(
+            label, first_fail[0], first_fail[1], tuple(sorted(failed)))
+        if not got:
+            return failure
+        try:
+            queues = [q for p in got for q in p.queues if q not in failed]
+            whole = scenario if not failed else _only(scenario, queues)
+            result, plans = _join_results(whole, [p.results[label] for p in got])
+            inputs = load_inputs(scenario.data, _INPUTS)
+            interval_s = int(result.meta["interval_s"])
+            meta = dict(result.meta)
+            meta["forecast_key"] = whole.forecast_key()
+            meta["forecast_cached"] = order > 0
+            if whole.shifts.solve:
+                plan = ShiftPlan(
+                    shift_plan=pd.concat([p.shift_plan for p in plans], ignore_index=True),
+                    coverage=pd.concat([p.coverage for p in plans], ignore_index=True),
+                    days=pd.concat([p.days for p in plans], ignore_index=True),
+                    interval_s=interval_s)
+                covered = plan.coverage["channel"].astype(str).unique().tolist()
+                if sorted(set(covered)) != sorted(whole.channels):
+                    raise FanOutError(f"the shift plans of {label} cover {len(covered)} of "
+                                      f"{len(whole.channels)} queues")
+                meta.update({k: getattr(plan, attr) for k, attr in _SHIFT_META.items()})
+            else:
+                meta["short_agent_hours"] = float(
+                    result.coverage["short"].sum() * interval_s / 3600)
+            meta["warnings"] = [*inputs.warnings, *plan_warnings(whole, inputs)]
+            # daily KPIs and weekly FTE over all queues at once, as the pipeline computes
+            # them (their sums depend on the rows before them)
+            daily = daily_kpis(result.kpis_interval,
+                               result.shift_plan if whole.shifts.solve else None, interval_s)
+            weekly = weekly_fte(daily, whole.fte_hours_per_week,
+                                {ch: whole.channel_cost(ch) for ch in whole.channels})
+            result = dataclasses.replace(result, kpis_daily=daily, weekly=weekly, meta=meta)
+        except Exception as exc:  # noqa: BLE001 - isolated, reported by name
+            return TaskFailure(label, "plan", _error(exc))
+        return result if failure is None else (result, failure)
+
+    return _timed(f"assemble {label}", "assemble", work)
+
+
+def _plan_task(label: str, scenario: Scenario, parts: Sequence[_Out]) -> _Out:
+    """The whole plan of a scenario whose queues are coupled (a total contact rate shared
+    out by the queue mix, or a headcount cap over all queues) on its group's forecast."""
+
+    def work() -> Any:
+        failed = [q for p in parts if "*" in p.value.failed for q in p.value.failed["*"][2]]
         if failed:
-            f = failed[0]
-            return TaskFailure(label, f.step, f.error, f.channels)
+            f = next(p.value.failed["*"] for p in parts if "*" in p.value.failed)
+            return TaskFailure(label, f[0], f[1], tuple(sorted(failed)))
         try:
             cache = PipelineCache(max_items=4)
             inputs = load_inputs(scenario.data, _INPUTS)
             cache.put(inputs.key, inputs)
-            base = _merge([p.value for p in parts])
+            base = _merge([p.value.forecast for p in parts])
             cache.put(("forecast", scenario.forecast_key(), inputs.key), base)
             return run(scenario, cache=cache)
         except Exception as exc:  # noqa: BLE001 - isolated, reported by name
             return TaskFailure(label, "plan", _error(exc))
 
     return _timed(f"plan {label}", "plan", work)
+
+
+def _coupled(scenario: Scenario) -> bool:
+    """Queues whose plans depend on each other: planned together, not per chunk."""
+    return scenario.contact_rate is not None or scenario.headcount_cap_total is not None
 
 
 def _serial_task(label: str, scenario: Scenario, cache: PipelineCache) -> _Out:
@@ -367,6 +684,27 @@ def _chunks(channels: Sequence[str], size: int) -> list[tuple[str, ...]]:
     return [tuple(chans[i:i + size]) for i in range(0, len(chans), size)]
 
 
+#: Modules the tasks import on first use (the forecast models, the shift solver): each
+#: worker imports them when the cluster starts, so that the first tasks do not.
+_WARM_MODULES = ("planner.pipeline", "statsmodels.tsa.exponential_smoothing.ets",
+                 "statsmodels.tsa.statespace.sarimax", "prophet", "holidays",
+                 "ortools.sat.python.cp_model")
+
+
+def _warm() -> int:
+    """Import :data:`_WARM_MODULES` in this process (a worker); returns how many loaded."""
+    import importlib
+
+    n = 0
+    for name in _WARM_MODULES:
+        try:
+            importlib.import_module(name)
+            n += 1
+        except ImportError:
+            pass
+    return n
+
+
 def _client(engine: str, workers: int | None) -> tuple[Any, Any]:
     import logging
 
@@ -377,7 +715,9 @@ def _client(engine: str, workers: int | None) -> tuple[Any, Any]:
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
                                host="127.0.0.1", dashboard_address=None,
                                silence_logs=logging.ERROR)
-        return Client(cluster), cluster
+        client = Client(cluster)
+        client.run(_warm)
+        return client, cluster
     return Client(engine, timeout="30s"), None
 
 
@@ -406,8 +746,8 @@ def run_many(
         Folder of cached results by content hash (:func:`result_key`): found ones are
         not run again, new ones are added.
     chunk_size : int, optional
-        Channels per forecast task (default: all of a group's channels in one task; see
-        the module docstring for why chunks are opt-in).
+        Queues (channels) per task (default: about :data:`CHUNKS_PER_WORKER` tasks per
+        worker; see the module docstring).
 
     Returns
     -------
@@ -472,7 +812,7 @@ def run_many(
                 cluster.close()
     if folder is not None:
         for label in todo:
-            if label in results:
+            if label in results and label not in failures:  # not a result of some queues
                 _cache_write(folder / keys[label], results[label])
     costs = pd.DataFrame([{"task": o.task, "kind": o.kind, "wall_s": o.wall_s,
                            "cpu_s": o.cpu_s, "worker": o.worker,
@@ -485,10 +825,19 @@ def run_many(
 
 
 def _collect(label: str, out: _Out, results: dict, failures: dict) -> None:
-    if isinstance(out.value, TaskFailure):
-        failures[label] = out.value
+    value = out.value
+    if isinstance(value, tuple):  # some queues failed: the others' result and the failure
+        results[label], failures[label] = value
+    elif isinstance(value, TaskFailure):
+        failures[label] = value
     else:
-        results[label] = out.value
+        results[label] = value
+
+
+#: Queue chunks per worker when ``chunk_size`` is not given: small enough to balance the
+#: load (the first chunk on a worker also fits the orders model), large enough that the
+#: per-task costs (a pipeline run per chunk and scenario) stay small.
+CHUNKS_PER_WORKER = 8
 
 
 def _distributed(client: Any, todo: Mapping[str, Scenario], n_workers: int,
@@ -499,22 +848,28 @@ def _distributed(client: Any, todo: Mapping[str, Scenario], n_workers: int,
     groups: dict[str, list[str]] = {}
     for label, sc in todo.items():
         groups.setdefault(sc.forecast_key(), []).append(label)
+    n_queues = sum(len(todo[labels[0]].channels) for labels in groups.values())
+    size = chunk_size or max(1, math.ceil(n_queues / (CHUNKS_PER_WORKER * n_workers)))
     run_id = uuid.uuid4().hex[:8]
     futures: dict[Any, tuple[str, str]] = {}  # future -> (kind, label)
     for g, (fkey, labels) in enumerate(groups.items()):
-        first = todo[labels[0]]
-        channels = list(first.channels)
-        size = chunk_size or len(channels)
+        scns = {label: todo[label] for label in labels}
+        per_chunk = [label for label in labels if not _coupled(todo[label])]
         parts = []
-        for i, chunk in enumerate(_chunks(channels, size)):
-            f = client.submit(_forecast_task, labels[0], first, chunk,
-                              key=f"forecast-{run_id}-{g}-{i}-{fkey}", pure=False)
-            futures[f] = ("forecast", labels[0])
+        for i, chunk in enumerate(_chunks(list(todo[labels[0]].channels), size)):
+            f = client.submit(_chunk_task, labels[0], scns, chunk, per_chunk,
+                              key=f"queues-{run_id}-{g}-{i}-{fkey}", pure=False)
+            futures[f] = ("queues", labels[0])
             parts.append(f)
-        for label in labels:
-            f = client.submit(_plan_task, label, todo[label], parts,
-                              key=f"plan-{run_id}-{uuid.uuid4().hex[:8]}", pure=False)
-            futures[f] = ("plan", label)
+        for k, label in enumerate(labels):
+            if label in per_chunk:
+                f = client.submit(_assemble_task, label, todo[label], k, parts,
+                                  key=f"assemble-{run_id}-{uuid.uuid4().hex[:8]}", pure=False)
+                futures[f] = ("assemble", label)
+            else:
+                f = client.submit(_plan_task, label, todo[label], parts,
+                                  key=f"plan-{run_id}-{uuid.uuid4().hex[:8]}", pure=False)
+                futures[f] = ("plan", label)
     outs: list[_Out] = []
     done = 0
     for f in as_completed(list(futures)):
@@ -524,15 +879,17 @@ def _distributed(client: Any, todo: Mapping[str, Scenario], n_workers: int,
         except Exception as exc:  # noqa: BLE001 - a lost worker, reported by name
             out = _Out(TaskFailure(label, "worker", _error(exc)), f"{kind} {label}", kind,
                        math.nan, math.nan, "", math.nan)
+        if kind == "queues":  # the parts stay on the workers; keep what they cost
+            out = dataclasses.replace(out, value=None)
         outs.append(out)
         done += 1
-        if kind == "plan":
+        if kind != "queues":
             _collect(label, out, results, failures)
         if progress is not None:
             progress(done, len(futures), out.task)
         f.release()
     for label in todo:
-        if label not in results and label not in failures:  # plan future lost with its input
+        if label not in results and label not in failures:  # lost with its input
             failures[label] = TaskFailure(label, "worker", "the task did not return")
     return outs
 

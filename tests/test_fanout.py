@@ -16,12 +16,14 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from planner.cli import EXIT_INPUT, EXIT_OK, main, write_outputs
 from planner.fanout import FanOutError, run_many
 from planner.pipeline import PipelineCache, run
+from planner.queues import queue_contacts, queue_map, queue_scenario
 from planner.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -75,8 +77,9 @@ def test_local_cluster_equals_serial(scenarios, serial, client):
     assert list(runs.results) == ["base_week", "growth_week"]
     for name, result in runs.results.items():
         _assert_same(serial[name], result)
-    # 3 channels -> 3 forecast tasks (one group: same forecast key), then 2 plan tasks
-    assert sorted(runs.costs["kind"]) == ["forecast"] * 3 + ["plan"] * 2
+    # one group (same forecast key) of 3 channels -> 3 tasks that forecast and plan one
+    # channel each for both scenarios, then one task per scenario that assembles its result
+    assert sorted(runs.costs["kind"]) == ["assemble"] * 2 + ["queues"] * 3
     assert seen[-1] == (5, 5) and [d for d, _ in seen] == [1, 2, 3, 4, 5]
     assert (runs.costs["cpu_s"] > 0).all() and (runs.costs["peak_rss_mb"] > 0).all()
     assert runs.costs["worker"].nunique() <= 2
@@ -96,6 +99,63 @@ def test_failing_scenario_is_named_and_others_kept(scenarios, serial, client, tm
                                                                           "voice"}
     assert "broken: forecast of channels" in str(f)
     assert runs.failures[str(broken_yaml)].step == "load"
+
+
+def _queue_data(folder: Path) -> dict[str, str]:
+    """The sample's contacts split into queues, written as ``contacts.parquet``: chat and
+    voice each into two queues by seeded binomial thinning (queues empty in some intervals,
+    so their last AHT comes before their channel's), email into a queue on every day and one
+    on weekdays only (rows on fewer days than the others). Returns queue -> channel."""
+    from forecast.data import load_contacts, sample_paths
+
+    c = load_contacts(sample_paths().contacts)
+    rng = np.random.default_rng(16)
+    parts = []
+    for ch, rows in c.groupby("channel", sort=True):
+        n = rows["contacts"].to_numpy()
+        if ch == "email":
+            weekday = (rows["ds"].dt.dayofweek < 5).to_numpy()
+            a = np.where(weekday, rng.binomial(n, 0.4), 0)
+            split = [(f"{ch}-all", rows, n - a), (f"{ch}-weekdays", rows[weekday], a[weekday])]
+        else:
+            a = rng.binomial(n, 0.6)
+            split = [(f"{ch}-de", rows, a), (f"{ch}-fr", rows, n - a)]
+        for name, r, got in split:
+            parts.append(r.assign(queue=name, contacts=got,
+                                  aht_s=np.where(got > 0, r["aht_s"], np.nan)))
+    contacts = pd.concat(parts).sort_values(["ds", "queue"], kind="stable")
+    queue_contacts(contacts).to_parquet(folder / "contacts.parquet", index=False)
+    return queue_map(contacts)
+
+
+def test_queues_fan_out_per_queue_and_a_failed_queue_keeps_the_others(client, tmp_path):
+    owner = _queue_data(tmp_path)
+    base = _short("queues")
+    data = base.data.model_copy(update={"contacts": str(tmp_path / "contacts.parquet")})
+    queued = queue_scenario(base, owner).model_copy(update={"data": data})
+    # a queue the history does not have: its forecast fails, the other queues are planned
+    ghost = queued.model_copy(update={
+        "name": "with_ghost",
+        "channels": {**queued.channels, "chat-xx": queued.channels["chat-de"]}})
+    # reference: each scenario on its own on the serial path (the ghost scenario without
+    # its ghost: what is left of it must equal that)
+    ref = run(queued, cache=PipelineCache())
+    runs = run_many([queued, ghost], engine=client, chunk_size=2)
+    _assert_same(ref, runs.results["queues"])
+    kept = runs.results["with_ghost"]
+    assert sorted(kept.scenario.channels) == sorted(owner)
+    _assert_same(ref, kept)
+    f = runs.failures["with_ghost"]
+    assert f.step == "forecast" and f.channels == ("chat-xx",)
+    assert "chat-xx" in f.error and str(f).startswith("with_ghost: forecast of channels chat-xx")
+    assert "queues" not in runs.failures
+    # 6 and 7 queues in chunks of 2 (3 + 4 tasks), then one assembling task per scenario
+    assert (runs.costs["kind"] == "queues").sum() == 7
+    assert (runs.costs["kind"] == "assemble").sum() == 2
+    # the same result on the serial path (its whole-scenario run fails with the ghost)
+    serial = run_many([queued, ghost], engine="serial")
+    _assert_same(serial.results["queues"], runs.results["queues"])
+    assert serial.failures["with_ghost"].step == "plan"
 
 
 def test_serial_engine_and_cache_skip(scenarios, serial, tmp_path):
