@@ -7,13 +7,16 @@ keeps its channel's settings (:mod:`planner.queues`). The
 S scenarios share the forecast (order growth 0, +5 %, +10 %, ...), so the forecast runs
 once per queue and the staffing once per queue and scenario.
 
-Prints: wall and CPU time of the serial path (:func:`planner.fanout.run_many` with
-``engine="serial"``) and of a ``LocalCluster`` with ``--workers`` processes, the speed-up,
-cost per task kind, peak memory per worker, whether the results are equal (exact frames),
-the single-scenario path against :func:`planner.pipeline.run`, and a projection of
-10,000 queues x 10 scenarios on 8, 64 and 512 workers from the measured per-queue costs.
+Prints: the load average; wall and CPU time of the serial path
+(:func:`planner.fanout.run_many` with ``engine="serial"``) and of a ``LocalCluster`` with
+``--workers`` processes (its start, as ``engine="local"`` does it, timed apart), the
+speed-up with and without that start, cost per task kind, peak memory per worker, whether
+the results are equal (exact frames), the single-scenario path against
+:func:`planner.pipeline.run`, and a projection of 10,000 queues x 10 scenarios on 8, 64 and
+512 workers from the measured costs. The machine's other load changes the timings: run it
+more than once (``--repeat``) and read the spread.
 
-    python bench/bench_fanout.py                      # 100 queues x 3 scenarios, 2 workers
+    python bench/bench_fanout.py --repeat 2           # 100 queues x 3 scenarios, 2 workers
     python bench/bench_fanout.py --queues 10 --days 7 # quick look
 """
 
@@ -128,10 +131,11 @@ def _timed(fn):
     return out, time.perf_counter() - w0, time.process_time() - u0, _children() - k0
 
 
-def orders_and_queue_cost(scn) -> tuple[float, float]:
-    """CPU s of the forecast parts a worker pays once per forecast group (orders model
-    and its backtests) and per queue: a one-queue forecast with a fresh cache, then
-    another queue with the same cache."""
+def forecast_costs(scn) -> tuple[float, float, float]:
+    """CPU s of the forecast: once per worker and forecast group (orders model and its
+    backtests: a one-queue forecast with a fresh cache less a second queue's with the
+    same cache), per queue (the whole forecast less that, over the queues), and the whole
+    forecast of all queues with a fresh cache."""
     from forecast.cache import ForecastCache
     from planner.pipeline import base_forecast, load_inputs
 
@@ -143,7 +147,10 @@ def orders_and_queue_cost(scn) -> tuple[float, float]:
         sub = scn.model_copy(update={"channels": {name: scn.channels[name]}})
         _, _, cpu, kids = _timed(lambda s=sub: base_forecast(s, inputs, forecast_cache=fc))
         costs.append(cpu + kids)
-    return costs[0] - costs[1], costs[1]
+    fixed = costs[0] - costs[1]
+    _, _, cpu, kids = _timed(lambda: base_forecast(scn, inputs, forecast_cache=ForecastCache()))
+    whole = cpu + kids
+    return fixed, max(0.0, whole - fixed) / len(q), whole
 
 
 #: Scheduler and transfer overhead assumed per task in the projection (seconds).
@@ -151,27 +158,48 @@ TASK_OVERHEAD_S = 0.01
 
 
 def project(fixed_s: float, forecast_s_per_queue: float, plan_s_per_queue_scn: float,
-            overhead_s: float = TASK_OVERHEAD_S, queues: int = 10_000, scns: int = 10,
-            workers=(8, 64, 512)) -> str:
-    """Wall time on paper for ``queues`` x ``scns`` (assumptions in the README): today's
-    tasks (one forecast task per forecast group, one plan task per scenario), with forecast
-    chunks of channels (``chunk_size``, opt-in), and with per-queue plan tasks as well
-    (not built)."""
+            assemble_s_per_queue: float, overhead_s: float = TASK_OVERHEAD_S,
+            queues: int = 10_000, scns: int = 10, workers=(8, 64, 512),
+            chunks_per_worker: int = 8) -> str:
+    """Wall time on paper for ``queues`` x ``scns`` (assumptions in the README): queue
+    chunks (``chunks_per_worker`` per worker, each the forecast of its queues and their
+    plans in every scenario; the orders model once per worker), then one assembling task
+    per scenario (concatenation, linear in the queues)."""
     lines = [f"projection, {queues:,} queues x {scns} scenarios (one forecast group; "
              f"{fixed_s:.1f} s orders model per worker, {forecast_s_per_queue:.3f} s forecast "
              f"per queue, {plan_s_per_queue_scn:.3f} s staffing per queue and scenario, "
+             f"{assemble_s_per_queue * 1000:.2f} ms assembly per queue and scenario, "
              f"{overhead_s * 1000:.0f} ms per task, balanced load, no start-up):",
-             f"  {'workers':>7} {'today':>10} {'+chunks':>10} {'+queue plans':>13}"]
-    work = queues * forecast_s_per_queue + queues * scns * plan_s_per_queue_scn
+             f"  {'workers':>7} {'queue chunks':>13} {'assembly':>9} {'wall':>9} "
+             f"{'serial':>9}"]
+    per_queue = forecast_s_per_queue + scns * plan_s_per_queue_scn
+    work = queues * per_queue + fixed_s
     for w in workers:
-        f_one = fixed_s + queues * forecast_s_per_queue
-        f_chunked = fixed_s + queues * forecast_s_per_queue / w + 2 * overhead_s
-        p_scn = math.ceil(scns / w) * queues * plan_s_per_queue_scn + overhead_s
-        p_queue = queues * scns * (plan_s_per_queue_scn + overhead_s) / w
-        lines.append(f"  {w:7d} {f_one + p_scn:9,.0f}s {f_chunked + p_scn:9,.0f}s "
-                     f"{f_chunked + p_queue:12,.0f}s")
-    lines.append(f"  total work {work:,.0f} CPU s")
+        n_chunks = chunks_per_worker * w
+        chunk_s = (queues / n_chunks) * per_queue + overhead_s
+        chunks_wall = fixed_s + math.ceil(n_chunks / w) * chunk_s
+        assemble_wall = math.ceil(scns / w) * (queues * assemble_s_per_queue + overhead_s)
+        lines.append(f"  {w:7d} {chunks_wall:12,.0f}s {assemble_wall:8,.0f}s "
+                     f"{chunks_wall + assemble_wall:8,.0f}s {work:8,.0f}s")
+    lines.append(f"  total work {work + scns * queues * assemble_s_per_queue:,.0f} CPU s "
+                 "(serial: one process)")
     return "\n".join(lines)
+
+
+def _cluster(workers: int):
+    """A LocalCluster and its client, started as ``run_many(engine="local")`` starts them
+    (workers import the package's modules before the first task)."""
+    from planner.fanout import _client
+
+    client, cluster = _client("local", workers)
+    client.wait_for_workers(workers)
+    return client, cluster
+
+
+def makespan_cpu(costs: pd.DataFrame) -> float:
+    """CPU s of the busiest worker: the run's length on cores of its own (no other load,
+    no waiting between tasks)."""
+    return float(costs.groupby("worker")["cpu_s"].sum().max())
 
 
 def main(argv=None) -> int:
@@ -181,12 +209,16 @@ def main(argv=None) -> int:
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--days", type=int, default=7, help="plan horizon in days (default 7)")
     p.add_argument("--seed", type=int, default=16)
+    p.add_argument("--repeat", type=int, default=1,
+                   help="serial and LocalCluster runs, each this many times (default 1)")
     p.add_argument("--chunk-size", type=int, default=None,
-                   help="channels per forecast task (default: one task per forecast group)")
+                   help="queues per task (default: about 8 tasks per worker)")
     a = p.parse_args(argv)
     # empty synthetic queues make log(0) warnings by the thousand; workers inherit this
     os.environ.setdefault("PYTHONWARNINGS", "ignore::RuntimeWarning")
     warnings.simplefilter("ignore", RuntimeWarning)
+    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} on "
+          f"{os.cpu_count()} cores")
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
         owner, gen_s, _, _ = _timed(lambda: synthetic_queues(a.queues, a.seed, d))
@@ -200,34 +232,61 @@ def main(argv=None) -> int:
               f"run_many (serial path) {w_one:.1f} s wall / {c_one + k_one:.1f} s CPU "
               f"(engine {many1.engine}, ratio {w_one / w_run:.2f})")
 
-        ser, w_ser, c_ser, k_ser = _timed(lambda: run_many(scns, engine="serial"))
-        loc, w_loc, c_loc, c_kids = _timed(
-            lambda: run_many(scns, engine="local", workers=a.workers,
-                             chunk_size=a.chunk_size))
-        fails = {**ser.failures, **loc.failures}
-        if fails:
-            print("failures:", *map(str, fails.values()), sep="\n  ")
-        print(f"serial:       {w_ser:7.1f} s wall, {c_ser + k_ser:7.1f} s CPU")
-        print(f"LocalCluster: {w_loc:7.1f} s wall ({a.workers} workers, cluster start "
-              f"included), {c_kids:7.1f} s CPU in workers")
-        print(f"speed-up {w_ser / w_loc:.2f}x; results equal to serial: {_equal(ser, loc)}")
+        walls_ser, walls_loc, walls_up, cpus = [], [], [], []
+        for r in range(a.repeat):
+            ser, w_ser, c_ser, k_ser = _timed(lambda: run_many(scns, engine="serial"))
+            (client, cluster), w_up, _, _ = _timed(lambda: _cluster(a.workers))
+            try:
+                loc, w_loc, c_loc, _ = _timed(
+                    lambda c=client: run_many(scns, engine=c, chunk_size=a.chunk_size))
+            finally:
+                client.close()
+                cluster.close()
+            walls_ser.append(w_ser)
+            walls_loc.append(w_loc)
+            walls_up.append(w_up)
+            fails = {**ser.failures, **loc.failures}
+            if fails:
+                print("failures:", *map(str, fails.values()), sep="\n  ")
+            cpu_workers = loc.costs["cpu_s"].sum()
+            busiest = makespan_cpu(loc.costs)
+            cpus.append((c_ser + k_ser) / busiest)
+            print(f"run {r + 1}: serial {w_ser:6.1f} s wall ({c_ser + k_ser:.1f} s CPU); "
+                  f"LocalCluster {w_up:4.1f} s start + {w_loc:6.1f} s run ({a.workers} "
+                  f"workers, {cpu_workers:.1f} s CPU in tasks, busiest worker {busiest:.1f} s "
+                  f"CPU, {c_loc:.1f} s CPU here); speed-up {w_ser / (w_up + w_loc):.2f}x "
+                  f"with the start, {w_ser / w_loc:.2f}x without, {cpus[-1]:.2f}x in CPU "
+                  f"(serial CPU / busiest worker's); results equal to serial: "
+                  f"{_equal(ser, loc)}")
+        if a.repeat > 1:
+            with_up = [s / (u + w) for s, u, w in zip(walls_ser, walls_up, walls_loc,
+                                                       strict=True)]
+            without = [s / w for s, w in zip(walls_ser, walls_loc, strict=True)]
+            print(f"speed-up over {a.repeat} runs: {min(with_up):.2f}-{max(with_up):.2f}x "
+                  f"with the cluster's start, {min(without):.2f}-{max(without):.2f}x without, "
+                  f"{min(cpus):.2f}-{max(cpus):.2f}x in CPU")
+        print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
         costs = loc.costs
         by = costs.groupby("kind").agg(tasks=("task", "size"), wall_s=("wall_s", "sum"),
                                        cpu_s=("cpu_s", "sum"), max_task_s=("wall_s", "max"))
-        by["per_queue_cpu_s"] = by["cpu_s"] / np.where(by.index == "forecast", a.queues,
-                                                       a.queues * a.scenarios)
-        print("per task kind (LocalCluster):")
+        print("per task kind (last LocalCluster run; queues = forecast and plans of a chunk "
+              "of queues, assemble = one scenario's result from its chunks):")
         print(by.round(3).to_string())
         mem = costs.groupby("worker")["peak_rss_mb"].max()
         print("peak memory per worker (MB):",
               ", ".join(f"{w.split(':')[-1]} {m:,.0f}" for w, m in mem.items()))
         print(f"this process peak: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f}"
               " MB")
-        fixed, per_queue = orders_and_queue_cost(scns[0])
-        print(f"forecast cost split (serial, CPU): {fixed:.1f} s per worker and forecast "
-              f"group (orders model), {per_queue:.3f} s per queue")
-        print(project(fixed, per_queue, by.loc["plan", "per_queue_cpu_s"]))
+        fixed, per_queue, whole = forecast_costs(scns[0])
+        serial_cpu = float(ser.costs["cpu_s"].sum())
+        plan = max(0.0, serial_cpu - whole) / (a.queues * a.scenarios)
+        assemble = (float(by.loc["assemble", "cpu_s"]) / (a.queues * a.scenarios)
+                    if "assemble" in by.index else 0.0)
+        print(f"costs (CPU): forecast {whole:.1f} s = {fixed:.1f} s per worker and forecast "
+              f"group (orders model) + {per_queue:.3f} s per queue; staffing {plan:.3f} s per "
+              f"queue and scenario (serial run less the forecast)")
+        print(project(fixed, per_queue, plan, assemble))
         del one
     return 0
 
