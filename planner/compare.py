@@ -33,7 +33,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 
 from planner.results import ScenarioResult
@@ -262,7 +261,7 @@ def compare(
             summary[f"d_{c}"] = joined[c].to_numpy(float) - joined[f"{c}_base"].to_numpy(float)
 
     tot_cols = ["paid_hours", "avg_fte", "peak_week_fte", "cost"]
-    totals = _totals(labelled, weekly)
+    totals = _totals(labelled)
     ref_tot = totals.loc[totals["scenario"] == base, tot_cols].to_numpy(float)[0]
     for i, c in enumerate(tot_cols):
         totals[f"d_{c}"] = totals[c].to_numpy(float) - ref_tot[i]
@@ -293,22 +292,8 @@ def _capacity(labelled: dict[str, ScenarioResult]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _totals(labelled: dict[str, ScenarioResult], weekly: pd.DataFrame) -> pd.DataFrame:
-    rows = []
-    for label in labelled:
-        w = weekly[weekly["scenario"] == label] if len(weekly) else weekly
-        if len(w):
-            per_week = w.groupby("week").agg(fte=("fte", "sum"), days=("days", "max"))
-            avg = float(np.average(per_week["fte"], weights=per_week["days"]))
-            peak = float(per_week["fte"].max())
-            hours, cost = float(w["paid_hours"].sum()), float(w["cost"].sum())
-        else:
-            avg = peak = hours = cost = 0.0
-        rows.append(
-            {"scenario": label, "paid_hours": hours, "avg_fte": avg, "peak_week_fte": peak,
-             "cost": cost}
-        )
-    return pd.DataFrame(rows)
+def _totals(labelled: dict[str, ScenarioResult]) -> pd.DataFrame:
+    return pd.DataFrame([{"scenario": label, **r.totals()} for label, r in labelled.items()])
 
 
 def rounded(frame: pd.DataFrame, digits: int = 4) -> pd.DataFrame:

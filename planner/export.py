@@ -437,7 +437,9 @@ def plan_workbook_tables(result: object) -> dict[str, pd.DataFrame]:
     :func:`plan_tables` of the result's shift plan, coverage, daily KPIs and scenario,
     with the capacity plan (:func:`planner.capacity.capacity_plan`) when the scenario has
     ``capacity`` settings, the weekly 5/2 roster when the plan has shifts, and the
-    cost-risk frontier (:func:`planner.risk.scenario_frontier`) when it has volumes.
+    cost-risk frontier (:func:`planner.risk.scenario_frontier`) when it has volumes. A
+    ``Summary`` sheet after the four base sheets holds
+    :meth:`planner.results.ScenarioResult.plan_summary` with headers in words.
     """
     from planner.risk import scenario_frontier
     from staffing.roster import weekly_roster
@@ -447,12 +449,19 @@ def plan_workbook_tables(result: object) -> dict[str, pd.DataFrame]:
         from planner.capacity import capacity_plan
 
         capacity = capacity_plan(result)
-    return plan_tables(
+    from planner.labels import in_words
+
+    sheets = plan_tables(
         result.shift_plan, result.coverage, result.kpis_daily, result.scenario.to_dict(),
         capacity=capacity,
         frontier=scenario_frontier(result) if len(result.volumes) else None,
         roster=weekly_roster(result.shift_plan) if len(result.shift_plan) else None,
     )
+    # the headline figures, for people (headers in words), after the four base sheets
+    summary = in_words(result.plan_summary().round(4))
+    order = [*SHEETS, "Summary"]
+    sheets["Summary"] = summary
+    return {k: sheets[k] for k in order} | {k: v for k, v in sheets.items() if k not in order}
 
 
 def plan_tables(

@@ -44,7 +44,9 @@ WORDS: dict[str, str] = {
     "hires": "Hires", "classes": "Classes", "hiring_cost": "Hiring cost",
     "peak_gap_fte": "Peak gap, FTE", "short_fte_weeks": "Short, FTE-weeks",
     "latest_decision": "First decision due", "headcount": "Headcount",
-    "lower_bound": "Lower bound",
+    "lower_bound": "Lower bound", "contacts": "Contacts",
+    "short_intervals": "Short intervals", "unserved_agent_hours": "Unserved agent-hours",
+    "paid_hours_bound": "Paid hours, lower bound", "plan_quality": "Shift plan quality",
 }
 
 #: Columns that hold shares (0-1): shown as percentages.

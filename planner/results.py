@@ -161,6 +161,66 @@ class ScenarioResult:
         kwargs = {t: tables[t] for t in RESULT_TABLES if t in tables and t in known}
         return cls(scenario=scenario, meta=dict(meta or {}), **kwargs)
 
+    def totals(self) -> dict[str, float]:
+        """Paid hours, FTE and cost over all channels: ``paid_hours, avg_fte,
+        peak_week_fte, cost``. FTE are summed per week, then averaged over the weeks
+        (weighted by the days of each week in the plan) or taken at the busiest week."""
+        w = self.weekly
+        if not len(w):
+            return {"paid_hours": 0.0, "avg_fte": 0.0, "peak_week_fte": 0.0, "cost": 0.0}
+        per_week = w.groupby("week").agg(fte=("fte", "sum"), days=("days", "max"))
+        return {"paid_hours": float(w["paid_hours"].sum()),
+                "avg_fte": float(np.average(per_week["fte"], weights=per_week["days"])),
+                "peak_week_fte": float(per_week["fte"].max()),
+                "cost": float(w["cost"].sum())}
+
+    def unserved(self) -> pd.DataFrame:
+        """Agent-hours of the requirement the plan leaves unserved, per channel.
+
+        ``channel, short_intervals, unserved_agent_hours``: open intervals where the plan
+        schedules fewer agents than required (a headcount cap, or a shift grid that cannot
+        follow the curve), and the missing agents times the interval length. Their total
+        is ``meta["short_agent_hours"]``.
+        """
+        cov = self.coverage
+        interval_h = float(self.meta.get("interval_s") or 0) / 3600.0
+        rows = []
+        for channel in self.scenario.channels:
+            c = cov[cov["channel"] == channel] if len(cov) and "short" in cov else None
+            short = c["short"].to_numpy(float) if c is not None else np.zeros(0)
+            rows.append({"channel": channel, "short_intervals": int(np.sum(short > 0)),
+                         "unserved_agent_hours": float(short.sum() * interval_h)})
+        return pd.DataFrame(rows, columns=["channel", "short_intervals",
+                                           "unserved_agent_hours"])
+
+    def plan_summary(self) -> pd.DataFrame:
+        """The plan's headline figures, one row per channel and one for all channels.
+
+        ``channel, contacts, paid_hours, avg_fte, peak_week_fte, cost, service_level,
+        asa_s, abandon_rate, max_backlog_items, short_intervals, unserved_agent_hours``
+        from :meth:`summary` and :meth:`unserved` (FTE of the shift plan: paid hours per
+        week over the hours of one FTE), and, in the ``all`` row, the shift solver's
+        ``paid_hours_bound`` (no plan can need fewer paid hours) and its quality in words.
+        The ``all`` row's FTE and cost are :meth:`totals`; it has no service level (each
+        channel has its own target).
+        """
+        per = self.summary().merge(self.unserved(), on="channel", how="left")
+        per = per.rename(columns={"volume": "contacts"})
+        cols = ["channel", "contacts", "paid_hours", "avg_fte", "peak_week_fte", "cost",
+                "service_level", "asa_s", "abandon_rate", "max_backlog_items",
+                "short_intervals", "unserved_agent_hours"]
+        per = per[cols]
+        total = {"channel": "all", "contacts": float(per["contacts"].sum()),
+                 **self.totals(), "max_backlog_items": _max(per["max_backlog_items"]),
+                 "short_intervals": int(per["short_intervals"].sum()),
+                 "unserved_agent_hours": float(per["unserved_agent_hours"].sum())}
+        out = pd.concat([per, pd.DataFrame([total])], ignore_index=True)
+        bound = self.meta.get("shift_paid_hours_bound")
+        out["paid_hours_bound"] = [np.nan] * len(per) + [
+            np.nan if bound is None else float(bound)]
+        out["plan_quality"] = [""] * len(per) + [str(self.meta.get("shift_quality") or "")]
+        return out
+
     def _max_daily_agents(self, channel: str) -> float:
         return _max_daily_agents_of(self.shift_plan, self.coverage, channel)
 

@@ -284,7 +284,7 @@ def test_two_scenarios_compared_and_exported(page, tmp_path):
     info.value.save_as(path)
     wb = openpyxl.load_workbook(path, read_only=True)
     # the sheets planner/export.py documents, and one row per shift pattern of the plan
-    assert wb.sheetnames == ["Shift plan", "Coverage", "KPIs", "Assumptions",
+    assert wb.sheetnames == ["Shift plan", "Coverage", "KPIs", "Assumptions", "Summary",
                              "Cost-risk frontier", "Weekly roster", "Roster headcount"]
     rows = list(wb["Shift plan"].iter_rows(values_only=True))
     assert all(h is not None for h in rows[0])

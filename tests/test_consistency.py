@@ -221,6 +221,20 @@ def test_every_shown_figure_is_the_results(case, tmp_path, capsys):
     cov_xl = book["Coverage"]
     assert cov_xl["short"].sum() * interval_h == pytest.approx(r.meta["short_agent_hours"])
     assert cov_xl["required"].sum() == r.coverage["required"].sum()
+    # the Summary sheet: the plan's paid hours, bound, FTE, cost and unserved hours
+    summ = book["Summary"].set_index("Channel")
+    all_ = summ.loc["all"]
+    assert all_["Paid hours"] == pytest.approx(r.meta["shift_paid_hours"], abs=1e-4)
+    assert all_["Paid hours, lower bound"] == pytest.approx(r.meta["shift_paid_hours_bound"],
+                                                            abs=1e-4)
+    assert all_["Shift plan quality"] == r.meta["shift_quality"]
+    assert all_["Unserved agent-hours"] == pytest.approx(r.meta["short_agent_hours"], abs=1e-4)
+    assert all_["Average FTE"] == pytest.approx(totals.avg_fte, abs=1e-4)
+    assert all_["Cost"] == pytest.approx(totals.cost, abs=1e-4)
+    for ch, hours in _short_hours(r).items():
+        assert summ.loc[ch, "Unserved agent-hours"] == pytest.approx(hours, abs=1e-4)
+        assert summ.loc[ch, "Average FTE"] == pytest.approx(summary.loc[ch, "avg_fte"],
+                                                            abs=1e-4)
 
     # ------------------------------------------------------------------ app
     at = _app(s)
@@ -297,5 +311,34 @@ def test_every_shown_figure_is_the_results(case, tmp_path, capsys):
     from app_support.backend import plan_files
 
     app_book = pd.read_excel(io.BytesIO(plan_files(r)["plan.xlsx"]), sheet_name=None)
-    for sheet in ("Shift plan", "Coverage", "KPIs"):
+    for sheet in ("Shift plan", "Coverage", "KPIs", "Summary"):
         pd.testing.assert_frame_equal(app_book[sheet], book[sheet], obj=sheet)
+
+
+def test_unserved_hours_and_totals_by_hand():
+    from planner.results import ScenarioResult
+    from planner.scenario import Scenario
+
+    s = Scenario(name="hand")  # chat, voice and email by default
+    cov = pd.DataFrame({
+        "channel": ["chat", "chat", "chat", "voice"],
+        "ds": pd.to_datetime(["2024-11-29 10:00", "2024-11-29 10:30", "2024-11-29 11:00",
+                              "2024-11-29 10:00"]),
+        "required": [10, 12, 8, 5], "scheduled": [10.0, 9.0, 6.0, 5.0],
+        "gap": [0.0, -3.0, -2.0, 0.0], "short": [0.0, 3.0, 2.0, 0.0]})
+    # two weeks: 7 days at 100 FTE, then 3 days at 130 FTE (chat 80 + voice 50)
+    weekly = pd.DataFrame({
+        "week": pd.to_datetime(["2024-11-18", "2024-11-18", "2024-11-25", "2024-11-25"]),
+        "channel": ["chat", "voice", "chat", "voice"], "days": [7, 7, 3, 3],
+        "paid_hours": [2400.0, 1600.0, 1200.0, 900.0], "fte": [60.0, 40.0, 80.0, 50.0],
+        "cost": [48000.0, 32000.0, 24000.0, 18000.0]})
+    r = ScenarioResult(scenario=s, coverage=cov, weekly=weekly, meta={"interval_s": 1800})
+    u = r.unserved().set_index("channel")
+    # (3 + 2) agents short for half an hour each = 2.5 agent-hours over 2 intervals
+    assert u.loc["chat"].tolist() == [2, 2.5]
+    assert u.loc["voice"].tolist() == [0, 0.0]
+    assert u.loc["email"].tolist() == [0, 0.0]
+    t = r.totals()
+    assert t["paid_hours"] == 6100.0 and t["cost"] == 122000.0
+    assert t["avg_fte"] == pytest.approx((100 * 7 + 130 * 3) / 10)  # 109
+    assert t["peak_week_fte"] == 130.0

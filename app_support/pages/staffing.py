@@ -24,15 +24,14 @@ except ValueError as exc:
     st.stop()
 state.show_warnings(result)
 
-short_h = float(result.meta.get("short_agent_hours") or 0.0)
-if short_h > 0:
-    cov = result.coverage
-    by = (cov[cov["short"] > 0].groupby("channel")["short"].sum()
-          * result.meta["interval_s"] / 3600)
+unserved = result.unserved()
+short = unserved[unserved["unserved_agent_hours"] > 0]
+if len(short):
     st.warning(
-        f"The headcount cap leaves {short_h:,.0f} agent-hours of the requirement below "
-        "unserved ("
-        + ", ".join(f"{ch} {h:,.0f}" for ch, h in by.items())
+        f"The headcount cap leaves {short['unserved_agent_hours'].sum():,.0f} agent-hours "
+        f"of the requirement over {short['short_intervals'].sum():,} intervals unserved ("
+        + ", ".join(f"{r.channel} {r.unserved_agent_hours:,.0f}"
+                    for r in short.itertuples(index=False))
         + "). The FTE shown are the capped agents; the charts show what the targets need, "
         "and the Scenarios page shows the service the capped plan delivers.",
         icon=":material/warning:",
