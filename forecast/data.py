@@ -79,9 +79,9 @@ import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
 from forecast.validation import (
-    _DAY_S,
-    _MAX_ROWS_SHOWN,
+    DAY_S,
     MAX_AHT_S,
+    MAX_ROWS_SHOWN,
     AmbiguousColumnError,
     BadTimestampError,
     BadValueError,
@@ -93,17 +93,17 @@ from forecast.validation import (
     MissingColumnError,
     MissingFileError,
     MixedIntervalError,
-    _ambiguous_local,
-    _check_duplicates,
-    _daily_only,
-    _fail,
-    _get_ds,
-    _normalise_channels,
-    _parse_ds,
-    _parse_number,
-    _rows,
+    ambiguous_local,
+    check_duplicates,
+    daily_only,
     decimal_mark,
     detect_interval_s,
+    fail,
+    get_ds,
+    normalise_channels,
+    parse_ds,
+    parse_number,
+    rows_of,
 )
 
 __all__ = [
@@ -202,11 +202,11 @@ class _BoundedReader(io.RawIOBase):
 def _too_large(name: str, what: str, max_bytes: int, max_rows: int,
                compressed: bool) -> DataError:
     if what == "rows":
-        return _fail(FileFormatError, name, None, f"more than {max_rows:,} data rows",
-                     accepted=f"at most {max_rows:,} rows (max_rows)")
+        return fail(FileFormatError, name, None, f"more than {max_rows:,} data rows",
+                    accepted=f"at most {max_rows:,} rows (max_rows)")
     size = "decompresses to more than" if compressed else "is larger than"
-    return _fail(FileFormatError, name, None, f"the file {size} {max_bytes / 2**20:,.0f} MiB",
-                 accepted=f"at most {max_bytes / 2**20:,.0f} MiB of data (max_bytes)")
+    return fail(FileFormatError, name, None, f"the file {size} {max_bytes / 2**20:,.0f} MiB",
+                accepted=f"at most {max_bytes / 2**20:,.0f} MiB of data (max_bytes)")
 
 
 def _sniff_sep(text_head: str) -> str:
@@ -221,8 +221,8 @@ def _open(src: Any, name: str) -> Any:
         try:
             return open(src, "rb")  # noqa: SIM115 - closed by the caller
         except OSError as exc:
-            raise _fail(MissingFileError, name, None, f"cannot open the file ({exc.strerror})",
-                        accepted="an existing, readable file") from exc
+            raise fail(MissingFileError, name, None, f"cannot open the file ({exc.strerror})",
+                       accepted="an existing, readable file") from exc
     if not hasattr(src, "read"):
         raise TypeError(f"src: expected a path, a file-like object or a DataFrame, got {src!r}")
     if hasattr(src, "seek"):
@@ -247,7 +247,7 @@ def _read_csv(stream: io.BufferedReader, name: str, head: bytes) -> tuple[pd.Dat
     def on_bad_row(row: Any) -> str:
         if row.text.strip(" \t\r" + sep):
             n_bad[0] += 1
-            if len(bad) < _MAX_ROWS_SHOWN:
+            if len(bad) < MAX_ROWS_SHOWN:
                 bad.append((int(row.number or 0), int(row.actual_columns), row.text))
         else:
             blank_lines.append(int(row.number or 0))
@@ -300,10 +300,10 @@ def _wrong_field_count(name: str, header: list[str], sep: str,
             hint = (f": {fields[i]},{fields[i + 1]} looks like one number written with a "
                     "decimal comma or a thousands separator; quote such values or separate "
                     "the columns with ';'")
-    return _fail(FileFormatError, name, column,
-                 f"rows with {n} fields where the header has {len(header)}{hint}", rows,
-                 [t[:80] for _, _, t in bad[:_MAX_ROWS_SHOWN]],
-                 accepted="the same number of fields on every row", total=n_bad)
+    return fail(FileFormatError, name, column,
+                f"rows with {n} fields where the header has {len(header)}{hint}", rows,
+                [t[:80] for _, _, t in bad[:MAX_ROWS_SHOWN]],
+                accepted="the same number of fields on every row", total=n_bad)
 
 
 def _read_table(src: Any, max_bytes: int | None = None, max_rows: int | None = None
@@ -348,18 +348,18 @@ def _read_table(src: Any, max_bytes: int | None = None, max_rows: int | None = N
                     raise _too_large(name, bounded.exceeded, max_bytes, max_rows,
                                      compressed) from None
                 if "straddl" in str(exc):  # a "row" longer than the parser's block
-                    raise _fail(FileFormatError, name, None,
-                                "a line is longer than a block of the CSV reader: not a "
-                                "text table (binary content, or no line breaks)",
-                                accepted="CSV (, ; or tab separated, optionally .gz), .xlsx, "
-                                         "Parquet") from None
+                    raise fail(FileFormatError, name, None,
+                               "a line is longer than a block of the CSV reader: not a "
+                               "text table (binary content, or no line breaks)",
+                               accepted="CSV (, ; or tab separated, optionally .gz), .xlsx, "
+                                        "Parquet") from None
                 if isinstance(exc, pa.ArrowException):  # decompressed fine, not a table
                     what = "not a readable text table"
                 else:
                     what = "broken gzip data" if compressed else "cannot read the file"
-                raise _fail(FileFormatError, name, None, f"{what} ({exc})",
-                            accepted="CSV (, ; or tab separated, optionally .gz), .xlsx, "
-                                     "Parquet") from exc
+                raise fail(FileFormatError, name, None, f"{what} ({exc})",
+                           accepted="CSV (, ; or tab separated, optionally .gz), .xlsx, "
+                                    "Parquet") from exc
         finally:
             if raw is not src:
                 raw.close()
@@ -369,8 +369,8 @@ def _read_table(src: Any, max_bytes: int | None = None, max_rows: int | None = N
     if blank.any():
         frame, rownum = frame[~blank], rownum[~blank]
     if len(frame) == 0:
-        raise _fail(EmptyFileError, name, None, "no data rows below the header",
-                    accepted="a header row and at least one data row")
+        raise fail(EmptyFileError, name, None, "no data rows below the header",
+                   accepted="a header row and at least one data row")
     if len(frame) > max_rows:
         raise _too_large(name, "rows", max_bytes, max_rows, False)
     return frame.reset_index(drop=True), name, rownum, sep
@@ -380,11 +380,11 @@ def _parse(stream: io.BufferedReader, head: bytes, name: str, max_bytes: int,
            max_rows: int) -> tuple[pd.DataFrame, np.ndarray, str]:
     """Parse a decoded stream by its content: Parquet, .xlsx, old .xls (refused) or CSV."""
     if not head.strip():
-        raise _fail(EmptyFileError, name, None, "the file is empty",
-                    accepted="a header row and at least one data row")
+        raise fail(EmptyFileError, name, None, "the file is empty",
+                   accepted="a header row and at least one data row")
     if head[:4] == b"\xd0\xcf\x11\xe0":
-        raise _fail(FileFormatError, name, None, "old binary Excel (.xls) is not read",
-                    accepted="save it as .xlsx or CSV")
+        raise fail(FileFormatError, name, None, "old binary Excel (.xls) is not read",
+                   accepted="save it as .xlsx or CSV")
     if head[:4] in (b"PAR1", b"PK\x03\x04"):
         data = io.BytesIO(stream.read())  # bounded by max_bytes
         try:
@@ -403,14 +403,14 @@ def _parse(stream: io.BufferedReader, head: bytes, name: str, max_bytes: int,
                 frame = pd.read_excel(data, sheet_name=0, engine="openpyxl",
                                       nrows=max_rows + 1)
         except (ValueError, zipfile.BadZipFile, KeyError) as exc:
-            raise _fail(FileFormatError, name, None, f"cannot read the file ({exc})",
-                        accepted="CSV (, ; or tab separated, optionally .gz), .xlsx, Parquet"
-                        ) from exc
+            raise fail(FileFormatError, name, None, f"cannot read the file ({exc})",
+                       accepted="CSV (, ; or tab separated, optionally .gz), .xlsx, Parquet"
+                       ) from exc
         return frame, np.arange(len(frame), dtype=np.int64) + 2, ""
     frame, rownum, sep = _read_csv(stream, name, head)
     if frame.shape[1] == 0 or (len(frame) == 0):
-        raise _fail(EmptyFileError, name, None, "no data rows below the header",
-                    accepted="a header row and at least one data row")
+        raise fail(EmptyFileError, name, None, "no data rows below the header",
+                   accepted="a header row and at least one data row")
     return frame, rownum, sep
 
 
@@ -430,18 +430,18 @@ def _map_columns(
         if len(hits) > 1:
             exact = [c for c in hits if norm[c] == field]
             if len(exact) != 1:
-                raise _fail(AmbiguousColumnError, source, field,
-                            f"several columns could be '{field}': {hits}",
-                            accepted="exactly one of " + ", ".join(COLUMN_ALIASES[field]))
+                raise fail(AmbiguousColumnError, source, field,
+                           f"several columns could be '{field}': {hits}",
+                           accepted="exactly one of " + ", ".join(COLUMN_ALIASES[field]))
             hits = exact
         if hits:
             found[field] = hits[0]
     missing = [f for f in required if f not in found]
     if missing:
         field = missing[0]
-        raise _fail(MissingColumnError, source, field,
-                    f"required column '{field}' not found among {list(frame.columns)}",
-                    accepted="a column named " + " / ".join(COLUMN_ALIASES[field]))
+        raise fail(MissingColumnError, source, field,
+                   f"required column '{field}' not found among {list(frame.columns)}",
+                   accepted="a column named " + " / ".join(COLUMN_ALIASES[field]))
     return found
 
 
@@ -449,7 +449,7 @@ def _map_columns(
 def _numbers(frame: pd.DataFrame, cols: dict[str, str], fields: Sequence[str], source: str,
              rn: np.ndarray, sep: str) -> tuple[str, list[str], dict[str, Any]]:
     """The file's decimal mark over its number columns, notes on how it was read, and the
-    distinct texts of each text column (for ``_parse_number``)."""
+    distinct texts of each text column (for ``parse_number``)."""
     columns = {cols[f]: frame[cols[f]] for f in fields if f in cols}
     distinct: dict[str, Any] = {}
     mark, notes = decimal_mark(columns, source, rn, default="," if sep == ";" else ".",
@@ -494,17 +494,17 @@ def load_orders(src: Any, *, max_bytes: int | None = None,
     frame, source, rn, sep = _read_table(src, max_bytes, max_rows)
     cols = _map_columns(frame, source, ["ds", "orders", "segment"], ["ds", "orders"])
     mark, notes, distinct = _numbers(frame, cols, ["orders"], source, rn, sep)
-    ds = _daily_only(_parse_ds(frame[cols["ds"]], source, cols["ds"], None, rn), source,
+    ds = daily_only(parse_ds(frame[cols["ds"]], source, cols["ds"], None, rn), source,
                      cols["ds"], rn)
     out = pd.DataFrame({"ds": ds.to_numpy()})
-    out["orders"] = _parse_number(frame[cols["orders"]], source, cols["orders"],
+    out["orders"] = parse_number(frame[cols["orders"]], source, cols["orders"],
                                   rn, integer=True, allow_missing=False, decimal=mark,
                                   distinct=distinct.get(cols["orders"])).astype(np.int64)
     keys = ["ds"]
     if "segment" in cols:
         out["segment"] = frame[cols["segment"]].astype("str").str.strip().to_numpy()
         keys.append("segment")
-    _check_duplicates(out[keys], source, cols["ds"], np.zeros(len(out), dtype=bool), rn)
+    check_duplicates(out[keys], source, cols["ds"], np.zeros(len(out), dtype=bool), rn)
     out = out.sort_values(keys, kind="stable").reset_index(drop=True)
     out.attrs.update(source=source, decimal_mark=mark, warnings=notes)
     return out
@@ -576,7 +576,7 @@ def load_contacts(
                              "'Europe/Berlin'") from exc
     if interval_s is not None:
         interval_s = int(interval_s)
-        if interval_s <= 0 or not (_DAY_S % interval_s == 0 or interval_s % _DAY_S == 0):
+        if interval_s <= 0 or not (DAY_S % interval_s == 0 or interval_s % DAY_S == 0):
             raise ValueError(f"interval_s: must divide a day (or be whole days), got {interval_s}")
     frame, source, rn, sep = _read_table(src, max_bytes, max_rows)
     cols = _map_columns(frame, source,
@@ -585,38 +585,38 @@ def load_contacts(
     if "ds" not in cols and ("date" in cols) != ("time" in cols):
         cols["ds"] = cols.pop("date") if "date" in cols else cols.pop("time")
     if "ds" not in cols and not ("date" in cols and "time" in cols):
-        raise _fail(MissingColumnError, source, "ds",
-                    f"no timestamp column among {list(frame.columns)}",
-                    accepted="a column named " + " / ".join(COLUMN_ALIASES["ds"])
-                    + ", or a date column plus a time column")
+        raise fail(MissingColumnError, source, "ds",
+                   f"no timestamp column among {list(frame.columns)}",
+                   accepted="a column named " + " / ".join(COLUMN_ALIASES["ds"])
+                   + ", or a date column plus a time column")
     if "aht_s" in cols and "aht_min" in cols:
-        raise _fail(AmbiguousColumnError, source, cols["aht_min"],
-                    f"both '{cols['aht_s']}' and '{cols['aht_min']}' given",
-                    accepted="one handle-time column")
+        raise fail(AmbiguousColumnError, source, cols["aht_min"],
+                   f"both '{cols['aht_s']}' and '{cols['aht_min']}' given",
+                   accepted="one handle-time column")
     bare_aht = [c for c in frame.columns if _norm_header(c) in ("aht", "handle_time")]
     if bare_aht and "aht_s" not in cols and "aht_min" not in cols:
-        raise _fail(AmbiguousColumnError, source, str(bare_aht[0]),
-                    "handle time without a unit", accepted="aht_s (seconds) or aht_min")
+        raise fail(AmbiguousColumnError, source, str(bare_aht[0]),
+                   "handle time without a unit", accepted="aht_s (seconds) or aht_min")
     mark, notes, distinct = _numbers(frame, cols, ["contacts", "aht_s", "aht_min"], source,
                                      rn, sep)
     # Each raw column is dropped once parsed: memory stays near the decoded size.
-    ds = _get_ds(frame, cols, source, tz, rn).to_numpy().astype("datetime64[ns]", copy=False)
+    ds = get_ds(frame, cols, source, tz, rn).to_numpy().astype("datetime64[ns]", copy=False)
     for key in ("ds", "date", "time"):
         if key in cols:
             del frame[cols[key]]
     ds_col = cols.get("ds", f"{cols.get('date')}+{cols.get('time')}")
-    channel, code, channel_notes = _normalise_channels(
+    channel, code, channel_notes = normalise_channels(
         frame.pop(cols["channel"]), source, cols["channel"], channel_map, channels, rn)
     data = {"ds": ds, "channel": channel.array}  # Arrow strings: no object per row
     del channel
-    data["contacts"] = _parse_number(frame.pop(cols["contacts"]), source, cols["contacts"],
+    data["contacts"] = parse_number(frame.pop(cols["contacts"]), source, cols["contacts"],
                                      rn, integer=True, allow_missing=False, decimal=mark,
                                      distinct=distinct.pop(cols["contacts"], None)
                                      ).astype(np.int64)
     if "aht_s" in cols or "aht_min" in cols:
         key = "aht_s" if "aht_s" in cols else "aht_min"
         scale = 1.0 if key == "aht_s" else 60.0
-        data["aht_s"] = scale * _parse_number(frame.pop(cols[key]), source, cols[key], rn,
+        data["aht_s"] = scale * parse_number(frame.pop(cols[key]), source, cols[key], rn,
                                               integer=False, allow_missing=True,
                                               decimal=mark, upper=MAX_AHT_S / scale,
                                               distinct=distinct.pop(cols[key], None))
@@ -629,8 +629,8 @@ def load_contacts(
         dup = np.zeros(len(ds), dtype=bool)
         dup[order[np.r_[repeated, False] | np.r_[False, repeated]]] = True
         del order, repeated
-        amb = _ambiguous_local(pd.Series(ds), tz)
-        _check_duplicates(pd.DataFrame({"ds": ds, "channel": data["channel"]}), source,
+        amb = ambiguous_local(pd.Series(ds), tz)
+        check_duplicates(pd.DataFrame({"ds": ds, "channel": data["channel"]}), source,
                           ds_col, amb, rn, dst_hint=tz is None, dup=dup)
         del dup, amb
         out, merged = _merge_repeats(pd.DataFrame({**data, "_row": rn}))
@@ -659,7 +659,7 @@ def _interval(ds: pd.Series, code: np.ndarray, interval_s: int | None, source: s
     except MixedIntervalError as exc:
         sparse = "cannot detect" in str(exc) or (
             "times of day in daily data" in str(exc) and interval_s is not None
-            and interval_s < _DAY_S)
+            and interval_s < DAY_S)
         if interval_s is None or not sparse:
             raise
         # One timestamp per series, or one a day at a time of day (a short upload of
@@ -667,18 +667,18 @@ def _interval(ds: pd.Series, code: np.ndarray, interval_s: int | None, source: s
         sec = ds.to_numpy().astype("datetime64[s]").view(np.int64)
         off = np.flatnonzero(sec % interval_s != 0)
         if off.size:
-            raise _fail(MixedIntervalError, source, ds_col,
-                        f"timestamps off the declared interval_s={interval_s} s grid",
-                        rows[off], ds.iloc[off[:5]].astype(str),
-                        accepted=f"interval starts on a {interval_s} s grid") from None
+            raise fail(MixedIntervalError, source, ds_col,
+                       f"timestamps off the declared interval_s={interval_s} s grid",
+                       rows[off], ds.iloc[off[:5]].astype(str),
+                       accepted=f"interval starts on a {interval_s} s grid") from None
         detected = None
     if interval_s is None or detected is None:
         return int(interval_s if detected is None else detected)
     if detected != interval_s:
-        raise _fail(MixedIntervalError, source, ds_col,
-                    f"the declared interval_s={interval_s} s contradicts the data, whose rows "
-                    f"step {detected} s", accepted=f"interval_s={detected} (or leave it "
-                    "unset to detect it)")
+        raise fail(MixedIntervalError, source, ds_col,
+                   f"the declared interval_s={interval_s} s contradicts the data, whose rows "
+                   f"step {detected} s", accepted=f"interval_s={detected} (or leave it "
+                   "unset to detect it)")
     return int(interval_s)
 
 
@@ -718,14 +718,14 @@ def load_events(src: Any, *, max_bytes: int | None = None,
     frame, source, rn, _ = _read_table(src, max_bytes, max_rows)
     cols = _map_columns(frame, source, ["ds", "event", "lower_window", "upper_window"],
                         ["ds", "event"])
-    ds = _daily_only(_parse_ds(frame[cols["ds"]], source, cols["ds"], None, rn), source,
+    ds = daily_only(parse_ds(frame[cols["ds"]], source, cols["ds"], None, rn), source,
                      cols["ds"], rn)
     out = pd.DataFrame({"ds": ds.to_numpy()})
     event = frame[cols["event"]].astype("str").str.strip()
     blank = (frame[cols["event"]].isna() | event.eq("")).to_numpy()
     if blank.any():
-        raise _fail(BadValueError, source, cols["event"], "missing event names", _rows(blank, rn),
-                    accepted="a name on every row")
+        raise fail(BadValueError, source, cols["event"], "missing event names", rows_of(blank, rn),
+                   accepted="a name on every row")
     out["event"] = event.to_numpy()
     for name, sign in (("lower_window", -1), ("upper_window", 1)):
         if name in cols:
@@ -735,10 +735,11 @@ def load_events(src: Any, *, max_bytes: int | None = None,
                 ~np.isnan(num) & (num != np.round(num)))
             if bad.any():
                 side = "<= 0" if sign < 0 else ">= 0"
-                raise _fail(BadValueError, source, cols[name], "bad window values",
-                            _rows(bad, rn), raw.to_numpy()[bad], accepted=f"integers {side} (days)")
+                raise fail(BadValueError, source, cols[name], "bad window values",
+                           rows_of(bad, rn), raw.to_numpy()[bad],
+                           accepted=f"integers {side} (days)")
             out[name] = np.nan_to_num(num, nan=0.0).astype(np.int64)
-    _check_duplicates(out[["ds", "event"]], source, cols["ds"], np.zeros(len(out), dtype=bool), rn)
+    check_duplicates(out[["ds", "event"]], source, cols["ds"], np.zeros(len(out), dtype=bool), rn)
     out = out.sort_values(["ds", "event"], kind="stable").reset_index(drop=True)
     out.attrs.update(source=source)
     return out

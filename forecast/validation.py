@@ -52,8 +52,8 @@ __all__ = [
     "detect_interval_s",
 ]
 
-_MAX_ROWS_SHOWN = 5
-_DAY_S = 86_400
+MAX_ROWS_SHOWN = 5
+DAY_S = 86_400
 _TS_ACCEPTED = (
     "ISO 8601 such as 2024-11-11, 2024-11-11 08:30 or 2024-11-11T08:30:00+03:00, "
     "or a date column plus a time column"
@@ -127,7 +127,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _fail(
+def fail(
     cls: type[DataError], source: str, column: str | None, problem: str,
     rows: np.ndarray | Sequence[int] = (), values: Sequence[Any] = (), accepted: str = "",
     total: int | None = None,
@@ -141,18 +141,18 @@ def _fail(
     if len(rows):
         shown = ", ".join(
             f"row {r}" + (f" ({_plain(values[i])!r})" if i < len(values) else "")
-            for i, r in enumerate(rows[:_MAX_ROWS_SHOWN])
+            for i, r in enumerate(rows[:MAX_ROWS_SHOWN])
         )
-        more = f" and {total - len(rows[:_MAX_ROWS_SHOWN]):,} more" if total > min(
-            len(rows), _MAX_ROWS_SHOWN) else ""
+        more = f" and {total - len(rows[:MAX_ROWS_SHOWN]):,} more" if total > min(
+            len(rows), MAX_ROWS_SHOWN) else ""
         msg += f" at {shown}{more}"
     if accepted:
         msg += f". Accepted: {accepted}"
-    return cls(msg + ".", source=source, column=column, rows=rows[:_MAX_ROWS_SHOWN])
+    return cls(msg + ".", source=source, column=column, rows=rows[:MAX_ROWS_SHOWN])
 
 
 # --------------------------------------------------------------------------- parsing
-def _rows(mask: np.ndarray, rn: np.ndarray) -> np.ndarray:
+def rows_of(mask: np.ndarray, rn: np.ndarray) -> np.ndarray:
     """Spreadsheet row numbers (header = 1) of the True positions."""
     return rn[np.asarray(mask, dtype=bool)]
 
@@ -220,7 +220,7 @@ def decimal_mark(columns: Mapping[str, pd.Series], source: str, rn: np.ndarray,
     comma is the convention, and ``'.'`` otherwise), and a note says how it was read.
 
     ``distinct`` (a dict) receives each text column's distinct values for
-    :func:`_parse_number`, so they are computed once.
+    :func:`parse_number`, so they are computed once.
 
     Raises
     ------
@@ -247,9 +247,9 @@ def decimal_mark(columns: Mapping[str, pd.Series], source: str, rn: np.ndarray,
     if len(first) == 2:
         (c1, i1), (c2, i2) = first["."], first[","]
         pairs = sorted([(int(rn[i1]), columns[c1].iloc[i1]), (int(rn[i2]), columns[c2].iloc[i2])])
-        raise _fail(BadValueError, source, c1 if c1 == c2 else f"{c1}' and '{c2}",
-                    "both '.' and ',' used as the decimal mark", [r for r, _ in pairs],
-                    [v for _, v in pairs], accepted="one decimal mark per file")
+        raise fail(BadValueError, source, c1 if c1 == c2 else f"{c1}' and '{c2}",
+                   "both '.' and ',' used as the decimal mark", [r for r, _ in pairs],
+                   [v for _, v in pairs], accepted="one decimal mark per file")
     mark = next(iter(first), default)
     notes = []
     for column, rows_mask in either:
@@ -264,7 +264,7 @@ def decimal_mark(columns: Mapping[str, pd.Series], source: str, rn: np.ndarray,
     return mark, notes
 
 
-def _parse_number(
+def parse_number(
     values: pd.Series, source: str, column: str, rn: np.ndarray, *, integer: bool,
     allow_missing: bool, decimal: str = ".", upper: float | None = None,
     distinct: tuple[pa.Array, np.ndarray] | None = None,
@@ -300,29 +300,29 @@ def _parse_number(
         bad = (idx >= 0) & ~np.append(ok, True)[idx]
     if bad.any():
         idx = np.flatnonzero(bad)
-        raise _fail(BadValueError, source, column, "non-numeric values", rn[idx],
-                    values.iloc[idx[:_MAX_ROWS_SHOWN]].to_numpy(),
-                    accepted=kind + f" (decimal mark '{decimal}' in this file)")
+        raise fail(BadValueError, source, column, "non-numeric values", rn[idx],
+                   values.iloc[idx[:MAX_ROWS_SHOWN]].to_numpy(),
+                   accepted=kind + f" (decimal mark '{decimal}' in this file)")
     missing = np.isnan(out)
     if missing.any() and not allow_missing:
-        raise _fail(BadValueError, source, column, "missing values", _rows(missing, rn),
-                    accepted=kind)
+        raise fail(BadValueError, source, column, "missing values", rows_of(missing, rn),
+                   accepted=kind)
     neg = out < 0
     if neg.any():
-        raise _fail(BadValueError, source, column, "negative values", _rows(neg, rn),
-                    out[neg][:_MAX_ROWS_SHOWN], accepted=kind)
+        raise fail(BadValueError, source, column, "negative values", rows_of(neg, rn),
+                   out[neg][:MAX_ROWS_SHOWN], accepted=kind)
     if upper is not None:
         big = out > upper
         if big.any():
             idx = np.flatnonzero(big)
-            raise _fail(BadValueError, source, column, f"values above {upper:,.0f}",
-                        rn[idx], values.iloc[idx[:_MAX_ROWS_SHOWN]].to_numpy(),
-                        accepted=f"{kind} up to {upper:,.0f}")
+            raise fail(BadValueError, source, column, f"values above {upper:,.0f}",
+                       rn[idx], values.iloc[idx[:MAX_ROWS_SHOWN]].to_numpy(),
+                       accepted=f"{kind} up to {upper:,.0f}")
     if integer:
         frac = ~missing & (out != np.round(out))
         if frac.any():
-            raise _fail(BadValueError, source, column, "non-integer counts", _rows(frac, rn),
-                        out[frac][:_MAX_ROWS_SHOWN], accepted=kind)
+            raise fail(BadValueError, source, column, "non-integer counts", rows_of(frac, rn),
+                       out[frac][:MAX_ROWS_SHOWN], accepted=kind)
     return out
 
 
@@ -337,22 +337,22 @@ def _combine_date_time(frame: pd.DataFrame, cols: dict[str, str]) -> pd.Series:
     return date_txt + " " + time_txt.astype("string").str.strip()
 
 
-def _parse_ds(values: pd.Series, source: str, column: str, tz: str | None, rn: np.ndarray
+def parse_ds(values: pd.Series, source: str, column: str, tz: str | None, rn: np.ndarray
               ) -> pd.Series:
     """Parse timestamps to naive local wall-clock ``datetime64[ns]``."""
     if isinstance(values.dtype, pd.DatetimeTZDtype):
         if tz is None:
-            raise _fail(BadTimestampError, source, column,
-                        f"timestamps carry a time zone ({values.dtype.tz}) but no tz was given",
-                        accepted="tz='Europe/Moscow' (the centre's zone) to convert them")
+            raise fail(BadTimestampError, source, column,
+                       f"timestamps carry a time zone ({values.dtype.tz}) but no tz was given",
+                       accepted="tz='Europe/Moscow' (the centre's zone) to convert them")
         local = values.dt.tz_convert(tz).dt.tz_localize(None)
         _check_years(local, source, column, rn)
         return local.astype("datetime64[ns]")
     if pd.api.types.is_datetime64_dtype(values.dtype):
         if values.isna().any():
             bad = values.isna().to_numpy()
-            raise _fail(BadTimestampError, source, column, "missing timestamps", _rows(bad, rn),
-                        accepted=_TS_ACCEPTED)
+            raise fail(BadTimestampError, source, column, "missing timestamps", rows_of(bad, rn),
+                       accepted=_TS_ACCEPTED)
         _check_years(values, source, column, rn)
         return values.astype("datetime64[ns]")
     fast = _fast_iso(values)
@@ -371,22 +371,22 @@ def _parse_ds(values: pd.Series, source: str, column: str, tz: str | None, rn: n
     if no_day.any():
         bad = np.isin(codes, np.flatnonzero(no_day))
         idx = np.flatnonzero(bad)
-        raise _fail(BadTimestampError, source, column,
-                    "dates without a day (a year or a month is not a date)", rn[idx],
-                    values.iloc[idx[:_MAX_ROWS_SHOWN]].to_numpy(), accepted=_TS_ACCEPTED)
+        raise fail(BadTimestampError, source, column,
+                   "dates without a day (a year or a month is not a date)", rn[idx],
+                   values.iloc[idx[:MAX_ROWS_SHOWN]].to_numpy(), accepted=_TS_ACCEPTED)
     aware = utext.str.contains(_TZ_SUFFIX, regex=True).to_numpy(dtype=bool)
     if aware.any() and not aware.all():
         first_naive = np.flatnonzero(~aware)[0]
         first_aware = np.flatnonzero(aware)[0]
         rows = np.sort(rn[np.concatenate([np.flatnonzero(codes == first_naive)[:1],
                                           np.flatnonzero(codes == first_aware)[:1]])])
-        raise _fail(BadTimestampError, source, column,
-                    "some timestamps carry a UTC offset and some do not", rows,
-                    accepted="all with an offset or all without")
+        raise fail(BadTimestampError, source, column,
+                   "some timestamps carry a UTC offset and some do not", rows,
+                   accepted="all with an offset or all without")
     if aware.any() and tz is None:
-        raise _fail(BadTimestampError, source, column,
-                    "timestamps carry UTC offsets but no tz was given", _rows(codes == 0, rn)[:1],
-                    accepted="tz='Europe/Moscow' (the centre's zone) to convert them")
+        raise fail(BadTimestampError, source, column,
+                   "timestamps carry UTC offsets but no tz was given", rows_of(codes == 0, rn)[:1],
+                   accepted="tz='Europe/Moscow' (the centre's zone) to convert them")
     parsed = pd.to_datetime(utext, format="ISO8601", errors="coerce", utc=bool(aware.any()))
     if aware.any():
         parsed = parsed.dt.tz_convert(tz).dt.tz_localize(None)
@@ -394,9 +394,9 @@ def _parse_ds(values: pd.Series, source: str, column: str, tz: str | None, rn: n
     bad = (codes < 0) | np.isin(codes, np.flatnonzero(bad_u))
     if bad.any():
         idx = np.flatnonzero(bad)
-        raise _fail(BadTimestampError, source, column, "unparseable or missing timestamps",
-                    rn[idx], values.iloc[idx[:_MAX_ROWS_SHOWN]].to_numpy(),
-                    accepted=_TS_ACCEPTED)
+        raise fail(BadTimestampError, source, column, "unparseable or missing timestamps",
+                   rn[idx], values.iloc[idx[:MAX_ROWS_SHOWN]].to_numpy(),
+                   accepted=_TS_ACCEPTED)
     _check_years(parsed, source, column, rn, codes)
     parsed = parsed.astype("datetime64[ns]").to_numpy()
     return pd.Series(parsed[codes], index=values.index, name="ds")
@@ -426,22 +426,22 @@ def _check_years(parsed: pd.Series, source: str, column: str, rn: np.ndarray,
     if off.any():
         bad = np.isin(codes, np.flatnonzero(off)) if codes is not None else off
         idx = np.flatnonzero(bad)
-        shown = parsed.to_numpy()[codes[idx[:_MAX_ROWS_SHOWN]] if codes is not None
-                                  else idx[:_MAX_ROWS_SHOWN]]
-        raise _fail(BadTimestampError, source, column,
-                    f"dates outside the years {YEARS[0]}..{YEARS[1]}", rn[idx],
-                    [str(v)[:19] for v in shown], accepted="dates of a contact history")
+        shown = parsed.to_numpy()[codes[idx[:MAX_ROWS_SHOWN]] if codes is not None
+                                  else idx[:MAX_ROWS_SHOWN]]
+        raise fail(BadTimestampError, source, column,
+                   f"dates outside the years {YEARS[0]}..{YEARS[1]}", rn[idx],
+                   [str(v)[:19] for v in shown], accepted="dates of a contact history")
 
 
-def _get_ds(frame: pd.DataFrame, cols: dict[str, str], source: str, tz: str | None,
+def get_ds(frame: pd.DataFrame, cols: dict[str, str], source: str, tz: str | None,
             rn: np.ndarray) -> pd.Series:
     if "ds" not in cols:
         label = f"{cols['date']}+{cols['time']}"
-        return _parse_ds(_combine_date_time(frame, cols), source, label, tz, rn)
-    return _parse_ds(frame[cols["ds"]], source, cols["ds"], tz, rn)
+        return parse_ds(_combine_date_time(frame, cols), source, label, tz, rn)
+    return parse_ds(frame[cols["ds"]], source, cols["ds"], tz, rn)
 
 
-def _ambiguous_local(ds: pd.Series, tz: str | None) -> np.ndarray:
+def ambiguous_local(ds: pd.Series, tz: str | None) -> np.ndarray:
     """True where a naive local time occurs twice in ``tz`` (DST fall-back hour)."""
     if tz is None:
         return np.zeros(len(ds), dtype=bool)
@@ -449,7 +449,7 @@ def _ambiguous_local(ds: pd.Series, tz: str | None) -> np.ndarray:
     return loc.isna().to_numpy()
 
 
-def _check_duplicates(keys: pd.DataFrame, source: str, column: str, allowed: np.ndarray,
+def check_duplicates(keys: pd.DataFrame, source: str, column: str, allowed: np.ndarray,
                       rn: np.ndarray, int_key: np.ndarray | None = None,
                       dst_hint: bool = False, dup: np.ndarray | None = None) -> None:
     """Raise on repeated keys outside ``allowed``; ``int_key`` is a fast equivalent key,
@@ -463,7 +463,7 @@ def _check_duplicates(keys: pd.DataFrame, source: str, column: str, allowed: np.
         dup = keys.duplicated(keep=False).to_numpy() & ~allowed
     if dup.any():
         idx = np.flatnonzero(dup)
-        first = keys.iloc[idx[:_MAX_ROWS_SHOWN]]
+        first = keys.iloc[idx[:MAX_ROWS_SHOWN]]
         shown = first.astype(str).agg(" ".join, axis=1).to_numpy()
         accepted = "one row per " + " and ".join(keys.columns)
         if dst_hint and _looks_like_dst(keys["ds"].iloc[idx]):
@@ -471,8 +471,8 @@ def _check_duplicates(keys: pd.DataFrame, source: str, column: str, allowed: np.
                          "ends: set the centre's time zone (tz='Europe/Berlin' when loading, "
                          "data.timezone in the scenario, --tz on the command line) and the "
                          "repeated intervals are summed")
-        raise _fail(DuplicateRowError, source, column, "duplicate timestamps", rn[idx],
-                    shown, accepted=accepted)
+        raise fail(DuplicateRowError, source, column, "duplicate timestamps", rn[idx],
+                   shown, accepted=accepted)
 
 
 def _looks_like_dst(ds: pd.Series) -> bool:
@@ -483,18 +483,18 @@ def _looks_like_dst(ds: pd.Series) -> bool:
     return bool(len(hours)) and bool((hours < 4).all()) and days <= 2 * years
 
 
-def _daily_only(ds: pd.Series, source: str, column: str, rn: np.ndarray) -> pd.Series:
+def daily_only(ds: pd.Series, source: str, column: str, rn: np.ndarray) -> pd.Series:
     timed = (ds != ds.dt.normalize()).to_numpy()
     if timed.any():
         idx = np.flatnonzero(timed)
-        raise _fail(BadTimestampError, source, column, "times of day in a daily history",
-                    rn[idx], ds.iloc[idx[:_MAX_ROWS_SHOWN]].astype(str).to_numpy(),
-                    accepted="dates only (one row per day)")
+        raise fail(BadTimestampError, source, column, "times of day in a daily history",
+                   rn[idx], ds.iloc[idx[:MAX_ROWS_SHOWN]].astype(str).to_numpy(),
+                   accepted="dates only (one row per day)")
     return ds
 
 
 # --------------------------------------------------------------------------- channels
-def _normalise_channels(
+def normalise_channels(
     raw: pd.Series, source: str, column: str, channel_map: Mapping[str, str] | None,
     channels: Sequence[str] | None, rn: np.ndarray,
 ) -> tuple[pd.Series, np.ndarray, list[str]]:
@@ -502,8 +502,8 @@ def _normalise_channels(
     warnings about labels that look like typos or are rare (see :func:`channel_warnings`)."""
     codes, uniques = pd.factorize(raw, use_na_sentinel=True)
     if (codes < 0).any():
-        raise _fail(ChannelError, source, column, "missing channel labels", _rows(codes < 0, rn),
-                    accepted="a channel label on every row")
+        raise fail(ChannelError, source, column, "missing channel labels", rows_of(codes < 0, rn),
+                   accepted="a channel label on every row")
     labels = [re.sub(r"\s+", " ", str(u).strip().lower()) for u in uniques]
     if channel_map:
         cmap = {re.sub(r"\s+", " ", str(k).strip().lower()): v for k, v in channel_map.items()}
@@ -516,17 +516,17 @@ def _normalise_channels(
             j = labels.index(other)
             first_j, first_i = np.flatnonzero(codes == j)[0], np.flatnonzero(codes == i)[0]
             pair = sorted([(rn[first_j], uniques[j]), (rn[first_i], uniques[i])])
-            raise _fail(ChannelError, source, column,
-                        f"one channel spelled two ways: {uniques[j]!r} and {uniques[i]!r}",
-                        [r for r, _ in pair], [u for _, u in pair],
-                        accepted=f"one spelling per channel, or channel_map={{{uniques[i]!r}: "
-                                 f"{other!r}}} to merge them")
+            raise fail(ChannelError, source, column,
+                       f"one channel spelled two ways: {uniques[j]!r} and {uniques[i]!r}",
+                       [r for r, _ in pair], [u for _, u in pair],
+                       accepted=f"one spelling per channel, or channel_map={{{uniques[i]!r}: "
+                                f"{other!r}}} to merge them")
     if channels is not None:
         allowed = {c.lower() for c in channels}
         for i, lab in enumerate(labels):
             if lab not in allowed:
-                raise _fail(ChannelError, source, column, f"unknown channel {uniques[i]!r}",
-                            _rows(codes == i, rn)[:1], accepted=", ".join(sorted(allowed)))
+                raise fail(ChannelError, source, column, f"unknown channel {uniques[i]!r}",
+                           rows_of(codes == i, rn)[:1], accepted=", ".join(sorted(allowed)))
     names = sorted(set(labels))
     rank = {name: i for i, name in enumerate(names)}
     code = np.array([rank[lab] for lab in labels], dtype=np.int64)[codes]
@@ -658,28 +658,28 @@ def detect_interval_s(
     same = np.diff(g) == 0
     pos = same & (step > 0)
     if not pos.any():
-        if np.all(s % _DAY_S == 0):
-            return _DAY_S
-        raise _fail(MixedIntervalError, source, column,
-                    "cannot detect the interval from one timestamp per series",
-                    accepted="interval_s given explicitly")
+        if np.all(s % DAY_S == 0):
+            return DAY_S
+        raise fail(MixedIntervalError, source, column,
+                   "cannot detect the interval from one timestamp per series",
+                   accepted="interval_s given explicitly")
     d = int(step[pos].min())
-    if not (_DAY_S % d == 0 or d % _DAY_S == 0):
+    if not (DAY_S % d == 0 or d % DAY_S == 0):
         first = order[1:][pos & (step == d)][0]
-        raise _fail(MixedIntervalError, source, column,
-                    f"smallest step of {d} s does not divide a day", rows[[first]],
-                    accepted="5, 10, 15, 30 or 60 minutes, or daily")
+        raise fail(MixedIntervalError, source, column,
+                   f"smallest step of {d} s does not divide a day", rows[[first]],
+                   accepted="5, 10, 15, 30 or 60 minutes, or daily")
     del pos
-    d = min(d, _DAY_S)
-    if d == _DAY_S:
-        off = s % _DAY_S != 0
+    d = min(d, DAY_S)
+    if d == DAY_S:
+        off = s % DAY_S != 0
         if off.any():
             idx = np.flatnonzero(off)
-            raise _fail(MixedIntervalError, source, column, "times of day in daily data",
-                        rows[order[idx]], pd.to_datetime(s[idx[:_MAX_ROWS_SHOWN]], unit="s")
-                        .astype(str), accepted="midnight timestamps")
+            raise fail(MixedIntervalError, source, column, "times of day in daily data",
+                       rows[order[idx]], pd.to_datetime(s[idx[:MAX_ROWS_SHOWN]], unit="s")
+                       .astype(str), accepted="midnight timestamps")
     _check_sorted_grid(s, g, order, step, same, d, source, column, rows,
-                       coarse_days=d < _DAY_S)
+                       coarse_days=d < DAY_S)
     return d
 
 
@@ -711,18 +711,18 @@ def _check_sorted_grid(s: np.ndarray, g: np.ndarray, order: np.ndarray, step: np
     if off.any():
         idx = order[1:][off]
         smallest = order[1:][same & (step == step[same & (step > 0)].min())][:1]
-        first = np.flatnonzero(off)[:_MAX_ROWS_SHOWN] + 1
-        raise _fail(MixedIntervalError, source, column,
-                    f"mixed interval lengths: steps that are not a whole number of {d} s "
-                    f"(the smallest step, ending at row {int(rows[smallest][0])})", rows[idx],
-                    pd.to_datetime(s[first], unit="s").astype(str),
-                    accepted="every step a whole number of one interval length")
+        first = np.flatnonzero(off)[:MAX_ROWS_SHOWN] + 1
+        raise fail(MixedIntervalError, source, column,
+                   f"mixed interval lengths: steps that are not a whole number of {d} s "
+                   f"(the smallest step, ending at row {int(rows[smallest][0])})", rows[idx],
+                   pd.to_datetime(s[first], unit="s").astype(str),
+                   accepted="every step a whole number of one interval length")
     del off
     if not coarse_days:
         return
     # Days and slots (intervals since midnight) grow with time within a series.
-    day = (s // _DAY_S).astype(np.int32)
-    sl = np.remainder(s, _DAY_S)
+    day = (s // DAY_S).astype(np.int32)
+    sl = np.remainder(s, DAY_S)
     sl //= d
     sl = sl.astype(np.int32)
     same_day = same & (np.diff(day) == 0)
@@ -741,11 +741,11 @@ def _check_sorted_grid(s: np.ndarray, g: np.ndarray, order: np.ndarray, step: np
     if coarse.any():
         idx = order[starts[coarse]]
         shown = np.argsort(rows[idx])
-        raise _fail(MixedIntervalError, source, column,
-                    f"mixed interval lengths: some days step {int(gcd[coarse][0]) * d} s, "
-                    f"the data steps {d} s; days starting", rows[idx[shown]],
-                    pd.to_datetime(s[starts[coarse][shown][:_MAX_ROWS_SHOWN]], unit="s")
-                    .astype(str), accepted="one interval length for the whole file")
+        raise fail(MixedIntervalError, source, column,
+                   f"mixed interval lengths: some days step {int(gcd[coarse][0]) * d} s, "
+                   f"the data steps {d} s; days starting", rows[idx[shown]],
+                   pd.to_datetime(s[starts[coarse][shown][:MAX_ROWS_SHOWN]], unit="s")
+                   .astype(str), accepted="one interval length for the whole file")
     del starts, gcd, n, first, last, span, coarse
     _check_coarse_runs(s, step, same, same_day, order, d, source, column, rows)
 
@@ -769,11 +769,11 @@ def _check_coarse_runs(s: np.ndarray, step: np.ndarray, same: np.ndarray,
     (at least :data:`_COARSE_SERIES_STEPS` of them) was too. Inputs are sorted by series
     and time as in :func:`_check_sorted_grid`.
     """
-    if d >= _DAY_S or len(s) < 3:
+    if d >= DAY_S or len(s) < 3:
         return
     slots = (step // d).astype(np.int32)
     for p in (2, 3, 5):
-        if _DAY_S % (p * d):
+        if DAY_S % (p * d):
             continue
         ok = same & (slots % p == 0)
         edges = np.flatnonzero(np.diff(np.r_[0, ok.astype(np.int8), 0]))
@@ -797,9 +797,9 @@ def _check_coarse_runs(s: np.ndarray, step: np.ndarray, same: np.ndarray,
             what = "a whole series (channel)"
         a, b = int(starts[hit[0]]), int(ends[hit[0]])
         idx = order[[a, b]]
-        raise _fail(MixedIntervalError, source, column,
-                    f"mixed interval lengths: {what} steps only whole multiples of "
-                    f"{p * d} s while the data steps {d} s; its first and last rows",
-                    rows[idx], pd.to_datetime(s[[a, b]], unit="s").astype(str),
-                    accepted="one interval length for the whole file, or an interval_s that "
-                             "matches every channel")
+        raise fail(MixedIntervalError, source, column,
+                   f"mixed interval lengths: {what} steps only whole multiples of "
+                   f"{p * d} s while the data steps {d} s; its first and last rows",
+                   rows[idx], pd.to_datetime(s[[a, b]], unit="s").astype(str),
+                   accepted="one interval length for the whole file, or an interval_s that "
+                            "matches every channel")

@@ -113,7 +113,6 @@ def fill_aht(aht: np.ndarray) -> np.ndarray:
     return np.where(ok, aht, fill)
 
 
-_fill_aht = fill_aht  # the name staffing.risk still imports
 
 
 def _channel(df: pd.DataFrame, p: ChannelPolicy, interval_s: int) -> pd.DataFrame:

@@ -69,7 +69,7 @@ from scipy import special, stats
 from staffing.chat import chat_service_level
 from staffing.erlang import service_level
 from staffing.policy import ChannelPolicy, open_mask
-from staffing.requirements import _fill_aht, as_policies, compute_requirements
+from staffing.requirements import as_policies, compute_requirements, fill_aht
 from staffing.spread import (
     HALF_LIVES,
     RiskError,
@@ -459,7 +459,7 @@ def risk_kpis(
     """
     pol = as_policies(policies)
     n = len(dist)
-    aht = _fill_aht(np.broadcast_to(np.asarray(aht_s, float), (n,)).copy())
+    aht = fill_aht(np.broadcast_to(np.asarray(aht_s, float), (n,)).copy())
     ag = np.floor(np.broadcast_to(np.asarray(agents, float), (n,)) + 1e-9)
     esl = np.full(n, np.nan)
     pbelow = np.zeros(n)

@@ -35,10 +35,6 @@ CYCLES_PENDING = [
 ]
 #: Private names still imported across modules (modules others are changing).
 PRIVATE_PENDING = {
-    *(f"forecast.data imports {n} from forecast.validation" for n in (
-        "_DAY_S", "_MAX_ROWS_SHOWN", "_ambiguous_local", "_check_duplicates", "_daily_only",
-        "_fail", "_get_ds", "_normalise_channels", "_parse_ds", "_parse_number", "_rows")),
-    "staffing.risk imports _fill_aht from staffing.requirements",  # now public: fill_aht
     "planner.cli_many imports _scenario from planner.cli",
     "planner.cli_many imports _summary_text from planner.cli",
     "planner.cli_report imports _result from planner.cli",
