@@ -114,7 +114,7 @@ def _queue_data(folder: Path) -> dict[str, str]:
     for ch, rows in c.groupby("channel", sort=True):
         n = rows["contacts"].to_numpy()
         if ch == "email":
-            weekday = (rows["ds"].dt.dayofweek < 5).to_numpy()
+            weekday = (rows["ds"].dt.day_of_week < 5).to_numpy()
             a = np.where(weekday, rng.binomial(n, 0.4), 0)
             split = [(f"{ch}-all", rows, n - a), (f"{ch}-weekdays", rows[weekday], a[weekday])]
         else:
@@ -128,7 +128,8 @@ def _queue_data(folder: Path) -> dict[str, str]:
     return queue_map(contacts)
 
 
-def test_queues_fan_out_per_queue_and_a_failed_queue_keeps_the_others(client, tmp_path):
+def test_queues_fan_out_per_queue_and_a_failed_queue_keeps_the_others(client, tmp_path,
+                                                                      capsys):
     owner = _queue_data(tmp_path)
     base = _short("queues")
     data = base.data.model_copy(update={"contacts": str(tmp_path / "contacts.parquet")})
@@ -156,6 +157,15 @@ def test_queues_fan_out_per_queue_and_a_failed_queue_keeps_the_others(client, tm
     serial = run_many([queued, ghost], engine="serial")
     _assert_same(serial.results["queues"], runs.results["queues"])
     assert serial.failures["with_ghost"].step == "plan"
+    # the CLI names the failed queue, shows the others' plan and exits 3
+    path = tmp_path / "with_ghost.yaml"
+    path.write_text(ghost.to_yaml())
+    rc = main(["run-many", str(path), "--address", client.scheduler.address, "-q"])
+    text = capsys.readouterr()
+    assert rc == EXIT_INPUT
+    assert "error: with_ghost: forecast of channels chat-xx failed" in text.err
+    assert "Scenario with_ghost: 2024-10-07 .. 2024-10-13 (without chat-xx: failed)" in text.out
+    assert "0 of 1 scenarios done, 1 without failed queues (0 from cache)" in text.out
 
 
 def test_serial_engine_and_cache_skip(scenarios, serial, tmp_path):
