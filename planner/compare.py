@@ -187,7 +187,7 @@ def _worst(label: str, r: ScenarioResult, n: int) -> pd.DataFrame:
     parts = []
     for channel, g in k.groupby("channel", sort=False):
         settings = r.scenario.channels.get(channel)
-        if settings is not None and settings.model == "deferred":
+        if settings is not None and settings.deferred:
             parts.append(g.nlargest(n, "backlog_age_s"))
         else:
             parts.append(g[g["volume"] > 0].nsmallest(n, "sl"))
@@ -238,7 +238,7 @@ def compare(
         (k, ch)
         for k, r in labelled.items()
         for ch, s in r.scenario.channels.items()
-        if s.model == "deferred"
+        if s.deferred
     }
     if len(daily):
         is_def = [(s, c) in deferred for s, c in zip(daily["scenario"], daily["channel"],

@@ -124,7 +124,7 @@ def key_assumptions(result: ScenarioResult) -> pd.DataFrame:
     s = result.scenario
     rows = []
     for ch, c in s.channels.items():
-        if c.model == "deferred":
+        if c.deferred:
             target = f"answered within {(c.response_target_s or c.threshold_s) / 3600:,.0f} h"
         else:
             target = f"{c.target_sl:.0%} within {c.threshold_s:,.0f} s"
@@ -401,7 +401,7 @@ def _service_levels(comp: Comparison, labelled: Mapping[str, ScenarioResult],
     base = labelled[comp.baseline].scenario
     for ch in dict.fromkeys(d["channel"]):
         settings = base.channels.get(ch)
-        if settings is not None and settings.model == "deferred":
+        if settings is not None and settings.deferred:
             continue
         part = d[d["channel"] == ch]
         series = {k: g.set_index("date")["service_level"]

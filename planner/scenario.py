@@ -52,6 +52,7 @@ from pydantic import (
 )
 
 from planner.capacity_settings import CapacitySettings
+from staffing.queue_models import QUEUE_MODELS, QueueModel, queue_model
 
 __all__ = [
     "ChannelSettings",
@@ -66,7 +67,8 @@ __all__ = [
     "load_scenario",
 ]
 
-ChannelModel = Literal["erlang_c", "erlang_a", "chat", "deferred"]
+#: The queueing models of :data:`staffing.queue_models.QUEUE_MODELS` (one list of names).
+ChannelModel = Literal[tuple(QUEUE_MODELS)]  # type: ignore[valid-type]
 MonthlyShare = float | dict[int, float]
 
 _HOURS_RE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
@@ -290,13 +292,24 @@ class ChannelSettings(_Model):
 
     @model_validator(mode="after")
     def _model_fields(self) -> ChannelSettings:
-        if self.model == "erlang_a" and self.patience_s is None:
-            raise ValueError("model 'erlang_a' needs patience_s (mean patience, seconds)")
-        if self.model == "deferred" and self.response_target_s is None:
-            raise ValueError("model 'deferred' needs response_target_s (seconds)")
-        if self.model != "chat" and self.concurrency != 1:
+        q = self.queue
+        if "patience_s" in q.needs and self.patience_s is None:
+            raise ValueError(f"model {self.model!r} needs patience_s (mean patience, seconds)")
+        if "response_target_s" in q.needs and self.response_target_s is None:
+            raise ValueError(f"model {self.model!r} needs response_target_s (seconds)")
+        if not q.concurrent and self.concurrency != 1:
             raise ValueError(f"concurrency {self.concurrency} is only valid with model 'chat'")
         return self
+
+    @property
+    def queue(self) -> QueueModel:
+        """The channel's queueing model (:data:`staffing.queue_models.QUEUE_MODELS`)."""
+        return queue_model(self.model)
+
+    @property
+    def deferred(self) -> bool:
+        """Work answered within a response target (email), not a queue answered in seconds."""
+        return self.queue.deferred
 
     def automation_for_month(self, month: int) -> float:
         """Deflected share of contacts in calendar ``month`` (1..12)."""
@@ -307,7 +320,7 @@ class ChannelSettings(_Model):
         """``cap_priority``, or its default by model (0.2 deferred, 1 live)."""
         if self.cap_priority is not None:
             return float(self.cap_priority)
-        return 0.2 if self.model == "deferred" else 1.0
+        return 0.2 if self.deferred else 1.0
 
     def shrinkage_for_month(self, month: int) -> float:
         """Shrinkage in calendar ``month`` (1..12): ``shrinkage_by_month`` or ``shrinkage``."""

@@ -39,6 +39,7 @@ from planner.pipeline import channel_policies
 from planner.results import ScenarioResult
 from planner.risk import demand_frame
 from staffing.kpis import achieved_kpis, daily_kpis
+from staffing.queue_models import queue_model
 from staffing.risk import DemandDistribution
 from staffing.simulate import (
     SimulationError,
@@ -206,7 +207,7 @@ def simulate_result(
         slot_of[ch] = (rows[pos >= 0], pos[pos >= 0])
         a = ag[ag["channel"] == ch].set_index("ds")["agents"].reindex(grid).fillna(0.0)
         p = policies[ch]
-        servers[ch] = a.to_numpy(float) * (int(p.concurrency) if p.model == "chat" else 1)
+        servers[ch] = a.to_numpy(float) * queue_model(p.model).servers_per_agent(p)
         h = np.full(n_int, np.nan)
         h[slot_of[ch][1]] = dem["aht_s"].to_numpy(float)[slot_of[ch][0]]
         ok = np.isfinite(h) & (h > 0)
@@ -228,12 +229,13 @@ def simulate_result(
             t, idx = draw_arrivals(rng, counts, T)
             cv = handle_cv.get(ch) if isinstance(handle_cv, Mapping) else handle_cv
             hd = draw_handle_times(rng, aht[ch][idx], cv)
+            qm = queue_model(p.model)
             pat = None
-            if p.patience_s is not None and p.model in ("erlang_a", "chat"):
-                pat = rng.exponential(float(p.patience_s), t.size)
+            if qm.kpi_patience(p) is not None:
+                pat = rng.exponential(qm.kpi_patience(p), t.size)
             o = simulate_queue(t, hd, servers[ch], T, pat)
             contacts += t.size
-            thr = p.response_target_s if p.model == "deferred" else p.threshold_s
+            thr = p.response_target_s if qm.deferred else p.threshold_s
             k = interval_outcomes(o, float(thr))
             g = k.groupby(day_of)
             d = g[["offered", "answered", "within", "abandoned", "censored", "wait_sum_s",

@@ -33,6 +33,7 @@ from staffing.carryover import fluid_queue, fluid_wait, psffa_erlang_c, queue_at
 from staffing.deferred import deferred_backlog, deferred_waits
 from staffing.erlang_a import erlang_a_metrics, erlang_a_service_level
 from staffing.policy import ChannelPolicy
+from staffing.queue_models import queue_model
 from staffing.requirements import as_policies, fill_aht, volume_frame
 
 __all__ = [
@@ -104,9 +105,9 @@ def _queue_channel(df: pd.DataFrame, p: ChannelPolicy, interval_s: int) -> pd.Da
     vol = df["volume"].to_numpy(dtype=float)
     aht = df["aht_s"].to_numpy(dtype=float)
     agents = df["agents"].to_numpy(dtype=float)
-    conc = int(p.concurrency) if p.model == "chat" else 1
-    servers = agents * conc
-    patience = p.patience_s if p.model in ("erlang_a", "chat") else None
+    qm = queue_model(p.model)
+    servers = agents * qm.servers_per_agent(p)
+    patience = qm.kpi_patience(p)
     theta = 0.0 if patience is None else 1.0 / float(patience)
     lam = vol / T
     c = servers / aht
@@ -298,7 +299,7 @@ def achieved_kpis(
         part = part.fillna({"volume": 0.0, "agents": 0.0, "staffed": 0.0})
         part["aht_s"] = fill_aht(part["aht_s"].to_numpy(dtype=float))
         part.insert(0, "channel", ch)
-        if p.model == "deferred":
+        if queue_model(p.model).deferred:
             res = _deferred_channel(part, p, interval_s)
         else:
             res = _queue_channel(part, p, interval_s)

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from staffing.queue_models import QUEUE_MODELS
+
 __all__ = [
     "MODELS",
     "ChannelPolicy",
@@ -26,7 +28,7 @@ __all__ = [
     "parse_clock",
 ]
 
-MODELS = ("erlang_c", "erlang_a", "chat", "deferred")
+MODELS = tuple(QUEUE_MODELS)  # ("erlang_c", "erlang_a", "chat", "deferred")
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
@@ -192,19 +194,21 @@ class ChannelPolicy:
     def __post_init__(self) -> None:
         if not isinstance(self.channel, str) or not self.channel:
             raise PolicyError(f"channel must be a non-empty string, got {self.channel!r}")
-        if self.model not in MODELS:
-            raise PolicyError(f"model must be one of {MODELS}, got {self.model!r}")
-        if self.model != "deferred":
+        if self.model not in QUEUE_MODELS:
+            raise PolicyError(f"model must be one of {tuple(QUEUE_MODELS)}, got {self.model!r}")
+        qm = QUEUE_MODELS[self.model]
+        if not qm.deferred:
             _check_share("target_sl", self.target_sl, upper_open=False)
             if not (math.isfinite(self.threshold_s) and self.threshold_s >= 0):
                 raise PolicyError(f"threshold_s must be >= 0 seconds, got {self.threshold_s!r}")
         if self.patience_s is not None and not (self.patience_s > 0):
             raise PolicyError(f"patience_s must be > 0 seconds, got {self.patience_s!r}")
-        if self.model == "erlang_a" and self.patience_s is None:
-            raise PolicyError("model 'erlang_a' needs patience_s (mean patience in seconds)")
+        if "patience_s" in qm.needs and self.patience_s is None:
+            raise PolicyError(
+                f"model {self.model!r} needs patience_s (mean patience in seconds)")
         if int(self.concurrency) != self.concurrency or self.concurrency < 1:
             raise PolicyError(f"concurrency must be an integer >= 1, got {self.concurrency!r}")
-        if self.model == "deferred":
+        if "response_target_s" in qm.needs:
             if self.response_target_s is None or not self.response_target_s > 0:
                 raise PolicyError(
                     f"model 'deferred' needs response_target_s > 0, got {self.response_target_s!r}"

@@ -22,14 +22,9 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from staffing.erlang import (
-    average_speed_of_answer,
-    occupancy,
-    required_agents,
-    rostered_agents,
-    service_level,
-)
+from staffing.erlang import rostered_agents
 from staffing.policy import ChannelPolicy, PolicyError, open_mask
+from staffing.queue_models import queue_model
 
 __all__ = [
     "REQUIREMENT_COLUMNS",
@@ -113,58 +108,13 @@ def fill_aht(aht: np.ndarray) -> np.ndarray:
     return np.where(ok, aht, fill)
 
 
-
-
 def _channel(df: pd.DataFrame, p: ChannelPolicy, interval_s: int) -> pd.DataFrame:
     vol = df["volume"].to_numpy()
     aht = fill_aht(df["aht_s"].to_numpy())
     is_open = open_mask(df["ds"], interval_s, p.open_seconds if p.open_hours else None)
-    staffed = is_open & (vol > 0)
-    n = len(df)
-    agents = np.zeros(n, dtype=np.int64)
-    sl = np.full(n, np.nan)
-    asa = np.full(n, np.nan)
-    occ = np.full(n, np.nan)
-    v, h = vol[staffed], aht[staffed]
-    if p.model in ("erlang_c", "erlang_a"):
-        pat = p.patience_s if p.model == "erlang_a" else None
-        if staffed.any():
-            a = required_agents(
-                v, h, interval_s, p.target_sl, p.threshold_s, p.max_occupancy, patience_s=pat
-            )
-            agents[staffed] = a
-            sl[staffed] = service_level(v, h, interval_s, a, p.threshold_s, patience_s=pat)
-            asa[staffed] = average_speed_of_answer(v, h, interval_s, a, patience_s=pat)
-            occ[staffed] = occupancy(v, h, interval_s, a, patience_s=pat)
-    elif p.model == "chat":
-        from staffing.chat import (
-            chat_average_speed_of_answer,
-            chat_occupancy,
-            chat_required_agents,
-            chat_service_level,
-        )
-
-        if staffed.any():
-            c = int(p.concurrency)
-            a = chat_required_agents(
-                v, h, interval_s, p.target_sl, p.threshold_s, c, max_occupancy=p.max_occupancy
-            )
-            agents[staffed] = a
-            sl[staffed] = chat_service_level(v, h, interval_s, a, p.threshold_s, c)
-            asa[staffed] = chat_average_speed_of_answer(v, h, interval_s, a, c)
-            occ[staffed] = chat_occupancy(v, h, interval_s, a, c)
-    else:  # deferred
-        from staffing.deferred import deferred_backlog, deferred_required_agents
-
-        group = df["ds"].dt.normalize().to_numpy()
-        agents[:] = deferred_required_agents(
-            vol, aht, interval_s, p.response_target_s, open_mask=is_open, group=group
-        )
-        # occupancy: backlog work done (FIFO, carried across intervals) over capacity
-        done = deferred_backlog(vol, aht, interval_s, agents)["work_done_s"].to_numpy()
-        cap = agents * float(interval_s)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            occ = np.where(cap > 0, done / cap, np.nan)
+    sized = queue_model(p.model).size(vol, aht, interval_s, p, is_open,
+                                      df["ds"].dt.normalize().to_numpy())
+    agents, sl, asa, occ = sized["agents"], sized["sl"], sized["asa_s"], sized["occupancy"]
     shrink = p.shrinkage_at(df["ds"])
     out = df.assign(
         aht_s=np.where(vol > 0, df["aht_s"].to_numpy(), np.nan),
@@ -237,7 +187,7 @@ def compute_requirements(
             raise RequirementsError(f"no policy for channel {ch!r}; policies: {sorted(pol)}")
         last_ds = part["ds"].max()
         last_day = part[part["ds"] > last_ds - pd.Timedelta(days=1)]
-        days = deferred_tail_days if pol[ch].model == "deferred" else 0
+        days = deferred_tail_days if queue_model(pol[ch].model).deferred else 0
         tail = [last_day.assign(ds=last_day["ds"] + pd.Timedelta(days=k))
                 for k in range(1, days + 1)]
         full = _channel(pd.concat([part, *tail], ignore_index=True), pol[ch], interval_s)

@@ -66,9 +66,8 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy import special, stats
 
-from staffing.chat import chat_service_level
-from staffing.erlang import service_level
 from staffing.policy import ChannelPolicy, open_mask
+from staffing.queue_models import queue_model
 from staffing.requirements import as_policies, compute_requirements, fill_aht
 from staffing.spread import (
     HALF_LIVES,
@@ -345,7 +344,7 @@ def risk_volume(dist: DemandDistribution, p: float,
     """Volume to staff each interval for so that its target holds with probability ``p``.
 
     Queues (Erlang C/A, chat): the ``p``-quantile of the interval's contacts (a whole
-    number). Deferred channels (``policies[channel].model == "deferred"``): every interval
+    number). Deferred channels (their queue model is ``deferred``): every interval
     of a day scaled by the ``p``-quantile of the day's total over its mean (the backlog
     pools a day's work).
 
@@ -361,7 +360,7 @@ def risk_volume(dist: DemandDistribution, p: float,
     out = dist.quantile(p)
     if policies:
         deferred = np.isin(dist.channel, [c for c, pol in policies.items()
-                                          if pol.model == "deferred"])
+                                          if queue_model(pol.model).deferred])
         if deferred.any():
             codes, uniq = dist.day_keys()
             m = len(uniq)
@@ -387,20 +386,18 @@ def risk_volume(dist: DemandDistribution, p: float,
 def _sl(pol: ChannelPolicy, vol: NDArray, aht: NDArray, interval_s: int, agents: NDArray
         ) -> NDArray:
     """Steady-state SL of whole ``agents`` at ``vol`` for the policy's staffing model."""
-    if pol.model == "chat":
-        return chat_service_level(vol, aht, interval_s, agents, pol.threshold_s,
-                                  int(pol.concurrency))
-    pat = pol.patience_s if pol.model == "erlang_a" else None
-    return service_level(vol, aht, interval_s, agents, pol.threshold_s, patience_s=pat)
+    return queue_model(pol.model).service_level(vol, aht, interval_s, agents, pol)
 
 
 def _max_volume(pol: ChannelPolicy, aht: NDArray, interval_s: int, agents: NDArray,
                 target: float) -> NDArray:
     """Largest whole volume at which ``agents`` still meet ``target`` (-1 if none):
     bisection on whole numbers, all intervals at once."""
-    slots = agents * (int(pol.concurrency) if pol.model == "chat" else 1)
+    qm = queue_model(pol.model)
+    slots = agents * qm.servers_per_agent(pol)
     lo = np.zeros(len(agents))  # meets target (checked below)
-    cap = np.maximum(slots, 1.0) * interval_s / aht * (4.0 if pol.model == "erlang_a" else 1.0)
+    # abandonment lets a few agents pass the target at far more than their capacity
+    cap = np.maximum(slots, 1.0) * interval_s / aht * (4.0 if qm.abandons_in_sizing else 1.0)
     hi = np.ceil(cap) + 1.0     # misses target
     ok0 = (agents > 0) & (_sl(pol, np.ones_like(lo), aht, interval_s, agents) >= target)
     lo = np.where(ok0, 1.0, lo)
@@ -476,7 +473,7 @@ def risk_kpis(
         if not sel.size:
             continue
         mu, a, h = dist.mean[sel], ag[sel], aht[sel]
-        if p.model == "deferred":
+        if queue_model(p.model).deferred:
             dcode = codes[sel]
             work = np.bincount(dcode, weights=mu * h, minlength=m)
             cap = np.bincount(dcode, weights=a * interval_s, minlength=m)

@@ -243,8 +243,7 @@ for col, label in zip(cols, selected, strict=True):
         "Cost", f"{t.cost:,.0f}", None if is_base else f"{t.d_cost:+,.0f}", delta_color="inverse"
     )
     for row in summary[summary["scenario"] == label].itertuples(index=False):
-        model = results[label].scenario.channels[row.channel].model
-        if model == "deferred":
+        if results[label].scenario.channels[row.channel].deferred:
             col.metric(
                 f"{row.channel}: max backlog, items",
                 views.fmt_number(row.max_backlog_items),
