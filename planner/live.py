@@ -4,16 +4,10 @@ During a peak day the war room watches contacts arrive and asks: are we above pl
 much will we end the day, and where are we short of agents? :func:`day_against_plan`
 answers from the plan of a scenario run and the contacts seen so far.
 
-The re-forecast is the plan's offered volume scaled by a multiplier learned from the
-intervals already observed. Contacts are taken as Poisson around ``m x planned`` with a
-gamma prior on ``m`` of mean 1 worth ``prior_contacts`` contacts, so after ``A`` actual
-against ``F`` planned contacts ``m`` is ``Gamma(prior + A, prior + F)``: mean
-``(prior + A) / (prior + F)``, pulled towards the plan early in the day and following the
-actuals once they outweigh the prior. The band of the re-forecast is predictive: the
-contacts still to come are Poisson around ``m x planned`` with ``m`` drawn from that gamma,
-a negative binomial (swings within the day beyond Poisson noise are not in it). Handle time
-is re-forecast the same way, as a ratio of actual to planned handle time of the contacts
-that report one, with the same prior weight.
+The rest of the day is re-forecast by :mod:`forecast.reforecast`: the plan's offered
+volume scaled by a multiplier learned from the intervals already observed (gamma-Poisson,
+``(prior + actual) / (prior + planned)``), with a negative-binomial band, and the plan's
+handle time scaled the same way.
 
 A channel without a single actual row is not judged: it keeps its plan and is flagged
 (``reported`` False). Within a reported channel, a planned interval before ``now`` without
@@ -49,14 +43,14 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from forecast.reforecast import reforecast_channel
 from staffing.kpis import achieved_kpis
 from staffing.policy import ChannelPolicy
 from staffing.requirements import as_policies, compute_requirements
 
-__all__ = ["DayView", "LiveError", "day_against_plan", "load_day_actuals",
-           "result_day_against_plan"]
+__all__ = ["DayView", "LiveError", "agents_against_schedule", "day_against_plan",
+           "expected_service", "load_day_actuals", "result_day_against_plan"]
 
 
 class LiveError(ValueError):
@@ -139,6 +133,14 @@ def day_against_plan(
 ) -> DayView:
     """Set one day's actual contacts against the plan and re-forecast the rest of it.
 
+    The steps: read the actuals and pick the plan's day; sum the actuals into the plan's
+    intervals and find ``now``; lay plan, actuals and scheduled agents on one grid;
+    re-forecast the rest of each channel's day
+    (:func:`forecast.reforecast.reforecast_channel`); the agents that re-forecast needs
+    against those scheduled (:func:`agents_against_schedule`); the service the scheduled
+    agents give with the re-forecast and with the plan's volume
+    (:func:`expected_service`); the summary per channel.
+
     Parameters
     ----------
     volumes : DataFrame
@@ -180,28 +182,105 @@ def day_against_plan(
         raise LiveError(f"level must be in (0, 100), got {level!r}")
     a = _check_actuals(actuals)
     pol = as_policies(policies)
-    vol = volumes.copy()
-    vol["ds"] = pd.to_datetime(vol["ds"])
-    vol["channel"] = vol["channel"].astype(str)
-    if day is None:
-        days = a["ds"].dt.normalize().unique()
-        if len(days) != 1:
-            raise LiveError(f"actuals cover {len(days)} days; say which day to watch")
-        day = days[0]
-    day = pd.Timestamp(day).normalize()
-    plan = vol[vol["ds"].dt.normalize() == day]
-    if plan.empty:
-        first, last = vol["ds"].min(), vol["ds"].max()
-        raise LiveError(f"{day:%Y-%m-%d} is outside the plan ({first:%Y-%m-%d} to "
-                        f"{last:%Y-%m-%d})")
-    a = a[a["ds"].dt.normalize() == day]
+    vol = _frame_keys(volumes)
+    day, plan, a = _plan_of_the_day(vol, a, day)
     channels = [c for c in pol if c in set(plan["channel"])]
     ignored = {str(k): float(v) for k, v in
                a[~a["channel"].isin(channels)].groupby("channel")["contacts"].sum().items()}
     if a.empty or not set(a["channel"]) & set(channels):
         raise LiveError(f"no actual contacts of a planned channel ({', '.join(channels)}) "
                         f"on {day:%Y-%m-%d}")
+    seen = _observed_intervals(a, plan, channels, day, interval_s, now)
+    cov = _frame_keys(coverage[["channel", "ds", "scheduled"]])
+    grid = _day_grid(plan, seen, cov, channels, interval_s)
+    out, summary = _reforecast(grid, channels, seen, prior_contacts, level)
+    out = agents_against_schedule(out, [pol[c] for c in channels], interval_s)
+    expected, planned = expected_service(out, vol, cov, [pol[c] for c in channels], day,
+                                         interval_s)
+    out = out.merge(expected[["channel", "ds", "sl"]], on=["channel", "ds"], how="left")
+    summary["sl_plan"] = summary["channel"].map(_day_sl(planned))
+    summary["sl_expected"] = summary["channel"].map(_day_sl(expected))
+    short = out[~out["observed"] & (out["gap"] < 0)]
+    summary["intervals_short"] = summary["channel"].map(
+        short.groupby("channel").size()).fillna(0).astype(np.int64)
+    summary["max_short"] = summary["channel"].map(
+        np.ceil(-short.groupby("channel")["gap"].min() - 1e-9)).fillna(0).astype(np.int64)
+    cols = ["channel", "ds", "observed", "planned", "actual", "reforecast", "reforecast_lo",
+            "reforecast_hi", "aht_plan_s", "aht_s", "scheduled", "required", "gap", "sl"]
+    return DayView(out[cols], summary, seen.now, float(level), ignored)
+
+
+def _frame_keys(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy with ``ds`` as timestamps and ``channel`` as text."""
+    out = frame.copy()
+    out["ds"] = pd.to_datetime(out["ds"])
+    out["channel"] = out["channel"].astype(str)
+    return out
+
+
+def _plan_of_the_day(volumes: pd.DataFrame, actuals: pd.DataFrame,
+                    day=None) -> tuple[pd.Timestamp, pd.DataFrame, pd.DataFrame]:
+    """The day to watch, the plan's rows of that day and the actuals of that day.
+
+    ``day`` defaults to the one day the actuals cover.
+
+    Raises
+    ------
+    LiveError
+        Actuals over several days without ``day``; a day outside the plan.
+    """
+    if day is None:
+        days = actuals["ds"].dt.normalize().unique()
+        if len(days) != 1:
+            raise LiveError(f"actuals cover {len(days)} days; say which day to watch")
+        day = days[0]
+    day = pd.Timestamp(day).normalize()
+    plan = volumes[volumes["ds"].dt.normalize() == day]
+    if plan.empty:
+        first, last = volumes["ds"].min(), volumes["ds"].max()
+        raise LiveError(f"{day:%Y-%m-%d} is outside the plan ({first:%Y-%m-%d} to "
+                        f"{last:%Y-%m-%d})")
+    return day, plan, actuals[actuals["ds"].dt.normalize() == day]
+
+
+@dataclass(frozen=True)
+class _Observed:
+    """The actuals summed into the plan's intervals.
+
+    Attributes
+    ----------
+    seen : DataFrame
+        ``channel, ds, contacts, with_aht, handle`` per planned channel and interval with an
+        actual row (``with_aht``: the contacts reporting a handle time, ``handle``: their
+        handle seconds).
+    unplanned : Series
+        Contacts per channel in intervals the plan has no row for (closed hours).
+    reported : set
+        Channels with at least one actual row.
+    now : Timestamp
+        End of the last observed interval.
+    """
+
+    seen: pd.DataFrame
+    unplanned: pd.Series
+    reported: set[str]
+    now: pd.Timestamp
+
+
+def _observed_intervals(actuals: pd.DataFrame, plan: pd.DataFrame, channels: list[str],
+                       day: pd.Timestamp, interval_s: int, now=None) -> _Observed:
+    """Sum the day's actuals into the plan's intervals and find ``now``.
+
+    ``now`` defaults to the end of the last planned interval with an actual row.
+
+    Raises
+    ------
+    LiveError
+        All actuals in closed hours without ``now``; ``now`` with a time zone or on
+        another day.
+    """
     step = pd.Timedelta(seconds=int(interval_s))
+    a = actuals.copy()
     a["ds"] = a["ds"].dt.floor(step)
     a["with_aht"] = a["contacts"].where(a["aht_s"].notna(), 0.0)
     a["handle"] = (a["contacts"] * a["aht_s"]).fillna(0.0)
@@ -211,7 +290,6 @@ def day_against_plan(
     in_plan = seen.merge(plan[["channel", "ds"]], on=["channel", "ds"], how="left",
                          indicator=True)["_merge"].eq("both").to_numpy()
     unplanned = seen[~in_plan].groupby("channel")["contacts"].sum()
-    reported = set(seen["channel"])
     if now is None:
         if not in_plan.any():
             raise LiveError(f"the actual contacts on {day:%Y-%m-%d} all fall in intervals "
@@ -223,117 +301,94 @@ def day_against_plan(
             raise LiveError(f"now {now} carries a time zone; give the local time")
     if now < day or now > day + pd.Timedelta(days=1):
         raise LiveError(f"now {now} is not on {day:%Y-%m-%d}")
+    return _Observed(seen, unplanned, set(seen["channel"]), now)
 
-    cov = coverage[["channel", "ds", "scheduled"]].copy()
-    cov["ds"] = pd.to_datetime(cov["ds"])
-    cov["channel"] = cov["channel"].astype(str)
+
+def _day_grid(plan: pd.DataFrame, seen: _Observed, cov: pd.DataFrame, channels: list[str],
+              interval_s: int) -> pd.DataFrame:
+    """Plan, actuals and scheduled agents per planned channel and interval of the day."""
+    step = pd.Timedelta(seconds=int(interval_s))
     grid = (plan[plan["channel"].isin(channels)][["channel", "ds", "volume", "aht_s"]]
             .rename(columns={"volume": "planned", "aht_s": "aht_plan_s"})
-            .merge(seen, on=["channel", "ds"], how="left")
+            .merge(seen.seen, on=["channel", "ds"], how="left")
             .merge(cov, on=["channel", "ds"], how="left")
             .sort_values(["channel", "ds"], ignore_index=True))
     grid["scheduled"] = grid["scheduled"].fillna(0.0)
     grid[["contacts", "with_aht", "handle"]] = grid[["contacts", "with_aht", "handle"]].fillna(
         0.0)
-    grid["observed"] = ((grid["ds"] + step) <= now) & grid["channel"].isin(reported)
+    grid["observed"] = ((grid["ds"] + step) <= seen.now) & grid["channel"].isin(seen.reported)
     grid["actual"] = np.where(grid["observed"], grid["contacts"], np.nan)
+    return grid
 
-    q_lo, q_hi = (1 - level / 100) / 2, 1 - (1 - level / 100) / 2
+
+def _reforecast(grid: pd.DataFrame, channels: list[str], seen: _Observed,
+                prior_contacts: float, level: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The grid with each channel's re-forecast, and the summary's re-forecast columns."""
     rows, parts = [], []
     for ch in channels:
         g = grid[grid["channel"] == ch].copy()
-        obs = g["observed"].to_numpy()
-        big_a = float(g.loc[obs, "actual"].sum())
-        big_f = float(g.loc[obs, "planned"].sum())
-        shape, rate = prior_contacts + big_a, prior_contacts + big_f
-        learn = rate > 0 and shape > 0
-        if learn:
-            ratio = shape / rate
-            r_lo = float(stats.gamma.ppf(q_lo, shape, scale=1 / rate))
-            r_hi = float(stats.gamma.ppf(q_hi, shape, scale=1 / rate))
-        elif rate > 0:  # nothing seen against a plan, no prior: zero
-            ratio = r_lo = r_hi = 0.0
-        else:  # nothing planned or seen yet (or not reported): keep the plan
-            ratio = r_lo = r_hi = 1.0
-        # handle time: actual over planned handle seconds of the contacts that report one
-        h_act = float(g.loc[obs, "handle"].sum())
-        h_plan = float((g.loc[obs, "with_aht"] * g.loc[obs, "aht_plan_s"]).sum())
-        mean_aht = float(np.average(g["aht_plan_s"], weights=np.maximum(g["planned"], 1e-9)))
-        den = h_plan + prior_contacts * mean_aht
-        aht_ratio = (h_act + prior_contacts * mean_aht) / den if den > 0 else 1.0
-        after = ~obs
-        planned = g["planned"].to_numpy(float)
-        g["reforecast"] = np.where(obs, g["actual"], planned * ratio)
-        lo, hi = _predictive(planned, shape, rate, q_lo, q_hi) if learn else (
-            planned * ratio, planned * ratio)
-        g["reforecast_lo"] = np.where(obs, g["actual"], lo)
-        g["reforecast_hi"] = np.where(obs, g["actual"], hi)
-        with_aht = g["with_aht"].to_numpy(float)
-        act_aht = np.divide(g["handle"].to_numpy(float), with_aht,
-                            out=np.zeros(len(g)), where=with_aht > 0)
-        g["aht_s"] = np.where(obs & (with_aht > 0), act_aht,
-                              g["aht_plan_s"] * np.where(after, aht_ratio, 1.0))
-        rest = float(planned[after].sum())
-        day_lo, day_hi = (_predictive(np.array([rest]), shape, rate, q_lo, q_hi) if learn
-                          else (np.array([rest * ratio]), np.array([rest * ratio])))
+        r = reforecast_channel(g["planned"], g["observed"], g["actual"], g["aht_plan_s"],
+                               g["with_aht"], g["handle"], prior_contacts=prior_contacts,
+                               level=level)
+        g["reforecast"], g["reforecast_lo"], g["reforecast_hi"] = r.reforecast, r.lo, r.hi
+        g["aht_s"] = r.aht_s
         parts.append(g)
-        rows.append({"channel": ch, "reported": ch in reported, "planned_so_far": big_f,
-                     "actual_so_far": big_a, "ratio": ratio, "ratio_lo": r_lo,
-                     "ratio_hi": r_hi, "aht_ratio": aht_ratio,
-                     "planned_day": float(planned.sum()),
+        m = r.multiplier
+        rows.append({"channel": ch, "reported": ch in seen.reported,
+                     "planned_so_far": r.planned_so_far, "actual_so_far": r.actual_so_far,
+                     "ratio": m.mean, "ratio_lo": m.lo, "ratio_hi": m.hi,
+                     "aht_ratio": r.aht_ratio,
+                     "planned_day": float(g["planned"].to_numpy(float).sum()),
                      "reforecast_day": float(g["reforecast"].sum()),
-                     "reforecast_day_lo": big_a + float(day_lo[0]),
-                     "reforecast_day_hi": big_a + float(day_hi[0]),
-                     "unplanned_contacts": float(unplanned.get(ch, 0.0))})
-    out = pd.concat(parts, ignore_index=True)
+                     "reforecast_day_lo": r.actual_so_far + r.rest_lo,
+                     "reforecast_day_hi": r.actual_so_far + r.rest_hi,
+                     "unplanned_contacts": float(seen.unplanned.get(ch, 0.0))})
+    return pd.concat(parts, ignore_index=True), pd.DataFrame(rows)
 
-    # agents the re-forecast needs, and what the scheduled agents achieve
+
+def agents_against_schedule(day: pd.DataFrame, policies: list[ChannelPolicy],
+                            interval_s: int) -> pd.DataFrame:
+    """Add ``required`` (rostered agents the ``reforecast`` volume needs) and ``gap``
+    (``scheduled - required``) to ``channel, ds, reforecast, aht_s, scheduled`` rows."""
     need = compute_requirements(
-        out[["channel", "ds", "reforecast", "aht_s"]].rename(columns={"reforecast": "volume"}),
-        [pol[c] for c in channels], interval_s, deferred_tail_days=1)
-    out = out.merge(need[["channel", "ds", "rostered"]], on=["channel", "ds"], how="left")
+        day[["channel", "ds", "reforecast", "aht_s"]].rename(columns={"reforecast": "volume"}),
+        policies, interval_s, deferred_tail_days=1)
+    out = day.merge(need[["channel", "ds", "rostered"]], on=["channel", "ds"], how="left")
     out["required"] = out["rostered"].fillna(0).astype(np.int64)
     if np.allclose(out["scheduled"], np.round(out["scheduled"])):  # whole agents (shifts)
         out["scheduled"] = np.round(out["scheduled"]).astype(np.int64)
     out["gap"] = out["scheduled"] - out["required"]
-    # the queue (email backlog) carried in from the previous day is the plan's: its
-    # volume and scheduled agents run first, then the day
-    prev = vol[(vol["ds"] >= day - pd.Timedelta(days=1)) & (vol["ds"] < day)
-               & vol["channel"].isin(channels)][["channel", "ds", "volume", "aht_s"]]
-    prev = prev.merge(cov, on=["channel", "ds"], how="left").fillna({"scheduled": 0.0})
-    pols = [pol[c] for c in channels]
+    return out
+
+
+def expected_service(day: pd.DataFrame, volumes: pd.DataFrame, coverage: pd.DataFrame,
+                     policies: list[ChannelPolicy], on: pd.Timestamp,
+                     interval_s: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """KPIs of the scheduled agents on the day, with the re-forecast and with the plan.
+
+    ``day`` has ``channel, ds, reforecast, aht_s, planned, aht_plan_s, scheduled``. The
+    queue (email backlog) carried in from the previous day is the plan's: its volume and
+    scheduled agents (``volumes``, ``coverage``) run first, then the day.
+
+    Returns
+    -------
+    (expected, planned) : DataFrames
+        :func:`staffing.kpis.achieved_kpis` rows of the day ``on``.
+    """
+    channels = [p.channel for p in policies]
+    prev = volumes[(volumes["ds"] >= on - pd.Timedelta(days=1)) & (volumes["ds"] < on)
+                   & volumes["channel"].isin(channels)][["channel", "ds", "volume", "aht_s"]]
+    prev = prev.merge(coverage, on=["channel", "ds"], how="left").fillna({"scheduled": 0.0})
 
     def kpis(volume: str, aht: str) -> pd.DataFrame:
-        today = out[["channel", "ds", volume, aht, "scheduled"]].rename(
+        today = day[["channel", "ds", volume, aht, "scheduled"]].rename(
             columns={volume: "volume", aht: "aht_s"})
         both = pd.concat([prev, today], ignore_index=True)
         k = achieved_kpis(both[["channel", "ds", "volume", "aht_s"]],
-                          both[["channel", "ds", "scheduled"]], pols, interval_s)
-        return k[k["ds"] >= day]
+                          both[["channel", "ds", "scheduled"]], policies, interval_s)
+        return k[k["ds"] >= on]
 
-    expected = kpis("reforecast", "aht_s")
-    planned = kpis("planned", "aht_plan_s")
-    out = out.merge(expected[["channel", "ds", "sl"]], on=["channel", "ds"], how="left")
-    summary = pd.DataFrame(rows)
-    summary["sl_plan"] = summary["channel"].map(_day_sl(planned))
-    summary["sl_expected"] = summary["channel"].map(_day_sl(expected))
-    short = out[~out["observed"] & (out["gap"] < 0)]
-    summary["intervals_short"] = summary["channel"].map(
-        short.groupby("channel").size()).fillna(0).astype(np.int64)
-    summary["max_short"] = summary["channel"].map(
-        np.ceil(-short.groupby("channel")["gap"].min() - 1e-9)).fillna(0).astype(np.int64)
-    cols = ["channel", "ds", "observed", "planned", "actual", "reforecast", "reforecast_lo",
-            "reforecast_hi", "aht_plan_s", "aht_s", "scheduled", "required", "gap", "sl"]
-    return DayView(out[cols], summary, now, float(level), ignored)
-
-
-def _predictive(planned: np.ndarray, shape: float, rate: float, q_lo: float,
-                q_hi: float) -> tuple[np.ndarray, np.ndarray]:
-    """Quantiles of contacts ~ Poisson(m x planned), m ~ Gamma(shape, rate): a negative
-    binomial with ``n = shape`` and ``p = rate / (rate + planned)``."""
-    p = rate / (rate + np.maximum(planned, 0.0))
-    return (stats.nbinom.ppf(q_lo, shape, p).astype(float),
-            stats.nbinom.ppf(q_hi, shape, p).astype(float))
+    return kpis("reforecast", "aht_s"), kpis("planned", "aht_plan_s")
 
 
 def _day_sl(kpis: pd.DataFrame) -> pd.Series:

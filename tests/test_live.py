@@ -1,4 +1,4 @@
-"""War room: the day's actuals against the plan (planner.live).
+"""War room: the day's actuals against the plan (planner.live, forecast.reforecast).
 
 References: arithmetic by hand for the multiplier, a Poisson simulation for its band, a
 closed-form Erlang C written here for the agents the re-forecast needs, and the sample's
@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from forecast.reforecast import aht_multiplier, predictive_band, volume_multiplier
 from planner.live import LiveError, day_against_plan
 from staffing.policy import ChannelPolicy
 
@@ -252,3 +253,22 @@ def test_channels_without_a_plan_are_counted_not_lost():
     view = day_against_plan(volumes, coverage, act, VOICE, T)
     assert view.ignored == {"whatsapp": 30.0}
     assert view.summary.loc[0, "actual_so_far"] == 200
+
+
+def test_reforecast_steps_by_hand():
+    # multiplier: (prior + actual) / (prior + planned); no prior and nothing seen against a
+    # plan is zero, nothing planned keeps the plan (1)
+    assert volume_multiplier(520.0, 400.0, 80.0, 80.0).mean == pytest.approx(600 / 480)
+    assert volume_multiplier(0.0, 300.0, 0.0, 80.0).mean == 0.0
+    assert volume_multiplier(0.0, 0.0, 0.0, 80.0).mean == 1.0
+    # shape 1: the negative binomial is geometric, P(X <= k) = 1 - (1 - p)^(k + 1) with
+    # p = rate / (rate + planned) = 1/2; the 10% quantile is 0, the 90% one is 3
+    # (1 - 1/8 = 0.875 < 0.9 <= 1 - 1/16)
+    m = volume_multiplier(0.5, 9.5, 0.5, 80.0)  # shape 1, rate 10
+    lo, hi = predictive_band(np.array([10.0]), m, 80.0)
+    assert (lo.tolist(), hi.tolist()) == ([0.0], [3.0])
+    # handle time: 400 contacts at 216 s against 180 s planned, prior 100 contacts at 180 s
+    assert aht_multiplier(400 * 216.0, 400 * 180.0, 180.0, 100.0) == pytest.approx(
+        (86_400 + 18_000) / (72_000 + 18_000))
+    with pytest.raises(ValueError, match="prior_contacts"):
+        volume_multiplier(1.0, 1.0, -1.0, 80.0)
