@@ -128,6 +128,11 @@ def solve_shifts(
 ) -> ShiftPlan:
     """Choose how many agents start each shift (and take its break when) on each day.
 
+    The steps: validate the requirement (1); the channel groups and the units solved
+    together (2); for each day and unit, the block's columns and its plan, reused through
+    ``block_cache`` (3), its shift rows and agents scheduled per interval (4) and its
+    figures (5); the plan's frames (6).
+
     Parameters
     ----------
     requirements : DataFrame
@@ -180,12 +185,8 @@ def solve_shifts(
     rules = rules or ShiftRules()
     interval_s = _interval_s(requirements, interval_s)
     req = _prepare(requirements, column, interval_s)
-    pol: dict[str, ChannelPolicy] = {}
-    if policies is not None:
-        items = policies.values() if isinstance(policies, Mapping) else policies
-        pol = {p.channel: p for p in items}
     unit = time_unit(rules, interval_s)
-    solver = _DaySolver(rules, interval_s, unit, pol, block_cache)
+    solver = _DaySolver(rules, interval_s, unit, _by_channel(policies), block_cache)
     groups, units = _groups_and_units(sorted(req["channel"].astype(str).unique()), rules,
                                       headcount_cap)
     caps, total_cap = _caps(headcount_cap, [lab for lab, _chans in groups])
@@ -195,26 +196,55 @@ def solve_shifts(
         (d, ch): g
         for (d, ch), g in req.groupby(["date", "channel"], sort=True)[["i", "need"]]
     }
-    plan_rows: list[dict] = []
-    cov_rows: list[tuple] = []
-    day_rows: list[dict] = []
+    rows = _Rows()
     for d in sorted({d for d, _ch in need}):
         for unit_labels in units:
-            blk_groups = [(lab, gdict[lab]) for lab in unit_labels]
-            chans = sorted({ch for _lab, cs in blk_groups for ch in cs})
-            r = {ch: _required(need.get((d, ch)), solver.n_int) for ch in chans}
-            cov_of = {}
-            if any(a.any() for a in r.values()):
-                blk = Block(blk_groups, [solver.columns(cs) for _l, cs in blk_groups], r, caps,
-                            total_cap)
-                sol = solver.solve(blk, soft)
-                cov_of = _add_plan_rows(plan_rows, d, blk, sol, rules, solver.per)
-                day_rows.append(_day_row(d, unit_labels, sol, blk, unit))
-            for ch in chans:
-                if (d, ch) in need:
-                    cov_rows.append((ch, d, r[ch], cov_of.get(ch, np.zeros(solver.n_int))))
-    return ShiftPlan(_plan_frame(plan_rows), _coverage_frame(cov_rows, req, interval_s),
-                     pd.DataFrame(day_rows, columns=_DAY_COLUMNS), interval_s)
+            _plan_unit(rows, solver, d, unit_labels, [(lab, gdict[lab]) for lab in unit_labels],
+                       need, caps, total_cap, soft)
+    return rows.plan(req, interval_s)
+
+
+def _by_channel(
+    policies: Mapping[str, ChannelPolicy] | Sequence[ChannelPolicy] | None,
+) -> dict[str, ChannelPolicy]:
+    if policies is None:
+        return {}
+    items = policies.values() if isinstance(policies, Mapping) else policies
+    return {p.channel: p for p in items}
+
+
+@dataclasses.dataclass
+class _Rows:
+    """What the blocks add up to: shift rows, coverage rows and one row per solved block."""
+
+    plan_rows: list[dict] = dataclasses.field(default_factory=list)
+    cov_rows: list[tuple] = dataclasses.field(default_factory=list)
+    day_rows: list[dict] = dataclasses.field(default_factory=list)
+
+    def plan(self, req: pd.DataFrame, interval_s: int) -> ShiftPlan:
+        """Step 6: the frames of the plan."""
+        return ShiftPlan(_plan_frame(self.plan_rows),
+                         _coverage_frame(self.cov_rows, req, interval_s),
+                         pd.DataFrame(self.day_rows, columns=_DAY_COLUMNS), interval_s)
+
+
+def _plan_unit(rows: _Rows, solver: _DaySolver, d: pd.Timestamp, unit_labels: list[str],
+               blk_groups: list[tuple[str, tuple[str, ...]]], need: Mapping,
+               caps: Mapping[str, int | None], total_cap: int | None, soft: bool) -> None:
+    """Steps 3 to 5 for one day and unit of channel groups: solve the block (when it has
+    demand) and add its shift, coverage and day rows to ``rows``."""
+    chans = sorted({ch for _lab, cs in blk_groups for ch in cs})
+    r = {ch: _required(need.get((d, ch)), solver.n_int) for ch in chans}
+    cov_of = {}
+    if any(a.any() for a in r.values()):
+        blk = Block(blk_groups, [solver.columns(cs) for _l, cs in blk_groups], r, caps,
+                    total_cap)
+        sol = solver.solve(blk, soft)
+        cov_of = _add_plan_rows(rows.plan_rows, d, blk, sol, solver.rules, solver.per)
+        rows.day_rows.append(_day_row(d, unit_labels, sol, blk, solver.unit))
+    for ch in chans:
+        if (d, ch) in need:
+            rows.cov_rows.append((ch, d, r[ch], cov_of.get(ch, np.zeros(solver.n_int))))
 
 
 _PLAN_COLUMNS = [
