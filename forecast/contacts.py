@@ -349,6 +349,12 @@ def forecast_contacts_detail(
 ) -> ContactsForecast:
     """Order-driven forecast of contacts per channel for ``start..end`` (inclusive dates).
 
+    The steps of the module docstring: the history before ``start`` (1), the orders
+    forecast (2), per channel the contact rate and the daily contacts (3), their band
+    calibrated on backtests (``calibrate``), the intraday split (4) and the AHT (5). With
+    ``contact_rate`` or ``order_growth`` the base forecast comes first, then
+    :func:`apply_assumptions`.
+
     Parameters
     ----------
     orders : DataFrame
@@ -403,14 +409,7 @@ def forecast_contacts_detail(
         Missing columns, ``end < start``, unknown channel in ``contact_rate``, negative
         rates, or no history before ``start``.
     """
-    for name, frame, cols in (("orders", orders, ("ds", "orders")),
-                              ("contacts", contacts, ("ds", "channel", "contacts"))):
-        for col in cols:
-            if col not in frame.columns:
-                raise ContactsError(f"{name} has no column {col!r}")
-    start, end = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
-    if end < start:
-        raise ContactsError(f"end {end.date()} is before start {start.date()}")
+    start, end = _check_inputs(orders, contacts, start, end)
     key = None
     if cache is not None:
         key = cache.key("forecast_contacts", orders, contacts, events, start, end, interval_s,
@@ -438,12 +437,70 @@ def forecast_contacts_detail(
             base.daily, base.intervals if _split else None, base.orders,
             contact_rate=contact_rate, order_growth=order_growth, level=level)
         daily = daily.drop(columns=["assumed", "automation"])
-        result = ContactsForecast(iv if _split else daily, daily, ofc, base.rates,
-                                  base.orders_model, base.interval_s)
-        if cache is not None and key is not None:
-            cache.put(key, result)
-        return result
+        return _stored(cache, key, ContactsForecast(iv if _split else daily, daily, ofc,
+                                                    base.rates, base.orders_model,
+                                                    base.interval_s))
 
+    o, c, interval_s = _history_before(orders, contacts, start, interval_s)
+    days = pd.date_range(start, end, freq="D")
+    fo = _forecast_orders(o, end, model=model, events=events, level=level, country=country,
+                          seed=seed, cache=cache, report=report)
+    years = range(pd.to_datetime(o["ds"]).min().year - 1, end.year + 2)
+    labels = day_labels(holidays_frame(events, country, years))
+    daily_hist = (c.groupby([c["ds"].dt.normalize(), "channel"])["contacts"].sum()
+                  .unstack(fill_value=0.0).astype(float))
+    channels = sorted(c["channel"].astype(str).unique())
+    daily, rates = _daily_contacts(fo, daily_hist, channels, labels, days, start,
+                                   max_lag=max_lag,
+                                   level=level, rate_seasonality=rate_seasonality,
+                                   report=report)
+    if calibrate:
+        report(0.9, "calibrating intervals")
+        # the backtests calibrate the estimate, not a scenario's assumptions: a past window
+        # given this scenario's rate or growth would only measure how far those are from
+        # that window's own history
+        # the orders model chosen here is reused at every origin (its selection is not
+        # run again: the orders band is calibrated on the selection's own windows)
+        kw = dict(model=fo.model, level=level, max_lag=max_lag, country=country, seed=seed,
+                  calibrate=False, rate_seasonality=rate_seasonality, cache=cache,
+                  _split=False)
+        daily = _calibrate(daily, orders, contacts, events, start, end, daily_hist, kw, level,
+                           {})  # assumed: no days (assumptions come after)
+    if not _split:
+        return _stored(cache, key,
+                       ContactsForecast(daily, daily, fo.forecast, rates, fo.model, 86400))
+    report(0.92, "intraday split")
+    intervals = _intervals_with_aht(daily, c, interval_s, level, labels)
+    result = _stored(cache, key, ContactsForecast(intervals, daily, fo.forecast, rates,
+                                                  fo.model, int(interval_s)))
+    report(1.0, "done")
+    return result
+
+
+def _check_inputs(orders: pd.DataFrame, contacts: pd.DataFrame, start,
+                  end) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The columns the forecast reads, and ``start <= end`` as normalised timestamps."""
+    for name, frame, cols in (("orders", orders, ("ds", "orders")),
+                              ("contacts", contacts, ("ds", "channel", "contacts"))):
+        for col in cols:
+            if col not in frame.columns:
+                raise ContactsError(f"{name} has no column {col!r}")
+    start, end = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
+    if end < start:
+        raise ContactsError(f"end {end.date()} is before start {start.date()}")
+    return start, end
+
+
+def _stored(cache: ForecastCache | None, key, result: ContactsForecast) -> ContactsForecast:
+    if cache is not None and key is not None:
+        cache.put(key, result)
+    return result
+
+
+def _history_before(orders: pd.DataFrame, contacts: pd.DataFrame, start: pd.Timestamp,
+                    interval_s: int | None) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """Step 1: orders and contacts before ``start`` (at least :data:`MIN_HISTORY_DAYS`
+    of both) and the interval length (default: the contacts' own, at most a day)."""
     o = orders[pd.to_datetime(orders["ds"]) < start]
     c = contacts[pd.to_datetime(contacts["ds"]) < start].copy()
     if o.empty or c.empty:
@@ -460,10 +517,24 @@ def forecast_contacts_detail(
         diffs = np.diff(np.unique(c["ds"].to_numpy().astype("datetime64[s]").astype(np.int64)))
         interval_s = int(np.gcd.reduce(diffs[diffs > 0])) if diffs.size else 86400
         interval_s = min(interval_s, 86400)
-    channels = sorted(c["channel"].astype(str).unique())
-    days = pd.date_range(start, end, freq="D")
+    return o, c, interval_s
 
-    # 1) orders
+
+@dataclass(frozen=True)
+class _Orders:
+    """The orders forecast and what the contact rate reads from it."""
+
+    forecast: pd.DataFrame  # unique_id "orders", ds, yhat, yhat_lo, yhat_hi
+    model: str  # the orders model used
+    history: pd.Series  # daily orders before start
+    path: pd.Series  # history then forecast, every day, gaps interpolated
+    sd_log: pd.Series  # log-sd of the forecast's band per day
+
+
+def _forecast_orders(o: pd.DataFrame, end: pd.Timestamp, *, model: str, events, level: float,
+                     country: str | None, seed: int, cache: ForecastCache | None,
+                     report: Progress) -> _Orders:
+    """Step 2: daily orders forecast up to ``end`` with :func:`forecast_volume`."""
     report(0.05, "forecasting orders")
     oh = pd.DataFrame({"unique_id": "orders", "ds": pd.to_datetime(o["ds"]),
                        "y": o["orders"].astype(float)})
@@ -480,62 +551,69 @@ def forecast_contacts_detail(
     o_all = o_all.reindex(full).interpolate(limit_direction="both")
     sd = np.log(np.maximum(ofc["yhat_hi"], 1e-9) / np.maximum(ofc["yhat_lo"], 1e-9)) / (2 * z)
     o_sd = pd.Series(sd.to_numpy(), index=pd.DatetimeIndex(ofc["ds"]))
+    return _Orders(ofc, orders_model, o_hist, o_all, o_sd)
 
-    # 2) contact rate per channel
-    years = range(pd.to_datetime(o["ds"]).min().year - 1, end.year + 2)
-    labels = day_labels(holidays_frame(events, country, years))
-    daily_hist = (c.groupby([c["ds"].dt.normalize(), "channel"])["contacts"].sum()
-                  .unstack(fill_value=0.0).astype(float))
-    o_noise = daily_noise_log(o_hist, exclude=labels.index)
-    parts, rates, assumed = [], {}, {}  # assumed: no days (assumptions come after)
+
+def _daily_contacts(fo: _Orders, daily_hist: pd.DataFrame, channels: list[str], labels,
+                    days: pd.DatetimeIndex, start: pd.Timestamp, *, max_lag: int,
+                    level: float, rate_seasonality: bool,
+                    report: Progress) -> tuple[pd.DataFrame, dict[str, ContactRate]]:
+    """Step 3: per channel, the contact rate learned on history, lagged orders x rate over
+    ``days`` and the uplift of event days; the daily frame and the fitted rates."""
+    o_noise = daily_noise_log(fo.history, exclude=labels.index)
+    parts, rates = [], {}
     for i, ch in enumerate(channels):
         report(0.7 + 0.2 * i / len(channels), f"contact rate {ch}")
-        est = estimate_contact_rate(o_hist, daily_hist[ch], max_lag=max_lag,
+        est = estimate_contact_rate(fo.history, daily_hist[ch], max_lag=max_lag,
                                     exclude=labels.index, horizon_days=max(len(days) + 30, 60),
                                     level=level)
         rates[ch] = est
-        season = (rate_season_factors(est, o_hist, daily_hist[ch], start - pd.Timedelta(days=1),
-                                      days) if rate_seasonality else None)
-        d = apply_contact_rate(est, o_all, days, origin=start - pd.Timedelta(days=1),
-                               orders_sd_log=o_sd, season=season,
+        season = (rate_season_factors(est, fo.history, daily_hist[ch],
+                                      start - pd.Timedelta(days=1), days)
+                  if rate_seasonality else None)
+        d = apply_contact_rate(est, fo.path, days, origin=start - pd.Timedelta(days=1),
+                               orders_sd_log=fo.sd_log, season=season,
                                level=level, orders_noise_log=o_noise)
-        d = _event_uplift(d, est, o_hist, daily_hist[ch], labels, max_lag)
+        d = _event_uplift(d, est, fo.history, daily_hist[ch], labels, max_lag)
         d.insert(0, "unique_id", ch)
         parts.append(d)
-    daily = pd.concat(parts, ignore_index=True)
-    if calibrate:
-        report(0.9, "calibrating intervals")
-        # the backtests calibrate the estimate, not a scenario's assumptions: a past window
-        # given this scenario's rate or growth would only measure how far those are from
-        # that window's own history
-        # the orders model chosen here is reused at every origin (its selection is not
-        # run again: the orders band is calibrated on the selection's own windows)
-        kw = dict(model=orders_model, level=level, max_lag=max_lag, country=country, seed=seed,
-                  calibrate=False, rate_seasonality=rate_seasonality, cache=cache,
-                  _split=False)
-        daily = _calibrate(daily, orders, contacts, events, start, end, daily_hist, kw, level,
-                           assumed)
-    if not _split:
-        result = ContactsForecast(daily, daily, ofc, rates, orders_model, 86400)
-        if cache is not None and key is not None:
-            cache.put(key, result)
-        return result
+    return pd.concat(parts, ignore_index=True), rates
 
-    # 3) intraday split and AHT
-    report(0.92, "intraday split")
-    hist_long = pd.DataFrame({"unique_id": c["channel"].astype(str).to_numpy(),
-                              "ds": c["ds"].to_numpy(), "y": c["contacts"].astype(float)})
+
+def _intervals_with_aht(daily: pd.DataFrame, contacts: pd.DataFrame, interval_s: int,
+                        level: float, labels=None) -> pd.DataFrame:
+    """Steps 4 and 5: daily contacts split into intervals, with their AHT.
+
+    Parameters
+    ----------
+    daily : DataFrame
+        ``unique_id, ds, yhat, yhat_lo, yhat_hi`` contacts per channel and day.
+    contacts : DataFrame
+        History, contacts contract ``ds, channel, contacts[, aht_s]`` (``ds`` as
+        timestamps).
+    interval_s : int
+        Interval length in seconds; a day or more keeps the daily rows.
+    level : float
+        Band coverage in percent.
+    labels : Series, optional
+        Event label per day (:func:`forecast.volume.day_labels`), kept out of the profiles.
+
+    Returns
+    -------
+    DataFrame
+        ``unique_id, ds, yhat, yhat_lo, yhat_hi, aht_s``: the day's volume shared out with
+        :func:`forecast.intraday.split_intraday` (closed hours stay closed) and the AHT of
+        :func:`forecast_aht`.
+    """
+    hist_long = pd.DataFrame({"unique_id": contacts["channel"].astype(str).to_numpy(),
+                              "ds": contacts["ds"].to_numpy(),
+                              "y": contacts["contacts"].astype(float)})
     if interval_s >= 86400:
         intervals = daily[["unique_id", "ds", "yhat", "yhat_lo", "yhat_hi"]].copy()
     else:
         intervals = intraday.split_intraday(daily, hist_long, interval_s, level, labels=labels)
-    intervals["aht_s"] = forecast_aht(c, intervals, interval_s=interval_s)
-    result = ContactsForecast(intervals.reset_index(drop=True), daily, ofc, rates,
-                              orders_model, int(interval_s))
-    if cache is not None and key is not None:
-        cache.put(key, result)
-    report(1.0, "done")
-    return result
+    intervals["aht_s"] = forecast_aht(contacts, intervals, interval_s=interval_s)
+    return intervals.reset_index(drop=True)
 
 
 def calibration_origins(start: pd.Timestamp, first: pd.Timestamp, *, every_months: int = 3,
