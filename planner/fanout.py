@@ -711,10 +711,15 @@ def _client(engine: str, workers: int | None) -> tuple[Any, Any]:
     from distributed import Client, LocalCluster
 
     if engine == "local":
+        import dask
+
         n = workers or os.cpu_count() or 1
-        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                               host="127.0.0.1", dashboard_address=None,
-                               silence_logs=logging.ERROR)
+        # no dashboard, so no statistical profiler either: it samples the task's stack
+        # every 10 ms and cost about a tenth of the tasks' CPU in the benchmark
+        with dask.config.set({"distributed.worker.profile.enabled": False}):
+            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                   host="127.0.0.1", dashboard_address=None,
+                                   silence_logs=logging.ERROR)
         client = Client(cluster)
         client.run(_warm)
         return client, cluster
