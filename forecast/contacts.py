@@ -51,6 +51,7 @@ from forecast.contact_rate import (
     estimate_contact_rate,
     rate_season_factors,
 )
+from forecast.frames import BAND, FORECAST
 from forecast.volume import day_labels, forecast_volume, holidays_frame
 
 __all__ = ["MIN_HISTORY_DAYS", "ContactsError", "ContactsForecast", "calibration_origins",
@@ -246,7 +247,7 @@ def apply_assumptions(
     o = orders.copy()
     og = 1.0 + np.nan_to_num(month_values(order_growth, pd.DatetimeIndex(o["ds"]),
                                           "order_growth"))
-    for col in ("yhat", "yhat_lo", "yhat_hi"):
+    for col in BAND:
         if col in o.columns:
             o[col] = o[col].to_numpy(float) * og
     iv = None
@@ -609,7 +610,7 @@ def _intervals_with_aht(daily: pd.DataFrame, contacts: pd.DataFrame, interval_s:
                               "ds": contacts["ds"].to_numpy(),
                               "y": contacts["contacts"].astype(float)})
     if interval_s >= 86400:
-        intervals = daily[["unique_id", "ds", "yhat", "yhat_lo", "yhat_hi"]].copy()
+        intervals = daily[list(FORECAST)].copy()
     else:
         intervals = intraday.split_intraday(daily, hist_long, interval_s, level, labels=labels)
     intervals["aht_s"] = forecast_aht(contacts, intervals, interval_s=interval_s)
@@ -702,7 +703,7 @@ def _event_uplift(d: pd.DataFrame, est: ContactRate, orders: pd.Series, contacts
     mult = np.array([med.get(x, 1.0) if x is not None and pd.notna(x) else 1.0 for x in flab])
     mult = np.where(np.isfinite(mult), mult, 1.0)
     out = d.copy()
-    for col in ("yhat", "yhat_lo", "yhat_hi"):
+    for col in BAND:
         out[col] = out[col].to_numpy() * mult
     return out
 

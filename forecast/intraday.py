@@ -54,6 +54,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from forecast.frames import BAND, require
 from forecast.models import MODELS, ModelError
 
 __all__ = ["IntradayError", "IntradayProfile", "build_profile", "direct_baseline",
@@ -260,9 +261,7 @@ def split_daily(daily: pd.DataFrame, profile: IntradayProfile, level: float = 80
     profile when the profile has one. Returns ``ds, yhat, yhat_lo, yhat_hi`` per open
     interval; the intervals of each day sum to that day's ``yhat``.
     """
-    for col in ("ds", "yhat", "yhat_lo", "yhat_hi"):
-        if col not in daily.columns:
-            raise IntradayError(f"daily forecast has no column {col!r}")
+    require(daily, ("ds", *BAND), "daily forecast", IntradayError)
     if not 0 < level < 100:
         raise IntradayError(f"level must be in (0, 100), got {level!r}")
     days = pd.DatetimeIndex(daily["ds"]).normalize()

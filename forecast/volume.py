@@ -60,6 +60,7 @@ import pandas as pd
 from forecast import intraday
 from forecast.backtest import calibration_factor, scale_interval, wape
 from forecast.cache import ForecastCache
+from forecast.frames import BAND
 from forecast.models import MODELS, ModelError
 
 __all__ = [
@@ -398,7 +399,7 @@ def _forecast_daily(dates, y, freq, end, name, hol, level, seed,
     else:
         hist = pd.DataFrame({"ds": grid, "y": clean})
         fc = MODELS[name](hist, fut, level, season_length=m)
-        for c in ("yhat", "yhat_lo", "yhat_hi"):
+        for c in BAND:
             fc[c] = fc[c].to_numpy() * mult
     closed = mult == 0  # closed on every past occurrence of this label: no rows
     out = fc.loc[~closed].reset_index(drop=True)
@@ -482,7 +483,7 @@ def _intraday_forecast(ser, step, end, model, level, seed, hol, *, direct, candi
         fc = intraday.direct_baseline(ser, step, end, model, level)
         mult = _label_multipliers(daily.index, daily.to_numpy(), end, hol)
         mm = mult.reindex(pd.DatetimeIndex(fc["ds"]).normalize()).fillna(1.0).to_numpy()
-        for c in ("yhat", "yhat_lo", "yhat_hi"):
+        for c in BAND:
             fc[c] = fc[c].to_numpy() * mm
         return fc.loc[mm > 0].reset_index(drop=True)
     dfc, flab = _forecast_daily(daily.index, daily.to_numpy(), "D", end, model, hol, level,
@@ -605,7 +606,7 @@ def _pick(per_window: dict[str, np.ndarray]) -> tuple[str, dict, float, float]:
 def _combine(frames: list[pd.DataFrame]) -> pd.DataFrame:
     """Median of several forecasts of the same rows (yhat, lo and hi each)."""
     out = frames[0][["ds"]].copy()
-    for c in ("yhat", "yhat_lo", "yhat_hi"):
+    for c in BAND:
         out[c] = np.median(np.stack([f[c].to_numpy(float) for f in frames]), axis=0)
     out["yhat_lo"] = np.minimum(out["yhat_lo"], out["yhat"])
     out["yhat_hi"] = np.maximum(out["yhat_hi"], out["yhat"])

@@ -32,6 +32,7 @@ from planner.compare import compare, rounded
 from planner.results import ScenarioResult
 from planner.scenario import Scenario, load_scenario
 from planner.store import DB_URL_ENV, NotFoundError, Store, StoreError
+from staffing.frames import SHIFT_PLAN_CONTRACT
 from staffing.kpis import DAILY_COLUMNS
 
 __all__ = [
@@ -55,7 +56,7 @@ __all__ = [
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INPUT, EXIT_NOT_FOUND, EXIT_DB = 0, 1, 2, 3, 4, 5
 
 KPIS_DAILY_COLUMNS = tuple(DAILY_COLUMNS)
-SHIFT_PLAN_COLUMNS = ("date", "channel", "shift_start", "shift_end", "break_start", "agents")
+SHIFT_PLAN_COLUMNS = SHIFT_PLAN_CONTRACT
 
 _EPILOG = f"""exit codes:
   0  success

@@ -36,6 +36,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from staffing.frames import COVERAGE_NEEDS, SHIFT_PLAN, SHIFT_PLAN_CONTRACT, with_gap
+
 __all__ = [
     "EXPORT_COLUMNS",
     "FORMULA_PREFIXES",
@@ -61,10 +63,7 @@ __all__ = [
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 _UNWRITABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
-EXPORT_COLUMNS = [
-    "date", "channel", "shift", "shift_start", "shift_end", "break_start", "break_end",
-    "agents", "paid_hours",
-]
+EXPORT_COLUMNS = list(SHIFT_PLAN)
 SHEETS = ("Shift plan", "Coverage", "KPIs", "Assumptions")
 
 
@@ -319,7 +318,7 @@ def shift_plan_table(shift_plan: pd.DataFrame) -> pd.DataFrame:
     >>> shift_plan_table(sp)[["date", "shift_start", "shift_end", "break_start"]].iloc[0].tolist()
     ['2024-11-29', '16:00', '24:00', '19:30']
     """
-    need = {"date", "channel", "shift_start", "shift_end", "break_start", "agents"}
+    need = set(SHIFT_PLAN_CONTRACT)
     missing = need - set(shift_plan.columns)
     if missing and shift_plan.empty and len(shift_plan.columns) == 0:
         return pd.DataFrame(columns=EXPORT_COLUMNS)  # a version saved without results
@@ -363,7 +362,7 @@ def export_csv(shift_plan: pd.DataFrame, path: str | os.PathLike) -> Path:
 
 
 def _coverage_table(coverage: pd.DataFrame) -> pd.DataFrame:
-    need = {"channel", "ds", "required", "scheduled"}
+    need = set(COVERAGE_NEEDS)
     missing = need - set(coverage.columns)
     if missing:
         raise ExportError(f"coverage is missing column(s) {sorted(missing)}")
@@ -377,9 +376,7 @@ def _coverage_table(coverage: pd.DataFrame) -> pd.DataFrame:
             "scheduled": coverage["scheduled"].astype(float).round(3).to_numpy(),
         }
     )
-    out["gap"] = (out["scheduled"] - out["required"]).round(3)
-    out["short"] = np.clip(-out["gap"], 0, None)
-    return out
+    return with_gap(out, digits=3)
 
 
 def _kpi_table(kpis: pd.DataFrame) -> pd.DataFrame:

@@ -64,6 +64,7 @@ from planner.policies import channel_policies, headcount_caps, shift_rules
 from planner.progress import Progress, report_step
 from planner.results import ScenarioResult, weekly_fte
 from planner.scenario import Scenario
+from staffing.frames import SHIFT_PLAN
 from staffing.interval_staffing import interval_staffing
 from staffing.kpis import achieved_kpis, daily_kpis
 from staffing.requirements import compute_requirements
@@ -170,8 +171,7 @@ def run(
         }
     else:
         coverage = interval_staffing(requirements, caps)
-        shift_plan = pd.DataFrame(columns=["date", "channel", "shift_start", "shift_end",
-                                           "break_start", "agents", "paid_hours"])
+        shift_plan = pd.DataFrame(columns=list(SHIFT_PLAN))
         short = float(coverage["short"].sum() * base.interval_s / 3600)
         meta_shifts = {"shift_status": "NOT_SOLVED", "short_agent_hours": short,
                        "shift_quality": "no shift plan (each interval staffed on its own)"}

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from staffing.frames import with_gap
 from staffing.shifts import ALL_CHANNELS
 
 __all__ = ["interval_staffing", "share_total"]
@@ -90,6 +91,4 @@ def interval_staffing(requirements: pd.DataFrame,
     cov["scheduled"] = np.minimum(cov["required"].to_numpy(float), cap)
     if total is not None:
         cov["scheduled"] = share_total(cov, total)
-    cov["gap"] = cov["scheduled"] - cov["required"]
-    cov["short"] = np.clip(-cov["gap"], 0, None)
-    return cov
+    return with_gap(cov)

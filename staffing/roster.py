@@ -138,7 +138,7 @@ def weekly_roster(shift_plan: pd.DataFrame, consecutive: bool = True) -> Roster:
     >>> weekly_roster(sp).headcount["headcount"].tolist()  # ceil(24 / 5)
     [5]
     """
-    need = {"date", "channel", "shift_start", "shift_end", "agents"}
+    need = {"date", "channel", "shift_start", "shift_end", "agents"}  # no break needed
     missing = need - set(shift_plan.columns)
     if missing:
         raise RosterError(f"shift_plan is missing column(s) {sorted(missing)}")

@@ -46,6 +46,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
+from staffing.frames import COVERAGE, SHIFT_PLAN, with_gap
 from staffing.policy import ChannelPolicy
 from staffing.shift_rules import ShiftError, ShiftPlan, ShiftRules, ShiftType
 from staffing.shift_solver import (
@@ -247,10 +248,7 @@ def _plan_unit(rows: _Rows, solver: _DaySolver, d: pd.Timestamp, unit_labels: li
             rows.cov_rows.append((ch, d, r[ch], cov_of.get(ch, np.zeros(solver.n_int))))
 
 
-_PLAN_COLUMNS = [
-    "date", "channel", "shift", "shift_start", "shift_end", "break_start", "break_end",
-    "agents", "paid_hours",
-]
+_PLAN_COLUMNS = list(SHIFT_PLAN)
 _DAY_COLUMNS = [
     "date", "group", "status", "objective_h", "lower_bound_h", "paid_hours",
     "short_agent_hours", "source", "solver_s",
@@ -412,7 +410,7 @@ def _plan_frame(plan_rows: list[dict]) -> pd.DataFrame:
 
 def _coverage_frame(cov_rows, req: pd.DataFrame, interval_s: int) -> pd.DataFrame:
     if not cov_rows:
-        return pd.DataFrame(columns=["channel", "ds", "required", "scheduled", "gap", "short"])
+        return pd.DataFrame(columns=list(COVERAGE))
     n = len(cov_rows[0][2])
     step = np.arange(n, dtype=np.int64) * np.int64(interval_s * 1_000_000_000)
     days = np.asarray([d.value for _ch, d, _r, _s in cov_rows], dtype=np.int64)
@@ -433,6 +431,4 @@ def _coverage_frame(cov_rows, req: pd.DataFrame, interval_s: int) -> pd.DataFram
     cov = cov.merge(keys, on=["channel", "ds"], how="left")
     cov = cov[cov["_in"].fillna(False).astype(bool) | (cov["scheduled"] > 0)].drop(columns="_in")
     cov["required"] = cov["required"].astype(np.int64)
-    cov["gap"] = cov["scheduled"] - cov["required"]
-    cov["short"] = np.clip(-cov["gap"], 0, None)
-    return cov.sort_values(["channel", "ds"]).reset_index(drop=True)
+    return with_gap(cov).sort_values(["channel", "ds"]).reset_index(drop=True)
