@@ -19,7 +19,8 @@ killed process, lost connection) leaves the previous versions exactly as they we
 
 Errors are :class:`StoreError` subclasses with a one-line message and no SQL:
 :class:`NotFoundError` (no such name/version), :class:`DamagedVersionError` (a saved
-version cannot be read back; names the scenario and version) and
+version cannot be read back; names the scenario and version), :class:`DeletedNameError`
+(a save under a softly deleted name: restore it or choose another name) and
 :class:`StoreUnavailableError` (the database cannot be reached, is busy or refused).
 
 The schema belongs to the project: a ``schema_version`` table records which of the
@@ -71,6 +72,7 @@ __all__ = [
     "MAX_NOTE_CHARS",
     "MIGRATIONS",
     "DamagedVersionError",
+    "DeletedNameError",
     "NotFoundError",
     "SavedVersion",
     "Store",
@@ -93,6 +95,18 @@ class StoreError(ValueError):
 
 class NotFoundError(StoreError):
     """No saved scenario with that name (and version)."""
+
+
+class DeletedNameError(StoreError):
+    """A save under a name that is softly deleted (its versions would come back unseen).
+
+    ``name`` is the deleted name; :meth:`Store.restore` shows it again.
+    """
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"{name!r} was deleted; restore it or choose another name "
+                         "(its saved versions are kept)")
+        self.name = name
 
 
 class StoreUnavailableError(StoreError):
@@ -378,14 +392,17 @@ class Store:
         The version number, the scenario row and all result tables are written in one
         transaction that holds the name's counter row, so concurrent saves of one name
         get consecutive versions and none is lost. ``saved_by`` (who) and
-        ``started_from`` (the example the scenario began as) are kept with the version;
-        saving a softly deleted name makes it visible again.
+        ``started_from`` (the example the scenario began as) are kept with the version.
+        A softly deleted name is not saved under: its old versions would come back
+        unseen (restore it first, or choose another name).
 
         Raises
         ------
         ValueError
             When ``note`` is longer than ``MAX_NOTE_CHARS``, ``saved_by`` or
             ``started_from`` longer than 200 characters, or any has control characters.
+        DeletedNameError
+            When the scenario's name is softly deleted; nothing is written.
         StoreUnavailableError
             When the database cannot be reached or refuses the save; nothing of the
             failed save is left behind.
@@ -427,12 +444,11 @@ class Store:
         tables: dict[str, pd.DataFrame],
         who: dict[str, str] | None = None,
     ) -> SavedVersion:
-        version = _next_version(conn, name)
-        conn.execute(  # a new save of a softly deleted name shows it again
-            scenario_names.update()
-            .where(scenario_names.c.name == name, scenario_names.c.deleted_at.is_not(None))
-            .values(deleted_at=None)
-        )
+        version = _next_version(conn, name)  # locks the name's row until commit
+        gone = conn.execute(sa.select(scenario_names.c.deleted_at)
+                            .where(scenario_names.c.name == name)).scalar()
+        if gone is not None:  # rolls the transaction back: the counter is untouched
+            raise DeletedNameError(name)
         row_id = conn.execute(
             scenarios.insert()
             .values(

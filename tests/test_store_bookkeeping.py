@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from planner.scenario import Scenario
-from planner.store import NotFoundError, Store, StoreError
+from planner.store import DeletedNameError, NotFoundError, Store, StoreError
 from tests.test_store import _result, db_url, pg_server  # noqa: F401 - fixtures
 
 
@@ -67,12 +67,21 @@ def test_soft_delete_hides_and_restore_shows_again(db_url):  # noqa: F811
     store.close()
 
 
-def test_saving_a_deleted_name_shows_it_again(db_url):  # noqa: F811
+def test_saving_a_deleted_name_is_refused_and_keeps_its_versions(db_url):  # noqa: F811
+    """A save under a softly deleted name would bring its old versions back unseen:
+    refused, naming the way out; nothing of the refused save is written."""
     store = Store(db_url)
     store.save(Scenario(name="a"))
+    store.save(Scenario(name="a"))
     store.delete("a")
-    assert store.save(Scenario(name="a")).version == 2
-    assert store.list()["name"].tolist() == ["a"]
+    with pytest.raises(DeletedNameError, match="'a' was deleted; restore it or choose "
+                                               "another name"):
+        store.save(Scenario(name="a"), note="new")
+    assert store.list()["name"].tolist() == []
+    gone = store.list(all_versions=True, deleted=True)
+    assert gone[["name", "version"]].values.tolist() == [["a", 1], ["a", 2]]
+    store.restore("a")  # the refused save took no number: the next one is 3
+    assert store.save(Scenario(name="a")).version == 3
     store.close()
 
 
