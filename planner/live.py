@@ -43,14 +43,17 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from forecast.reforecast import reforecast_channel
 from staffing.kpis import achieved_kpis
 from staffing.policy import ChannelPolicy
+from staffing.queue_models import queue_model
 from staffing.requirements import as_policies, compute_requirements
 
 __all__ = ["DayView", "LiveError", "agents_against_schedule", "day_against_plan",
-           "expected_service", "load_day_actuals", "result_day_against_plan"]
+           "expected_service", "load_day_actuals", "result_day_against_plan",
+           "short_intervals"]
 
 
 class LiveError(ValueError):
@@ -65,13 +68,14 @@ class DayView:
     ----------
     intervals : DataFrame
         ``channel, ds, observed, planned, actual, reforecast, reforecast_lo,
-        reforecast_hi, aht_plan_s, aht_s, scheduled, required, gap, sl`` per interval of
+        reforecast_hi, aht_plan_s, aht_s, scheduled, required, gap, sl, short`` per interval of
         the plan's day: ``observed`` is True before ``now``; ``actual`` the contacts seen
         (NaN after ``now``); ``reforecast`` the actual before ``now`` and the re-forecast
         after (``_lo``/``_hi``: its band); ``aht_s`` the handle time used (actual before,
         re-forecast after); ``required`` the rostered agents that volume needs;
         ``scheduled`` the agents on shift in the plan; ``gap = scheduled - required``
-        (negative: short); ``sl`` the expected service level of the interval.
+        (negative: fewer than needed); ``sl`` the expected service level of the interval;
+        ``short`` whether a remaining interval is short of agents (:func:`short_intervals`).
     summary : DataFrame
         One row per channel: ``reported, planned_so_far, actual_so_far, ratio, ratio_lo,
         ratio_hi, aht_ratio, planned_day, reforecast_day, reforecast_day_lo,
@@ -200,13 +204,15 @@ def day_against_plan(
     out = out.merge(expected[["channel", "ds", "sl"]], on=["channel", "ds"], how="left")
     summary["sl_plan"] = summary["channel"].map(_day_sl(planned))
     summary["sl_expected"] = summary["channel"].map(_day_sl(expected))
-    short = out[~out["observed"] & (out["gap"] < 0)]
+    out["short"] = short_intervals(out, [pol[c] for c in channels])
+    short = out[out["short"]]
     summary["intervals_short"] = summary["channel"].map(
         short.groupby("channel").size()).fillna(0).astype(np.int64)
     summary["max_short"] = summary["channel"].map(
         np.ceil(-short.groupby("channel")["gap"].min() - 1e-9)).fillna(0).astype(np.int64)
     cols = ["channel", "ds", "observed", "planned", "actual", "reforecast", "reforecast_lo",
-            "reforecast_hi", "aht_plan_s", "aht_s", "scheduled", "required", "gap", "sl"]
+            "reforecast_hi", "aht_plan_s", "aht_s", "scheduled", "required", "gap", "sl",
+            "short"]
     return DayView(out[cols], summary, seen.now, float(level), ignored)
 
 
@@ -359,6 +365,25 @@ def agents_against_schedule(day: pd.DataFrame, policies: list[ChannelPolicy],
         out["scheduled"] = np.round(out["scheduled"]).astype(np.int64)
     out["gap"] = out["scheduled"] - out["required"]
     return out
+
+
+def short_intervals(day: pd.DataFrame, policies: list[ChannelPolicy]) -> NDArray:
+    """Which remaining intervals are short of agents.
+
+    A queue answered in seconds (voice, chat) is short where fewer agents are scheduled
+    than the re-forecast needs (``gap < 0``). Deferred work (email) is sized per day, so
+    an interval under its own share is normal while the backlog is still answered in time:
+    it is short only where its expected share answered within target (``sl``) is below
+    the channel's ``target_sl``, or unknown yet (``NaN``: the outcome lies past the day).
+    """
+    deferred = {p.channel: queue_model(p.model).deferred for p in policies}
+    target = {p.channel: float(p.target_sl) for p in policies}
+    ch = day["channel"].astype(str)
+    under = ~day["observed"].to_numpy(bool) & (day["gap"].to_numpy(float) < 0)
+    is_def = ch.map(deferred).fillna(False).to_numpy(bool)
+    sl = day["sl"].to_numpy(float)
+    misses = ~(sl >= ch.map(target).to_numpy(float))  # NaN: not known to be in time
+    return under & (~is_def | misses)
 
 
 def expected_service(day: pd.DataFrame, volumes: pd.DataFrame, coverage: pd.DataFrame,

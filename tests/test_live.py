@@ -272,3 +272,30 @@ def test_reforecast_steps_by_hand():
         (86_400 + 18_000) / (72_000 + 18_000))
     with pytest.raises(ValueError, match="prior_contacts"):
         volume_multiplier(1.0, 1.0, -1.0, 80.0)
+
+
+def test_email_under_its_interval_share_is_short_only_if_late():
+    # Email answered within 4 h: 40 emails every half hour, 12 agents (capacity 12 x 0.7 x
+    # 1800 / 300 = 50.4 per interval) except 5 agents (21 per interval) at 10:00-11:00.
+    # Those two intervals leave 2 x 19 = 38 emails waiting, cleared by the spare 10.4 per
+    # interval within 4 intervals: every email is answered well within 4 h, so email is
+    # not short although two intervals have fewer agents than their own share. Voice with
+    # a gap is short wherever it is.
+    email = ChannelPolicy("email", "deferred", response_target_s=4 * 3600, shrinkage=0.3)
+    ds = pd.date_range("2024-11-29 00:00", periods=48, freq="30min")
+    volumes = pd.DataFrame({"channel": "email", "ds": ds, "volume": 40.0, "aht_s": 300.0})
+    thin = (ds.hour == 10)
+    coverage = pd.DataFrame({"channel": "email", "ds": ds, "scheduled": np.where(thin, 5, 12)})
+    act = pd.DataFrame({"ds": ds[:14], "channel": "email", "contacts": 40})  # until 07:00
+    view = day_against_plan(volumes, coverage, act, email, T, prior_contacts=0)
+    iv = view.intervals.set_index("ds")
+    assert (iv.loc[ds[thin], "gap"] < 0).all()  # under the interval's own requirement
+    assert (iv.loc[ds[thin], "sl"] == 1.0).all()  # yet answered within 4 h
+    assert not iv["short"].any() and view.summary.iloc[0]["intervals_short"] == 0
+
+    volumes_v, coverage_v = _plan(volume=100.0, aht=180.0, scheduled=10)
+    act_v = pd.DataFrame({"ds": DS[:2], "channel": "voice", "contacts": 100})
+    v = day_against_plan(volumes_v, coverage_v, act_v, VOICE, T, prior_contacts=0).intervals
+    # 100 calls x 180 s / 1800 s = 10 Erlangs: 10 agents cannot hold a queue (ρ = 1)
+    rest = v[~v["observed"]]
+    assert (rest["gap"] < 0).all() and rest["short"].all()

@@ -102,7 +102,8 @@ with backtest_tab:
         "from the data before it and scored against what happened. Baselines are what "
         "planners do today (same weekday last week; recent same-weekday average). `auto` "
         "selects again at every window (slower: it backtests every candidate): *Model "
-        "used* shows its picks, *Margin* how far the runner-up was behind, *Stability* "
+        "used* shows its picks, *Margin* how far the runner-up was behind (negative: a "
+        "simpler model within one standard error of the best was preferred), *Stability* "
         "the share of its selection windows that agreed."
     )
     c = st.columns(3)
@@ -128,11 +129,19 @@ with backtest_tab:
                 st.session_state["bt_table"] = table
     table = st.session_state.get("bt_table")
     if table is not None:
+        shown = table.copy()
+        for col in ("margin", "stability"):  # "-" where a model has none (not auto)
+            if col in shown:
+                shown[col] = pd.to_numeric(shown[col], errors="coerce")
         st.dataframe(
-            table,
+            shown,
             width="stretch",
             hide_index=True,
             column_config={
+                "unique_id": st.column_config.TextColumn("Series"),
+                "model": st.column_config.TextColumn("Model"),
+                "n_windows": st.column_config.NumberColumn("Windows", format="%d"),
+                "n_points": st.column_config.NumberColumn("Days scored", format="%d"),
                 "wape": st.column_config.NumberColumn("WAPE", format="percent"),
                 "mase": st.column_config.NumberColumn("MASE", format="%.2f"),
                 "bias": st.column_config.NumberColumn("Bias", format="percent"),
@@ -145,6 +154,9 @@ with backtest_tab:
             },
         )
         st.caption(
-            "WAPE = sum |actual - forecast| / sum actual; MASE < 1 beats seasonal naive; "
-            "coverage is the share of actual days inside the interval."
+            "WAPE = sum |actual - forecast| / sum actual. MASE = mean absolute error over "
+            "the history's own week-on-week change (in-sample seasonal naive), so lower is "
+            "better and models compare within a series; out of sample, and over peaks, even "
+            "seasonal naive scores well above 1. Coverage is the share of actual days inside "
+            "the interval."
         )

@@ -188,7 +188,7 @@ for tab, channel in zip(tabs, summary.index, strict=True):
                 "now. Below: agents on shift (green) against what the re-forecast needs "
                 "(line); red: short in the rest of the day.")
 
-short = view.intervals[~view.intervals["observed"] & (view.intervals["gap"] < 0)]
+short = view.intervals[view.intervals["short"]]  # the core's rule (email: backlog late)
 st.subheader("Short in the rest of the day"
              + (f": {len(short)} interval{'s' if len(short) != 1 else ''}" if len(short) else ""))
 if short.empty:
