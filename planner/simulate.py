@@ -91,6 +91,14 @@ class SimulationResult:
         """Rows of :attr:`comparison` where the analytic KPI is outside the interval."""
         return self.comparison[~self.comparison["agrees"]].reset_index(drop=True)
 
+    def too_wide(self, width: float = 0.10) -> pd.DataFrame:
+        """Rows of :attr:`comparison` whose interval is wider than ``width`` (10 points by
+        default): too few replications for the simulation to referee the analytic KPI
+        there (an analytic value "inside" 3 %..100 % says nothing)."""
+        c = self.comparison
+        wide = (c["sim_hi"] - c["sim_lo"]) > width
+        return c[wide].reset_index(drop=True)
+
 
 def _days(result: ScenarioResult, days: Sequence[str] | None) -> tuple[pd.Timestamp, ...]:
     all_days = pd.DatetimeIndex(result.volumes["ds"]).normalize().unique().sort_values()

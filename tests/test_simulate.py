@@ -400,3 +400,18 @@ def test_cli_simulate_with_the_data_handle_cv(tmp_path, capsys):
     assert "voice lognormal cv 0.8" in line and "(from the history)" in line
     assert main(["simulate", "hand", "--handle-cv", "wide", "--db", url, "--quiet"]) == EXIT_USAGE
     assert "expected 'data' or a number > 0" in capsys.readouterr().err
+
+
+def test_too_wide_intervals_are_named_not_counted_as_agreement():
+    from planner.simulate import SimulationResult
+
+    comp = pd.DataFrame({
+        "date": pd.to_datetime(["2024-11-29"] * 3), "channel": ["chat", "voice", "email"],
+        "metric": "service_level", "analytic": [0.9, 0.85, 1.0],
+        "sim": [0.6, 0.86, 0.99], "sim_lo": [0.0358, 0.83, 0.97],
+        "sim_hi": [1.0, 0.89, 1.0], "agrees": [True, True, True]})
+    sim = SimulationResult(pd.DataFrame(), pd.DataFrame(), comp)
+    assert sim.disagreements().empty
+    # 3.58 %..100 % (2 replications) is 96 points wide; 6 and 3 points are fine
+    assert sim.too_wide()["channel"].tolist() == ["chat"]
+    assert sim.too_wide(0.05)["channel"].tolist() == ["chat", "voice"]
