@@ -989,3 +989,75 @@ def test_uploaded_scenario_with_an_unknown_time_zone_is_refused(zone):
     at.file_uploader(key="sc_yaml").set_value(("ok.yaml", good, "application/x-yaml")).run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert at.session_state["scenario"].data.timezone == "Europe/Berlin"
+
+
+def _orders_csv(first: str, last: str) -> bytes:
+    return ("ds,orders\n" + "".join(
+        f"{d:%Y-%m-%d},100\n" for d in pd.date_range(first, last))).encode()
+
+
+# chat contacts on the first 50 days of 2022 (1 Jan .. 19 Feb), two half-hours a day
+FIFTY_DAY_CONTACTS = ("ds,channel,contacts\n" + "".join(
+    f"{d:%Y-%m-%d} 08:00,chat,3\n{d:%Y-%m-%d} 08:30,chat,4\n"
+    for d in pd.date_range("2022-01-01", "2022-02-19"))).encode()
+
+
+def _fifty_day_upload() -> AppTest:
+    """Orders and contacts of 1 Jan .. 19 Feb 2022: the default plan (1 Oct .. 31 Dec
+    2024, 92 days) moves to the day after the history, 20 Feb .. 22 May 2022."""
+    at = _app()
+    at.radio(key="data_source").set_value("Upload my files").run()
+    at.file_uploader(key="upload_orders").set_value(
+        ("o50.csv", _orders_csv("2022-01-01", "2022-02-19"), "text/csv"))
+    at.file_uploader(key="upload_contacts").set_value(
+        ("c50.csv", FIFTY_DAY_CONTACTS, "text/csv"))
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    h = at.session_state["scenario"].horizon
+    assert (h.start, h.end) == (dt.date(2022, 2, 20), dt.date(2022, 5, 22))
+    return at
+
+
+def test_new_files_re_derive_the_plan_dates_an_upload_moved():
+    at = _fifty_day_upload()
+    # orders now run to 31 Dec 2024: the default dates (1 Oct .. 31 Dec 2024) fit the
+    # new history again, so the plan returns to them instead of staying in 2022
+    at.file_uploader(key="upload_orders").set_value(
+        ("o_full.csv", _orders_csv("2022-01-01", "2024-12-31"), "text/csv")).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    h = at.session_state["scenario"].horizon
+    assert (h.start, h.end) == (dt.date(2024, 10, 1), dt.date(2024, 12, 31))
+    shown = [_shown(i.value) for i in at.info]
+    assert any("01 Oct 2024 - 31 Dec 2024" in t for t in shown), shown
+    caption = " ".join(c.value for c in at.sidebar.caption)
+    assert "Plan 01 Oct 2024 to 31 Dec 2024 (92 days)" in caption
+    # a shorter orders file moves the plan again, after its own last day (10 Feb 2022)
+    at.file_uploader(key="upload_orders").set_value(
+        ("o41.csv", _orders_csv("2022-01-01", "2022-02-10"), "text/csv")).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    h = at.session_state["scenario"].horizon
+    assert (h.start, h.end) == (dt.date(2022, 2, 11), dt.date(2022, 5, 13))
+    shown = [_shown(i.value) for i in at.info]
+    assert any("plan moved to 11 Feb 2022 - 13 May 2022" in t for t in shown), shown
+
+
+def test_new_files_keep_plan_dates_the_planner_chose_when_they_fit():
+    at = _fifty_day_upload()
+    # the planner picks 1 .. 30 Mar 2022 on the Forecast page, then uploads full orders
+    at.switch_page("app_support/pages/forecast.py").run()
+    at.number_input(key="w.forecast.horizon.days").set_value(30)
+    at.date_input(key="w.forecast.horizon.start").set_value(dt.date(2022, 3, 1))
+    at.run()
+    h = at.session_state["scenario"].horizon
+    assert (h.start, h.end) == (dt.date(2022, 3, 1), dt.date(2022, 3, 30))
+    at.switch_page("app_support/pages/data.py").run()  # upload boxes empty again
+    at.file_uploader(key="upload_orders").set_value(
+        ("o_full.csv", _orders_csv("2022-01-01", "2024-12-31"), "text/csv"))
+    at.file_uploader(key="upload_contacts").set_value(
+        ("c50.csv", FIFTY_DAY_CONTACTS, "text/csv"))
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    h = at.session_state["scenario"].horizon
+    assert (h.start, h.end) == (dt.date(2022, 3, 1), dt.date(2022, 3, 30))
+    shown = [_shown(i.value) for i in at.info]
+    assert any("kept" in t and "01 Mar 2022 - 30 Mar 2022" in t for t in shown), shown

@@ -5,6 +5,7 @@ from __future__ import annotations
 import zoneinfo
 from pathlib import Path
 
+import pandas as pd
 import streamlit as st
 
 from app_support import backend, charts, state, views
@@ -31,6 +32,46 @@ source = st.radio(
 )
 
 BEFORE_UPLOAD = "before_upload"  # channels and horizon the upload replaced
+MOVED_HORIZON = "upload_moved_horizon"  # the plan dates an upload moved the plan to
+
+
+def _span(horizon: dict) -> str:
+    return f"{pd.Timestamp(horizon['start']):%d %b %Y} - {pd.Timestamp(horizon['end']):%d %b %Y}"
+
+
+def fit_plan_dates(changed: dict, channels: list[str], last_day: object,
+                   typos: dict[str, str]) -> tuple[dict, list[str], list[str]]:
+    """Scenario changes for newly loaded files: ``(changes, adjustments, other notes)``.
+
+    Plan dates that an earlier upload moved (and the planner has not changed since) are
+    derived again from the dates before that upload, as on a first upload; dates the
+    planner chose are kept while the new history reaches their start, else moved after
+    it. Both are said in a note.
+    """
+    before = st.session_state.get(BEFORE_UPLOAD)
+    moved = st.session_state.get(MOVED_HORIZON)
+    current = dict(changed["horizon"])
+    rederive = before is not None and moved is not None and current == moved
+    base = {**changed, "horizon": before["horizon"]} if rederive else changed
+    fits, notes = views.fit_to_history(base, channels, last_day, typos=typos)
+    others: list[str] = []
+    if "horizon.start" in fits:
+        st.session_state[MOVED_HORIZON] = {
+            **current, **{k.split(".", 1)[1]: v for k, v in fits.items()
+                          if k.startswith("horizon.")}}
+    elif rederive:
+        st.session_state.pop(MOVED_HORIZON, None)
+        if before["horizon"] != current:
+            fits.update({f"horizon.{k}": v for k, v in before["horizon"].items()})
+            notes.append(f"plan dates back to {_span(before['horizon'])}, the dates before an "
+                         f"earlier upload moved them to {_span(current)}: the new history "
+                         "reaches them")
+    elif moved is not None:  # dates the planner chose after an upload had moved them
+        st.session_state.pop(MOVED_HORIZON, None)
+        others.append(f"Plan dates kept at {_span(current)} as you set them: the new history "
+                      f"runs to {pd.Timestamp(last_day):%d %b %Y}, up to their start.")
+    return fits, notes, others
+
 
 # ------------------------------------------------------------------ time zone
 NO_ZONE = "(none: the centre's local wall-clock time)"
@@ -55,6 +96,7 @@ if source == SOURCES[0]:
     if not uses_sample:
         changes = {"data.orders": None, "data.contacts": None, "data.events": None}
         before = st.session_state.pop(BEFORE_UPLOAD, None)
+        st.session_state.pop(MOVED_HORIZON, None)
         if before is not None:
             changes.update({"channels": before["channels"],
                             **{f"horizon.{k}": v for k, v in before["horizon"].items()}})
@@ -106,11 +148,11 @@ else:
                     paths["orders"], paths["contacts"], paths["events"], None, timezone
                 )
                 counts = loaded.contacts["channel"].value_counts(sort=False)
-                fits, notes = views.fit_to_history(
+                fits, notes, others = fit_plan_dates(
                     changed.to_dict(), views.summarize_dataset(
                         loaded.orders, loaded.contacts, loaded.events, loaded.interval_s
                     ).channels, loaded.orders["ds"].max(),
-                    typos=likely_typos(list(counts.index), counts.to_list()),
+                    likely_typos(list(counts.index), counts.to_list()),
                 )
                 if fits:
                     st.session_state.setdefault(BEFORE_UPLOAD, {
@@ -122,6 +164,7 @@ else:
                          icon=":material/error:")
             else:
                 st.session_state["upload_notes"] = notes
+                st.session_state["upload_other_notes"] = others
         names = ", ".join(Path(p).name for p in paths.values() if p)
         st.success(f"Using your files: {names}", icon=":material/check_circle:")
         if not paths.get("events"):
@@ -129,6 +172,8 @@ else:
                     "of yours (upload one to mark them).", icon=":material/event_busy:")
         for note in st.session_state.get("upload_notes", []):
             st.info(f"Scenario adjusted to your data: {note}.", icon=":material/tune:")
+        for note in st.session_state.get("upload_other_notes", []):
+            st.info(note, icon=":material/event:")
 
 try:
     dataset = state.current_dataset()
