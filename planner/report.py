@@ -333,8 +333,10 @@ def _meta_line(labelled: Mapping[str, ScenarioResult], base: str) -> str:
             extra.append(f"saved version {r.meta['version']}")
         if r.meta.get("note"):
             extra.append(f"note: {r.meta['note']}")
-        role = " (baseline)" if label == base and len(labelled) > 1 else ""
-        bits.append(f"<b>{html.escape(label)}</b>{role}: {html.escape('; '.join(extra))}")
+        # the colon next to the name, also in the page's text layer (copied, read aloud)
+        name = (f"<b>{html.escape(label)}</b> (baseline):" if label == base
+                and len(labelled) > 1 else f"<b>{html.escape(label)}:</b>")
+        bits.append(f"{name} {html.escape('; '.join(extra))}")
     return "<br>".join(bits)
 
 
@@ -425,11 +427,11 @@ def _backlog(comp: Comparison, colors: Mapping[str, str]) -> str:
         return ""
     per = b.groupby(["scenario", "date"], as_index=False)[["backlog_items", "backlog_age_h"]].agg(
         {"backlog_items": "sum", "backlog_age_h": "max"})
-    series = {k: g.set_index("date")["backlog_items"] for k, g in per.groupby("scenario",
-                                                                             sort=False)}
-    rows = [{"Scenario": k, "Largest backlog (items)": float(g["backlog_items"].max()),
-             "Oldest item (h)": float(g["backlog_age_h"].max())}
-            for k, g in per.groupby("scenario", sort=False)]
+    groups = dict(tuple(per.groupby("scenario")))
+    order = [k for k in colors if k in groups]  # as compared (as the other tables)
+    series = {k: groups[k].set_index("date")["backlog_items"] for k in order}
+    rows = [{"Scenario": k, "Largest backlog (items)": float(groups[k]["backlog_items"].max()),
+             "Oldest item (h)": float(groups[k]["backlog_age_h"].max())} for k in order]
     return _section("Email backlog by day", _svg_lines(series, colors, ",.0f", "Backlog items")
                     + _table(pd.DataFrame(rows), {"Oldest item (h)": ",.1f"}))
 

@@ -136,3 +136,27 @@ def test_hiring_section_when_the_scenario_has_capacity_settings():
     # without capacity settings there is no hiring section
     base = _result("base", [10, 12], [0.9, 0.85, 0.7], [100, 150, 250])
     assert "Hiring" not in _text(peak_report([base]))
+
+
+def _with_email(r: ScenarioResult, items: list[float]) -> ScenarioResult:
+    """``r`` with a deferred email channel whose daily backlog is ``items``."""
+    from dataclasses import replace
+
+    email = pd.DataFrame({"date": DAYS, "channel": "email", "service_level": float("nan"),
+                          "paid_hours": 1.0, "backlog_items": items,
+                          "backlog_age_h": [1.0, 2.0, 3.0]})
+    return replace(r, kpis_daily=pd.concat([r.kpis_daily, email], ignore_index=True))
+
+
+def test_backlog_table_lists_the_baseline_first_and_names_read_with_their_colon():
+    # labels in the order given, baseline first: qa_low (largest backlog 9 items), then
+    # qa_high (90), although qa_high sorts first; each name is followed by its colon
+    low = _with_email(_result("qa_low", [10, 12], [0.9, 0.85, 0.7], [100, 150, 250]),
+                      [5.0, 7.0, 9.0])
+    high = _with_email(_result("qa_high", [8, 9], [0.6, 0.95, 0.75], [80, 80, 80]),
+                       [50.0, 70.0, 90.0])
+    text = _text(peak_report({"qa_low": low, "qa_high": high}, baseline="qa_low"))
+    backlog = text[text.index("Email backlog by day"):]
+    assert "Oldest item (h) qa_low 9 3.0 qa_high 90 3.0" in backlog
+    assert "qa_high: 01 Oct 2024 to 31 Dec 2024" in text
+    assert "qa_low (baseline): 01 Oct 2024" in text and " : " not in text
