@@ -739,15 +739,38 @@ def _check_sorted_grid(s: np.ndarray, g: np.ndarray, order: np.ndarray, step: np
     span = (last - first) // np.maximum(gcd, 1) + 1
     coarse = (gcd > 1) & (n >= 6) & (n >= 0.8 * span)
     if coarse.any():
-        idx = order[starts[coarse]]
-        shown = np.argsort(rows[idx])
-        raise fail(MixedIntervalError, source, column,
-                   f"mixed interval lengths: some days step {int(gcd[coarse][0]) * d} s, "
-                   f"the data steps {d} s; days starting", rows[idx[shown]],
-                   pd.to_datetime(s[starts[coarse][shown][:MAX_ROWS_SHOWN]], unit="s")
-                   .astype(str), accepted="one interval length for the whole file")
+        _odd_days(s, order, starts, gcd, coarse, (gcd == 1) & (n >= 2), same_day, d, source,
+                  column, rows)
     del starts, gcd, n, first, last, span, coarse
     _check_coarse_runs(s, step, same, same_day, order, d, source, column, rows)
+
+
+def _odd_days(s: np.ndarray, order: np.ndarray, starts: np.ndarray, gcd: np.ndarray,
+              coarse: np.ndarray, fine: np.ndarray, same_day: np.ndarray, d: int,
+              source: str, column: str, rows: np.ndarray) -> None:
+    """Raise for a file whose days step at different lengths, naming the days that differ
+    from the most common step (dense ``coarse`` days step ``gcd * d`` s, ``fine`` days
+    ``d`` s; ``starts``: first sorted position of each day)."""
+    steps, counts = np.unique(np.where(coarse, gcd, 1)[coarse | fine], return_counts=True)
+    p = int(steps[np.argmax(counts)])  # most common step, in intervals (ties: the finer)
+    most = f"{counts.max():,} of {counts.sum():,} channel-days"
+    hit = np.zeros(0, dtype=np.int64)
+    if p > 1:  # most days step p * d: the odd days have same-day steps off that grid
+        hit = np.flatnonzero(np.r_[False, same_day & ((np.diff(s) // d) % p != 0)])
+    if hit.size:
+        day = np.searchsorted(starts, hit, side="right") - 1
+        pos = hit[np.r_[True, np.diff(day) != 0]]  # the first such row of each day
+        what = (f"mixed interval lengths: some days step {d} s while {most} step {p * d} s; "
+                f"their first rows off the {p * d} s grid")
+    else:  # the odd days are the coarse ones, named by their first rows
+        pos = starts[coarse]
+        what = (f"mixed interval lengths: some days step {int(gcd[coarse][0]) * d} s while "
+                + (f"{most} step {d} s" if p == 1 else f"the data steps {d} s")
+                + "; days starting")
+    pos = pos[np.argsort(rows[order[pos]], kind="stable")]
+    raise fail(MixedIntervalError, source, column, what, rows[order[pos]],
+               pd.to_datetime(s[pos[:MAX_ROWS_SHOWN]], unit="s").astype(str),
+               accepted="one interval length for the whole file")
 
 
 #: Evidence (bits) a stretch of rows needs to count as recorded at a coarser interval.

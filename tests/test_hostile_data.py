@@ -171,6 +171,43 @@ def test_sparse_30_minute_days_after_15_minute_days_refused():
         load_contacts(frame)
 
 
+def _mixed_csv(coarse_days: int, fine_days: int, coarse_first: bool) -> str:
+    """chat and voice at 30 minutes (08:00-17:30, 20 rows a day) on ``coarse_days`` days
+    from 4 Mar 2024, and chat at 15 minutes (08:00-12:45, 20 rows) on ``fine_days`` days,
+    appended after them (``coarse_first``) or placed first."""
+    def block(first, days, freq, channels):
+        return [f"{t:%Y-%m-%d %H:%M},{c},3\n" for day in range(days) for c in channels
+                for t in pd.date_range(first + pd.Timedelta(days=day), periods=20, freq=freq)]
+    start = pd.Timestamp("2024-03-04 08:00")
+    first_days = coarse_days if coarse_first else fine_days
+    coarse_start, fine_start = (start, start + pd.Timedelta(days=first_days))[
+        :: 1 if coarse_first else -1]
+    coarse = block(coarse_start, coarse_days, "30min", ("chat", "voice"))
+    fine = block(fine_start, fine_days, "15min", ("chat",))
+    return "ds,channel,contacts\n" + "".join(coarse + fine if coarse_first else fine + coarse)
+
+
+def test_mixed_interval_error_names_the_minority_days():
+    # 30-minute history (10 days of chat and voice: 20 channel-days, rows 2..401) with one
+    # 15-minute chat day appended (rows 402..421): the odd day out is the 15-minute one;
+    # its first step off the 30-minute grid ends at row 403 (08:15). Row 2 is a normal
+    # 30-minute row.
+    with pytest.raises(MixedIntervalError) as err:
+        load_contacts(upload(_mixed_csv(10, 1, coarse_first=True), "mixed.csv"))
+    msg = str(err.value)
+    assert "some days step 900 s while 20 of 21 channel-days step 1800 s" in msg, msg
+    assert "row 403 ('2024-03-14 08:15:00')" in msg, msg
+    assert "row 2 " not in msg and "row 2," not in msg and "row 18 " not in msg, msg
+    # the other way round (5 chat days at 15 minutes, rows 2..101, then 2 days of chat and
+    # voice at 30 minutes): the 4 30-minute channel-days of 9 are the odd ones, named by
+    # their first rows (the first starts at row 102)
+    with pytest.raises(MixedIntervalError) as err:
+        load_contacts(upload(_mixed_csv(2, 5, coarse_first=False), "mixed.csv"))
+    msg = str(err.value)
+    assert "some days step 1800 s while 5 of 9 channel-days step 900 s" in msg, msg
+    assert "row 102 ('2024-03-09 08:00:00')" in msg, msg
+
+
 def test_sparse_15_minute_data_is_still_15_minute_data():
     # Control: a quiet channel whose zero rows are left out is sparse, not coarse.
     rng = np.random.default_rng(11)
