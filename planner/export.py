@@ -72,10 +72,13 @@ class ExportError(ValueError):
 
 
 # ---------------------------------------------------------------- safe, atomic writers
-def safe_text(value: object) -> object:
+def safe_text(value: object, quote: bool = True) -> object:
     """``value`` as a spreadsheet cell shows it: strings never start a formula.
 
-    Non-strings are returned unchanged (numbers stay numbers).
+    Non-strings are returned unchanged (numbers stay numbers). ``quote=False`` keeps the
+    text as it is but for control characters: for workbooks, whose text cells are typed
+    as text and marked "quote prefix" (shown as typed, never evaluated, see
+    :func:`write_workbook`); CSV has no types, so there a leading quote (OWASP).
 
     Examples
     --------
@@ -87,10 +90,10 @@ def safe_text(value: object) -> object:
     formula = value.startswith(FORMULA_PREFIXES)
     # A lone CR is a line break a CSV writer does not quote: write every break as LF.
     value = _UNWRITABLE.sub("\ufffd", value.replace("\r\n", "\n").replace("\r", "\n"))
-    return "'" + value if formula else value
+    return "'" + value if formula and quote else value
 
 
-def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
+def safe_frame(frame: pd.DataFrame, quote: bool = True) -> pd.DataFrame:
     """A copy of ``frame`` with :func:`safe_text` applied to every text cell and header."""
     out = frame.copy()
     for col in out.columns:
@@ -99,13 +102,13 @@ def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
             pd.api.types.is_numeric_dtype(series) or pd.api.types.is_datetime64_any_dtype(series)
             or pd.api.types.is_timedelta64_dtype(series)
         ):
-            out[col] = series.astype(object).map(safe_text)
+            out[col] = series.astype(object).map(lambda v: safe_text(v, quote))
     if isinstance(out.columns, pd.MultiIndex):
         out.columns = pd.MultiIndex.from_tuples(
-            [tuple(safe_text(x) for x in c) for c in out.columns]
+            [tuple(safe_text(x, quote) for x in c) for c in out.columns]
         )
     else:
-        out.columns = [safe_text(c) for c in out.columns]
+        out.columns = [safe_text(c, quote) for c in out.columns]
     return out
 
 
@@ -180,12 +183,14 @@ def _write_workbook(target: object, tables: Mapping[str, pd.DataFrame], styled: 
     writer = pd.ExcelWriter(target, engine="openpyxl")
     for name, frame in tables.items():
         sheet = str(name)[:31]
-        safe_frame(frame).to_excel(writer, sheet_name=sheet, index=False)
+        safe_frame(frame, quote=False).to_excel(writer, sheet_name=sheet, index=False)
         ws = writer.sheets[sheet]
         for row in ws.iter_rows():
             for cell in row:
                 if isinstance(cell.value, str):
                     cell.data_type = "s"  # text, never a formula
+                    if cell.value.startswith(FORMULA_PREFIXES):
+                        cell.quotePrefix = True  # and kept as text when edited
         if not styled:
             continue
         ws.freeze_panes = "A2"

@@ -237,7 +237,10 @@ def test_cli_exports_write_formula_text_as_text(tmp_path, capsys):
     cells = _all_cells(out / "plan.xlsx")
     assert [c.coordinate for c in cells if c.data_type == "f"] == []
     texts = {c.value for c in cells if isinstance(c.value, str)}
-    assert {"'=1+1", "'+cmd|' /C calc'!A0", "'=HYPERLINK(\"http://x.invalid\",\"go\")"} <= texts
+    # text cells as typed, marked "quote prefix" (a spreadsheet shows them, never runs them)
+    hostile = {"=1+1", "+cmd|' /C calc'!A0", "=HYPERLINK(\"http://x.invalid\",\"go\")"}
+    assert hostile <= texts
+    assert all(c.quotePrefix and c.data_type == "s" for c in cells if c.value in hostile)
     for name in ("kpis_daily", "shift_plan"):
         with open(out / f"{name}.csv", newline="", encoding="utf-8") as fh:
             rows = list(csv.DictReader(fh))
@@ -364,6 +367,7 @@ def test_app_comparison_workbook_and_csv_write_formula_text_as_text():
              if c.value is not None]
     assert [c.coordinate for c in cells if c.data_type == "f"] == []
     texts = {c.value for c in cells if isinstance(c.value, str)}
-    assert {"'=1+1", "'@sum(1)", "'+3+4"} <= texts
+    assert {"=1+1", "@sum(1)", "+3+4"} <= texts
+    assert all(c.quotePrefix for c in cells if c.value in {"=1+1", "@sum(1)", "+3+4"})
     rows = list(csv.reader(io.StringIO(views.table_to_csv(comp.summary).decode())))
     assert {r[0] for r in rows[1:]} | {r[1] for r in rows[1:]} >= {"'=1+1", "'+3+4"}
