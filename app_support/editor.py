@@ -24,8 +24,10 @@ from planner.scenario import Scenario, ScenarioError
 __all__ = [
     "REJECTED",
     "assumption_editor",
+    "checked_number",
     "clear_rejections",
     "core_reason",
+    "number_box",
     "out_of_range",
     "reject",
     "rejections",
@@ -61,6 +63,7 @@ class _Field:
     from_widget: Callable[[Any], Any] = lambda v: v
     options: dict[str, Any] | None = None
     help: str | None = None
+    whole: bool = False  # a number box that takes whole numbers only
 
 
 def _pct(v: float | None) -> float:
@@ -136,12 +139,23 @@ def _where(section: str, label: str) -> str:
     return f"{title} › " + label.replace(": ", " › ", 1)
 
 
-def out_of_range(value: Any, lo: float | None, hi: float | None) -> str | None:
-    """Why a typed number is refused (outside the input's stated range), or None.
+def out_of_range(value: Any, lo: float | None, hi: float | None,
+                 whole: bool = False) -> str | None:
+    """Why a typed number is refused (outside the input's stated range, or not a whole
+    number where only whole numbers are taken), or None.
 
     Number boxes are drawn without Streamlit's own bounds: the browser would keep an
     out-of-range entry red in the box and never send it, so the plan kept the old value
     without a word. Checked here, the reason is shown next to the box instead.
+
+    Examples
+    --------
+    >>> out_of_range(1e12, 0, 120, whole=True)
+    'must be between 0 and 120 (got 1e+12)'
+    >>> out_of_range(2.5, 1, 366, whole=True)
+    'must be a whole number (got 2.5)'
+    >>> out_of_range(2.0, 1, 366, whole=True) is None
+    True
     """
     if value is None:
         return "enter a number"
@@ -151,23 +165,61 @@ def out_of_range(value: Any, lo: float | None, hi: float | None) -> str | None:
             return f"must be between {_num(lo)} and {_num(hi)} (got {_num(v)})"
         if lo is not None:
             return f"must be at least {_num(lo)} (got {_num(v)})"
-        return f"must be at most {_num(hi)} (got {_num(v)})"
+        if hi is not None:
+            return f"must be at most {_num(hi)} (got {_num(v)})"
+        return f"enter a number (got {_num(v)})"
+    if whole and not v.is_integer():
+        return f"must be a whole number (got {_num(v)})"
     return None
 
 
+#: How every number box shows its value: sprintf.js (the browser's formatter) prints
+#: ``%g`` without a precision as the number itself, so a box never shows a rounded figure
+#: the plan does not use (``%.0f`` showed 0.5 as 1).
+NUMBER_FORMAT = "%g"
+_SEEDED = object()
+
+
+def number_box(col: Any, label: str, key: str, step: float = 1.0, value: Any = _SEEDED,
+               help: str | None = None) -> float | None:
+    """Draw a number box that sends what was typed, unbounded and unrounded.
+
+    Always a float box, also for whole numbers: the browser parses an integer box's entry
+    with ``parseInt`` before sending it (2.5 arrives as 2, 1e12 as 1), so the check could
+    never see what was typed. Bounds and whole numbers are checked by
+    :func:`out_of_range`. ``value`` is the first value when the box is not seeded in the
+    session state under ``key``.
+    """
+    first = {} if value is _SEEDED else {"value": None if value is None else float(value)}
+    return col.number_input(label, key=key, step=float(step), format=NUMBER_FORMAT,
+                            help=help, **first)
+
+
+def _whole_args(*args: Any) -> bool:
+    given = [a for a in args if a is not None]
+    return bool(given) and all(isinstance(a, int) and not isinstance(a, bool) for a in given)
+
+
 def checked_number(col: Any, label: str, lo: float | None, hi: float | None, value: Any,
-                   key: str, step: Any = None) -> tuple[Any, str | None]:
+                   key: str, step: Any = None, whole: bool | None = None,
+                   help: str | None = None) -> tuple[Any, str | None]:
     """A number box checked here, not by the browser (see :func:`out_of_range`): returns
-    the typed value and ``None``, or ``value`` and the reason shown under the box."""
-    extra = {} if step is None else {"step": step}
-    typed = col.number_input(label, value=value, key=key, **extra)
+    the typed value and ``None``, or ``value`` and the reason shown under the box.
+
+    ``whole`` takes whole numbers only (returned as ``int``); by default a box is whole
+    when its bounds, value and step are all given as ``int`` (as Streamlit would draw an
+    integer box).
+    """
+    if whole is None:
+        whole = _whole_args(lo, hi, value, step)
+    typed = number_box(col, label, key, 1.0 if step is None else step, value, help)
     if typed is None and value is None:
         return None, None
-    why = out_of_range(typed, lo, hi)
+    why = out_of_range(typed, lo, hi, whole)
     if why:
         col.error(why, icon=":material/error:")
         return value, why
-    return typed, None
+    return (int(typed) if whole else typed), None
 
 
 _GOT = re.compile(r"\s*\(got .*\)\s*$")
@@ -200,6 +252,8 @@ def _draw(
     raw = _get(scenario, f.path)
     if key not in st.session_state:
         seed = f.to_widget(raw)
+        if f.kind == "number" and seed is not None:
+            seed = float(seed)  # a float box: see number_box
         if f.kind == "date":
             seed = dt.date.fromisoformat(seed) if isinstance(seed, str) else seed
         st.session_state[key] = seed
@@ -207,8 +261,7 @@ def _draw(
         fmt = "%.0f%%" if f.label.endswith("%") else None
         return container.slider(f.label, key=key, help=f.help, format=fmt, **slider)
     if f.kind == "number":  # bounds checked by the editor (see out_of_range)
-        free = {k: v for k, v in slider.items() if k not in ("min_value", "max_value")}
-        return container.number_input(f.label, key=key, help=f.help, **free)
+        return number_box(container, f.label, key, slider.get("step", 1.0), help=f.help)
     if f.kind == "date":
         return container.date_input(f.label, key=key, help=f.help)
     if f.kind == "text":
@@ -246,7 +299,7 @@ def _channel_fields(name: str, ch: dict[str, Any], section: str) -> list[tuple[_
                 (
                     _Field(p + "response_target_s", f"{name}: answer within, hours", "number",
                            _hours, _seconds),
-                    {"min_value": 0.5, "max_value": 24.0 * 14, "step": 1.0, "format": "%.1f"},
+                    {"min_value": 0.5, "max_value": 24.0 * 14, "step": 1.0},
                 )
             )
         else:
@@ -259,21 +312,22 @@ def _channel_fields(name: str, ch: dict[str, Any], section: str) -> list[tuple[_
             out.append(
                 (
                     _Field(p + "threshold_s", f"{name}: answered within, s", "number"),
-                    {"min_value": 0.0, "max_value": 3600.0, "step": 5.0, "format": "%.0f"},
+                    {"min_value": 0.0, "max_value": 3600.0, "step": 5.0},
                 )
             )
         if ch["model"] == "chat":
             out.append(
                 (
-                    _Field(p + "concurrency", f"{name}: chats per agent", "number", float),
-                    {"min_value": 1.0, "max_value": 6.0, "step": 1.0, "format": "%.0f"},
+                    _Field(p + "concurrency", f"{name}: chats per agent", "number", float, int,
+                           whole=True),
+                    {"min_value": 1.0, "max_value": 6.0, "step": 1.0},
                 )
             )
         if ch["model"] == "erlang_a":
             out.append(
                 (
                     _Field(p + "patience_s", f"{name}: mean patience, s", "number"),
-                    {"min_value": 10.0, "max_value": 3600.0, "step": 10.0, "format": "%.0f"},
+                    {"min_value": 10.0, "max_value": 3600.0, "step": 10.0},
                 )
             )
     elif section == "cost":
@@ -292,7 +346,7 @@ def _channel_fields(name: str, ch: dict[str, Any], section: str) -> list[tuple[_
                        "channels' cost)", "number", _none_zero, _zero_none,
                        help="This channel's cost of one paid agent hour; 0 uses the cost "
                        "per paid hour of all channels."),
-                {"min_value": 0.0, "max_value": 1000.0, "step": 1.0, "format": "%.2f"},
+                {"min_value": 0.0, "max_value": 1000.0, "step": 1.0},
             )
         )
     elif section == "staffing":
@@ -315,15 +369,16 @@ def _channel_fields(name: str, ch: dict[str, Any], section: str) -> list[tuple[_
             (
                 _Field(p + "aht_s", f"{name}: AHT, s (0 = learned)", "number", _none_zero,
                        _zero_none, help="Average handle time; 0 keeps the learned AHT."),
-                {"min_value": 0.0, "max_value": 7200.0, "step": 10.0, "format": "%.0f"},
+                {"min_value": 0.0, "max_value": 7200.0, "step": 10.0},
             )
         )
         out.append(
             (
                 _Field(p + "headcount_cap", f"{name}: headcount cap (0 = hire as needed)",
                        "number", _none_zero, _int_or_none,
-                       help="Most agents on shift in one day (no hiring beyond it)."),
-                {"min_value": 0.0, "max_value": 10000.0, "step": 1.0, "format": "%.0f"},
+                       help="Most agents on shift in one day (no hiring beyond it).",
+                       whole=True),
+                {"min_value": 0.0, "max_value": 10000.0, "step": 1.0},
             )
         )
         default = 0.2 if ch["model"] == "deferred" else 1.0
@@ -334,7 +389,7 @@ def _channel_fields(name: str, ch: dict[str, Any], section: str) -> list[tuple[_
                        lambda v, d=default: None if v == d else float(v),
                        help="When the cap over all channels binds, agents go first where a "
                        "gap costs most: 1 = live contacts, 0.2 = work that can wait."),
-                {"min_value": 0.05, "max_value": 10.0, "step": 0.05, "format": "%.2f"},
+                {"min_value": 0.05, "max_value": 10.0, "step": 0.05},
             )
         )
     return out
@@ -388,12 +443,12 @@ def _scenario_fields(section: str) -> list[tuple[_Field, dict]]:
                 {},
             ),
             (
-                _Field("shifts.break_min", "Break, min", "number", int, int),
+                _Field("shifts.break_min", "Break, min", "number", int, int, whole=True),
                 {"min_value": 0, "max_value": 120, "step": 5},
             ),
             (
                 _Field("shifts.time_limit_s", "Solver effort (work units, about s)", "number"),
-                {"min_value": 1.0, "max_value": 600.0, "step": 5.0, "format": "%.0f"},
+                {"min_value": 1.0, "max_value": 600.0, "step": 5.0},
             ),
         ]
     if section == "staffing":
@@ -402,8 +457,9 @@ def _scenario_fields(section: str) -> list[tuple[_Field, dict]]:
                 _Field("headcount_cap_total", "All channels: headcount cap (0 = none)",
                        "number", _none_zero, _int_or_none,
                        help="Most agents on shift in one day over all channels together; "
-                       "the shift solver shares them out by channel priority."),
-                {"min_value": 0.0, "max_value": 100000.0, "step": 1.0, "format": "%.0f"},
+                       "the shift solver shares them out by channel priority.",
+                       whole=True),
+                {"min_value": 0.0, "max_value": 100000.0, "step": 1.0},
             )
         ]
     if section == "cost":
@@ -427,7 +483,7 @@ def _month_inputs(cols: list[Any], months: list[int], keys: list[str], labels: l
     to its box and returned as None (that month keeps its current value)."""
     shown: dict[int, float | None] = {}
     for col, month, key, label in zip(cols, months, keys, labels, strict=True):
-        value = col.number_input(label, step=1.0 if hi > 30 else 0.1, key=key)
+        value = number_box(col, label, key, 1.0 if hi > 30 else 0.1)
         why = out_of_range(value, 0.0, hi)
         if why:
             col.error(why, icon=":material/error:")
@@ -517,18 +573,16 @@ def _horizon_editor(container: Any, scenario: Scenario, ns: str) -> list[_Group]
     h = scenario.horizon
     start_key, days_key = widget_key(ns, "horizon.start"), widget_key(ns, "horizon.days")
     st.session_state.setdefault(start_key, h.start)
-    st.session_state.setdefault(days_key, h.days)
+    st.session_state.setdefault(days_key, float(h.days))
     left, right = container.columns(2)
     start = left.date_input("Plan from", key=start_key)
-    days = right.number_input(
-        "Days to plan", step=1, key=days_key,
+    days = number_box(
+        right, "Days to plan", days_key, 1.0,
         help=f"The plan covers this many days from the first one, inclusive (1 to {MAX_DAYS}).",
     )
     slot = right.empty()
     where = "Horizon and forecast › Days to plan"
-    why = out_of_range(days, 1, MAX_DAYS)
-    if why is None and float(days) != int(days):
-        why = f"must be a whole number of days (got {_num(float(days))})"
+    why = out_of_range(days, 1, MAX_DAYS, whole=True)
     if why:
         slot.error(why, icon=":material/error:")
         reject(where, why)
@@ -587,7 +641,8 @@ def assumption_editor(
             slot = col.empty()  # the input's own error, right under it
             where = _where(section, f.label)
             if f.kind == "number":
-                why = out_of_range(value, kwargs.get("min_value"), kwargs.get("max_value"))
+                why = out_of_range(value, kwargs.get("min_value"), kwargs.get("max_value"),
+                                   f.whole)
                 if why:
                     slot.error(why, icon=":material/error:")
                     reject(where, why)

@@ -15,7 +15,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from app_support import backend, views
+from app_support import backend, editor, views
 from app_support.warroom import show_table
 
 __all__ = ["frontier_chart", "frontier_section", "simulate_section"]
@@ -103,8 +103,11 @@ def simulate_section(scenario: Any, key: str) -> None:
     c1, c2, c3 = st.columns([2, 1, 1])
     days = c1.date_input("Days", value=(h.start, min(h.end, h.start + dt.timedelta(days=6))),
                          min_value=h.start, max_value=h.end, key=f"{key}_sim_days")
-    reps = c2.number_input("Replications", 2, 200, 30, key=f"{key}_sim_reps")
-    seed = c3.number_input("Seed", 0, 10**6, 0, key=f"{key}_sim_seed")
+    # checked here, not by the browser (it would keep 500 red in the box and simulate 30)
+    reps, reps_why = editor.checked_number(c2, "Replications", 2, 200, 30,
+                                           key=f"{key}_sim_reps", help="2 to 200.")
+    seed, seed_why = editor.checked_number(c3, "Seed", 0, 10**6, 0, key=f"{key}_sim_seed",
+                                           help="0 to 1,000,000.")
     handle = st.radio(
         "Handle times", ("exponential", "lognormal, cv from the history"), horizontal=True,
         key=f"{key}_sim_handle",
@@ -115,7 +118,13 @@ def simulate_section(scenario: Any, key: str) -> None:
     if not (isinstance(days, tuple | list) and len(days) == 2):
         st.info("Pick a first and a last day.")
         return
-    if st.button("Simulate this plan", key=f"{key}_sim_go", type="primary"):
+    refused = [f"{what}: {why}" for what, why in (("Replications", reps_why),
+                                                   ("Seed", seed_why)) if why]
+    if refused:
+        st.error("Simulate is disabled until these inputs are fixed: " + "; ".join(refused),
+                 icon=":material/error:")
+    if st.button("Simulate this plan", key=f"{key}_sim_go", type="primary",
+                 disabled=bool(refused)):
         result = backend.run_scenario(scenario)
         cv = scenario_handle_cv(result) if handle != "exponential" else None
         bar = st.progress(0.0, text="simulating")
