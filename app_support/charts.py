@@ -333,7 +333,10 @@ def by_day_chart(
         alt.Chart(frame)
         .mark_line(point=True, strokeWidth=1.5)
         .encode(
-            x=alt.X("yearmonthdate(date):T", title="Date", axis=alt.Axis(format="%a %d %b")),
+            # at most one tick a day (a few days' range ticked every 12 h, labels twice)
+            x=alt.X("yearmonthdate(date):T", title="Date",
+                    axis=alt.Axis(format="%a %d %b", tickCount={"interval": "day", "step": 1},
+                                  labelOverlap=True)),
             y=alt.Y(f"{value}:Q", title=title, axis=alt.Axis(format=fmt)),
             color=scenario_color(pd.unique(frame["scenario"]).tolist(), baseline),
             tooltip=[
