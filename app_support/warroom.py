@@ -12,23 +12,29 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from app_support import backend, charts, views
+from app_support import backend, charts, editor, views
 from planner.labels import PERCENT_COLUMNS, header
 from planner.report import ALL_CHANNELS, date_hour_grid, peak_report, weekly_by_channel
-from planner.scenario import Scenario
+from planner.scenario import Scenario, ScenarioError
 
 __all__ = [
+    "DEFAULT_ORIGIN",
     "ORIGIN",
     "compare_extras",
+    "differs_table",
     "manage_saved",
     "modified_marker",
+    "name_problem",
     "remember_origin",
+    "save_caption",
     "show_table",
     "started_from",
 ]
 
 #: Session key: ``(label, yaml, started_from)`` of the version the editor was loaded from.
 ORIGIN = "sc_origin"
+#: Label of the origin of a fresh session: the scenario the app opens with.
+DEFAULT_ORIGIN = "the default scenario"
 
 _LIST_HEADERS = {"name": "Name", "version": "Version", "saved_at": "Saved at",
                  "saved_by": "Saved by", "started_from": "Started from", "note": "Note"}
@@ -47,10 +53,12 @@ def started_from() -> str:
 
 def modified_marker(scenario: Scenario) -> bool:
     """Show whether the editor differs from the version it was loaded from or last saved
-    as; returns True when modified."""
+    as (in a fresh session: the scenario the app opened with); returns True when
+    modified."""
     origin = st.session_state.get(ORIGIN)
-    if origin is None:
-        return False
+    if origin is None:  # nothing loaded or saved yet: the editor began as the default
+        remember_origin(DEFAULT_ORIGIN, backend.default_scenario())
+        origin = st.session_state[ORIGIN]
     label, yaml_text, _ = origin
     if scenario.to_yaml() == yaml_text:
         st.caption(f":material/check: Same as {views.md(label)}.")
@@ -58,6 +66,48 @@ def modified_marker(scenario: Scenario) -> bool:
     st.markdown(f":orange-badge[:material/edit: modified] edits not yet saved "
                 f"(since {views.md(label)}).")
     return True
+
+
+def name_problem(name: str, exc: ScenarioError) -> str:
+    """Why the scenario name typed as ``name`` is refused (``exc``, the core's error), in
+    the words of the name box: what to do, without the previous name or the typed one
+    quoted back.
+
+    Examples
+    --------
+    >>> from planner.scenario import Scenario
+    >>> try:
+    ...     Scenario().with_changes({"name": ""})
+    ... except ScenarioError as exc:
+    ...     print(name_problem("", exc))
+    enter a name
+    """
+    if not name.strip():
+        return "enter a name"
+    if name != name.strip():
+        return "remove the spaces at its start or end"
+    bad = {"/": "slashes", "\\": "backslashes", "\t": "tabs", "\n": "line breaks",
+           "\r": "line breaks"}
+    found = list(dict.fromkeys(word for c, word in bad.items() if c in name))
+    if found:
+        return "must not contain " + ", ".join(found)
+    if len(name) > 120:
+        return f"at most 120 characters (this one has {len(name):,})"
+    return editor.core_reason(exc, ["name"], None)
+
+
+def save_caption(note: str, saved_by: str) -> str:
+    """What "Run and save" stores with the new version besides the plan (Markdown)."""
+    what = (f"note \u201c{views.md(note.strip())}\u201d" if note.strip() else "no note")
+    who = f", saved by {views.md(saved_by.strip())}" if saved_by.strip() else ""
+    return f"The next saved version gets {what}{who}; the note box clears after a save."
+
+
+def differs_table(differs: pd.DataFrame) -> pd.DataFrame:
+    """``diff_table`` output for ``st.table`` (which renders Markdown): every cell and
+    the scenario index escaped, so names read as typed."""
+    shown = differs.map(views.md)
+    return shown.set_index("Scenario")
 
 
 def manage_saved(url: str, saved: pd.DataFrame | None) -> bool:
@@ -113,6 +163,12 @@ def show_table(frame: pd.DataFrame, container: Any = None) -> None:
     times in 24-hour form (a table people read, not a file)."""
     box = container if container is not None else st
     config = {}
+    frame = frame.copy()
+    for col in frame.columns:  # shares to 0.1 %, other decimals to 0.1, blanks as blanks
+        if frame[col].dtype.kind == "f":
+            frame[col] = frame[col].round(4 if col in PERCENT_COLUMNS else 1)
+        elif frame[col].dtype == object:
+            frame[col] = frame[col].where(frame[col].notna(), "-")
     for col in frame.columns:
         kind = frame[col].dtype.kind
         if col in PERCENT_COLUMNS:

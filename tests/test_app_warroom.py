@@ -10,6 +10,7 @@ by hand, so the page's numbers are checked against arithmetic, not against the a
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -35,6 +36,11 @@ def _scenarios_page() -> AppTest:
     at.switch_page(PAGE).run()
     assert not at.exception, at.exception
     return at
+
+
+def _plain(markdown: str) -> str:
+    """Markdown source as it reads on the page (backslash escapes removed)."""
+    return re.sub(r"\\(.)", r"\1", markdown)
 
 
 def _saved_two() -> None:
@@ -95,8 +101,8 @@ def test_compare_saved_shows_what_differs_weeks_heatmap_and_report():
     at.multiselect(key="sc_compare").set_value(["base (saved v1)", "lean (saved v1)"]).run()
     assert not at.exception, at.exception
     # what differs comes before the KPI cards
-    differs = at.table[0].value
-    assert differs.reset_index().values.tolist() == [
+    differs = at.table[0].value.reset_index().map(_plain)
+    assert differs.values.tolist() == [
         ["lean (saved v1)", "Chat: service level target", "80%", "90%"]]
     heads = [h.value for h in at.subheader]
     card = next(i for i, h in enumerate(heads) if h.endswith("(baseline)"))
@@ -131,6 +137,43 @@ def test_modified_marker_after_loading_an_example_and_editing():
     assert any("Same as example base" in c.value for c in at.caption)
     at.slider(key="w.scenarios.order_growth").set_value(10.0).run()
     assert any("modified" in m.value for m in at.markdown)
+
+
+def test_modified_marker_in_a_fresh_session_compares_with_the_default_scenario():
+    at = _scenarios_page()
+    assert any("Same as the default scenario" in c.value for c in at.caption)
+    at.slider(key="w.scenarios.order_growth").set_value(10.0).run()
+    marks = [m.value for m in at.markdown if "modified" in m.value]
+    assert marks and "since the default scenario" in marks[0]
+
+
+@pytest.mark.parametrize(("typed", "said"), [
+    ("", "Scenario name: enter a name"),
+    ("   ", "Scenario name: enter a name"),
+    (" x", "Scenario name: remove the spaces at its start or end"),
+    ("**x**/y\\z", "Scenario name: must not contain slashes, backslashes"),
+])
+def test_scenario_name_errors_say_what_to_do(typed, said):
+    at = _scenarios_page()
+    at.text_input(key="w.scenarios.name").set_value(typed).run()
+    assert not at.exception
+    errors = [_plain(e.value) for e in at.error]
+    assert errors[0] == said, errors
+    assert not any("base" in e or "String should" in e or "\\\\" in e for e in errors)
+    assert at.button(key="sc_run").disabled
+
+
+def test_names_read_literally_in_what_differs():
+    odd = "qa high **bold** =2+2"
+    with Store(os.environ["PEAK_PLANNER_DB_URL"]) as store:
+        store.save(_result("base", [10, 12], [0.9, 0.85, 0.7], [100, 150, 250]))
+        store.save(_result(odd, [8, 9], [0.6, 0.95, 0.75], [80, 80, 80], target=0.9))
+    at = _scenarios_page()
+    at.multiselect(key="sc_compare").set_value(["base (saved v1)", f"{odd} (saved v1)"]).run()
+    assert not at.exception, at.exception
+    shown = at.table[0].value.index[0]
+    assert "**" not in shown.replace("\\*", "")  # every star escaped: no bold
+    assert _plain(shown) == f"{odd} (saved v1)"
 
 
 def test_open_hours_and_cost_per_hour_are_editable():
@@ -174,6 +217,52 @@ def test_today_plays_a_saved_plan_and_says_closed_before_opening():
     shown = {m.label: m.value for m in at.metric}
     assert all(shown[f"{c}: contacts so far"] not in ("closed", "not reported")
                for c in ("chat", "voice", "email"))
+
+
+def test_save_clears_the_note_keeps_who_marks_the_saved_version_and_refuses_a_deleted_name():
+    from tests.test_app import _short_app
+
+    url = os.environ["PEAK_PLANNER_DB_URL"]
+    at = _short_app()
+    at.switch_page(PAGE).run()
+    at.text_input(key="w.scenarios.name").set_value("qa_low").run()
+    at.text_input(key="sc_note").set_value("low note")
+    at.text_input(key="sc_by").set_value("Alice").run()
+    assert any("gets note \u201clow note\u201d, saved by Alice" in _plain(c.value)
+               for c in at.caption)
+    at.button(key="sc_save").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any("Saved" in s.value and "as version 1" in s.value for s in at.success)
+    # straight after the save: same as the version just saved, no "modified" marker
+    assert not any("modified" in m.value for m in at.markdown)
+    assert any("Same as qa\\_low v1" in c.value for c in at.caption)
+    # the note belonged to that version; the name stays
+    assert at.text_input(key="sc_note").value == ""
+    assert at.text_input(key="sc_by").value == "Alice"
+    assert any("gets no note, saved by Alice" in _plain(c.value) for c in at.caption)
+
+    at.text_input(key="w.scenarios.name").set_value("qa_high").run()
+    assert any("modified" in m.value for m in at.markdown)
+    at.button(key="sc_save").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    with Store(url) as store:
+        listed = store.list(all_versions=True).set_index("name")
+    assert listed.loc["qa_low", ["version", "note", "saved_by"]].tolist() == [
+        1, "low note", "Alice"]
+    assert listed.loc["qa_high", ["version", "note", "saved_by"]].tolist() == [
+        1, "", "Alice"]
+
+    # a deleted name is not saved under: its versions stay deleted and restorable
+    at.selectbox(key="wr_name").set_value("qa_low").run()
+    at.button(key="wr_delete").click().run()
+    at.text_input(key="w.scenarios.name").set_value("qa_low").run()
+    at.button(key="sc_save").click().run()
+    assert not at.exception
+    assert any("qa_low was deleted; restore it" in _plain(e.value) for e in at.error)
+    with Store(url) as store:
+        assert store.list(deleted=True)["name"].tolist() == ["qa_low"]
+        assert store.versions("qa_low") == [1]
+    assert at.selectbox(key="wr_deleted").options == ["qa_low"]
 
 
 def test_forecast_chart_has_a_legend_and_labelled_events():

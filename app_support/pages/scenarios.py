@@ -7,6 +7,7 @@ import streamlit as st
 from app_support import backend, charts, editor, risk_view, state, views, warroom
 from planner.compare import CompareError, compare, diff_table
 from planner.scenario import ScenarioError, load_scenario
+from planner.store import DeletedNameError
 
 st.title("Scenarios - war room")
 st.caption(
@@ -67,6 +68,7 @@ if yaml_file is not None and st.session_state.get("sc_yaml_done") != yaml_file.f
     else:
         st.session_state["sc_yaml_done"] = yaml_file.file_id
         state.set_scenario(opened, reset_widgets=True)
+        warroom.remember_origin(f"file {yaml_file.name}", opened)
         st.rerun()
 
 # ------------------------------------------------------------------ edit
@@ -78,8 +80,8 @@ if name != scenario.name:
     try:
         scenario = scenario.with_changes({"name": name})
     except ScenarioError as exc:
-        st.error(views.md(exc), icon=":material/error:")
-        editor.reject("Scenario name", editor.core_reason(exc, ["name"], None))
+        st.error(views.md(editor.reject("Scenario name", warroom.name_problem(name, exc))),
+                 icon=":material/error:")
 if scenario.description:
     st.caption(scenario.description)
 
@@ -111,8 +113,11 @@ refused = editor.rejections()
 blocked = bool(refused)
 run_clicked = c[0].button("Run", key="sc_run", type="primary", disabled=blocked)
 save_clicked = c[1].button("Run and save", key="sc_save", disabled=blocked)
+if st.session_state.pop("sc_note_clear", False):  # the note belonged to the saved version
+    st.session_state.pop("sc_note", None)
 note = c[2].text_input("Note for the saved version", key="sc_note")
 saved_by = c[2].text_input("Saved by (your name)", key="sc_by")
+c[2].caption(warroom.save_caption(note, saved_by))
 if blocked:
     st.error(
         "Run is disabled: "
@@ -137,19 +142,29 @@ if run_clicked or save_clicked:
             try:
                 saved_as = backend.save_result(url, result, note, saved_by.strip(),
                                                warroom.started_from())
+            except DeletedNameError:
+                st.error(f"{views.md(scenario.name)} was deleted; restore it (Saved "
+                         "scenarios, below) or choose another name. Nothing was saved.",
+                         icon=":material/error:")
             except ValueError as exc:
-                st.error(f"{views.md(scenario.name)} could not be saved: {exc}",
+                st.error(f"{views.md(scenario.name)} could not be saved: {views.md(exc)}",
                          icon=":material/error:")
             else:
-                st.success(
-                    f"Saved **{views.md(saved_as.name)}** as version {saved_as.version}.",
-                    icon=":material/save:",
-                )
                 warroom.remember_origin(f"{saved_as.name} v{saved_as.version}", scenario,
                                         warroom.started_from())
-                saved = backend.saved_scenarios(url)  # the new version is comparable now
+                # draw the page again from the saved version: the marker says "same as"
+                # it and the note box is empty for the next version
+                st.session_state["sc_saved"] = (
+                    f"Saved **{views.md(saved_as.name)}** as version {saved_as.version}.",
+                    result)
+                st.session_state["sc_note_clear"] = True
+                st.rerun()
         else:
             st.success(f"Ran **{views.md(scenario.name)}**.", icon=":material/check_circle:")
+if "sc_saved" in st.session_state:
+    done, shown = st.session_state.pop("sc_saved")
+    state.show_warnings(shown)
+    st.success(done, icon=":material/save:")
 
 if st.session_state.get("wr_done"):
     st.success(views.md(st.session_state.pop("wr_done")), icon=":material/check_circle:")
@@ -219,7 +234,7 @@ if len(set(spans.values())) > 1:
 st.subheader("What differs from the baseline")
 differs = diff_table(comparison.assumptions)
 if len(differs):
-    st.table(differs.set_index("Scenario"))  # plain text: reads, copies and prints
+    st.table(warroom.differs_table(differs))  # plain text: reads, copies and prints
 else:
     st.info("The compared scenarios make the same assumptions.")
 
