@@ -131,8 +131,14 @@ def manage_saved(url: str, saved: pd.DataFrame | None) -> bool:
             name = c[0].selectbox("Scenario", names, key="wr_name")
             new_name = c[1].text_input("New name", key="wr_new_name")
             if c[2].button("Rename", key="wr_rename", disabled=not new_name.strip()):
-                changed |= _do(lambda: store.rename(name, new_name.strip()),
-                               f"Renamed {name} to {new_name.strip()}.")
+                try:  # refused in the words of the name box, before the store is asked
+                    Scenario().with_changes({"name": new_name.strip()})
+                except ScenarioError as exc:
+                    st.error(views.md(f"New name: {name_problem(new_name.strip(), exc)}"),
+                             icon=":material/error:")
+                else:
+                    changed |= _do(lambda: store.rename(name, new_name.strip()),
+                                   f"Renamed {name} to {new_name.strip()}.")
             if c[3].button("Delete", key="wr_delete", icon=":material/delete:"):
                 changed |= _do(lambda: store.delete(name),
                                f"Deleted {name} (restore it below).")

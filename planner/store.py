@@ -64,7 +64,7 @@ from planner.results import (
     frame_from_parquet,
     frame_to_parquet,
 )
-from planner.scenario import Scenario, check_text
+from planner.scenario import Scenario, ScenarioError, check_text
 
 __all__ = [
     "DB_URL_ENV",
@@ -542,7 +542,12 @@ class Store:
         StoreError
             When ``new_name`` is invalid or already saved (deleted names included).
         """
-        new_name = Scenario(name=new_name).name  # validated like any scenario name
+        try:  # validated like any scenario name
+            new_name = Scenario().with_changes({"name": new_name}).name
+        except ScenarioError as exc:
+            reason = str(exc).splitlines()[-1].strip().removeprefix("name: ")
+            raise StoreError(f"cannot rename {name!r}: the new name is refused: {reason}"
+                             ) from None
         with self._guard(f"rename {name!r}"), self._writer.begin() as conn:
             self._lock_name(conn, name)
             if new_name == name:

@@ -95,6 +95,16 @@ def test_rename_to_a_taken_name_is_refused_in_words():
     assert Store(os.environ["PEAK_PLANNER_DB_URL"]).versions("lean") == [1]
 
 
+def test_rename_to_an_invalid_name_says_what_to_do():
+    _saved_two()
+    at = _scenarios_page()
+    at.selectbox(key="wr_name").set_value("lean")
+    at.text_input(key="wr_new_name").set_value("lean/2025").run()
+    at.button(key="wr_rename").click().run()
+    assert [_plain(e.value) for e in at.error] == ["New name: must not contain slashes"]
+    assert Store(os.environ["PEAK_PLANNER_DB_URL"]).versions("lean") == [1]
+
+
 def test_compare_saved_shows_what_differs_weeks_heatmap_and_report():
     _saved_two()
     at = _scenarios_page()

@@ -41,8 +41,12 @@ def test_rename_refuses_a_taken_or_missing_name(db_url):  # noqa: F811
         store.rename("a", "b")
     with pytest.raises(NotFoundError):
         store.rename("nope", "c")
-    with pytest.raises(ValueError):
+    with pytest.raises(StoreError, match="cannot rename 'a': the new name is refused: "
+                                         "String should have at most 120"):
         store.rename("a", "x" * 500)
+    with pytest.raises(StoreError, match="must not contain slashes") as caught:
+        store.rename("a", "a/b")
+    assert "pydantic" not in str(caught.value)
     assert store.versions("a") == [1]
     store.close()
 
