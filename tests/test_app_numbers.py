@@ -167,3 +167,16 @@ def test_simulation_boxes_refuse_in_words_and_disable_simulate(key, typed, said)
     assert said in _errors(at)
     assert at.button(key="staffing_sim_go").disabled
     assert at.number_input(key=key).value == typed
+
+
+def test_today_weight_of_the_plan_is_sent_as_typed():
+    # an integer box would reach the page as 1 for 1e12 (parseInt): now a float box,
+    # checked against its stated range 0 to 5,000
+    at = _page("today", short=True)
+    box = at.number_input(key="today_prior")
+    assert box.proto.data_type == NumberInputProto.FLOAT and box.proto.format == "%g"
+    assert not box.proto.has_min and not box.proto.has_max
+    _type(at, "today_prior", 1e12)
+    assert _errors(at) == ["must be between 0 and 5,000 (got 1e+12)"]
+    _type(at, "today_prior", 62.5)
+    assert not at.error

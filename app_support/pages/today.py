@@ -56,15 +56,13 @@ top = st.columns([2, 3])
 source = top[0].radio("Actual contacts", SOURCES, key="today_source")
 with st.expander("Re-forecast settings"):
     c = st.columns(2)
-    prior = c[0].number_input(  # range checked below: the browser would keep it silently
-        "Weight of the plan, contacts", value=100, step=50, key="today_prior",
+    prior, refused = editor.checked_number(  # checked here, not by the browser
+        c[0], "Weight of the plan, contacts", 0, 5000, 100.0, key="today_prior", step=50.0,
         help="How many contacts of evidence the plan is worth: with 100, the first 100 "
         "actual contacts move the ratio half way from the plan to what they show "
         "(0 to 5,000).",
     )
-    refused = editor.out_of_range(prior, 0, 5000)
     if refused:
-        c[0].error(refused, icon=":material/error:")
         st.warning(f"Re-forecast settings › Weight of the plan: {refused}; the day below uses "
                    "100.", icon=":material/warning:")
         prior = 100
