@@ -23,8 +23,10 @@ Accepted variants, where the meaning is unambiguous:
 Timestamps need a day (``2024`` or ``2024-01`` are refused) and a year in 1900..2200.
 Inputs are read through a bounded stream: at most ``MAX_DECODED_BYTES`` (1 GiB) after
 gzip decompression and ``MAX_ROWS`` (20M) rows, both per call through ``max_bytes`` and
-``max_rows``; a larger file is refused before it fills memory. Loading takes about three
-times the decoded size at peak (``bench/bench_loaders.py``).
+``max_rows``; a larger file is refused before it fills memory, and so is a file of more
+than ``MAX_COLUMNS`` (1,000) columns. CSV must be UTF-8 text: binary content or another
+encoding is refused naming the first offending byte (never quoting the bytes). Loading
+takes about three times the decoded size at peak (``bench/bench_loaders.py``).
 
 Everything else is rejected with a ``DataError`` (a ``ValueError``) whose message names the
 file, the column, the first offending rows (numbered as in a spreadsheet: the header is
@@ -47,7 +49,8 @@ setting (``tz``, ``data.timezone`` of a scenario, ``--tz`` on the command line).
 
 Warnings: ``frame.attrs["warnings"]`` (list of str) holds what is not wrong enough to
 refuse: a channel label one edit away from a more frequent one (``chta`` next to
-``chat``), a channel with under 1 % of the rows, how ambiguous numbers were read.
+``chat``), a channel with under 1 % of the rows, how ambiguous numbers were read, columns
+the loader does not read (how many, and the first names).
 
 The interval length of contact data is detected (or checked, when ``interval_s`` is given)
 and stored in ``frame.attrs["interval_s"]`` (seconds); ``frame.attrs["source"]`` holds the
@@ -59,6 +62,7 @@ and :func:`detect_interval_s` live in :mod:`forecast.validation` (re-exported he
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
 import io
@@ -108,6 +112,7 @@ from forecast.validation import (
 
 __all__ = [
     "COLUMN_ALIASES",
+    "MAX_COLUMNS",
     "MAX_DECODED_BYTES",
     "MAX_ROWS",
     "AmbiguousColumnError",
@@ -163,30 +168,69 @@ def _source_name(src: Any) -> str:
 MAX_DECODED_BYTES = 1 << 30
 #: Most data rows accepted per file. Loaders take ``max_rows`` to change it per call.
 MAX_ROWS = 20_000_000
+#: Most columns accepted per file (a history needs a handful; columns beyond the ones
+#: read are ignored with a warning).
+MAX_COLUMNS = 1_000
 
 
 class _TooLarge(Exception):
     """Raised inside a read when the decoded input passes a cap."""
 
 
+class _NotText(Exception):
+    """Raised inside a CSV read at the first byte that is not UTF-8 text."""
+
+
 class _BoundedReader(io.RawIOBase):
     """A binary stream that stops with ``_TooLarge`` past ``max_bytes`` decoded bytes or
-    ``max_rows`` line ends, so a compressed or huge input never fills memory."""
+    ``max_rows`` line ends, so a compressed or huge input never fills memory.
+
+    It also notes the first byte that is not UTF-8 text (``not_text``: its offset and
+    why); with ``text_only`` set (a CSV) reading stops there with ``_NotText``, so the
+    CSV parser never sees it.
+    """
 
     def __init__(self, raw: Any, max_bytes: int, max_rows: int) -> None:
         self.raw, self.max_bytes, self.max_lines = raw, max_bytes, max_rows + 1
         self.nbytes = self.nlines = 0
         self.exceeded = ""
+        self.not_text: tuple[int, str] | None = None
+        self.text_only = False
+        self._utf8 = codecs.getincrementaldecoder("utf-8")()
 
     def readable(self) -> bool:
         return True
 
+    def _check_text(self, chunk: bytes) -> None:
+        """Note the first NUL byte or invalid UTF-8 sequence (offset counted from 0)."""
+        nul = chunk.find(b"\x00")
+        pending = len(self._utf8.getstate()[0])
+        if not (pending == 0 and chunk.isascii()):
+            try:
+                self._utf8.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as exc:
+                at = max(exc.start - pending, 0)
+                if nul < 0 or at < nul:
+                    window = chunk[at:at + 64]
+                    controls = sum(window.count(bytes([c])) for c in _CONTROL_BYTES)
+                    kind = "binary" if controls >= 2 else "encoding"
+                    self.not_text = (self.nbytes + at, kind)
+                    return
+        if nul >= 0:
+            self.not_text = (self.nbytes + nul, "binary")
+
     def readinto(self, buf: Any) -> int:
         if self.exceeded:
             raise _TooLarge(self.exceeded)
+        if self.text_only and self.not_text:
+            raise _NotText()
         view = memoryview(buf).cast("B")
         chunk = self.raw.read(min(len(view), 1 << 20))
         n = len(chunk)
+        if self.not_text is None:
+            self._check_text(chunk)
+            if self.text_only and self.not_text:
+                raise _NotText()
         view[:n] = chunk
         self.nbytes += n
         self.nlines += chunk.count(b"\n")
@@ -197,6 +241,23 @@ class _BoundedReader(io.RawIOBase):
         if self.exceeded:
             raise _TooLarge(self.exceeded)
         return n
+
+
+#: Control bytes that do not occur in text (tab, line feed, form feed, carriage return
+#: and escape excluded): two within 64 bytes of a non-UTF-8 byte mean binary content.
+_CONTROL_BYTES = bytes(c for c in range(32) if c not in (9, 10, 12, 13, 27)) + b"\x7f"
+
+
+def _not_text(name: str, where: tuple[int, str]) -> DataError:
+    at, kind = where
+    if kind == "binary":
+        return fail(FileFormatError, name, None,
+                    f"the file is not text (binary content at byte {at:,})",
+                    accepted="CSV (, ; or tab separated, optionally .gz), .xlsx, Parquet")
+    return fail(FileFormatError, name, None,
+                f"the text is not UTF-8 (an invalid byte at byte {at:,}); it may be saved in "
+                "another encoding", accepted="CSV saved as UTF-8 (in Excel: CSV UTF-8), .xlsx,"
+                " Parquet")
 
 
 def _too_large(name: str, what: str, max_bytes: int, max_rows: int,
@@ -240,6 +301,8 @@ def _read_csv(stream: io.BufferedReader, name: str, head: bytes) -> tuple[pd.Dat
     sep = _sniff_sep(text_head)
     first_line = text_head.splitlines()[0] if text_head else ""
     header = next(csv.reader([first_line], delimiter=sep), [])
+    whole = "\n" in text_head or len(head) < (1 << 16)  # the header line ends in the head
+    _check_width(name, max(len(header), first_line.count(sep) + 1), whole)
     blank_lines: list[int] = []  # lines holding only spaces: skipped, still counted
     bad: list[tuple[int, int, str]] = []  # the first rows with a wrong number of fields
     n_bad = [0]
@@ -340,13 +403,21 @@ def _read_table(src: Any, max_bytes: int | None = None, max_rows: int | None = N
             stream = io.BufferedReader(bounded, buffer_size=1 << 16)
             try:
                 head = stream.peek(1 << 16)[: 1 << 16]
+                if head.strip() and head[:4] not in _BINARY_MAGIC:  # CSV: text only
+                    bounded.text_only = True
+                    if bounded.not_text:
+                        raise _NotText()
                 frame, rownum, sep = _parse(stream, head, name, max_bytes, max_rows)
             except _TooLarge as exc:
                 raise _too_large(name, str(exc), max_bytes, max_rows, compressed) from None
+            except _NotText:
+                raise _not_text(name, bounded.not_text) from None
             except (OSError, EOFError, zlib.error, pa.ArrowException) as exc:
                 if bounded.exceeded:
                     raise _too_large(name, bounded.exceeded, max_bytes, max_rows,
                                      compressed) from None
+                if bounded.text_only and bounded.not_text:
+                    raise _not_text(name, bounded.not_text) from None
                 if "straddl" in str(exc):  # a "row" longer than the parser's block
                     raise fail(FileFormatError, name, None,
                                "a line is longer than a block of the CSV reader: not a "
@@ -357,12 +428,13 @@ def _read_table(src: Any, max_bytes: int | None = None, max_rows: int | None = N
                     what = "not a readable text table"
                 else:
                     what = "broken gzip data" if compressed else "cannot read the file"
-                raise fail(FileFormatError, name, None, f"{what} ({exc})",
+                raise fail(FileFormatError, name, None, f"{what} ({_reason(exc)})",
                            accepted="CSV (, ; or tab separated, optionally .gz), .xlsx, "
                                     "Parquet") from exc
         finally:
             if raw is not src:
                 raw.close()
+    _check_width(name, frame.shape[1])
     blank = np.ones(len(frame), dtype=bool)
     for col in frame.columns:
         blank &= frame[col].isna().to_numpy(dtype=bool)
@@ -374,6 +446,19 @@ def _read_table(src: Any, max_bytes: int | None = None, max_rows: int | None = N
     if len(frame) > max_rows:
         raise _too_large(name, "rows", max_bytes, max_rows, False)
     return frame.reset_index(drop=True), name, rownum, sep
+
+
+#: First bytes of the binary formats read (Parquet, .xlsx) or named (.xls).
+_BINARY_MAGIC = (b"PAR1", b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
+
+
+def _reason(exc: BaseException) -> str:
+    """A reader's error message without the file content it may quote: cut before a
+    quoted row (Arrow's "Expected 1 columns, got 2: <row>"), printable, at most 160
+    characters."""
+    text = re.split(r"(?<=got \d): |(?<=got \d\d): |\n", str(exc), maxsplit=1)[0]
+    text = "".join(c if c.isprintable() else "?" for c in text)
+    return text if len(text) <= 160 else text[:157] + "..."
 
 
 def _parse(stream: io.BufferedReader, head: bytes, name: str, max_bytes: int,
@@ -395,6 +480,7 @@ def _parse(stream: io.BufferedReader, head: bytes, name: str, max_bytes: int,
                     raise _TooLarge("bytes")
                 if meta.num_rows > max_rows:
                     raise _TooLarge("rows")
+                _check_width(name, meta.num_columns)
                 frame = pd.read_parquet(data)
             else:
                 with zipfile.ZipFile(data) as zf:
@@ -412,6 +498,30 @@ def _parse(stream: io.BufferedReader, head: bytes, name: str, max_bytes: int,
         raise fail(EmptyFileError, name, None, "no data rows below the header",
                    accepted="a header row and at least one data row")
     return frame, rownum, sep
+
+
+def _check_width(name: str, n_columns: int, whole: bool = True) -> None:
+    if n_columns > MAX_COLUMNS:
+        raise fail(FileFormatError, name, None,
+                   f"{'' if whole else 'at least '}{n_columns:,} columns",
+                   accepted=f"at most {MAX_COLUMNS:,} columns (a history needs a handful)")
+
+
+def _ignored(frame: pd.DataFrame, used: Any, source: str) -> list[str]:
+    """A warning naming the columns of ``frame`` a loader does not read (none: [])."""
+    used = set(used)
+    ignored = [c for c in frame.columns if c not in used]
+    if not ignored:
+        return []
+
+    def label(c: Any) -> str:
+        text = "".join(ch if ch.isprintable() else "?" for ch in str(c))
+        return repr(text if len(text) <= 40 else text[:37] + "...")
+
+    shown = ", ".join(label(c) for c in ignored[:MAX_ROWS_SHOWN])
+    more = f" and {len(ignored) - MAX_ROWS_SHOWN:,} more" if len(ignored) > MAX_ROWS_SHOWN else ""
+    what = "column is" if len(ignored) == 1 else "columns are"
+    return [f"{source}: {len(ignored):,} {what} not read and ignored: {shown}{more}"]
 
 
 def _norm_header(col: Any) -> str:
@@ -494,6 +604,7 @@ def load_orders(src: Any, *, max_bytes: int | None = None,
     frame, source, rn, sep = _read_table(src, max_bytes, max_rows)
     cols = _map_columns(frame, source, ["ds", "orders", "segment"], ["ds", "orders"])
     mark, notes, distinct = _numbers(frame, cols, ["orders"], source, rn, sep)
+    notes = [*notes, *_ignored(frame, cols.values(), source)]
     ds = daily_only(parse_ds(frame[cols["ds"]], source, cols["ds"], None, rn), source,
                      cols["ds"], rn)
     out = pd.DataFrame({"ds": ds.to_numpy()})
@@ -599,6 +710,9 @@ def load_contacts(
                    "handle time without a unit", accepted="aht_s (seconds) or aht_min")
     mark, notes, distinct = _numbers(frame, cols, ["contacts", "aht_s", "aht_min"], source,
                                      rn, sep)
+    read = ["channel", "contacts", "aht_s", "aht_min", *(["ds"] if "ds" in cols
+                                                         else ["date", "time"])]
+    notes = [*notes, *_ignored(frame, [cols[k] for k in read if k in cols], source)]
     # Each raw column is dropped once parsed: memory stays near the decoded size.
     ds = get_ds(frame, cols, source, tz, rn).to_numpy().astype("datetime64[ns]", copy=False)
     for key in ("ds", "date", "time"):
@@ -718,6 +832,7 @@ def load_events(src: Any, *, max_bytes: int | None = None,
     frame, source, rn, _ = _read_table(src, max_bytes, max_rows)
     cols = _map_columns(frame, source, ["ds", "event", "lower_window", "upper_window"],
                         ["ds", "event"])
+    notes = _ignored(frame, cols.values(), source)
     ds = daily_only(parse_ds(frame[cols["ds"]], source, cols["ds"], None, rn), source,
                      cols["ds"], rn)
     out = pd.DataFrame({"ds": ds.to_numpy()})
@@ -741,7 +856,7 @@ def load_events(src: Any, *, max_bytes: int | None = None,
             out[name] = np.nan_to_num(num, nan=0.0).astype(np.int64)
     check_duplicates(out[["ds", "event"]], source, cols["ds"], np.zeros(len(out), dtype=bool), rn)
     out = out.sort_values(["ds", "event"], kind="stable").reset_index(drop=True)
-    out.attrs.update(source=source)
+    out.attrs.update(source=source, warnings=notes)
     return out
 
 

@@ -29,6 +29,7 @@ from forecast.data import (
     FileFormatError,
     MixedIntervalError,
     load_contacts,
+    load_events,
     load_orders,
     sample_paths,
 )
@@ -471,4 +472,87 @@ def test_gzip_of_a_line_without_breaks_is_named_as_not_a_table(tmp_path):
         load_contacts(path)
     msg = str(err.value)
     assert "zeros.csv.gz" in msg and "broken gzip" not in msg
-    assert "not a text table" in msg or "not a readable text table" in msg
+    assert "the file is not text (binary content at byte 0)" in msg
+
+
+# --------------------------------------------------------------- binary content and width
+# a PNG's first 16 bytes: 0x89 is no UTF-8 start byte; 0x1a and NUL bytes are control bytes
+PNG_HEAD = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"
+
+
+def test_binary_file_named_csv_is_refused_without_its_bytes(monkeypatch):
+    # "ds,orders\n" is 10 bytes: the binary part starts at byte 10 (counted from 0).
+    # The parser used to be fed the bytes: its row callback failed to decode them (an
+    # "Exception ignored ... UnicodeDecodeError" on the console) and the message quoted
+    # the raw bytes.
+    unraisable = []
+    monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
+    content = b"ds,orders\n" + PNG_HEAD + bytes(range(256)) * 40
+    with pytest.raises(FileFormatError) as err:
+        load_orders(upload(content, "photo.csv"))
+    msg = str(err.value)
+    assert "photo.csv" in msg and "the file is not text (binary content at byte 10)" in msg
+    assert msg.isprintable() and "PNG" not in msg and "IHDR" not in msg, msg
+    assert unraisable == []
+
+
+def test_text_in_another_encoding_is_named_as_such():
+    # Latin-1 "Müller": ü is the single byte 0xfc, at byte 20 ("ds,channel,contacts\n")
+    # + 17 ("2024-01-01 08:00,") + 1 ("M") = 38, invalid in UTF-8. Also 3 MB into a
+    # gzipped file (past the first blocks the reader checks).
+    latin = b"ds,channel,contacts\n2024-01-01 08:00,M\xfcller,3\n2024-01-01 08:30,chat,4\n"
+    with pytest.raises(FileFormatError, match=r"not UTF-8 \(an invalid byte at byte 38\)"):
+        load_contacts(upload(latin, "latin.csv"))
+    rows = b"".join(b"2024-01-%02d %02d:%02d,chat,3\n" % (1 + i // 48, i // 2 % 24, i % 2 * 30)
+                    for i in range(48 * 28))
+    body = b"ds,channel,contacts\n" + rows * 100  # ~3.5 MB of text, ASCII
+    assert len(body) > 3_000_000
+    bad = body[:3_000_000] + b"\xe9" + body[3_000_001:]
+    with pytest.raises(FileFormatError, match=r"not UTF-8 \(an invalid byte at byte 3,000,000\)"):
+        load_contacts(upload(gzip.compress(bad), "late.csv.gz"))
+    # valid UTF-8 beyond ASCII is text: Cyrillic channel names load
+    cyr = "ds,channel,contacts\n2024-01-01 08:00,чат,3\n2024-01-01 08:30,чат,4\n".encode()
+    assert load_contacts(upload(cyr)).channel.tolist() == ["чат", "чат"]
+
+
+def test_columns_a_loader_does_not_read_are_named_in_a_warning():
+    orders = load_orders(upload("ds,orders,revenue,region\n2024-01-01,5,9.5,EU\n"
+                                "2024-01-02,7,1.5,EU\n", "o.csv"))
+    assert orders["orders"].tolist() == [5, 7]
+    assert orders.attrs["warnings"] == [
+        "o.csv: 2 columns are not read and ignored: 'revenue', 'region'"]
+    contacts = load_contacts(upload("date,time,channel,contacts,agent\n"
+                                    "2024-01-01,08:00,chat,3,x\n2024-01-01,08:30,chat,4,y\n",
+                                    "c.csv"))
+    assert contacts["contacts"].tolist() == [3, 4]
+    assert contacts.attrs["warnings"] == ["c.csv: 1 column is not read and ignored: 'agent'"]
+    events = load_events(upload("ds,event,owner\n2024-11-29,black_friday,ops\n", "e.csv"))
+    assert events.attrs["warnings"] == ["e.csv: 1 column is not read and ignored: 'owner'"]
+    # the sample reads every column it has
+    assert load_orders(sample_paths().orders).attrs["warnings"] == []
+
+
+def test_absurdly_wide_file_is_refused_and_a_wide_one_warned():
+    # 2 used + 998 extra columns = 1,000: accepted, the first 5 extras named
+    extra = [f"x{i}" for i in range(998)]
+    text = ",".join(["ds", "orders", *extra]) + "\n" + ",".join(["2024-01-01", "5", *"0" * 998])
+    orders = load_orders(upload(text + "\n", "wide.csv"))
+    assert orders.attrs["warnings"] == [
+        "wide.csv: 998 columns are not read and ignored: 'x0', 'x1', 'x2', 'x3', 'x4' "
+        "and 993 more"]
+    # 20,000 extra columns: refused before parsing, from the header's first 64 KiB (the
+    # reader's look-ahead) whose commas say at least that many columns
+    header = ",".join(["ds", "orders", *(f"col{i}" for i in range(20_000))])
+    seen = header[:65_536].count(",") + 1
+    assert seen > 1_000 and len(header) > 65_536
+    text = header + "\n" + ",".join(["2024-01-01", "5", *"0" * 20_000])
+    with pytest.raises(FileFormatError, match=rf"wide\.csv: file: at least {seen:,} columns\. "
+                       r"Accepted: at most 1,000 columns"):
+        load_orders(upload(text + "\n", "wide.csv"))
+    narrow_head = ",".join(["ds", "orders", *(f"x{i}" for i in range(999))])  # 1,001 names
+    with pytest.raises(FileFormatError, match=r"file: 1,001 columns\."):
+        load_orders(upload(narrow_head + "\n" + ",".join(["2024-01-01", "5", *"0" * 999])))
+    frame = pd.DataFrame({"ds": ["2024-01-01"], "orders": [5],
+                          **{f"c{i}": [0] for i in range(1_001)}})
+    with pytest.raises(FileFormatError, match="1,003 columns"):
+        load_orders(frame)
