@@ -1061,3 +1061,23 @@ def test_new_files_keep_plan_dates_the_planner_chose_when_they_fit():
     assert (h.start, h.end) == (dt.date(2022, 3, 1), dt.date(2022, 3, 30))
     shown = [_shown(i.value) for i in at.info]
     assert any("kept" in t and "01 Mar 2022 - 30 Mar 2022" in t for t in shown), shown
+
+
+def test_binary_upload_and_ignored_columns_are_said_plainly():
+    # a PNG renamed .csv: "ds,channel,contacts\n" is 20 bytes, then 0x89 (no UTF-8 start
+    # byte) with control bytes after it; an orders file with two columns the planner
+    # does not read
+    png = b"ds,channel,contacts\n\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 8
+    orders = b"ds,orders,revenue,region\n2024-03-04,100,9.5,EU\n2024-03-05,120,1.5,EU\n"
+    at = _app()
+    at.radio(key="data_source").set_value("Upload my files").run()
+    at.file_uploader(key="upload_contacts").set_value(("photo.csv", png, "text/csv"))
+    at.file_uploader(key="upload_orders").set_value(("o.csv", orders, "text/csv"))
+    at.run()
+    assert not at.exception
+    errors = [_shown(e.value) for e in at.error]
+    assert len(errors) == 1 and "the file is not text (binary content at byte 20)" in errors[0]
+    assert "PNG" not in errors[0] and errors[0].isprintable(), errors
+    warnings = [_shown(w.value) for w in at.warning]
+    assert any("o.csv: 2 columns are not read and ignored: 'revenue', 'region'" in w
+               for w in warnings), warnings
