@@ -1081,3 +1081,31 @@ def test_binary_upload_and_ignored_columns_are_said_plainly():
     warnings = [_shown(w.value) for w in at.warning]
     assert any("o.csv: 2 columns are not read and ignored: 'revenue', 'region'" in w
                for w in warnings), warnings
+
+
+def test_re_derived_plan_dates_start_from_the_planners_own_dates():
+    at = _app()
+    at.radio(key="data_source").set_value("Upload my files").run()
+
+    def upload(orders_last: str) -> None:
+        at.file_uploader(key="upload_orders").set_value(
+            (f"o_{orders_last}.csv", _orders_csv("2022-01-01", orders_last), "text/csv"))
+        at.file_uploader(key="upload_contacts").set_value(
+            ("c50.csv", FIFTY_DAY_CONTACTS, "text/csv"))
+        at.run()
+        assert not at.exception and not at.error, [e.value for e in at.error]
+
+    upload("2024-12-31")  # orders reach the default plan: dates kept (1 Oct .. 31 Dec 2024)
+    at.switch_page("app_support/pages/forecast.py").run()
+    at.number_input(key="w.forecast.horizon.days").set_value(30)
+    at.date_input(key="w.forecast.horizon.start").set_value(dt.date(2024, 11, 1))
+    at.run()
+    at.switch_page("app_support/pages/data.py").run()
+    upload("2022-02-19")  # 50 days: the 30-day plan moves to 20 Feb .. 21 Mar 2022
+    h = at.session_state["scenario"].horizon
+    assert (h.start, h.end) == (dt.date(2022, 2, 20), dt.date(2022, 3, 21))
+    upload("2024-12-31")  # full orders again: back to the planner's 1 .. 30 Nov 2024
+    h = at.session_state["scenario"].horizon
+    assert (h.start, h.end) == (dt.date(2024, 11, 1), dt.date(2024, 11, 30))
+    shown = [_shown(i.value) for i in at.info]
+    assert any("plan dates back to 01 Nov 2024 - 30 Nov 2024" in t for t in shown), shown

@@ -32,7 +32,7 @@ source = st.radio(
 )
 
 BEFORE_UPLOAD = "before_upload"  # channels and horizon the upload replaced
-MOVED_HORIZON = "upload_moved_horizon"  # the plan dates an upload moved the plan to
+MOVED_HORIZON = "upload_moved_horizon"  # plan dates an upload moved: {"from": .., "to": ..}
 
 
 def _span(horizon: dict) -> str:
@@ -44,26 +44,25 @@ def fit_plan_dates(changed: dict, channels: list[str], last_day: object,
     """Scenario changes for newly loaded files: ``(changes, adjustments, other notes)``.
 
     Plan dates that an earlier upload moved (and the planner has not changed since) are
-    derived again from the dates before that upload, as on a first upload; dates the
+    derived again from the dates they were moved from, as on a first upload; dates the
     planner chose are kept while the new history reaches their start, else moved after
     it. Both are said in a note.
     """
-    before = st.session_state.get(BEFORE_UPLOAD)
     moved = st.session_state.get(MOVED_HORIZON)
     current = dict(changed["horizon"])
-    rederive = before is not None and moved is not None and current == moved
-    base = {**changed, "horizon": before["horizon"]} if rederive else changed
+    rederive = moved is not None and current == moved["to"]
+    base = {**changed, "horizon": moved["from"]} if rederive else changed
     fits, notes = views.fit_to_history(base, channels, last_day, typos=typos)
     others: list[str] = []
     if "horizon.start" in fits:
-        st.session_state[MOVED_HORIZON] = {
+        st.session_state[MOVED_HORIZON] = {"from": dict(base["horizon"]), "to": {
             **current, **{k.split(".", 1)[1]: v for k, v in fits.items()
-                          if k.startswith("horizon.")}}
+                          if k.startswith("horizon.")}}}
     elif rederive:
         st.session_state.pop(MOVED_HORIZON, None)
-        if before["horizon"] != current:
-            fits.update({f"horizon.{k}": v for k, v in before["horizon"].items()})
-            notes.append(f"plan dates back to {_span(before['horizon'])}, the dates before an "
+        if moved["from"] != current:
+            fits.update({f"horizon.{k}": v for k, v in moved["from"].items()})
+            notes.append(f"plan dates back to {_span(moved['from'])}, the dates before an "
                          f"earlier upload moved them to {_span(current)}: the new history "
                          "reaches them")
     elif moved is not None:  # dates the planner chose after an upload had moved them
