@@ -53,7 +53,7 @@ WORDS: dict[str, str] = {
 PERCENT_COLUMNS = frozenset({
     "service_level", "service_level_lo", "service_level_hi", "abandon_rate", "sl",
     "occupancy", "d_service_level", "d_abandon_rate", "intervals_at_risk", "day_miss",
-    "expected_sl", "p_below_target", "p", "d_occupancy",
+    "expected_sl", "p_below_target", "p", "d_occupancy", "min_service_level",
 })
 
 
