@@ -158,13 +158,15 @@ for col, (channel, s) in zip(cards, summary.iterrows(), strict=True):
                    if s["planned_so_far"] else None)
         col.metric(f"{channel}: contacts so far", f"{s['actual_so_far']:,.0f}", vs_plan,
                    delta_color="inverse")
+    diff = round(s["reforecast_day"] - s["planned_day"])
     col.metric(f"{channel}: day re-forecast", f"{s['reforecast_day']:,.0f}",
-               f"{s['reforecast_day'] - s['planned_day']:+,.0f} vs plan", delta_color="off",
+               f"{diff:+,.0f} vs plan" if diff else "as planned", delta_color="off",
+               delta_arrow="auto" if diff else "off",
                help=f"{level:g}% band {s['reforecast_day_lo']:,.0f} to "
                f"{s['reforecast_day_hi']:,.0f}; multiplier {s['ratio']:.3f}, handle time "
                f"x{s['aht_ratio']:.3f}.")
     col.metric(f"{channel}: expected service level", views.fmt_number(100 * s["sl_expected"], 1)
-               + " %", f"{100 * (s['sl_expected'] - s['sl_plan']):+.1f} pts vs plan",
+               + "%", f"{100 * (s['sl_expected'] - s['sl_plan']):+.1f} pp vs plan",
                help="Volume-weighted over the day: the scheduled agents on the actual "
                "contacts so far and the re-forecast after.")
     col.metric(f"{channel}: intervals short", f"{int(s['intervals_short'])}",
