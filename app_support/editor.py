@@ -614,10 +614,11 @@ def assumption_editor(
     ``"staffing"`` (shrinkage, occupancy cap, AHT, headcount cap), ``"shifts"``,
     ``"cost"``. ``ns`` names the page (widget keys are per page).
 
-    Each input is checked on its own: a number outside its box's range, or a value the
-    scenario refuses (:class:`planner.scenario.ScenarioError`), is shown as an error next
-    to the input and recorded with :func:`reject` (where and why); that input keeps its
-    previous value and every valid edit still applies.
+    Each input is checked on its own: a number outside its box's range (or a fraction in
+    a box of whole numbers: break minutes, headcount caps, chats per agent, days to plan),
+    or a value the scenario refuses (:class:`planner.scenario.ScenarioError`), is shown as
+    an error next to the input and recorded with :func:`reject` (where and why); that input
+    keeps its previous value and every valid edit still applies.
     """
     box = container if container is not None else st
     groups: list[_Group] = []
