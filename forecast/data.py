@@ -456,7 +456,7 @@ def _reason(exc: BaseException) -> str:
     """A reader's error message without the file content it may quote: cut before a
     quoted row (Arrow's "Expected 1 columns, got 2: <row>"), printable, at most 160
     characters."""
-    text = re.split(r"(?<=got \d): |(?<=got \d\d): |\n", str(exc), maxsplit=1)[0]
+    text = re.sub(r"(got \d+): .*", r"\1", str(exc), flags=re.S).split("\n", 1)[0]
     text = "".join(c if c.isprintable() else "?" for c in text)
     return text if len(text) <= 160 else text[:157] + "..."
 
