@@ -67,8 +67,9 @@ def fit_plan_dates(changed: dict, channels: list[str], last_day: object,
                          "reaches them")
     elif moved is not None:  # dates the planner chose after an upload had moved them
         st.session_state.pop(MOVED_HORIZON, None)
-        others.append(f"Plan dates kept at {_span(current)} as you set them: the new history "
-                      f"runs to {pd.Timestamp(last_day):%d %b %Y}, up to their start.")
+        others.append(f"Plan dates kept at {_span(current)} as you set them: the new "
+                      f"history, to {pd.Timestamp(last_day):%d %b %Y}, covers the days before "
+                      "them.")
     return fits, notes, others
 
 
