@@ -1,5 +1,5 @@
-"""Command line: ``python -m planner COMMAND`` (run, run-many, compare, report, list, export,
-today, capacity, simulate).
+"""Command line: ``python -m planner COMMAND`` (run, run-many, compare, report, list, restore,
+export, today, capacity, simulate).
 
 Exit codes (stable, for scripts)
 --------------------------------
@@ -20,6 +20,7 @@ a typo, channels the scenario does not plan, a stale history) goes to stderr as
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -31,7 +32,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from planner.compare import compare, rounded
 from planner.results import ScenarioResult
 from planner.scenario import Scenario, load_scenario
-from planner.store import DB_URL_ENV, NotFoundError, Store, StoreError
+from planner.store import DB_URL_ENV, DeletedNameError, NotFoundError, Store, StoreError
 from staffing.frames import SHIFT_PLAN_CONTRACT
 from staffing.kpis import DAILY_COLUMNS
 
@@ -225,6 +226,12 @@ def build_parser() -> argparse.ArgumentParser:
                         epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
                         parents=[common])
     ls.add_argument("--all", action="store_true", help="list every version, not only the latest")
+
+    rs = sub.add_parser("restore", help="show a deleted saved scenario again",
+                        description="Undo the deletion of a saved scenario (every version).",
+                        epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+                        parents=[common])
+    rs.add_argument("name", help="the deleted scenario's name")
 
     e = sub.add_parser("export", help="export a saved scenario's plan to files",
                        description="Write a saved result's plan and KPIs to CSV or Excel.",
@@ -473,6 +480,13 @@ def _cmd_list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_restore(args: argparse.Namespace) -> int:
+    with Store(args.db) as store:
+        store.restore(args.name)
+    print(f"restored {args.name}")
+    return EXIT_OK
+
+
 def _cmd_export(args: argparse.Namespace) -> int:
     base, version = _split_version(args.name)
     with Store(args.db) as store:
@@ -657,6 +671,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_compare(args, progress)
         if args.command == "list":
             return _cmd_list(args)
+        if args.command == "restore":
+            return _cmd_restore(args)
         if args.command == "today":
             return _cmd_today(args, progress)
         if args.command == "capacity":
@@ -675,6 +691,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except NotFoundError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_NOT_FOUND
+    except DeletedNameError as exc:  # the user's choice of name, not the database
+        print(f"error: {exc} (python -m planner restore {shlex.quote(exc.name)})",
+              file=sys.stderr)
+        return EXIT_INPUT
     except (StoreError, SQLAlchemyError) as exc:
         # One line, never the SQL statement or its parameters.
         text = str(getattr(exc, "orig", None) or exc).strip().splitlines() or [repr(exc)]

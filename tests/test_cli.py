@@ -79,6 +79,21 @@ def test_run_save_list_export_compare(week_yaml, db, tmp_path, capsys):
     assert main(["list", "--all", "--db", db]) == EXIT_OK
     assert capsys.readouterr().out.count("cli_week") == 2
 
+    # a deleted name is not saved over (its versions would come back unseen): input error
+    # with the command that restores it; after the restore the next save is version 3
+    from planner.store import Store
+
+    with Store(db) as store:
+        store.delete("cli_week")
+    assert main(["run", str(week_yaml), "--save", "--db", db, "-q"]) == EXIT_INPUT
+    err = capsys.readouterr().err
+    assert "'cli_week' was deleted" in err and "python -m planner restore cli_week" in err
+    assert main(["restore", "cli_week", "--db", db]) == EXIT_OK
+    assert main(["run", str(week_yaml), "--save", "--db", db, "-q"]) == EXIT_OK
+    capsys.readouterr()
+    assert main(["list", "--all", "--db", db]) == EXIT_OK
+    assert capsys.readouterr().out.count("cli_week") == 3
+
     exp = tmp_path / "exported"
     assert main(["export", "cli_week@1", "--format", "csv", "--out", str(exp), "--db", db]) == 0
     pd.testing.assert_frame_equal(pd.read_csv(exp / "kpis_daily.csv"), daily)
@@ -130,7 +145,7 @@ def test_help_documents_every_option(capsys):
     parser = build_parser()
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     assert set(sub.choices) == {"run", "compare", "list", "export", "today", "capacity",
-                                "simulate", "run-many", "report"}
+                                "simulate", "run-many", "report", "restore"}
     assert main(["--help"]) == EXIT_OK
     top = capsys.readouterr().out
     for code in ("0  success", "2  usage", "3  invalid input", "4  not found", "5  database"):
