@@ -17,6 +17,7 @@ import streamlit as st
 
 from app_support import backend, editor, views
 from app_support.warroom import show_table
+from planner.labels import header
 
 __all__ = ["frontier_chart", "frontier_section", "simulate_section"]
 
@@ -152,10 +153,19 @@ def simulate_section(scenario: Any, key: str) -> None:
         st.warning(
             f"The analytic KPI lies outside the simulation's interval on {len(bad)} "
             "day(s) x channel(s): "
-            + ", ".join(f"{r.channel} {pd.Timestamp(r.date):%d %b} {r.metric} "
+            + ", ".join(f"{r.channel} {pd.Timestamp(r.date):%d %b} {header(r.metric).lower()} "
                         f"{r.analytic:.1%} vs {r.sim_lo:.1%}-{r.sim_hi:.1%}"
                         for r in bad.head(6).itertuples(index=False)),
             icon=":material/warning:",
         )
-    else:
+    wide = sim.too_wide()
+    if len(wide):
+        st.info(
+            f"With {sim.meta['reps']} replications the simulation's interval is more than 10 "
+            f"points wide on {len(wide)} day(s) x channel(s) (up to "
+            f"{(wide['sim_hi'] - wide['sim_lo']).max():.0%}): too wide to referee the analytic "
+            "KPI there. Run more replications (30 or more).",
+            icon=":material/info:",
+        )
+    elif not len(bad):
         st.success("The analytic KPIs lie inside the simulation's intervals.")

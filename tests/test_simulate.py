@@ -337,8 +337,14 @@ def test_app_staffing_page_frontier_and_simulation(tmp_path, monkeypatch):
     at.radio(key="staffing_sim_handle").set_value("lognormal, cv from the history")
     at.button(key="staffing_sim_go").click().run()
     assert not at.exception, at.exception
-    assert len(at.success) + len(at.warning) >= 1
     sim = at.session_state["staffing_sim"]
+    # the verdict: a disagreement, or intervals too wide to referee (2 replications), and
+    # "inside" is said only when neither
+    wide, bad = sim.too_wide(), sim.disagreements()
+    assert bool(len(bad)) == any("simulation's interval" in w.value for w in at.warning)
+    infos = [i.value for i in at.info if "too wide to referee" in i.value]
+    assert bool(infos) == bool(len(wide))
+    assert bool(len(at.success)) == (not len(wide) and not len(bad))
     assert set(sim.daily["channel"]) == {"chat", "voice", "email"}
     # the sample's interval AHTs were generated with a single-contact cv of 0.8
     assert sim.meta["handle_cv"]["voice"] == pytest.approx(0.8, abs=0.05)
