@@ -1,5 +1,9 @@
 """One entry point for any volume series: :func:`forecast_volume`.
 
+Why it is long: the `auto` selection (rolling origins, last year's season, the one-SE rule,
+the combination, outliers, holiday catch-up and the band's calibration from the same
+backtests) is one decision; its steps are separate functions here.
+
 History is long (``unique_id, ds, y``); every series is forecast on its *open grid*:
 
 * daily (``"D"``) and business-daily (``"B"``) series: the weekdays that had rows in at
@@ -58,9 +62,9 @@ import numpy as np
 import pandas as pd
 
 from forecast import intraday
-from forecast.backtest import calibration_factor, scale_interval, wape
 from forecast.cache import ForecastCache
 from forecast.frames import BAND
+from forecast.metrics import calibration_factor, scale_interval, wape
 from forecast.models import MODELS, ModelError
 
 __all__ = [

@@ -1,6 +1,10 @@
 """Command line: ``python -m planner COMMAND`` (run, run-many, compare, report, list, restore,
 export, today, capacity, simulate).
 
+Why it is long: one argument parser for eleven subcommands, each with its documented
+options, and their short dispatch functions; the shared pieces live in
+:mod:`planner.cli_common`.
+
 Exit codes (stable, for scripts)
 --------------------------------
 0  success
@@ -22,19 +26,34 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TextIO
 
 import pandas as pd
 from sqlalchemy.exc import SQLAlchemyError
 
+from planner.cli_common import (
+    EXIT_DB,
+    EXIT_ERROR,
+    EXIT_INPUT,
+    EXIT_NOT_FOUND,
+    EXIT_OK,
+    EXIT_USAGE,
+    KPIS_DAILY_COLUMNS,
+    SHIFT_PLAN_COLUMNS,
+    Progress,
+    date_only,
+    load_or_run,
+    plan_text,
+    print_warnings,
+    scenario_file,
+    split_version,
+    summary_text,
+    write_outputs,
+)
 from planner.compare import compare, rounded
 from planner.results import ScenarioResult
-from planner.scenario import Scenario, load_scenario
 from planner.store import DB_URL_ENV, DeletedNameError, NotFoundError, Store, StoreError
-from staffing.frames import SHIFT_PLAN_CONTRACT
-from staffing.kpis import DAILY_COLUMNS
 
 __all__ = [
     "EXIT_DB",
@@ -54,11 +73,6 @@ __all__ = [
     "write_outputs",
 ]
 
-EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INPUT, EXIT_NOT_FOUND, EXIT_DB = 0, 1, 2, 3, 4, 5
-
-KPIS_DAILY_COLUMNS = tuple(DAILY_COLUMNS)
-SHIFT_PLAN_COLUMNS = SHIFT_PLAN_CONTRACT
-
 _EPILOG = f"""exit codes:
   0  success
   1  unexpected internal error
@@ -69,106 +83,6 @@ _EPILOG = f"""exit codes:
 
 database: --db URL, else ${DB_URL_ENV}, else the SQLite file peak_planner.db in the
 working directory (created on first use)."""
-
-
-class _Progress:
-    """Prints one stderr line per new step message, with the overall percentage."""
-
-    def __init__(self, stream: TextIO, quiet: bool) -> None:
-        self.stream, self.quiet, self.last = stream, quiet, None
-
-    def __call__(self, fraction: float, message: str) -> None:
-        if self.quiet or message == self.last:
-            return
-        self.last = message
-        print(f"[{100 * fraction:3.0f}%] {message}", file=self.stream, flush=True)
-
-
-def write_outputs(result: ScenarioResult, out_dir: str | Path,
-                  formats: Sequence[str] = ("csv", "xlsx")) -> list[Path]:
-    """Write a result's files into ``out_dir`` (created if needed).
-
-    ``csv``: ``kpis_daily.csv`` (columns ``KPIS_DAILY_COLUMNS``), ``shift_plan.csv``
-    (``SHIFT_PLAN_COLUMNS``), ``requirements.csv``, ``weekly.csv``; ``xlsx``:
-    ``plan.xlsx`` with the sheets of :func:`planner.export.plan_workbook_tables` (the
-    app's download is the same workbook). A scenario with ``capacity`` settings adds
-    ``capacity_weekly.csv`` and ``capacity_classes.csv`` and the workbook's ``Capacity``
-    and ``Hiring classes`` sheets; a result with a shift plan adds the weekly 5/2 roster
-    (:func:`staffing.roster.weekly_roster`) as ``roster.csv`` and the sheets ``Weekly
-    roster`` and ``Roster headcount``; the workbook also has the ``Cost-risk
-    frontier`` sheet (:func:`planner.risk.scenario_frontier`). Returns the written paths.
-    All files are written to a staging folder first and moved into ``out_dir`` only
-    when every one is complete; text that looks like a formula is written as text
-    (:mod:`planner.export`).
-    """
-    from planner.export import plan_workbook_tables, staging_dir, write_csv, write_workbook
-
-    out = Path(out_dir)
-    names = []
-    tables = plan_workbook_tables(result)
-    with staging_dir(out) as tmp:
-        if "csv" in formats:
-            daily = result.kpis_daily
-            daily = daily.reindex(columns=list(KPIS_DAILY_COLUMNS))
-            plan = result.shift_plan.reindex(columns=list(SHIFT_PLAN_COLUMNS))
-            for name, frame in (("kpis_daily", daily), ("shift_plan", plan),
-                                ("requirements", result.requirements),
-                                ("weekly", result.weekly)):
-                write_csv(_date_only(frame), tmp / f"{name}.csv")
-                names.append(f"{name}.csv")
-            if "Capacity" in tables:
-                write_csv(tables["Capacity"], tmp / "capacity_weekly.csv")
-                write_csv(tables["Hiring classes"], tmp / "capacity_classes.csv")
-                names += ["capacity_weekly.csv", "capacity_classes.csv"]
-            if "Weekly roster" in tables:
-                write_csv(tables["Weekly roster"], tmp / "roster.csv")
-                names.append("roster.csv")
-        if "xlsx" in formats:
-            write_workbook(tmp / "plan.xlsx", tables)
-            names.append("plan.xlsx")
-    return [out / n for n in names]
-
-
-_SUMMARY_FORMATS = {
-    "volume": "{:,.0f}", "paid_hours": "{:,.0f}", "avg_fte": "{:,.1f}",
-    "peak_week_fte": "{:,.1f}", "max_daily_agents": "{:,.0f}", "cost": "{:,.0f}",
-    "service_level": "{:.3f}", "asa_s": "{:,.1f}", "abandon_rate": "{:.3f}",
-    "max_backlog_items": "{:,.0f}", "max_backlog_age_h": "{:,.1f}",
-}
-
-
-def _summary_text(summary: pd.DataFrame) -> str:
-    cols = ["channel", *[c for c in _SUMMARY_FORMATS if c in summary.columns]]
-    fmt = {c: _SUMMARY_FORMATS[c].format for c in cols[1:]}
-    return summary[cols].to_string(index=False, formatters=fmt, na_rep="-")
-
-
-def plan_text(meta: Mapping[str, Any]) -> str:
-    """One line on the shift plan from a result's ``meta``: its quality, paid hours and
-    their lower bound (as the Shift plan page shows them), and the agent-hours a headcount
-    cap leaves unserved.
-
-    Examples
-    --------
-    >>> plan_text({"shift_quality": "optimal", "shift_paid_hours": 10985.0,
-    ...            "shift_paid_hours_bound": 10959.3, "short_agent_hours": 0.0})
-    'Shift plan: optimal; paid hours 10,985 (lower bound 10,959); unserved 0 agent-hours'
-    """
-    parts = [f"Shift plan: {meta.get('shift_quality', 'n/a')}"]
-    if meta.get("shift_paid_hours") is not None:
-        bound = meta.get("shift_paid_hours_bound")
-        parts.append(f"paid hours {meta['shift_paid_hours']:,.0f} (lower bound "
-                     + ("n/a" if bound is None else f"{bound:,.0f}") + ")")
-    parts.append(f"unserved {float(meta.get('short_agent_hours') or 0.0):,.0f} agent-hours")
-    return "; ".join(parts)
-
-
-def _date_only(frame: pd.DataFrame) -> pd.DataFrame:
-    f = frame.copy()
-    for col in ("date", "week"):
-        if col in f.columns and len(f):
-            f[col] = pd.to_datetime(f[col]).dt.strftime("%Y-%m-%d")
-    return f
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -317,11 +231,11 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _cmd_capacity(args: argparse.Namespace, progress: _Progress) -> int:
+def _cmd_capacity(args: argparse.Namespace, progress: Progress) -> int:
     from planner.capacity import capacity_plan
     from planner.export import capacity_tables, staging_dir, write_csv
 
-    result = _result(args.scenario, args, progress)
+    result = load_or_run(args.scenario, args, progress)
     plan = capacity_plan(result)
     print(capacity_text(result.name, plan))
     if args.out:
@@ -384,37 +298,14 @@ def _add_tz(parser: argparse.ArgumentParser) -> None:
              "offsets to local time and sums the hour repeated when daylight saving time ends")
 
 
-def _scenario(path: str, tz: str | None) -> Scenario:
-    """The scenario file, with ``--tz`` (when given) as its data time zone."""
-    scenario = load_scenario(path)
-    if tz is None:
-        return scenario
-    return scenario.model_copy(update={"data": scenario.data.model_copy(update={"timezone": tz})})
-
-
-def _print_warnings(result: ScenarioResult, label: str = "") -> None:
-    """One ``warning: ...`` line on stderr per warning of a fresh run."""
-    prefix = f"{label}: " if label else ""
-    for text in result.meta.get("warnings", []):
-        print(f"warning: {prefix}{text}", file=sys.stderr)
-
-
-def _split_version(name: str) -> tuple[str, int | None]:
-    if "@" in name:
-        base, _, v = name.rpartition("@")
-        if v.isdigit():
-            return base, int(v)
-    return name, None
-
-
-def _cmd_run(args: argparse.Namespace, progress: _Progress) -> int:
+def _cmd_run(args: argparse.Namespace, progress: Progress) -> int:
     from planner.pipeline import run
 
-    scenario = _scenario(args.scenario, args.tz)
+    scenario = scenario_file(args.scenario, args.tz)
     result = run(scenario, progress=progress)
-    _print_warnings(result)
+    print_warnings(result)
     print(f"Scenario {scenario.name}: {scenario.horizon.start} .. {scenario.horizon.end}")
-    print(_summary_text(result.summary()))
+    print(summary_text(result.summary()))
     print(plan_text(result.meta))
     if args.out:
         for path in write_outputs(result, args.out):
@@ -426,7 +317,7 @@ def _cmd_run(args: argparse.Namespace, progress: _Progress) -> int:
     return EXIT_OK
 
 
-def _cmd_compare(args: argparse.Namespace, progress: _Progress) -> int:
+def _cmd_compare(args: argparse.Namespace, progress: Progress) -> int:
     results: dict[str, ScenarioResult] = {}
     store = None
     try:
@@ -434,12 +325,12 @@ def _cmd_compare(args: argparse.Namespace, progress: _Progress) -> int:
             if name.endswith((".yaml", ".yml")) and Path(name).exists():
                 from planner.pipeline import run
 
-                result = run(_scenario(name, args.tz), progress=progress)
+                result = run(scenario_file(name, args.tz), progress=progress)
                 label = result.name
-                _print_warnings(result, label)
+                print_warnings(result, label)
             else:
                 store = store or Store(args.db)
-                base, version = _split_version(name)
+                base, version = split_version(name)
                 result = store.load(base, version)
                 label = name
             if label in results:
@@ -464,7 +355,7 @@ def _cmd_compare(args: argparse.Namespace, progress: _Progress) -> int:
         with staging_dir(out) as tmp:
             write_csv(diff_table(comp.assumptions), tmp / "compare_assumptions.csv")
             for table in tables:
-                write_csv(rounded(_date_only(getattr(comp, table))), tmp / f"compare_{table}.csv")
+                write_csv(rounded(date_only(getattr(comp, table))), tmp / f"compare_{table}.csv")
         for table in ("assumptions", *tables):
             print(f"wrote {out / f'compare_{table}.csv'}")
     return EXIT_OK
@@ -488,7 +379,7 @@ def _cmd_restore(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    base, version = _split_version(args.name)
+    base, version = split_version(args.name)
     with Store(args.db) as store:
         result = store.load(base, version)
     for path in write_outputs(result, args.out, formats=(args.format,)):
@@ -496,10 +387,10 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _cmd_today(args: argparse.Namespace, progress: _Progress) -> int:
+def _cmd_today(args: argparse.Namespace, progress: Progress) -> int:
     from planner.live import load_day_actuals, result_day_against_plan
 
-    result = _result(args.plan, args, progress)
+    result = load_or_run(args.plan, args, progress)
     actuals = load_day_actuals(args.actuals, int(result.meta["interval_s"]))
     days = actuals["ds"].dt.normalize().unique()
     if len(days) != 1:
@@ -545,19 +436,6 @@ def _cmd_today(args: argparse.Namespace, progress: _Progress) -> int:
     return EXIT_OK
 
 
-def _result(spec: str, args: argparse.Namespace, progress: _Progress) -> ScenarioResult:
-    """A fresh run of a scenario .yaml file, or a saved NAME[@VERSION]."""
-    if spec.endswith((".yaml", ".yml")) and Path(spec).exists():
-        from planner.pipeline import run
-
-        result = run(_scenario(spec, args.tz), progress=progress)
-        _print_warnings(result)
-        return result
-    base, version = _split_version(spec)
-    with Store(args.db) as store:
-        return store.load(base, version)
-
-
 def risk_text(results: dict[str, ScenarioResult]) -> str:
     """Each scenario's cost-risk frontier over all channels, and what p80 buys over the
     mean (``"+4.8 % hours buys -24 pt of intervals at risk"``)."""
@@ -591,10 +469,10 @@ def _handle_cv_arg(text: str) -> float | str:
     return value
 
 
-def _cmd_simulate(args: argparse.Namespace, progress: _Progress) -> int:
+def _cmd_simulate(args: argparse.Namespace, progress: Progress) -> int:
     from planner.simulate import scenario_handle_cv, simulate_result
 
-    result = _result(args.scenario, args, progress)
+    result = load_or_run(args.scenario, args, progress)
     handle_cv = args.handle_cv
     if handle_cv == "data":
         handle_cv = scenario_handle_cv(result)
@@ -663,7 +541,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse: --help (0) or usage error (2)
         return int(exc.code or 0)
-    progress = _Progress(sys.stderr, args.quiet)
+    progress = Progress(sys.stderr, args.quiet)
     try:
         if args.command == "run":
             return _cmd_run(args, progress)

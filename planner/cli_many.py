@@ -54,14 +54,20 @@ def add_run_many_parser(sub: argparse._SubParsersAction, common: argparse.Argume
 
 def cmd_run_many(args: argparse.Namespace) -> int:
     """Run ``run-many``; returns the exit code (0, or 3 when any scenario failed)."""
-    from planner.cli import EXIT_INPUT, EXIT_OK, _scenario, _summary_text, write_outputs
+    from planner.cli_common import (
+        EXIT_INPUT,
+        EXIT_OK,
+        scenario_file,
+        summary_text,
+        write_outputs,
+    )
     from planner.fanout import TaskFailure, progress_bar, run_many
 
     scenarios: list = []
     failed: list[TaskFailure] = []
     for path in args.files:
         try:
-            scenarios.append(_scenario(path, args.tz))
+            scenarios.append(scenario_file(path, args.tz))
         except (ValueError, OSError) as exc:
             failed.append(TaskFailure(path, "load", f"{type(exc).__name__}: {exc}"))
     engine = "serial" if args.serial else (args.address or "local")
@@ -74,7 +80,7 @@ def cmd_run_many(args: argparse.Namespace) -> int:
             tag = f" (without {', '.join(runs.failures[label].channels)}: failed)"
         print(f"Scenario {label}: {result.scenario.horizon.start} .. "
               f"{result.scenario.horizon.end}{tag}")
-        print(_summary_text(result.summary()))
+        print(summary_text(result.summary()))
         print()
         for text in result.meta.get("warnings", []):
             print(f"warning: {label}: {text}", file=sys.stderr)

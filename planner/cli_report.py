@@ -35,12 +35,12 @@ def add_report_parser(sub: argparse._SubParsersAction, common: argparse.Argument
 
 def cmd_report(args: argparse.Namespace, progress: object) -> int:
     """Run ``report``; returns the exit code."""
-    from planner.cli import EXIT_OK, _result
+    from planner.cli_common import EXIT_OK, load_or_run
     from planner.report import write_report
 
     results = {}
     for spec in args.names:
-        result = _result(spec, args, progress)
+        result = load_or_run(spec, args, progress)
         label = result.name if spec.endswith((".yaml", ".yml")) else spec
         if label in results:
             label = f"{label}#{len(results) + 1}"

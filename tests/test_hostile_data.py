@@ -315,7 +315,8 @@ def test_timezone_setting_reaches_the_loader(tmp_path):
 
 
 def test_cli_tz_option_sets_the_scenario_zone(tmp_path):
-    from planner.cli import _scenario, build_parser
+    from planner.cli import build_parser
+    from planner.cli_common import scenario_file as _scenario
 
     path = tmp_path / "s.yaml"
     path.write_text("name: s\nhorizon: {start: 2024-11-04, end: 2024-11-05}\n")
@@ -435,7 +436,7 @@ def test_sample_still_loads_without_warnings():
 def test_cli_prints_each_warning_on_stderr(capsys):
     from types import SimpleNamespace
 
-    from planner.cli import _print_warnings
+    from planner.cli_common import print_warnings as _print_warnings
 
     result = SimpleNamespace(meta={"warnings": ["channel 'chta' looks like a typo of 'chat'",
                                                 "the contacts file has channels ..."]})
