@@ -1,5 +1,9 @@
 """Widgets that edit the session's current :class:`planner.scenario.Scenario`.
 
+Why it is long: every input of the scenario form (numbers, months, open hours, shrinkage,
+caps) is drawn, checked in words and written back here, so that all boxes follow one rule;
+splitting by page would put that rule in several places.
+
 The scenario in ``st.session_state`` is the single source of truth. Each widget is seeded
 from it when first drawn (its key is ``"w.<page>.<dotted field path>"``: one namespace per
 page, because Streamlit forgets a widget's state when another page is shown) and every

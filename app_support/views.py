@@ -1,5 +1,8 @@
 """Pure helpers that shape core frames for the app's tables and charts.
 
+Why it is long: it is a flat list of small, independent, doctested helpers (one per table or
+chart shape the pages need); they share nothing but their purpose.
+
 No Streamlit, no clock, no randomness: frames in, frames (or frozen dataclasses) out, so
 they are tested directly (``tests/test_app_views.py``). Planning arithmetic (forecasts,
 agents, KPIs) stays in the core; these helpers only regroup and relabel its results.

@@ -1,5 +1,9 @@
 """Order-driven contact forecast per channel, daily and per interval, with AHT.
 
+Why it is long: the order-driven flow (orders, contact rate with its lag, intraday split,
+AHT) and the one path of a scenario's assumptions (`apply_assumptions`) share the cache keys
+and the intermediate frames; each step is its own function below.
+
 :func:`forecast_contacts` runs the whole forecasting flow for a date range:
 
 1. history is cut at ``start`` (only data before the forecast period is used);

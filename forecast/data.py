@@ -1,5 +1,9 @@
 """Load order, contact and event histories into the tidy frames of the design notes.
 
+Why it is long: one bounded reader (size, rows, columns, text encoding) serves three file
+formats and three kinds of history; the loaders share it and its messages, so a limit or a
+check is written once.
+
 Accepted inputs: a path (``str`` / ``os.PathLike``), a file-like object with ``read()`` (an
 upload; ``.name`` is used in messages) or a ``pandas.DataFrame``. Formats are recognised
 from the content: CSV (``,`` ``;`` or tab separated, optionally gzip-compressed), Excel

@@ -1,5 +1,9 @@
 """Checks on loaded history columns: errors, values, timestamps, channels, interval grid.
 
+Why it is long: each check of a history column (counts, timestamps, time zones, channels,
+the interval grid) raises its own named error with the file, column and rows; the loaders
+call them in order.
+
 The readers in :mod:`forecast.data` turn a file into a raw frame; the functions here parse
 and validate its columns and raise :class:`DataError` subclasses whose messages name the
 file, the column, the first offending rows (spreadsheet numbering: header = row 1) and

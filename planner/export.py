@@ -1,5 +1,9 @@
 """Export a shift plan for a rostering system: CSV and an Excel workbook.
 
+Why it is long: every file that leaves the planner (CSV and workbook, plan, capacity,
+frontier, simulation and roster sheets) goes through the one formula-safe, atomic writer
+defined here, so no export can bypass it.
+
 The CSV has one header row and one row per (date, channel, shift, start, break) with ISO
 dates (``2024-11-29``) and 24-hour ``HH:MM`` times, the form rostering tools import. The
 workbook (openpyxl) holds four sheets: ``Shift plan`` (same columns as the CSV),

@@ -1,5 +1,9 @@
 """Many scenarios at once: fan the work out as tasks on Dask distributed.
 
+Why it is long: the Dask fan-out keeps per-queue chunks, worker state, assembly back into
+one result per scenario, failure isolation and the content-hash cache together: results must
+equal the serial path, and these parts decide that jointly.
+
 :func:`run_many` runs several scenarios and returns each one's
 :class:`~planner.results.ScenarioResult`, the same frames that :func:`planner.pipeline.run`
 gives for that scenario on its own. The engine is

@@ -1,5 +1,9 @@
 """Demand as a distribution: staffing to a chosen risk, and what each staffing risks.
 
+Why it is long: the predictive distribution, the chance-constrained requirement, the risk
+KPIs of a staffing and the cost-risk frontier are four views of one distribution and share
+its quadrature; the spread's measurement is in :mod:`staffing.spread`.
+
 A forecast says how many contacts an interval *should* get; the war room needs to know
 how likely a staffing is to fall short. This module turns a forecast into a predictive
 distribution of the contacts of each interval and answers both directions:
