@@ -99,7 +99,9 @@ class Roster:
     Attributes
     ----------
     headcount : DataFrame
-        ``channel, week_start, headcount, lower_bound, demand_days`` (agent-days needed).
+        ``channel, week_start, headcount, lower_bound, demand_days`` (agent-days needed),
+        ``plan_days`` (days of that week the plan covers) and ``partial`` (fewer than 7:
+        the other days count as days off, so the week's headcount is not a full week's).
     lines : DataFrame
         ``channel, week_start, line, days_off, mon .. sun``: each day ``"HH:MM-HH:MM"``
         (the shift), ``"off"`` or ``"spare"``.
@@ -147,13 +149,15 @@ def weekly_roster(shift_plan: pd.DataFrame, consecutive: bool = True) -> Roster:
     sp["week_start"] = sp["date"] - pd.to_timedelta(sp["date"].dt.day_of_week, unit="D")
     sp["dow"] = sp["date"].dt.day_of_week
     pats = day_off_patterns(consecutive)
+    plan_days = set(sp["date"])  # a week missing some of these days is a partial week
     heads, lines = [], []
     for (ch, wk), g in sp.groupby(["channel", "week_start"], sort=True):
         demand = np.zeros(7, dtype=np.int64)
         np.add.at(demand, g["dow"].to_numpy(), g["agents"].to_numpy(dtype=np.int64))
         counts = min_lines(demand, consecutive)
         lb = int(max(demand.max(), -(-demand.sum() // 5)))
-        heads.append((ch, wk, int(counts.sum()), lb, int(demand.sum())))
+        in_plan = sum(wk + pd.Timedelta(days=k) in plan_days for k in range(7))
+        heads.append((ch, wk, int(counts.sum()), lb, int(demand.sum()), in_plan, in_plan < 7))
         line_pats = np.repeat(np.arange(len(pats)), counts)
         rows = [
             {"channel": ch, "week_start": wk, "line": i + 1,
@@ -175,7 +179,8 @@ def weekly_roster(shift_plan: pd.DataFrame, consecutive: bool = True) -> Roster:
                     rows[i][_DAYS[day]] = "off"
         lines += rows
     headcount = pd.DataFrame(
-        heads, columns=["channel", "week_start", "headcount", "lower_bound", "demand_days"]
+        heads, columns=["channel", "week_start", "headcount", "lower_bound", "demand_days",
+                        "plan_days", "partial"]
     )
     cols = ["channel", "week_start", "line", "days_off", *_DAYS]
     return Roster(headcount, pd.DataFrame(lines, columns=cols))

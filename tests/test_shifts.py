@@ -622,3 +622,27 @@ def test_quality_words():
         ShiftRules(work_limit=0)
     with pytest.raises(ShiftError, match="seed"):
         ShiftRules(seed=1.5)
+
+
+def test_weekly_roster_marks_partial_weeks():
+    # a plan from Thursday 28 Nov to Tuesday 3 Dec 2024: the week of 25 Nov has 4 of its 7
+    # days in the plan (Thu-Sun), the week of 2 Dec 2 (Mon, Tue); both are partial.
+    # Chat has no row on Sunday: the week still has 4 plan days (the plan covers Sunday).
+    from staffing.roster import weekly_roster
+
+    days = pd.date_range("2024-11-28", "2024-12-03")
+    rows = [{"date": d, "channel": ch, "shift_start": d + pd.Timedelta(hours=8),
+             "shift_end": d + pd.Timedelta(hours=16), "agents": 3}
+            for d in days for ch in ("voice", "chat")
+            if not (ch == "chat" and d == pd.Timestamp("2024-12-01"))]
+    head = weekly_roster(pd.DataFrame(rows)).headcount
+    got = head[["channel", "week_start", "plan_days", "partial"]].values.tolist()
+    assert got == [["chat", pd.Timestamp("2024-11-25"), 4, True],
+                   ["chat", pd.Timestamp("2024-12-02"), 2, True],
+                   ["voice", pd.Timestamp("2024-11-25"), 4, True],
+                   ["voice", pd.Timestamp("2024-12-02"), 2, True]]
+    full = [{"date": d, "channel": "voice", "shift_start": d + pd.Timedelta(hours=8),
+             "shift_end": d + pd.Timedelta(hours=16), "agents": 3}
+            for d in pd.date_range("2024-11-25", periods=7)]
+    assert weekly_roster(pd.DataFrame(full)).headcount[["plan_days", "partial"]
+                                                       ].values.tolist() == [[7, False]]

@@ -91,10 +91,8 @@ if st.toggle("Build shift lines with two days off per agent", key="roster_on"):
             "Headcount = fewest 5/2 lines covering each day's shift starts; the lower bound "
             "is max(busiest day, ceil(agent-days / 5)) (Baker 1974)."
         )
-        plan_days = set(pd.to_datetime(result.shift_plan["date"]).dt.normalize())
         week_starts = pd.to_datetime(headcount["week_start"])
-        partial = sorted({w for w in week_starts
-                          if any(w + pd.Timedelta(days=k) not in plan_days for k in range(7))})
+        partial = sorted(set(week_starts[headcount["partial"].to_numpy(bool)]))
         shown = headcount.assign(week_start=week_starts.dt.date)
         show_table(shown)
         if partial:
