@@ -26,6 +26,13 @@ Examples
   scenario  paid_hours  d_paid_hours  d_cost
 0     base        80.0           0.0     0.0
 1     lean        60.0         -20.0  -400.0
+>>> c.same_days
+True
+>>> later = toy("later", 80.0, 0.9)
+>>> later = ScenarioResult(later.scenario.with_changes({"horizon.start": "2024-11-05"}),
+...                        kpis_daily=later.kpis_daily, weekly=later.weekly)
+>>> compare([toy("base", 80.0, 0.9), later]).same_days  # the plans start on other days
+False
 """
 
 from __future__ import annotations
@@ -99,6 +106,10 @@ class Comparison:
         One row per scenario with capacity settings: ``scenario, hires, classes,
         hiring_cost, cost, peak_gap_fte, short_fte_weeks, latest_decision`` (empty when
         none has them).
+    assumptions : DataFrame
+        What differs from the baseline (:func:`assumption_diff`).
+    horizons : DataFrame
+        ``scenario, start, end``: the days each plan covers (see :attr:`same_days`).
     """
 
     baseline: str
@@ -110,6 +121,15 @@ class Comparison:
     worst_intervals: pd.DataFrame
     capacity: pd.DataFrame = field(default_factory=pd.DataFrame)
     assumptions: pd.DataFrame = field(default_factory=pd.DataFrame)
+    horizons: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def same_days(self) -> bool:
+        """Whether every compared plan covers the same days (:attr:`horizons`: ``scenario,
+        start, end``). When not, paid hours, cost and backlog totals are not like for like;
+        average FTE and service levels still compare."""
+        h = self.horizons
+        return not len(h) or len(h[["start", "end"]].drop_duplicates()) == 1
 
     def to_text(self) -> str:
         """Plain-text report: what differs, totals and the per-channel summary."""
@@ -276,6 +296,10 @@ def compare(
         worst_intervals=worst,
         capacity=_capacity(labelled),
         assumptions=assumption_diff({k: r.scenario for k, r in labelled.items()}, base),
+        horizons=pd.DataFrame(
+            [{"scenario": k, "start": pd.Timestamp(r.scenario.horizon.start),
+              "end": pd.Timestamp(r.scenario.horizon.end)} for k, r in labelled.items()],
+            columns=["scenario", "start", "end"]),
     )
 
 

@@ -219,13 +219,11 @@ except (ValueError, CompareError) as exc:
     st.error(f"The comparison could not be built: {exc}", icon=":material/error:")
     st.stop()
 
-spans = {label: (r.scenario.horizon.start, r.scenario.horizon.end)
-         for label, r in results.items()}
-if len(set(spans.values())) > 1:
+if not comparison.same_days:
     st.warning(
         "These plans cover different days ("
-        + "; ".join(f"{views.md(label)}: {a:%d %b %Y} to {b:%d %b %Y}"
-                    for label, (a, b) in spans.items())
+        + "; ".join(f"{views.md(h.scenario)}: {h.start:%d %b %Y} to {h.end:%d %b %Y}"
+                    for h in comparison.horizons.itertuples(index=False))
         + "): paid hours, cost and backlog totals are not like for like. Average FTE and "
         "service levels compare; for the rest, plan the same days.",
         icon=":material/warning:",
