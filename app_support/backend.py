@@ -41,6 +41,7 @@ __all__ = [
     "roster_files",
     "plan_table",
     "plan_warnings",
+    "short_history",
     "run_scenario",
     "save_result",
     "save_upload",
@@ -140,6 +141,16 @@ def plan_warnings(scenario: Scenario) -> tuple[str, ...]:
 
     inputs = pipeline.load_inputs(scenario.data, pipeline.default_cache())
     return tuple(pipeline.plan_warnings(scenario, inputs))
+
+
+def short_history(scenario: Scenario) -> str | None:
+    """The core's warning when the history before the plan is too short to have seen a
+    season (:func:`planner.inputs.short_history_warning`), or None."""
+    from planner import pipeline
+    from planner.inputs import short_history_warning
+
+    return short_history_warning(scenario, pipeline.load_inputs(scenario.data,
+                                                                pipeline.default_cache()))
 
 
 UPLOAD_DIR_ENV = "PEAK_PLANNER_UPLOAD_DIR"

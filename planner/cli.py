@@ -388,14 +388,11 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_today(args: argparse.Namespace, progress: Progress) -> int:
-    from planner.live import load_day_actuals, result_day_against_plan
+    from planner.live import day_of, load_day_actuals, result_day_against_plan
 
     result = load_or_run(args.plan, args, progress)
     actuals = load_day_actuals(args.actuals, int(result.meta["interval_s"]))
-    days = actuals["ds"].dt.normalize().unique()
-    if len(days) != 1:
-        raise ValueError(f"{args.actuals} covers {len(days)} days; give the contacts of one day")
-    day = pd.Timestamp(days[0])
+    day = day_of(actuals, str(args.actuals))  # LiveError (input) when several days
     now = None
     if args.now:
         try:

@@ -32,6 +32,7 @@ __all__ = [
     "history_warnings",
     "load_inputs",
     "plan_warnings",
+    "short_history_warning",
 ]
 
 
@@ -155,11 +156,34 @@ def history_warnings(orders: pd.DataFrame, contacts: pd.DataFrame) -> list[str]:
     return out
 
 
+#: Fewer days of history than this before a plan (a year and a quarter): no model has seen
+#: a yearly season with room to check it, and ``auto`` can read a peak's rise as trend.
+SHORT_HISTORY_DAYS = 365 + 92
+
+
+def short_history_warning(scenario: Scenario, inputs: InputData) -> str | None:
+    """The warning when the history before the plan (orders and contacts both) is shorter
+    than :data:`SHORT_HISTORY_DAYS`; ``None`` otherwise."""
+    last = pd.Timestamp(scenario.horizon.last_history_day)
+    first = max(pd.Timestamp(inputs.orders["ds"].min()),
+                pd.Timestamp(inputs.contacts["ds"].min())).normalize()
+    days = (last - first).days + 1
+    if days >= SHORT_HISTORY_DAYS:
+        return None
+    return (f"only {days:,} days of history before the plan: with about a year or less no "
+            "model has seen a yearly season, and the automatic choice can read a peak's rise "
+            "as trend; compare the forecast with the same weeks last year, or pick "
+            "same_weekday_average as the forecast model")
+
+
 def plan_warnings(scenario: Scenario, inputs: InputData) -> list[str]:
     """Warnings about the inputs as this scenario uses them: channels of the contacts file
-    the scenario does not plan, and a contact history that ends more than
-    :data:`STALE_HISTORY_DAYS` days before the last history day the forecast uses."""
+    the scenario does not plan, a contact history that ends more than
+    :data:`STALE_HISTORY_DAYS` days before the last history day the forecast uses, and a
+    history too short to have seen a season (:func:`short_history_warning`)."""
     out = []
+    if (short := short_history_warning(scenario, inputs)) is not None:
+        out.append(short)
     c = inputs.contacts
     counts = c.groupby("channel", sort=True)["contacts"].agg(["sum", "size"])
     extra = [ch for ch in counts.index if ch not in set(scenario.channels)]

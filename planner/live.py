@@ -51,7 +51,7 @@ from staffing.policy import ChannelPolicy
 from staffing.queue_models import queue_model
 from staffing.requirements import as_policies, compute_requirements
 
-__all__ = ["DayView", "LiveError", "agents_against_schedule", "day_against_plan",
+__all__ = ["DayView", "LiveError", "agents_against_schedule", "day_against_plan", "day_of",
            "expected_service", "load_day_actuals", "result_day_against_plan",
            "short_intervals"]
 
@@ -365,6 +365,15 @@ def agents_against_schedule(day: pd.DataFrame, policies: list[ChannelPolicy],
         out["scheduled"] = np.round(out["scheduled"]).astype(np.int64)
     out["gap"] = out["scheduled"] - out["required"]
     return out
+
+
+def day_of(actuals: pd.DataFrame, source: str = "the actuals") -> pd.Timestamp:
+    """The one day ``actuals`` cover; :class:`LiveError` when they cover several (a file of
+    today's contacts is one day, so several days means the wrong file)."""
+    days = pd.to_datetime(actuals["ds"]).dt.normalize().unique()
+    if len(days) != 1:
+        raise LiveError(f"{source} covers {len(days)} days: upload the contacts of one day")
+    return pd.Timestamp(days[0])
 
 
 def short_intervals(day: pd.DataFrame, policies: list[ChannelPolicy]) -> NDArray:

@@ -299,3 +299,13 @@ def test_email_under_its_interval_share_is_short_only_if_late():
     # 100 calls x 180 s / 1800 s = 10 Erlangs: 10 agents cannot hold a queue (ρ = 1)
     rest = v[~v["observed"]]
     assert (rest["gap"] < 0).all() and rest["short"].all()
+
+
+def test_a_file_of_today_covers_one_day():
+    from planner.live import day_of
+
+    one = pd.DataFrame({"ds": DS, "channel": "voice", "contacts": 1})
+    assert day_of(one) == pd.Timestamp("2024-11-29")
+    two = pd.concat([one, one.assign(ds=one["ds"] + pd.Timedelta(days=1))])
+    with pytest.raises(LiveError, match="today.csv covers 2 days: upload the contacts of one"):
+        day_of(two, "today.csv")

@@ -38,17 +38,9 @@ st.caption(
     f"split into intervals by weekday profiles. History used up to "
     f"{last_seen:%Y-%m-%d}."
 )
-first_seen = max(pd.Timestamp(dataset.orders["ds"].min()),
-                 pd.Timestamp(dataset.contacts["ds"].min())).normalize()
-history_days = (last_seen - first_seen).days + 1
-if history_days < 365 + 92:
-    st.warning(
-        f"Only {history_days} days of history before the plan. With about a year or less, "
-        "no model has seen a yearly season, and the automatic choice can read a peak's rise "
-        "as trend. Compare the forecast with the same weeks last year, or pick "
-        "same_weekday_average as the forecast model above.",
-        icon=":material/warning:",
-    )
+short = backend.short_history(scenario)  # the core's rule, shown here
+if short is not None:
+    st.warning(short[0].upper() + short[1:] + ".", icon=":material/warning:")
 series = ["orders", *scenario.channels]
 uid = st.selectbox("Series", series, key="forecast_series")
 events = views.events_between(dataset.events, shown_from, h.end)

@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from app_support import backend, charts, editor, state, views
+from planner.live import LiveError, day_of
 from planner.live_status import open_at
 
 SOURCES = ("Replay the loaded history", "Upload today's contacts")
@@ -112,13 +113,11 @@ else:
         st.error(f"**{views.md(upload.name)}** could not be read: {exc}",
                  icon=":material/error:")
         st.stop()
-    days = pd.to_datetime(actuals["ds"]).dt.normalize().unique()
-    if len(days) != 1:
-        st.error(f"**{views.md(upload.name)}** covers {len(days)} days: upload the contacts of "
-                 "one day.",
-                 icon=":material/error:")
+    try:
+        day = day_of(actuals, f"**{views.md(upload.name)}**").date()
+    except LiveError as exc:
+        st.error(f"{exc}.", icon=":material/error:")
         st.stop()
-    day = pd.Timestamp(days[0]).date()
     top[1].markdown(f"**Day:** {day:%a %d %b %Y} (from the file)")
 
 try:
