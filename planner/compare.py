@@ -125,9 +125,8 @@ class Comparison:
 
     @property
     def same_days(self) -> bool:
-        """Whether every compared plan covers the same days (:attr:`horizons`: ``scenario,
-        start, end``). When not, paid hours, cost and backlog totals are not like for like;
-        average FTE and service levels still compare."""
+        """Every plan covers the same days (else paid hours, cost and backlog totals are
+        not like for like; average FTE and service levels still compare)."""
         h = self.horizons
         return not len(h) or len(h[["start", "end"]].drop_duplicates()) == 1
 
@@ -335,13 +334,9 @@ def rounded(frame: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
 
 
 def workbook_tables(comparison: Comparison) -> dict[str, pd.DataFrame]:
-    """The comparison workbook's sheets (``{sheet: table}``), for people: ``what differs``
-    first, then totals, summary, weekly, daily, backlog, worst intervals and capacity,
-    headers in words (:mod:`planner.labels`), floats to 4 decimals, dates as dates.
-
-    The CSV files of ``python -m planner compare`` hold the same frames with the core's
-    column names, for machines.
-    """
+    """The comparison workbook's sheets for people: ``what differs``, then totals, summary,
+    weekly, daily, backlog, worst intervals and capacity, headers in words
+    (:mod:`planner.labels`), floats to 4 decimals (``compare --out`` CSVs: column names)."""
     from planner.labels import in_words
 
     out = {"what differs": diff_table(comparison.assumptions)}

@@ -170,7 +170,8 @@ def short_history_warning(scenario: Scenario, inputs: InputData) -> str | None:
     days = (last - first).days + 1
     if days >= SHORT_HISTORY_DAYS:
         return None
-    return (f"only {days:,} days of history before the plan: with about a year or less no "
+    return (f"only {days:,} day{'s' if days != 1 else ''} of history before the plan: with "
+            "about a year or less no "
             "model has seen a yearly season, and the automatic choice can read a peak's rise "
             "as trend; compare the forecast with the same weeks last year, or pick "
             "same_weekday_average as the forecast model")

@@ -246,7 +246,8 @@ def test_typo_channel_is_reported_by_loader_and_plan():
     inputs = InputData(orders=orders, contacts=c, events=None, interval_s=3600)
     scenario = Scenario(horizon={"start": "2024-01-02", "end": "2024-01-03"})
     assert sorted(scenario.channels) == ["chat", "email", "voice"]
-    (note,) = plan_warnings(scenario, inputs)
+    short, note = plan_warnings(scenario, inputs)
+    assert short.startswith("only 1 day of history before the plan: ")  # 2024-01-01 alone
     assert note == ("the contacts file has channels the scenario does not plan: "
                     "chta (9 contacts in 3 rows)")
 
