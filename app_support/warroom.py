@@ -170,9 +170,9 @@ def show_table(frame: pd.DataFrame, container: Any = None) -> None:
     box = container if container is not None else st
     config = {}
     frame = frame.copy()
-    for col in frame.columns:  # shares to 0.1 %, other decimals to 0.1, blanks as blanks
+    for col in frame.columns:  # shares to 0.1 %, other decimals to 0.1, blanks as "-"
         if frame[col].dtype.kind == "f":
-            frame[col] = frame[col].round(4 if col in PERCENT_COLUMNS else 1)
+            frame[col] = frame[col].round(3 if col in PERCENT_COLUMNS else 1)
         elif frame[col].dtype == object:
             frame[col] = frame[col].where(frame[col].notna(), "-")
     for col in frame.columns:

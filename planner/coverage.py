@@ -27,6 +27,8 @@ import datetime as dt
 
 import pandas as pd
 
+from planner.inputs import STALE_HISTORY_DAYS
+
 __all__ = ["coverage_warnings", "file_ranges"]
 
 
@@ -94,6 +96,8 @@ def coverage_warnings(
         latest = max(ends.values())
         for what, last in ends.items():
             gap = int((latest - last).days)
+            if what == "orders" and gap > STALE_HISTORY_DAYS:
+                continue  # every run's warnings say it (planner.inputs.history_warnings)
             if gap > max_gap_days:
                 noun = "orders" if what == "orders" else f"{what} contacts"
                 tail = ("the contact rate is learned only up to then" if what == "orders"

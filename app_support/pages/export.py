@@ -62,8 +62,8 @@ if comparison is None:
 else:
     tables = views.comparison_tables(comparison)
     st.caption(
-        f"Baseline: {comparison.baseline} - scenarios: "
-        + ", ".join(dict.fromkeys(comparison.totals["scenario"]))
+        f"Baseline: {views.md(comparison.baseline)} - scenarios: "
+        + ", ".join(views.md(n) for n in dict.fromkeys(comparison.totals["scenario"]))
     )
     c = st.columns(2)
     c[0].download_button(

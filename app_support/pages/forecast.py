@@ -122,9 +122,13 @@ with backtest_tab:
     table = st.session_state.get("bt_table")
     if table is not None:
         shown = table.copy()
+        for col in ("wape", "bias", "coverage"):  # 0.1 % is what a planner reads
+            if col in shown:
+                shown[col] = pd.to_numeric(shown[col], errors="coerce").round(3)
         for col in ("margin", "stability"):  # "-" where a model has none (not auto)
             if col in shown:
-                shown[col] = pd.to_numeric(shown[col], errors="coerce")
+                v = pd.to_numeric(shown[col], errors="coerce")
+                shown[col] = ["-" if pd.isna(x) else f"{x:.1%}" for x in v]
         st.dataframe(
             shown,
             width="stretch",
@@ -141,8 +145,8 @@ with backtest_tab:
                     f"Inside {level}% interval", format="percent"
                 ),
                 "model_used": st.column_config.TextColumn("Model used"),
-                "margin": st.column_config.NumberColumn("Margin", format="percent"),
-                "stability": st.column_config.NumberColumn("Stability", format="percent"),
+                "margin": st.column_config.TextColumn("Margin"),
+                "stability": st.column_config.TextColumn("Stability"),
             },
         )
         st.caption(

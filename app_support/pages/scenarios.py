@@ -114,7 +114,8 @@ blocked = bool(refused)
 run_clicked = c[0].button("Run", key="sc_run", type="primary", disabled=blocked)
 save_clicked = c[1].button("Run and save", key="sc_save", disabled=blocked)
 if st.session_state.pop("sc_note_clear", False):  # the note belonged to the saved version
-    st.session_state.pop("sc_note", None)
+    # set, not removed: a removed key lets the browser send its old text back
+    st.session_state["sc_note"] = ""
 note = c[2].text_input("Note for the saved version", key="sc_note")
 saved_by = c[2].text_input("Saved by (your name)", key="sc_by")
 c[2].caption(warroom.save_caption(note, saved_by))
