@@ -359,7 +359,8 @@ _SECONDS = {"threshold_s", "patience_s", "response_target_s", "aht_s", "time_lim
 _WORDS = {
     "data": "data", "orders": "orders file", "contacts": "contacts file",
     "events": "events file", "interval_s": "interval length", "timezone": "time zone",
-    "horizon": "horizon", "start": "start", "end": "end", "history_end": "history ends",
+    "horizon": "plan", "start": "first day", "end": "last day (sets the days to plan)",
+    "history_end": "history ends",
     "forecast": "forecast", "model": "model", "level": "band level (%)",
     "staff_to": "staff to", "order_growth": "order growth", "contact_rate": "contact rate",
     "target_sl": "service level target", "threshold_s": "answered within",

@@ -1078,6 +1078,7 @@ def test_binary_upload_and_ignored_columns_are_said_plainly():
     errors = [_shown(e.value) for e in at.error]
     assert len(errors) == 1 and "the file is not text (binary content at byte 20)" in errors[0]
     assert "PNG" not in errors[0] and errors[0].isprintable(), errors
+    assert errors[0].count("photo.csv") == 1, errors  # the file is named once
     warnings = [_shown(w.value) for w in at.warning]
     assert any("o.csv: 2 columns are not read and ignored: 'revenue', 'region'" in w
                for w in warnings), warnings

@@ -222,6 +222,11 @@ def test_today_plays_a_saved_plan_and_says_closed_before_opening():
     assert [shown[f"{c}: contacts so far"] for c in ("chat", "voice")] == ["closed"] * 2
     # emails arrive around the clock in the sample: email reports the night's mail
     assert float(shown["email: contacts so far"].replace(",", "")) > 0
+    # at 08:00 chat and voice open: no interval of theirs has ended, nothing is missing
+    at.select_slider(key="today_now_20241129").set_value(dt.datetime(2024, 11, 29, 8, 0)).run()
+    assert not at.exception, at.exception
+    shown = {m.label: m.value for m in at.metric}
+    assert [shown[f"{c}: contacts so far"] for c in ("chat", "voice")] == ["just opened"] * 2
     # at 12:00 the channels are open and report the contacts of 08:00-12:00
     at.select_slider(key="today_now_20241129").set_value(dt.datetime(2024, 11, 29, 12, 0)).run()
     shown = {m.label: m.value for m in at.metric}

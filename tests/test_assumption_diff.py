@@ -74,6 +74,8 @@ def test_field_labels_read_as_words():
     assert field_label("channels.chat.target_sl") == "Chat: service level target"
     assert field_label("shifts.break_min") == "Shifts: break (min)"
     assert field_label("fte_hours_per_week") == "Hours per FTE week"
+    # "Days to plan" moves the plan's last day: say so, not "Horizon: end"
+    assert field_label("horizon.end") == "Plan: last day (sets the days to plan)"
 
 
 def test_workbook_first_sheet_lists_what_differs():

@@ -118,7 +118,8 @@ else:
         try:
             frame = backend.load_upload(kind, upload.name, content, timezone)
         except ValueError as exc:  # the loaders' DataError and other bad-input errors
-            errors.append(f"**{name}** ({kind}): {views.md(exc)}")
+            text = str(exc).removeprefix(f"{upload.name}: ")  # the name is said once
+            errors.append(f"**{name}** ({kind}): {views.md(text)}")
         except Exception as exc:  # noqa: BLE001 - an unreadable file must not crash the page
             errors.append(f"**{name}** ({kind}) could not be read: {views.md(exc)}")
         else:

@@ -149,6 +149,10 @@ for col, (channel, s) in zip(cards, summary.iterrows(), strict=True):
         col.metric(f"{channel}: contacts so far", "closed",
                    help=f"The plan has no {channel} interval running at {seen_to}: the "
                    "channel is closed now.")
+    elif not s["reported"] and not s["planned_so_far"]:
+        col.metric(f"{channel}: contacts so far", "just opened",
+                   help=f"No {channel} interval has ended by {seen_to}: nothing to report yet; "
+                   "its plan is kept as it is.")
     elif not s["reported"]:
         col.metric(f"{channel}: contacts so far", "not reported",
                    help="No actual row for this channel: its plan is kept as it is.")
