@@ -160,11 +160,10 @@ def simulate_section(scenario: Any, key: str) -> None:
         )
     wide = sim.too_wide()
     if len(wide):
-        n_wide = len(wide[["date", "channel"]].drop_duplicates())
         st.info(
             f"With {sim.meta['reps']} replications the simulation's interval is more than 10 "
-            f"points wide on {n_wide} day(s) x channel(s) (up to "
-            f"{100 * (wide['sim_hi'] - wide['sim_lo']).max():.0f} points): too wide to "
+            f"points wide on {len(wide)} day(s) x channel(s) (up to "
+            f"{100 * wide['width'].max():.0f} points): too wide to "
             "referee the analytic KPI there. Run more replications (30 or more).",
             icon=":material/info:",
         )

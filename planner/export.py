@@ -420,20 +420,11 @@ def _assumption_rows(assumptions: Mapping[str, object] | pd.DataFrame | None) ->
     return pd.DataFrame(rows, columns=["parameter", "value"])
 
 
-def export_excel(
-    path: str | os.PathLike,
-    shift_plan: pd.DataFrame,
-    coverage: pd.DataFrame | None = None,
-    kpis: pd.DataFrame | None = None,
-    assumptions: Mapping[str, object] | pd.DataFrame | None = None,
-    capacity: object | None = None,
-    frontier: pd.DataFrame | None = None,
-    simulation: object | None = None,
-    roster: object | None = None,
-) -> Path:
-    """Write the plan workbook (the sheets of :func:`plan_tables`) and return its path."""
-    return write_workbook(path, plan_tables(shift_plan, coverage, kpis, assumptions, capacity,
-                                            frontier, simulation, roster))
+def export_excel(path: str | os.PathLike, shift_plan: pd.DataFrame, *sheets: object,
+                 **named: object) -> Path:
+    """Write the plan workbook (the sheets of :func:`plan_tables`, which takes the same
+    arguments after ``path``) and return its path."""
+    return write_workbook(path, plan_tables(shift_plan, *sheets, **named))  # type: ignore[arg-type]
 
 
 def plan_workbook_tables(result: object) -> dict[str, pd.DataFrame]:

@@ -108,13 +108,14 @@ from planner.pipeline import (
     LruCache,
     PipelineCache,
     base_forecast,
+    daily_and_weekly,
     load_inputs,
     plan_warnings,
     run,
+    shift_meta,
 )
-from planner.results import RESULT_TABLES, ScenarioResult, weekly_fte
+from planner.results import RESULT_TABLES, ScenarioResult
 from planner.scenario import Scenario, load_scenario
-from staffing.kpis import daily_kpis
 from staffing.shifts import ShiftPlan
 
 __all__ = [
@@ -498,13 +499,6 @@ def _join_results(scenario: Scenario,
             tuple(p for _, plans in parts for p in plans))
 
 
-#: ``meta`` entries of a run taken from its shift plan (:class:`staffing.shifts.ShiftPlan`).
-_SHIFT_META = {"shift_status": "status", "shift_quality": "quality",
-               "shift_paid_hours": "paid_hours", "shift_paid_hours_bound": "paid_hours_bound",
-               "shift_objective_h": "objective", "shift_lower_bound_h": "lower_bound",
-               "shift_gap": "gap", "short_agent_hours": "short_agent_hours"}
-
-
 def _assemble_task(label: str, scenario: Scenario, order: int, parts: Sequence[_Out]
                    ) -> _Out:
     """A scenario's result from its queue chunks: each interval table concatenated in
@@ -541,17 +535,14 @@ def _assemble_task(label: str, scenario: Scenario, order: int, parts: Sequence[_
                 if sorted(set(covered)) != sorted(whole.channels):
                     raise FanOutError(f"the shift plans of {label} cover {len(covered)} of "
                                       f"{len(whole.channels)} queues")
-                meta.update({k: getattr(plan, attr) for k, attr in _SHIFT_META.items()})
             else:
-                meta["short_agent_hours"] = float(
-                    result.coverage["short"].sum() * interval_s / 3600)
+                plan = None
+            meta.update(shift_meta(plan, result.coverage, interval_s))
             meta["warnings"] = [*inputs.warnings, *plan_warnings(whole, inputs)]
             # daily KPIs and weekly FTE over all queues at once, as the pipeline computes
             # them (their sums depend on the rows before them)
-            daily = daily_kpis(result.kpis_interval,
-                               result.shift_plan if whole.shifts.solve else None, interval_s)
-            weekly = weekly_fte(daily, whole.fte_hours_per_week,
-                                {ch: whole.channel_cost(ch) for ch in whole.channels})
+            daily, weekly = daily_and_weekly(whole, result.kpis_interval, result.shift_plan,
+                                             interval_s)
             result = dataclasses.replace(result, kpis_daily=daily, weekly=weekly, meta=meta)
         except Exception as exc:  # noqa: BLE001 - isolated, reported by name
             return TaskFailure(label, "plan", _error(exc))

@@ -68,6 +68,7 @@ from staffing.frames import SHIFT_PLAN
 from staffing.interval_staffing import interval_staffing
 from staffing.kpis import achieved_kpis, daily_kpis
 from staffing.requirements import compute_requirements
+from staffing.shifts import ShiftPlan
 
 __all__ = [
     "BaseForecast",
@@ -77,8 +78,10 @@ __all__ = [
     "PipelineError",
     "Progress",
     "STALE_HISTORY_DAYS",
+    "SHIFT_META",
     "base_forecast",
     "channel_policies",
+    "daily_and_weekly",
     "default_cache",
     "history_warnings",
     "load_inputs",
@@ -86,8 +89,37 @@ __all__ = [
     "run",
     "scenario_forecast",
     "scenario_volumes",
+    "shift_meta",
     "shift_rules",
 ]
+
+
+#: ``meta`` entries of a run taken from its shift plan (:class:`staffing.shifts.ShiftPlan`).
+SHIFT_META = {"shift_status": "status", "shift_quality": "quality",
+              "shift_paid_hours": "paid_hours", "shift_paid_hours_bound": "paid_hours_bound",
+              "shift_objective_h": "objective", "shift_lower_bound_h": "lower_bound",
+              "shift_gap": "gap", "short_agent_hours": "short_agent_hours"}
+
+
+def shift_meta(plan: ShiftPlan | None, coverage: pd.DataFrame, interval_s: int
+               ) -> dict[str, Any]:
+    """A run's shift figures: the plan's (:data:`SHIFT_META`), or without a solved plan
+    (``plan`` None) the agent-hours the caps leave unserved in ``coverage``."""
+    if plan is not None:
+        return {k: getattr(plan, attr) for k, attr in SHIFT_META.items()}
+    return {"shift_status": "NOT_SOLVED",
+            "short_agent_hours": float(coverage["short"].sum() * interval_s / 3600),
+            "shift_quality": "no shift plan (each interval staffed on its own)"}
+
+
+def daily_and_weekly(scenario: Scenario, kpis: pd.DataFrame, shift_plan: pd.DataFrame,
+                     interval_s: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Daily KPIs (paid hours from ``shift_plan`` when the scenario solves shifts) and
+    weekly FTE and cost of a run's interval KPIs."""
+    daily = daily_kpis(kpis, shift_plan if scenario.shifts.solve else None, interval_s)
+    weekly = weekly_fte(daily, scenario.fte_hours_per_week,
+                        {ch: scenario.channel_cost(ch) for ch in scenario.channels})
+    return daily, weekly
 
 
 def run(
@@ -159,22 +191,11 @@ def run(
             lambda f, m: report_step(progress, "shifts", f, m),
         )
         shift_plan, coverage = plan.shift_plan, plan.coverage
-        meta_shifts = {
-            "shift_status": plan.status,
-            "shift_quality": plan.quality,
-            "shift_paid_hours": plan.paid_hours,
-            "shift_paid_hours_bound": plan.paid_hours_bound,
-            "shift_objective_h": plan.objective,
-            "shift_lower_bound_h": plan.lower_bound,
-            "shift_gap": plan.gap,
-            "short_agent_hours": plan.short_agent_hours,
-        }
     else:
+        plan = None
         coverage = interval_staffing(requirements, caps)
         shift_plan = pd.DataFrame(columns=list(SHIFT_PLAN))
-        short = float(coverage["short"].sum() * base.interval_s / 3600)
-        meta_shifts = {"shift_status": "NOT_SOLVED", "short_agent_hours": short,
-                       "shift_quality": "no shift plan (each interval staffed on its own)"}
+    meta_shifts = shift_meta(plan, coverage, base.interval_s)
 
     report_step(progress, "kpis", 0.0, "achieved KPIs")
     # what the plan delivers at the expected volume (staff_to may have sized it for more)
@@ -185,11 +206,7 @@ def run(
         policies,
         base.interval_s,
     )
-    daily = daily_kpis(kpis, shift_plan if scenario.shifts.solve else None, base.interval_s)
-    weekly = weekly_fte(
-        daily, scenario.fte_hours_per_week,
-        {ch: scenario.channel_cost(ch) for ch in scenario.channels},
-    )
+    daily, weekly = daily_and_weekly(scenario, kpis, shift_plan, base.interval_s)
     report_step(progress, "kpis", 1.0, "done")
 
     meta = {

@@ -92,12 +92,14 @@ class SimulationResult:
         return self.comparison[~self.comparison["agrees"]].reset_index(drop=True)
 
     def too_wide(self, width: float = 0.10) -> pd.DataFrame:
-        """Rows of :attr:`comparison` whose interval is wider than ``width`` (10 points by
-        default): too few replications for the simulation to referee the analytic KPI
-        there (an analytic value "inside" 3 %..100 % says nothing)."""
-        c = self.comparison
-        wide = (c["sim_hi"] - c["sim_lo"]) > width
-        return c[wide].reset_index(drop=True)
+        """``date, channel, width``: the days and channels where a KPI's interval is wider
+        than ``width`` (10 points by default; ``width`` the widest of their KPIs): too few
+        replications for the simulation to referee the analytic KPI there (an analytic
+        value "inside" 3 %..100 % says nothing)."""
+        c = self.comparison.assign(width=self.comparison["sim_hi"] - self.comparison["sim_lo"])
+        wide = c[c["width"] > width]
+        return (wide.groupby(["date", "channel"], sort=False, as_index=False)["width"].max()
+                .reset_index(drop=True))
 
 
 def _days(result: ScenarioResult, days: Sequence[str] | None) -> tuple[pd.Timestamp, ...]:

@@ -420,4 +420,11 @@ def test_too_wide_intervals_are_named_not_counted_as_agreement():
     assert sim.disagreements().empty
     # 3.58 %..100 % (2 replications) is 96 points wide; 6 and 3 points are fine
     assert sim.too_wide()["channel"].tolist() == ["chat"]
+    assert sim.too_wide()["width"].tolist() == pytest.approx([1.0 - 0.0358])
     assert sim.too_wide(0.05)["channel"].tolist() == ["chat", "voice"]
+    # a second KPI of the same day and channel (chat abandonment, 0..30 %) is one place
+    both = pd.concat([comp, comp.iloc[[0]].assign(metric="abandon_rate", sim_lo=0.0,
+                                                  sim_hi=0.3)], ignore_index=True)
+    wide = SimulationResult(pd.DataFrame(), pd.DataFrame(), both).too_wide()
+    assert wide["channel"].tolist() == ["chat"]
+    assert wide["width"].tolist() == pytest.approx([1.0 - 0.0358])
