@@ -27,6 +27,7 @@ __all__ = [
     "daily_series",
     "events_between",
     "fit_to_history",
+    "refit_plan_dates",
     "fmt_number",
     "interval_actuals",
     "peak_window",
@@ -474,6 +475,44 @@ def break_gaps(
     breaks = pd.DataFrame({by: ends[by], "ds": ends["ds"] + step, value: float("nan")})
     out = pd.concat([f, breaks], ignore_index=True)
     return out.sort_values([by, "ds"], ignore_index=True)
+
+
+def _dates_text(horizon: dict) -> str:
+    return f"{pd.Timestamp(horizon['start']):%d %b %Y} - {pd.Timestamp(horizon['end']):%d %b %Y}"
+
+
+def refit_plan_dates(changed: dict, moved: dict | None, channels: list[str], last_day: object,
+                     typos: dict[str, str]) -> tuple[dict, list[str], list[str], dict | None]:
+    """Scenario changes for newly loaded files: ``(changes, adjustments, other notes,
+    moved)``.
+
+    ``moved`` is ``{"from": horizon, "to": horizon}`` when an earlier upload moved the plan
+    dates (``None`` otherwise); the last item is what to remember for the next upload.
+    Plan dates that an earlier upload moved (and the planner has not changed since) are
+    derived again from the dates they were moved from, as on a first upload
+    (:func:`fit_to_history`); dates the planner chose are kept while the new history reaches
+    their start, else moved after it. Both are said in a note.
+    """
+    current = dict(changed["horizon"])
+    rederive = moved is not None and current == moved["to"]
+    base = {**changed, "horizon": moved["from"]} if rederive else changed
+    fits, notes = fit_to_history(base, channels, last_day, typos=typos)
+    others: list[str] = []
+    if "horizon.start" in fits:
+        return fits, notes, others, {"from": dict(base["horizon"]), "to": {
+            **current, **{k.split(".", 1)[1]: v for k, v in fits.items()
+                          if k.startswith("horizon.")}}}
+    if rederive:
+        if moved["from"] != current:
+            fits.update({f"horizon.{k}": v for k, v in moved["from"].items()})
+            notes.append(f"plan dates back to {_dates_text(moved['from'])}, the dates before an "
+                         f"earlier upload moved them to {_dates_text(current)}: the new history "
+                         "reaches them")
+    elif moved is not None:  # dates the planner chose after an upload had moved them
+        others.append(f"Plan dates kept at {_dates_text(current)} as you set them: the new "
+                      f"history, to {pd.Timestamp(last_day):%d %b %Y}, covers the days before "
+                      "them.")
+    return fits, notes, others, None
 
 
 def fit_to_history(

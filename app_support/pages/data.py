@@ -5,7 +5,6 @@ from __future__ import annotations
 import zoneinfo
 from pathlib import Path
 
-import pandas as pd
 import streamlit as st
 
 from app_support import backend, charts, state, views
@@ -35,41 +34,16 @@ BEFORE_UPLOAD = "before_upload"  # channels and horizon the upload replaced
 MOVED_HORIZON = "upload_moved_horizon"  # plan dates an upload moved: {"from": .., "to": ..}
 
 
-def _span(horizon: dict) -> str:
-    return f"{pd.Timestamp(horizon['start']):%d %b %Y} - {pd.Timestamp(horizon['end']):%d %b %Y}"
-
-
 def fit_plan_dates(changed: dict, channels: list[str], last_day: object,
                    typos: dict[str, str]) -> tuple[dict, list[str], list[str]]:
-    """Scenario changes for newly loaded files: ``(changes, adjustments, other notes)``.
-
-    Plan dates that an earlier upload moved (and the planner has not changed since) are
-    derived again from the dates they were moved from, as on a first upload; dates the
-    planner chose are kept while the new history reaches their start, else moved after
-    it. Both are said in a note.
-    """
-    moved = st.session_state.get(MOVED_HORIZON)
-    current = dict(changed["horizon"])
-    rederive = moved is not None and current == moved["to"]
-    base = {**changed, "horizon": moved["from"]} if rederive else changed
-    fits, notes = views.fit_to_history(base, channels, last_day, typos=typos)
-    others: list[str] = []
-    if "horizon.start" in fits:
-        st.session_state[MOVED_HORIZON] = {"from": dict(base["horizon"]), "to": {
-            **current, **{k.split(".", 1)[1]: v for k, v in fits.items()
-                          if k.startswith("horizon.")}}}
-    elif rederive:
+    """:func:`app_support.views.refit_plan_dates` with the session's memory of the plan
+    dates an earlier upload moved."""
+    fits, notes, others, moved = views.refit_plan_dates(
+        changed, st.session_state.get(MOVED_HORIZON), channels, last_day, typos)
+    if moved is None:
         st.session_state.pop(MOVED_HORIZON, None)
-        if moved["from"] != current:
-            fits.update({f"horizon.{k}": v for k, v in moved["from"].items()})
-            notes.append(f"plan dates back to {_span(moved['from'])}, the dates before an "
-                         f"earlier upload moved them to {_span(current)}: the new history "
-                         "reaches them")
-    elif moved is not None:  # dates the planner chose after an upload had moved them
-        st.session_state.pop(MOVED_HORIZON, None)
-        others.append(f"Plan dates kept at {_span(current)} as you set them: the new "
-                      f"history, to {pd.Timestamp(last_day):%d %b %Y}, covers the days before "
-                      "them.")
+    else:
+        st.session_state[MOVED_HORIZON] = moved
     return fits, notes, others
 
 
