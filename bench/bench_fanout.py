@@ -189,9 +189,9 @@ def project(fixed_s: float, forecast_s_per_queue: float, plan_s_per_queue_scn: f
 def _cluster(workers: int):
     """A LocalCluster and its client, started as ``run_many(engine="local")`` starts them
     (workers import the package's modules before the first task)."""
-    from planner.fanout import _client
+    from planner.fanout import dask_client
 
-    client, cluster = _client("local", workers)
+    client, cluster = dask_client("local", workers)
     client.wait_for_workers(workers)
     return client, cluster
 

@@ -125,6 +125,7 @@ __all__ = [
     "FanOutResult",
     "FanProgress",
     "TaskFailure",
+    "dask_client",
     "progress_bar",
     "result_key",
     "run_many",
@@ -700,7 +701,10 @@ def _warm() -> int:
     return n
 
 
-def _client(engine: str, workers: int | None) -> tuple[Any, Any]:
+def dask_client(engine: str, workers: int | None = None) -> tuple[Any, Any]:
+    """A ``distributed.Client`` for ``engine`` (``"local"``: an embedded LocalCluster of
+    ``workers`` processes, one per core by default, its modules imported; else a
+    scheduler address) and the cluster to close after it (``None`` for an address)."""
     import logging
 
     from distributed import Client, LocalCluster
@@ -800,7 +804,7 @@ def run_many(
             if progress is not None:
                 progress(i + 1, len(todo), out.task)
     elif todo:
-        client, cluster = (engine, None) if is_client else _client(engine, workers)
+        client, cluster = (engine, None) if is_client else dask_client(engine, workers)
         try:
             n_workers = max(1, len(client.scheduler_info(n_workers=-1)["workers"]))
             outs = _distributed(client, todo, n_workers, chunk_size, progress, results,
