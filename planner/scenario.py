@@ -339,6 +339,69 @@ def _monthly(value: MonthlyShare | None, month: int, default: float | None) -> f
     return float(value[month]) if month in value else default
 
 
+#: Longest queue name or pattern (like a channel name).
+MAX_QUEUE_NAME = 60
+
+
+def _check_queue_overrides(v: Any) -> Any:
+    """Each ``queues`` entry: a name or pattern of 1..60 printable characters and a
+    mapping of :class:`ChannelSettings` fields, each valid on its own (errors name the
+    dotted path ``queues.<name>.<field>``). Whether the fields fit the queue's channel
+    (``patience_s`` for ``erlang_a``, ...) is checked when the queues are known
+    (:func:`planner.queues.queue_scenario`)."""
+    if v is None:
+        return {}
+    if not isinstance(v, Mapping):
+        raise ValueError(f"queues must map a queue name or pattern to settings, got "
+                         f"{_short(v)}")
+    known = set(ChannelSettings.model_fields)
+    out: dict[str, dict[str, Any]] = {}
+    for name, fields in v.items():
+        shown = name if isinstance(name, str) and name.isprintable() and len(name) <= 60 \
+            else _short(name, 40)
+        where = f"queues.{shown}"
+        if not isinstance(name, str):
+            raise ValueError(f"{where}: a queue name or pattern must be text")
+        check_text(name, where)
+        if not name or name != name.strip() or len(name) > MAX_QUEUE_NAME:
+            raise ValueError(f"{where}: a queue name or pattern must be 1..{MAX_QUEUE_NAME} "
+                             "characters without leading or trailing spaces")
+        if isinstance(fields, ChannelSettings):
+            fields = fields.model_dump()
+        if not isinstance(fields, Mapping) or not fields:
+            raise ValueError(f"{where}: expected a mapping of the channel settings that "
+                             f"differ (e.g. {{target_sl: 0.9}}), got {_short(fields)}")
+        unknown = sorted(str(k) for k in fields if k not in known)
+        if unknown:
+            raise ValueError(f"{where}.{unknown[0]}: unknown field; a queue takes the channel "
+                             f"settings {', '.join(sorted(known))}")
+        _check_override_values(where, dict(fields))
+        out[name] = dict(fields)
+    return out
+
+
+def _check_override_values(where: str, fields: dict[str, Any]) -> None:
+    """Validate the given fields on a channel of their own model (``erlang_c`` unless
+    given), with the fields that model needs filled in when not given."""
+    base: dict[str, Any] = {"model": fields.get("model", "erlang_c")}
+    try:
+        needs = queue_model(str(base["model"])).needs
+    except (KeyError, ValueError):
+        needs = ()
+    base.update({k: 180.0 for k in ("patience_s",) if k in needs})
+    base.update({k: 86_400.0 for k in ("response_target_s",) if k in needs})
+    try:
+        ChannelSettings.model_validate({**base, **fields})
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = ".".join(str(p) for p in err["loc"])
+            if (loc.split(".")[0] not in fields) if loc else ("model" not in fields):
+                continue  # a cross-field rule: checked with the queue's channel
+            msg = err["msg"].removeprefix("Value error, ")
+            raise ValueError(f"{where}.{loc or '(settings)'}: {msg} (got "
+                             f"{_short(err.get('input'))})") from None
+
+
 def _default_channels() -> dict[str, ChannelSettings]:
     return {
         "chat": ChannelSettings(model="chat", target_sl=0.8, threshold_s=60.0, concurrency=2),
@@ -419,6 +482,8 @@ class Scenario(_Model):
     fte_hours_per_week: float = Field(default=40.0, gt=0.0, le=80.0)
     # hiring and capacity plan (planner.capacity); None: no capacity plan in the scenario
     capacity: CapacitySettings | None = None
+    # queue name or shell pattern -> channel settings that differ (planner.queues)
+    queues: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     @field_validator("name")
     @classmethod
@@ -472,6 +537,11 @@ class Scenario(_Model):
                     "leading or trailing spaces"
                 )
         return v
+
+    @field_validator("queues", mode="before")
+    @classmethod
+    def _queues(cls, v: Any) -> Any:
+        return _check_queue_overrides(v)
 
     # ------------------------------------------------------------------ accessors
     def contact_rate_for_month(self, month: int) -> float | None:
