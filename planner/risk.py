@@ -27,6 +27,9 @@ FRONTIER_COLUMNS = ["channel", "staff_to", "p", "paid_hours", "cost", "intervals
 def demand_frame(result: ScenarioResult) -> pd.DataFrame:
     """``channel, ds, volume (mean), volume_hi, aht_s, day_cv, dispersion`` of a run.
 
+    The spread is the one the plan staffed with (the ``day_cv`` and ``dispersion`` columns
+    of its volumes: :func:`planner.demand.scenario_volumes`, measured on the channel's
+    backtests), so the frontier and the simulation never measure it a second time.
     Results saved before the predictive spread was stored read it off their forecast
     band (and take their staffed volume as the mean).
     """
