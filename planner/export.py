@@ -10,6 +10,13 @@ workbook (openpyxl) holds four sheets: ``Shift plan`` (same columns as the CSV),
 ``Coverage`` (required vs scheduled agents per interval), ``KPIs`` (by day and channel) and
 ``Assumptions`` (the parameters the plan was made with).
 
+A result planned per queue (``result.meta["queues"]``) is written queue by queue
+(:func:`export_queues`): one shift-plan and one interval file per queue (CSV or Parquet,
+under a safe, unique stem of the queue's name, :func:`queue_file_stems`), ``queues.csv``
+saying which file holds which queue, and a small roll-up workbook (``rollup.xlsx``: the
+summary by queue, channel and total, weekly FTE roll-ups) instead of one workbook of
+every interval of every queue.
+
 Every file the project writes for people (these, the CLI's CSVs, the app's downloads and
 the comparison workbook) goes through :func:`write_csv` / :func:`csv_bytes` or
 :func:`write_workbook` / :func:`workbook_bytes`, which
@@ -33,7 +40,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -46,13 +53,21 @@ __all__ = [
     "EXPORT_COLUMNS",
     "FORMULA_PREFIXES",
     "ExportError",
+    "QUEUE_FORMATS",
     "atomic_path",
     "capacity_tables",
     "csv_bytes",
     "export_csv",
     "export_excel",
+    "export_queues",
     "plan_tables",
     "plan_workbook_tables",
+    "queue_file_stems",
+    "queue_files",
+    "queue_tables",
+    "queue_zip_bytes",
+    "result_queues",
+    "rollup_tables",
     "roster_tables",
     "safe_frame",
     "safe_text",
@@ -60,6 +75,7 @@ __all__ = [
     "staging_dir",
     "workbook_bytes",
     "write_csv",
+    "weekly_rollup",
     "write_workbook",
 ]
 
@@ -609,3 +625,208 @@ def roster_tables(roster: object) -> dict[str, pd.DataFrame]:
             f["week_start"] = pd.to_datetime(f["week_start"]).dt.strftime("%Y-%m-%d")
         out[name] = f
     return out
+
+
+# ---------------------------------------------------------------- queues, streamed
+#: Formats of the per-queue files (:func:`export_queues`).
+QUEUE_FORMATS = ("csv", "parquet")
+#: Names Windows reserves for devices, in any case and with any extension.
+_RESERVED = frozenset({"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)),
+                       *(f"lpt{i}" for i in range(1, 10))})
+_UNSAFE_NAME = re.compile(r"[^\w\-]+")
+_STEM_CHARS = 60
+
+
+def _stem(name: str) -> str:
+    import unicodedata
+
+    text = unicodedata.normalize("NFKC", str(name))
+    text = _UNSAFE_NAME.sub("_", text).strip("_.-") or "queue"
+    text = text[:_STEM_CHARS].rstrip("_.-") or "queue"
+    return f"q_{text}" if text.split(".")[0].casefold() in _RESERVED else text
+
+
+def queue_file_stems(names: Iterable[str]) -> dict[str, str]:
+    """A safe file-name stem for each queue name, unique even where file systems ignore
+    case.
+
+    A stem keeps letters (any script), digits, ``-`` and ``_``; every other run of
+    characters (``/``, ``\\``, ``..``, spaces, control characters) becomes one ``_``, and it
+    is cut to 60 characters. Names Windows reserves (``CON``, ``NUL``, ``COM1``, ...) get a
+    ``q_`` prefix. Names whose stems would collide (``a/b`` and ``a_b``, ``Chat`` and
+    ``chat``) each get the first 8 hex digits of the SHA-256 of their name appended, so
+    every stem names one queue.
+
+    Examples
+    --------
+    >>> queue_file_stems(["../x", "CON", "chat-de", "ch\\u00e4t fr"])
+    {'../x': 'x', 'CON': 'q_CON', 'chat-de': 'chat-de', 'chät fr': 'chät_fr'}
+    """
+    import hashlib
+
+    names = list(dict.fromkeys(str(n) for n in names))
+    stems = {n: _stem(n) for n in names}
+    seen: dict[str, int] = {}
+    for s in stems.values():
+        seen[s.casefold()] = seen.get(s.casefold(), 0) + 1
+    out = {}
+    for n, s in stems.items():
+        if seen[s.casefold()] > 1:
+            s = f"{s}-{hashlib.sha256(n.encode('utf-8')).hexdigest()[:8]}"
+        out[n] = s
+    if len({s.casefold() for s in out.values()}) != len(out):  # a natural 'x-1a2b3c4d'
+        out = {n: f"{s}-{i}" for i, (n, s) in enumerate(out.items())}
+    return out
+
+
+def _positions(frame: pd.DataFrame, column: str = "channel") -> dict[str, np.ndarray]:
+    if not len(frame) or column not in frame.columns:
+        return {}
+    return {str(k): v for k, v in frame.groupby(column, sort=False).indices.items()}
+
+
+def result_queues(result: object) -> dict[str, str]:
+    """Queue -> channel of a queue result (``result.meta["queues"]``), else each planned
+    channel as its own queue."""
+    queues = dict(result.meta.get("queues") or {})  # type: ignore[attr-defined]
+    return queues or {str(c): str(c) for c in result.scenario.channels}  # type: ignore[attr-defined]
+
+
+def queue_tables(result: object) -> Iterator[tuple[str, dict[str, pd.DataFrame]]]:
+    """Each queue's tables, one queue at a time: ``(queue, {"shift_plan": ...,
+    "intervals": ...})``.
+
+    ``shift_plan`` is :func:`shift_plan_table` of the queue's shifts; ``intervals`` is the
+    queue's rows of ``result.kpis_interval`` (volume, required and staffed agents,
+    achieved service level, ASA, abandonment, occupancy, backlog per interval) as they
+    are. Rows are picked by position from one grouping of each frame, so only one
+    queue's copy is alive at a time besides the result.
+    """
+    shifts = result.shift_plan  # type: ignore[attr-defined]
+    intervals = result.kpis_interval  # type: ignore[attr-defined]
+    at_shift, at_interval = _positions(shifts), _positions(intervals)
+    for queue in result_queues(result):
+        sp = shifts.iloc[at_shift.get(queue, [])]
+        yield queue, {
+            "shift_plan": shift_plan_table(sp) if len(shifts.columns) else
+            pd.DataFrame(columns=EXPORT_COLUMNS),
+            "intervals": intervals.iloc[at_interval.get(queue, [])].reset_index(drop=True),
+        }
+
+
+def queue_files(result: object, fmt: str = "csv") -> Iterator[tuple[str, bytes]]:
+    """The per-queue files as ``(file name, bytes)``, one queue at a time, after
+    ``queues.csv`` (``queue, channel, file_stem``: which file holds which queue).
+
+    Files are ``<stem>_shift_plan.<fmt>`` and ``<stem>_intervals.<fmt>`` with stems from
+    :func:`queue_file_stems`. CSV goes through :func:`csv_bytes` (formula-safe text);
+    Parquet keeps the types (timestamps, floats) of the frames.
+
+    Raises
+    ------
+    ExportError
+        ``fmt`` is not one of :data:`QUEUE_FORMATS`.
+    """
+    if fmt not in QUEUE_FORMATS:
+        raise ExportError(f"fmt must be one of {list(QUEUE_FORMATS)}, got {fmt!r}")
+    queues = result_queues(result)
+    stems = queue_file_stems(queues)
+    yield "queues.csv", csv_bytes(pd.DataFrame({
+        "queue": list(queues), "channel": list(queues.values()),
+        "file_stem": [stems[q] for q in queues]}))
+    for queue, tables in queue_tables(result):
+        for kind, frame in tables.items():
+            if fmt == "csv":
+                data = csv_bytes(frame)
+            else:
+                buf = io.BytesIO()
+                frame.to_parquet(buf, index=False)
+                data = buf.getvalue()
+            yield f"{stems[queue]}_{kind}.{fmt}", data
+
+
+def weekly_rollup(result: object) -> pd.DataFrame:
+    """Weekly paid hours, FTE and cost per queue, summed per channel and in total.
+
+    ``level`` (``queue``, ``channel``, ``total``), ``name``, ``channel``, ``week``,
+    ``days``, ``paid_hours``, ``fte``, ``cost``: a channel's (and the total's) week is the
+    sum of its queues' weeks (FTE add up: each is paid hours over one FTE's hours).
+    """
+    cols = ["level", "name", "channel", "week", "days", "paid_hours", "fte", "cost"]
+    weekly = result.weekly  # type: ignore[attr-defined]
+    if not len(weekly):
+        return pd.DataFrame(columns=cols)
+    queues = result_queues(result)
+    w = weekly.assign(name=weekly["channel"].astype(str),
+                      parent=weekly["channel"].astype(str).map(queues))
+    parts = [w.assign(level="queue", channel=w["parent"])]
+    sums = {"days": ("days", "max"), "paid_hours": ("paid_hours", "sum"),
+            "fte": ("fte", "sum"), "cost": ("cost", "sum")}
+    per = w.groupby(["parent", "week"], sort=True).agg(**sums).reset_index()
+    parts.append(per.assign(level="channel", name=per["parent"], channel=per["parent"]))
+    tot = w.groupby("week", sort=True).agg(**sums).reset_index()
+    parts.append(tot.assign(level="total", name="total", channel="all"))
+    return pd.concat([p.reindex(columns=cols) for p in parts], ignore_index=True)
+
+
+def rollup_tables(result: object) -> dict[str, pd.DataFrame]:
+    """The roll-up workbook's sheets: ``Summary`` (:func:`planner.queues.rollup`: one row
+    per queue, channel and the total, headers in words, rounded to 4 decimals),
+    ``Weekly FTE`` (:func:`weekly_rollup`, ISO weeks as text) and ``Queues`` (queue,
+    channel, file stem of its per-queue files)."""
+    from planner.labels import in_words
+    from planner.queues import rollup
+
+    queues = result_queues(result)
+    weekly = weekly_rollup(result)
+    if len(weekly):
+        weekly["week"] = pd.to_datetime(weekly["week"]).dt.strftime("%Y-%m-%d")
+    stems = queue_file_stems(queues)
+    return {
+        "Summary": in_words(rollup(result, queues).round(4)),  # type: ignore[arg-type]
+        "Weekly FTE": in_words(weekly.round(4)),
+        "Queues": pd.DataFrame({"queue": list(queues), "channel": list(queues.values()),
+                                "file_stem": [stems[q] for q in queues]}),
+    }
+
+
+def export_queues(result: object, out_dir: str | os.PathLike, fmt: str = "csv",
+                  workbook: bool = True) -> list[Path]:
+    """Write a queue result's files into ``out_dir``, queue by queue, atomically.
+
+    ``queues.csv`` and the per-queue files of :func:`queue_files`, and (``workbook``)
+    ``rollup.xlsx`` of :func:`rollup_tables`. Each file is written as soon as its queue's
+    tables are made, so memory holds one queue's tables at a time besides the result;
+    the whole set lands in ``out_dir`` only when every file is written
+    (:func:`staging_dir`). A result without queues gets one file pair per channel.
+
+    Returns
+    -------
+    list of Path
+        The files written, in order.
+
+    Raises
+    ------
+    ExportError
+        ``fmt`` is not one of :data:`QUEUE_FORMATS`, or a frame lacks a column.
+    """
+    names = []
+    with staging_dir(out_dir) as tmp:
+        for name, data in queue_files(result, fmt):
+            (tmp / name).write_bytes(data)
+            names.append(name)
+        if workbook:
+            (tmp / "rollup.xlsx").write_bytes(workbook_bytes(rollup_tables(result), styled=True))
+            names.append("rollup.xlsx")
+    return [Path(out_dir) / n for n in names]
+
+
+def queue_zip_bytes(result: object, fmt: str = "csv") -> bytes:
+    """:func:`queue_files` in one zip archive (deflated), for a download."""
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name, data in queue_files(result, fmt):
+            zf.writestr(name, data)
+    return buf.getvalue()
