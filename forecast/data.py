@@ -22,7 +22,10 @@ Accepted variants, where the meaning is unambiguous:
   tab: decimal point), and ``attrs["warnings"]`` says how it was read. A file that uses
   both marks as decimal marks is refused. Counts are whole, finite and at most
   ``MAX_COUNT`` (10^9); ``inf``, ``1e19`` or 20-digit counts are refused;
-* channel labels in any case and spacing (``"Chat "`` is ``chat``).
+* channel labels in any case and spacing (``"Chat "`` is ``chat``);
+* an optional ``queue`` column (queue names compared like channel labels; a blank queue
+  is its channel's own queue, named like the channel). A queue belongs to one channel and
+  is named 1..60 printable characters, not like another channel.
 
 Timestamps need a day (``2024`` or ``2024-01`` are refused) and a year in 1900..2200.
 Inputs are read through a bounded stream: at most ``MAX_DECODED_BYTES`` (1 GiB) after
@@ -73,6 +76,7 @@ import io
 import os
 import re
 import zipfile
+import unicodedata
 import zlib
 import zoneinfo
 from collections.abc import Mapping, Sequence
@@ -149,6 +153,7 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "contacts": ("contacts", "contact_count", "contacts_count", "n_contacts", "volume",
                  "offered", "y"),
     "channel": ("channel", "channel_name", "media", "media_type", "medium"),
+    "queue": ("queue", "queue_name", "queue_id"),
     "aht_s": ("aht_s", "aht_sec", "aht_secs", "aht_seconds", "handle_time_s"),
     "aht_min": ("aht_min", "aht_mins", "aht_minutes"),
     "segment": ("segment",),
@@ -175,6 +180,8 @@ MAX_ROWS = 20_000_000
 #: Most columns accepted per file (a history needs a handful; columns beyond the ones
 #: read are ignored with a warning).
 MAX_COLUMNS = 1_000
+#: Longest queue name (like a scenario's channel name).
+MAX_QUEUE_NAME = 60
 
 
 class _TooLarge(Exception):
@@ -663,8 +670,10 @@ def load_contacts(
     -------
     pandas.DataFrame
         ``ds`` (datetime64[ns] interval start), ``channel`` (lower-case str), ``contacts``
-        (int64 >= 0)[, ``aht_s`` (float64 seconds, NaN where not given)], sorted by ds and
-        channel; ``attrs``: ``interval_s`` (int), ``source``, ``tz``, ``dst_merged_rows``,
+        (int64 >= 0)[, ``aht_s`` (float64 seconds, NaN where not given)][, ``queue``
+        (lower-case str, the channel where blank) when the input has a queue column],
+        sorted by ds, channel (and queue); repeats, the interval and the gaps are per
+        (channel, queue) series; ``attrs``: ``interval_s`` (int), ``source``, ``tz``, ``dst_merged_rows``,
         ``decimal_mark`` and ``warnings`` (list of str: channel labels that look like
         typos or are rare, how ambiguous numbers were read).
 
@@ -695,7 +704,8 @@ def load_contacts(
             raise ValueError(f"interval_s: must divide a day (or be whole days), got {interval_s}")
     frame, source, rn, sep = _read_table(src, max_bytes, max_rows)
     cols = _map_columns(frame, source,
-                        ["date", "time", "ds", "channel", "contacts", "aht_s", "aht_min"],
+                        ["date", "time", "ds", "channel", "contacts", "aht_s", "aht_min",
+                         "queue"],
                         ["channel", "contacts"])
     if "ds" not in cols and ("date" in cols) != ("time" in cols):
         cols["ds"] = cols.pop("date") if "date" in cols else cols.pop("time")
@@ -714,8 +724,8 @@ def load_contacts(
                    "handle time without a unit", accepted="aht_s (seconds) or aht_min")
     mark, notes, distinct = _numbers(frame, cols, ["contacts", "aht_s", "aht_min"], source,
                                      rn, sep)
-    read = ["channel", "contacts", "aht_s", "aht_min", *(["ds"] if "ds" in cols
-                                                         else ["date", "time"])]
+    read = ["channel", "contacts", "aht_s", "aht_min", "queue",
+            *(["ds"] if "ds" in cols else ["date", "time"])]
     notes = [*notes, *_ignored(frame, [cols[k] for k in read if k in cols], source)]
     # Each raw column is dropped once parsed: memory stays near the decoded size.
     ds = get_ds(frame, cols, source, tz, rn).to_numpy().astype("datetime64[ns]", copy=False)
@@ -726,6 +736,11 @@ def load_contacts(
     channel, code, channel_notes = normalise_channels(
         frame.pop(cols["channel"]), source, cols["channel"], channel_map, channels, rn)
     data = {"ds": ds, "channel": channel.array}  # Arrow strings: no object per row
+    if "queue" in cols:  # series = (channel, queue); code ranks them in that order
+        queue, code = _queues(frame.pop(cols["queue"]), channel, code, source, cols["queue"],
+                              rn)
+        data["queue"] = queue.array
+        del queue
     del channel
     data["contacts"] = parse_number(frame.pop(cols["contacts"]), source, cols["contacts"],
                                      rn, integer=True, allow_missing=False, decimal=mark,
@@ -748,11 +763,13 @@ def load_contacts(
         dup[order[np.r_[repeated, False] | np.r_[False, repeated]]] = True
         del order, repeated
         amb = ambiguous_local(pd.Series(ds), tz)
-        check_duplicates(pd.DataFrame({"ds": ds, "channel": data["channel"]}), source,
+        keys = ["channel", "queue"] if "queue" in data else ["channel"]
+        check_duplicates(pd.DataFrame({"ds": ds, **{k: data[k] for k in keys}}), source,
                           ds_col, amb, rn, dst_hint=tz is None, dup=dup)
         del dup, amb
         out, merged = _merge_repeats(pd.DataFrame({**data, "_row": rn}))
-        code = pd.factorize(out["channel"], sort=True)[0]
+        code = pd.MultiIndex.from_frame(out[keys]).factorize(sort=True)[0] \
+            if "queue" in data else pd.factorize(out["channel"], sort=True)[0]
         data = {c: out[c].array for c in out.columns if c != "_row"}
         rn = out["_row"].to_numpy()
         del out
@@ -800,11 +817,59 @@ def _interval(ds: pd.Series, code: np.ndarray, interval_s: int | None, source: s
     return int(interval_s)
 
 
+def _queues(raw: pd.Series, channel: pd.Series, code: np.ndarray, source: str, column: str,
+            rn: np.ndarray) -> tuple[pd.Series, np.ndarray]:
+    """Queue names (normalised like channel labels; blank: the channel) and, per row, the
+    rank of its (channel, queue) series in sorted order.
+
+    Raises ``BadValueError`` for a name with control characters or over
+    :data:`MAX_QUEUE_NAME` characters, a queue under two channels or named like another
+    channel (each naming the rows)."""
+    qcodes, uniques = pd.factorize(raw, use_na_sentinel=True)
+    names = []
+    for i, u in enumerate(uniques):
+        text = re.sub(r"\s+", " ", str(u).strip().lower())
+        bad = [c for c in text if unicodedata.category(c) in ("Cc", "Cs")]
+        if bad or len(text) > MAX_QUEUE_NAME:
+            problem = (f"a queue name with the control character {bad[0]!r}" if bad else
+                       f"a queue name of {len(text):,} characters")
+            raise fail(BadValueError, source, column, problem, rows_of(qcodes == i, rn)[:1],
+                       accepted=f"queue names of 1..{MAX_QUEUE_NAME} printable characters "
+                       "(or blank for the channel's own queue)")
+        names.append(text)
+    blank = np.array([n == "" for n in names] + [True])[qcodes]  # -1 (missing): index -1
+    labels = np.array(names + [""], dtype=object)[qcodes]
+    chan = channel.to_numpy(dtype=object)
+    labels = np.where(blank, chan, labels)
+    pairs = pd.DataFrame({"q": labels, "c": chan, "code": code})
+    series = pairs.drop_duplicates(["q", "c"])
+    twice = series[series["q"].duplicated(keep=False)]
+    if len(twice):
+        name = sorted(twice["q"])[0]
+        chans = sorted(twice.loc[twice["q"] == name, "c"])
+        first = sorted((rows_of((labels == name) & (chan == c), rn)[0], c) for c in chans)
+        raise fail(BadValueError, source, column,
+                   f"queue {name!r} belongs to channels {chans}", [r for r, _ in first],
+                   [c for _, c in first],
+                   accepted="each queue under one channel (rename one of them)")
+    channels = set(series["c"])
+    clash = series[series["q"].isin(channels) & (series["q"] != series["c"])]
+    if len(clash):
+        name, ch = clash.iloc[0]["q"], clash.iloc[0]["c"]
+        raise fail(BadValueError, source, column,
+                   f"queue {name!r} of channel {ch!r} is named like the channel {name!r}",
+                   rows_of((labels == name) & (chan == ch), rn)[:1],
+                   accepted="queue names that are not another channel's name")
+    key = pd.MultiIndex.from_arrays([chan, labels]).factorize(sort=True)[0]
+    return pd.Series(labels, dtype="str", index=raw.index), key.astype(np.int64)
+
+
 def _merge_repeats(out: pd.DataFrame) -> tuple[pd.DataFrame, int]:
-    """Sum rows sharing (ds, channel) (DST repeats); AHT weighted by contacts."""
+    """Sum rows sharing (ds, channel[, queue]) (DST repeats); AHT weighted by contacts."""
     n0 = len(out)
     agg = out.assign(_w=out.get("aht_s", 0.0) * out["contacts"])
-    grouped = agg.groupby(["ds", "channel"], sort=False, as_index=False)
+    keys = ["ds", "channel", "queue"] if "queue" in out else ["ds", "channel"]
+    grouped = agg.groupby(keys, sort=False, as_index=False)
     res = grouped[["contacts", "_w"]].sum()
     res["_row"] = grouped["_row"].min()["_row"]
     if "aht_s" in out:

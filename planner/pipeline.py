@@ -62,6 +62,7 @@ from planner.inputs import (
 )
 from planner.policies import channel_policies, headcount_caps, shift_rules
 from planner.progress import Progress, report_step
+from planner.queues import plan_inputs
 from planner.results import ScenarioResult, weekly_fte
 from planner.scenario import Scenario
 from staffing.frames import SHIFT_PLAN
@@ -149,7 +150,11 @@ def run(
         their lower bound), ``shift_objective_h``, ``shift_lower_bound_h``, ``shift_gap``
         (the plan's cost with the understaffing penalty, its LP bound and the relative
         gap between them), ``short_agent_hours`` and ``warnings`` (list of str:
-        :attr:`InputData.warnings` and :func:`plan_warnings`).
+        :attr:`InputData.warnings` and :func:`plan_warnings`). When the contacts carry
+        queues (:func:`planner.queues.plan_inputs`) each queue is planned as a series
+        with its channel's settings and the scenario's ``queues`` overrides, the frames'
+        ``channel`` column names the queue and ``meta["queues"]`` maps queue -> channel
+        (absent without queues); ``scenario`` stays the one given.
 
     Raises
     ------
@@ -169,7 +174,9 @@ def run(
     cache = default_cache() if cache is None else cache
 
     report_step(progress, "inputs", 0.0, "loading data")
-    inputs = load_inputs(scenario.data, cache)
+    given, loaded = scenario, load_inputs(scenario.data, cache)
+    # per queue when the contacts carry queues (planner.queues.plan_inputs)
+    scenario, inputs, queues = plan_inputs(given, loaded)
 
     hits = cache.hits
     base = base_forecast(scenario, inputs, progress, cache)
@@ -215,10 +222,12 @@ def run(
         "interval_s": base.interval_s,
         "models": dict(base.models),
         **meta_shifts,
-        "warnings": [*inputs.warnings, *plan_warnings(scenario, inputs)],
+        "warnings": [*loaded.warnings, *plan_warnings(given, loaded)],
     }
+    if queues:
+        meta["queues"] = dict(queues)
     return ScenarioResult(
-        scenario=scenario,
+        scenario=given,
         forecast=base.contacts.copy(),  # the cached frame stays untouched
         volumes=volumes,
         requirements=requirements,

@@ -10,6 +10,18 @@ is: :func:`queue_contacts` (queue as the planned series), :func:`queue_scenario`
 channel entry per queue, with overrides), then :func:`planner.pipeline.run` or
 :func:`planner.fanout.run_many`; :func:`rollup` sums the result back up per channel and in
 total (service level, ASA and abandonment weighted by volume; hours, FTE and cost summed).
+:func:`plan_inputs` does the first two for a scenario and its loaded inputs when the
+contacts carry queues (the one place that decides what is planned per queue).
+
+Settings that name a channel keep meaning the channel:
+
+* the scenario's total ``contact_rate`` and ``headcount_cap_total`` cover all queues (the
+  total rate is shared out in the learned queue mix of each day, as between channels);
+* a channel's own ``contact_rate`` or ``headcount_cap`` applies exactly to a channel
+  planned as one queue; a channel planned as two or more queues cannot share them out
+  (its queues' rates and a cap over some queues are not in the staffing model), so each
+  of its queues must set its own under the scenario's ``queues:``, else
+  :class:`QueueError` says so (never a cap or rate silently multiplied by the queues).
 
 Examples
 --------
@@ -25,6 +37,7 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 from collections.abc import Mapping
 from typing import Any
@@ -32,10 +45,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from planner.results import ScenarioResult
+from planner.inputs import InputData
 from planner.scenario import ChannelSettings, Scenario
 
-__all__ = ["QUEUE", "QueueError", "queue_contacts", "queue_map", "queue_scenario", "rollup"]
+__all__ = ["QUEUE", "QueueError", "has_queues", "plan_inputs", "queue_contacts", "queue_map",
+           "queue_scenario", "rollup"]
+
+#: Channel settings a channel planned as several queues cannot share out among them.
+CHANNEL_ONLY = {
+    "headcount_cap": "or cap all queues together with headcount_cap_total",
+    "contact_rate": "or set the scenario's total contact_rate (shared out in the learned "
+                    "queue mix)",
+}
 
 #: Name of the optional queue column of the contacts contract.
 QUEUE = "queue"
@@ -103,10 +124,17 @@ def queue_scenario(scenario: Scenario, queues: Mapping[str, str],
         from the channel's. Patterns apply in the given order, an exact name last (it
         wins).
 
+    Returns
+    -------
+    Scenario
+        ``channels`` one entry per queue, ``queues`` empty (the overrides are applied).
+
     Raises
     ------
     QueueError
-        A queue's channel is not in the scenario, or an override matches no queue.
+        A queue's channel is not in the scenario, an override matches no queue, or a
+        channel of two or more queues has a ``headcount_cap`` or ``contact_rate`` that a
+        queue would inherit (see the module docstring).
     """
     overrides = dict(overrides or {})
     missing = sorted({c for c in queues.values() if c not in scenario.channels})
@@ -117,22 +145,104 @@ def queue_scenario(scenario: Scenario, queues: Mapping[str, str],
     if unused:
         raise QueueError(f"overrides {unused} match no queue (queues: "
                          f"{', '.join(sorted(queues)[:5])}{', ...' if len(queues) > 5 else ''})")
+    per_channel: dict[str, list[str]] = {}
+    for q, ch in queues.items():
+        per_channel.setdefault(ch, []).append(q)
     channels = {}
     for q, ch in queues.items():
         fields = scenario.channels[ch].model_dump()
+        given: set[str] = set()
         for key, change in overrides.items():
             if key != q and fnmatch.fnmatchcase(q, key):
                 fields.update(change)
+                given.update(change)
         fields.update(overrides.get(q, {}))
+        given.update(overrides.get(q, {}))
+        _check_channel_only(scenario, ch, per_channel[ch], q, given)
         try:
             channels[q] = ChannelSettings(**fields)
         except ValueError as exc:
             raise QueueError(f"queue {q!r}: {exc}") from exc
-    return scenario.model_copy(update={"channels": channels})
+    return scenario.model_copy(update={"channels": channels, "queues": {}})
 
 
-def rollup(result: ScenarioResult, queues: Mapping[str, str]) -> pd.DataFrame:
-    """A queue result summed up per channel and in total.
+def _check_channel_only(scenario: Scenario, channel: str, siblings: list[str], queue: str,
+                        given: set[str]) -> None:
+    if len(siblings) < 2:
+        return
+    for field, alternative in CHANNEL_ONLY.items():
+        value = getattr(scenario.channels[channel], field)
+        if value is None or field in given:
+            continue
+        shown = ", ".join(sorted(siblings)[:4]) + (", ..." if len(siblings) > 4 else "")
+        raise QueueError(
+            f"channels.{channel}.{field} = {value!r} cannot be shared among the channel's "
+            f"{len(siblings)} queues ({shown}); queue {queue!r} would take it whole: give "
+            f"each queue its own under queues: (e.g. queues: {{'{channel}-*': {{{field}: "
+            f"...}}}}), {alternative}")
+
+
+def has_queues(contacts: pd.DataFrame) -> bool:
+    """True when the contacts carry a ``queue`` column with a queue named other than its
+    channel (then the plan is per queue)."""
+    if QUEUE not in contacts.columns or not len(contacts):
+        return False
+    return any(q != ch for q, ch in queue_map(contacts).items())
+
+
+def plan_inputs(scenario: Scenario, inputs: InputData
+                ) -> tuple[Scenario, InputData, dict[str, str]]:
+    """What a run plans: the scenario and inputs per queue when the contacts carry queues.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The user's scenario (channels, and queue overrides in ``queues``).
+    inputs : InputData
+        Loaded history (:func:`planner.inputs.load_inputs`).
+
+    Returns
+    -------
+    (scenario, inputs, queues)
+        Without queues (:func:`has_queues` false): the scenario, the inputs with the
+        contacts' ``queue`` column dropped, and ``{}``. With queues: the scenario with
+        one channel entry per queue (:func:`queue_scenario` with ``scenario.queues``), the
+        inputs whose contacts plan each queue as a series (:func:`queue_contacts`; their
+        cache key marks them), and queue -> channel of the planned queues (queues of
+        channels the scenario does not plan are left out, as such channels are; a
+        scenario channel without queues in the data is its own queue).
+
+    Raises
+    ------
+    QueueError
+        From :func:`queue_map` and :func:`queue_scenario`; or the scenario sets
+        ``queues:`` while the contacts have no queues.
+    """
+    contacts = inputs.contacts
+    if not has_queues(contacts):
+        if scenario.queues:
+            raise QueueError(f"the scenario sets queues: ({', '.join(list(scenario.queues)[:5])}) "
+                             "but the contacts have no queue column naming queues; load a "
+                             "contacts file with a queue column or remove queues:")
+        if QUEUE in contacts.columns:
+            plain = contacts.drop(columns=[QUEUE])
+            plain.attrs = dict(contacts.attrs)
+            inputs = dataclasses.replace(inputs, contacts=plain)
+        return scenario, inputs, {}
+    found = queue_map(contacts)
+    queues = {q: ch for q, ch in found.items() if ch in scenario.channels}
+    parents = set(found.values())
+    queues.update({ch: ch for ch in scenario.channels if ch not in parents})
+    queues = dict(sorted(queues.items()))
+    planned = queue_scenario(scenario, queues, scenario.queues)
+    inputs = dataclasses.replace(inputs, contacts=queue_contacts(contacts),
+                                 key=(*inputs.key, "queues"))
+    return planned, inputs, queues
+
+
+def rollup(result: Any, queues: Mapping[str, str]) -> pd.DataFrame:
+    """A queue result (a :class:`planner.results.ScenarioResult`) summed up per channel
+    and in total.
 
     Returns
     -------

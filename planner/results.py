@@ -39,6 +39,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from planner.queues import queue_scenario
+from planner.queues import rollup as queue_rollup
 from planner.scenario import Scenario
 
 __all__ = [
@@ -122,7 +124,10 @@ class ScenarioResult:
     solver's ``shift_status``, ``shift_quality``, ``shift_paid_hours``,
     ``shift_paid_hours_bound``, ``shift_objective_h``, ``shift_lower_bound_h`` and
     ``shift_gap`` (see :func:`planner.pipeline.run`), ``timings_s`` per step, and the
-    store's ``version`` when read back from a database.
+    store's ``version`` when read back from a database. A run planned per queue has
+    ``meta["queues"]`` (queue -> channel; :attr:`queues`): its frames' ``channel`` column
+    then names the queue, ``scenario`` is the scenario as the user gave it and
+    :attr:`planned_scenario` the one channel entry per queue that was planned.
     """
 
     scenario: Scenario
@@ -140,6 +145,35 @@ class ScenarioResult:
     def name(self) -> str:
         """The scenario's name."""
         return self.scenario.name
+
+    @property
+    def queues(self) -> dict[str, str]:
+        """Queue -> channel of a run planned per queue; ``{}`` for a run per channel."""
+        return dict(self.meta.get("queues") or {})
+
+    @property
+    def planned_scenario(self) -> Scenario:
+        """The scenario as planned: one channel entry per queue (the channel's settings
+        with the scenario's ``queues`` overrides) for a run per queue, else ``scenario``.
+        Frames' ``channel`` values are the keys of its ``channels``."""
+        queues = self.queues
+        if not queues or set(queues) <= set(self.scenario.channels):
+            return self.scenario
+        return queue_scenario(self.scenario, queues, self.scenario.queues)
+
+    def rollup(self) -> pd.DataFrame:
+        """The plan per queue, per channel and in total (:func:`planner.queues.rollup`).
+
+        Columns ``level`` (``queue``, ``channel``, ``total``), ``name``, ``channel``,
+        ``queues``, ``volume``, ``paid_hours``, ``avg_fte``, ``peak_week_fte``, ``cost``,
+        ``service_level``, ``asa_s``, ``abandon_rate``, ``max_backlog_items``. A run per
+        channel has only the ``channel`` and ``total`` rows.
+        """
+        queues = self.queues
+        if queues:
+            return queue_rollup(self, queues)
+        out = queue_rollup(self, {ch: ch for ch in self.scenario.channels})
+        return out[out["level"] != "queue"].reset_index(drop=True)
 
     def to_tables(self) -> dict[str, pd.DataFrame]:
         """The frames by table name (``RESULT_TABLES``)."""
@@ -185,7 +219,7 @@ class ScenarioResult:
         cov = self.coverage
         interval_h = float(self.meta.get("interval_s") or 0) / 3600.0
         rows = []
-        for channel in self.scenario.channels:
+        for channel in self.planned_scenario.channels:
             c = cov[cov["channel"] == channel] if len(cov) and "short" in cov else None
             short = c["short"].to_numpy(float) if c is not None else np.zeros(0)
             rows.append({"channel": channel, "short_intervals": int(np.sum(short > 0)),
@@ -225,7 +259,7 @@ class ScenarioResult:
         return _max_daily_agents_of(self.shift_plan, self.coverage, channel)
 
     def summary(self) -> pd.DataFrame:
-        """One row per channel over the whole horizon.
+        """One row per channel (per queue for a run per queue) over the whole horizon.
 
         Columns: ``channel, volume, paid_hours, avg_fte, peak_week_fte, cost,
         service_level, asa_s, abandon_rate, max_backlog_items, max_backlog_age_h,
@@ -237,13 +271,14 @@ class ScenarioResult:
         scheduled in one interval).
         """
         daily = self.kpis_daily
+        planned = self.planned_scenario
         rows = []
-        for channel in self.scenario.channels:
+        for channel in planned.channels:
             d = daily[daily["channel"] == channel] if len(daily) else daily
             w = self.weekly[self.weekly["channel"] == channel] if len(self.weekly) else None
             vol = self.volumes[self.volumes["channel"] == channel] if len(self.volumes) else None
             daily_vol = _daily_volume(vol, d)
-            target = self.scenario.channels[channel].target_sl
+            target = planned.channels[channel].target_sl
             sl = d["service_level"].to_numpy(float) if len(d) else np.array([])
             rows.append(
                 {
