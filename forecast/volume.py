@@ -69,12 +69,20 @@ from forecast.models import MODELS, ModelError
 
 __all__ = [
     "AUTO_CANDIDATES",
+    "SelectionPlan",
     "VolumeError",
+    "VolumePlan",
+    "WindowFit",
     "day_labels",
+    "finish_volume",
+    "fit_window",
     "forecast_series",
     "forecast_volume",
     "holidays_frame",
     "horizon_end",
+    "pick_selection",
+    "plan_selection",
+    "plan_volume",
     "season_length",
     "validate_history",
 ]
@@ -434,14 +442,21 @@ def forecast_series(
     if hol is None:
         years = range(ds[0].year - 1, pd.Timestamp(end).year + 2)
         hol = holidays_frame(events, country, years)
-    end = pd.Timestamp(end)
+    return _series(ds, y, freq, pd.Timestamp(end), model, level, seed, hol, candidates)
+
+
+def _series(ds, y, freq, end, model, level, seed, hol, candidates, plan=None, fits=None):
+    """:func:`forecast_series` after its checks; a daily ``auto`` takes the selection's
+    ``plan`` and window ``fits`` when given (:func:`finish_volume`), else fits them."""
     step = _interval_s(freq)
     if model == "auto":
         if step is None:
-            sel, _ = _select_daily(ds.normalize(), y, freq, end, list(candidates), level,
-                                   seed, hol)
-            fc = forecast_series(ds, y, freq, end=end, model=sel.model, level=level,
-                                 seed=seed, hol=hol, candidates=candidates)
+            if plan is None:
+                plan = plan_selection(ds, y, freq, end=end, candidates=list(candidates),
+                                      level=level, seed=seed, hol=hol)
+                fits = _fit_all(plan) if plan.cuts else []
+            sel = pick_selection(plan, fits)
+            fc = _series(ds, y, freq, end, sel.model, level, seed, hol, candidates)
         else:
             ser = _interval_series(ds, y, step)
             sel = _select_intraday(ser, step, end, list(candidates), level, seed, hol)
@@ -617,36 +632,159 @@ def _combine(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return out
 
 
-def _daily_windows(dates, y, freq, cuts, span_days, candidates, level, seed, hol):
-    """Forecasts of every candidate at every cut on the daily grid.
+@dataclass(frozen=True)
+class SelectionPlan:
+    """The ``auto`` selection of one daily series, cut into independent window fits.
 
-    Returns ``(acts, fcs)``: per cut the actual Series of the window, and per candidate
-    the list of forecast frames indexed like those actuals (0 where no forecast row).
-    Candidates that cannot fit a window are dropped; the combination is the median of
-    the others.
+    Made by :func:`plan_selection`. Each of :attr:`jobs` (a candidate and a window) is
+    fitted by :func:`fit_window`, in any order and any process (each fit depends only on
+    the plan and is seeded by it), and :func:`pick_selection` chooses the winner from the
+    fits. :func:`forecast_volume` runs the same three steps in one process.
+
+    Attributes
+    ----------
+    dates, y : DatetimeIndex, ndarray
+        The series (days, normalised; counts per day).
+    freq : str
+        ``"D"`` or ``"B"``.
+    end : Timestamp
+        Last day of the forecast the selection is for.
+    candidates : tuple of str
+        Candidates, :data:`COMBINATION` included when it competes.
+    level : float
+        Band coverage in percent.
+    seed : int
+        Seed of sampling-based models (Prophet).
+    hol : DataFrame
+        Holidays frame (:func:`holidays_frame`).
+    cuts : tuple of Timestamp
+        Window origins (:func:`selection_origins`), oldest first; none = too short.
+    span_days : int
+        Days each window forecasts after its origin.
     """
-    base = [m for m in candidates if m != COMBINATION]
-    acts, fcs = [], {m: [] for m in base}
-    failed: set[str] = set()
-    for cut in cuts:
-        tr = dates <= cut
-        te = (dates > cut) & (dates <= cut + pd.Timedelta(days=span_days))
-        act = pd.Series(y[te], index=dates[te])
-        acts.append(act)
-        for name in base:
-            if name in failed:
-                continue
-            try:
-                fc, _ = _forecast_daily(dates[tr], y[tr], freq, cut + pd.Timedelta(days=span_days),
-                                        name, hol, level, seed)
-            except ModelError:
-                failed.add(name)
-                continue
-            fcs[name].append(fc.set_index("ds").reindex(act.index).fillna(0.0))
-    fcs = {m: v for m, v in fcs.items() if m not in failed}
-    if COMBINATION in candidates and len(fcs) >= 3:
+
+    dates: pd.DatetimeIndex
+    y: np.ndarray
+    freq: str
+    end: pd.Timestamp
+    candidates: tuple[str, ...]
+    level: float
+    seed: int
+    hol: pd.DataFrame
+    cuts: tuple[pd.Timestamp, ...]
+    span_days: int
+
+    @property
+    def fitted(self) -> tuple[str, ...]:
+        """The candidates fitted on each window (the combination is their median)."""
+        return tuple(m for m in self.candidates if m != COMBINATION)
+
+    @property
+    def jobs(self) -> tuple[tuple[str, int], ...]:
+        """``(candidate, window)`` for every fit of the selection, window by window."""
+        return tuple((m, i) for i in range(len(self.cuts)) for m in self.fitted)
+
+    def actuals(self, window: int) -> pd.Series:
+        """Counts of the days window ``window`` forecasts (index: days)."""
+        cut = self.cuts[window]
+        te = (self.dates > cut) & (self.dates <= cut + pd.Timedelta(days=self.span_days))
+        return pd.Series(self.y[te], index=self.dates[te])
+
+
+@dataclass(frozen=True)
+class WindowFit:
+    """One candidate's forecast of one selection window (:func:`fit_window`):
+    ``yhat, yhat_lo, yhat_hi`` indexed like :meth:`SelectionPlan.actuals` (0 on days
+    without a forecast row), or ``None`` when the candidate cannot fit that window."""
+
+    model: str
+    window: int
+    forecast: pd.DataFrame | None
+
+
+def plan_selection(dates: pd.DatetimeIndex, y: np.ndarray, freq: str, *, end: pd.Timestamp,
+                   candidates: Sequence[str] = AUTO_CANDIDATES, level: float = 80,
+                   seed: int = 0, hol: pd.DataFrame | None = None) -> SelectionPlan:
+    """Plan the ``auto`` selection of one daily series (no fits).
+
+    ``dates`` are days with a row (sorted, unique), ``y`` their counts; ``end`` is the
+    last forecast day; ``hol`` a holidays frame (default: none). Raises
+    :class:`VolumeError` for an intraday ``freq`` (intraday selection splits the daily
+    totals' selection by profiles: :func:`forecast_volume`) or an unknown candidate.
+
+    Examples
+    --------
+    >>> ds = pd.date_range("2024-01-01", periods=140, freq="D")
+    >>> plan = plan_selection(ds, np.full(140, 10.0), "D", end=ds[-1] + pd.Timedelta(days=7),
+    ...                       candidates=("seasonal_naive", "ets"))
+    >>> len(plan.cuts), plan.jobs[:3]
+    (8, (('seasonal_naive', 0), ('ets', 0), ('seasonal_naive', 1)))
+    """
+    if freq not in ("D", "B"):
+        raise VolumeError(f"plan_selection takes a daily series (freq 'D' or 'B'), not "
+                          f"{freq!r}")
+    for m in candidates:
+        _check_model(m)
+    dates = pd.DatetimeIndex(dates).normalize()
+    end = pd.Timestamp(end)
+    span_days = max(1, (end.normalize() - dates[-1].normalize()).days)
+    cuts = selection_origins(dates[0], dates[-1], pd.Timedelta(days=span_days))
+    if hol is None:
+        hol = holidays_frame(None, None, ())
+    return SelectionPlan(dates, np.asarray(y, dtype=float), freq, end, tuple(candidates),
+                         float(level), int(seed), hol, tuple(cuts), span_days)
+
+
+def fit_window(plan: SelectionPlan, model: str, window: int) -> WindowFit:
+    """Fit ``model`` on the history up to window ``window``'s origin and forecast the
+    window (one of :attr:`SelectionPlan.jobs`)."""
+    if model not in plan.fitted or not 0 <= window < len(plan.cuts):
+        raise VolumeError(f"({model!r}, {window}) is not a fit of this selection plan "
+                          f"(candidates {list(plan.fitted)}, {len(plan.cuts)} windows)")
+    cut = plan.cuts[window]
+    tr = plan.dates <= cut
+    act = plan.actuals(window)
+    try:
+        fc, _ = _forecast_daily(plan.dates[tr], plan.y[tr], plan.freq,
+                                cut + pd.Timedelta(days=plan.span_days), model, plan.hol,
+                                plan.level, plan.seed)
+    except ModelError:
+        return WindowFit(model, window, None)
+    return WindowFit(model, window, fc.set_index("ds").reindex(act.index).fillna(0.0))
+
+
+def _fit_all(plan: SelectionPlan) -> list[WindowFit]:
+    """Every fit of the plan in this process; a candidate that cannot fit a window is not
+    fitted on later ones (it is out of the selection)."""
+    fits, failed = [], set()
+    for model, window in plan.jobs:
+        if model in failed:
+            continue
+        fit = fit_window(plan, model, window)
+        if fit.forecast is None:
+            failed.add(model)
+        fits.append(fit)
+    return fits
+
+
+def _window_forecasts(plan: SelectionPlan, fits: Sequence[WindowFit]):
+    """``(acts, fcs)`` from the fits: per window the actuals, and per candidate that fitted
+    every window its forecasts (the combination: the median of those candidates)."""
+    n = len(plan.cuts)
+    acts = [plan.actuals(i) for i in range(n)]
+    failed = {f.model for f in fits if f.forecast is None}
+    got = {(f.model, f.window): f.forecast for f in fits if f.forecast is not None}
+    fcs = {}
+    for m in plan.fitted:
+        if m in failed:
+            continue
+        missing = [i for i in range(n) if (m, i) not in got]
+        if missing:
+            raise VolumeError(f"the selection has no fit of {m!r} on windows {missing}")
+        fcs[m] = [got[(m, i)] for i in range(n)]
+    if COMBINATION in plan.candidates and len(fcs) >= 3:
         fcs[COMBINATION] = [_combine([fcs[m][i].reset_index() for m in fcs]).set_index("ds")
-                            for i in range(len(acts))]
+                            for i in range(n)]
     return acts, fcs
 
 
@@ -675,21 +813,37 @@ def _calibrate_windows(acts, fcs, level, cuts=None, last=None) -> float:
 
 def _select_daily(dates, y, freq, end, candidates, level, seed, hol, keep=False):
     """``auto`` on a daily series: rolling-origin windows, mean WAPE, ties to the simpler."""
-    span_days = max(1, (end.normalize() - dates[-1].normalize()).days)
-    cuts = selection_origins(dates[0], dates[-1], pd.Timedelta(days=span_days))
-    default = "same_weekday_average" if "same_weekday_average" in candidates else candidates[0]
-    if not cuts:
+    plan = plan_selection(dates, y, freq, end=end, candidates=candidates, level=level,
+                          seed=seed, hol=hol)
+    return _choose(plan, _fit_all(plan) if plan.cuts else [], keep)
+
+
+def pick_selection(plan: SelectionPlan, fits: Sequence[WindowFit]) -> Selection:
+    """The winner of a planned selection from its window fits (:func:`fit_window` of every
+    job, or of every job up to a candidate's first window that could not fit): the same
+    :class:`Selection` as ``model="auto"`` measures in one process.
+
+    Raises :class:`VolumeError` when a candidate that fitted some windows misses others,
+    or when no candidate fitted."""
+    return _choose(plan, fits, False)[0]
+
+
+def _choose(plan: SelectionPlan, fits: Sequence[WindowFit], keep: bool):
+    default = ("same_weekday_average" if "same_weekday_average" in plan.candidates
+               else plan.candidates[0])
+    if not plan.cuts:
         return Selection(default, {}, 0.0, 0.0, 0), None
-    acts, fcs = _daily_windows(dates, y, freq, cuts, span_days, candidates, level, seed, hol)
+    acts, fcs = _window_forecasts(plan, fits)
     per = {m: np.array([wape(a, f["yhat"]) for a, f in zip(acts, v, strict=True)])
            for m, v in fcs.items()}
     per = {m: np.nan_to_num(v, nan=0.0) for m, v in per.items()}
     if not per:
         raise VolumeError("model='auto': no candidate model could fit this series")
     winner, scores, margin, stab = _pick(per)
-    k = _calibrate_windows(acts, fcs[winner], level, cuts, dates[-1])
-    sel = Selection(winner, scores, margin, stab, len(cuts), k)
-    return sel, ((cuts, acts, fcs) if keep else None)
+    k = _calibrate_windows(acts, fcs[winner], level=plan.level, cuts=list(plan.cuts),
+                           last=plan.dates[-1])
+    sel = Selection(winner, scores, margin, stab, len(plan.cuts), k)
+    return sel, ((list(plan.cuts), acts, fcs) if keep else None)
 
 
 def _select_intraday(ser, step, end, candidates, level, seed, hol):
@@ -837,24 +991,48 @@ def forecast_volume(
     _check_model(model)
     key = None
     if cache is not None:
-        key = cache.key("forecast_volume", hist, horizon, freq, model, events, level, country,
-                        tuple(candidates), seed)
+        key = _volume_key(hist, horizon, freq, model, events, level, country, candidates,
+                          seed)
         hit = cache.get(key)
         if hit is not None:
             if progress is not None:
                 progress(1.0, "forecast from cache")
             return hit
+    out = _volume_frame(hist, horizon, freq, model, level, seed,
+                        _volume_holidays(hist, events, country), candidates, progress)
+    if cache is not None and key is not None:
+        cache.put(key, out)
+    return out
+
+
+def _volume_key(hist, horizon, freq, model, events, level, country, candidates, seed) -> str:
+    return ForecastCache.key("forecast_volume", hist, horizon, freq, model, events, level,
+                             country, tuple(candidates), seed)
+
+
+def _volume_holidays(hist: pd.DataFrame, events, country) -> pd.DataFrame:
+    years = range(hist["ds"].min().year - 1, hist["ds"].max().year + 3)
+    return holidays_frame(events, country, years)
+
+
+def _series_of(hist: pd.DataFrame, uid: str, horizon, freq: str):
+    sub = hist[hist["unique_id"] == uid]
+    ds = pd.DatetimeIndex(sub["ds"])
+    return ds, sub["y"].to_numpy(float), horizon_end(ds[-1], horizon, freq)
+
+
+def _volume_frame(hist, horizon, freq, model, level, seed, hol, candidates, progress=None,
+                  plans=None, fits=None) -> pd.DataFrame:
+    """:func:`forecast_volume`'s frame from a validated history (with the selections'
+    ``plans`` and window ``fits`` per series when given)."""
     ids = hist["unique_id"].unique()
     parts, chosen, scales, selections, outliers = [], {}, {}, {}, {}
-    years = range(hist["ds"].min().year - 1, hist["ds"].max().year + 3)
-    hol = holidays_frame(events, country, years)
     for i, uid in enumerate(ids):
-        sub = hist[hist["unique_id"] == uid]
-        ds = pd.DatetimeIndex(sub["ds"])
-        y = sub["y"].to_numpy(float)
-        end = horizon_end(ds[-1], horizon, freq)
-        fc = forecast_series(ds, y, freq, end=end, model=model, level=level, seed=seed,
-                             hol=hol, candidates=candidates)
+        ds, y, end = _series_of(hist, uid, horizon, freq)
+        _check_model(model)
+        fc = _series(ds, y, freq, end, model, level, seed, hol, candidates,
+                     None if plans is None else plans[uid],
+                     None if fits is None else fits.get(uid, []))
         sel = fc.attrs.get("selection")
         name = fc.attrs.get("model", model)
         outliers[uid] = list(fc.attrs.get("outliers", []))
@@ -874,6 +1052,86 @@ def forecast_volume(
     out.attrs["outliers"] = outliers
     if selections:
         out.attrs["selection"] = selections
-    if cache is not None and key is not None:
-        cache.put(key, out)
+    return out
+
+
+@dataclass(frozen=True)
+class VolumePlan:
+    """``forecast_volume(..., model="auto")`` of daily series, cut into independent fits.
+
+    Made by :func:`plan_volume`; :attr:`jobs` lists every window fit as ``(series id,
+    candidate, window)``, each run by :func:`fit_window` on ``plans[series id]`` in any
+    order and process; :func:`finish_volume` then picks each series' model, fits it on
+    the whole history and returns the forecast frame, equal to :func:`forecast_volume`'s.
+    ``key`` is the :class:`forecast.cache.ForecastCache` key under which
+    :func:`forecast_volume` stores that frame.
+    """
+
+    history: pd.DataFrame
+    horizon: int | str
+    freq: str
+    level: float
+    seed: int
+    candidates: tuple[str, ...]
+    hol: pd.DataFrame
+    key: str
+    plans: dict[str, SelectionPlan]
+
+    @property
+    def jobs(self) -> tuple[tuple[str, str, int], ...]:
+        """``(series id, candidate, window)`` of every window fit."""
+        return tuple((uid, m, w) for uid, p in self.plans.items() for m, w in p.jobs)
+
+
+def plan_volume(history: pd.DataFrame, horizon: int | str, freq: str = "D", *,
+                events: pd.DataFrame | None = None, level: float = 80,
+                country: str | None = None, candidates: Sequence[str] = AUTO_CANDIDATES,
+                seed: int = 0, id_col: str = "unique_id", ds_col: str = "ds",
+                y_col: str = "y") -> VolumePlan:
+    """Plan ``forecast_volume(history, horizon, freq, model="auto", ...)`` (same
+    parameters) of daily series as independent window fits; no model is fitted here.
+
+    Raises :class:`VolumeError` as :func:`forecast_volume` does, and for an intraday
+    ``freq``.
+
+    Examples
+    --------
+    >>> ds = pd.date_range("2024-01-01", periods=140, freq="D")
+    >>> h = pd.DataFrame({"ds": ds, "y": 10.0 + (ds.day_of_week == 0)})
+    >>> vp = plan_volume(h, 7, candidates=("seasonal_naive", "same_weekday_average"))
+    >>> fits = {uid: [fit_window(vp.plans[uid], m, w) for u, m, w in vp.jobs if u == uid]
+    ...         for uid in vp.plans}
+    >>> fc = finish_volume(vp, fits)
+    >>> fc.equals(forecast_volume(h, 7, "D", candidates=("seasonal_naive",
+    ...                                                  "same_weekday_average")))
+    True
+    """
+    hist = validate_history(history, id_col, ds_col, y_col)
+    if freq not in ("D", "B"):
+        raise VolumeError(f"plan_volume takes daily series (freq 'D' or 'B'), not {freq!r}")
+    for m in candidates:
+        _check_model(m)
+    hol = _volume_holidays(hist, events, country)
+    plans = {}
+    for uid in hist["unique_id"].unique():
+        ds, y, end = _series_of(hist, uid, horizon, freq)
+        plans[str(uid)] = plan_selection(ds, y, freq, end=end, candidates=list(candidates),
+                                         level=level, seed=seed, hol=hol)
+    key = _volume_key(hist, horizon, freq, "auto", events, level, country, candidates, seed)
+    return VolumePlan(hist, horizon, freq, float(level), int(seed), tuple(candidates), hol,
+                      key, plans)
+
+
+def finish_volume(plan: VolumePlan, fits: dict[str, Sequence[WindowFit]],
+                  cache: ForecastCache | None = None) -> pd.DataFrame:
+    """The forecast of a :func:`plan_volume` from its window fits (series id -> the
+    :class:`WindowFit` of that series' jobs): each series' winner
+    (:func:`pick_selection`) fitted on its whole history, the band calibrated on the
+    windows. Equal to :func:`forecast_volume` with ``model="auto"`` and the plan's
+    parameters; stored in ``cache`` under ``plan.key`` when given."""
+    out = _volume_frame(plan.history, plan.horizon, plan.freq, "auto", plan.level,
+                        plan.seed, plan.hol, plan.candidates, plans=plan.plans,
+                        fits={str(k): list(v) for k, v in fits.items()})
+    if cache is not None:
+        cache.put(plan.key, out)
     return out
