@@ -8,6 +8,7 @@ synthetic: no real customer or company data is in it.
 Run from the repository root::
 
     python data/generate.py            # rewrites data/orders.csv, contacts.csv.gz, events.csv
+                                       # and contacts_queues.csv.gz
     python data/generate.py --seed 11 --out some/dir
 
 The same seed gives byte-identical files (gzip is written without a timestamp or name).
@@ -25,6 +26,12 @@ E[contacts](t) = g(t) * sum_k w_k * r(m(t - k)) * orders(t - k),   k = 0..10
 Channel shares depend on the weekday; the intraday profile depends on the channel and on
 weekday/weekend; interval counts are Poisson. Voice and chat are open 08:00-22:00 (closed
 intervals have no rows); email arrives around the clock.
+
+Queues (``contacts_queues.csv.gz``, :func:`generate_queues`): the same contacts from
+``QUEUES_START`` on, each channel's interval count split into queues (language x region
+for chat and voice, language for email) by seeded binomial thinning with the fixed shares
+of ``QUEUE_SHARES`` (the queue counts of an interval sum to the channel's), and each
+queue's AHT its channel's interval AHT times ``QUEUE_AHT_FACTOR``.
 """
 
 from __future__ import annotations
@@ -45,8 +52,11 @@ __all__ = [
     "LAG_SHAPE",
     "MONTHLY_RATE_PCT",
     "OPEN_HOURS",
+    "QUEUE_AHT_FACTOR",
+    "QUEUE_SHARES",
     "SampleData",
     "generate",
+    "generate_queues",
     "write_sample",
 ]
 
@@ -84,6 +94,21 @@ AHT_BASE_S = {"chat": 540.0, "voice": 330.0, "email": 420.0}
 AHT_DRIFT = {"chat": -0.05, "voice": 0.04, "email": -0.03}
 AHT_PEAK_RISE = {"chat": 0.10, "voice": 0.08, "email": 0.06}
 AHT_CV = 0.8  # coefficient of variation of a single handle time
+
+#: First day of the multi-queue variant (21 months: the file stays under 1.5 MB).
+QUEUES_START = "2023-04-01"
+#: Queue shares of each channel's contacts (language x region; email by language).
+QUEUE_SHARES = {
+    "chat": {"chat-ru-west": 0.52, "chat-ru-east": 0.28, "chat-en-west": 0.13,
+             "chat-en-east": 0.07},
+    "voice": {"voice-ru-west": 0.50, "voice-ru-east": 0.30, "voice-en-west": 0.12,
+              "voice-en-east": 0.08},
+    "email": {"email-ru": 0.82, "email-en": 0.18},
+}
+#: A queue's AHT relative to its channel's (English contacts take longer, the east a
+#: little longer: translation and partner hand-offs).
+QUEUE_AHT_FACTOR = {"ru-west": 0.97, "ru-east": 1.01, "en-west": 1.10, "en-east": 1.15,
+                    "ru": 0.98, "en": 1.09}
 
 ORDER_WEEKDAY = np.array([1.07, 1.04, 1.01, 0.99, 0.97, 0.93, 0.99])
 LAG_DAYS = len(LAG_SHAPE) - 1
@@ -317,6 +342,62 @@ def generate(seed: int = DEFAULT_SEED, start: str = START, end: str = END) -> Sa
     return SampleData(orders=orders, contacts=contacts, events=_events(days_out))
 
 
+def generate_queues(contacts: pd.DataFrame, seed: int = DEFAULT_SEED,
+                    start: str = QUEUES_START) -> pd.DataFrame:
+    """The contacts split into queues (the multi-queue sample variant).
+
+    Parameters
+    ----------
+    contacts : DataFrame
+        ``ds, channel, contacts, aht_s`` (:func:`generate`'s ``contacts``).
+    seed : int
+        Seed of the thinning (its own generator stream: the channel sample is unchanged).
+    start : str
+        First day kept.
+
+    Returns
+    -------
+    DataFrame
+        ``ds, channel, queue, contacts, aht_s``, one row per interval and queue of
+        ``QUEUE_SHARES`` (sorted by ds, channel, queue): the channel's count split by
+        sequential binomial thinning (queue k gets ``Binomial(left, p_k / (p_k + ... ))``,
+        the last queue the rest), ``aht_s`` the channel's times ``QUEUE_AHT_FACTOR``
+        (NaN where a queue has no contacts).
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"ds": pd.to_datetime(["2023-01-02 08:00"]), "channel": ["email"],
+    ...                   "contacts": [10], "aht_s": [400.0]})
+    >>> q = generate_queues(c, seed=1)
+    >>> q["queue"].tolist(), int(q["contacts"].sum())
+    (['email-en', 'email-ru'], 10)
+    """
+    rng = np.random.default_rng([seed, 1])
+    c = contacts[contacts["ds"] >= pd.Timestamp(start)].reset_index(drop=True)
+    parts = []
+    for channel in CHANNELS:
+        sel = c[c["channel"] == channel]
+        if not len(sel):
+            continue
+        left = sel["contacts"].to_numpy(np.int64)
+        shares = QUEUE_SHARES[channel]
+        rest = 1.0
+        names = list(shares)
+        for k, name in enumerate(names):
+            p = shares[name]
+            n = left if k == len(names) - 1 else rng.binomial(left, min(p / rest, 1.0))
+            left, rest = left - n, rest - p
+            factor = QUEUE_AHT_FACTOR[name.split("-", 1)[1]]
+            aht = np.where(n > 0, np.round(sel["aht_s"].to_numpy(float) * factor, 1), np.nan)
+            parts.append(pd.DataFrame({"ds": sel["ds"].to_numpy(), "channel": channel,
+                                       "queue": name, "contacts": n.astype(np.int64),
+                                       "aht_s": aht}))
+    out = pd.concat(parts, ignore_index=True)
+    out = out.sort_values(["ds", "channel", "queue"], kind="stable").reset_index(drop=True)
+    out["ds"] = out["ds"].astype("datetime64[ns]")
+    return out
+
+
 def _events(days: pd.DatetimeIndex) -> pd.DataFrame:
     """Peak days, public holidays (Russia) and incident days."""
     rows: list[tuple[pd.Timestamp, str, int, int]] = []
@@ -352,7 +433,8 @@ def _csv_bytes(frame: pd.DataFrame, date_format: str) -> bytes:
 
 
 def write_sample(out_dir: str | Path, seed: int = DEFAULT_SEED) -> dict[str, Path]:
-    """Generate and write ``orders.csv``, ``contacts.csv.gz`` and ``events.csv`` to out_dir.
+    """Generate and write ``orders.csv``, ``contacts.csv.gz``, ``events.csv`` and the
+    multi-queue variant ``contacts_queues.csv.gz`` (:func:`generate_queues`) to out_dir.
 
     Returns the written paths by name. Output is byte-identical for the same seed.
     """
@@ -363,14 +445,20 @@ def write_sample(out_dir: str | Path, seed: int = DEFAULT_SEED) -> dict[str, Pat
         "orders": out / "orders.csv",
         "contacts": out / "contacts.csv.gz",
         "events": out / "events.csv",
+        "contacts_queues": out / "contacts_queues.csv.gz",
     }
     paths["orders"].write_bytes(_csv_bytes(sample.orders, "%Y-%m-%d"))
     paths["events"].write_bytes(_csv_bytes(sample.events, "%Y-%m-%d"))
-    raw = _csv_bytes(sample.contacts, "%Y-%m-%d %H:%M:%S")
-    with open(paths["contacts"], "wb") as fh:
+    _write_gz(paths["contacts"], _csv_bytes(sample.contacts, "%Y-%m-%d %H:%M:%S"))
+    queues = generate_queues(sample.contacts, seed=seed)
+    _write_gz(paths["contacts_queues"], _csv_bytes(queues, "%Y-%m-%d %H:%M:%S"))
+    return paths
+
+
+def _write_gz(path: Path, raw: bytes) -> None:
+    with open(path, "wb") as fh:
         with gzip.GzipFile(filename="", mode="wb", fileobj=fh, mtime=0, compresslevel=9) as gz:
             gz.write(raw)
-    return paths
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -993,11 +993,13 @@ def fill_closed_hours(
 
 @dataclass(frozen=True)
 class SamplePaths:
-    """Paths of the bundled synthetic sample files."""
+    """Paths of the bundled synthetic sample files (``contacts_queues``: the same contacts
+    from April 2023 split into queues, with a ``queue`` column)."""
 
     orders: Path
     contacts: Path
     events: Path
+    contacts_queues: Path | None = None
 
 
 def sample_paths() -> SamplePaths:
@@ -1010,5 +1012,6 @@ def sample_paths() -> SamplePaths:
     """
     root = Path(__file__).resolve().parent.parent / "data"
     return SamplePaths(orders=root / "orders.csv", contacts=root / "contacts.csv.gz",
-                       events=root / "events.csv")
+                       events=root / "events.csv",
+                       contacts_queues=root / "contacts_queues.csv.gz")
 
