@@ -11,7 +11,7 @@ from typing import Any
 
 import streamlit as st
 
-from app_support import backend, editor, views
+from app_support import backend, editor, queue_view, views
 from planner.scenario import Scenario
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "current_dataset",
     "current_scenario",
     "init",
+    "queue_pick",
     "remember_upload",
     "set_scenario",
     "show_warnings",
@@ -29,6 +30,8 @@ __all__ = [
 SCENARIO = "scenario"  # the scenario every page shows
 COMPARED = "compared"  # name -> Scenario run in this session, for the war room
 UPLOADS = "uploads"  # uploaded file name -> path the app kept it at, in this session
+PICK = "queue_pick"  # "Total", "Channel: <name>" or a queue: what every page shows
+PICK_BOX = "queue_pick_box"  # the picker widget (its state goes when a page omits it)
 
 
 def init() -> None:
@@ -113,3 +116,32 @@ def sidebar_summary(container: Any = None) -> None:
         f"Plan {s.horizon.start:%d %b %Y} to {s.horizon.end:%d %b %Y} "
         f"({s.horizon.days} days) - data: {data}"
     )
+
+
+def queue_pick(queues: dict[str, str], container: Any = None) -> str | None:
+    """The picker of the total, a channel or one queue (in the sidebar, or ``container``),
+    shared by every page; ``None`` (and no picker) when there are no queues.
+
+    A searchable select box (type part of a name); the pick is kept in the session under
+    its own key, so it survives pages that draw no picker.
+    """
+    if not queues:
+        return None
+    options = queue_view.pick_options(queues)
+    if st.session_state.get(PICK) not in options:
+        st.session_state[PICK] = queue_view.TOTAL
+    st.session_state[PICK_BOX] = st.session_state[PICK]
+
+    def keep() -> None:
+        st.session_state[PICK] = st.session_state[PICK_BOX]
+
+    box = container if container is not None else st.sidebar
+    channels = len(set(queues.values()))
+    box.selectbox(
+        f"Show ({len(queues):,} queues in {channels:,} channels)", options, key=PICK_BOX,
+        on_change=keep,
+        help="The total, one channel (all its queues) or one queue; type to search. "
+        "Charts add the picked queues up interval by interval (volumes and agents summed, "
+        "service level weighted by volume); figures come from the roll-up.",
+    )
+    return st.session_state[PICK]

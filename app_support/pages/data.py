@@ -7,9 +7,10 @@ from pathlib import Path
 
 import streamlit as st
 
-from app_support import backend, charts, state, views
+from app_support import backend, charts, queue_view, state, views
 from forecast.validation import likely_typos
 from planner.coverage import coverage_warnings, file_ranges
+from planner.queues import QUEUE, queue_map
 
 SOURCES = ("Bundled sample", "Upload my files")
 upload_warnings: dict[str, tuple[str, ...]] = {}  # accepted upload's path -> loader warnings
@@ -196,6 +197,45 @@ st.dataframe(
 for line in coverage_warnings(dataset.orders, dataset.contacts, dataset.events,
                               (plan_h.start, plan_h.end)):
     st.warning(views.md(line), icon=":material/date_range:")
+
+if QUEUE in dataset.contacts.columns:
+    st.subheader("Queues")
+    queues = queue_map(dataset.contacts)
+    per_queue = queue_view.history_summary(dataset.contacts, queues)
+    small = per_queue[per_queue["small"]]
+    q = st.columns(3)
+    q[0].metric("Queues", f"{len(queues):,}")
+    q[1].metric("Channels with queues", f"{per_queue['channel'].nunique():,}")
+    q[2].metric("Small queues", f"{len(small):,}",
+                help=f"Fewer than {queue_view.SMALL_PER_DAY:,.0f} contacts a day on average "
+                "over their history: their forecasts lean on their channel's shapes and their "
+                "service level swings with a few contacts.")
+    by_channel = per_queue.groupby("channel", sort=True).agg(
+        queues=("queue", "size"), contacts=("contacts", "sum"), small=("small", "sum"))
+    st.caption("Queues per channel: " + ", ".join(
+        f"{views.md(ch)} {r.queues:,}" + (f" ({r.small:,} small)" if r.small else "")
+        for ch, r in by_channel.iterrows()) + ".")
+    if len(small):
+        names = ", ".join(views.md(n) for n in small["queue"].head(10))
+        more = f" and {len(small) - 10:,} more" if len(small) > 10 else ""
+        st.warning(f"{len(small):,} small queues (under {queue_view.SMALL_PER_DAY:,.0f} "
+                   f"contacts a day): {names}{more}. Check their forecasts, or merge them "
+                   "into a larger queue.", icon=":material/warning:")
+    st.dataframe(
+        per_queue, hide_index=True, width="stretch", key="data_queues",
+        column_config={
+            "queue": st.column_config.TextColumn("Queue"),
+            "channel": st.column_config.TextColumn("Channel"),
+            "contacts": st.column_config.NumberColumn("Contacts", format="%.0f"),
+            "share_of_channel": st.column_config.NumberColumn("Share of channel",
+                                                              format="percent"),
+            "first": st.column_config.DatetimeColumn("First", format="YYYY-MM-DD"),
+            "last": st.column_config.DatetimeColumn("Last", format="YYYY-MM-DD"),
+            "days": st.column_config.NumberColumn("Days", format="%d"),
+            "per_day": st.column_config.NumberColumn("Contacts a day", format="%.1f"),
+            "small": st.column_config.CheckboxColumn("Small"),
+        },
+    )
 
 left, right = st.columns(2)
 left.altair_chart(

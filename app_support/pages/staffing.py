@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
-from app_support import backend, charts, risk_view, state, views
+from app_support import backend, charts, queue_view, risk_view, state, views
 from app_support.warroom import show_table
 from planner.compare import compare
+from planner.export import weekly_rollup
 
 st.title("Staffing")
 st.caption(
@@ -37,9 +39,20 @@ if len(short):
         icon=":material/warning:",
     )
 
-cards = result.summary()
+queues = dict(result.meta.get("queues") or {})
+pick = state.queue_pick(queues)
 total = compare({scenario.name: result}).totals.iloc[0]  # FTE over all channels, by week
-cols = st.columns(len(cards) + 1)
+req = result.requirements
+if pick is None:
+    cards = result.summary()
+    cols = st.columns(len(cards) + 1)
+else:  # one card for the pick, from the core's roll-up (never added up here)
+    row = queue_view.pick_rollup(result.rollup(), pick, queues)
+    cards = pd.DataFrame([{"channel": queue_view.pick_label(pick), "avg_fte": row["avg_fte"],
+                           "peak_week_fte": row["peak_week_fte"],
+                           "paid_hours": row["paid_hours"]}]) if pick != queue_view.TOTAL \
+        else pd.DataFrame(columns=["channel", "avg_fte", "peak_week_fte", "paid_hours"])
+    cols = st.columns(4)
 cols[0].metric(
     "All channels: FTE before shifts (average)",
     f"{total.avg_fte:,.1f}",
@@ -48,7 +61,7 @@ cols[0].metric(
     "and Scenarios pages show the FTE of the shift plan).",
 )
 cols[0].caption(f"Peak week {total.peak_week_fte:,.1f} FTE - {total.paid_hours:,.0f} paid hours")
-for col, card in zip(cols[1:], cards.itertuples(index=False), strict=True):
+for col, card in zip(cols[1:], cards.itertuples(index=False), strict=False):
     col.metric(
         f"{card.channel}: FTE before shifts (average)",
         f"{card.avg_fte:,.1f}",
@@ -57,10 +70,12 @@ for col, card in zip(cols[1:], cards.itertuples(index=False), strict=True):
     )
     col.caption(f"Peak week {card.peak_week_fte:,.1f} FTE - {card.paid_hours:,.0f} paid hours")
 
-req = result.requirements
-channels = list(scenario.channels)
 left, right = st.columns([1, 2])
-channel = left.selectbox("Channel", channels, key="staffing_channel")
+if pick is None:
+    channel = left.selectbox("Channel", list(scenario.channels), key="staffing_channel")
+else:  # the picked queues added up per interval before charting
+    channel = queue_view.pick_label(pick)
+    req = queue_view.pick_frame(req, pick, queues, sums=["volume", "agents", "rostered"])
 value = left.radio(
     "Show",
     ["rostered", "agents"],
@@ -97,9 +112,19 @@ st.altair_chart(
 )
 
 st.subheader("FTE by week")
-st.altair_chart(charts.fte_week_chart(result.weekly), width="stretch")
+if pick is None:
+    weekly = result.weekly
+else:  # the core's weekly roll-up: channels stacked for the total, else the pick
+    roll = weekly_rollup(result)
+    if pick == queue_view.TOTAL:
+        weekly = roll[roll["level"] == "channel"].assign(channel=lambda f: f["name"])
+    else:
+        weekly = roll[roll["name"] == queue_view.pick_label(pick)]
+        weekly = weekly[weekly["level"] == ("queue" if pick in queues else "channel")]
+        weekly = weekly.assign(channel=queue_view.pick_label(pick))
+st.altair_chart(charts.fte_week_chart(weekly), width="stretch")
 with st.expander("Weekly table"):
-    show_table(result.weekly)
+    show_table(weekly)
 
 risk_view.frontier_section({scenario.name: result}, "staffing")
 risk_view.simulate_section(scenario, "staffing")

@@ -1,0 +1,140 @@
+"""Queues in the app (``AppTest``): the Data page summarises the queues of a contacts file
+with a ``queue`` column, and the picker of the total, a channel or a queue drives the
+Staffing, Shift plan, Scenarios and Export pages.
+
+Expected figures are computed in the test from the contacts written here (pandas sums over
+the raw rows) or from the core's roll-up, never from what the page shows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from data.generate import generate
+from planner.scenario import Scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+TIMEOUT = 240
+
+#: chat split 1:2 into two queues plus a tiny one; voice one queue; email none (its own).
+QUEUES = {"chat-de": "chat", "chat-fr": "chat", "chat-xx": "chat", "voice-en": "voice",
+          "email": "email"}
+
+
+@pytest.fixture(scope="module")
+def queue_files(tmp_path_factory) -> dict[str, object]:
+    out = tmp_path_factory.mktemp("queues")
+    sample = generate(seed=3, start="2024-01-01", end="2024-12-31")
+    c = sample.contacts.copy()
+    c["queue"] = np.where(c["channel"] == "voice", "voice-en", "")
+    chat = c[c["channel"] == "chat"]
+    de = chat.assign(queue="chat-de", contacts=chat["contacts"] // 3)
+    fr = chat.assign(queue="chat-fr", contacts=chat["contacts"] - chat["contacts"] // 3)
+    # the tiny queue: one contact at 10:00 each day
+    xx = chat[chat["ds"].dt.hour.eq(10) & chat["ds"].dt.minute.eq(0)].assign(
+        queue="chat-xx", contacts=1)
+    contacts = pd.concat([c[c["channel"] != "chat"], de, fr, xx], ignore_index=True)
+    contacts = contacts.sort_values(["ds", "channel", "queue"], kind="stable")
+    contacts.to_csv(out / "contacts.csv", index=False)
+    sample.orders.to_csv(out / "orders.csv", index=False)
+    return {"dir": out, "contacts": contacts}
+
+
+@pytest.fixture(autouse=True)
+def _private_store(tmp_path, monkeypatch):
+    monkeypatch.setenv("PEAK_PLANNER_DB_URL", f"sqlite:///{tmp_path / 'app_test.db'}")
+    monkeypatch.setenv("PEAK_PLANNER_UPLOAD_DIR", str(tmp_path / "uploads"))
+
+
+def _app(files: dict[str, object], days: int = 3) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    s = Scenario()
+    folder = files["dir"]
+    at.session_state["scenario"] = s.with_changes({
+        "data.orders": str(folder / "orders.csv"), "data.contacts": str(folder / "contacts.csv"),
+        "data.events": "", "horizon.start": dt.date(2024, 11, 28),
+        "horizon.end": dt.date(2024, 11, 28) + dt.timedelta(days=days - 1)})
+    at.session_state["data_source"] = "Upload my files"  # files of this test, kept
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _metric(at: AppTest, label: str) -> str:
+    found = [m.value for m in at.metric if m.label == label]
+    assert found, f"no metric {label!r} among {[m.label for m in at.metric]}"
+    return found[0]
+
+
+def _table(at: AppTest, column: str) -> pd.DataFrame:
+    found = [d.value for d in at.dataframe if column in d.value.columns]
+    assert found, f"no table with column {column!r}"
+    return found[0]
+
+
+def test_data_page_summarises_the_queues(queue_files):
+    at = _app(queue_files)
+    assert _metric(at, "Queues") == "5"
+    assert _metric(at, "Small queues") == "1"  # chat-xx: one contact a day
+    table = _table(at, "share_of_channel").set_index("queue")
+    raw = queue_files["contacts"]
+    chat = raw[raw["channel"] == "chat"]
+    by_queue = chat.groupby("queue")["contacts"].sum()
+    assert table.loc["chat-fr", "contacts"] == by_queue["chat-fr"]
+    assert table.loc["chat-de", "share_of_channel"] == pytest.approx(
+        by_queue["chat-de"] / chat["contacts"].sum())
+    assert table.loc["chat-xx", "per_day"] == pytest.approx(1.0)  # one a day, every day
+    assert bool(table.loc["chat-xx", "small"]) and not table.loc["chat-fr", "small"]
+    assert table.loc["email", "channel"] == "email"  # no queue: the channel's own
+    assert any("chat-xx" in w.value.replace("\\", "") for w in at.warning)  # md-escaped
+
+
+def _run(files: dict[str, object], days: int = 3, solve: bool = False):
+    """The plan the app shows, run here through the core (staffing only, as the Staffing
+    page plans)."""
+    from planner.pipeline import run
+
+    folder = files["dir"]
+    s = Scenario().with_changes({
+        "data.orders": str(folder / "orders.csv"), "data.contacts": str(folder / "contacts.csv"),
+        "data.events": "", "horizon.start": dt.date(2024, 11, 28),
+        "horizon.end": dt.date(2024, 11, 28) + dt.timedelta(days=days - 1),
+        "shifts.solve": solve})
+    return run(s)
+
+
+def test_staffing_page_picks_total_channel_or_queue(queue_files):
+    at = _app(queue_files)
+    at.switch_page("app_support/pages/staffing.py").run()
+    assert not at.exception, at.exception
+    box = at.selectbox(key="queue_pick_box")
+    assert box.options == ["Total", "Channel: chat", "Channel: email", "Channel: voice",
+                           "chat-de", "chat-fr", "chat-xx", "email", "voice-en"]
+    assert box.value == "Total" and box.label == "Show (5 queues in 3 channels)"
+    result = _run(queue_files)
+    assert result.queues == QUEUES
+    # chat's FTE by hand: each week the sum of its three queues' FTE, averaged over the
+    # weeks weighted by their days
+    w = result.weekly[result.weekly["channel"].isin(["chat-de", "chat-fr", "chat-xx"])]
+    per_week = w.groupby("week").agg(fte=("fte", "sum"), days=("days", "max"))
+    chat_fte = float((per_week["fte"] * per_week["days"]).sum() / per_week["days"].sum())
+    box.set_value("Channel: chat").run()
+    assert not at.exception, at.exception
+    assert _metric(at, "chat: FTE before shifts (average)") == f"{chat_fte:,.1f}"
+    # one queue: its own weekly FTE
+    q = result.weekly[result.weekly["channel"] == "chat-xx"]
+    xx_fte = float((q["fte"] * q["days"]).sum() / q["days"].sum())
+    at.selectbox(key="queue_pick_box").set_value("chat-xx").run()
+    assert _metric(at, "chat-xx: FTE before shifts (average)") == f"{xx_fte:,.1f}"
+    # the pick is kept across pages
+    at.switch_page("app_support/pages/data.py").run()
+    at.switch_page("app_support/pages/staffing.py").run()
+    assert at.selectbox(key="queue_pick_box").value == "chat-xx"
