@@ -46,9 +46,9 @@ from planner.cli_common import (
     load_or_run,
     plan_text,
     print_warnings,
+    result_text,
     scenario_file,
     split_version,
-    summary_text,
     write_outputs,
 )
 from planner.compare import compare, rounded
@@ -114,6 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", metavar="DIR",
                    help="write kpis_daily.csv, shift_plan.csv, requirements.csv, weekly.csv "
                         "and plan.xlsx into DIR")
+    r.add_argument("--queues", action="store_true",
+                   help="with a contacts file that has queues: also print each queue "
+                        "(default: the roll-ups per channel and in total)")
 
     c = sub.add_parser("compare", help="compare saved scenarios (or YAML files) side by side",
                        description="Side-by-side FTE, cost, service level and backlog, with "
@@ -130,6 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="worst intervals listed per scenario and channel (default 5)")
     c.add_argument("--out", metavar="DIR",
                    help="also write the comparison tables as CSV files into DIR")
+    c.add_argument("--queues", action="store_true",
+                   help="for runs planned per queue: also print each queue (default: the "
+                        "roll-ups per channel and in total)")
     c.add_argument("--risk", action="store_true",
                    help="also print each scenario's cost-risk frontier: paid hours against "
                         "the share of intervals and days below target, staffing to the "
@@ -305,7 +311,7 @@ def _cmd_run(args: argparse.Namespace, progress: Progress) -> int:
     result = run(scenario, progress=progress)
     print_warnings(result)
     print(f"Scenario {scenario.name}: {scenario.horizon.start} .. {scenario.horizon.end}")
-    print(summary_text(result.summary()))
+    print(result_text(result, queues=args.queues))
     print(plan_text(result.meta))
     if args.out:
         for path in write_outputs(result, args.out):
@@ -340,7 +346,7 @@ def _cmd_compare(args: argparse.Namespace, progress: Progress) -> int:
         if store is not None:
             store.close()
     comp = compare(results, baseline=args.baseline, worst_n=args.worst)
-    print(comp.to_text())
+    print(comp.to_text(queues=args.queues))
     if args.risk:
         print(risk_text(results))
     if args.out:
@@ -350,6 +356,8 @@ def _cmd_compare(args: argparse.Namespace, progress: Progress) -> int:
         tables = ("totals", "summary", "weekly", "daily", "backlog", "worst_intervals")
         if len(comp.capacity):
             tables += ("capacity",)
+        if comp.has_queues:
+            tables += ("rollup",)
         from planner.compare import diff_table
 
         with staging_dir(out) as tmp:

@@ -35,6 +35,7 @@ __all__ = [
     "date_only",
     "load_or_run",
     "plan_text",
+    "result_text",
     "print_warnings",
     "scenario_file",
     "split_version",
@@ -117,6 +118,23 @@ def summary_text(summary: pd.DataFrame) -> str:
     cols = ["channel", *[c for c in _SUMMARY_FORMATS if c in summary.columns]]
     fmt = {c: _SUMMARY_FORMATS[c].format for c in cols[1:]}
     return summary[cols].to_string(index=False, formatters=fmt, na_rep="-")
+
+
+def result_text(result: ScenarioResult, queues: bool = False) -> str:
+    """A run's summary for the terminal: per channel (:meth:`ScenarioResult.summary`), or
+    for a run per queue the channel and total roll-ups of :meth:`ScenarioResult.rollup`
+    (``queues=True``: the queue rows first). The figures are the core's, only formatted."""
+    if not result.queues:
+        return summary_text(result.summary())
+    r = result.rollup()
+    if not queues:
+        r = r[r["level"] != "queue"]
+    cols = ["level", "name", "channel", "queues",
+            *[c for c in _SUMMARY_FORMATS if c in r.columns]]
+    fmt = {c: _SUMMARY_FORMATS[c].format for c in cols[4:]}
+    return ("Per queue, rolled up per channel and in total (service level, ASA and "
+            "abandonment weighted by volume; FTE and cost summed)\n"
+            + r[cols].to_string(index=False, formatters=fmt, na_rep="-"))
 
 
 def plan_text(meta: Mapping[str, Any]) -> str:

@@ -1,5 +1,9 @@
 """Side-by-side comparison of scenario results, with differences against a baseline.
 
+Why it is long: one comparison holds every table the CLI, the app and the workbook show
+side by side (totals, channels, queue roll-ups, weeks, days, backlog, worst intervals,
+capacity, assumptions in words); split, each would re-derive the labelled results.
+
 :func:`compare` takes any set of :class:`~planner.results.ScenarioResult` (fresh runs
 or loaded from the store) and lines them up: FTE, paid hours and cost by week,
 achieved service level, ASA and abandonment per channel by day, the email (deferred)
@@ -110,6 +114,10 @@ class Comparison:
         What differs from the baseline (:func:`assumption_diff`).
     horizons : DataFrame
         ``scenario, start, end``: the days each plan covers (see :attr:`same_days`).
+    rollup : DataFrame
+        Per scenario :meth:`ScenarioResult.rollup` (queue rows for runs per queue, channel
+        and total rows for all) with ``d_<column>`` differences against the baseline's
+        row of the same ``level`` and ``name``.
     """
 
     baseline: str
@@ -122,6 +130,13 @@ class Comparison:
     capacity: pd.DataFrame = field(default_factory=pd.DataFrame)
     assumptions: pd.DataFrame = field(default_factory=pd.DataFrame)
     horizons: pd.DataFrame = field(default_factory=pd.DataFrame)
+    rollup: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def has_queues(self) -> bool:
+        """Some compared run was planned per queue (its summary rows are queues)."""
+        r = self.rollup
+        return bool(len(r)) and bool((r["level"] == "queue").any())
 
     @property
     def same_days(self) -> bool:
@@ -130,18 +145,29 @@ class Comparison:
         h = self.horizons
         return not len(h) or len(h[["start", "end"]].drop_duplicates()) == 1
 
-    def to_text(self) -> str:
-        """Plain-text report: what differs, totals and the per-channel summary."""
+    def to_text(self, queues: bool = False) -> str:
+        """Plain-text report: what differs, totals and the per-channel summary. When a
+        run was planned per queue, its channels are the roll-ups of :attr:`rollup` (with
+        the volume-weighted service level of all queues in ``total`` rows) and
+        ``queues=True`` adds the summary per queue."""
         cols = ["scenario", "channel", "avg_fte", "max_daily_agents", "cost", "service_level",
                 "asa_s", "abandon_rate", "max_backlog_items", "max_backlog_age_h",
                 "d_avg_fte", "d_cost", "d_service_level"]
         summ = self.summary[[c for c in cols if c in self.summary.columns]]
+        by = summ.to_string(index=False, formatters=_formats(summ), na_rep="-")
+        if self.has_queues:
+            r = self.rollup[self.rollup["level"] != "queue"].rename(columns={"name": "channel"})
+            r = r[[c for c in ["scenario", "channel", "queues", *cols[2:]] if c in r.columns]]
+            by = ("(queues rolled up: service level, ASA and abandonment weighted by volume; "
+                  "FTE and cost summed)\n"
+                  + r.to_string(index=False, formatters=_formats(r), na_rep="-"))
+            if queues:
+                by += "\n\nBy queue\n" + summ.rename(columns={"channel": "queue"}).to_string(
+                    index=False, formatters=_formats(summ), na_rep="-")
         text = f"Baseline: {self.baseline}\n\n" + _diff_text(self.assumptions) + (
             "Totals over all channels\n"
             + self.totals.to_string(index=False, formatters=_formats(self.totals))
-            + "\n\nBy channel\n"
-            + summ.to_string(index=False, formatters=_formats(summ), na_rep="-")
-            + "\n"
+            + "\n\nBy channel\n" + by + "\n"
         )
         if len(self.capacity):
             cap = self.capacity.assign(latest_decision=[
@@ -204,8 +230,9 @@ def _worst(label: str, r: ScenarioResult, n: int) -> pd.DataFrame:
     if k is None or not len(k):
         return pd.DataFrame()
     parts = []
+    planned = r.planned_scenario.channels
     for channel, g in k.groupby("channel", sort=False):
-        settings = r.scenario.channels.get(channel)
+        settings = planned.get(channel)
         if settings is not None and settings.deferred:
             parts.append(g.nlargest(n, "backlog_age_s"))
         else:
@@ -256,7 +283,7 @@ def compare(
     deferred = {
         (k, ch)
         for k, r in labelled.items()
-        for ch, s in r.scenario.channels.items()
+        for ch, s in r.planned_scenario.channels.items()
         if s.deferred
     }
     if len(daily):
@@ -279,6 +306,15 @@ def compare(
         for c in numeric:
             summary[f"d_{c}"] = joined[c].to_numpy(float) - joined[f"{c}_base"].to_numpy(float)
 
+    rollup = _stack({k: r.rollup() for k, r in labelled.items()})
+    if len(rollup):
+        numeric = [c for c in _SUMMARY_NUMERIC if c in rollup]
+        ref = rollup[rollup["scenario"] == base].set_index(["level", "name"])[numeric]
+        joined = rollup.merge(ref.add_suffix("_base"), left_on=["level", "name"],
+                              right_index=True, how="left")
+        for c in numeric:
+            rollup[f"d_{c}"] = joined[c].to_numpy(float) - joined[f"{c}_base"].to_numpy(float)
+
     tot_cols = ["paid_hours", "avg_fte", "peak_week_fte", "cost"]
     totals = _totals(labelled)
     ref_tot = totals.loc[totals["scenario"] == base, tot_cols].to_numpy(float)[0]
@@ -299,6 +335,7 @@ def compare(
             [{"scenario": k, "start": pd.Timestamp(r.scenario.horizon.start),
               "end": pd.Timestamp(r.scenario.horizon.end)} for k, r in labelled.items()],
             columns=["scenario", "start", "end"]),
+        rollup=rollup,
     )
 
 
@@ -344,6 +381,8 @@ def workbook_tables(comparison: Comparison) -> dict[str, pd.DataFrame]:
     frames = {n: getattr(comparison, n) for n in names}
     if comparison.capacity is not None and len(comparison.capacity):
         frames["capacity"] = comparison.capacity  # hires, cost, gap, decision date
+    if comparison.has_queues:
+        frames["rollup"] = comparison.rollup  # queues, channels and total
     for name, frame in frames.items():
         out[name.replace("_", " ")] = in_words(rounded(frame))  # dates stay dates
     return out
@@ -373,7 +412,7 @@ _WORDS = {
     "shifts": "shifts", "lengths_h": "shift lengths (h)", "start_step_min": "start every (min)",
     "break_min": "break (min)", "break_window_h": "break window (h after start)",
     "time_limit_s": "solver time limit", "solve": "solve shifts",
-    "headcount_cap_total": "headcount cap (all channels)",
+    "headcount_cap_total": "headcount cap (all channels)", "queues": "queue settings",
     "fte_hours_per_week": "hours per FTE week", "capacity": "capacity",
     "planned": "channel planned",
 }
