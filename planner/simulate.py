@@ -19,7 +19,10 @@ interval by interval with the discrete-event queue of :mod:`staffing.simulate`:
   the plan has it).
 
 Replications use independent streams spawned from one seed (``numpy.random.SeedSequence``),
-so results do not depend on the order in which replications run. The result holds every
+so results do not depend on the order in which replications run, nor where: with
+``engine`` (``"local"``, a scheduler address or a ``distributed.Client``) they run as Dask
+tasks of a few replications each (:func:`planner.fanout.dask_client`), and give exactly
+the serial result. The result holds every
 replication's daily KPIs, their mean with a Student-t confidence interval, and a
 comparison with the analytic KPIs: where the analytic value lies outside the
 simulation's interval, ``agrees`` is False and the app says so.
@@ -27,6 +30,7 @@ simulation's interval, ``agrees`` is False and the app says so.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -149,6 +153,9 @@ def simulate_result(
     handle_cv: float | Mapping[str, float | None] | None = None,
     level: float = 0.95,
     progress: Progress | None = None,
+    engine: Any = "serial",
+    workers: int | None = None,
+    chunk_size: int | None = None,
 ) -> SimulationResult:
     """Simulate the plan of ``result`` over ``days`` with ``reps`` replications.
 
@@ -171,7 +178,17 @@ def simulate_result(
     level : float
         Confidence level of the intervals (default 0.95).
     progress : callable, optional
-        ``progress(fraction, message)`` after each replication.
+        ``progress(fraction, message)`` after each replication (serial) or each finished
+        task (Dask).
+    engine : ``"serial"``, ``"local"``, ``"tcp://HOST:PORT"`` or a ``distributed.Client``
+        Where the replications run: in this process, as tasks on an embedded LocalCluster
+        of ``workers`` processes, on the scheduler at that address, or on a client the
+        caller owns (left open). Replication ``r`` draws from child ``r`` of
+        ``SeedSequence(seed)`` wherever it runs, so every engine gives the serial result.
+    workers : int, optional
+        Worker processes of ``engine="local"`` (default: one per core).
+    chunk_size : int, optional
+        Replications per task (default: about four tasks per worker).
 
     Returns
     -------
@@ -180,7 +197,7 @@ def simulate_result(
     Raises
     ------
     SimulationError
-        Days outside the plan, ``reps < 2``, an unknown ``demand``.
+        Days outside the plan, ``reps < 2``, an unknown ``demand``, ``chunk_size < 1``.
     """
     if reps < 2:
         raise SimulationError(f"reps must be >= 2 for a confidence interval, got {reps!r}")
@@ -188,6 +205,8 @@ def simulate_result(
         raise SimulationError(f"demand must be 'forecast' or 'mean', got {demand!r}")
     if not 0 < level < 1:
         raise SimulationError(f"level must be in (0, 1), got {level!r}")
+    if chunk_size is not None and chunk_size < 1:
+        raise SimulationError(f"chunk_size must be >= 1, got {chunk_size!r}")
     s = result.scenario
     T = int(result.meta["interval_s"])
     policies = channel_policies(s)
@@ -223,47 +242,11 @@ def simulate_result(
         ok = np.isfinite(h) & (h > 0)
         aht[ch] = np.where(ok, h, np.median(h[ok]) if ok.any() else 300.0)
 
-    day_of = np.arange(n_int) // (86400 // T)
-    keep_from = 1 if warm is not None else 0
-    streams = np.random.SeedSequence(seed).spawn(reps)
-    rows_out = []
-    contacts = 0
-    for r, ss in enumerate(streams):
-        rng = np.random.default_rng(ss)
-        counts_all = dist.sample(rng, 1)[0]
-        for ch in channels:
-            p = policies[ch]
-            rows, pos = slot_of[ch]
-            counts = np.zeros(n_int)
-            counts[pos] = counts_all[rows]
-            t, idx = draw_arrivals(rng, counts, T)
-            cv = handle_cv.get(ch) if isinstance(handle_cv, Mapping) else handle_cv
-            hd = draw_handle_times(rng, aht[ch][idx], cv)
-            qm = queue_model(p.model)
-            pat = None
-            if qm.kpi_patience(p) is not None:
-                pat = rng.exponential(qm.kpi_patience(p), t.size)
-            o = simulate_queue(t, hd, servers[ch], T, pat)
-            contacts += t.size
-            thr = p.response_target_s if qm.deferred else p.threshold_s
-            k = interval_outcomes(o, float(thr))
-            g = k.groupby(day_of)
-            d = g[["offered", "answered", "within", "abandoned", "censored", "wait_sum_s",
-                   "busy_s", "capacity_s"]].sum()
-            d["backlog_items"] = g["queue_end"].last()
-            d["backlog_age_h"] = g["oldest_age_s"].max() / 3600.0
-            with np.errstate(invalid="ignore", divide="ignore"):
-                known = d["offered"] - d["censored"]   # outcome known by the run's end
-                sl = np.where(known > 0, d["within"] / known, np.nan)
-                asa = np.where(d["answered"] > 0, d["wait_sum_s"] / d["answered"], np.nan)
-                ab = np.where(d["offered"] > 0, d["abandoned"] / d["offered"], np.nan)
-                occ = np.where(d["capacity_s"] > 0, d["busy_s"] / d["capacity_s"], np.nan)
-            for j in range(keep_from, len(run_days)):
-                rows_out.append((r, run_days[j], ch, d["offered"].iloc[j], sl[j], asa[j],
-                                 ab[j], occ[j], d["backlog_items"].iloc[j],
-                                 d["backlog_age_h"].iloc[j]))
-        if progress is not None:
-            progress((r + 1) / reps, f"replication {r + 1} of {reps}")
+    ctx = _Replay(dist=dist, channels=tuple(channels), slot_of=slot_of, servers=servers,
+                  aht=aht, policies=policies, handle_cv=handle_cv, interval_s=T,
+                  n_int=n_int, keep_from=1 if warm is not None else 0, run_days=run_days)
+    rows_out, contacts = _run_replications(ctx, reps, seed, engine, workers, chunk_size,
+                                           progress)
     reps_df = pd.DataFrame(rows_out, columns=["rep", "date", "channel", "offered",
                                               *METRICS])
     daily = _summarise(reps_df, policies, level)
@@ -273,6 +256,131 @@ def simulate_result(
             "level": level, "days": (f"{chosen[0]:%Y-%m-%d}", f"{chosen[-1]:%Y-%m-%d}"),
             "contacts": int(contacts)}
     return SimulationResult(reps_df, daily, comparison, meta)
+
+
+@dataclass(frozen=True)
+class _Replay:
+    """What one replication needs (the same for all): sent once to each worker."""
+
+    dist: DemandDistribution
+    channels: tuple[str, ...]
+    slot_of: dict[str, tuple[np.ndarray, np.ndarray]]  # rows in dist, interval on the grid
+    servers: dict[str, np.ndarray]
+    aht: dict[str, np.ndarray]
+    policies: dict
+    handle_cv: float | Mapping[str, float | None] | None
+    interval_s: int
+    n_int: int
+    keep_from: int
+    run_days: tuple[pd.Timestamp, ...]
+
+
+def _replicate(ctx: _Replay, r: int, seed: int) -> tuple[list[tuple], int]:
+    """Replication ``r``: its daily KPI rows per channel and the contacts it simulated.
+    It draws from child ``r`` of ``SeedSequence(seed)`` only, so it gives the same rows
+    in any process and order."""
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(r,)))
+    T = ctx.interval_s
+    day_of = np.arange(ctx.n_int) // (86400 // T)
+    counts_all = ctx.dist.sample(rng, 1)[0]
+    rows_out = []
+    contacts = 0
+    for ch in ctx.channels:
+        p = ctx.policies[ch]
+        rows, pos = ctx.slot_of[ch]
+        counts = np.zeros(ctx.n_int)
+        counts[pos] = counts_all[rows]
+        t, idx = draw_arrivals(rng, counts, T)
+        cv = ctx.handle_cv.get(ch) if isinstance(ctx.handle_cv, Mapping) else ctx.handle_cv
+        hd = draw_handle_times(rng, ctx.aht[ch][idx], cv)
+        qm = queue_model(p.model)
+        pat = None
+        if qm.kpi_patience(p) is not None:
+            pat = rng.exponential(qm.kpi_patience(p), t.size)
+        o = simulate_queue(t, hd, ctx.servers[ch], T, pat)
+        contacts += t.size
+        thr = p.response_target_s if qm.deferred else p.threshold_s
+        k = interval_outcomes(o, float(thr))
+        g = k.groupby(day_of)
+        d = g[["offered", "answered", "within", "abandoned", "censored", "wait_sum_s",
+               "busy_s", "capacity_s"]].sum()
+        d["backlog_items"] = g["queue_end"].last()
+        d["backlog_age_h"] = g["oldest_age_s"].max() / 3600.0
+        with np.errstate(invalid="ignore", divide="ignore"):
+            known = d["offered"] - d["censored"]   # outcome known by the run's end
+            sl = np.where(known > 0, d["within"] / known, np.nan)
+            asa = np.where(d["answered"] > 0, d["wait_sum_s"] / d["answered"], np.nan)
+            ab = np.where(d["offered"] > 0, d["abandoned"] / d["offered"], np.nan)
+            occ = np.where(d["capacity_s"] > 0, d["busy_s"] / d["capacity_s"], np.nan)
+        for j in range(ctx.keep_from, len(ctx.run_days)):
+            rows_out.append((r, ctx.run_days[j], ch, d["offered"].iloc[j], sl[j], asa[j],
+                             ab[j], occ[j], d["backlog_items"].iloc[j],
+                             d["backlog_age_h"].iloc[j]))
+    return rows_out, contacts
+
+
+def _replicate_many(ctx: _Replay, reps: Sequence[int], seed: int
+                    ) -> tuple[list[tuple], int]:
+    """One task: the replications ``reps`` in turn."""
+    rows: list[tuple] = []
+    contacts = 0
+    for r in reps:
+        got, n = _replicate(ctx, r, seed)
+        rows += got
+        contacts += n
+    return rows, contacts
+
+
+def _run_replications(ctx: _Replay, reps: int, seed: int, engine: Any,
+                      workers: int | None, chunk_size: int | None,
+                      progress: Progress | None) -> tuple[list[tuple], int]:
+    """All replications' rows (in replication order) and contacts, serially or as Dask
+    tasks of ``chunk_size`` replications each."""
+    if isinstance(engine, str) and engine == "serial":
+        rows: list[tuple] = []
+        contacts = 0
+        for r in range(reps):
+            got, n = _replicate(ctx, r, seed)
+            rows += got
+            contacts += n
+            if progress is not None:
+                progress((r + 1) / reps, f"replication {r + 1} of {reps}")
+        return rows, contacts
+    from distributed import as_completed
+
+    from planner.fanout import dask_client
+
+    if isinstance(engine, str):
+        if engine != "local" and not engine.startswith(("tcp://", "tls://")):
+            raise SimulationError(f"engine must be 'serial', 'local', a scheduler address "
+                                  f"'tcp://HOST:PORT' or a distributed.Client, got "
+                                  f"{engine!r}")
+        client, cluster = dask_client(engine, workers)
+    else:
+        client, cluster = engine, None
+    try:
+        n_workers = max(len(client.scheduler_info().get("workers", {})), 1)
+        size = chunk_size or max(1, math.ceil(reps / (4 * n_workers)))
+        chunks = [tuple(range(i, min(i + size, reps))) for i in range(0, reps, size)]
+        shared = client.scatter(ctx, broadcast=True)
+        futures = {client.submit(_replicate_many, shared, c, seed, pure=False): i
+                   for i, c in enumerate(chunks)}
+        parts: dict[int, tuple[list[tuple], int]] = {}
+        done = 0
+        for f in as_completed(list(futures)):
+            i = futures[f]
+            parts[i] = f.result()
+            done += len(chunks[i])
+            if progress is not None:
+                progress(done / reps, f"{done} of {reps} replications "
+                                      f"({len(parts)} of {len(chunks)} tasks)")
+    finally:
+        if isinstance(engine, str):
+            client.close()
+            if cluster is not None:
+                cluster.close()
+    rows = [row for i in range(len(chunks)) for row in parts[i][0]]
+    return rows, sum(parts[i][1] for i in range(len(chunks)))
 
 
 def data_handle_cv(contacts: pd.DataFrame) -> dict[str, float | None]:
