@@ -295,40 +295,78 @@ def forecast_aht(contacts: pd.DataFrame, intervals: pd.DataFrame, *, n_weeks: in
     if c.empty:
         return out
     last = c["ds"].max()
-    for ch, rows in intervals.groupby("unique_id", sort=False):
-        h = c[c["channel"] == ch]
-        if h.empty:
+    # each channel's rows by one grouping (not a mask over the whole history per channel),
+    # timestamps floored once
+    hist_rows = c.groupby("channel", sort=False, observed=True).indices
+    ds_all = pd.DatetimeIndex(c["ds"])
+    if interval_s:
+        ds_all = ds_all.floor(f"{int(interval_s)}s")
+    w_all = c["contacts"].to_numpy(float)
+    a_all = c["aht_s"].to_numpy(float)
+    ids = intervals["unique_id"]
+    fc_rows = ids.groupby(ids, sort=False, observed=True).indices
+    fc_ds = pd.DatetimeIndex(intervals["ds"])
+    ya_lo, ya_hi = last - pd.Timedelta(weeks=52 + n_weeks), last - pd.Timedelta(weeks=52)
+    for ch, at in fc_rows.items():
+        pos = hist_rows.get(ch)
+        if pos is None or pos.size == 0:
             continue
-        ds_h = pd.DatetimeIndex(h["ds"])
-        if interval_s:
-            ds_h = ds_h.floor(f"{int(interval_s)}s")
-        w = h["contacts"].to_numpy(float)
-        a = h["aht_s"].to_numpy(float)
-
-        def wmean(sel, w=w, a=a):
-            return float((w[sel] * a[sel]).sum() / w[sel].sum()) if w[sel].sum() > 0 else np.nan
-
-        recent = ds_h > last - pd.Timedelta(weeks=n_weeks)
-        tod = (ds_h - ds_h.normalize()).total_seconds().to_numpy()
-        level = wmean(recent)
-        rds = pd.DatetimeIndex(rows["ds"])
-        rtod = (rds - rds.normalize()).total_seconds().to_numpy()
-        slot_level = np.full(rds.size, level)
-        for t in np.unique(rtod):
-            v = wmean(recent & (tod == t))
-            if np.isfinite(v):
-                slot_level[rtod == t] = v
-        ya_lo, ya_hi = last - pd.Timedelta(weeks=52 + n_weeks), last - pd.Timedelta(weeks=52)
-        base_ly = wmean((ds_h > ya_lo) & (ds_h <= ya_hi))
-        ratio = np.ones(rds.size)
-        if np.isfinite(base_ly):
-            for mth in np.unique(rds.to_period("M").astype(str)):
-                p = pd.Period(mth) - 12
-                v = wmean((ds_h >= p.start_time) & (ds_h <= p.end_time))
-                if np.isfinite(v):
-                    ratio[rds.to_period("M").astype(str) == mth] = v / base_ly
-        out[intervals.index.get_indexer(rows.index)] = slot_level * ratio
+        ds_h = ds_all[pos]
+        w = w_all[pos]
+        a = a_all[pos]
+        rds = fc_ds[at]
+        out[at] = _slot_level(ds_h, w, a, rds, last, n_weeks) * _season_ratio(
+            ds_h, w, a, rds, ya_lo, ya_hi)
     return out
+
+
+def _wmean(w: np.ndarray, a: np.ndarray) -> float:
+    """Contact-weighted mean AHT of the rows given (NaN without contacts)."""
+    return float((w * a).sum() / w.sum()) if w.sum() > 0 else np.nan
+
+
+def _slot_level(ds_h: pd.DatetimeIndex, w: np.ndarray, a: np.ndarray,
+                rds: pd.DatetimeIndex, last: pd.Timestamp, n_weeks: int) -> np.ndarray:
+    """Per forecast row: the weighted AHT of its time-of-day slot over the last ``n_weeks``
+    weeks of history, else of all those weeks. Rows of a slot are taken in history order
+    (a stable sort), so the sums are those of a mask over the history."""
+    recent = np.flatnonzero(ds_h > last - pd.Timedelta(weeks=n_weeks))
+    level = _wmean(w[recent], a[recent])
+    tod = (ds_h - ds_h.normalize()).total_seconds().to_numpy()[recent]
+    rtod = (rds - rds.normalize()).total_seconds().to_numpy()
+    slot_level = np.full(rds.size, level)
+    order = recent[np.argsort(tod, kind="stable")]
+    tod_sorted = np.sort(tod, kind="stable")
+    slots, inverse = np.unique(rtod, return_inverse=True)
+    lo = np.searchsorted(tod_sorted, slots, side="left")
+    hi = np.searchsorted(tod_sorted, slots, side="right")
+    for i in range(slots.size):
+        sel = order[lo[i]:hi[i]]
+        v = _wmean(w[sel], a[sel])
+        if np.isfinite(v):
+            slot_level[inverse == i] = v
+    return slot_level
+
+
+def _season_ratio(ds_h: pd.DatetimeIndex, w: np.ndarray, a: np.ndarray,
+                  rds: pd.DatetimeIndex, ya_lo: pd.Timestamp, ya_hi: pd.Timestamp
+                  ) -> np.ndarray:
+    """Per forecast row: the weighted AHT of its calendar month a year earlier over that
+    of the ``ya_lo..ya_hi`` window a year earlier (1 without that history)."""
+    ratio = np.ones(rds.size)
+    sel = (ds_h > ya_lo) & (ds_h <= ya_hi)
+    base_ly = _wmean(w[sel], a[sel])
+    if not np.isfinite(base_ly):
+        return ratio
+    months = rds.to_period("M")
+    uniq, inverse = np.unique(months.asi8, return_inverse=True)
+    for i, ordinal in enumerate(uniq):
+        p = pd.Period(ordinal=int(ordinal), freq="M") - 12
+        sel = (ds_h >= p.start_time) & (ds_h <= p.end_time)
+        v = _wmean(w[sel], a[sel])
+        if np.isfinite(v):
+            ratio[inverse == i] = v / base_ly
+    return ratio
 
 
 def forecast_contacts_detail(

@@ -307,12 +307,16 @@ def split_intraday(daily_forecast: pd.DataFrame, history: pd.DataFrame, interval
     Returns the interval forecast frame ``unique_id, ds, yhat, yhat_lo, yhat_hi``.
     Raises :class:`IntradayError` when a series has no interval history.
     """
+    # each series' rows by one grouping (not a mask over the whole history per series)
+    rows = history.groupby("unique_id", sort=False).indices
+    y_all = history["y"].to_numpy(float)
+    ds_all = pd.DatetimeIndex(history["ds"])
     parts = []
     for uid, day in daily_forecast.groupby("unique_id", sort=False):
-        h = history[history["unique_id"] == uid]
-        if h.empty:
+        pos = rows.get(uid)
+        if pos is None or pos.size == 0:
             raise IntradayError(f"no interval history for unique_id {uid!r}")
-        prof = build_profile(pd.Series(h["y"].to_numpy(float), index=pd.DatetimeIndex(h["ds"])),
+        prof = build_profile(pd.Series(y_all[pos], index=ds_all[pos]),
                              interval_s, labels=labels, n_weeks=n_weeks)
         lab = (labels.reindex(pd.DatetimeIndex(day["ds"]).normalize()).to_numpy(object)
                if labels is not None and len(labels) else None)
