@@ -156,7 +156,8 @@ class Comparison:
         summ = self.summary[[c for c in cols if c in self.summary.columns]]
         by = summ.to_string(index=False, formatters=_formats(summ), na_rep="-")
         if self.has_queues:
-            r = self.rollup[self.rollup["level"] != "queue"].rename(columns={"name": "channel"})
+            r = self.rollup[self.rollup["level"] != "queue"].drop(columns="channel").rename(
+                columns={"name": "channel"})
             r = r[[c for c in ["scenario", "channel", "queues", *cols[2:]] if c in r.columns]]
             by = ("(queues rolled up: service level, ASA and abandonment weighted by volume; "
                   "FTE and cost summed)\n"
