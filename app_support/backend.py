@@ -38,6 +38,7 @@ __all__ = [
     "load_upload",
     "open_scenario_upload",
     "plan_files",
+    "queue_downloads",
     "roster_files",
     "plan_table",
     "plan_warnings",
@@ -461,6 +462,17 @@ def plan_files(result: ScenarioResult) -> dict[str, bytes]:
         export.export_csv(result.shift_plan, csv_path)
         export.write_workbook(xlsx_path, export.plan_workbook_tables(result))
         return {"shift_plan.csv": csv_path.read_bytes(), "plan.xlsx": xlsx_path.read_bytes()}
+
+
+def queue_downloads(result: ScenarioResult, fmt: str) -> bytes:
+    """The files of a queue result for a download: ``rollup.xlsx`` (``fmt="xlsx"``,
+    :func:`planner.export.rollup_tables`), else the per-queue files in a zip
+    (:func:`planner.export.queue_zip_bytes`, ``csv`` or ``parquet``)."""
+    from planner import export
+
+    if fmt == "xlsx":
+        return export.workbook_bytes(export.rollup_tables(result), styled=True)
+    return export.queue_zip_bytes(result, fmt)
 
 
 def roster_files(headcount: pd.DataFrame, lines: pd.DataFrame) -> dict[str, bytes]:

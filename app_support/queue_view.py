@@ -22,8 +22,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-__all__ = ["CHANNEL_PREFIX", "TOTAL", "history_summary", "pick_frame", "pick_label",
-           "pick_options", "pick_rollup", "scope"]
+__all__ = ["CHANNEL_PREFIX", "TOTAL", "daily_service_level", "history_summary",
+           "pick_frame", "pick_label", "pick_options", "pick_rollup", "scope"]
 
 TOTAL = "Total"
 CHANNEL_PREFIX = "Channel: "
@@ -93,7 +93,7 @@ def pick_frame(frame: pd.DataFrame, pick: str, queues: Mapping[str, str],
     cols = [*by, *sums, *weighted, series]
     if not len(rows):
         return pd.DataFrame(columns=cols)
-    grouped = rows.groupby(by, sort=True)
+    grouped = rows.groupby(by, sort=True, dropna=False)
     out = grouped[list(sums)].sum() if sums else grouped.size().to_frame("_n")[[]]
     if weighted:
         w = rows[weight].to_numpy(float) if weight in rows else np.ones(len(rows))
@@ -104,7 +104,7 @@ def pick_frame(frame: pd.DataFrame, pick: str, queues: Mapping[str, str],
             part = pd.DataFrame({"num": np.where(ok, v * w, 0.0), "den": np.where(ok, w, 0.0),
                                  "raw": np.where(ok, v, 0.0), "n": ok.astype(float)},
                                 index=rows.index)
-            g = part.groupby([rows[b] for b in by], sort=True).sum()
+            g = part.groupby([rows[b] for b in by], sort=True, dropna=False).sum()
             mean = np.where(g["den"] > 0, g["num"] / g["den"].where(g["den"] > 0, 1.0),
                             np.where(g["n"] > 0, g["raw"] / g["n"].where(g["n"] > 0, 1.0),
                                      np.nan))
@@ -141,3 +141,23 @@ def history_summary(contacts: pd.DataFrame, queues: Mapping[str, str]) -> pd.Dat
     g = g.sort_values(["channel", "contacts"], ascending=[True, False], kind="stable")
     return g[["queue", "channel", "contacts", "share_of_channel", "first", "last", "days",
               "per_day", "small"]].reset_index(drop=True)
+
+
+def daily_service_level(results: Mapping[str, object], pick: str,
+                        queues: Mapping[str, str]) -> pd.DataFrame:
+    """``scenario, date, service_level, channel``: each plan's daily service level of
+    the pick's queues, weighted by each queue's contacts of the day (``volumes``)."""
+    parts = []
+    for label, r in results.items():
+        daily = r.kpis_daily  # type: ignore[attr-defined]
+        vol = r.volumes  # type: ignore[attr-defined]
+        if not len(daily) or not len(vol):
+            continue
+        per_day = vol.assign(date=pd.to_datetime(vol["ds"]).dt.normalize()).groupby(
+            ["channel", "date"], as_index=False)["volume"].sum()
+        d = daily.assign(date=pd.to_datetime(daily["date"]).dt.normalize()).merge(
+            per_day, on=["channel", "date"], how="left")
+        part = pick_frame(d, pick, queues, weighted=["service_level"], by=["date"])
+        parts.append(part.assign(scenario=label))
+    cols = ["scenario", "date", "service_level", "channel"]
+    return pd.concat(parts, ignore_index=True)[cols] if parts else pd.DataFrame(columns=cols)

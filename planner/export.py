@@ -35,6 +35,7 @@ the comparison workbook) goes through :func:`write_csv` / :func:`csv_bytes` or
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 import re
@@ -464,10 +465,13 @@ def plan_workbook_tables(result: object) -> dict[str, pd.DataFrame]:
         capacity = capacity_plan(result)
     from planner.labels import in_words
 
+    # a run per queue: the frontier prices each queue with its own settings
+    planned = result if not getattr(result, "queues", None) else dataclasses.replace(
+        result, scenario=result.planned_scenario)
     sheets = plan_tables(
         result.shift_plan, result.coverage, result.kpis_daily, result.scenario.to_dict(),
         capacity=capacity,
-        frontier=scenario_frontier(result) if len(result.volumes) else None,
+        frontier=scenario_frontier(planned) if len(result.volumes) else None,
         roster=weekly_roster(result.shift_plan) if len(result.shift_plan) else None,
     )
     # the headline figures, for people (headers in words), after the four base sheets

@@ -138,3 +138,38 @@ def test_staffing_page_picks_total_channel_or_queue(queue_files):
     at.switch_page("app_support/pages/data.py").run()
     at.switch_page("app_support/pages/staffing.py").run()
     assert at.selectbox(key="queue_pick_box").value == "chat-xx"
+
+
+def test_shift_plan_scenarios_and_export_pages_follow_the_pick(queue_files):
+    at = _app(queue_files, days=2)
+    at.switch_page("app_support/pages/shifts.py").run()
+    assert not at.exception, at.exception
+    at.selectbox(key="queue_pick_box").set_value("Channel: chat").run()
+    assert not at.exception, at.exception
+    assert [t.label for t in at.tabs] == ["chat"]  # one chart for the pick, not per queue
+
+    at.switch_page("app_support/pages/scenarios.py").run()
+    at.button(key="sc_run").click().run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="queue_pick_box").value == "Channel: chat"  # kept
+    result = _run(queue_files, days=2, solve=True)
+    # chat's service level by hand: each queue's volume-weighted daily SL, weighted by
+    # the queue's contacts over the horizon
+    chat = ["chat-de", "chat-fr", "chat-xx"]
+    vol = result.volumes.assign(date=result.volumes["ds"].dt.normalize())
+    vol = vol[vol["channel"].isin(chat)].groupby(["channel", "date"])["volume"].sum()
+    d = result.kpis_daily[result.kpis_daily["channel"].isin(chat)].set_index(
+        ["channel", "date"])["service_level"]
+    w = vol.reindex(d.index).to_numpy()
+    sl = float((d.to_numpy() * w).sum() / w.sum())
+    assert _metric(at, "chat: service level") == f"{sl:.1%}"
+
+    at.switch_page("app_support/pages/export.py").run()
+    assert not at.exception, at.exception
+    labels = [b.label for b in at.get("download_button")]
+    assert labels[0] == "Roll-up workbook (Excel)"
+    assert "Shift plan (CSV)" in labels, [e.value for e in at.error]  # 5 queues: built too
+    at.button(key="make_queues_csv").click().run()
+    assert not at.exception, at.exception
+    labels = [b.label for b in at.get("download_button")]
+    assert "Per-queue CSV (zip)" in labels

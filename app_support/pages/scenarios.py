@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
-from app_support import backend, charts, editor, risk_view, state, views, warroom
+from app_support import backend, charts, editor, queue_view, risk_view, state, views, warroom
 from planner.compare import CompareError, compare, diff_table
 from planner.scenario import ScenarioError, load_scenario
 from planner.store import DeletedNameError
@@ -240,6 +241,10 @@ else:
 # KPI cards: one column per scenario, deltas against the baseline.
 totals = comparison.totals.set_index("scenario")
 summary = comparison.summary
+queues: dict[str, str] = {}
+for r in results.values():  # the queues of every compared plan
+    queues.update(r.meta.get("queues") or {})
+pick = state.queue_pick(queues)
 cols = st.columns(len(selected), border=True)
 for col, label in zip(cols, selected, strict=True):
     t = totals.loc[label]
@@ -256,8 +261,21 @@ for col, label in zip(cols, selected, strict=True):
     col.metric(
         "Cost", f"{t.cost:,.0f}", None if is_base else f"{t.d_cost:+,.0f}", delta_color="inverse"
     )
+    if pick is not None:  # the pick's figures from each plan's roll-up (no delta)
+        try:
+            row = queue_view.pick_rollup(results[label].rollup(), pick, queues)
+        except ValueError:
+            col.caption(f"{views.md(queue_view.pick_label(pick))} is not in this plan.")
+            continue
+        col.metric(f"{queue_view.pick_label(pick)}: service level",
+                   "-" if pd.isna(row.service_level) else f"{row.service_level:.1%}",
+                   help="Weighted by each queue's volume (the core's roll-up).")
+        col.metric(f"{queue_view.pick_label(pick)}: average FTE",
+                   f"{row.avg_fte:,.1f}")
+        continue
+    planned = results[label].planned_scenario.channels
     for row in summary[summary["scenario"] == label].itertuples(index=False):
-        if results[label].scenario.channels[row.channel].deferred:
+        if planned[row.channel].deferred:
             col.metric(
                 f"{row.channel}: max backlog, items",
                 views.fmt_number(row.max_backlog_items),
@@ -282,10 +300,15 @@ warroom.compare_extras(comparison, results, baseline)
 
 st.subheader("Service level by day")
 channels = sorted(comparison.daily["channel"].unique()) if len(comparison.daily) else []
-if channels:
+if pick is not None and channels:  # one line per scenario: the pick's queues, by volume
+    ch = queue_view.pick_label(pick)
+    daily = queue_view.daily_service_level(results, pick, queues)
+    target = next(iter(results.values())).planned_scenario.channels.get(
+        pick if pick in queues else "")
+elif channels:
     ch = st.selectbox("Channel", channels, key="sc_channel")
     daily = comparison.daily[comparison.daily["channel"] == ch]
-    target = next(iter(results.values())).scenario.channels.get(ch)
+    target = next(iter(results.values())).planned_scenario.channels.get(ch)
     st.altair_chart(
         charts.by_day_chart(
             daily, "service_level", "Service level (share answered in time)", ".1%",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_support import backend, charts, state, views
+from app_support import backend, charts, queue_view, state, views
 from app_support.warroom import show_table
 
 st.title("Shift plan")
@@ -24,7 +24,14 @@ except ValueError as exc:
 state.show_warnings(result)
 
 meta = dict(result.meta)
-under = views.understaffed(result.coverage)
+queues = dict(result.meta.get("queues") or {})
+pick = state.queue_pick(queues)
+coverage, shift_plan = result.coverage, result.shift_plan
+if pick is not None:  # the picked queues only (the plan's figures above stay plan-wide)
+    names = queue_view.scope(pick, queues)
+    coverage = coverage[coverage["channel"].isin(names)]
+    shift_plan = shift_plan[shift_plan["channel"].isin(names)]
+under = views.understaffed(coverage)
 m = st.columns(4)
 m[0].metric(
     "Plan quality",
@@ -58,16 +65,26 @@ day = st.date_input(
 )
 
 st.subheader(f"Shifts starting on {day:%a %d %b %Y}")
-rows = views.shift_rows(result.shift_plan, day, scenario.shifts.break_min * 60)
+if pick is not None and len(shift_plan):  # one bar per shift pattern of the pick
+    keys = [c for c in ("date", "shift", "shift_start", "shift_end", "break_start",
+                        "break_end") if c in shift_plan.columns]
+    shift_plan = queue_view.pick_frame(shift_plan, pick, queues, sums=["agents"], by=keys)
+rows = views.shift_rows(shift_plan, day, scenario.shifts.break_min * 60)
 if rows.empty:
     st.info("No shifts start on this day.")
 else:
     st.altair_chart(charts.shift_chart(rows), width="stretch")
 
 st.subheader("Coverage against requirement")
-tabs = st.tabs(list(scenario.channels))
-for tab, channel in zip(tabs, scenario.channels, strict=True):
-    cov = views.coverage_view(result.coverage, channel, day, meta["interval_s"])
+if pick is None:
+    shown, tabs = coverage, st.tabs(list(scenario.channels))
+else:  # the picked queues added up per interval: one chart
+    shown = queue_view.pick_frame(coverage, pick, queues,
+                                  sums=["required", "scheduled", "gap"])
+    tabs = st.tabs([queue_view.pick_label(pick)])
+labels = list(scenario.channels) if pick is None else [queue_view.pick_label(pick)]
+for tab, channel in zip(tabs, labels, strict=True):
+    cov = views.coverage_view(shown, channel, day, meta["interval_s"])
     if cov.empty:
         tab.info(f"{channel} has no open intervals on this day.")
         continue
