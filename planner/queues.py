@@ -44,6 +44,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pydantic import ValidationError
 
 from planner.inputs import InputData
 from planner.scenario import ChannelSettings, Scenario
@@ -161,8 +162,11 @@ def queue_scenario(scenario: Scenario, queues: Mapping[str, str],
         _check_channel_only(scenario, ch, per_channel[ch], q, given)
         try:
             channels[q] = ChannelSettings(**fields)
-        except ValueError as exc:
-            raise QueueError(f"queue {q!r}: {exc}") from exc
+        except ValidationError as exc:
+            why = "; ".join(("{}: ".format(".".join(map(str, e["loc"]))) if e["loc"] else "")
+                            + e["msg"].removeprefix("Value error, ") for e in exc.errors())
+            raise QueueError(f"queue {q!r} (channel {ch!r} with the queues: overrides that "
+                             f"match it): {why}") from None
     return scenario.model_copy(update={"channels": channels, "queues": {}})
 
 
