@@ -157,3 +157,60 @@ def test_events_contract(sample):
     names = set(events["event"])
     assert {"singles_day_11_11", "black_friday", "cyber_monday", "new_year_eve"} <= names
     assert "holiday: Victory Day" in names
+
+
+# ------------------------------------------------------------------ multi-queue variant
+# Shares written in data/README.md (language x region; email by language).
+DOCUMENTED_QUEUE_SHARES = {
+    "chat-ru-west": 0.52, "chat-ru-east": 0.28, "chat-en-west": 0.13, "chat-en-east": 0.07,
+    "voice-ru-west": 0.50, "voice-ru-east": 0.30, "voice-en-west": 0.12, "voice-en-east": 0.08,
+    "email-ru": 0.82, "email-en": 0.18,
+}
+
+
+@pytest.fixture(scope="module")
+def queue_sample(sample):
+    return load_contacts(sample_paths().contacts_queues), sample[1]
+
+
+def test_queue_counts_sum_to_the_channel_counts(queue_sample):
+    queues, channels = queue_sample
+    assert sample_paths().contacts_queues.stat().st_size < 1.5e6
+    assert queues["ds"].min() == pd.Timestamp("2023-04-01")
+    per_channel = queues.groupby(["ds", "channel"])["contacts"].sum()
+    own = channels[channels["ds"] >= queues["ds"].min()].set_index(["ds", "channel"])["contacts"]
+    assert per_channel.index.equals(own.index)  # every interval of every channel
+    assert (per_channel.to_numpy() == own.to_numpy()).all()
+    # one row per interval and queue, each queue under its channel
+    assert (queues.groupby(["ds", "channel"]).size()
+            == queues["channel"].map({"chat": 4, "voice": 4, "email": 2})
+            .groupby([queues["ds"], queues["channel"]]).first()).all()
+
+
+def test_queue_shares_and_aht_follow_the_documented_values(queue_sample):
+    queues, _ = queue_sample
+    totals = queues.groupby("queue")["contacts"].sum()
+    by_channel = queues.groupby("channel")["contacts"].sum()
+    for q, share in DOCUMENTED_QUEUE_SHARES.items():
+        n = by_channel[q.split("-")[0]]
+        measured = totals[q] / n
+        # binomial thinning: the share's standard error is sqrt(p (1 - p) / n), < 0.001 here
+        assert abs(measured - share) < 4 * np.sqrt(share * (1 - share) / n), q
+    # English queues take longer than Russian ones in the same channel and region
+    w = queues.dropna(subset=["aht_s"]).assign(h=lambda f: f["aht_s"] * f["contacts"])
+    aht = w.groupby("queue")["h"].sum() / w.groupby("queue")["contacts"].sum()
+    assert aht["chat-en-west"] > aht["chat-ru-west"] * 1.1
+    assert aht["voice-en-east"] > aht["voice-ru-east"] * 1.1
+
+
+def test_queue_variant_is_reproducible():
+    gen = _generator()
+    base = gen.generate(seed=5, start="2023-03-25", end="2023-04-10").contacts
+    a = gen.generate_queues(base, seed=5)
+    again = gen.generate_queues(base, seed=5)
+    other = gen.generate_queues(base, seed=6)
+    pd.testing.assert_frame_equal(a, again)
+    assert not a["contacts"].equals(other["contacts"])
+    assert a["ds"].min() == pd.Timestamp("2023-04-01")
+    assert a.groupby(["ds", "channel"])["contacts"].sum().equals(
+        other.groupby(["ds", "channel"])["contacts"].sum())
