@@ -102,6 +102,8 @@ import pandas as pd
 from forecast.cache import ForecastCache
 from forecast.contacts import forecast_aht
 from forecast.data import sample_paths
+from forecast.selection_tasks import finish_volume, fit_batches, fit_jobs, orders_plan
+from forecast.volume import VolumePlan
 from planner.pipeline import (
     BaseForecast,
     InputData,
@@ -444,12 +446,17 @@ def _merge(parts: Sequence[BaseForecast]) -> BaseForecast:
 
 
 def _chunk_task(group: str, scenarios: Mapping[str, Scenario], queues: tuple[str, ...],
-                plan: Sequence[str]) -> _Out:
+                plan: Sequence[str], orders: _Out | None = None) -> _Out:
     """Forecast of some queues of a forecast group, then the plan of those queues for each
-    scenario in ``plan`` (one shift-block cache over them, as on the serial path)."""
+    scenario in ``plan`` (one shift-block cache over them, as on the serial path).
+    ``orders``: the group's orders forecast (:func:`_finish_task`), put into this process's
+    forecast cache where the contacts forecast reads it."""
     first = next(iter(scenarios.values()))
 
     def work() -> Any:
+        if orders is not None and orders.value is not None:
+            key, frame = orders.value
+            _forecast_cache(first).put(key, frame)
         try:
             inputs = load_inputs(first.data, _INPUTS)
         except Exception as exc:  # noqa: BLE001 - isolated, reported by name
@@ -487,6 +494,70 @@ def _chunk_task(group: str, scenarios: Mapping[str, Scenario], queues: tuple[str
 
     return _timed(f"queues {queues[0]}..{queues[-1]} ({len(queues)}) of {group}", "queues",
                   work)
+
+
+def _orders_plan_task(group: str, scenario: Scenario) -> _Out:
+    """The group's orders-model selection, planned (:func:`forecast.selection_tasks.orders_plan`)
+    on the history the forecast sees; ``None`` when there is nothing to select or the
+    inputs do not load (the chunks then fit the orders model and report the error)."""
+
+    def work() -> Any:
+        try:
+            inputs = load_inputs(scenario.data, _INPUTS)
+            _history(inputs, scenario)  # this worker's facts, for its chunks
+            h = scenario.horizon
+            cutoff = pd.Timestamp(h.last_history_day) + pd.Timedelta(days=1)
+            return orders_plan(inputs.orders[inputs.orders["ds"] < cutoff], h.start, h.end,
+                               events=inputs.events, model=scenario.forecast.model,
+                               level=scenario.forecast.level)
+        except Exception:  # noqa: BLE001 - the chunks fit it themselves and name the error
+            return None
+
+    return _timed(f"orders selection plan of {group}", "select", work)
+
+
+def _load_task(group: str, scenario: Scenario) -> _Out:
+    """The inputs and history facts loaded into this worker, for its chunks."""
+
+    def work() -> Any:
+        try:
+            _history(load_inputs(scenario.data, _INPUTS), scenario)
+        except Exception:  # noqa: BLE001 - the chunks load them again and name the error
+            pass
+        return None
+
+    return _timed(f"load inputs of {group}", "select", work)
+
+
+def _fit_task(group: str, plan: _Out, jobs: tuple[tuple[str, str, int], ...]) -> _Out:
+    """Window fits of the orders-model selection (``None`` when one raised)."""
+
+    def work() -> Any:
+        try:
+            return fit_jobs(plan.value, jobs)
+        except Exception:  # noqa: BLE001 - the chunks fit it themselves and name the error
+            return None
+
+    return _timed(f"orders window fits {jobs[0][1]}@{jobs[0][2]} of {group}", "select", work)
+
+
+def _finish_task(group: str, plan: _Out, *fits: _Out) -> _Out:
+    """The orders forecast from its window fits: ``(forecast cache key, frame)``, or
+    ``None`` when a fit failed (the chunks then fit the orders model themselves)."""
+
+    def work() -> Any:
+        if any(f.value is None for f in fits):
+            return None
+        joined: dict[str, list] = {}
+        for f in fits:
+            for uid, got in f.value.items():
+                joined.setdefault(uid, []).extend(got)
+        try:
+            return plan.value.key, finish_volume(plan.value, joined)
+        except Exception:  # noqa: BLE001 - the chunks fit it themselves and name the error
+            return None
+
+    return _timed(f"orders forecast of {group}", "select", work)
 
 
 def _join_results(scenario: Scenario,
@@ -675,9 +746,17 @@ def _labelled(scenarios: Sequence[Scenario | str | Path]
     return out, failed
 
 
-def _chunks(channels: Sequence[str], size: int) -> list[tuple[str, ...]]:
+def _chunks(channels: Sequence[str], size: int | None = None, n: int = 1
+            ) -> list[tuple[str, ...]]:
+    """The sorted queues cut into chunks of ``size`` (the last one shorter), or without a
+    size into ``n`` chunks whose sizes differ by one at most (so that chunks spread evenly
+    over the workers)."""
     chans = sorted(channels)
-    return [tuple(chans[i:i + size]) for i in range(0, len(chans), size)]
+    if size is not None:
+        return [tuple(chans[i:i + size]) for i in range(0, len(chans), size)]
+    n = max(1, min(n, len(chans)))
+    cuts = [len(chans) * k // n for k in range(n + 1)]
+    return [tuple(chans[a:b]) for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
 
 
 #: Modules the tasks import on first use (the forecast models, the shift solver): each
@@ -838,8 +917,8 @@ def _collect(label: str, out: _Out, results: dict, failures: dict) -> None:
         results[label] = value
 
 
-#: Queue chunks per worker when ``chunk_size`` is not given: small enough to balance the
-#: load (the first chunk on a worker also fits the orders model), large enough that the
+#: Queue chunks per worker when ``chunk_size`` is not given (the queues are shared out
+#: evenly over that many chunks): small enough to balance the load, large enough that the
 #: per-task costs (a pipeline run per chunk and scenario) stay small.
 CHUNKS_PER_WORKER = 8
 
@@ -852,16 +931,16 @@ def _distributed(client: Any, todo: Mapping[str, Scenario], n_workers: int,
     groups: dict[str, list[str]] = {}
     for label, sc in todo.items():
         groups.setdefault(sc.forecast_key(), []).append(label)
-    n_queues = sum(len(todo[labels[0]].channels) for labels in groups.values())
-    size = chunk_size or max(1, math.ceil(n_queues / (CHUNKS_PER_WORKER * n_workers)))
     run_id = uuid.uuid4().hex[:8]
     futures: dict[Any, tuple[str, str]] = {}  # future -> (kind, label)
+    orders = _select_orders(client, todo, groups, n_workers, run_id, futures)
     for g, (fkey, labels) in enumerate(groups.items()):
         scns = {label: todo[label] for label in labels}
         per_chunk = [label for label in labels if not _coupled(todo[label])]
         parts = []
-        for i, chunk in enumerate(_chunks(list(todo[labels[0]].channels), size)):
-            f = client.submit(_chunk_task, labels[0], scns, chunk, per_chunk,
+        for i, chunk in enumerate(_chunks(list(todo[labels[0]].channels), chunk_size,
+                                          CHUNKS_PER_WORKER * n_workers)):
+            f = client.submit(_chunk_task, labels[0], scns, chunk, per_chunk, orders[fkey],
                               key=f"queues-{run_id}-{g}-{i}-{fkey}", pure=False)
             futures[f] = ("queues", labels[0])
             parts.append(f)
@@ -883,11 +962,11 @@ def _distributed(client: Any, todo: Mapping[str, Scenario], n_workers: int,
         except Exception as exc:  # noqa: BLE001 - a lost worker, reported by name
             out = _Out(TaskFailure(label, "worker", _error(exc)), f"{kind} {label}", kind,
                        math.nan, math.nan, "", math.nan)
-        if kind == "queues":  # the parts stay on the workers; keep what they cost
+        if kind in ("queues", "select"):  # parts stay on the workers; keep what they cost
             out = dataclasses.replace(out, value=None)
         outs.append(out)
         done += 1
-        if kind != "queues":
+        if kind not in ("queues", "select"):
             _collect(label, out, results, failures)
         if progress is not None:
             progress(done, len(futures), out.task)
@@ -896,6 +975,43 @@ def _distributed(client: Any, todo: Mapping[str, Scenario], n_workers: int,
         if label not in results and label not in failures:  # lost with its input
             failures[label] = TaskFailure(label, "worker", "the task did not return")
     return outs
+
+
+def _select_orders(client: Any, todo: Mapping[str, Scenario], groups: Mapping[str, list[str]],
+                   n_workers: int, run_id: str, futures: dict) -> dict[str, Any]:
+    """Per forecast group, the future of its orders forecast (``None``: the chunks fit it):
+    the selection planned on a worker (the others load the inputs meanwhile), its window
+    fits as tasks (:func:`forecast.selection_tasks.fit_batches`), then the winner's fit."""
+    planned = {}
+    for g, (fkey, labels) in enumerate(groups.items()):
+        first = todo[labels[0]]
+        planned[fkey] = client.submit(_orders_plan_task, labels[0], first,
+                                      key=f"select-{run_id}-{g}-plan", pure=False)
+        futures[planned[fkey]] = ("select", labels[0])
+        if g == 0:
+            for w in range(1, n_workers):  # the other workers load the inputs meanwhile
+                f = client.submit(_load_task, labels[0], first,
+                                  key=f"select-{run_id}-{g}-load-{w}", pure=False)
+                futures[f] = ("select", labels[0])
+    out: dict[str, Any] = {}
+    for g, (fkey, labels) in enumerate(groups.items()):
+        try:
+            plan = planned[fkey].result().value
+        except Exception:  # noqa: BLE001 - a lost worker: the chunks fit it themselves
+            plan = None
+        if not isinstance(plan, VolumePlan) or not plan.jobs:
+            out[fkey] = None
+            continue
+        fits = []
+        for j, batch in enumerate(fit_batches(plan)):
+            f = client.submit(_fit_task, labels[0], planned[fkey], batch,
+                              key=f"select-{run_id}-{g}-fit-{j}", pure=False)
+            futures[f] = ("select", labels[0])
+            fits.append(f)
+        out[fkey] = client.submit(_finish_task, labels[0], planned[fkey], *fits,
+                                  key=f"select-{run_id}-{g}-orders", pure=False)
+        futures[out[fkey]] = ("select", labels[0])
+    return out
 
 
 def progress_bar(stream: Any = None, width: int = 30) -> FanProgress:

@@ -79,8 +79,18 @@ def test_local_cluster_equals_serial(scenarios, serial, client):
         _assert_same(serial[name], result)
     # one group (same forecast key) of 3 channels -> 3 tasks that forecast and plan one
     # channel each for both scenarios, then one task per scenario that assembles its result
-    assert sorted(runs.costs["kind"]) == ["assemble"] * 2 + ["queues"] * 3
-    assert seen[-1] == (5, 5) and [d for d, _ in seen] == [1, 2, 3, 4, 5]
+    kinds = runs.costs["kind"].value_counts().to_dict()
+    assert kinds["assemble"] == 2 and kinds["queues"] == 3
+    # the orders model's selection once for the group: its plan, the other worker's input
+    # loading, its window fits (Prophet's alone, the other candidates of a window together:
+    # two tasks per window) and the winner's forecast
+    tasks = runs.costs.loc[runs.costs["kind"] == "select", "task"].tolist()
+    fits = [t for t in tasks if t.startswith("orders window fits")]
+    windows = {t.split("@")[1].split()[0] for t in fits}
+    assert len(fits) == 2 * len(windows) and len(windows) >= 8
+    assert kinds["select"] == len(fits) + 3
+    n = len(runs.costs)
+    assert seen[-1] == (n, n) and [d for d, _ in seen] == list(range(1, n + 1))
     assert (runs.costs["cpu_s"] > 0).all() and (runs.costs["peak_rss_mb"] > 0).all()
     assert runs.costs["worker"].nunique() <= 2
 
