@@ -3,7 +3,9 @@
 :func:`run` takes a :class:`~planner.scenario.Scenario` and returns a
 :class:`~planner.results.ScenarioResult`. The steps, left to right:
 
-1. **inputs** - orders, contacts and events are loaded (bundled sample by default);
+1. **inputs** - orders, contacts and events are loaded (bundled sample by default); when
+   the contacts carry queues, each queue becomes a planned series with its channel's
+   settings and the scenario's ``queues`` overrides (:func:`planner.queues.plan_inputs`);
 2. **base forecast** - daily orders, then contacts per channel from orders times the
    learned contact rate with its delivery lag, split into intervals, with the AHT per
    interval (:func:`forecast.contacts.forecast_contacts_detail`), from history up to

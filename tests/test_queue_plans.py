@@ -185,3 +185,14 @@ def test_cli_and_compare_show_the_rollups(files, result, tmp_path, capsys):
                    .to_yaml())
     assert main(["run", str(bad), "-q"]) == EXIT_INPUT
     assert "chta-*" in capsys.readouterr().err
+
+
+def test_a_queue_result_round_trips_through_the_store(result, tmp_path):
+    from planner.store import Store
+
+    with Store(f"sqlite:///{tmp_path / 'q.db'}") as store:
+        store.save(result)
+        back = store.load("queues")
+    assert back.queues == result.queues
+    assert back.scenario.queues == OVERRIDES
+    pd.testing.assert_frame_equal(back.rollup(), result.rollup())
