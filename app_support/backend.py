@@ -38,6 +38,7 @@ __all__ = [
     "load_upload",
     "open_scenario_upload",
     "plan_files",
+    "planned",
     "queue_downloads",
     "roster_files",
     "plan_table",
@@ -378,20 +379,34 @@ def store_url() -> str:
 
 
 def base_forecast(scenario: Scenario, container: Any = None) -> Any:
-    """The planner's base forecast for ``scenario`` (daily orders, interval contacts).
+    """The planner's base forecast for ``scenario`` (daily orders, interval contacts; per
+    queue when the contacts carry queues, as a run plans them).
 
     Reuses the planner's process-wide cache (keyed on data and forecast settings), so
     the Forecast page and every scenario run share one fit. Shows progress while fitting.
     """
     from planner import pipeline
+    from planner.queues import plan_inputs
 
     cache = pipeline.default_cache()
-    inputs = pipeline.load_inputs(scenario.data, cache)
+    planned, inputs, _ = plan_inputs(scenario, pipeline.load_inputs(scenario.data, cache))
     report, holder = _progress_bar(container if container is not None else st)
     try:
-        return pipeline.base_forecast(scenario, inputs, progress=report, cache=cache)
+        return pipeline.base_forecast(planned, inputs, progress=report, cache=cache)
     finally:
         holder.empty()
+
+
+def planned(scenario: Scenario) -> tuple[Scenario, dict[str, str]]:
+    """What a run of ``scenario`` plans (:func:`planner.queues.plan_inputs`): the scenario
+    with one channel entry per queue and queue -> channel when the contacts carry queues,
+    else ``scenario`` and ``{}``."""
+    from planner import pipeline
+    from planner.queues import plan_inputs
+
+    scen, _, queues = plan_inputs(scenario, pipeline.load_inputs(scenario.data,
+                                                                 pipeline.default_cache()))
+    return scen, dict(queues)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

@@ -173,3 +173,15 @@ def test_shift_plan_scenarios_and_export_pages_follow_the_pick(queue_files):
     assert not at.exception, at.exception
     labels = [b.label for b in at.get("download_button")]
     assert "Per-queue CSV (zip)" in labels
+
+
+def test_forecast_page_shows_the_pick(queue_files):
+    at = _app(queue_files, days=2)
+    at.switch_page("app_support/pages/forecast.py").run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="forecast_series").options == ["orders", "all queues"]
+    at.selectbox(key="queue_pick_box").set_value("chat-fr").run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="forecast_series").options == ["orders", "chat-fr"]
+    at.selectbox(key="forecast_series").set_value("chat-fr").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]

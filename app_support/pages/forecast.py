@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_support import backend, charts, editor, state, views
+from app_support import backend, charts, editor, queue_view, state, views
 from planner.pipeline import scenario_forecast
 
 st.title("Forecast")
@@ -20,14 +20,20 @@ try:
     dataset = state.current_dataset()
     # what the plan staffs for: the scenario's order growth, contact rate and automation
     # applied by the core (the same frames the Staffing and Shift plan pages plan from)
-    base = scenario_forecast(scenario, backend.base_forecast(scenario))
+    plan_scenario, queues = backend.planned(scenario)  # per queue when the data has them
+    base = scenario_forecast(plan_scenario, backend.base_forecast(scenario))
 except ValueError as exc:
     st.error(f"The forecast could not be computed: {exc}", icon=":material/error:")
     st.stop()
 
 h = scenario.horizon
 level = scenario.forecast.level
-history = views.daily_series(dataset.orders, dataset.contacts)
+contacts = dataset.contacts
+if queues:  # the queues are the planned series
+    from planner.queues import queue_contacts
+
+    contacts = queue_contacts(contacts)
+history = views.daily_series(dataset.orders, contacts)
 last_seen = pd.Timestamp(h.last_history_day)
 shown_from = last_seen - pd.Timedelta(weeks=8)
 
@@ -41,8 +47,22 @@ st.caption(
 short = backend.short_history(scenario)  # the core's rule, shown here
 if short is not None:
     st.warning(short[0].upper() + short[1:] + ".", icon=":material/warning:")
-series = ["orders", *scenario.channels]
+pick = state.queue_pick(queues)
+daily_fc, interval_fc = base.daily, base.contacts
+if pick is None:
+    series = ["orders", *scenario.channels]
+else:  # the picked queues added up per day and interval (bands: the sum of the bands)
+    label = queue_view.pick_label(pick)
+    series = ["orders", label]
+    bands = ["yhat", "yhat_lo", "yhat_hi"]
+    daily_fc = queue_view.pick_frame(daily_fc, pick, queues, bands, series="unique_id")
+    interval_fc = queue_view.pick_frame(interval_fc, pick, queues, bands, series="unique_id")
+    history = pd.concat([history[history["unique_id"] == "orders"], queue_view.pick_frame(
+        history, pick, queues, ["y"], series="unique_id")], ignore_index=True)
+    contacts = queue_view.pick_frame(contacts, pick, queues, ["contacts"])
 uid = st.selectbox("Series", series, key="forecast_series")
+if uid not in series:
+    uid = series[0]
 events = views.events_between(dataset.events, shown_from, h.end)
 
 daily_tab, intraday_tab, backtest_tab = st.tabs(["Daily view", "Intraday view", "Backtest"])
@@ -51,10 +71,11 @@ with daily_tab:
     if uid == "orders":
         fc = base.orders  # the planner's daily order forecast
     else:  # contacts = forecast orders x contact rate (with the delivery lag), per day
-        fc = base.daily[base.daily["unique_id"] == uid]
+        fc = daily_fc[daily_fc["unique_id"] == uid]
     actual = views.between(history[history["unique_id"] == uid], shown_from, h.end)
     unit = "Orders per day" if uid == "orders" else f"{uid} contacts per day"
-    extra = None if uid == "orders" else [("rate", "Contacts per order", ".2%")]
+    extra = None if uid == "orders" or "rate" not in fc else [
+        ("rate", "Contacts per order", ".2%")]
     st.altair_chart(
         charts.forecast_chart(fc, actual[["ds", "y"]], events, unit, level, extra=extra),
         width="stretch",
@@ -75,8 +96,8 @@ with intraday_tab:
         day = st.date_input(
             "Day", value=h.start, min_value=h.start, max_value=h.end, key="forecast_day"
         )
-        fc = views.between(base.contacts[base.contacts["unique_id"] == uid], day, day)
-        actual = views.interval_actuals(dataset.contacts, uid, day)
+        fc = views.between(interval_fc[interval_fc["unique_id"] == uid], day, day)
+        actual = views.interval_actuals(contacts, uid, day)
         minutes = base.interval_s // 60
         st.altair_chart(
             charts.forecast_chart(
