@@ -12,11 +12,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from forecast.selection_tasks import fit_batches, fit_jobs, orders_plan
 from forecast.volume import (
     COMBINATION,
+    VolumeError,
     _combine,
     _pick,
+    finish_volume,
+    fit_window,
     forecast_volume,
+    pick_selection,
+    plan_selection,
+    plan_volume,
     selection_origins,
 )
 
@@ -185,3 +192,67 @@ def test_intraday_direct_and_top_down_take_the_holiday_and_its_catch_up(model):
     assert pd.Timestamp("2024-09-02") not in daily.index
     assert daily["2024-09-03"] == pytest.approx(1400.0, rel=0.02)
     assert daily["2024-09-04"] == pytest.approx(1000.0, rel=0.02)
+
+
+def _weekly_noise(weeks=20, seed=8):
+    rng = np.random.default_rng(seed)
+    y = np.tile([100.0, 120, 130, 110, 90, 60, 50], weeks) * (1 + rng.normal(0, 0.05, 7 * weeks))
+    return pd.date_range("2024-01-01", periods=y.size, freq="D"), y
+
+
+def test_selection_in_pieces_reproduces_auto_exactly():
+    ds, y = _weekly_noise()
+    hist = _frame(ds, y)
+    whole = forecast_volume(hist, 7, "D", model="auto", candidates=FAST)
+    plan = plan_volume(hist, 7, "D", candidates=FAST)
+    # 8 weekly origins (140 days: no year-earlier window), 3 fitted candidates each; the
+    # combination is the median of the others (no fit of its own)
+    assert len(plan.plans["a"].cuts) == 8 and len(plan.jobs) == 24
+    assert {m for _, m, _ in plan.jobs} == {"seasonal_naive", "same_weekday_average", "ets"}
+    # fits made in another order, batch by batch, as tasks on other processes would
+    fits: dict = {}
+    for batch in reversed(fit_batches(plan)):
+        for uid, got in fit_jobs(plan, batch).items():
+            fits.setdefault(uid, []).extend(got)
+    out = finish_volume(plan, fits)
+    pd.testing.assert_frame_equal(out, whole, check_exact=True)
+    assert out.attrs == whole.attrs
+    # the scores are mean WAPEs over the windows, recomputed here by hand from the fits
+    sel = whole.attrs["selection"]["a"]
+    sp = plan.plans["a"]
+    for m in ("seasonal_naive", "same_weekday_average", "ets"):
+        w = []
+        for i in range(8):
+            act = sp.actuals(i).to_numpy()
+            f = fit_window(sp, m, i).forecast["yhat"].to_numpy()
+            w.append(np.abs(act - f).sum() / act.sum())
+        assert sel["scores"][m] == pytest.approx(np.mean(w), rel=1e-12)
+    assert pick_selection(sp, fits["a"]).model == whole.attrs["models"]["a"]
+
+
+def test_seasonal_naive_window_fit_is_last_weeks_values():
+    ds, y = _weekly_noise(weeks=12)
+    plan = plan_selection(ds, y, "D", end=ds[-1] + pd.Timedelta(days=7),
+                          candidates=("seasonal_naive", "ets"))
+    fit = fit_window(plan, "seasonal_naive", 0)
+    cut = plan.cuts[0]
+    k = int(np.flatnonzero(ds == cut)[0])
+    # the window's 7 days are forecast by the 7 days up to its origin, day by day
+    assert fit.forecast["yhat"].tolist() == pytest.approx(y[k - 6:k + 1].tolist())
+    assert fit.forecast.index.tolist() == list(ds[k + 1:k + 8])
+    with pytest.raises(VolumeError, match="not a fit of this selection plan"):
+        fit_window(plan, COMBINATION, 0)
+    with pytest.raises(VolumeError, match="daily series"):
+        plan_selection(ds, y, "30min", end=ds[-1])
+
+
+def test_orders_plan_is_the_contacts_forecasts_orders_history():
+    ds, y = _weekly_noise(weeks=30)
+    orders = pd.DataFrame({"ds": ds, "orders": y.round()})
+    plan = orders_plan(orders, ds[150], ds[156], candidates=FAST)
+    hist = plan.history
+    # orders before the start only, as one series named "orders", to the plan's last day
+    assert hist["ds"].max() == ds[149] and len(hist) == 150
+    assert hist["unique_id"].unique().tolist() == ["orders"] and plan.horizon == "7D"
+    assert orders_plan(orders, ds[150], ds[156], model="ets") is None
+    assert orders_plan(orders, ds[0], ds[6]) is None  # no orders before the start
