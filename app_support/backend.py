@@ -479,15 +479,20 @@ def plan_files(result: ScenarioResult) -> dict[str, bytes]:
         return {"shift_plan.csv": csv_path.read_bytes(), "plan.xlsx": xlsx_path.read_bytes()}
 
 
-def queue_downloads(result: ScenarioResult, fmt: str) -> bytes:
+def queue_downloads(result: ScenarioResult, fmt: str, container: Any = None) -> bytes:
     """The files of a queue result for a download: ``rollup.xlsx`` (``fmt="xlsx"``,
     :func:`planner.export.rollup_tables`), else the per-queue files in a zip
-    (:func:`planner.export.queue_zip_bytes`, ``csv`` or ``parquet``)."""
+    (:func:`planner.export.queue_zip_bytes`, ``csv`` or ``parquet``, with a progress bar
+    over the queues in ``container``, default: the page)."""
     from planner import export
 
     if fmt == "xlsx":
         return export.workbook_bytes(export.rollup_tables(result), styled=True)
-    return export.queue_zip_bytes(result, fmt)
+    report, holder = _progress_bar(container if container is not None else st)
+    try:
+        return export.queue_zip_bytes(result, fmt, progress=report)
+    finally:
+        holder.empty()
 
 
 def roster_files(headcount: pd.DataFrame, lines: pd.DataFrame) -> dict[str, bytes]:

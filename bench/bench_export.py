@@ -5,7 +5,8 @@ The queues are :func:`bench_fanout.synthetic_queues` (the seeded sample split in
 planned with :func:`planner.pipeline.run` over ``--days`` days. Prints seconds per queue
 and queues per second for :func:`planner.export.export_queues` (CSV, Parquet, with and
 without ``rollup.xlsx``) and for the full plan workbook
-(:func:`planner.export.plan_workbook_tables` written with openpyxl), best of ``--repeat``.
+(:func:`planner.export.plan_workbook_tables` written with openpyxl), best of ``--repeat``,
+and the peak memory each export allocates on top of the result (tracemalloc, one run).
 
     python bench/bench_export.py                 # 20 queues, 7 days
     python bench/bench_export.py --queues 100 --days 14
@@ -18,6 +19,7 @@ import datetime as dt
 import sys
 import tempfile
 import time
+import tracemalloc
 import warnings
 from pathlib import Path
 
@@ -40,6 +42,15 @@ def best(fn, repeat: int) -> float:
         fn()
         times.append(time.perf_counter() - t)
     return min(times)
+
+
+def peak_mb(fn) -> float:
+    """Peak memory allocated while ``fn`` runs (tracemalloc), in MB."""
+    tracemalloc.start()
+    fn()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak / 1e6
 
 
 def main() -> None:
@@ -76,8 +87,10 @@ def main() -> None:
         for label, fn in rows:
             sec = best(fn, args.repeat)
             base = base or sec
+            mb = peak_mb(fn)
             print(f"{label:32s} {sec:7.2f} s  {1000 * sec / n:7.1f} ms/queue  "
-                  f"{n / sec:8.1f} queues/s  x{sec / base:5.1f} of CSV")
+                  f"{n / sec:8.1f} queues/s  x{sec / base:5.1f} of CSV  "
+                  f"peak +{mb:7.1f} MB")
 
 
 if __name__ == "__main__":

@@ -48,6 +48,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from planner.progress import Progress
 from staffing.frames import COVERAGE_NEEDS, SHIFT_PLAN, SHIFT_PLAN_CONTRACT, with_gap
 
 __all__ = [
@@ -718,13 +719,17 @@ def queue_tables(result: object) -> Iterator[tuple[str, dict[str, pd.DataFrame]]
         }
 
 
-def queue_files(result: object, fmt: str = "csv") -> Iterator[tuple[str, bytes]]:
+def queue_files(result: object, fmt: str = "csv", progress: Progress | None = None
+                ) -> Iterator[tuple[str, bytes]]:
     """The per-queue files as ``(file name, bytes)``, one queue at a time, after
     ``queues.csv`` (``queue, channel, file_stem``: which file holds which queue).
 
     Files are ``<stem>_shift_plan.<fmt>`` and ``<stem>_intervals.<fmt>`` with stems from
     :func:`queue_file_stems`. CSV goes through :func:`csv_bytes` (formula-safe text);
     Parquet keeps the types (timestamps, floats) of the frames.
+
+    ``progress(fraction_done, message)`` (:data:`planner.progress.Progress`), if given, is
+    called after each queue.
 
     Raises
     ------
@@ -738,7 +743,7 @@ def queue_files(result: object, fmt: str = "csv") -> Iterator[tuple[str, bytes]]
     yield "queues.csv", csv_bytes(pd.DataFrame({
         "queue": list(queues), "channel": list(queues.values()),
         "file_stem": [stems[q] for q in queues]}))
-    for queue, tables in queue_tables(result):
+    for i, (queue, tables) in enumerate(queue_tables(result), start=1):
         for kind, frame in tables.items():
             if fmt == "csv":
                 data = csv_bytes(frame)
@@ -747,6 +752,8 @@ def queue_files(result: object, fmt: str = "csv") -> Iterator[tuple[str, bytes]]
                 frame.to_parquet(buf, index=False)
                 data = buf.getvalue()
             yield f"{stems[queue]}_{kind}.{fmt}", data
+        if progress is not None:
+            progress(i / len(queues), f"Wrote queue {i:,} of {len(queues):,}: {queue}")
 
 
 def weekly_rollup(result: object) -> pd.DataFrame:
@@ -795,7 +802,7 @@ def rollup_tables(result: object) -> dict[str, pd.DataFrame]:
 
 
 def export_queues(result: object, out_dir: str | os.PathLike, fmt: str = "csv",
-                  workbook: bool = True) -> list[Path]:
+                  workbook: bool = True, progress: Progress | None = None) -> list[Path]:
     """Write a queue result's files into ``out_dir``, queue by queue, atomically.
 
     ``queues.csv`` and the per-queue files of :func:`queue_files`, and (``workbook``)
@@ -816,7 +823,7 @@ def export_queues(result: object, out_dir: str | os.PathLike, fmt: str = "csv",
     """
     names = []
     with staging_dir(out_dir) as tmp:
-        for name, data in queue_files(result, fmt):
+        for name, data in queue_files(result, fmt, progress):
             (tmp / name).write_bytes(data)
             names.append(name)
         if workbook:
@@ -825,12 +832,13 @@ def export_queues(result: object, out_dir: str | os.PathLike, fmt: str = "csv",
     return [Path(out_dir) / n for n in names]
 
 
-def queue_zip_bytes(result: object, fmt: str = "csv") -> bytes:
+def queue_zip_bytes(result: object, fmt: str = "csv", progress: Progress | None = None
+                    ) -> bytes:
     """:func:`queue_files` in one zip archive (deflated), for a download."""
     import zipfile
 
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for name, data in queue_files(result, fmt):
+        for name, data in queue_files(result, fmt, progress):
             zf.writestr(name, data)
     return buf.getvalue()

@@ -153,3 +153,11 @@ def test_a_failed_export_leaves_nothing_and_a_result_without_queues_gets_channel
                                          "voice_intervals.csv"]
     w = weekly_rollup(plain)
     assert w.loc[w["level"] == "total", "fte"].tolist() == pytest.approx([1.4 + 2.8])
+
+
+def test_progress_is_reported_after_each_queue(tmp_path):
+    seen = []
+    export_queues(_result(), tmp_path / "p", workbook=False,
+                  progress=lambda f, m: seen.append((f, m)))
+    assert [f for f, _ in seen] == pytest.approx([1 / 3, 2 / 3, 1.0])
+    assert seen[-1][1] == "Wrote queue 3 of 3: ../voice"
