@@ -83,6 +83,7 @@ def _wrap(times: dict[str, float], label: str, module: str, attr: str) -> None:
 def one_run(n_queues: int, days: int, seed: int, data_dir: Path) -> dict:
     """One plan of ``n_queues`` queues (data already in ``data_dir``), in this process."""
     from bench_fanout import scenarios
+
     from planner.pipeline import PipelineCache, run
 
     owner = json.loads((data_dir / "owner.json").read_text())

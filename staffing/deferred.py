@@ -1,5 +1,8 @@
 """Deferred work (email, back office): staffing to a response target, and the backlog.
 
+Why it is long: the backlog, the waits and the staffing search share the fluid curves and
+their round-off tolerance, and the search's check of a level needs both.
+
 Email does not queue on a line: items wait in a backlog and are answered in arrival order
 (FIFO) by agents working the open hours. The model here is the FIFO *fluid* queue:
 
@@ -26,6 +29,11 @@ target for every item, given the levels already chosen for later groups and assu
 the earlier groups clear everything they can (their level is not yet known). The first
 group is then checked against the true empty start, so the returned plan meets the
 target for every item, and no single group can lower its level without breaking it.
+A level is checked on the group and one target's length after it; the items arriving
+later are answered in time exactly when the backlog left at the group's end is at most
+what the later levels absorb within the target (the least, over later times ``t``, of
+the capacity up to ``t + target`` less the work arriving up to ``t``, accumulated once
+from the horizon end). So sizing costs the same per interval over 13 weeks or a year.
 
 Horizon end: items still waiting when the horizon ends are answered after it by the
 staffing pattern of the last group with open intervals, repeated (its open intervals,
@@ -132,11 +140,23 @@ def _oldest(
 
 def _max_wait(work_s: NDArray[np.float64], agents: NDArray[np.float64], interval_s: float) -> float:
     """Largest FIFO fluid wait (s) of any work; ``inf`` if some is unanswered at the end."""
+    w, s, tol = _curves(work_s, agents * interval_s)
+    return _max_wait_of(work_s, agents, interval_s, w, s, tol)
+
+
+def _max_wait_of(work_s: NDArray[np.float64], agents: NDArray[np.float64], interval_s: float,
+                 w: NDArray[np.float64], s: NDArray[np.float64], tol: float,
+                 horizon_end: bool = True) -> float:
+    """:func:`_max_wait` from the curves ``w``, ``s`` (of :func:`_curves`) and ``tol``.
+
+    With ``horizon_end`` False the curves are the start of a longer horizon: nothing is
+    unanswered at their end, and the wait of work not answered by then is counted up to
+    that end only (a lower bound of its wait).
+    """
     k_n = work_s.size
     edges = interval_s * np.arange(k_n + 1, dtype=np.float64)
-    w, s, tol = _curves(work_s, agents * interval_s)
     waiting, k_old, frac = _oldest(w, s, tol)
-    if waiting[-1]:
+    if horizon_end and waiting[-1]:
         return float("inf")
     ages = np.where(waiting, edges - (k_old + frac) * interval_s, 0.0)
     # Waits of the work that arrived last in each interval with arrivals (edge j).
@@ -517,20 +537,100 @@ def deferred_required_agents(
             f"{gap_s.max():.0f} s for the next open interval, whatever the staffing"
         )
 
+    # The whole horizon with its extension, in which each group's level is checked from
+    # the group's check start on.
+    work_full = np.concatenate((work, np.zeros(n_ext)))
+    n_full = work_full.size
+    thr = target * (1 + 1e-12) + 1e-9
+    # first interval of each group's check: after the last open interval before the group
+    # (earlier groups clear everything, so the system is empty there)
+    last_open_before = np.concatenate(([-1], np.maximum.accumulate(
+        np.where(is_open, np.arange(n), -1))))
+    r_of = last_open_before[starts[:-1]] + 1
+    open_count = np.diff(open_before[starts])
+    # work and capacity (s) from each edge to the end of the extension
+    work_rest = np.concatenate((np.cumsum(work_full[::-1])[::-1], [0.0]))
+    cap_full = np.zeros(n_full)
+    cap_rest = np.zeros(n_full + 1)
+    q = thr / length
+    q_int = int(np.floor(q))
+    # slack[k]: the least over t >= edge k of capacity in (k, t + target] less work in (k, t]
+    # (relative to edge k: slack[k] = cap_rest[k] - work_rest[k] + least[k])
+    least = {"from": n_full + 1, "value": np.inf}
+    checked_after = 0  # sum of levels x open intervals of the groups already chosen
+
+    def agents_in(a: int, b: int) -> NDArray[np.float64]:
+        """Agents of intervals ``a..b-1`` of the horizon with its extension."""
+        parts = []
+        if a < n:
+            parts.append(levels[group_of[a:min(b, n)]] * is_open[a:min(b, n)])
+        if b > n:
+            parts.append(levels[last_open_group] * ext_open[max(a, n) - n:b - n])
+        return np.concatenate(parts).astype(np.float64)
+
+    def at(rest: NDArray[np.float64], per: NDArray[np.float64], x: NDArray[np.float64]
+           ) -> NDArray[np.float64]:
+        """``rest`` (work or capacity from an edge to the end) at fractional edge ``x``."""
+        k = np.floor(x).astype(np.int64)
+        inside = k < n_full
+        kk = np.minimum(k, n_full - 1)
+        return np.where(inside, rest[kk] - (x - k) * per[kk], 0.0)
+
+    def slack_from(e: int) -> float:
+        """Largest backlog (s of work) at edge ``e`` that the chosen levels after ``e``
+        answer within the target: min over t >= e of capacity in (e, t + target] less the
+        work arriving in (e, t] (both piecewise linear in t: the least is at a break).
+        Accumulated from the end, so each edge is visited once."""
+        if e < least["from"]:
+            hi = least["from"]
+            k = np.arange(e, min(hi, n_full + 1))
+            cap_full[e:min(hi, n_full)] = agents_in(e, min(hi, n_full)) * length
+            top = cap_rest[min(hi, n_full)]
+            seg = cap_full[e:min(hi, n_full)]
+            cap_rest[e:min(hi, n_full)] = top + np.cumsum(seg[::-1])[::-1]
+            vals = []
+            # breaks of the work curve: t at edges k <= n
+            ka = k[k <= n].astype(np.float64)
+            if ka.size:
+                vals.append(work_rest[k[k <= n]] - at(cap_rest, cap_full, ka + q))
+            # breaks of the capacity curve: t + target at edges k2, t in [e, n)
+            k2 = np.arange(int(np.ceil(e + q)), int(np.ceil(min(hi, n + 1) + q)))
+            k2 = k2[(k2 - q >= e) & (k2 - q <= n) & (k2 <= n_full)]
+            if k2.size:
+                vals.append(at(work_rest, work_full, k2 - q) - cap_rest[k2])
+            if vals:
+                least["value"] = min(least["value"], float(np.min(np.concatenate(vals))))
+            least["from"] = e
+        return float(cap_rest[e] - work_rest[e] + least["value"])
+
     def feasible(g: int, level: int) -> bool:
+        """Does ``level`` in group ``g`` (later groups at their chosen levels) answer every
+        item from the group's check start in time?
+
+        Checked on a window from the check start to a target's length after the group's
+        end ``e``: it holds the waits of the items arriving before ``e`` (the same numbers
+        as on the whole horizon: its curves are the same cumulative sums). The items after
+        ``e`` are answered in time when the backlog at ``e`` is at most what the later
+        levels absorb within the target (:func:`slack_from`): the same system started
+        empty at ``e`` answers them in time, as the next checked group (empty at its
+        check start, before ``e``, with the same levels after it) showed. The last group
+        with open intervals is checked on the whole horizon.
+        """
         levels[g] = level
-        # Earlier groups clear everything: the system is empty after the last open
-        # interval before this group.
-        prior = np.flatnonzero(is_open[: starts[g]])
-        r = prior[-1] + 1 if prior.size else 0
-        agents = np.concatenate(
-            (
-                levels[group_of[r:]] * is_open[r:],
-                levels[last_open_group] * ext_open,
-            )
-        ).astype(np.float64)
-        sub_work = np.concatenate((work[r:], np.zeros(n_ext)))
-        return _max_wait(sub_work, agents, length) <= target * (1 + 1e-12) + 1e-9
+        r = int(r_of[g])
+        if g == last_open_group:
+            return _max_wait(work_full[r:], agents_in(r, n_full), length) <= thr
+        e = int(starts[g + 1])
+        cap = length * (level * open_count[g] + checked_after
+                        + levels[last_open_group] * ext_open.sum())
+        tol = _REL_TOL * max(float(work_rest[r]), cap, 1.0)
+        end_w = min(e + q_int + 2, n_full)
+        sub_work = work_full[r:end_w]
+        agents = agents_in(r, end_w)
+        w, s, _ = _curves(sub_work, agents * length)
+        if _max_wait_of(sub_work, agents, length, w, s, tol, horizon_end=False) > thr:
+            return False
+        return float(w[e - r] - s[e - r]) <= slack_from(e) + tol
 
     guess = 1
     for g in range(n_groups - 1, -1, -1):
@@ -538,5 +638,6 @@ def deferred_required_agents(
             continue  # closed all through: level 0
         levels[g] = _smallest_feasible(lambda level, g=g: feasible(g, level), guess, target)
         guess = max(int(levels[g]), 1)  # neighbouring groups usually need similar levels
+        checked_after += int(levels[g]) * int(open_count[g])
     out[:] = levels[group_of] * is_open
     return out
