@@ -290,19 +290,22 @@ def forecast_aht(contacts: pd.DataFrame, intervals: pd.DataFrame, *, n_weeks: in
     out = np.full(len(intervals), np.nan)
     if "aht_s" not in contacts.columns or intervals.empty:
         return out
-    c = contacts.dropna(subset=["aht_s"])
-    c = c[c["contacts"] > 0]
-    if c.empty:
-        return out
-    last = c["ds"].max()
-    # each channel's rows by one grouping (not a mask over the whole history per channel),
+    # rows with an AHT and contacts, as positions (no copy of the history); each
+    # channel's rows by one grouping (not a mask over the whole history per channel),
     # timestamps floored once
-    hist_rows = c.groupby("channel", sort=False, observed=True).indices
-    ds_all = pd.DatetimeIndex(c["ds"])
+    a_all = contacts["aht_s"].to_numpy(float)
+    w_all = contacts["contacts"].to_numpy(float)
+    keep = np.flatnonzero(~np.isnan(a_all) & (w_all > 0))
+    if keep.size == 0:
+        return out
+    a_all, w_all = a_all[keep], w_all[keep]
+    ds_all = pd.DatetimeIndex(contacts["ds"].to_numpy()[keep])
+    last = ds_all.max()
+    codes, names = pd.factorize(contacts["channel"])
+    hist_rows = pd.Series(codes[keep]).groupby(codes[keep], sort=False).indices
+    hist_rows = {names[k]: v for k, v in hist_rows.items() if k >= 0}
     if interval_s:
         ds_all = ds_all.floor(f"{int(interval_s)}s")
-    w_all = c["contacts"].to_numpy(float)
-    a_all = c["aht_s"].to_numpy(float)
     ids = intervals["unique_id"]
     fc_rows = ids.groupby(ids, sort=False, observed=True).indices
     fc_ds = pd.DatetimeIndex(intervals["ds"])
@@ -648,9 +651,10 @@ def _intervals_with_aht(daily: pd.DataFrame, contacts: pd.DataFrame, interval_s:
         :func:`forecast.intraday.split_intraday` (closed hours stay closed) and the AHT of
         :func:`forecast_aht`.
     """
-    hist_long = pd.DataFrame({"unique_id": contacts["channel"].astype(str).to_numpy(),
+    # the channel as a category: one small code per row, not a string object per row
+    hist_long = pd.DataFrame({"unique_id": pd.Categorical(contacts["channel"].astype(str)),
                               "ds": contacts["ds"].to_numpy(),
-                              "y": contacts["contacts"].astype(float)})
+                              "y": contacts["contacts"].to_numpy(float)})
     if interval_s >= 86400:
         intervals = daily[list(FORECAST)].copy()
     else:

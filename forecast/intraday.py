@@ -308,7 +308,7 @@ def split_intraday(daily_forecast: pd.DataFrame, history: pd.DataFrame, interval
     Raises :class:`IntradayError` when a series has no interval history.
     """
     # each series' rows by one grouping (not a mask over the whole history per series)
-    rows = history.groupby("unique_id", sort=False).indices
+    rows = history.groupby("unique_id", sort=False, observed=True).indices
     y_all = history["y"].to_numpy(float)
     ds_all = pd.DatetimeIndex(history["ds"])
     parts = []
