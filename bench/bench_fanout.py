@@ -131,56 +131,81 @@ def _timed(fn):
     return out, time.perf_counter() - w0, time.process_time() - u0, _children() - k0
 
 
-def forecast_costs(scn) -> tuple[float, float, float]:
-    """CPU s of the forecast: once per worker and forecast group (orders model and its
-    backtests: a one-queue forecast with a fresh cache less a second queue's with the
-    same cache), per queue (the whole forecast less that, over the queues), and the whole
-    forecast of all queues with a fresh cache."""
+def forecast_costs(scn) -> tuple[float, int, float, float, float]:
+    """CPU s of the forecast: the orders model's selection, once per forecast group (its
+    window fits and the winner's fit, as the fan-out's ``select`` tasks run them) and its
+    number of fit tasks; what is left once per worker and group (the orders model at the
+    band's calibration origins: a one-queue forecast with the orders forecast in the cache
+    less a second queue's with the same cache); per queue (the whole forecast less those,
+    over the queues); the whole forecast of all queues with a fresh cache."""
     from forecast.cache import ForecastCache
+    from forecast.selection_tasks import finish_volume, fit_batches, fit_jobs, orders_plan
     from planner.pipeline import base_forecast, load_inputs
 
     inputs = load_inputs(scn.data)
+    h = scn.horizon
+    cutoff = pd.Timestamp(h.last_history_day) + pd.Timedelta(days=1)
     fc = ForecastCache()
+
+    def select():
+        plan = orders_plan(inputs.orders[inputs.orders["ds"] < cutoff], h.start, h.end,
+                           events=inputs.events, model=scn.forecast.model,
+                           level=scn.forecast.level)
+        if plan is None:
+            return 0
+        fc.put(plan.key, finish_volume(plan, fit_jobs(plan, plan.jobs)))
+        return len(fit_batches(plan))
+
+    n_batches, _, cpu, kids = _timed(select)
+    selection = cpu + kids
     q = sorted(scn.channels)
     costs = []
     for name in (q[0], q[-1]):
         sub = scn.model_copy(update={"channels": {name: scn.channels[name]}})
         _, _, cpu, kids = _timed(lambda s=sub: base_forecast(s, inputs, forecast_cache=fc))
         costs.append(cpu + kids)
-    fixed = costs[0] - costs[1]
+    fixed = max(0.0, costs[0] - costs[1])
     _, _, cpu, kids = _timed(lambda: base_forecast(scn, inputs, forecast_cache=ForecastCache()))
     whole = cpu + kids
-    return fixed, max(0.0, whole - fixed) / len(q), whole
+    per_queue = max(0.0, whole - selection - fixed) / len(q)
+    return selection, n_batches, fixed, per_queue, whole
 
 
 #: Scheduler and transfer overhead assumed per task in the projection (seconds).
 TASK_OVERHEAD_S = 0.01
 
 
-def project(fixed_s: float, forecast_s_per_queue: float, plan_s_per_queue_scn: float,
-            assemble_s_per_queue: float, overhead_s: float = TASK_OVERHEAD_S,
-            queues: int = 10_000, scns: int = 10, workers=(8, 64, 512),
-            chunks_per_worker: int = 8) -> str:
-    """Wall time on paper for ``queues`` x ``scns`` (assumptions in the README): queue
-    chunks (``chunks_per_worker`` per worker, each the forecast of its queues and their
-    plans in every scenario; the orders model once per worker), then one assembling task
-    per scenario (concatenation, linear in the queues)."""
+def project(select_s: float, select_tasks: int, fixed_s: float, forecast_s_per_queue: float,
+            plan_s_per_queue_scn: float, assemble_s_per_queue: float,
+            overhead_s: float = TASK_OVERHEAD_S, queues: int = 10_000, scns: int = 10,
+            workers=(8, 64, 512), chunks_per_worker: int = 8) -> str:
+    """Wall time on paper for ``queues`` x ``scns`` (assumptions in the README): the
+    orders model's selection once (``select_tasks`` window-fit tasks of equal cost spread
+    over the workers), then queue chunks (``chunks_per_worker`` per worker, each the
+    forecast of its queues and their plans in every scenario; what is left of the orders
+    model, its calibration origins, once per worker), then one assembling task per
+    scenario (concatenation, linear in the queues)."""
     lines = [f"projection, {queues:,} queues x {scns} scenarios (one forecast group; "
-             f"{fixed_s:.1f} s orders model per worker, {forecast_s_per_queue:.3f} s forecast "
+             f"{select_s:.1f} s orders selection once in {select_tasks} tasks, {fixed_s:.1f} s "
+             f"orders model per worker, {forecast_s_per_queue:.3f} s forecast "
              f"per queue, {plan_s_per_queue_scn:.3f} s staffing per queue and scenario, "
              f"{assemble_s_per_queue * 1000:.2f} ms assembly per queue and scenario, "
              f"{overhead_s * 1000:.0f} ms per task, balanced load, no start-up):",
-             f"  {'workers':>7} {'queue chunks':>13} {'assembly':>9} {'wall':>9} "
-             f"{'serial':>9}"]
+             f"  {'workers':>7} {'selection':>10} {'queue chunks':>13} {'assembly':>9} "
+             f"{'wall':>9} {'serial':>9}"]
     per_queue = forecast_s_per_queue + scns * plan_s_per_queue_scn
-    work = queues * per_queue + fixed_s
+    work = queues * per_queue + fixed_s + select_s
     for w in workers:
         n_chunks = chunks_per_worker * w
+        per_task = select_s / max(select_tasks, 1)
+        select_wall = (math.ceil(select_tasks / w) * (per_task + overhead_s)
+                       if select_tasks else 0.0)
         chunk_s = (queues / n_chunks) * per_queue + overhead_s
         chunks_wall = fixed_s + math.ceil(n_chunks / w) * chunk_s
         assemble_wall = math.ceil(scns / w) * (queues * assemble_s_per_queue + overhead_s)
-        lines.append(f"  {w:7d} {chunks_wall:12,.0f}s {assemble_wall:8,.0f}s "
-                     f"{chunks_wall + assemble_wall:8,.0f}s {work:8,.0f}s")
+        lines.append(f"  {w:7d} {select_wall:9,.1f}s {chunks_wall:12,.0f}s "
+                     f"{assemble_wall:8,.0f}s {select_wall + chunks_wall + assemble_wall:8,.0f}s"
+                     f" {work:8,.0f}s")
     lines.append(f"  total work {work + scns * queues * assemble_s_per_queue:,.0f} CPU s "
                  "(serial: one process)")
     return "\n".join(lines)
@@ -270,23 +295,25 @@ def main(argv=None) -> int:
         costs = loc.costs
         by = costs.groupby("kind").agg(tasks=("task", "size"), wall_s=("wall_s", "sum"),
                                        cpu_s=("cpu_s", "sum"), max_task_s=("wall_s", "max"))
-        print("per task kind (last LocalCluster run; queues = forecast and plans of a chunk "
-              "of queues, assemble = one scenario's result from its chunks):")
+        print("per task kind (last LocalCluster run; select = the orders model's selection "
+              "(plan, window fits, winner) and input loading, queues = forecast and plans of "
+              "a chunk of queues, assemble = one scenario's result from its chunks):")
         print(by.round(3).to_string())
         mem = costs.groupby("worker")["peak_rss_mb"].max()
         print("peak memory per worker (MB):",
               ", ".join(f"{w.split(':')[-1]} {m:,.0f}" for w, m in mem.items()))
         print(f"this process peak: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f}"
               " MB")
-        fixed, per_queue, whole = forecast_costs(scns[0])
+        selection, n_sel, fixed, per_queue, whole = forecast_costs(scns[0])
         serial_cpu = float(ser.costs["cpu_s"].sum())
         plan = max(0.0, serial_cpu - whole) / (a.queues * a.scenarios)
         assemble = (float(by.loc["assemble", "cpu_s"]) / (a.queues * a.scenarios)
                     if "assemble" in by.index else 0.0)
-        print(f"costs (CPU): forecast {whole:.1f} s = {fixed:.1f} s per worker and forecast "
-              f"group (orders model) + {per_queue:.3f} s per queue; staffing {plan:.3f} s per "
+        print(f"costs (CPU): forecast {whole:.1f} s = {selection:.1f} s orders selection once "
+              f"per forecast group + {fixed:.1f} s per worker and group (orders model at the "
+              f"calibration origins) + {per_queue:.3f} s per queue; staffing {plan:.3f} s per "
               f"queue and scenario (serial run less the forecast)")
-        print(project(fixed, per_queue, plan, assemble))
+        print(project(selection, n_sel, fixed, per_queue, plan, assemble))
         del one
     return 0
 

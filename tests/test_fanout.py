@@ -20,9 +20,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from forecast.cache import ForecastCache
+from forecast.selection_tasks import finish_volume, fit_batches, fit_jobs, orders_plan
 from planner.cli import EXIT_INPUT, EXIT_OK, main, write_outputs
 from planner.fanout import FanOutError, run_many
-from planner.pipeline import PipelineCache, run
+from planner.pipeline import PipelineCache, base_forecast, load_inputs, run
 from planner.queues import queue_contacts, queue_map, queue_scenario
 from planner.scenario import load_scenario
 
@@ -176,6 +178,45 @@ def test_queues_fan_out_per_queue_and_a_failed_queue_keeps_the_others(client, tm
     assert "error: with_ghost: forecast of channels chat-xx failed" in text.err
     assert "Scenario with_ghost: 2024-10-07 .. 2024-10-13 (without chat-xx: failed)" in text.out
     assert "0 of 1 scenarios done, 1 without failed queues (0 from cache)" in text.out
+
+
+class _ReadLog(ForecastCache):
+    """A forecast cache that notes the keys it was asked for and found."""
+
+    def __init__(self) -> None:
+        super().__init__(max_items=64)
+        self.found: list[str] = []
+
+    def get(self, key: str):
+        value = super().get(key)
+        if value is not None:
+            self.found.append(key)
+        return value
+
+
+def test_orders_forecast_made_in_pieces_is_what_the_contacts_forecast_reads(scenarios):
+    # the fan-out fits the orders model's selection once, as tasks, and puts the result
+    # into each worker's forecast cache: the key must be the one the contacts forecast
+    # looks up, and the forecast from that cache must equal one fitted from scratch
+    sc = scenarios[0]
+    inputs = load_inputs(sc.data)
+    h = sc.horizon
+    cutoff = pd.Timestamp(h.last_history_day) + pd.Timedelta(days=1)
+    plan = orders_plan(inputs.orders[inputs.orders["ds"] < cutoff], h.start, h.end,
+                       events=inputs.events, model=sc.forecast.model, level=sc.forecast.level)
+    fits: dict = {}
+    for batch in fit_batches(plan):
+        for uid, got in fit_jobs(plan, batch).items():
+            fits.setdefault(uid, []).extend(got)
+    seeded = _ReadLog()
+    seeded.put(plan.key, finish_volume(plan, fits))
+    fresh = _ReadLog()
+    a = base_forecast(sc, inputs, forecast_cache=seeded)
+    b = base_forecast(sc, inputs, forecast_cache=fresh)
+    assert plan.key in seeded.found and plan.key not in fresh.found
+    for table in ("orders", "contacts", "daily"):
+        pd.testing.assert_frame_equal(getattr(a, table), getattr(b, table), check_exact=True)
+    assert a.models == b.models
 
 
 def test_serial_engine_and_cache_skip(scenarios, serial, tmp_path):
