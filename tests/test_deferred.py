@@ -294,3 +294,55 @@ def test_daily_levels_meet_the_target_item_by_item(vol, target_h):
     ext_vol, ext_agents = _extended(vol, got, 3, 24)
     slack = HOUR / 50 + 50 * 300 / 50
     assert _item_max_wait(ext_vol, 300, HOUR, ext_agents, m=50) <= target_h * HOUR + slack
+
+
+# --- against the sizing rule checked on the whole remaining horizon ----------------------
+
+
+def _levels_whole_horizon(vol, aht, interval_s, target, is_open, day):
+    """The documented rule written out plainly: from the last day back, the smallest level
+    (counting up from 0) whose whole remaining horizon meets the target, the earlier days
+    taken as cleared (empty after their last open interval) and the last open day's
+    pattern repeated after the horizon (``deferred_max_wait`` on the full arrays)."""
+    n = vol.size
+    n_days = int(day.max()) + 1
+    levels = np.zeros(n_days, dtype=np.int64)
+    last_day = int(day[np.flatnonzero(is_open)[-1]])
+    period = n - int(np.flatnonzero(day == last_day)[0])
+    n_ext = int(np.ceil(target / interval_s)) + 2
+    ext_open = is_open[n - period + np.arange(n_ext) % period]
+    for d in range(n_days - 1, -1, -1):
+        first = int(np.flatnonzero(day == d)[0])
+        if not is_open[day == d].any():
+            continue
+        before = np.flatnonzero(is_open[:first])
+        r = before[-1] + 1 if before.size else 0
+        level = 0
+        while True:
+            levels[d] = level
+            agents = np.concatenate((levels[day[r:]] * is_open[r:], levels[last_day] * ext_open))
+            work = np.concatenate((vol[r:] * aht[r:], np.zeros(n_ext)))  # seconds
+            if deferred_max_wait(work, 1.0, interval_s, agents) <= target * (1 + 1e-12) + 1e-9:
+                break
+            level += 1
+    return levels[day] * is_open
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_daily_levels_equal_the_rule_checked_on_the_whole_horizon(seed):
+    # three weeks, hourly, email around the clock (the backlog never empties at the
+    # chosen levels, so every day's level depends on the days after it), open 08:00-20:00,
+    # in odd seeds closed at weekends with a target that spans the weekend
+    rng = np.random.default_rng(seed)
+    n = 21 * 24
+    hours, day = np.arange(n) % 24, np.arange(n) // 24
+    is_open = (hours >= 8) & (hours < 20)
+    target = float(rng.choice([24, 30, 48])) * HOUR
+    if seed % 2:
+        is_open &= (day % 7) < 5
+        target = 72 * HOUR
+    vol = rng.uniform(2, 20, n) * (1 + 0.6 * np.sin(2 * np.pi * (hours - 8) / 24))
+    vol[rng.integers(0, n, 3)] += rng.uniform(50, 200, 3)  # a few bursts
+    aht = rng.uniform(200, 500, n)
+    got = deferred_required_agents(vol, aht, HOUR, target, is_open, day)
+    assert np.array_equal(got, _levels_whole_horizon(vol, aht, HOUR, target, is_open, day))

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from forecast import ForecastCache, forecast_contacts, forecast_contacts_detail
-from forecast.contacts import ContactsError
+from forecast.contacts import ContactsError, forecast_aht
 
 LAG = np.array([0.2, 0.5, 0.3])  # contacts arrive 0-2 days after the order
 RATES = {"voice": 0.03, "email": 0.01}
@@ -216,3 +216,42 @@ def test_a_month_override_leaves_the_other_months_alone(two_years):
     band = np.log(nov.loc["2024-11", "yhat_hi"] / nov.loc["2024-11", "yhat"])
     plain_band = np.log(plain.loc["2024-11", "yhat_hi"] / plain.loc["2024-11", "yhat"])
     assert (band < plain_band).all()
+
+
+def _aht_history(days, slots, contacts, aht, channel):
+    ds = days.repeat(len(slots)) + pd.to_timedelta(np.tile(slots, days.size), unit="h")
+    return pd.DataFrame({"ds": ds, "channel": channel,
+                         "contacts": np.repeat(contacts, len(slots)).astype(float),
+                         "aht_s": np.repeat(aht, len(slots)).astype(float)})
+
+
+def test_forecast_aht_is_the_contact_weighted_mean_of_its_slot_over_the_last_four_weeks():
+    # 5 weeks, 10:00 and 11:00; on weekday d (Monday 0) d + 1 contacts; at 10:00 the AHT
+    # is 100 + 10 d, at 11:00 200. The last 4 weeks hold each weekday 4 times, so by hand
+    # 10:00: sum (d+1)(100+10d) / sum (d+1) = 100 + 10 * 112 / 28 = 140; 11:00: 200; a
+    # slot without history takes the channel's mean (112 x 140 + 112 x 200) / 224 = 170.
+    days = pd.date_range("2024-01-01", periods=35, freq="D")
+    wd = days.day_of_week.to_numpy()
+    h10 = _aht_history(days, [10], wd + 1, 100 + 10 * wd, "chat")
+    h11 = _aht_history(days, [11], wd + 1, np.full(days.size, 200), "chat")
+    other = _aht_history(days, [10, 11], np.full(days.size, 2), np.full(days.size, 50), "mail")
+    hist = pd.concat([h10, other, h11], ignore_index=True).sample(frac=1.0, random_state=1)
+    rows = pd.DataFrame({"unique_id": ["chat", "mail", "chat", "chat", "voice"],
+                         "ds": pd.to_datetime(["2024-02-06 10:00", "2024-02-06 11:00",
+                                               "2024-02-06 11:00", "2024-02-06 12:00",
+                                               "2024-02-06 10:00"])})
+    got = forecast_aht(hist, rows)
+    assert got[:4] == pytest.approx([140.0, 50.0, 200.0, 170.0], rel=1e-12)
+    assert np.isnan(got[4])  # no history for the channel
+
+
+def test_forecast_aht_carries_last_years_month_over_its_window():
+    # every day at 10:00, 3 contacts; AHT 100 except in March 2023 (150). History ends
+    # 2024-02-14: the 4 weeks a year earlier (18 Jan - 15 Feb 2023) are at 100, so March
+    # 2024 gets 100 x 150 / 100 = 150 and February 2024 keeps 100.
+    days = pd.date_range("2023-01-01", "2024-02-14", freq="D")
+    aht = np.where((days.year == 2023) & (days.month == 3), 150.0, 100.0)
+    hist = _aht_history(days, [10], np.full(days.size, 3), aht, "email")
+    rows = pd.DataFrame({"unique_id": "email",
+                         "ds": pd.to_datetime(["2024-02-20 10:00", "2024-03-05 10:00"])})
+    assert forecast_aht(hist, rows) == pytest.approx([100.0, 150.0], rel=1e-12)

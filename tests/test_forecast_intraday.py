@@ -149,3 +149,40 @@ def test_large_queue_weekday_with_its_own_shape_keeps_it():
     prof = build_profile(_poisson_hist(20_000.0, monday_shape=late), 3600)
     assert prof.shares[0][10:18] == pytest.approx(late, abs=0.005)
     assert prof.shares[2][10:18] == pytest.approx(SHARE, abs=0.01)
+
+
+def _long_hist(shapes, weeks=8, seed=3):
+    """Interval history of several series (``unique_id`` -> hourly shape 10:00-17:59), the
+    rows of all series shuffled together."""
+    days = pd.date_range("2024-01-01", periods=7 * weeks, freq="D")
+    ds = days.repeat(8) + pd.to_timedelta(np.tile(np.arange(10, 18), days.size), unit="h")
+    parts = [pd.DataFrame({"unique_id": uid, "ds": ds, "y": np.tile(800.0 * shape, days.size)})
+             for uid, shape in shapes.items()]
+    hist = pd.concat(parts, ignore_index=True)
+    return hist.sample(frac=1.0, random_state=seed).reset_index(drop=True)
+
+
+def test_split_intraday_of_a_flat_profile_is_the_daily_total_over_the_open_slots():
+    # every day 100 contacts in each of 8 open hours: each forecast hour gets yhat / 8
+    flat = np.full(8, 1 / 8)
+    hist = _long_hist({"flat": flat, "shaped": SHARE})
+    daily = pd.DataFrame({"unique_id": ["flat", "flat", "shaped"],
+                          "ds": pd.to_datetime(["2024-03-04", "2024-03-05", "2024-03-04"]),
+                          "yhat": [640.0, 960.0, 800.0], "yhat_lo": [600.0, 900.0, 700.0],
+                          "yhat_hi": [700.0, 1000.0, 900.0]})
+    out = split_intraday(daily, hist, 3600)
+    assert list(out.columns) == ["unique_id", "ds", "yhat", "yhat_lo", "yhat_hi"]
+    f = out[out["unique_id"] == "flat"]
+    assert f["ds"].dt.hour.tolist() == list(range(10, 18)) * 2
+    assert f["yhat"].to_numpy() == pytest.approx(np.repeat([640 / 8, 960 / 8], 8), rel=1e-12)
+    # the other series, whose rows are interleaved with these, keeps its own shape
+    s = out[out["unique_id"] == "shaped"]
+    assert s["yhat"].to_numpy() == pytest.approx(800.0 * SHARE, rel=1e-12)
+
+
+def test_split_intraday_names_a_series_without_history():
+    hist = _long_hist({"a": SHARE})
+    daily = pd.DataFrame({"unique_id": ["b"], "ds": pd.to_datetime(["2024-03-04"]),
+                          "yhat": [1.0], "yhat_lo": [1.0], "yhat_hi": [1.0]})
+    with pytest.raises(IntradayError, match="'b'"):
+        split_intraday(daily, hist, 3600)
