@@ -25,18 +25,26 @@ gives for that scenario on its own. The engine is
 Tasks
 -----
 Scenarios whose forecasts are the same (:meth:`~planner.scenario.Scenario.forecast_key`)
-form a group. The group's queues (its channels, sorted) are cut into chunks, by default
-about :data:`CHUNKS_PER_WORKER` per worker (``chunk_size`` sets the queues per chunk).
-One task per chunk forecasts its queues and plans them (volumes, requirements, shifts,
-KPIs) for every scenario of the group, with one cache of solved shift day-blocks over
-those scenarios as on the serial path; then one task per scenario assembles its result
-from the chunks: each table concatenated in queue order, the run's shift figures from the
-shift plans of all queues, the scenario's own warnings. Inputs are loaded once per worker
-and the orders model is fitted once per worker (:class:`forecast.cache.ForecastCache`);
-tasks carry only the scenarios, never data. Results equal the serial path's frames and
-metadata exactly (same seeds, same code; the tests check it); ``meta["forecast_cached"]``
-can differ, as it does on the serial path between the first and later scenarios of a
-group.
+form a group. First the group's orders model is chosen once (``model: auto``): one task
+plans the selection (:func:`forecast.selection_tasks.orders_plan`) while the other workers
+load the inputs, one task per batch of its rolling-window fits
+(:func:`forecast.selection_tasks.fit_batches`: each Prophet fit alone, a window's other
+candidates together) and one that picks the winner and fits it
+(:func:`forecast.volume.finish_volume`); that orders forecast goes to every chunk task,
+which puts it into its worker's forecast cache (:class:`forecast.cache.ForecastCache`)
+under the key the contacts forecast reads. The group's queues (its channels, sorted) are
+cut into chunks, by default :data:`CHUNKS_PER_WORKER` per worker of sizes that differ by
+one at most (``chunk_size`` sets the queues per chunk). One task per chunk forecasts its
+queues and plans them (volumes, requirements, shifts, KPIs) for every scenario of the
+group, with one cache of solved shift day-blocks over those scenarios as on the serial
+path; then one task per scenario assembles its result from the chunks: each table
+concatenated in queue order, the run's shift figures from the shift plans of all queues,
+the scenario's own warnings. Inputs are loaded once per worker; tasks carry only the
+scenarios and the orders forecast, never the history. When the selection cannot be
+planned or a fit fails, the chunks fit the orders model themselves (and name any error).
+Results equal the serial path's frames and metadata exactly (same seeds, same code; the
+tests check it); ``meta["forecast_cached"]`` can differ, as it does on the serial path
+between the first and later scenarios of a group.
 
 Why a chunk's numbers are the whole forecast's: each queue is forecast on its own
 history, except that (a) :func:`forecast.contacts.forecast_contacts_detail` fills a
@@ -183,8 +191,9 @@ class FanOutResult:
 
     ``results``: label -> result (label = scenario name, ``name#2`` for a repeated name);
     ``failures``: label -> :class:`TaskFailure`; ``cached``: labels read from the cache;
-    ``costs``: one row per task run, ``task, kind (queues | assemble | plan | scenario),
-    wall_s, cpu_s`` (the task's process and the child processes it ran), ``worker, peak_rss_mb``
+    ``costs``: one row per task run, ``task, kind (select | queues | assemble | plan |
+    scenario), wall_s, cpu_s`` (the task's process and the child processes it ran),
+    ``worker, peak_rss_mb``
     (peak resident memory of the worker process so far);
     ``engine``: ``"serial"``, ``"local"`` or the scheduler address; ``workers``: how many.
     """
