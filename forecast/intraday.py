@@ -49,6 +49,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -106,6 +107,13 @@ def _day_matrix(series: pd.Series, interval_s: int):
     np.add.at(mat, (row, slot), series.to_numpy(float))
     present[row, slot] = True
     return pd.DatetimeIndex(uniq), mat, present
+
+
+@lru_cache(maxsize=4096)
+def _chi2_999(dof: int) -> float:
+    """The 0.1 % critical value of chi-square with ``dof`` degrees of freedom (the same few
+    are asked for every series and special day)."""
+    return float(stats.chi2.ppf(0.999, dof))
 
 
 def _trimmed_mean(a: np.ndarray) -> np.ndarray:
@@ -248,7 +256,7 @@ def build_profile(series: pd.Series, interval_s: int, *, labels: pd.Series | Non
         ok = e > 0
         x2 = (((mat[sel] - e) ** 2)[ok] / e[ok]).sum() / phi
         dof = max(int(ok.sum()) - int(sel.sum()), 1)
-        if x2 > stats.chi2.ppf(0.999, dof):
+        if x2 > _chi2_999(dof):
             special[str(name)] = _normalise(np.where(opened, share[sel].mean(axis=0), 0.0))
     return IntradayProfile(interval_s, shares, special, phi, open_slots, special_open)
 
