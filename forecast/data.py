@@ -75,8 +75,8 @@ import gzip
 import io
 import os
 import re
-import zipfile
 import unicodedata
+import zipfile
 import zlib
 import zoneinfo
 from collections.abc import Mapping, Sequence
@@ -669,13 +669,13 @@ def load_contacts(
     Returns
     -------
     pandas.DataFrame
-        ``ds`` (datetime64[ns] interval start), ``channel`` (lower-case str), ``contacts``
-        (int64 >= 0)[, ``aht_s`` (float64 seconds, NaN where not given)][, ``queue``
+        ``ds`` (datetime64[ns] interval start), ``channel`` (lower-case str)[, ``queue``
         (lower-case str, the channel where blank) when the input has a queue column],
+        ``contacts`` (int64 >= 0)[, ``aht_s`` (float64 seconds, NaN where not given)],
         sorted by ds, channel (and queue); repeats, the interval and the gaps are per
-        (channel, queue) series; ``attrs``: ``interval_s`` (int), ``source``, ``tz``, ``dst_merged_rows``,
-        ``decimal_mark`` and ``warnings`` (list of str: channel labels that look like
-        typos or are rare, how ambiguous numbers were read).
+        (channel, queue) series; ``attrs``: ``interval_s`` (int), ``source``, ``tz``,
+        ``dst_merged_rows``, ``decimal_mark`` and ``warnings`` (list of str: channel
+        labels that look like typos or are rare, how ambiguous numbers were read).
 
     Raises
     ------
