@@ -366,7 +366,7 @@ def generate_queues(contacts: pd.DataFrame, seed: int = DEFAULT_SEED,
 
     Examples
     --------
-    >>> c = pd.DataFrame({"ds": pd.to_datetime(["2023-01-02 08:00"]), "channel": ["email"],
+    >>> c = pd.DataFrame({"ds": pd.to_datetime(["2023-04-03 08:00"]), "channel": ["email"],
     ...                   "contacts": [10], "aht_s": [400.0]})
     >>> q = generate_queues(c, seed=1)
     >>> q["queue"].tolist(), int(q["contacts"].sum())
