@@ -21,7 +21,9 @@ Settings that name a channel keep meaning the channel:
   planned as one queue; a channel planned as two or more queues cannot share them out
   (its queues' rates and a cap over some queues are not in the staffing model), so each
   of its queues must set its own under the scenario's ``queues:``, else
-  :class:`QueueError` says so (never a cap or rate silently multiplied by the queues).
+  :class:`QueueError` says so (never a cap or rate silently multiplied by the queues);
+* ``capacity:`` (hiring per channel) is refused for a run per queue for now: the capacity
+  plan of a channel's queues is not made yet.
 
 Examples
 --------
@@ -219,8 +221,8 @@ def plan_inputs(scenario: Scenario, inputs: InputData
     Raises
     ------
     QueueError
-        From :func:`queue_map` and :func:`queue_scenario`; or the scenario sets
-        ``queues:`` while the contacts have no queues.
+        From :func:`queue_map` and :func:`queue_scenario`; the scenario sets ``queues:``
+        while the contacts have no queues, or ``capacity:`` while they have.
     """
     contacts = inputs.contacts
     if not has_queues(contacts):
@@ -233,6 +235,11 @@ def plan_inputs(scenario: Scenario, inputs: InputData
             plain.attrs = dict(contacts.attrs)
             inputs = dataclasses.replace(inputs, contacts=plain)
         return scenario, inputs, {}
+    if scenario.capacity is not None:
+        raise QueueError("capacity: plans hiring per channel, and these contacts are planned "
+                         "per queue: a capacity plan over a channel's queues is not made yet; "
+                         "remove capacity: from the scenario, or plan per channel (contacts "
+                         "without a queue column)")
     found = queue_map(contacts)
     queues = {q: ch for q, ch in found.items() if ch in scenario.channels}
     parents = set(found.values())

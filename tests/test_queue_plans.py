@@ -157,6 +157,9 @@ def test_channel_caps_and_rates_are_not_silently_copied_to_queues(files):
             cache=PipelineCache())
     cov = r.coverage.groupby("channel")["scheduled"].max()
     assert cov["voice"] <= 4 and cov[["chat-a", "chat-b", "chat-c"]].max() <= 3
+    with pytest.raises(QueueError, match=r"capacity: plans hiring per channel"):
+        run(_scenario(orders, contacts, capacity={"headcount": {"chat": 10}}),
+            cache=PipelineCache())
 
 
 def test_cli_and_compare_show_the_rollups(files, result, tmp_path, capsys):
