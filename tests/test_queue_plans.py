@@ -178,6 +178,16 @@ def test_cli_and_compare_show_the_rollups(files, result, tmp_path, capsys):
     assert "chat-a" not in out
     assert main(["run", str(path), "-q", "--queues"]) == EXIT_OK
     assert "chat-a" in capsys.readouterr().out
+    lean = tmp_path / "lean.yaml"
+    lean.write_text(_scenario(orders, contacts, name="lean", queues={
+        "chat-*": {"target_sl": 0.7}}).to_yaml())
+    out_dir = tmp_path / "cmp"
+    assert main(["compare", str(path), str(lean), "-q", "--out", str(out_dir)]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "queues rolled up" in out and "chat-a" not in out
+    rolled = pd.read_csv(out_dir / "compare_rollup.csv")
+    total = rolled[(rolled["level"] == "total") & (rolled["scenario"] == "queues")]
+    assert total["paid_hours"].item() == pytest.approx(hours.sum())
     comp = compare({"a": result, "b": result})
     text = comp.to_text()
     assert "queues rolled up" in text and "chat-b" not in text
