@@ -216,7 +216,10 @@ def plan_inputs(scenario: Scenario, inputs: InputData
         inputs whose contacts plan each queue as a series (:func:`queue_contacts`; their
         cache key marks them), and queue -> channel of the planned queues (queues of
         channels the scenario does not plan are left out, as such channels are; a
-        scenario channel without queues in the data is its own queue).
+        scenario channel without queues in the data is its own queue). A scenario whose
+        channels already are queues of the data (one entry per queue, as
+        :func:`queue_scenario` returns it) is planned as it is, with the queues' channels
+        from the data.
 
     Raises
     ------
@@ -241,14 +244,19 @@ def plan_inputs(scenario: Scenario, inputs: InputData
                          "remove capacity: from the scenario, or plan per channel (contacts "
                          "without a queue column)")
     found = queue_map(contacts)
+    inputs = dataclasses.replace(inputs, contacts=queue_contacts(contacts),
+                                 key=(*inputs.key, "queues"))
+    if set(scenario.channels) <= set(found) and any(
+            found[q] != q for q in scenario.channels):
+        # already one entry per queue (a planned scenario, e.g. from the fan-out)
+        queues = {q: found[q] for q in sorted(scenario.channels)}
+        planned = queue_scenario(scenario, {q: q for q in queues}, scenario.queues)
+        return planned, inputs, queues
     queues = {q: ch for q, ch in found.items() if ch in scenario.channels}
     parents = set(found.values())
     queues.update({ch: ch for ch in scenario.channels if ch not in parents})
     queues = dict(sorted(queues.items()))
-    planned = queue_scenario(scenario, queues, scenario.queues)
-    inputs = dataclasses.replace(inputs, contacts=queue_contacts(contacts),
-                                 key=(*inputs.key, "queues"))
-    return planned, inputs, queues
+    return queue_scenario(scenario, queues, scenario.queues), inputs, queues
 
 
 def rollup(result: Any, queues: Mapping[str, str]) -> pd.DataFrame:

@@ -209,3 +209,13 @@ def test_a_queue_result_round_trips_through_the_store(result, tmp_path):
     assert back.queues == result.queues
     assert back.scenario.queues == OVERRIDES
     pd.testing.assert_frame_equal(back.rollup(), result.rollup())
+
+
+def test_a_scenario_already_per_queue_plans_the_same(files, result):
+    # what the fan-out holds: one channel entry per queue, overrides applied
+    orders, contacts, _ = files
+    planned = result.planned_scenario
+    assert sorted(planned.channels) == sorted(QUEUES) and planned.queues == {}
+    again = run(planned, cache=PipelineCache())
+    assert again.queues == result.queues
+    pd.testing.assert_frame_equal(again.requirements, result.requirements)
