@@ -241,13 +241,20 @@ def day_labels(hol: pd.DataFrame) -> pd.Series:
     on window days; where labels overlap the one closest to its own day wins."""
     if hol is None or hol.empty:
         return pd.Series(dtype=object)
-    rows = []
-    for name, d, lo, up in hol[["holiday", "ds", "lower_window", "upper_window"]].itertuples(
-            index=False):
-        for k in range(int(lo), int(up) + 1):
-            rows.append((pd.Timestamp(d) + pd.Timedelta(days=k), abs(k),
-                         name if k == 0 else f"{name}{k:+d}"))
-    df = pd.DataFrame(rows, columns=["date", "dist", "label"]).sort_values(["date", "dist"])
+    # one row per holiday and window day (k days from the holiday), in the holidays' order
+    lo = hol["lower_window"].to_numpy().astype(int)
+    n = np.maximum(hol["upper_window"].to_numpy().astype(int) - lo + 1, 0)
+    idx = np.repeat(np.arange(len(hol)), n)
+    k = lo[idx] + np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
+    names = hol["holiday"].to_numpy(object)[idx]
+    days = pd.DatetimeIndex(pd.to_datetime(hol["ds"]))
+    # the finer of the days' unit and a Timedelta's, as Timestamp + Timedelta gives
+    unit = max((days.unit, pd.Timedelta(days=1).unit), key=["s", "ms", "us", "ns"].index)
+    date = days.as_unit(unit)[idx] + pd.to_timedelta(k, unit="D").as_unit(unit)
+    df = pd.DataFrame({"date": date, "dist": np.abs(k),
+                       "label": [x if j == 0 else f"{x}{j:+d}"
+                                 for x, j in zip(names, k.tolist(), strict=True)]})
+    df = df.sort_values(["date", "dist"])
     return df.drop_duplicates("date").set_index("date")["label"]
 
 
