@@ -225,6 +225,12 @@ def build_parser() -> argparse.ArgumentParser:
                         "interval mean AHTs scatter with their contact counts (a channel "
                         "without aht_s, or whose data cannot tell, stays exponential and "
                         "is named); default: exponential")
+    g = m.add_mutually_exclusive_group()
+    g.add_argument("--workers", type=_workers_arg, metavar="N",
+                   help="run the replications as tasks on a local Dask cluster of N worker "
+                        "processes (default: in this process)")
+    g.add_argument("--address", metavar="tcp://HOST:PORT",
+                   help="run the replications on the Dask scheduler at this address")
     m.add_argument("--out", metavar="DIR",
                    help="also write simulation_daily.csv, simulation_reps.csv and "
                         "simulation.xlsx into DIR")
@@ -461,6 +467,17 @@ def risk_text(results: dict[str, ScenarioResult]) -> str:
     return "\n".join(lines)
 
 
+def _workers_arg(text: str) -> int:
+    """``--workers``: a whole number >= 1."""
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text!r}")
+    return n
+
+
 def _handle_cv_arg(text: str) -> float | str:
     """``--handle-cv``: ``data`` or a number > 0."""
     if text.strip().lower() == "data":
@@ -487,6 +504,8 @@ def _cmd_simulate(args: argparse.Namespace, progress: Progress) -> int:
             for ch, cv in handle_cv.items()))
     sim = simulate_result(result, days=args.days, reps=args.reps, seed=args.seed,
                           demand=args.demand, handle_cv=handle_cv,
+                          engine=args.address or ("serial" if args.workers is None else "local"),
+                          workers=args.workers,
                           progress=lambda f, msg: progress(f, f"simulating: {msg}"))
     print(simulation_text(result.name, sim))
     if args.out:

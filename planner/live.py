@@ -470,5 +470,5 @@ def result_day_against_plan(result, actuals: pd.DataFrame, *, day=None, now=None
     if "volume_mean" in volumes.columns:  # the expected volume, whatever staff_to sized
         volumes = volumes.assign(volume=volumes["volume_mean"])
     return day_against_plan(volumes, result.coverage, actuals,
-                            channel_policies(result.scenario), interval_s, day=day, now=now,
+                            channel_policies(result.planned_scenario), interval_s, day=day, now=now,
                             prior_contacts=prior_contacts, level=level)

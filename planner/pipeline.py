@@ -53,7 +53,13 @@ from typing import Any
 import pandas as pd
 
 from planner.cache import LruCache, PipelineCache, default_cache, solve_shifts_cached
-from planner.demand import BaseForecast, base_forecast, scenario_forecast, scenario_volumes
+from planner.demand import (
+    BaseForecast,
+    base_forecast,
+    scenario_forecast,
+    scenario_volumes,
+    spread_warnings,
+)
 from planner.inputs import (
     STALE_HISTORY_DAYS,
     InputData,
@@ -224,7 +230,8 @@ def run(
         "interval_s": base.interval_s,
         "models": dict(base.models),
         **meta_shifts,
-        "warnings": [*loaded.warnings, *plan_warnings(given, loaded)],
+        "warnings": [*loaded.warnings, *plan_warnings(given, loaded),
+                     *spread_warnings(scenario, base)],
     }
     if queues:
         meta["queues"] = dict(queues)

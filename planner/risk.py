@@ -55,7 +55,7 @@ def scenario_frontier(result: ScenarioResult, ps: Sequence[float] = DEFAULT_PS
         ``scenario``; ``attrs["staff_to"]`` maps each channel to the plan's own choice.
         Paid hours are rostered requirement hours (before the shift solver).
     """
-    s = result.scenario
+    s = result.planned_scenario
     f = cost_risk_frontier(
         demand_frame(result), channel_policies(s), int(result.meta["interval_s"]), ps,
         cost_per_hour={ch: s.channel_cost(ch) for ch in s.channels},

@@ -207,7 +207,10 @@ def simulate_result(
         raise SimulationError(f"level must be in (0, 1), got {level!r}")
     if chunk_size is not None and chunk_size < 1:
         raise SimulationError(f"chunk_size must be >= 1, got {chunk_size!r}")
-    s = result.scenario
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int)
+                                or workers < 1):
+        raise SimulationError(f"workers must be a whole number >= 1, got {workers!r}")
+    s = result.planned_scenario
     T = int(result.meta["interval_s"])
     policies = channel_policies(s)
     chosen = _days(result, days)

@@ -163,3 +163,7 @@ def test_short_history_has_no_backtest_origin(tmp_path):
     assert base.spreads == {}
     assert "too short for a backtest" in base.spread_notes["voice"]
     assert spread_warnings(s, base)[0].startswith("voice: ")
+    # and the run says so with its other warnings
+    r = run(s, cache=PipelineCache())
+    assert any(w.startswith("voice: staff_to p80 reads the spread of demand off the forecast "
+                            "band") for w in r.meta["warnings"])

@@ -428,3 +428,22 @@ def test_too_wide_intervals_are_named_not_counted_as_agreement():
     wide = SimulationResult(pd.DataFrame(), pd.DataFrame(), both).too_wide()
     assert wide["channel"].tolist() == ["chat"]
     assert wide["width"].tolist() == pytest.approx([1.0 - 0.0358])
+
+
+def test_cli_simulate_on_workers_prints_the_serial_figures(tmp_path, capsys):
+    from planner.cli import EXIT_OK, EXIT_USAGE, main
+    from planner.store import Store
+
+    url = f"sqlite:///{tmp_path / 'plans.db'}"
+    with Store(url) as store:
+        store.save(_plan(days=1))
+    args = ["simulate", "hand", "--reps", "4", "--seed", "5", "--demand", "mean", "--db", url,
+            "--quiet"]
+    assert main(args) == EXIT_OK
+    serial = capsys.readouterr().out
+    assert main([*args, "--workers", "2"]) == EXIT_OK
+    assert capsys.readouterr().out == serial
+    for bad in ("0", "-1", "two"):
+        assert main([*args, "--workers", bad]) == EXIT_USAGE
+        assert "whole number >= 1" in capsys.readouterr().err
+    assert main([*args, "--workers", "2", "--address", "tcp://127.0.0.1:1"]) == EXIT_USAGE
