@@ -464,11 +464,20 @@ def result_day_against_plan(result, actuals: pd.DataFrame, *, day=None, now=None
                             prior_contacts: float = 100.0, level: float = 80.0) -> DayView:
     """:func:`day_against_plan` for a scenario run (:class:`planner.results.ScenarioResult`)."""
     from planner.pipeline import channel_policies
+    from planner.queues import QUEUE, queue_contacts
 
     interval_s = int(result.meta["interval_s"])
+    if result.queues:  # a plan per queue is set against actuals per queue
+        if QUEUE not in actuals.columns:
+            raise LiveError("the plan is per queue but the actuals have no 'queue' column: "
+                            "give the day's contacts per queue (the plan's queues: "
+                            f"{', '.join(sorted(result.queues)[:5])}"
+                            f"{', ...' if len(result.queues) > 5 else ''})")
+        actuals = queue_contacts(actuals)
     volumes = result.volumes
     if "volume_mean" in volumes.columns:  # the expected volume, whatever staff_to sized
         volumes = volumes.assign(volume=volumes["volume_mean"])
     return day_against_plan(volumes, result.coverage, actuals,
-                            channel_policies(result.planned_scenario), interval_s, day=day, now=now,
+                            channel_policies(result.planned_scenario), interval_s, day=day,
+                            now=now,
                             prior_contacts=prior_contacts, level=level)

@@ -219,3 +219,22 @@ def test_a_scenario_already_per_queue_plans_the_same(files, result):
     again = run(planned, cache=PipelineCache())
     assert again.queues == result.queues
     pd.testing.assert_frame_equal(again.requirements, result.requirements)
+
+
+def test_the_day_against_a_plan_per_queue_takes_actuals_per_queue(files, result):
+    from planner.live import LiveError, result_day_against_plan
+
+    _, _, c = files
+    day = c[c["ds"].str.startswith("2024-06-25")].copy()
+    actuals = day.assign(ds=pd.to_datetime(day["ds"]))
+    view = result_day_against_plan(result, actuals, now="2024-06-25 12:00")
+    seen = actuals[actuals["ds"] < pd.Timestamp("2024-06-25 12:00")]
+    by_queue = seen.assign(q=seen["queue"].where(seen["queue"] != "", seen["channel"])) \
+        .groupby("q")["contacts"].sum()
+    got = view.summary.set_index("channel")["actual_so_far"]
+    for q in QUEUES:
+        assert got[q] == by_queue[q]
+    assert not view.ignored
+    with pytest.raises(LiveError, match="the plan is per queue but the actuals have no "
+                                        "'queue' column"):
+        result_day_against_plan(result, actuals.drop(columns=["queue"]), now="2024-06-25 12:00")
