@@ -451,7 +451,7 @@ def plan_workbook_tables(result: object) -> dict[str, pd.DataFrame]:
 
     :func:`plan_tables` of the result's shift plan, coverage, daily KPIs and scenario,
     with the capacity plan (:func:`planner.capacity.capacity_plan`) when the scenario has
-    ``capacity`` settings, the weekly 5/2 roster when the plan has shifts, and the
+    ``capacity`` settings (and was not planned per queue: the hiring plan is per channel), the weekly 5/2 roster when the plan has shifts, and the
     cost-risk frontier (:func:`planner.risk.scenario_frontier`) when it has volumes. A
     ``Summary`` sheet after the four base sheets holds
     :meth:`planner.results.ScenarioResult.plan_summary` with headers in words.
@@ -460,7 +460,9 @@ def plan_workbook_tables(result: object) -> dict[str, pd.DataFrame]:
     from staffing.roster import weekly_roster
 
     capacity = None
-    if result.scenario.capacity is not None and len(result.weekly):
+    # the hiring plan is per channel: not made from a run per queue (yet)
+    if result.scenario.capacity is not None and len(result.weekly) \
+            and not getattr(result, "queues", None):
         from planner.capacity import capacity_plan
 
         capacity = capacity_plan(result)

@@ -185,3 +185,7 @@ def test_forecast_page_shows_the_pick(queue_files):
     assert at.selectbox(key="forecast_series").options == ["orders", "chat-fr"]
     at.selectbox(key="forecast_series").set_value("chat-fr").run()
     assert not at.exception and not at.error, [e.value for e in at.error]
+    # the hiring plan is per channel: the Capacity page says so for a plan per queue
+    at.switch_page("app_support/pages/capacity.py").run()
+    assert not at.exception, at.exception
+    assert any("per queue" in i.value for i in at.info)

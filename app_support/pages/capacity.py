@@ -125,6 +125,12 @@ except ValueError as exc:
     st.error(f"The plan could not be computed: {exc}", icon=":material/error:")
     st.stop()
 state.show_warnings(result)
+if result.meta.get("queues"):
+    st.info("This plan is made per queue; the hiring plan is made per channel, from the "
+            "channels' weekly FTE, and is not available for a plan per queue yet. The "
+            "Staffing page shows each channel's weekly FTE (pick the channel).",
+            icon=":material/info:")
+    st.stop()
 
 
 @st.cache_resource(show_spinner="Optimising hiring, overtime and outsourcing...",
