@@ -200,8 +200,12 @@ def estimate_contact_rate(
     w = shares * float(np.nanmedian(lvl_t[fit]))
     base = x @ shares * f[wd] * lvl_t
     ratio = np.where(ok & (base > 0), cv / np.where(base > 0, base, 1.0), np.nan)
-    lr = np.log(ratio)
-    sigma = float(np.nanstd(lr[fit]))
+    # a day without contacts (a small queue) has no log ratio: the spread is measured on
+    # the days with contacts (their count noise is in it; the intervals add Poisson noise)
+    with np.errstate(divide="ignore"):
+        lr = np.log(ratio)
+    seen = fit & np.isfinite(lr)
+    sigma = float(np.std(lr[seen])) if seen.sum() >= 2 else 0.0
     shares = w / w.sum() if w.sum() > 0 else np.full(w.size, 1.0 / w.size)
     eff = x @ shares * f[wd]  # orders "arriving" on each contact day
     recent = ok & (days > days[-1] - pd.Timedelta(days=level_days))
@@ -210,7 +214,8 @@ def estimate_contact_rate(
     drift = 0.0
     if dsel.sum() >= 28:
         tt = np.arange(days.size)[dsel].astype(float)
-        yy = np.log(np.where(eff[dsel] > 0, cv[dsel] / eff[dsel], np.nan))
+        with np.errstate(divide="ignore"):  # a day without contacts is left out below
+            yy = np.log(np.where(eff[dsel] > 0, cv[dsel] / eff[dsel], np.nan))
         good = np.isfinite(yy)
         if good.sum() >= 28:
             drift = float(np.polyfit(tt[good], yy[good], 1)[0])

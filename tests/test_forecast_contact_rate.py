@@ -163,3 +163,20 @@ def test_level_spread_is_matched_at_the_interval_quantile():
         pytest.approx(0.0, abs=1e-12))
     with pytest.raises(ContactRateError, match="level"):
         estimate_contact_rate(o, c, max_lag=2, level=100)
+
+
+def test_a_small_queue_with_days_without_contacts_has_a_finite_band():
+    # 0.0003 contacts an order (~3 a day): some days see none, whose log ratio is -inf;
+    # the spread is measured on the days with contacts, so the band stays finite
+    o = _orders(500, seed=4)
+    mean = (0.0003 * o.shift(1)).dropna()
+    c = pd.Series(np.random.default_rng(5).poisson(mean.to_numpy()), index=mean.index,
+                  dtype=float)
+    assert (c == 0).sum() > 5
+    est = estimate_contact_rate(o, c, max_lag=2, smooth=0.0)
+    assert np.isfinite(est.sigma_log) and est.sigma_log > 0
+    days = pd.date_range(c.index[-1] + pd.Timedelta(days=1), periods=7, freq="D")
+    fc = apply_contact_rate(est, o.reindex(o.index.union(days)).ffill(), days,
+                            origin=c.index[-1])
+    assert np.isfinite(fc[["yhat", "yhat_lo", "yhat_hi"]].to_numpy()).all()
+    assert (fc["yhat_hi"] > fc["yhat"]).all()
