@@ -182,7 +182,12 @@ def main(argv=None) -> int:
         print(f"{'queues':>6} {'wall s':>7} {'CPU s':>7} {'CPU/queue':>9} "
               + " ".join(f"{k:>14}" for k in STEPS) + f" {'peak MB':>8} {'MB/queue':>8}")
         for n in a.queues:
-            r = _child(n, a.days, a.seed)
+            try:
+                r = _child(n, a.days, a.seed)
+            except RuntimeError as exc:  # print the failure, go on with the other N
+                last = [x for x in str(exc).splitlines() if x.strip()][-1]
+                print(f"{n:6d} failed: {last}", flush=True)
+                continue
             runs.append(r)
             inc = r["peak_mb"] - r["rss_before_mb"]
             print(f"{n:6d} {r['wall_s']:7.1f} {r['cpu_s']:7.1f} {r['cpu_s'] / n:9.3f} "
