@@ -113,7 +113,14 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--note", default="", help="note stored with the saved version (with --save)")
     r.add_argument("--out", metavar="DIR",
                    help="write kpis_daily.csv, shift_plan.csv, requirements.csv, weekly.csv "
-                        "and plan.xlsx into DIR")
+                        "and plan.xlsx into DIR; a plan per queue adds queues/ (each "
+                        "queue's shift plan and intervals) and rollup.xlsx")
+    r.add_argument("--queue-format", choices=("csv", "parquet"), default="csv",
+                   help="with --out and a plan per queue: format of the files in queues/ "
+                        "(default csv)")
+    r.add_argument("--full-workbook", action="store_true",
+                   help="with --out: write plan.xlsx even for 100 queues or more (every "
+                        "interval of every queue; slow)")
     r.add_argument("--queues", action="store_true",
                    help="with a contacts file that has queues: also print each queue "
                         "(default: the roll-ups per channel and in total)")
@@ -158,8 +165,14 @@ def build_parser() -> argparse.ArgumentParser:
                        epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
                        parents=[common])
     e.add_argument("name", metavar="NAME", help="saved scenario NAME or NAME@VERSION")
-    e.add_argument("--format", required=True, choices=("csv", "xlsx"),
-                   help="csv: kpis_daily, shift_plan, requirements, weekly; xlsx: plan.xlsx")
+    e.add_argument("--format", required=True, choices=("csv", "xlsx", "parquet"),
+                   help="csv: kpis_daily, shift_plan, requirements, weekly (and a plan per "
+                        "queue's queues/ folder); xlsx: plan.xlsx (a plan per queue: "
+                        "rollup.xlsx, and plan.xlsx below 100 queues or with "
+                        "--full-workbook); parquet: a plan per queue's queues/ folder as "
+                        "Parquet")
+    e.add_argument("--full-workbook", action="store_true",
+                   help="with --format xlsx: write plan.xlsx even for 100 queues or more")
     e.add_argument("--out", metavar="DIR", default=".",
                    help="directory for the files (default: the working directory)")
 
@@ -320,7 +333,10 @@ def _cmd_run(args: argparse.Namespace, progress: Progress) -> int:
     print(result_text(result, queues=args.queues))
     print(plan_text(result.meta))
     if args.out:
-        for path in write_outputs(result, args.out):
+        formats = ("csv", "xlsx") + (("parquet",) if args.queue_format == "parquet" else ())
+        for path in write_outputs(result, args.out, formats,
+                                  full_workbook=args.full_workbook or None,
+                                  progress=progress):
             print(f"wrote {path}")
     if args.save:
         with Store(args.db) as store:
@@ -396,7 +412,11 @@ def _cmd_export(args: argparse.Namespace) -> int:
     base, version = split_version(args.name)
     with Store(args.db) as store:
         result = store.load(base, version)
-    for path in write_outputs(result, args.out, formats=(args.format,)):
+    if args.format == "parquet" and not result.queues:
+        raise ValueError("--format parquet writes a plan per queue's files; this plan has no "
+                         "queues: use --format csv or xlsx")
+    for path in write_outputs(result, args.out, formats=(args.format,),
+                              full_workbook=args.full_workbook or None):
         print(f"wrote {path}")
     return EXIT_OK
 

@@ -62,7 +62,9 @@ class Progress:
 
 
 def write_outputs(result: ScenarioResult, out_dir: str | Path,
-                  formats: Sequence[str] = ("csv", "xlsx")) -> list[Path]:
+                  formats: Sequence[str] = ("csv", "xlsx"), *,
+                  full_workbook: bool | None = None,
+                  progress: Progress | None = None) -> list[Path]:
     """Write a result's files into ``out_dir`` (created if needed).
 
     ``csv``: ``kpis_daily.csv`` (columns ``KPIS_DAILY_COLUMNS``), ``shift_plan.csv``
@@ -77,13 +79,42 @@ def write_outputs(result: ScenarioResult, out_dir: str | Path,
     All files are written to a staging folder first and moved into ``out_dir`` only
     when every one is complete; text that looks like a formula is written as text
     (:mod:`planner.export`).
+
+    A result planned per queue (:attr:`ScenarioResult.queues`) also gets, queue by queue
+    (:func:`planner.export.export_queues`): ``queues/`` with each queue's shift plan and
+    intervals (``csv``; ``parquet`` writes them as Parquet) and its index ``queues.csv``,
+    and ``rollup.xlsx`` (summary and weekly FTE by queue, channel and total) with
+    ``xlsx``. Its ``plan.xlsx`` (every interval of every queue) is written below
+    :data:`planner.export.FULL_WORKBOOK_QUEUES` queues or when ``full_workbook`` is True.
     """
-    from planner.export import plan_workbook_tables, staging_dir, write_csv, write_workbook
+    from planner.export import (
+        FULL_WORKBOOK_QUEUES,
+        export_queues,
+        plan_workbook_tables,
+        rollup_tables,
+        staging_dir,
+        workbook_bytes,
+        write_csv,
+        write_workbook,
+    )
 
     out = Path(out_dir)
     names = []
-    tables = plan_workbook_tables(result)
+    queues = result.queues
+    if full_workbook is None:
+        full_workbook = len(queues) < FULL_WORKBOOK_QUEUES
+    tables = plan_workbook_tables(result) if (
+        "csv" in formats or ("xlsx" in formats and full_workbook)) else {}
     with staging_dir(out) as tmp:
+        if queues and ({"csv", "parquet"} & set(formats)):
+            fmt = "parquet" if "parquet" in formats else "csv"
+            written = export_queues(result, tmp / "queues", fmt, workbook=False,
+                                    progress=progress)
+            names += [f"queues/{p.name}" for p in written]
+        if queues and "xlsx" in formats:
+            (tmp / "rollup.xlsx").write_bytes(workbook_bytes(rollup_tables(result),
+                                                             styled=True))
+            names.append("rollup.xlsx")
         if "csv" in formats:
             daily = result.kpis_daily
             daily = daily.reindex(columns=list(KPIS_DAILY_COLUMNS))
@@ -100,7 +131,7 @@ def write_outputs(result: ScenarioResult, out_dir: str | Path,
             if "Weekly roster" in tables:
                 write_csv(tables["Weekly roster"], tmp / "roster.csv")
                 names.append("roster.csv")
-        if "xlsx" in formats:
+        if "xlsx" in formats and full_workbook:
             write_workbook(tmp / "plan.xlsx", tables)
             names.append("plan.xlsx")
     return [out / n for n in names]

@@ -35,7 +35,6 @@ the comparison workbook) goes through :func:`write_csv` / :func:`csv_bytes` or
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import os
 import re
@@ -49,11 +48,13 @@ import numpy as np
 import pandas as pd
 
 from planner.progress import Progress
+from planner.queues import result_queues, rollup, weekly_rollup
 from staffing.frames import COVERAGE_NEEDS, SHIFT_PLAN, SHIFT_PLAN_CONTRACT, with_gap
 
 __all__ = [
     "EXPORT_COLUMNS",
     "FORMULA_PREFIXES",
+    "FULL_WORKBOOK_QUEUES",
     "ExportError",
     "QUEUE_FORMATS",
     "atomic_path",
@@ -68,7 +69,6 @@ __all__ = [
     "queue_files",
     "queue_tables",
     "queue_zip_bytes",
-    "result_queues",
     "rollup_tables",
     "roster_tables",
     "safe_frame",
@@ -77,7 +77,6 @@ __all__ = [
     "staging_dir",
     "workbook_bytes",
     "write_csv",
-    "weekly_rollup",
     "write_workbook",
 ]
 
@@ -451,8 +450,9 @@ def plan_workbook_tables(result: object) -> dict[str, pd.DataFrame]:
 
     :func:`plan_tables` of the result's shift plan, coverage, daily KPIs and scenario,
     with the capacity plan (:func:`planner.capacity.capacity_plan`) when the scenario has
-    ``capacity`` settings (and was not planned per queue: the hiring plan is per channel), the weekly 5/2 roster when the plan has shifts, and the
-    cost-risk frontier (:func:`planner.risk.scenario_frontier`) when it has volumes. A
+    ``capacity`` settings (and was not planned per queue: the hiring plan is per channel),
+    the weekly 5/2 roster when the plan has shifts, and the cost-risk frontier
+    (:func:`planner.risk.scenario_frontier`) when it has volumes. A
     ``Summary`` sheet after the four base sheets holds
     :meth:`planner.results.ScenarioResult.plan_summary` with headers in words.
     """
@@ -468,13 +468,10 @@ def plan_workbook_tables(result: object) -> dict[str, pd.DataFrame]:
         capacity = capacity_plan(result)
     from planner.labels import in_words
 
-    # a run per queue: the frontier prices each queue with its own settings
-    planned = result if not getattr(result, "queues", None) else dataclasses.replace(
-        result, scenario=result.planned_scenario)
     sheets = plan_tables(
         result.shift_plan, result.coverage, result.kpis_daily, result.scenario.to_dict(),
         capacity=capacity,
-        frontier=scenario_frontier(planned) if len(result.volumes) else None,
+        frontier=scenario_frontier(result) if len(result.volumes) else None,
         roster=weekly_roster(result.shift_plan) if len(result.shift_plan) else None,
     )
     # the headline figures, for people (headers in words), after the four base sheets
@@ -637,6 +634,10 @@ def roster_tables(roster: object) -> dict[str, pd.DataFrame]:
 # ---------------------------------------------------------------- queues, streamed
 #: Formats of the per-queue files (:func:`export_queues`).
 QUEUE_FORMATS = ("csv", "parquet")
+#: From this many queues on, the full plan workbook (every interval of every queue, built
+#: with openpyxl at about 0.1-0.2 s a queue) is written only on request; the roll-up
+#: workbook and the per-queue files are written instead (the CLI and the app).
+FULL_WORKBOOK_QUEUES = 100
 #: Names Windows reserves for devices, in any case and with any extension.
 _RESERVED = frozenset({"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)),
                        *(f"lpt{i}" for i in range(1, 10))})
@@ -690,13 +691,6 @@ def _positions(frame: pd.DataFrame, column: str = "channel") -> dict[str, np.nda
     if not len(frame) or column not in frame.columns:
         return {}
     return {str(k): v for k, v in frame.groupby(column, sort=False).indices.items()}
-
-
-def result_queues(result: object) -> dict[str, str]:
-    """Queue -> channel of a queue result (``result.meta["queues"]``), else each planned
-    channel as its own queue."""
-    queues = dict(result.meta.get("queues") or {})  # type: ignore[attr-defined]
-    return queues or {str(c): str(c) for c in result.scenario.channels}  # type: ignore[attr-defined]
 
 
 def queue_tables(result: object) -> Iterator[tuple[str, dict[str, pd.DataFrame]]]:
@@ -758,37 +752,12 @@ def queue_files(result: object, fmt: str = "csv", progress: Progress | None = No
             progress(i / len(queues), f"Wrote queue {i:,} of {len(queues):,}: {queue}")
 
 
-def weekly_rollup(result: object) -> pd.DataFrame:
-    """Weekly paid hours, FTE and cost per queue, summed per channel and in total.
-
-    ``level`` (``queue``, ``channel``, ``total``), ``name``, ``channel``, ``week``,
-    ``days``, ``paid_hours``, ``fte``, ``cost``: a channel's (and the total's) week is the
-    sum of its queues' weeks (FTE add up: each is paid hours over one FTE's hours).
-    """
-    cols = ["level", "name", "channel", "week", "days", "paid_hours", "fte", "cost"]
-    weekly = result.weekly  # type: ignore[attr-defined]
-    if not len(weekly):
-        return pd.DataFrame(columns=cols)
-    queues = result_queues(result)
-    w = weekly.assign(name=weekly["channel"].astype(str),
-                      parent=weekly["channel"].astype(str).map(queues))
-    parts = [w.assign(level="queue", channel=w["parent"])]
-    sums = {"days": ("days", "max"), "paid_hours": ("paid_hours", "sum"),
-            "fte": ("fte", "sum"), "cost": ("cost", "sum")}
-    per = w.groupby(["parent", "week"], sort=True).agg(**sums).reset_index()
-    parts.append(per.assign(level="channel", name=per["parent"], channel=per["parent"]))
-    tot = w.groupby("week", sort=True).agg(**sums).reset_index()
-    parts.append(tot.assign(level="total", name="total", channel="all"))
-    return pd.concat([p.reindex(columns=cols) for p in parts], ignore_index=True)
-
-
 def rollup_tables(result: object) -> dict[str, pd.DataFrame]:
     """The roll-up workbook's sheets: ``Summary`` (:func:`planner.queues.rollup`: one row
     per queue, channel and the total, headers in words, rounded to 4 decimals),
     ``Weekly FTE`` (:func:`weekly_rollup`, ISO weeks as text) and ``Queues`` (queue,
     channel, file stem of its per-queue files)."""
     from planner.labels import in_words
-    from planner.queues import rollup
 
     queues = result_queues(result)
     weekly = weekly_rollup(result)

@@ -238,3 +238,48 @@ def test_the_day_against_a_plan_per_queue_takes_actuals_per_queue(files, result)
     with pytest.raises(LiveError, match="the plan is per queue but the actuals have no "
                                         "'queue' column"):
         result_day_against_plan(result, actuals.drop(columns=["queue"]), now="2024-06-25 12:00")
+
+
+def test_cli_writes_each_queue_and_the_rollup_workbook(files, result, tmp_path, capsys):
+    import openpyxl
+
+    from planner.store import Store
+
+    orders, contacts, _ = files
+    path = tmp_path / "q.yaml"
+    path.write_text(_scenario(orders, contacts).to_yaml())
+    out = tmp_path / "out"
+    assert main(["run", str(path), "-q", "--out", str(out)]) == EXIT_OK
+    capsys.readouterr()
+    index = pd.read_csv(out / "queues" / "queues.csv")
+    assert sorted(index["queue"]) == sorted(QUEUES)
+    daily = pd.read_csv(out / "kpis_daily.csv")
+    req = pd.read_csv(out / "requirements.csv")
+    vols = []
+    for q in QUEUES:
+        stem = index.loc[index["queue"] == q, "file_stem"].item()
+        per = pd.read_csv(out / "queues" / f"{stem}_intervals.csv")
+        # the queue's file holds its intervals: the same volume as the flat requirements
+        assert per["volume"].sum() == pytest.approx(
+            req.loc[req["channel"] == q, "volume"].sum(), rel=1e-9)
+        vols.append(per.assign(date=per["ds"].str[:10]).groupby(["channel", "date"],
+                                                                as_index=False)["volume"].sum())
+    daily = daily.merge(pd.concat(vols), on=["channel", "date"])
+    # the roll-up's total service level: the volume-weighted mean of the queues' days
+    wb = openpyxl.load_workbook(out / "rollup.xlsx", read_only=True)
+    rows = list(wb["Summary"].values)
+    head = [str(h) for h in rows[0]]
+    total = dict(zip(head, next(r for r in rows[1:] if r[0] == "total"), strict=True))
+    sl_col = next(h for h in head if h.lower().startswith("service level"))
+    by_hand = (daily["service_level"] * daily["volume"]).sum() / daily["volume"].sum()
+    assert total[sl_col] == pytest.approx(by_hand, abs=1e-4)
+    assert (out / "plan.xlsx").exists()  # 4 queues: below the full-workbook limit
+    # Parquet per queue from a saved plan
+    url = f"sqlite:///{tmp_path / 'q.db'}"
+    with Store(url) as store:
+        store.save(result)
+    pq = tmp_path / "pq"
+    assert main(["export", "queues", "--format", "parquet", "--out", str(pq), "--db", url,
+                 "-q"]) == EXIT_OK
+    assert len(list((pq / "queues").glob("*_intervals.parquet"))) == len(QUEUES)
+    assert not (pq / "plan.xlsx").exists()

@@ -6,6 +6,7 @@ import streamlit as st
 
 from app_support import backend, state, views
 from app_support.warroom import show_table
+from planner.export import FULL_WORKBOOK_QUEUES
 
 st.title("Export")
 st.caption(
@@ -13,9 +14,6 @@ st.caption(
     "pattern and day) and for the war room (the comparison of scenarios)."
 )
 
-#: From this many queues on, the full plan workbook (every interval of every queue, built
-#: with openpyxl at about 0.2 s a queue) is built only on request.
-FULL_WORKBOOK_QUEUES = 100
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 scenario = state.current_scenario()
