@@ -7,7 +7,6 @@ session for the scenario they were computed for, so the pages stay fast.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import hashlib
 from typing import Any
@@ -70,10 +69,7 @@ def frontier_section(results: dict[str, Any], key: str) -> None:
     if missing and st.button("Compute the cost-risk frontier", key=f"{key}_frontier"):
         bar = st.progress(0.0, text="cost-risk frontier")
         for i, label in enumerate(missing):
-            r = results[label]
-            if getattr(r, "queues", None):  # a run per queue: each queue's own settings
-                r = dataclasses.replace(r, scenario=r.planned_scenario)
-            cache[keys[label]] = scenario_frontier(r).assign(scenario=label)
+            cache[keys[label]] = scenario_frontier(results[label]).assign(scenario=label)
             bar.progress((i + 1) / len(missing), text=f"cost-risk frontier: {label}")
         bar.empty()
     ready = [label for label, k in keys.items() if k in cache]

@@ -11,7 +11,8 @@ from typing import Any
 
 import streamlit as st
 
-from app_support import backend, editor, queue_view, views
+from app_support import backend, editor, views
+from planner import picks
 from planner.scenario import Scenario
 
 __all__ = [
@@ -127,9 +128,9 @@ def queue_pick(queues: dict[str, str], container: Any = None) -> str | None:
     """
     if not queues:
         return None
-    options = queue_view.pick_options(queues)
+    options = picks.pick_options(queues)
     if st.session_state.get(PICK) not in options:
-        st.session_state[PICK] = queue_view.TOTAL
+        st.session_state[PICK] = picks.TOTAL
     st.session_state[PICK_BOX] = st.session_state[PICK]
 
     def keep() -> None:

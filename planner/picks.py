@@ -1,10 +1,10 @@
-"""Queues in the app: the picker's choices (the total, a channel or one queue) and frames
-aggregated to the pick before they are charted.
+"""A pick of the plan: the total, a channel or one queue, and frames aggregated to it.
 
-Pure pandas, no Streamlit. The figures on cards come from the core's roll-up
-(:func:`planner.queues.rollup`, :func:`planner.export.weekly_rollup`); here frames are only
-summed (volumes, agents, hours) or volume-weighted (service level) per interval so that a
-chart of 200 queues draws one line, not 200.
+What the app's queue picker offers and shows: the figures on cards come from the
+roll-up (:func:`planner.queues.rollup`, :func:`planner.queues.weekly_rollup`); frames are
+summed (volumes, agents, hours) or volume-weighted (service level) per interval here, in
+the core, so that a chart of 200 queues draws one line, not 200, and every page shows the
+same aggregate.
 
 Examples
 --------

@@ -52,7 +52,7 @@ from planner.inputs import InputData
 from planner.scenario import ChannelSettings, Scenario
 
 __all__ = ["QUEUE", "QueueError", "has_queues", "plan_inputs", "queue_contacts", "queue_map",
-           "queue_scenario", "rollup"]
+           "queue_scenario", "result_queues", "rollup", "weekly_rollup"]
 
 #: Channel settings a channel planned as several queues cannot share out among them.
 CHANNEL_ONLY = {
@@ -322,3 +322,34 @@ def _nanmax(values: pd.Series) -> float:
     v = values.to_numpy(float)
     v = v[np.isfinite(v)]
     return float(v.max()) if len(v) else float("nan")
+
+
+def weekly_rollup(result: object) -> pd.DataFrame:
+    """Weekly paid hours, FTE and cost per queue, summed per channel and in total.
+
+    ``level`` (``queue``, ``channel``, ``total``), ``name``, ``channel``, ``week``,
+    ``days``, ``paid_hours``, ``fte``, ``cost``: a channel's (and the total's) week is the
+    sum of its queues' weeks (FTE add up: each is paid hours over one FTE's hours).
+    """
+    cols = ["level", "name", "channel", "week", "days", "paid_hours", "fte", "cost"]
+    weekly = result.weekly  # type: ignore[attr-defined]
+    if not len(weekly):
+        return pd.DataFrame(columns=cols)
+    queues = result_queues(result)
+    w = weekly.assign(name=weekly["channel"].astype(str),
+                      parent=weekly["channel"].astype(str).map(queues))
+    parts = [w.assign(level="queue", channel=w["parent"])]
+    sums = {"days": ("days", "max"), "paid_hours": ("paid_hours", "sum"),
+            "fte": ("fte", "sum"), "cost": ("cost", "sum")}
+    per = w.groupby(["parent", "week"], sort=True).agg(**sums).reset_index()
+    parts.append(per.assign(level="channel", name=per["parent"], channel=per["parent"]))
+    tot = w.groupby("week", sort=True).agg(**sums).reset_index()
+    parts.append(tot.assign(level="total", name="total", channel="all"))
+    return pd.concat([p.reindex(columns=cols) for p in parts], ignore_index=True)
+
+
+def result_queues(result: object) -> dict[str, str]:
+    """Queue -> channel of a queue result (``result.meta["queues"]``), else each planned
+    channel as its own queue."""
+    queues = dict(result.meta.get("queues") or {})  # type: ignore[attr-defined]
+    return queues or {str(c): str(c) for c in result.scenario.channels}  # type: ignore[attr-defined]

@@ -16,9 +16,8 @@ from planner.export import (
     export_queues,
     queue_file_stems,
     queue_zip_bytes,
-    weekly_rollup,
 )
-from planner.queues import queue_scenario
+from planner.queues import queue_scenario, weekly_rollup
 from planner.results import ScenarioResult
 from planner.scenario import Scenario
 

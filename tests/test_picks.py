@@ -1,4 +1,4 @@
-"""The app's queue picker helpers (:mod:`app_support.queue_view`): which queues a pick
+"""The app's queue picker helpers (:mod:`planner.picks`): which queues a pick
 covers, frames added up to the pick (sums and volume-weighted means checked by hand) and
 the Data page's summary of queues (counted by hand from a small frame)."""
 
@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from app_support.queue_view import (
+from planner.picks import (
     daily_service_level,
     history_summary,
     pick_frame,

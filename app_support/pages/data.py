@@ -7,8 +7,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from app_support import backend, charts, queue_view, state, views
+from app_support import backend, charts, state, views
 from forecast.validation import likely_typos
+from planner import picks
 from planner.coverage import coverage_warnings, file_ranges
 from planner.queues import QUEUE, queue_map
 
@@ -201,13 +202,13 @@ for line in coverage_warnings(dataset.orders, dataset.contacts, dataset.events,
 if QUEUE in dataset.contacts.columns:
     st.subheader("Queues")
     queues = queue_map(dataset.contacts)
-    per_queue = queue_view.history_summary(dataset.contacts, queues)
+    per_queue = picks.history_summary(dataset.contacts, queues)
     small = per_queue[per_queue["small"]]
     q = st.columns(3)
     q[0].metric("Queues", f"{len(queues):,}")
     q[1].metric("Channels with queues", f"{per_queue['channel'].nunique():,}")
     q[2].metric("Small queues", f"{len(small):,}",
-                help=f"Fewer than {queue_view.SMALL_PER_DAY:,.0f} contacts a day on average "
+                help=f"Fewer than {picks.SMALL_PER_DAY:,.0f} contacts a day on average "
                 "over their history: their forecasts lean on their channel's shapes and their "
                 "service level swings with a few contacts.")
     by_channel = per_queue.groupby("channel", sort=True).agg(
@@ -218,7 +219,7 @@ if QUEUE in dataset.contacts.columns:
     if len(small):
         names = ", ".join(views.md(n) for n in small["queue"].head(10))
         more = f" and {len(small) - 10:,} more" if len(small) > 10 else ""
-        st.warning(f"{len(small):,} small queues (under {queue_view.SMALL_PER_DAY:,.0f} "
+        st.warning(f"{len(small):,} small queues (under {picks.SMALL_PER_DAY:,.0f} "
                    f"contacts a day): {names}{more}. Check their forecasts, or merge them "
                    "into a larger queue.", icon=":material/warning:")
     st.dataframe(

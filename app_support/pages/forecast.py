@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_support import backend, charts, editor, queue_view, state, views
+from app_support import backend, charts, editor, state, views
+from planner import picks
 from planner.pipeline import scenario_forecast
 
 st.title("Forecast")
@@ -52,14 +53,14 @@ daily_fc, interval_fc = base.daily, base.contacts
 if pick is None:
     series = ["orders", *scenario.channels]
 else:  # the picked queues added up per day and interval (bands: the sum of the bands)
-    label = queue_view.pick_label(pick)
+    label = picks.pick_label(pick)
     series = ["orders", label]
     bands = ["yhat", "yhat_lo", "yhat_hi"]
-    daily_fc = queue_view.pick_frame(daily_fc, pick, queues, bands, series="unique_id")
-    interval_fc = queue_view.pick_frame(interval_fc, pick, queues, bands, series="unique_id")
-    history = pd.concat([history[history["unique_id"] == "orders"], queue_view.pick_frame(
+    daily_fc = picks.pick_frame(daily_fc, pick, queues, bands, series="unique_id")
+    interval_fc = picks.pick_frame(interval_fc, pick, queues, bands, series="unique_id")
+    history = pd.concat([history[history["unique_id"] == "orders"], picks.pick_frame(
         history, pick, queues, ["y"], series="unique_id")], ignore_index=True)
-    contacts = queue_view.pick_frame(contacts, pick, queues, ["contacts"])
+    contacts = picks.pick_frame(contacts, pick, queues, ["contacts"])
 uid = st.selectbox("Series", series, key="forecast_series")
 if uid not in series:
     uid = series[0]

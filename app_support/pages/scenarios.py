@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_support import backend, charts, editor, queue_view, risk_view, state, views, warroom
+from app_support import backend, charts, editor, risk_view, state, views, warroom
+from planner import picks
 from planner.compare import CompareError, compare, diff_table
 from planner.scenario import ScenarioError, load_scenario
 from planner.store import DeletedNameError
@@ -263,14 +264,14 @@ for col, label in zip(cols, selected, strict=True):
     )
     if pick is not None:  # the pick's figures from each plan's roll-up (no delta)
         try:
-            row = queue_view.pick_rollup(results[label].rollup(), pick, queues)
+            row = picks.pick_rollup(results[label].rollup(), pick, queues)
         except ValueError:
-            col.caption(f"{views.md(queue_view.pick_label(pick))} is not in this plan.")
+            col.caption(f"{views.md(picks.pick_label(pick))} is not in this plan.")
             continue
-        col.metric(f"{queue_view.pick_label(pick)}: service level",
+        col.metric(f"{picks.pick_label(pick)}: service level",
                    "-" if pd.isna(row.service_level) else f"{row.service_level:.1%}",
                    help="Weighted by each queue's volume (the core's roll-up).")
-        col.metric(f"{queue_view.pick_label(pick)}: average FTE",
+        col.metric(f"{picks.pick_label(pick)}: average FTE",
                    f"{row.avg_fte:,.1f}")
         continue
     planned = results[label].planned_scenario.channels
@@ -301,8 +302,8 @@ warroom.compare_extras(comparison, results, baseline)
 st.subheader("Service level by day")
 channels = sorted(comparison.daily["channel"].unique()) if len(comparison.daily) else []
 if pick is not None and channels:  # one line per scenario: the pick's queues, by volume
-    ch = queue_view.pick_label(pick)
-    daily = queue_view.daily_service_level(results, pick, queues)
+    ch = picks.pick_label(pick)
+    daily = picks.daily_service_level(results, pick, queues)
     target = next(iter(results.values())).planned_scenario.channels.get(
         pick if pick in queues else "")
 elif channels:

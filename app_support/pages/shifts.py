@@ -5,8 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_support import backend, charts, queue_view, state, views
+from app_support import backend, charts, state, views
 from app_support.warroom import show_table
+from planner import picks
 
 st.title("Shift plan")
 st.caption(
@@ -28,7 +29,7 @@ queues = dict(result.meta.get("queues") or {})
 pick = state.queue_pick(queues)
 coverage, shift_plan = result.coverage, result.shift_plan
 if pick is not None:  # the picked queues only (the plan's figures above stay plan-wide)
-    names = queue_view.scope(pick, queues)
+    names = picks.scope(pick, queues)
     coverage = coverage[coverage["channel"].isin(names)]
     shift_plan = shift_plan[shift_plan["channel"].isin(names)]
 under = views.understaffed(coverage)
@@ -68,7 +69,7 @@ st.subheader(f"Shifts starting on {day:%a %d %b %Y}")
 if pick is not None and len(shift_plan):  # one bar per shift pattern of the pick
     keys = [c for c in ("date", "shift", "shift_start", "shift_end", "break_start",
                         "break_end") if c in shift_plan.columns]
-    shift_plan = queue_view.pick_frame(shift_plan, pick, queues, sums=["agents"], by=keys)
+    shift_plan = picks.pick_frame(shift_plan, pick, queues, sums=["agents"], by=keys)
 rows = views.shift_rows(shift_plan, day, scenario.shifts.break_min * 60)
 if rows.empty:
     st.info("No shifts start on this day.")
@@ -79,10 +80,10 @@ st.subheader("Coverage against requirement")
 if pick is None:
     shown, tabs = coverage, st.tabs(list(scenario.channels))
 else:  # the picked queues added up per interval: one chart
-    shown = queue_view.pick_frame(coverage, pick, queues,
+    shown = picks.pick_frame(coverage, pick, queues,
                                   sums=["required", "scheduled", "gap"])
-    tabs = st.tabs([queue_view.pick_label(pick)])
-labels = list(scenario.channels) if pick is None else [queue_view.pick_label(pick)]
+    tabs = st.tabs([picks.pick_label(pick)])
+labels = list(scenario.channels) if pick is None else [picks.pick_label(pick)]
 for tab, channel in zip(tabs, labels, strict=True):
     cov = views.coverage_view(shown, channel, day, meta["interval_s"])
     if cov.empty:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_support import backend, charts, queue_view, risk_view, state, views
+from app_support import backend, charts, risk_view, state, views
 from app_support.warroom import show_table
+from planner import picks
 from planner.compare import compare
-from planner.export import weekly_rollup
+from planner.queues import weekly_rollup
 
 st.title("Staffing")
 st.caption(
@@ -47,10 +48,10 @@ if pick is None:
     cards = result.summary()
     cols = st.columns(len(cards) + 1)
 else:  # one card for the pick, from the core's roll-up (never added up here)
-    row = queue_view.pick_rollup(result.rollup(), pick, queues)
-    cards = pd.DataFrame([{"channel": queue_view.pick_label(pick), "avg_fte": row["avg_fte"],
+    row = picks.pick_rollup(result.rollup(), pick, queues)
+    cards = pd.DataFrame([{"channel": picks.pick_label(pick), "avg_fte": row["avg_fte"],
                            "peak_week_fte": row["peak_week_fte"],
-                           "paid_hours": row["paid_hours"]}]) if pick != queue_view.TOTAL \
+                           "paid_hours": row["paid_hours"]}]) if pick != picks.TOTAL \
         else pd.DataFrame(columns=["channel", "avg_fte", "peak_week_fte", "paid_hours"])
     cols = st.columns(4)
 cols[0].metric(
@@ -74,8 +75,8 @@ left, right = st.columns([1, 2])
 if pick is None:
     channel = left.selectbox("Channel", list(scenario.channels), key="staffing_channel")
 else:  # the picked queues added up per interval before charting
-    channel = queue_view.pick_label(pick)
-    req = queue_view.pick_frame(req, pick, queues, sums=["volume", "agents", "rostered"])
+    channel = picks.pick_label(pick)
+    req = picks.pick_frame(req, pick, queues, sums=["volume", "agents", "rostered"])
 value = left.radio(
     "Show",
     ["rostered", "agents"],
@@ -116,12 +117,12 @@ if pick is None:
     weekly = result.weekly
 else:  # the core's weekly roll-up: channels stacked for the total, else the pick
     roll = weekly_rollup(result)
-    if pick == queue_view.TOTAL:
+    if pick == picks.TOTAL:
         weekly = roll[roll["level"] == "channel"].assign(channel=lambda f: f["name"])
     else:
-        weekly = roll[roll["name"] == queue_view.pick_label(pick)]
+        weekly = roll[roll["name"] == picks.pick_label(pick)]
         weekly = weekly[weekly["level"] == ("queue" if pick in queues else "channel")]
-        weekly = weekly.assign(channel=queue_view.pick_label(pick))
+        weekly = weekly.assign(channel=picks.pick_label(pick))
 st.altair_chart(charts.fte_week_chart(weekly), width="stretch")
 with st.expander("Weekly table"):
     show_table(weekly)
