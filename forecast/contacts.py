@@ -488,6 +488,22 @@ def forecast_contacts_detail(
                                                     base.interval_s))
 
     o, c, interval_s = _history_before(orders, contacts, start, interval_s)
+    if _split and not calibrate and cache is not None:
+        # the same forecast by day may be cached already (the band calibration's
+        # backtests, made for the same origin): only the intraday split is left to do
+        # (the daily forecast does not depend on the interval length)
+        daily_only = cache.get(cache.key(
+            "forecast_contacts", orders, contacts, events, start, end, None, model, level,
+            contact_rate, order_growth, max_lag, country, seed, False, rate_seasonality,
+            False))
+        if daily_only is not None:
+            years = range(pd.to_datetime(o["ds"]).min().year - 1, end.year + 2)
+            labels = day_labels(holidays_frame(events, country, years))
+            report(0.92, "intraday split")
+            intervals = _intervals_with_aht(daily_only.daily, c, interval_s, level, labels)
+            return _stored(cache, key, ContactsForecast(
+                intervals, daily_only.daily, daily_only.orders, daily_only.rates,
+                daily_only.orders_model, int(interval_s)))
     days = pd.date_range(start, end, freq="D")
     fo = _forecast_orders(o, end, model=model, events=events, level=level, country=country,
                           seed=seed, cache=cache, report=report)

@@ -255,3 +255,29 @@ def test_forecast_aht_carries_last_years_month_over_its_window():
     rows = pd.DataFrame({"unique_id": "email",
                          "ds": pd.to_datetime(["2024-02-20 10:00", "2024-03-05 10:00"])})
     assert forecast_aht(hist, rows) == pytest.approx([100.0, 150.0], rel=1e-12)
+
+
+def test_a_backtest_split_into_intervals_reuses_the_calibration_forecast(two_years,
+                                                                         monkeypatch):
+    # the band calibration forecasts each origin by day; a later interval forecast of the
+    # same origin (the planner's backtest spreads) splits that forecast instead of
+    # fitting the contact rate again, and gives exactly what a fresh forecast gives
+    import forecast.contacts as fcmod
+
+    orders, contacts = two_years
+    kw = dict(model="same_weekday_average", max_lag=4)
+    cache = ForecastCache()
+    forecast_contacts_detail(orders, contacts, None, "2024-10-01", "2024-10-31", cache=cache,
+                             **kw)
+    fits = []
+    real = fcmod._daily_contacts
+    monkeypatch.setattr(fcmod, "_daily_contacts", lambda *a, **k: fits.append(1) or real(*a, **k))
+    again = forecast_contacts_detail(orders, contacts, None, "2024-07-01", "2024-07-31",
+                                     calibrate=False, cache=cache, **kw)
+    assert fits == []  # split from the calibration's forecast by day
+    fresh = forecast_contacts_detail(orders, contacts, None, "2024-07-01", "2024-07-31",
+                                     calibrate=False, **kw)
+    assert fits == [1]
+    pd.testing.assert_frame_equal(again.intervals, fresh.intervals)
+    pd.testing.assert_frame_equal(again.daily, fresh.daily)
+    assert again.orders_model == fresh.orders_model
