@@ -192,11 +192,22 @@ def estimate_contact_rate(
         num = pd.Series(np.where(ok, cv, np.nan)).rolling(29, center=True, min_periods=7)
         den = pd.Series(np.where(ok, base, np.nan)).rolling(29, center=True, min_periods=7)
         lvl_t = (num.sum() / den.sum()).ffill().bfill().to_numpy()
-        r = np.where(ok & (base > 0), cv / np.where(base > 0, base * lvl_t, 1.0), np.nan)
-        f_new = np.array([np.nanmedian(r[fit & (wd == d)]) if (fit & (wd == d)).any()
-                          else np.nan for d in range(7)])
+        fitted = base * lvl_t
+        r = np.where(ok & (base > 0), cv / np.where(base > 0, fitted, 1.0), np.nan)
+        f_new = np.full(7, np.nan)
+        for d in range(7):
+            sel = fit & (wd == d) & ok & (base > 0)
+            if not sel.any():
+                continue
+            med = float(np.nanmedian(r[sel]))
+            # a small queue without contacts on most days has a median of 0: its weekday
+            # takes the ratio of sums instead (0 only for a weekday that never has any)
+            den = float(np.nansum(fitted[sel]))
+            f_new[d] = med if med > 0 else (float(np.nansum(cv[sel])) / den if den > 0
+                                            else np.nan)
         f_new = f * np.where(np.isfinite(f_new), f_new, 1.0)
-        f = f_new / f_new.mean()
+        if np.isfinite(f_new).all() and f_new.mean() > 0:
+            f = f_new / f_new.mean()
     w = shares * float(np.nanmedian(lvl_t[fit]))
     base = x @ shares * f[wd] * lvl_t
     ratio = np.where(ok & (base > 0), cv / np.where(base > 0, base, 1.0), np.nan)

@@ -180,3 +180,17 @@ def test_a_small_queue_with_days_without_contacts_has_a_finite_band():
                             origin=c.index[-1])
     assert np.isfinite(fc[["yhat", "yhat_lo", "yhat_hi"]].to_numpy()).all()
     assert (fc["yhat_hi"] > fc["yhat"]).all()
+
+
+def test_a_queue_without_contacts_on_most_days_is_estimated():
+    # ~0.4 contacts a day: most days have none, so every weekday's median ratio is 0; the
+    # weekday factors fall back to each weekday's ratio of sums and the fit stays finite
+    o = _orders(500, seed=6)
+    mean = (0.00004 * o.shift(1)).dropna()
+    c = pd.Series(np.random.default_rng(7).poisson(mean.to_numpy()), index=mean.index,
+                  dtype=float)
+    assert (c == 0).mean() > 0.5
+    est = estimate_contact_rate(o, c, max_lag=2, smooth=0.0)
+    assert np.isfinite(est.weekday_factors).all() and (est.weekday_factors > 0).all()
+    # the level: contacts per order over the recent window, near the true 0.00004
+    assert est.rate == pytest.approx(0.00004, rel=0.5)
