@@ -221,6 +221,13 @@ def _cluster(workers: int):
     return client, cluster
 
 
+def code_stamp() -> float:
+    """Latest change time of the package's modules: workers import the code when the
+    cluster starts, so a change during the benchmark compares two versions."""
+    return max(f.stat().st_mtime for d in ("forecast", "planner", "staffing")
+               for f in (ROOT / d).glob("*.py"))
+
+
 def makespan_cpu(costs: pd.DataFrame) -> float:
     """CPU s of the busiest worker: the run's length on cores of its own (no other load,
     no waiting between tasks)."""
@@ -244,6 +251,7 @@ def main(argv=None) -> int:
     warnings.simplefilter("ignore", RuntimeWarning)
     print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} on "
           f"{os.cpu_count()} cores")
+    stamp = code_stamp()
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
         owner, gen_s, _, _ = _timed(lambda: synthetic_queues(a.queues, a.seed, d))
@@ -283,6 +291,10 @@ def main(argv=None) -> int:
                   f"with the start, {w_ser / w_loc:.2f}x without, {cpus[-1]:.2f}x in CPU "
                   f"(serial CPU / busiest worker's); results equal to serial: "
                   f"{_equal(ser, loc)}")
+            if code_stamp() != stamp:
+                print("  warning: the package's code changed during this run; its workers "
+                      "may run another version than the serial run (repeat on a fixed "
+                      "checkout)")
         if a.repeat > 1:
             with_up = [s / (u + w) for s, u, w in zip(walls_ser, walls_up, walls_loc,
                                                        strict=True)]
