@@ -59,7 +59,7 @@ from forecast.frames import BAND, FORECAST
 from forecast.volume import day_labels, forecast_volume, holidays_frame
 
 __all__ = ["MIN_HISTORY_DAYS", "ContactsError", "ContactsForecast", "calibration_origins",
-           "forecast_aht", "forecast_contacts", "forecast_contacts_detail"]
+           "forecast_aht", "forecast_contacts", "forecast_contacts_detail", "orders_series"]
 
 #: Fewest days of orders and contacts before the forecast start.
 MIN_HISTORY_DAYS = 28
@@ -582,6 +582,27 @@ def _history_before(orders: pd.DataFrame, contacts: pd.DataFrame, start: pd.Time
     return o, c, interval_s
 
 
+def orders_series(orders: pd.DataFrame, end) -> tuple[pd.DataFrame, str]:
+    """The orders history as :func:`forecast_volume` takes it, and the horizon to ``end``.
+
+    ``orders`` are the loader's ``ds, orders`` rows the forecast sees (before its start);
+    returns ``(unique_id "orders", ds, y)`` and the horizon in days from their last day
+    to ``end`` (inclusive), e.g. ``"92D"``: the one rule of the orders forecast inside
+    :func:`forecast_contacts_detail`, shared by whatever plans that forecast elsewhere.
+
+    Examples
+    --------
+    >>> o = pd.DataFrame({"ds": ["2024-09-29", "2024-09-30"], "orders": [10, 12]})
+    >>> oh, horizon = orders_series(o, pd.Timestamp("2024-10-31"))
+    >>> horizon, oh["y"].tolist()
+    ('31D', [10.0, 12.0])
+    """
+    oh = pd.DataFrame({"unique_id": "orders", "ds": pd.to_datetime(orders["ds"]),
+                       "y": orders["orders"].astype(float)})
+    last = oh["ds"].max().normalize()
+    return oh, f"{(pd.Timestamp(end).normalize() - last).days}D"
+
+
 @dataclass(frozen=True)
 class _Orders:
     """The orders forecast and what the contact rate reads from it."""
@@ -598,10 +619,8 @@ def _forecast_orders(o: pd.DataFrame, end: pd.Timestamp, *, model: str, events, 
                      report: Progress) -> _Orders:
     """Step 2: daily orders forecast up to ``end`` with :func:`forecast_volume`."""
     report(0.05, "forecasting orders")
-    oh = pd.DataFrame({"unique_id": "orders", "ds": pd.to_datetime(o["ds"]),
-                       "y": o["orders"].astype(float)})
-    last_o = oh["ds"].max().normalize()
-    ofc = forecast_volume(oh, f"{(end - last_o).days}D", "D", model=model, events=events,
+    oh, horizon = orders_series(o, end)
+    ofc = forecast_volume(oh, horizon, "D", model=model, events=events,
                           level=level, country=country, seed=seed, cache=cache,
                           progress=lambda f, m: report(0.05 + 0.6 * f, m))
     orders_model = ofc.attrs.get("models", {}).get("orders", model)

@@ -32,6 +32,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from forecast.contacts import orders_series
 from forecast.volume import (
     AUTO_CANDIDATES,
     VolumePlan,
@@ -61,10 +62,8 @@ def orders_plan(orders: pd.DataFrame, start, end, *, events: pd.DataFrame | None
     ``"auto"`` (one fit, nothing to select) or no orders precede ``start`` (the contacts
     forecast reports that itself).
 
-    The orders history and horizon are built as the contacts forecast builds them (orders
-    before ``start``, horizon in days from their last day to ``end``); if that changes
-    there, the plan's key no longer matches and the contacts forecast fits the orders model
-    itself: slower, never different.
+    The orders history and horizon come from :func:`forecast.contacts.orders_series`, the
+    rule the contacts forecast uses, so the plan's key is the one it looks up.
     """
     if model != "auto":
         return None
@@ -72,10 +71,8 @@ def orders_plan(orders: pd.DataFrame, start, end, *, events: pd.DataFrame | None
     o = orders[pd.to_datetime(orders["ds"]) < start]
     if o.empty:
         return None
-    oh = pd.DataFrame({"unique_id": ORDERS_ID, "ds": pd.to_datetime(o["ds"]),
-                       "y": o["orders"].astype(float)})
-    last = oh["ds"].max().normalize()
-    return plan_volume(oh, f"{(end - last).days}D", "D", events=events, level=level,
+    oh, horizon = orders_series(o, end)
+    return plan_volume(oh, horizon, "D", events=events, level=level,
                        country=country, candidates=candidates, seed=seed)
 
 
