@@ -224,8 +224,9 @@ def compare_extras(comparison: Any, results: dict[str, Any], baseline: str) -> N
     c = st.columns(3)
     label = c[0].selectbox("Scenario", list(results), key="wr_hm_scenario")
     result = results[label]
-    chans = list(result.scenario.channels)
-    ch = c[1].selectbox("Channel", chans, key="wr_hm_channel")
+    planned = result.planned_scenario.channels  # a plan per queue: one entry per queue
+    ch = c[1].selectbox("Queue" if result.meta.get("queues") else "Channel", list(planned),
+                        key="wr_hm_channel")
     what = c[2].radio("Show", ["Service level", "Agents short"], horizontal=True,
                       key="wr_hm_value")
     value = "service_level" if what == "Service level" else "short_agents"
@@ -234,7 +235,7 @@ def compare_extras(comparison: Any, results: dict[str, Any], baseline: str) -> N
         fmt, scheme = (".0%", "redyellowgreen") if value == "service_level" else (",.0f",
                                                                                    "reds")
         title = "Service level" if value == "service_level" else "Agents short"
-        target = (result.scenario.channels[ch].target_sl if value == "service_level"
+        target = (planned[ch].target_sl if value == "service_level"
                   else None)
         st.altair_chart(charts.date_hour_heatmap(grid, title, fmt, scheme, target),
                         width="stretch")

@@ -163,6 +163,16 @@ def test_shift_plan_scenarios_and_export_pages_follow_the_pick(queue_files):
     w = vol.reindex(d.index).to_numpy()
     sl = float((d.to_numpy() * w).sum() / w.sum())
     assert _metric(at, "chat: service level") == f"{sl:.1%}"
+    # the daily service level of the pick is drawn (it was left out for a plan per queue)
+    specs = [c.proto.spec for c in at.get("vega_lite_chart")]
+    assert any("Service level of chat" in spec for spec in specs)
+    # the day-by-hour heatmap offers the plan's queues (its intervals are per queue)
+    assert at.selectbox(key="wr_hm_channel").options == sorted(QUEUES, key=[
+        *result.planned_scenario.channels].index)
+    assert not [i.value for i in at.info if "No interval figures" in i.value]
+    # email's backlog: one line (the total's one email queue), no sawtooth over queues
+    at.selectbox(key="queue_pick_box").set_value("Channel: voice").run()
+    assert any("No deferred (email) queue" in i.value and "voice" in i.value for i in at.info)
 
     at.switch_page("app_support/pages/export.py").run()
     assert not at.exception, at.exception

@@ -214,8 +214,8 @@ if QUEUE in dataset.contacts.columns:
     by_channel = per_queue.groupby("channel", sort=True).agg(
         queues=("queue", "size"), contacts=("contacts", "sum"), small=("small", "sum"))
     st.caption("Queues per channel: " + ", ".join(
-        f"{views.md(ch)} {r.queues:,}" + (f" ({r.small:,} small)" if r.small else "")
-        for ch, r in by_channel.iterrows()) + ".")
+        f"{views.md(r.Index)} {r.queues:,}" + (f" ({r.small:,} small)" if r.small else "")
+        for r in by_channel.itertuples()) + ".")  # iterrows would turn the counts to floats
     if len(small):
         names = ", ".join(views.md(n) for n in small["queue"].head(10))
         more = f" and {len(small) - 10:,} more" if len(small) > 10 else ""

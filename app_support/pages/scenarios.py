@@ -310,23 +310,34 @@ elif channels:
     ch = st.selectbox("Channel", channels, key="sc_channel")
     daily = comparison.daily[comparison.daily["channel"] == ch]
     target = next(iter(results.values())).planned_scenario.channels.get(ch)
+if channels and len(daily):
     st.altair_chart(
         charts.by_day_chart(
-            daily, "service_level", "Service level (share answered in time)", ".1%",
-            target=None if target is None else target.target_sl, baseline=baseline,
+            daily, "service_level", f"Service level of {views.md(ch)} (share answered in time)",
+            ".1%", target=None if target is None else target.target_sl, baseline=baseline,
         ),
         width="stretch",
     )
+elif channels:
+    st.info(f"No daily service level for {views.md(ch)} in these scenarios.")
 
 st.subheader("Email backlog by day")
-if len(comparison.backlog):
+backlog = comparison.backlog
+if len(backlog) and queues:  # one line per scenario: the backlog of the pick's queues
+    # a compared plan without queues counts each channel as its own queue
+    wide = {c: c for r in results.values() for c in r.planned_scenario.channels} | queues
+    in_pick = picks.scope(pick or picks.TOTAL, wide)
+    backlog = backlog[backlog["channel"].astype(str).isin(in_pick)].groupby(
+        ["scenario", "date"], as_index=False, sort=True)["backlog_items"].sum()
+if len(backlog):
     st.altair_chart(
-        charts.by_day_chart(comparison.backlog, "backlog_items", "Backlog, items", ",.0f",
+        charts.by_day_chart(backlog, "backlog_items", "Backlog, items", ",.0f",
                             baseline=baseline),
         width="stretch",
     )
 else:
-    st.info("No deferred (email) channel in these scenarios.")
+    st.info("No deferred (email) queue in the shown scenarios"
+            + (f" for {views.md(picks.pick_label(pick))}." if pick is not None else "."))
 
 risk_view.frontier_section(results, "sc")
 
