@@ -147,6 +147,11 @@ def test_shift_plan_scenarios_and_export_pages_follow_the_pick(queue_files):
     at.selectbox(key="queue_pick_box").set_value("Channel: chat").run()
     assert not at.exception, at.exception
     assert [t.label for t in at.tabs] == ["chat"]  # one chart for the pick, not per queue
+    plan = _run(queue_files, days=2, solve=True)
+    chat_hours = plan.shift_plan[plan.shift_plan["channel"].isin(
+        ["chat-de", "chat-fr", "chat-xx"])]
+    hours = float((chat_hours["paid_hours"] * chat_hours["agents"]).sum())  # per shift row
+    assert _metric(at, "chat: paid hours") == f"{hours:,.0f}"
 
     at.switch_page("app_support/pages/scenarios.py").run()
     at.button(key="sc_run").click().run()

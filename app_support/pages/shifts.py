@@ -33,7 +33,8 @@ if pick is not None:  # the picked queues only (the plan's figures above stay pl
     coverage = coverage[coverage["channel"].isin(names)]
     shift_plan = shift_plan[shift_plan["channel"].isin(names)]
 under = views.understaffed(coverage)
-m = st.columns(4)
+picked = pick is not None and pick != picks.TOTAL  # a channel or a queue: its own cards
+m = st.columns(5 if picked else 4)
 m[0].metric(
     "Plan quality",
     str(meta.get("shift_quality", "n/a")),
@@ -51,10 +52,14 @@ m[2].metric(
     help="No plan that leaves no more understaffing than this one can use fewer paid hours.",
 )
 m[3].metric(
-    "Understaffed intervals",
+    f"{picks.pick_label(pick)}: understaffed intervals" if picked else "Understaffed intervals",
     f"{len(under):,}",
     help="Intervals where fewer agents are scheduled than the rostered requirement.",
 )
+if picked:  # the pick's paid hours from the core's roll-up (the plan's stay beside them)
+    row = picks.pick_rollup(result.rollup(), pick, queues)
+    m[4].metric(f"{picks.pick_label(pick)}: paid hours", views.fmt_number(row.paid_hours),
+                help="Paid hours of the picked queues' shift plans (the roll-up's sum).")
 
 default_day = views.peak_window(result.coverage, "required", days=1)[0]
 day = st.date_input(
