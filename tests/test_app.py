@@ -414,6 +414,20 @@ def test_uploaded_history_is_planned_end_to_end():
     # back on Data, the upload boxes are empty but the page says which files are in use
     at.switch_page("app_support/pages/data.py").run()
     assert [m.value for m in at.success if "In use: your files" in m.value]
+    # a new contacts file alone (the other boxes empty after the visit) replaces the
+    # contacts and keeps the orders in use: email is back, the orders still end in Sep
+    with gzip.open(ROOT / "data" / "contacts.csv.gz", "rt", newline="") as fh:
+        rows = [r for r in csv.DictReader(fh) if "2024-06-01" <= r["ds"][:10] <= "2024-09-30"]
+    more = io.StringIO()
+    writer = csv.DictWriter(more, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    at.file_uploader(key="upload_contacts").set_value(
+        ("contacts_all.csv", more.getvalue().encode(), "text/csv")).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert _metric(at, "Channels") == "chat, email, voice"
+    assert _ranges(at)["Orders"] == ("2022-01-01", "2024-09-30")
+    assert [m.value for m in at.success if "kept from before: orders.csv" in m.value]
 
     # back to the sample: its three channels return (the upload had dropped email)
     at.radio(key="data_source").set_value("Bundled sample").run()

@@ -104,6 +104,16 @@ else:
             upload_warnings[paths[kind]] = backend.frame_warnings(frame)
     for message in errors:
         st.error(message, icon=":material/error:")
+    kept: list[str] = []
+    if paths and not errors and not uses_sample:  # a new file beside the files in use
+        in_use = {k: getattr(scenario.data, k) for k in backend.UPLOAD_KINDS
+                  if k not in paths and getattr(scenario.data, k)}
+        # the other boxes are empty (as after visiting another page): replace only what
+        # was uploaded, keep the rest; a box emptied beside the other required files
+        # still drops its file (an events file removed on purpose)
+        if any(req and k in in_use for k, req in backend.UPLOAD_KINDS.items()):
+            paths.update(in_use)
+            kept = [Path(p).name for p in in_use.values()]
     missing = [k for k, req in backend.UPLOAD_KINDS.items() if req and k not in paths]
     if errors or missing:
         in_use = [Path(p).name for p in (scenario.data.orders, scenario.data.contacts,
@@ -143,7 +153,9 @@ else:
                 st.session_state["upload_notes"] = notes
                 st.session_state["upload_other_notes"] = others
         names = ", ".join(Path(p).name for p in paths.values() if p)
-        st.success(f"Using your files: {names}", icon=":material/check_circle:")
+        st.success(f"Using your files: {names}" + (
+            f" (kept from before: {', '.join(kept)})" if kept else ""),
+            icon=":material/check_circle:")
         if not paths.get("events"):
             st.info("No events file: the forecast uses no peak days, promotions or incidents "
                     "of yours (upload one to mark them).", icon=":material/event_busy:")
