@@ -103,7 +103,9 @@ def show_warnings(result: Any, container: Any = None) -> None:
     ``meta["warnings"]``: channels it does not plan, history ending long before the
     plan, ...), as warnings in ``container`` (default: the page)."""
     box = container if container is not None else st
-    for warning in dict.fromkeys(str(w) for w in (result.meta.get("warnings") or ())):
+    names = [*(result.meta.get("queues") or {}), *result.scenario.channels]
+    noun = "queues" if result.meta.get("queues") else "channels"
+    for warning in views.group_warnings(result.meta.get("warnings") or (), names, noun=noun):
         box.warning(views.md(warning), icon=":material/warning:")
 
 

@@ -11,6 +11,7 @@ agents, KPIs) stays in the core; these helpers only regroup and relabel its resu
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pandas as pd
@@ -27,6 +28,7 @@ __all__ = [
     "daily_series",
     "events_between",
     "fit_to_history",
+    "group_warnings",
     "refit_plan_dates",
     "fmt_number",
     "interval_actuals",
@@ -595,3 +597,41 @@ def file_stem(text: object) -> str:
     'red_x_y'
     """
     return re.sub(r"_+", "_", re.sub(r"[^A-Za-z0-9._-]", "_", str(text))).strip("_.") or "plan"
+
+
+def group_warnings(warnings: Iterable[object], names: Iterable[str], shown: int = 5,
+                   noun: str = "queues") -> list[str]:
+    """The run's warnings with those that differ only in the queue (or channel) they start
+    with (``"<name>: <text>"``) said once, naming the first ``shown`` of them: a plan of 200
+    queues warns once, not 200 times. Order kept (a group stands where its first was).
+
+    Examples
+    --------
+    >>> group_warnings(["a: thin", "b: thin", "c: other", "note"], ["a", "b", "c"], shown=1)
+    ['2 queues (a and 1 more): thin', 'c: other', 'note']
+    """
+    known = set(names)
+    groups: dict[str, list[str]] = {}
+    order: list[tuple[str, str]] = []  # ("group", text) or ("plain", warning)
+    for w in dict.fromkeys(str(w) for w in warnings):
+        name, sep, rest = w.partition(": ")
+        if sep and name in known:
+            if rest not in groups:
+                groups[rest] = []
+                order.append(("group", rest))
+            groups[rest].append(name)
+        else:
+            order.append(("plain", w))
+    out = []
+    for kind, text in order:
+        if kind == "plain":
+            out.append(text)
+            continue
+        who = groups[text]
+        if len(who) == 1:
+            out.append(f"{who[0]}: {text}")
+            continue
+        head = ", ".join(who[:shown])
+        more = f" and {len(who) - shown:,} more" if len(who) > shown else ""
+        out.append(f"{len(who):,} {noun} ({head}{more}): {text}")
+    return out

@@ -282,3 +282,21 @@ def test_service_level_heatmap_colours_are_tied_to_the_target():
     assert scale["domain"] == [0, 1] and scale["domainMid"] == 0.8
     free = charts.date_hour_heatmap(grid, "Agents short", ",.0f", "reds").to_dict()
     assert "domain" not in free["encoding"]["color"]["scale"]
+
+
+def test_warnings_repeated_per_queue_are_said_once():
+    names = [f"q{i:03d}" for i in range(200)]
+    text = "staff_to p80 reads the spread of demand off the forecast band"
+    warnings = ["history ends early", *(f"{n}: {text}" for n in names), "q007: other",
+                "q001: " + text]  # a repeat of one queue's warning counts once
+    out = views.group_warnings(warnings, names)
+    assert out == [
+        "history ends early",
+        f"200 queues (q000, q001, q002, q003, q004 and 195 more): {text}",
+        "q007: other",
+    ]
+    # a name that is no queue of the plan is not grouped; one queue keeps its own line
+    assert views.group_warnings(["x: a", "y: a", "q000: b"], ["q000"]) == [
+        "x: a", "y: a", "q000: b"]
+    assert views.group_warnings(["chat: a", "voice: a"], ["chat", "voice"],
+                                noun="channels") == ["2 channels (chat, voice): a"]
