@@ -530,6 +530,10 @@ def test_today_page_takes_an_upload_and_names_a_bad_one():
         ("today.csv", good.encode(), "text/csv")).run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert _metric(at, "chat: contacts so far") == "480"
+    # voice and email are open from 08:00 and have no row in the file: by 12:00 four hours
+    # of their plan have passed, so they are not reported (not "just opened")
+    assert _metric(at, "voice: contacts so far") == "not reported"
+    assert _metric(at, "email: contacts so far") == "not reported"
 
 
 def test_opening_the_staffing_editor_keeps_a_fine_monthly_table():

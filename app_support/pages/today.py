@@ -143,13 +143,18 @@ if len(outside):
     )
 summary = view.summary.set_index("channel")
 is_open = open_at(view.intervals, view.now, interval_s)
+# an interval of the plan has ended by now: a channel without rows then is not reported
+# (planned_so_far counts reported channels only, so it cannot tell the two apart)
+ended = view.intervals[pd.to_datetime(view.intervals["ds"]) + pd.Timedelta(
+    seconds=int(interval_s)) <= view.now]["channel"].astype(str)
+ended_by_now = set(ended)
 cards = st.columns(len(summary))
 for col, (channel, s) in zip(cards, summary.iterrows(), strict=True):
     if not s["reported"] and not is_open.get(str(channel), False):
         col.metric(f"{channel}: contacts so far", "closed",
                    help=f"The plan has no {channel} interval running at {seen_to}: the "
                    "channel is closed now.")
-    elif not s["reported"] and not s["planned_so_far"]:
+    elif not s["reported"] and str(channel) not in ended_by_now:
         col.metric(f"{channel}: contacts so far", "just opened",
                    help=f"No {channel} interval has ended by {seen_to}: nothing to report yet; "
                    "its plan is kept as it is.")
