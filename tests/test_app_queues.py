@@ -204,3 +204,22 @@ def test_forecast_page_shows_the_pick(queue_files):
     at.switch_page("app_support/pages/capacity.py").run()
     assert not at.exception, at.exception
     assert any("per queue" in i.value for i in at.info)
+
+
+def test_today_page_follows_the_pick(queue_files):
+    at = _app(queue_files, days=2)
+    at.switch_page("app_support/pages/today.py").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    cards = {m.label for m in at.metric if m.label.endswith(": contacts so far")}
+    assert cards == {f"{q}: contacts so far" for q in QUEUES}  # the total: every queue
+    at.selectbox(key="queue_pick_box").set_value("Channel: chat").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    cards = {m.label for m in at.metric if m.label.endswith(": contacts so far")}
+    assert cards == {"chat-de: contacts so far", "chat-fr: contacts so far",
+                     "chat-xx: contacts so far"}
+    assert [t.label for t in at.tabs] == ["chat-de", "chat-fr", "chat-xx"]
+    # the replayed contacts so far of chat-fr: the raw rows of the day before "now"
+    now = at.select_slider(key="today_now_20241128").value
+    raw = queue_files["contacts"]
+    fr = raw[(raw["queue"] == "chat-fr") & (raw["ds"] >= "2024-11-28") & (raw["ds"] < now)]
+    assert _metric(at, "chat-fr: contacts so far") == f"{fr['contacts'].sum():,.0f}"

@@ -13,10 +13,13 @@ import pandas as pd
 import streamlit as st
 
 from app_support import backend, charts, editor, state, views
+from planner import picks
 from planner.live import LiveError, day_of
 from planner.live_status import open_at
 
 SOURCES = ("Replay the loaded history", "Upload today's contacts")
+#: Above this many channels or queues shown, a table replaces the cards and charts.
+MAX_CARDS = 12
 
 st.title("Today")
 st.caption(
@@ -142,14 +145,27 @@ if len(outside):
         icon=":material/warning:",
     )
 summary = view.summary.set_index("channel")
+queues = dict(result.meta.get("queues") or {})
+pick = state.queue_pick(queues)
+intervals = view.intervals
+if pick is not None:  # the picked queues' cards, charts and short intervals
+    names = set(picks.scope(pick, queues))
+    summary = summary[summary.index.astype(str).isin(names)]
+    intervals = intervals[intervals["channel"].astype(str).isin(names)]
 is_open = open_at(view.intervals, view.now, interval_s)
 # an interval of the plan has ended by now: a channel without rows then is not reported
 # (planned_so_far counts reported channels only, so it cannot tell the two apart)
 ended = view.intervals[pd.to_datetime(view.intervals["ds"]) + pd.Timedelta(
     seconds=int(interval_s)) <= view.now]["channel"].astype(str)
 ended_by_now = set(ended)
-cards = st.columns(len(summary))
-for col, (channel, s) in zip(cards, summary.iterrows(), strict=True):
+many = len(summary) > MAX_CARDS
+if many:
+    st.info(f"{len(summary):,} queues: their figures are in the table; pick a channel or a "
+            "queue in the sidebar (Show) for its cards and charts.", icon=":material/list:")
+    st.dataframe(summary.drop(columns=["unplanned_contacts"], errors="ignore"),
+                 width="stretch", key="today_summary")
+cards = st.columns(len(summary)) if len(summary) and not many else []
+for col, (channel, s) in zip(cards, summary.iterrows()):
     if not s["reported"] and not is_open.get(str(channel), False):
         col.metric(f"{channel}: contacts so far", "closed",
                    help=f"The plan has no {channel} interval running at {seen_to}: the "
@@ -181,9 +197,9 @@ for col, (channel, s) in zip(cards, summary.iterrows(), strict=True):
                f"up to {int(s['max_short'])} agents" if s["max_short"] else None,
                delta_color="off")
 
-tabs = st.tabs(list(summary.index))
-for tab, channel in zip(tabs, summary.index, strict=True):
-    rows = view.intervals[view.intervals["channel"] == channel]
+tabs = st.tabs(list(summary.index)) if len(summary) and not many else []
+for tab, channel in zip(tabs, summary.index):
+    rows = intervals[intervals["channel"] == channel]
     minutes = interval_s // 60
     tab.altair_chart(
         charts.live_chart(rows, view.now, f"{channel} contacts per {minutes} min", level),
@@ -196,7 +212,7 @@ for tab, channel in zip(tabs, summary.index, strict=True):
                 "now. Below: agents on shift (green) against what the re-forecast needs "
                 "(line); red: short in the rest of the day.")
 
-short = view.intervals[view.intervals["short"]]  # the core's rule (email: backlog late)
+short = intervals[intervals["short"]]  # the core's rule (email: backlog late)
 st.subheader("Short in the rest of the day"
              + (f": {len(short)} interval{'s' if len(short) != 1 else ''}" if len(short) else ""))
 if short.empty:
