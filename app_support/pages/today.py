@@ -165,7 +165,7 @@ if many:
     st.dataframe(summary.drop(columns=["unplanned_contacts"], errors="ignore"),
                  width="stretch", key="today_summary")
 cards = st.columns(len(summary)) if len(summary) and not many else []
-for col, (channel, s) in zip(cards, summary.iterrows()):
+for col, (channel, s) in zip(cards, summary.iterrows(), strict=False):  # none if many
     if not s["reported"] and not is_open.get(str(channel), False):
         col.metric(f"{channel}: contacts so far", "closed",
                    help=f"The plan has no {channel} interval running at {seen_to}: the "
@@ -198,7 +198,7 @@ for col, (channel, s) in zip(cards, summary.iterrows()):
                delta_color="off")
 
 tabs = st.tabs(list(summary.index)) if len(summary) and not many else []
-for tab, channel in zip(tabs, summary.index):
+for tab, channel in zip(tabs, summary.index, strict=False):
     rows = intervals[intervals["channel"] == channel]
     minutes = interval_s // 60
     tab.altair_chart(
