@@ -170,7 +170,7 @@ def test_shift_plan_scenarios_and_export_pages_follow_the_pick(queue_files):
     assert _metric(at, "chat: service level") == f"{sl:.1%}"
     # the daily service level of the pick is drawn (it was left out for a plan per queue)
     specs = [c.proto.spec for c in at.get("vega_lite_chart")]
-    assert any("Service level of chat" in spec for spec in specs)
+    assert any("Service level, chat" in spec for spec in specs)
     # the day-by-hour heatmap offers the plan's queues (its intervals are per queue)
     assert at.selectbox(key="wr_hm_channel").options == sorted(QUEUES, key=[
         *result.planned_scenario.channels].index)
