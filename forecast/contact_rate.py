@@ -225,7 +225,7 @@ def estimate_contact_rate(
     drift = 0.0
     if dsel.sum() >= 28:
         tt = np.arange(days.size)[dsel].astype(float)
-        with np.errstate(divide="ignore"):  # a day without contacts is left out below
+        with np.errstate(divide="ignore", invalid="ignore"):  # such days are left out below
             yy = np.log(np.where(eff[dsel] > 0, cv[dsel] / eff[dsel], np.nan))
         good = np.isfinite(yy)
         if good.sum() >= 28:

@@ -125,6 +125,7 @@ from planner.pipeline import (
     run,
     shift_meta,
 )
+from planner.queues import plan_inputs
 from planner.results import RESULT_TABLES, ScenarioResult
 from planner.scenario import Scenario, load_scenario
 from staffing.shifts import ShiftPlan
@@ -220,6 +221,20 @@ class FanOutResult:
 _INPUTS = PipelineCache(max_items=4, max_blocks=1)
 _FORECASTS = LruCache(4)
 _ROWS = LruCache(4)  # (inputs key, cut-off) -> per-queue row positions and history facts
+_PLANNED = LruCache(4)  # inputs key -> the inputs as planned (one series per queue)
+
+
+def _load(scenario: Scenario) -> InputData:
+    """The scenario's inputs as its run plans them: contacts with queues have each queue
+    as a series (:func:`planner.queues.plan_inputs`; ``scenario`` has one channel per
+    queue, as :func:`_planned` made it). They keep the loaded inputs' key, so that the
+    pipeline run of a chunk finds them (and its forecast) in its cache."""
+    inputs = load_inputs(scenario.data, _INPUTS)
+    hit = _PLANNED.get(inputs.key)
+    if hit is None:
+        hit = dataclasses.replace(plan_inputs(scenario, inputs)[1], key=inputs.key)
+        _PLANNED.put(inputs.key, hit)
+    return hit
 
 
 def _peak_rss_mb() -> float:
@@ -469,7 +484,7 @@ def _chunk_task(group: str, scenarios: Mapping[str, Scenario], queues: tuple[str
             key, frame = orders.value
             _forecast_cache(first).put(key, frame)
         try:
-            inputs = load_inputs(first.data, _INPUTS)
+            inputs = _load(first)
         except Exception as exc:  # noqa: BLE001 - isolated, reported by name
             return _Part(queues, None, {}, {"*": ("forecast", _error(exc), queues)})
         failed: dict[str, tuple[str, str, tuple[str, ...]]] = {}
@@ -514,7 +529,7 @@ def _orders_plan_task(group: str, scenario: Scenario) -> _Out:
 
     def work() -> Any:
         try:
-            inputs = load_inputs(scenario.data, _INPUTS)
+            inputs = _load(scenario)
             _history(inputs, scenario)  # this worker's facts, for its chunks
             h = scenario.horizon
             cutoff = pd.Timestamp(h.last_history_day) + pd.Timedelta(days=1)
@@ -532,7 +547,7 @@ def _load_task(group: str, scenario: Scenario) -> _Out:
 
     def work() -> Any:
         try:
-            _history(load_inputs(scenario.data, _INPUTS), scenario)
+            _history(_load(scenario), scenario)
         except Exception:  # noqa: BLE001 - the chunks load them again and name the error
             pass
         return None
@@ -603,7 +618,7 @@ def _assemble_task(label: str, scenario: Scenario, order: int, parts: Sequence[_
             queues = [q for p in got for q in p.queues if q not in failed]
             whole = scenario if not failed else _only(scenario, queues)
             result, plans = _join_results(whole, [p.results[label] for p in got])
-            inputs = load_inputs(scenario.data, _INPUTS)
+            inputs = _load(scenario)
             interval_s = int(result.meta["interval_s"])
             meta = dict(result.meta)
             meta["forecast_key"] = whole.forecast_key()
@@ -645,7 +660,7 @@ def _plan_task(label: str, scenario: Scenario, parts: Sequence[_Out]) -> _Out:
             return TaskFailure(label, f[0], f[1], tuple(sorted(failed)))
         try:
             cache = PipelineCache(max_items=4)
-            inputs = load_inputs(scenario.data, _INPUTS)
+            inputs = _load(scenario)
             cache.put(inputs.key, inputs)
             base = _merge([p.value.forecast for p in parts])
             cache.put(("forecast", scenario.forecast_key(), inputs.key), base)
@@ -897,8 +912,17 @@ def run_many(
         client, cluster = (engine, None) if is_client else dask_client(engine, workers)
         try:
             n_workers = max(1, len(client.scheduler_info(n_workers=-1)["workers"]))
-            outs = _distributed(client, todo, n_workers, chunk_size, progress, results,
+            planned, queues = _planned(todo)
+            outs = _distributed(client, planned, n_workers, chunk_size, progress, results,
                                 failures)
+            for label, r in list(results.items()):  # as run() gives it
+                if label not in todo or not isinstance(r, ScenarioResult):
+                    continue
+                q = {k: v for k, v in queues.get(label, {}).items() if k in r.scenario.channels}
+                meta = {**r.meta, "queues": q} if q else r.meta
+                # the user's scenario; a result of some queues keeps the queues it has
+                sc = r.scenario if label in failures else todo[label]
+                results[label] = dataclasses.replace(r, scenario=sc, meta=meta)
         finally:
             if not is_client:
                 client.close()
@@ -937,6 +961,19 @@ CHUNKS_PER_WORKER = 2
 #: Most queues in one chunk by default, so that a task's memory stays bounded (about 8 MB
 #: a queue for a week's plan) however many queues a worker gets.
 MAX_CHUNK_QUEUES = 50
+
+
+def _planned(todo: Mapping[str, Scenario]) -> tuple[dict[str, Scenario], dict[str, dict]]:
+    """Each scenario as its run plans it (one channel per queue when its contacts carry
+    queues, :func:`planner.queues.plan_inputs`) and its queue -> channel map. A scenario
+    whose inputs do not load or plan here is left as given: its tasks report the error."""
+    planned, queues = {}, {}
+    for label, sc in todo.items():
+        try:
+            planned[label], _, queues[label] = plan_inputs(sc, load_inputs(sc.data, _INPUTS))
+        except Exception:  # noqa: BLE001 - the tasks load it again and name the error
+            planned[label], queues[label] = sc, {}
+    return planned, queues
 
 
 def _distributed(client: Any, todo: Mapping[str, Scenario], n_workers: int,

@@ -137,7 +137,26 @@ def _queue_data(folder: Path) -> dict[str, str]:
                                   aht_s=np.where(got > 0, r["aht_s"], np.nan)))
     contacts = pd.concat(parts).sort_values(["ds", "queue"], kind="stable")
     queue_contacts(contacts).to_parquet(folder / "contacts.parquet", index=False)
+    contacts.to_parquet(folder / "contacts_queues.parquet", index=False)  # the queue column
     return queue_map(contacts)
+
+
+def test_a_contacts_file_with_a_queue_column_fans_out_as_run_plans_it(client, tmp_path):
+    # the user's scenario names channels; the file's queue column makes it a plan per
+    # queue, with an override by pattern; the fan-out must give exactly what run gives
+    owner = _queue_data(tmp_path)
+    base = _short("by_queue")
+    data = base.data.model_copy(update={"contacts": str(tmp_path / "contacts_queues.parquet")})
+    user = base.model_copy(update={"data": data, "queues": {"chat-*": {"target_sl": 0.9}}})
+    user = type(user).from_dict(user.to_dict())  # validated like a file
+    ref = run(user, cache=PipelineCache())
+    assert ref.queues == owner
+    runs = run_many([user], engine=client, chunk_size=2)
+    got = runs.results["by_queue"]
+    assert not runs.failures
+    assert got.scenario == user and got.queues == owner
+    _assert_same(ref, got)
+    assert (runs.costs["kind"] == "queues").sum() == 3  # 6 queues in chunks of 2
 
 
 def test_queues_fan_out_per_queue_and_a_failed_queue_keeps_the_others(client, tmp_path,
