@@ -313,7 +313,7 @@ elif channels:
 if channels and len(daily):
     st.altair_chart(
         charts.by_day_chart(
-            daily, "service_level", f"Service level, {views.md(ch)}",
+            daily, "service_level", f"Service level, {ch}",  # a chart title: no Markdown
             ".1%", target=None if target is None else target.target_sl, baseline=baseline,
         ),
         width="stretch",
