@@ -43,12 +43,17 @@ def add_run_many_parser(sub: argparse._SubParsersAction, common: argparse.Argume
                         "name; overrides data.timezone of the files)")
     m.add_argument("--out", metavar="DIR",
                    help="write each scenario's kpis_daily.csv, shift_plan.csv, "
-                        "requirements.csv and weekly.csv into DIR/<scenario name>")
+                        "requirements.csv and weekly.csv into DIR/<scenario name> (a plan "
+                        "per queue adds queues/ with each queue's files)")
     m.add_argument("--xlsx", action="store_true",
                    help="with --out, also write each scenario's plan.xlsx (slow for many "
-                        "channels)")
+                        "channels; a plan per queue writes rollup.xlsx, and plan.xlsx below "
+                        "100 queues)")
     m.add_argument("--cache", metavar="DIR",
                    help="folder of results by content hash: skip scenarios already there")
+    m.add_argument("--queues", action="store_true",
+                   help="with a contacts file that has queues: also print each queue "
+                        "(default: the roll-ups per channel and in total)")
     return m
 
 
@@ -57,8 +62,8 @@ def cmd_run_many(args: argparse.Namespace) -> int:
     from planner.cli_common import (
         EXIT_INPUT,
         EXIT_OK,
+        result_text,
         scenario_file,
-        summary_text,
         write_outputs,
     )
     from planner.fanout import TaskFailure, progress_bar, run_many
@@ -80,7 +85,7 @@ def cmd_run_many(args: argparse.Namespace) -> int:
             tag = f" (without {', '.join(runs.failures[label].channels)}: failed)"
         print(f"Scenario {label}: {result.scenario.horizon.start} .. "
               f"{result.scenario.horizon.end}{tag}")
-        print(summary_text(result.summary()))
+        print(result_text(result, queues=args.queues))
         print()
         for text in result.meta.get("warnings", []):
             print(f"warning: {label}: {text}", file=sys.stderr)

@@ -141,7 +141,8 @@ def _queue_data(folder: Path) -> dict[str, str]:
     return queue_map(contacts)
 
 
-def test_a_contacts_file_with_a_queue_column_fans_out_as_run_plans_it(client, tmp_path):
+def test_a_contacts_file_with_a_queue_column_fans_out_as_run_plans_it(client, tmp_path,
+                                                                      capsys):
     # the user's scenario names channels; the file's queue column makes it a plan per
     # queue, with an override by pattern; the fan-out must give exactly what run gives
     owner = _queue_data(tmp_path)
@@ -157,6 +158,15 @@ def test_a_contacts_file_with_a_queue_column_fans_out_as_run_plans_it(client, tm
     assert got.scenario == user and got.queues == owner
     _assert_same(ref, got)
     assert (runs.costs["kind"] == "queues").sum() == 3  # 6 queues in chunks of 2
+    # the CLI prints the core's roll-ups per channel and in total
+    path = tmp_path / "by_queue.yaml"
+    path.write_text(user.to_yaml())
+    assert main(["run-many", str(path), "--address", client.scheduler.address, "-q"]) == 0
+    out = capsys.readouterr().out
+    total = ref.rollup().set_index("name").loc["total"]
+    line = next(ln.split() for ln in out.splitlines() if ln.split()[:2] == ["total", "total"])
+    assert line[3] == "6" and line[5] == f"{total['paid_hours']:,.0f}"
+    assert "chat-de" not in out
 
 
 def test_queues_fan_out_per_queue_and_a_failed_queue_keeps_the_others(client, tmp_path,
