@@ -42,6 +42,7 @@ from planner.cli_common import (
     KPIS_DAILY_COLUMNS,
     SHIFT_PLAN_COLUMNS,
     Progress,
+    add_queues_flag,
     date_only,
     load_or_run,
     plan_text,
@@ -121,9 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--full-workbook", action="store_true",
                    help="with --out: write plan.xlsx even for 100 queues or more (every "
                         "interval of every queue; slow)")
-    r.add_argument("--queues", action="store_true",
-                   help="with a contacts file that has queues: also print each queue "
-                        "(default: the roll-ups per channel and in total)")
+    add_queues_flag(r)
 
     c = sub.add_parser("compare", help="compare saved scenarios (or YAML files) side by side",
                        description="Side-by-side FTE, cost, service level and backlog, with "
@@ -140,9 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="worst intervals listed per scenario and channel (default 5)")
     c.add_argument("--out", metavar="DIR",
                    help="also write the comparison tables as CSV files into DIR")
-    c.add_argument("--queues", action="store_true",
-                   help="for runs planned per queue: also print each queue (default: the "
-                        "roll-ups per channel and in total)")
+    add_queues_flag(c)
     c.add_argument("--risk", action="store_true",
                    help="also print each scenario's cost-risk frontier: paid hours against "
                         "the share of intervals and days below target, staffing to the "

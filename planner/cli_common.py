@@ -23,6 +23,7 @@ from staffing.frames import SHIFT_PLAN_CONTRACT
 from staffing.kpis import DAILY_COLUMNS
 
 __all__ = [
+    "add_queues_flag",
     "EXIT_DB",
     "EXIT_ERROR",
     "EXIT_INPUT",
@@ -149,6 +150,13 @@ def summary_text(summary: pd.DataFrame) -> str:
     cols = ["channel", *[c for c in _SUMMARY_FORMATS if c in summary.columns]]
     fmt = {c: _SUMMARY_FORMATS[c].format for c in cols[1:]}
     return summary[cols].to_string(index=False, formatters=fmt, na_rep="-")
+
+
+def add_queues_flag(parser: argparse.ArgumentParser) -> None:
+    """``--queues``: print each queue of a plan per queue, not only the roll-ups."""
+    parser.add_argument("--queues", action="store_true",
+                        help="with a contacts file that has queues: also print each queue "
+                             "(default: the roll-ups per channel and in total)")
 
 
 def result_text(result: ScenarioResult, queues: bool = False) -> str:

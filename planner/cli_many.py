@@ -10,6 +10,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from planner.cli_common import add_queues_flag
+
 __all__ = ["add_run_many_parser", "cmd_run_many"]
 
 
@@ -51,9 +53,7 @@ def add_run_many_parser(sub: argparse._SubParsersAction, common: argparse.Argume
                         "100 queues)")
     m.add_argument("--cache", metavar="DIR",
                    help="folder of results by content hash: skip scenarios already there")
-    m.add_argument("--queues", action="store_true",
-                   help="with a contacts file that has queues: also print each queue "
-                        "(default: the roll-ups per channel and in total)")
+    add_queues_flag(m)
     return m
 
 
