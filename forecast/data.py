@@ -828,8 +828,9 @@ def _queues(raw: pd.Series, channel: pd.Series, code: np.ndarray, source: str, c
     qcodes, uniques = pd.factorize(raw, use_na_sentinel=True)
     names = []
     for i, u in enumerate(uniques):
-        text = re.sub(r"\s+", " ", str(u).strip().lower())
-        bad = [c for c in text if unicodedata.category(c) in ("Cc", "Cs")]
+        typed = str(u).strip()  # a tab or line break inside a name is refused, not folded
+        text = re.sub(r"\s+", " ", typed.lower())
+        bad = [c for c in typed if unicodedata.category(c) in ("Cc", "Cs")]
         if bad or len(text) > MAX_QUEUE_NAME:
             problem = (f"a queue name with the control character {bad[0]!r}" if bad else
                        f"a queue name of {len(text):,} characters")

@@ -161,6 +161,7 @@ def test_loader_merges_dst_repeats_per_queue():
 @pytest.mark.parametrize(("queue", "match"), [
     ("chat\x07de", r"column 'Queue Name': a queue name with the control character '\\x07' at "
                    r"row 2"),
+    ("chat\tde", r"a queue name with the control character '\\t' at row 2"),
     ("q" * 61, r"a queue name of 61 characters at row 2. Accepted: queue names of 1..60"),
     ("voice", r"queue 'voice' of channel 'chat' is named like the channel 'voice' at row 2"),
 ])

@@ -133,7 +133,8 @@ seen_to = "24:00" if view.now.date() > day else f"{view.now:%H:%M}"
 st.subheader(f"{day:%a %d %b %Y}, contacts seen up to {seen_to}")
 if view.ignored:
     st.warning(
-        "Contacts of channels the plan does not have (left out): "
+        f"Contacts of {'queues' if result.queues else 'channels'} the plan does not have "
+        "(left out): "
         + ", ".join(f"{ch} {n:,.0f}" for ch, n in view.ignored.items()),
         icon=":material/warning:",
     )
