@@ -62,6 +62,11 @@ __all__ = ["IntradayError", "IntradayProfile", "build_profile", "direct_baseline
            "shrink_profiles", "split_daily", "split_intraday"]
 
 
+#: Below this share of the window's contacts in the slots that have rows on half the days,
+#: a series counts as sparse (see :func:`build_profile`).
+SPARSE_HELD = 0.9
+
+
 class IntradayError(ValueError):
     """Bad intraday input (interval length, empty history, missing columns)."""
 
@@ -217,6 +222,22 @@ def build_profile(series: pd.Series, interval_s: int, *, labels: pd.Series | Non
         sel = use & (wd == d)
         if sel.any():
             open_slots[d] = present[sel].mean(axis=0) >= 0.5
+    # a sparse series (a small queue whose file has rows only where contacts came: under
+    # one contact a day per slot that ever saw one, or most contacts outside the slots with
+    # rows on half the days) cannot tell closed slots by missing rows: its open hours are
+    # the span of the slots that saw contacts, and its shape is shrunk toward an even
+    # spread over them (step 3), as far as the counts allow
+    seen = mat[use].sum(axis=0) > 0
+    held = float((mat[use] * open_slots[wd[use]]).sum())
+    sparse = (held < SPARSE_HELD * float(tot[use].sum())
+              or float(np.median(tot[use])) < seen.sum())  # under one contact a slot a day
+    if sparse:
+        first, last = np.flatnonzero(seen)[[0, -1]]
+        span = np.zeros(n_slots, dtype=bool)
+        span[first:last + 1] = True
+        for d in range(7):
+            if (use & (wd == d)).any():
+                open_slots[d] = span
     # 1. a robust pilot (trimmed mean of the daily share vectors) finds incident days: a
     # day whose counts reject the pilot shape at 0.1 % (Pearson chi-square, scaled by the
     # median day's dispersion) leaves the profile
@@ -240,7 +261,7 @@ def build_profile(series: pd.Series, interval_s: int, *, labels: pd.Series | Non
     phi = float(max(((mat[use] - exp) ** 2).sum() / den, 1.0)) if den > 0 else 1.0
     # 3. empirical Bayes: each weekday's shape shrinks toward the shape of all days by the
     # share of its spread that the counting noise does not explain
-    pooled = mat[use].sum(axis=0)
+    pooled = np.ones(n_slots) if sparse else mat[use].sum(axis=0)
     bases = _normalise(np.where(open_slots, pooled[None, :], 0.0))
     n_d = np.array([tot[use & (wd == d)].sum() for d in range(7)])
     shares = shrink_profiles(own, bases, n_d, phi)

@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from staffing.deferred import DeferredInfeasibleError
 from staffing.erlang import rostered_agents
 from staffing.policy import ChannelPolicy, PolicyError, open_mask
 from staffing.queue_models import queue_model
@@ -190,7 +191,10 @@ def compute_requirements(
         days = deferred_tail_days if queue_model(pol[ch].model).deferred else 0
         tail = [last_day.assign(ds=last_day["ds"] + pd.Timedelta(days=k))
                 for k in range(1, days + 1)]
-        full = _channel(pd.concat([part, *tail], ignore_index=True), pol[ch], interval_s)
+        try:
+            full = _channel(pd.concat([part, *tail], ignore_index=True), pol[ch], interval_s)
+        except DeferredInfeasibleError as exc:  # which channel (or queue) could not be sized
+            raise DeferredInfeasibleError(f"channel {ch!r}: {exc}") from exc
         frames.append(full[full["ds"] <= last_ds].reset_index(drop=True))
     out = (
         pd.concat(frames, ignore_index=True)

@@ -186,3 +186,26 @@ def test_split_intraday_names_a_series_without_history():
                           "yhat": [1.0], "yhat_lo": [1.0], "yhat_hi": [1.0]})
     with pytest.raises(IntradayError, match="'b'"):
         split_intraday(daily, hist, 3600)
+
+
+def test_a_sparse_queue_keeps_its_open_hours_and_an_even_shape():
+    # 0.2 contacts a half-hour, 08:00-20:00, rows only where contacts came (as a small
+    # queue's file has them): no slot has a row on half the days, so missing rows cannot
+    # mark closed slots; the open hours are the span of slots with contacts and the shape
+    # is even within them (the counts cannot tell it apart from even)
+    from forecast.intraday import build_profile
+
+    rng = np.random.default_rng(4)
+    days = pd.date_range("2024-01-01", periods=70, freq="D")
+    slots = pd.to_timedelta(np.arange(16, 40) * 1800, unit="s")  # 08:00 .. 19:30
+    ds = pd.DatetimeIndex((days.to_numpy()[:, None] + slots.to_numpy()[None, :]).ravel())
+    y = rng.poisson(0.2, ds.size)
+    s = pd.Series(y[y > 0], index=ds[y > 0]).astype(float)
+    prof = build_profile(s, 1800)
+    opened = prof.open_slots.any(axis=0)
+    first, last = np.flatnonzero(opened)[[0, -1]]
+    assert 16 <= first <= 17 and 38 <= last <= 39  # 08:00(-08:30) .. 19:00(-19:30)
+    assert not opened[:16].any() and not opened[40:].any()
+    shares = prof.shares[0][opened]
+    # even: 1/24 per slot, within the counting noise of ~34 contacts per weekday slot set
+    assert np.allclose(shares, 1 / opened.sum(), atol=0.01)
