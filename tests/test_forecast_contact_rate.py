@@ -165,13 +165,19 @@ def test_level_spread_is_matched_at_the_interval_quantile():
         estimate_contact_rate(o, c, max_lag=2, level=100)
 
 
+def _small_queue(rate: float, seed: int) -> tuple[pd.Series, pd.Series]:
+    """Orders and the Poisson contacts of a small queue: ``rate`` contacts an order, one
+    day after it."""
+    o = _orders(500, seed=seed)
+    mean = (rate * o.shift(1)).dropna()
+    return o, pd.Series(np.random.default_rng(seed + 1).poisson(mean.to_numpy()),
+                        index=mean.index, dtype=float)
+
+
 def test_a_small_queue_with_days_without_contacts_has_a_finite_band():
     # 0.0003 contacts an order (~3 a day): some days see none, whose log ratio is -inf;
     # the spread is measured on the days with contacts, so the band stays finite
-    o = _orders(500, seed=4)
-    mean = (0.0003 * o.shift(1)).dropna()
-    c = pd.Series(np.random.default_rng(5).poisson(mean.to_numpy()), index=mean.index,
-                  dtype=float)
+    o, c = _small_queue(0.0003, 4)
     assert (c == 0).sum() > 5
     est = estimate_contact_rate(o, c, max_lag=2, smooth=0.0)
     assert np.isfinite(est.sigma_log) and est.sigma_log > 0
@@ -185,10 +191,7 @@ def test_a_small_queue_with_days_without_contacts_has_a_finite_band():
 def test_a_queue_without_contacts_on_most_days_is_estimated():
     # ~0.4 contacts a day: most days have none, so every weekday's median ratio is 0; the
     # weekday factors fall back to each weekday's ratio of sums and the fit stays finite
-    o = _orders(500, seed=6)
-    mean = (0.00004 * o.shift(1)).dropna()
-    c = pd.Series(np.random.default_rng(7).poisson(mean.to_numpy()), index=mean.index,
-                  dtype=float)
+    o, c = _small_queue(0.00004, 6)
     assert (c == 0).mean() > 0.5
     est = estimate_contact_rate(o, c, max_lag=2, smooth=0.0)
     assert np.isfinite(est.weekday_factors).all() and (est.weekday_factors > 0).all()
