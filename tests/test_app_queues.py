@@ -18,6 +18,7 @@ from streamlit.testing.v1 import AppTest
 
 from data.generate import generate
 from planner.scenario import Scenario
+from tests.test_app import _metric
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -66,12 +67,6 @@ def _app(files: dict[str, object], days: int = 3) -> AppTest:
     at.run()
     assert not at.exception, at.exception
     return at
-
-
-def _metric(at: AppTest, label: str) -> str:
-    found = [m.value for m in at.metric if m.label == label]
-    assert found, f"no metric {label!r} among {[m.label for m in at.metric]}"
-    return found[0]
 
 
 def _table(at: AppTest, column: str) -> pd.DataFrame:
