@@ -246,8 +246,9 @@ def backtest_spreads(
     bt = bt.merge(act, on=["unique_id", "ds"], how="left").fillna({"y": 0.0})
     spreads: dict[str, Spread] = {}
     notes: dict[str, str] = {}
+    by_channel = dict(iter(bt.groupby("unique_id", sort=False)))  # one pass, not one a channel
     for ch in channels:
-        g = bt[bt["unique_id"] == ch]
+        g = by_channel.get(ch, bt.iloc[:0])
         day = pd.DatetimeIndex(g["ds"]).normalize()
         tot = g.groupby([g["origin"], day]).agg(y=("y", "sum"), f=("yhat", "sum"))
         n = int(((tot["y"] > 0) & (tot["f"] > 0)).sum())
