@@ -389,7 +389,8 @@ def base_forecast(scenario: Scenario, container: Any = None) -> Any:
     from planner.queues import plan_inputs
 
     cache = pipeline.default_cache()
-    planned, inputs, _ = plan_inputs(scenario, pipeline.load_inputs(scenario.data, cache))
+    planned, inputs, _ = plan_inputs(scenario, pipeline.load_inputs(scenario.data, cache),
+                                     cache)
     report, holder = _progress_bar(container if container is not None else st)
     try:
         return pipeline.base_forecast(planned, inputs, progress=report, cache=cache)
@@ -404,8 +405,8 @@ def planned(scenario: Scenario) -> tuple[Scenario, dict[str, str]]:
     from planner import pipeline
     from planner.queues import plan_inputs
 
-    scen, _, queues = plan_inputs(scenario, pipeline.load_inputs(scenario.data,
-                                                                 pipeline.default_cache()))
+    cache = pipeline.default_cache()
+    scen, _, queues = plan_inputs(scenario, pipeline.load_inputs(scenario.data, cache), cache)
     return scen, dict(queues)
 
 

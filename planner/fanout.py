@@ -221,7 +221,6 @@ class FanOutResult:
 _INPUTS = PipelineCache(max_items=4, max_blocks=1)
 _FORECASTS = LruCache(4)
 _ROWS = LruCache(4)  # (inputs key, cut-off) -> per-queue row positions and history facts
-_PLANNED = LruCache(4)  # inputs key -> the inputs as planned (one series per queue)
 
 
 def _load(scenario: Scenario) -> InputData:
@@ -230,11 +229,7 @@ def _load(scenario: Scenario) -> InputData:
     queue, as :func:`_planned` made it). They keep the loaded inputs' key, so that the
     pipeline run of a chunk finds them (and its forecast) in its cache."""
     inputs = load_inputs(scenario.data, _INPUTS)
-    hit = _PLANNED.get(inputs.key)
-    if hit is None:
-        hit = dataclasses.replace(plan_inputs(scenario, inputs)[1], key=inputs.key)
-        _PLANNED.put(inputs.key, hit)
-    return hit
+    return dataclasses.replace(plan_inputs(scenario, inputs, _INPUTS)[1], key=inputs.key)
 
 
 def _peak_rss_mb() -> float:
@@ -975,7 +970,8 @@ def _planned(todo: Mapping[str, Scenario]) -> tuple[dict[str, Scenario], dict[st
     planned, queues = {}, {}
     for label, sc in todo.items():
         try:
-            planned[label], _, queues[label] = plan_inputs(sc, load_inputs(sc.data, _INPUTS))
+            planned[label], _, queues[label] = plan_inputs(sc, load_inputs(sc.data, _INPUTS),
+                                                           _INPUTS)
         except Exception:  # noqa: BLE001 - the tasks load it again and name the error
             planned[label], queues[label] = sc, {}
     return planned, queues

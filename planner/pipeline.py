@@ -184,7 +184,7 @@ def run(
     report_step(progress, "inputs", 0.0, "loading data")
     given, loaded = scenario, load_inputs(scenario.data, cache)
     # per queue when the contacts carry queues (planner.queues.plan_inputs)
-    scenario, inputs, queues = plan_inputs(given, loaded)
+    scenario, inputs, queues = plan_inputs(given, loaded, cache)
 
     hits = cache.hits
     base = base_forecast(scenario, inputs, progress, cache)

@@ -51,7 +51,7 @@ from pydantic import ValidationError
 from planner.inputs import InputData
 from planner.scenario import ChannelSettings, Scenario
 
-__all__ = ["QUEUE", "QueueError", "has_queues", "plan_inputs", "queue_contacts", "queue_map",
+__all__ = ["QUEUE", "QueueError", "plan_inputs", "queue_contacts", "queue_map",
            "queue_scenario", "result_queues", "rollup", "weekly_rollup"]
 
 #: Channel settings a channel planned as several queues cannot share out among them.
@@ -188,15 +188,33 @@ def _check_channel_only(scenario: Scenario, channel: str, siblings: list[str], q
             f"...}}}}), {alternative}")
 
 
-def has_queues(contacts: pd.DataFrame) -> bool:
-    """True when the contacts carry a ``queue`` column with a queue named other than its
-    channel (then the plan is per queue)."""
-    if QUEUE not in contacts.columns or not len(contacts):
-        return False
-    return any(q != ch for q, ch in queue_map(contacts).items())
+def _per_queue(inputs: InputData, cache: Any = None) -> tuple[dict[str, str], InputData]:
+    """Queue -> channel of the contacts (``{}`` without queues) and the inputs as planned:
+    each queue as a series (:func:`queue_contacts`, the key marked), or without queues the
+    contacts with an unused ``queue`` column dropped. Kept in ``cache`` (a
+    :class:`planner.cache.PipelineCache`) under the inputs' key: every run of the same data
+    converts it once."""
+    key = ("planned inputs", inputs.key)
+    hit = cache.get(key) if cache is not None else None
+    if hit is not None:
+        return hit
+    contacts = inputs.contacts
+    found = queue_map(contacts) if QUEUE in contacts.columns and len(contacts) else {}
+    if any(q != ch for q, ch in found.items()):
+        out = found, dataclasses.replace(inputs, contacts=queue_contacts(contacts),
+                                         key=(*inputs.key, "queues"))
+    elif QUEUE in contacts.columns:
+        plain = contacts.drop(columns=[QUEUE])
+        plain.attrs = dict(contacts.attrs)
+        out = {}, dataclasses.replace(inputs, contacts=plain)
+    else:
+        out = {}, inputs
+    if cache is not None:
+        cache.put(key, out)
+    return out
 
 
-def plan_inputs(scenario: Scenario, inputs: InputData
+def plan_inputs(scenario: Scenario, inputs: InputData, cache: Any = None
                 ) -> tuple[Scenario, InputData, dict[str, str]]:
     """What a run plans: the scenario and inputs per queue when the contacts carry queues.
 
@@ -206,12 +224,14 @@ def plan_inputs(scenario: Scenario, inputs: InputData
         The user's scenario (channels, and queue overrides in ``queues``).
     inputs : InputData
         Loaded history (:func:`planner.inputs.load_inputs`).
+    cache : PipelineCache, optional
+        Where the inputs as planned are kept, so that the same data is converted once.
 
     Returns
     -------
     (scenario, inputs, queues)
-        Without queues (:func:`has_queues` false): the scenario, the inputs with the
-        contacts' ``queue`` column dropped, and ``{}``. With queues: the scenario with
+        Without queues (no queue named other than its channel): the scenario, the inputs
+        with the contacts' ``queue`` column dropped, and ``{}``. With queues: the scenario with
         one channel entry per queue (:func:`queue_scenario` with ``scenario.queues``), the
         inputs whose contacts plan each queue as a series (:func:`queue_contacts`; their
         cache key marks them), and queue -> channel of the planned queues (queues of
@@ -227,25 +247,18 @@ def plan_inputs(scenario: Scenario, inputs: InputData
         From :func:`queue_map` and :func:`queue_scenario`; the scenario sets ``queues:``
         while the contacts have no queues, or ``capacity:`` while they have.
     """
-    contacts = inputs.contacts
-    if not has_queues(contacts):
+    found, inputs = _per_queue(inputs, cache)
+    if not found:
         if scenario.queues:
             raise QueueError(f"the scenario sets queues: ({', '.join(list(scenario.queues)[:5])}) "
                              "but the contacts have no queue column naming queues; load a "
                              "contacts file with a queue column or remove queues:")
-        if QUEUE in contacts.columns:
-            plain = contacts.drop(columns=[QUEUE])
-            plain.attrs = dict(contacts.attrs)
-            inputs = dataclasses.replace(inputs, contacts=plain)
         return scenario, inputs, {}
     if scenario.capacity is not None:
         raise QueueError("capacity: plans hiring per channel, and these contacts are planned "
                          "per queue: a capacity plan over a channel's queues is not made yet; "
                          "remove capacity: from the scenario, or plan per channel (contacts "
                          "without a queue column)")
-    found = queue_map(contacts)
-    inputs = dataclasses.replace(inputs, contacts=queue_contacts(contacts),
-                                 key=(*inputs.key, "queues"))
     if set(scenario.channels) <= set(found) and any(
             found[q] != q for q in scenario.channels):
         # already one entry per queue (a planned scenario, e.g. from the fan-out)
