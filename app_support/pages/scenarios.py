@@ -326,9 +326,9 @@ backlog = comparison.backlog
 if len(backlog) and queues:  # one line per scenario: the backlog of the pick's queues
     # a compared plan without queues counts each channel as its own queue
     wide = {c: c for r in results.values() for c in r.planned_scenario.channels} | queues
-    in_pick = picks.scope(pick or picks.TOTAL, wide)
-    backlog = backlog[backlog["channel"].astype(str).isin(in_pick)].groupby(
-        ["scenario", "date"], as_index=False, sort=True)["backlog_items"].sum()
+    backlog = picks.pick_frame(backlog.assign(channel=backlog["channel"].astype(str)),
+                               pick or picks.TOTAL, wide, sums=["backlog_items"],
+                               by=["scenario", "date"])
 if len(backlog):
     st.altair_chart(
         charts.by_day_chart(backlog, "backlog_items", "Backlog, items", ",.0f",
