@@ -41,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 from data.generate import generate  # noqa: E402
 from forecast.data import sample_paths  # noqa: E402
-from planner.fanout import CHUNKS_PER_WORKER, MAX_CHUNK_QUEUES, run_many  # noqa: E402
+from planner.fanout import chunk_sizes, run_many  # noqa: E402
 from planner.pipeline import PipelineCache, run  # noqa: E402
 from planner.queues import queue_contacts, queue_map, queue_scenario  # noqa: E402
 from planner.scenario import load_scenario  # noqa: E402
@@ -178,14 +178,13 @@ TASK_OVERHEAD_S = 0.01
 def project(select_s: float, select_tasks: int, fixed_s: float, forecast_s_per_queue: float,
             plan_s_per_queue_scn: float, assemble_s_per_queue: float,
             overhead_s: float = TASK_OVERHEAD_S, queues: int = 10_000, scns: int = 10,
-            workers=(8, 64, 512), chunks_per_worker: int = CHUNKS_PER_WORKER,
-            max_chunk: int = MAX_CHUNK_QUEUES) -> str:
+            workers=(8, 64, 512)) -> str:
     """Wall time on paper for ``queues`` x ``scns`` (assumptions in the README): the
     orders model's selection once (``select_tasks`` window-fit tasks of equal cost spread
-    over the workers), then queue chunks (``chunks_per_worker`` per worker, more when a
-    chunk would hold over ``max_chunk`` queues, as :func:`planner.fanout.run_many` cuts
-    them; each the forecast of its queues and their plans in every scenario; what is left
-    of the orders model, its calibration origins, once per worker), then one assembling task per
+    over the workers), then queue chunks (:func:`planner.fanout.chunk_sizes`, as
+    :func:`planner.fanout.run_many` cuts them, each taken by the first free worker; each
+    the forecast of its queues and their plans in every scenario; what is left of the
+    orders model, its calibration origins, once per worker), then one assembling task per
     scenario (concatenation, linear in the queues)."""
     lines = [f"projection, {queues:,} queues x {scns} scenarios (one forecast group; "
              f"{select_s:.1f} s orders selection once in {select_tasks} tasks, {fixed_s:.1f} s "
@@ -198,12 +197,15 @@ def project(select_s: float, select_tasks: int, fixed_s: float, forecast_s_per_q
     per_queue = forecast_s_per_queue + scns * plan_s_per_queue_scn
     work = queues * per_queue + fixed_s + select_s
     for w in workers:
-        n_chunks = max(chunks_per_worker * w, math.ceil(queues / max_chunk))
         per_task = select_s / max(select_tasks, 1)
         select_wall = (math.ceil(select_tasks / w) * (per_task + overhead_s)
                        if select_tasks else 0.0)
-        chunk_s = (queues / n_chunks) * per_queue + overhead_s
-        chunks_wall = fixed_s + math.ceil(n_chunks / w) * chunk_s
+        # list scheduling, largest first: each chunk to the worker free first
+        ends = [fixed_s] * w
+        for n in chunk_sizes(queues, w):
+            k = min(range(w), key=ends.__getitem__)
+            ends[k] += n * per_queue + overhead_s
+        chunks_wall = max(ends)
         assemble_wall = math.ceil(scns / w) * (queues * assemble_s_per_queue + overhead_s)
         lines.append(f"  {w:7d} {select_wall:9,.1f}s {chunks_wall:12,.0f}s "
                      f"{assemble_wall:8,.0f}s {select_wall + chunks_wall + assemble_wall:8,.0f}s"

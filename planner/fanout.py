@@ -25,22 +25,26 @@ gives for that scenario on its own. The engine is
 Tasks
 -----
 Scenarios whose forecasts are the same (:meth:`~planner.scenario.Scenario.forecast_key`)
-form a group. First the group's orders model is chosen once (``model: auto``): one task
-plans the selection (:func:`forecast.selection_tasks.orders_plan`) while the other workers
-load the inputs, one task per batch of its rolling-window fits
+form a group. At the start, one task per data set loads the inputs and plans its
+scenarios per queue (:func:`planner.queues.plan_inputs`; the calling process never loads
+the history), while one task per orders model (scenarios with the same data, horizon and
+forecast settings) plans its selection (``model: auto``,
+:func:`forecast.selection_tasks.orders_plan`) from the orders and events files alone.
+Then one task per batch of its rolling-window fits
 (:func:`forecast.selection_tasks.fit_batches`: each Prophet fit alone, a window's other
 candidates together) and one that picks the winner and fits it
 (:func:`forecast.volume.finish_volume`); that orders forecast goes to every chunk task,
 which puts it into its worker's forecast cache (:class:`forecast.cache.ForecastCache`)
 under the key the contacts forecast reads. The group's queues (its channels, sorted) are
-cut into chunks, by default :data:`CHUNKS_PER_WORKER` per worker (more when a chunk would
-hold over :data:`MAX_CHUNK_QUEUES` queues) of sizes that differ by one at most
-(``chunk_size`` sets the queues per chunk). One task per chunk forecasts its
-queues and plans them (volumes, requirements, shifts, KPIs) for every scenario of the
-group, with one cache of solved shift day-blocks over those scenarios as on the serial
-path; then one task per scenario assembles its result from the chunks: each table
-concatenated in queue order, the run's shift figures from the shift plans of all queues,
-the scenario's own warnings. Inputs are loaded once per worker; tasks carry only the
+cut into chunks, largest first (:func:`chunk_sizes`: guided self-scheduling, at most
+:data:`MAX_CHUNK_QUEUES` queues a chunk; ``chunk_size`` sets equal chunks instead). One
+task per chunk forecasts its queues and plans them (volumes, requirements, shifts, KPIs)
+for every scenario of the group, with one cache of solved shift day-blocks over those
+scenarios as on the serial path; then one task per scenario assembles its result from
+the chunks: each table concatenated in queue order, the run's shift figures from the
+shift plans of all queues, the scenario's own warnings. Tasks are handed to the cluster
+as its threads free up (never more at once than it has threads), so that a free worker
+always takes the next task. Inputs are loaded once per worker; tasks carry only the
 scenarios and the orders forecast, never the history. When the selection cannot be
 planned or a fit fails, the chunks fit the orders model themselves (and name any error).
 Results equal the serial path's frames and metadata exactly (same seeds, same code; the
@@ -113,6 +117,7 @@ from forecast.contacts import forecast_aht
 from forecast.data import sample_paths
 from forecast.selection_tasks import finish_volume, fit_batches, fit_jobs, orders_plan
 from forecast.volume import VolumePlan
+from planner.inputs import load_orders_events
 from planner.pipeline import (
     BaseForecast,
     InputData,
@@ -132,12 +137,14 @@ from staffing.shifts import ShiftPlan
 
 __all__ = [
     "CACHE_FORMAT",
-    "CHUNKS_PER_WORKER",
+    "GUIDED_SHARE",
     "MAX_CHUNK_QUEUES",
+    "MIN_CHUNKS_PER_THREAD",
     "FanOutError",
     "FanOutResult",
     "FanProgress",
     "TaskFailure",
+    "chunk_sizes",
     "dask_client",
     "progress_bar",
     "result_key",
@@ -186,6 +193,7 @@ class _Out:
     cpu_s: float
     worker: str
     peak_rss_mb: float
+    start: float = math.nan  # wall clock (time.time()) when the task began
 
 
 @dataclass
@@ -197,7 +205,8 @@ class FanOutResult:
     ``costs``: one row per task run, ``task, kind (select | queues | assemble | plan |
     scenario), wall_s, cpu_s`` (the task's process and the child processes it ran),
     ``worker, peak_rss_mb``
-    (peak resident memory of the worker process so far);
+    (peak resident memory of the worker process so far), ``start_s`` (when the task
+    began, seconds after :func:`run_many` was called);
     ``engine``: ``"serial"``, ``"local"`` or the scheduler address; ``workers``: how many.
     """
 
@@ -244,11 +253,12 @@ def _children_cpu() -> float:
 
 def _timed(task: str, kind: str, fn: Callable[[], Any]) -> _Out:
     # CPU: this process plus the child processes the task waited for (Stan's sampler)
+    t0 = time.time()
     w0, c0, k0 = time.perf_counter(), time.process_time(), _children_cpu()
     value = fn()
     cpu = time.process_time() - c0 + _children_cpu() - k0
     return _Out(value, task, kind, time.perf_counter() - w0, cpu,
-                f"{socket.gethostname()}:{os.getpid()}", _peak_rss_mb())
+                f"{socket.gethostname()}:{os.getpid()}", _peak_rss_mb(), t0)
 
 
 def _error(exc: BaseException) -> str:
@@ -467,16 +477,16 @@ def _merge(parts: Sequence[BaseForecast]) -> BaseForecast:
 
 
 def _chunk_task(group: str, scenarios: Mapping[str, Scenario], queues: tuple[str, ...],
-                plan: Sequence[str], orders: _Out | None = None) -> _Out:
+                plan: Sequence[str], orders: tuple[str, pd.DataFrame] | None = None) -> _Out:
     """Forecast of some queues of a forecast group, then the plan of those queues for each
     scenario in ``plan`` (one shift-block cache over them, as on the serial path).
-    ``orders``: the group's orders forecast (:func:`_finish_task`), put into this process's
-    forecast cache where the contacts forecast reads it."""
+    ``orders``: the group's orders forecast (:func:`_finish_task`: cache key and frame),
+    put into this process's forecast cache where the contacts forecast reads it."""
     first = next(iter(scenarios.values()))
 
     def work() -> Any:
-        if orders is not None and orders.value is not None:
-            key, frame = orders.value
+        if orders is not None:
+            key, frame = orders
             _forecast_cache(first).put(key, frame)
         try:
             inputs = _load(first)
@@ -519,17 +529,17 @@ def _chunk_task(group: str, scenarios: Mapping[str, Scenario], queues: tuple[str
 
 def _orders_plan_task(group: str, scenario: Scenario) -> _Out:
     """The group's orders-model selection, planned (:func:`forecast.selection_tasks.orders_plan`)
-    on the history the forecast sees; ``None`` when there is nothing to select or the
-    inputs do not load (the chunks then fit the orders model and report the error)."""
+    on the orders history the forecast sees (the orders and events files only, not the
+    contacts); ``None`` when there is nothing to select or the files do not load (the
+    chunks then fit the orders model and report the error)."""
 
     def work() -> Any:
         try:
-            inputs = _load(scenario)
-            _history(inputs, scenario)  # this worker's facts, for its chunks
+            orders, events = load_orders_events(scenario.data)
             h = scenario.horizon
             cutoff = pd.Timestamp(h.last_history_day) + pd.Timedelta(days=1)
-            return orders_plan(inputs.orders[inputs.orders["ds"] < cutoff], h.start, h.end,
-                               events=inputs.events, model=scenario.forecast.model,
+            return orders_plan(orders[orders["ds"] < cutoff], h.start, h.end,
+                               events=events, model=scenario.forecast.model,
                                level=scenario.forecast.level)
         except Exception:  # noqa: BLE001 - the chunks fit it themselves and name the error
             return None
@@ -537,44 +547,55 @@ def _orders_plan_task(group: str, scenario: Scenario) -> _Out:
     return _timed(f"orders selection plan of {group}", "select", work)
 
 
-def _load_task(group: str, scenario: Scenario) -> _Out:
-    """The inputs and history facts loaded into this worker, for its chunks."""
+def _load_task(scenarios: Mapping[str, Scenario]) -> _Out:
+    """Scenarios that read the same data files, as their runs plan them: label ->
+    ``(scenario with one channel per queue, queue -> channel, the run's warnings)``
+    (:func:`planner.queues.plan_inputs`), or ``None`` for one whose inputs do not load or
+    plan (its tasks load them again and name the error). The inputs and their history
+    facts stay loaded in this worker for its chunks."""
 
     def work() -> Any:
-        try:
-            _history(_load(scenario), scenario)
-        except Exception:  # noqa: BLE001 - the chunks load them again and name the error
-            pass
-        return None
+        out: dict[str, Any] = {}
+        for label, sc in scenarios.items():
+            try:
+                inputs = load_inputs(sc.data, _INPUTS)
+                planned, _, queues = plan_inputs(sc, inputs, _INPUTS)
+                mine = _load(planned)
+                _history(mine, planned)
+                out[label] = (planned, queues, _run_warnings(planned, mine))
+            except Exception:  # noqa: BLE001 - the chunks load them again and name the error
+                out[label] = None
+        return out
 
-    return _timed(f"load inputs of {group}", "select", work)
+    first = next(iter(scenarios))
+    return _timed(f"load inputs of {first}", "select", work)
 
 
-def _fit_task(group: str, plan: _Out, jobs: tuple[tuple[str, str, int], ...]) -> _Out:
+def _fit_task(group: str, plan: VolumePlan, jobs: tuple[tuple[str, str, int], ...]) -> _Out:
     """Window fits of the orders-model selection (``None`` when one raised)."""
 
     def work() -> Any:
         try:
-            return fit_jobs(plan.value, jobs)
+            return fit_jobs(plan, jobs)
         except Exception:  # noqa: BLE001 - the chunks fit it themselves and name the error
             return None
 
     return _timed(f"orders window fits {jobs[0][1]}@{jobs[0][2]} of {group}", "select", work)
 
 
-def _finish_task(group: str, plan: _Out, *fits: _Out) -> _Out:
+def _finish_task(group: str, plan: VolumePlan, fits: Sequence[Any]) -> _Out:
     """The orders forecast from its window fits: ``(forecast cache key, frame)``, or
     ``None`` when a fit failed (the chunks then fit the orders model themselves)."""
 
     def work() -> Any:
-        if any(f.value is None for f in fits):
+        if any(f is None for f in fits):
             return None
         joined: dict[str, list] = {}
         for f in fits:
-            for uid, got in f.value.items():
+            for uid, got in f.items():
                 joined.setdefault(uid, []).extend(got)
         try:
-            return plan.value.key, finish_volume(plan.value, joined)
+            return plan.key, finish_volume(plan, joined)
         except Exception:  # noqa: BLE001 - the chunks fit it themselves and name the error
             return None
 
@@ -592,54 +613,68 @@ def _join_results(scenario: Scenario,
             tuple(p for _, plans in parts for p in plans))
 
 
+def _assemble(label: str, scenario: Scenario, order: int, parts: Sequence[_Part],
+              warnings: Callable[[Scenario], list[str]]) -> Any:
+    """A scenario's result from its queue chunks (in queue order): each interval table
+    concatenated, daily KPIs and weekly FTE computed over all queues
+    (:func:`staffing.kpis.daily_kpis`, :func:`planner.results.weekly_fte`), the run's
+    metadata from the shift plans of all queues, and ``warnings(planned scenario)``.
+    Returns the result, a :class:`TaskFailure`, or both when some queues failed."""
+    got = [p for p in parts if label in p.results]
+    failed = [q for p in parts for key in ("*", label) if key in p.failed
+              for q in p.failed[key][2]]
+    first_fail = next((p.failed[key] for p in parts for key in ("*", label)
+                       if key in p.failed), None)
+    failure = None if first_fail is None else TaskFailure(
+        label, first_fail[0], first_fail[1], tuple(sorted(failed)))
+    if not got:
+        return failure
+    try:
+        queues = [q for p in got for q in p.queues if q not in failed]
+        whole = scenario if not failed else _only(scenario, queues)
+        result, plans = _join_results(whole, [p.results[label] for p in got])
+        interval_s = int(result.meta["interval_s"])
+        meta = dict(result.meta)
+        meta["forecast_key"] = whole.forecast_key()
+        meta["forecast_cached"] = order > 0
+        if whole.shifts.solve:
+            plan = ShiftPlan(
+                shift_plan=pd.concat([p.shift_plan for p in plans], ignore_index=True),
+                coverage=pd.concat([p.coverage for p in plans], ignore_index=True),
+                days=pd.concat([p.days for p in plans], ignore_index=True),
+                interval_s=interval_s)
+            covered = plan.coverage["channel"].astype(str).unique().tolist()
+            if sorted(set(covered)) != sorted(whole.channels):
+                raise FanOutError(f"the shift plans of {label} cover {len(covered)} of "
+                                  f"{len(whole.channels)} queues")
+        else:
+            plan = None
+        meta.update(shift_meta(plan, result.coverage, interval_s))
+        meta["warnings"] = warnings(whole)
+        # daily KPIs and weekly FTE over all queues at once, as the pipeline computes
+        # them (their sums depend on the rows before them)
+        daily, weekly = daily_and_weekly(whole, result.kpis_interval, result.shift_plan,
+                                         interval_s)
+        result = dataclasses.replace(result, kpis_daily=daily, weekly=weekly, meta=meta)
+    except Exception as exc:  # noqa: BLE001 - isolated, reported by name
+        return TaskFailure(label, "plan", _error(exc))
+    return result if failure is None else (result, failure)
+
+
+def _run_warnings(scenario: Scenario, inputs: InputData) -> list[str]:
+    """The warnings :func:`planner.pipeline.run` gives the scenario (as planned)."""
+    return [*inputs.warnings, *plan_warnings(scenario, inputs)]
+
+
 def _assemble_task(label: str, scenario: Scenario, order: int, parts: Sequence[_Out]
                    ) -> _Out:
-    """A scenario's result from its queue chunks: each interval table concatenated in
-    queue order, daily KPIs and weekly FTE computed over all queues
-    (:func:`staffing.kpis.daily_kpis`, :func:`planner.results.weekly_fte`), the run's
-    metadata from the shift plans of all queues and the scenario's own warnings."""
+    """:func:`_assemble` on a worker (the scenario's warnings from its inputs there): for
+    a scenario some of whose queues failed (its warnings then differ from those its
+    inputs' loading gave)."""
 
     def work() -> Any:
-        got = [p.value for p in parts if label in p.value.results]
-        failed = [q for p in parts for key in ("*", label) if key in p.value.failed
-                  for q in p.value.failed[key][2]]
-        first_fail = next((p.value.failed[key] for p in parts for key in ("*", label)
-                           if key in p.value.failed), None)
-        failure = None if first_fail is None else TaskFailure(
-            label, first_fail[0], first_fail[1], tuple(sorted(failed)))
-        if not got:
-            return failure
-        try:
-            queues = [q for p in got for q in p.queues if q not in failed]
-            whole = scenario if not failed else _only(scenario, queues)
-            result, plans = _join_results(whole, [p.results[label] for p in got])
-            inputs = _load(scenario)
-            interval_s = int(result.meta["interval_s"])
-            meta = dict(result.meta)
-            meta["forecast_key"] = whole.forecast_key()
-            meta["forecast_cached"] = order > 0
-            if whole.shifts.solve:
-                plan = ShiftPlan(
-                    shift_plan=pd.concat([p.shift_plan for p in plans], ignore_index=True),
-                    coverage=pd.concat([p.coverage for p in plans], ignore_index=True),
-                    days=pd.concat([p.days for p in plans], ignore_index=True),
-                    interval_s=interval_s)
-                covered = plan.coverage["channel"].astype(str).unique().tolist()
-                if sorted(set(covered)) != sorted(whole.channels):
-                    raise FanOutError(f"the shift plans of {label} cover {len(covered)} of "
-                                      f"{len(whole.channels)} queues")
-            else:
-                plan = None
-            meta.update(shift_meta(plan, result.coverage, interval_s))
-            meta["warnings"] = [*inputs.warnings, *plan_warnings(whole, inputs)]
-            # daily KPIs and weekly FTE over all queues at once, as the pipeline computes
-            # them (their sums depend on the rows before them)
-            daily, weekly = daily_and_weekly(whole, result.kpis_interval, result.shift_plan,
-                                             interval_s)
-            result = dataclasses.replace(result, kpis_daily=daily, weekly=weekly, meta=meta)
-        except Exception as exc:  # noqa: BLE001 - isolated, reported by name
-            return TaskFailure(label, "plan", _error(exc))
-        return result if failure is None else (result, failure)
+        return _assemble(label, scenario, order, [p.value for p in parts],
+                         lambda whole: _run_warnings(whole, _load(scenario)))
 
     return _timed(f"assemble {label}", "assemble", work)
 
@@ -767,19 +802,6 @@ def _labelled(scenarios: Sequence[Scenario | str | Path]
     return out, failed
 
 
-def _chunks(channels: Sequence[str], size: int | None = None, n: int = 1
-            ) -> list[tuple[str, ...]]:
-    """The sorted queues cut into chunks of ``size`` (the last one shorter), or without a
-    size into ``n`` chunks whose sizes differ by one at most (so that chunks spread evenly
-    over the workers)."""
-    chans = sorted(channels)
-    if size is not None:
-        return [tuple(chans[i:i + size]) for i in range(0, len(chans), size)]
-    n = max(1, min(n, len(chans)))
-    cuts = [len(chans) * k // n for k in range(n + 1)]
-    return [tuple(chans[a:b]) for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
-
-
 #: Modules the tasks import on first use (the forecast models, the shift solver): each
 #: worker imports them when the cluster starts, so that the first tasks do not.
 _WARM_MODULES = ("planner.pipeline", "statsmodels.tsa.exponential_smoothing.ets",
@@ -855,8 +877,8 @@ def run_many(
         Folder of cached results by content hash (:func:`result_key`): found ones are
         not run again, new ones are added.
     chunk_size : int, optional
-        Queues (channels) per task (default: :data:`CHUNKS_PER_WORKER` tasks per
-        worker; see the module docstring).
+        Queues (channels) per task (default: :func:`chunk_sizes`, largest first; see
+        the module docstring).
 
     Returns
     -------
@@ -867,6 +889,7 @@ def run_many(
     FanOutError
         ``engine``, ``workers`` or ``chunk_size`` is invalid.
     """
+    t_call = time.time()
     if workers is not None and int(workers) < 1:
         raise FanOutError(f"workers must be 1 or more, not {workers!r}")
     if chunk_size is not None and int(chunk_size) < 1:
@@ -911,10 +934,11 @@ def run_many(
     elif todo:
         client, cluster = (engine, None) if is_client else dask_client(engine, workers)
         try:
-            n_workers = max(1, len(client.scheduler_info(n_workers=-1)["workers"]))
-            planned, queues = _planned(todo)
-            outs = _distributed(client, planned, n_workers, chunk_size, progress, results,
-                                failures)
+            info = client.scheduler_info(n_workers=-1)["workers"]
+            n_workers = max(1, len(info))
+            threads = max(n_workers, sum(int(w.get("nthreads", 1)) for w in info.values()))
+            outs, queues = _distributed(client, todo, threads, chunk_size, progress,
+                                        results, failures)
             for label, r in list(results.items()):  # as run() gives it
                 if label not in todo or not isinstance(r, ScenarioResult):
                     continue
@@ -934,8 +958,10 @@ def run_many(
                 _cache_write(folder / keys[label], results[label])
     costs = pd.DataFrame([{"task": o.task, "kind": o.kind, "wall_s": o.wall_s,
                            "cpu_s": o.cpu_s, "worker": o.worker,
-                           "peak_rss_mb": o.peak_rss_mb} for o in outs],
-                         columns=["task", "kind", "wall_s", "cpu_s", "worker", "peak_rss_mb"])
+                           "peak_rss_mb": o.peak_rss_mb, "start_s": o.start - t_call}
+                          for o in outs],
+                         columns=["task", "kind", "wall_s", "cpu_s", "worker", "peak_rss_mb",
+                                  "start_s"])
     order = [k for k in [*todo, *cached] if k in results]
     return FanOutResult(results={k: results[k] for k in order},
                         failures=failures, cached=tuple(cached), costs=costs,
@@ -952,121 +978,253 @@ def _collect(label: str, out: _Out, results: dict, failures: dict) -> None:
         results[label] = value
 
 
-#: Queue chunks per worker when ``chunk_size`` is not given (the queues are shared out
-#: evenly over that many chunks, or over more when a chunk would exceed
-#: :data:`MAX_CHUNK_QUEUES`): each chunk runs the pipeline once per scenario, and those
-#: runs' fixed costs (about 0.13 s each) made 8 chunks a worker cost 12 % more CPU than 2
-#: in the 100 x 3 benchmark (40.0 s against 35.7 s in the chunk tasks).
-CHUNKS_PER_WORKER = 2
 #: Most queues in one chunk by default, so that a task's memory stays bounded (about 8 MB
 #: a queue for a week's plan) however many queues a worker gets.
 MAX_CHUNK_QUEUES = 50
+#: Default chunking (:func:`chunk_sizes`): each round of chunks, one per worker thread,
+#: takes this share of the queues not yet handed out ...
+GUIDED_SHARE = 0.7
+#: ... until a chunk would hold fewer than the queues over this many chunks per thread;
+#: the rest then goes out in one last round. Each chunk runs the pipeline once per
+#: scenario at a fixed cost (about 0.36 s a chunk of the 100 x 3 benchmark, 3 scenarios),
+#: so chunks are few, but the last ones small, so that the workers end together.
+MIN_CHUNKS_PER_THREAD = 8
 
 
-def _planned(todo: Mapping[str, Scenario]) -> tuple[dict[str, Scenario], dict[str, dict]]:
-    """Each scenario as its run plans it (one channel per queue when its contacts carry
-    queues, :func:`planner.queues.plan_inputs`) and its queue -> channel map. A scenario
-    whose inputs do not load or plan here is left as given: its tasks report the error."""
-    planned, queues = {}, {}
-    for label, sc in todo.items():
-        try:
-            planned[label], _, queues[label] = plan_inputs(sc, load_inputs(sc.data, _INPUTS),
-                                                           _INPUTS)
-        except Exception:  # noqa: BLE001 - the tasks load it again and name the error
-            planned[label], queues[label] = sc, {}
-    return planned, queues
+def chunk_sizes(n_queues: int, threads: int, max_size: int = MAX_CHUNK_QUEUES) -> list[int]:
+    """Queues per chunk, largest first (guided self-scheduling): round by round, one chunk
+    per worker thread of :data:`GUIDED_SHARE` of the queues left over the threads, at most
+    ``max_size``; once a chunk would hold fewer than ``n_queues / (threads x``
+    :data:`MIN_CHUNKS_PER_THREAD` ``)`` queues, what is left is cut into one last round of
+    chunks that differ by one queue at most. Chunks go to whichever thread is free first,
+    so the large ones keep every thread busy and the small last ones even out the end.
+
+    >>> chunk_sizes(100, 2)
+    [35, 35, 11, 11, 4, 4]
+    >>> chunk_sizes(3, 2), chunk_sizes(1, 4), chunk_sizes(0, 2)
+    ([2, 1], [1], [])
+    """
+    threads = max(1, int(threads))
+    floor = max(1, math.ceil(n_queues / (threads * MIN_CHUNKS_PER_THREAD)))
+    sizes: list[int] = []
+    left = n_queues
+    while left > 0:
+        size = min(max_size, math.ceil(GUIDED_SHARE * left / threads))
+        if size < floor:
+            k = min(threads, left)
+            sizes += [left // k + (i < left % k) for i in range(k)]
+            break
+        for _ in range(threads):
+            take = min(size, left)
+            if take:
+                sizes.append(take)
+                left -= take
+    return sizes
 
 
-def _distributed(client: Any, todo: Mapping[str, Scenario], n_workers: int,
+def _chunks(channels: Sequence[str], size: int | None, threads: int) -> list[tuple[str, ...]]:
+    """The sorted queues cut into chunks of ``size`` (the last one shorter), or without a
+    size by :func:`chunk_sizes` (largest first)."""
+    chans = sorted(channels)
+    sizes = ([size] * -(-len(chans) // size) if size is not None
+             else chunk_sizes(len(chans), threads))
+    out, at = [], 0
+    for n in sizes:
+        if at < len(chans):
+            out.append(tuple(chans[at:at + n]))
+        at += n
+    return out
+
+
+_STAGE = {"select": 0, "assemble": 1, "plan": 1, "queues": 2}
+
+
+class _Dispatch:
+    """Tasks handed to the cluster as its threads free up, never more at once than it has
+    threads: a free thread always gets the next task (selection first, then a scenario's
+    assembly, then queue chunks, each in the order given), rather than tasks waiting on a
+    busy worker while another idles. Dependencies (a chunk's parts for its assembly) are
+    passed as futures and stay where they were computed."""
+
+    def __init__(self, client: Any, threads: int, run_id: str) -> None:
+        from distributed import as_completed
+
+        self.client, self.limit, self.run_id = client, max(1, threads), run_id
+        self.waiting: list[tuple[int, int, tuple]] = []
+        self.running = 0
+        self.known = 0
+        self.seq = 0
+        self.done = as_completed()
+        self.info: dict[Any, tuple[str, str, Any]] = {}  # future -> (kind, label, tag)
+
+    def add(self, kind: str, label: str, tag: Any, fn: Callable, *args: Any) -> None:
+        import heapq
+
+        self.seq += 1
+        self.known += 1
+        heapq.heappush(self.waiting, (_STAGE[kind], self.seq, (kind, label, tag, fn, args)))
+        self.pump()
+
+    def pump(self) -> None:
+        import heapq
+
+        while self.waiting and self.running < self.limit:
+            _, seq, (kind, label, tag, fn, args) = heapq.heappop(self.waiting)
+            f = self.client.submit(fn, *args, key=f"{kind}-{self.run_id}-{seq}", pure=False)
+            self.info[f] = (kind, label, tag)
+            self.running += 1
+            self.done.add(f)
+
+    def __iter__(self):
+        for f in self.done:
+            self.running -= 1
+            kind, label, tag = self.info.pop(f)
+            self.pump()  # the next task goes out before this one's result comes in
+            try:
+                out = f.result()
+            except Exception as exc:  # noqa: BLE001 - a lost worker, reported by name
+                out = _Out(TaskFailure(label, "worker", _error(exc)), f"{kind} {label}", kind,
+                           math.nan, math.nan, "", math.nan)
+            yield f, kind, label, tag, out
+            self.pump()
+
+
+def _data_key(scenario: Scenario) -> str:
+    return json.dumps(scenario.data.model_dump(mode="json"), sort_keys=True)
+
+
+def _distributed(client: Any, todo: Mapping[str, Scenario], threads: int,
                  chunk_size: int | None, progress: FanProgress | None,
-                 results: dict, failures: dict) -> list[_Out]:
-    from distributed import as_completed
-
-    groups: dict[str, list[str]] = {}
+                 results: dict, failures: dict) -> tuple[list[_Out], dict[str, dict]]:
+    """Run the scenarios as tasks (see the module docstring); returns what each task
+    cost and, per label, the queue -> channel map of its plan."""
+    d = _Dispatch(client, threads, uuid.uuid4().hex[:8])
+    by_data: dict[str, dict[str, Scenario]] = {}
+    by_orders: dict[str, list[str]] = {}
     for label, sc in todo.items():
-        groups.setdefault(sc.forecast_key(), []).append(label)
-    run_id = uuid.uuid4().hex[:8]
-    futures: dict[Any, tuple[str, str]] = {}  # future -> (kind, label)
-    orders = _select_orders(client, todo, groups, n_workers, run_id, futures)
-    for g, (fkey, labels) in enumerate(groups.items()):
-        scns = {label: todo[label] for label in labels}
-        per_chunk = [label for label in labels if not _coupled(todo[label])]
-        parts = []
-        queues = list(todo[labels[0]].channels)
-        n_chunks = max(CHUNKS_PER_WORKER * n_workers, -(-len(queues) // MAX_CHUNK_QUEUES))
-        for i, chunk in enumerate(_chunks(queues, chunk_size, n_chunks)):
-            f = client.submit(_chunk_task, labels[0], scns, chunk, per_chunk, orders[fkey],
-                              key=f"queues-{run_id}-{g}-{i}-{fkey}", pure=False)
-            futures[f] = ("queues", labels[0])
-            parts.append(f)
-        for k, label in enumerate(labels):
-            if label in per_chunk:
-                f = client.submit(_assemble_task, label, todo[label], k, parts,
-                                  key=f"assemble-{run_id}-{uuid.uuid4().hex[:8]}", pure=False)
-                futures[f] = ("assemble", label)
+        by_data.setdefault(_data_key(sc), {})[label] = sc
+        by_orders.setdefault(_group_key(sc), []).append(label)
+    for gkey, labels in by_orders.items():
+        d.add("select", labels[0], ("plan", gkey), _orders_plan_task, labels[0],
+              todo[labels[0]])
+    for scns in by_data.values():
+        d.add("select", next(iter(scns)), ("load", None), _load_task, scns)
+    planned: dict[str, Scenario] = {}
+    queues: dict[str, dict] = {}
+    warns: dict[str, list[str]] = {}  # label -> its run's warnings, from its inputs' loading
+    loads_left = len(by_data)
+    orders: dict[str, Any] = {}  # orders group -> (key, frame) or None, once known
+    fits: dict[str, tuple[VolumePlan, list, int]] = {}  # orders group -> plan, fits, left
+    groups: dict[str, list[str]] = {}  # forecast group -> labels, once all are planned
+    chunk_futures: dict[str, list] = {}  # forecast group -> its chunks' futures, in order
+    chunk_outs: dict[str, list] = {}
+    ends: dict[str, set[str]] = {}  # forecast group -> labels whose worker task is out
+
+    def start_chunks() -> None:
+        for fkey, labels in groups.items():
+            gkey = _group_key(planned[labels[0]])
+            if fkey in chunk_futures or gkey not in orders:
+                continue
+            scns = {label: planned[label] for label in labels}
+            per_chunk = [label for label in labels if not _coupled(planned[label])]
+            chunks = _chunks(planned[labels[0]].channels, chunk_size, d.limit)
+            chunk_futures[fkey] = [None] * len(chunks)
+            chunk_outs[fkey] = [None] * len(chunks)
+            for i, chunk in enumerate(chunks):
+                d.add("queues", labels[0], (fkey, i), _chunk_task, labels[0], scns, chunk,
+                      per_chunk, orders[gkey])
+
+    def chunks_done(fkey: str) -> list[_Out]:
+        """The group's scenarios from its chunks: assembled here when their warnings are
+        known and no queue failed (or all did), else by a task on a worker (coupled
+        queues, some queues failed); returns what the assemblies here cost."""
+        labels, futs, got = groups[fkey], chunk_futures[fkey], chunk_outs[fkey]
+        lost = next((o.value for o in got if isinstance(o.value, TaskFailure)), None)
+        here, ends[fkey] = [], set()
+        for k, lab in enumerate(labels):
+            sc = planned[lab]
+            if lost is not None:  # a worker died with a chunk
+                failures[lab] = TaskFailure(lab, "worker", lost.error)
+            elif _coupled(sc):
+                ends[fkey].add(lab)
+                d.add("plan", lab, fkey, _plan_task, lab, sc, futs)
+            elif not any(lab in o.value.results for o in got) or (
+                    lab in warns and not any(key in o.value.failed for o in got
+                                             for key in ("*", lab))):
+                parts_ = [o.value for o in got]
+                out = _timed(f"assemble {lab}", "assemble", lambda lab=lab, sc=sc, k=k, p=parts_:
+                             _assemble(lab, sc, k, p, lambda _: list(warns[lab])))
+                _collect(lab, out, results, failures)
+                here.append(out)
             else:
-                f = client.submit(_plan_task, label, todo[label], parts,
-                                  key=f"plan-{run_id}-{uuid.uuid4().hex[:8]}", pure=False)
-                futures[f] = ("plan", label)
+                ends[fkey].add(lab)
+                d.add("assemble", lab, fkey, _assemble_task, lab, sc, k, futs)
+        return here
+
     outs: list[_Out] = []
-    done = 0
-    for f in as_completed(list(futures)):
-        kind, label = futures[f]
-        try:
-            out = f.result()
-        except Exception as exc:  # noqa: BLE001 - a lost worker, reported by name
-            out = _Out(TaskFailure(label, "worker", _error(exc)), f"{kind} {label}", kind,
-                       math.nan, math.nan, "", math.nan)
-        if kind in ("queues", "select"):  # parts stay on the workers; keep what they cost
-            out = dataclasses.replace(out, value=None)
-        outs.append(out)
-        done += 1
-        if kind not in ("queues", "select"):
+    n_done = 0
+    for f, kind, label, tag, out in d:
+        value = out.value
+        news = [out]
+        if kind == "select" and tag[0] == "plan":
+            gkey = tag[1]
+            if isinstance(value, VolumePlan) and value.jobs:
+                batches = fit_batches(value)
+                fits[gkey] = (value, [None] * len(batches), len(batches))
+                for j, batch in enumerate(batches):
+                    d.add("select", label, ("fit", gkey, j), _fit_task, label, value, batch)
+            else:
+                orders[gkey] = None
+                start_chunks()
+        elif kind == "select" and tag[0] == "fit":
+            gkey, j = tag[1], tag[2]
+            plan, got, left = fits[gkey]
+            got[j] = value if isinstance(value, dict) else None  # None: a fit failed
+            fits[gkey] = (plan, got, left - 1)
+            if left == 1:
+                d.add("select", label, ("orders", gkey), _finish_task, label, plan, got)
+        elif kind == "select" and tag[0] == "orders":
+            orders[tag[1]] = value if isinstance(value, tuple) else None
+            start_chunks()
+        elif kind == "select" and tag[0] == "load":
+            loads_left -= 1
+            for lab in by_data[_data_key(todo[label])]:
+                got = value.get(lab) if isinstance(value, dict) else None
+                if got is None:
+                    planned[lab], queues[lab] = todo[lab], {}
+                else:
+                    planned[lab], queues[lab], warns[lab] = got
+            if loads_left == 0:
+                for lab in todo:
+                    groups.setdefault(planned[lab].forecast_key(), []).append(lab)
+                start_chunks()
+        elif kind == "queues":
+            fkey, i = tag
+            chunk_futures[fkey][i] = f
+            chunk_outs[fkey][i] = out  # in queue order, whatever order they end in
+            if all(o is not None for o in chunk_outs[fkey]):
+                news += chunks_done(fkey)
+                d.known += len(news) - 1
+        elif kind in ("assemble", "plan"):
             _collect(label, out, results, failures)
-        if progress is not None:
-            progress(done, len(futures), out.task)
-        f.release()
+            ends[tag].discard(label)
+        for fkey in [k for k in chunk_futures if k in ends and not ends[k]]:
+            for p in chunk_futures.pop(fkey):  # no task needs the chunks any more
+                p.release()
+            del ends[fkey], chunk_outs[fkey]
+        for o in news:
+            if o.kind in ("queues", "select"):  # keep what they cost, not their values
+                o = dataclasses.replace(o, value=None)
+            outs.append(o)
+            n_done += 1
+            if progress is not None:
+                progress(n_done, max(d.known, n_done), o.task)
+        if kind != "queues":
+            f.release()
     for label in todo:
         if label not in results and label not in failures:  # lost with its input
             failures[label] = TaskFailure(label, "worker", "the task did not return")
-    return outs
-
-
-def _select_orders(client: Any, todo: Mapping[str, Scenario], groups: Mapping[str, list[str]],
-                   n_workers: int, run_id: str, futures: dict) -> dict[str, Any]:
-    """Per forecast group, the future of its orders forecast (``None``: the chunks fit it):
-    the selection planned on a worker (the others load the inputs meanwhile), its window
-    fits as tasks (:func:`forecast.selection_tasks.fit_batches`), then the winner's fit."""
-    planned = {}
-    for g, (fkey, labels) in enumerate(groups.items()):
-        first = todo[labels[0]]
-        planned[fkey] = client.submit(_orders_plan_task, labels[0], first,
-                                      key=f"select-{run_id}-{g}-plan", pure=False)
-        futures[planned[fkey]] = ("select", labels[0])
-        if g == 0:
-            for w in range(1, n_workers):  # the other workers load the inputs meanwhile
-                f = client.submit(_load_task, labels[0], first,
-                                  key=f"select-{run_id}-{g}-load-{w}", pure=False)
-                futures[f] = ("select", labels[0])
-    out: dict[str, Any] = {}
-    for g, (fkey, labels) in enumerate(groups.items()):
-        try:
-            plan = planned[fkey].result().value
-        except Exception:  # noqa: BLE001 - a lost worker: the chunks fit it themselves
-            plan = None
-        if not isinstance(plan, VolumePlan) or not plan.jobs:
-            out[fkey] = None
-            continue
-        fits = []
-        for j, batch in enumerate(fit_batches(plan)):
-            f = client.submit(_fit_task, labels[0], planned[fkey], batch,
-                              key=f"select-{run_id}-{g}-fit-{j}", pure=False)
-            futures[f] = ("select", labels[0])
-            fits.append(f)
-        out[fkey] = client.submit(_finish_task, labels[0], planned[fkey], *fits,
-                                  key=f"select-{run_id}-{g}-orders", pure=False)
-        futures[out[fkey]] = ("select", labels[0])
-    return out
+    return outs, queues
 
 
 def progress_bar(stream: Any = None, width: int = 30) -> FanProgress:

@@ -31,6 +31,7 @@ __all__ = [
     "PipelineError",
     "history_warnings",
     "load_inputs",
+    "load_orders_events",
     "plan_warnings",
     "short_history_warning",
 ]
@@ -70,6 +71,19 @@ def _paths(data: DataSources) -> tuple[Path, Path, Path | None]:
     return orders, contacts, events
 
 
+def load_orders_events(data: DataSources) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """The scenario's orders and events (``None`` without), as :func:`load_inputs` loads
+    them, without the contacts: all the orders model needs.
+
+    Raises
+    ------
+    forecast.data.DataError
+        A file is missing or malformed.
+    """
+    orders_p, _, events_p = _paths(data)
+    return load_orders(orders_p), None if events_p is None else load_events(events_p)
+
+
 def _file_id(p: Path | None) -> tuple:
     if p is None:
         return ("none",)
@@ -105,8 +119,7 @@ def load_inputs(data: DataSources, cache: PipelineCache | None = None) -> InputD
     if cache is not None and (hit := cache.get(key)) is not None:
         return hit
     contacts = load_contacts(contacts_p, interval_s=data.interval_s, tz=data.timezone)
-    orders = load_orders(orders_p)
-    events = None if events_p is None else load_events(events_p)
+    orders, events = load_orders_events(data)
     notes = [w for frame in (orders, contacts, events) if frame is not None
              for w in frame.attrs.get("warnings", [])]
     out = InputData(

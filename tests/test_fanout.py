@@ -94,7 +94,12 @@ def test_local_cluster_equals_serial(scenarios, serial, client):
     n = len(runs.costs)
     assert seen[-1] == (n, n) and [d for d, _ in seen] == list(range(1, n + 1))
     assert (runs.costs["cpu_s"] > 0).all() and (runs.costs["peak_rss_mb"] > 0).all()
-    assert runs.costs["worker"].nunique() <= 2
+    # chunks on the two workers; each scenario assembled in this process from the chunks
+    # it fetched as they ended (no queue failed, so no assembling task on a worker)
+    on_workers = runs.costs[runs.costs["kind"] != "assemble"]
+    assert on_workers["worker"].nunique() <= 2
+    assemblies = runs.costs.loc[runs.costs["kind"] == "assemble", "worker"]
+    assert assemblies.str.endswith(f":{os.getpid()}").all()
 
 
 def test_failing_scenario_is_named_and_others_kept(scenarios, serial, client, tmp_path):
