@@ -315,9 +315,15 @@ def main(argv=None) -> int:
               "(plan, window fits, winner) and input loading, queues = forecast and plans of "
               "a chunk of queues, assemble = one scenario's result from its chunks):")
         print(by.round(3).to_string())
-        mem = costs.groupby("worker")["peak_rss_mb"].max()
+        on_workers = costs[costs["kind"] != "assemble"]  # assemblies run in this process
+        mem = on_workers.groupby("worker")["peak_rss_mb"].max()
         print("peak memory per worker (MB):",
               ", ".join(f"{w.split(':')[-1]} {m:,.0f}" for w, m in mem.items()))
+        end = float((costs["start_s"] + costs["wall_s"]).max())
+        busy = on_workers.groupby("worker")["wall_s"].sum()
+        print(f"worker time in tasks (last run, {end:.1f} s from the call to the last "
+              "assembly): " + ", ".join(f"{w.split(':')[-1]} {b:.1f} s ({b / end:.0%})"
+                                        for w, b in busy.items()))
         print(f"this process peak: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f}"
               " MB")
         selection, n_sel, fixed, per_queue, whole = forecast_costs(scns[0])
