@@ -117,7 +117,7 @@ from forecast.contacts import forecast_aht
 from forecast.data import sample_paths
 from forecast.selection_tasks import finish_volume, fit_batches, fit_jobs, orders_plan
 from forecast.volume import VolumePlan
-from planner.inputs import load_orders_events
+from planner.inputs import inputs_key, load_orders_events
 from planner.pipeline import (
     BaseForecast,
     InputData,
@@ -230,15 +230,42 @@ class FanOutResult:
 _INPUTS = PipelineCache(max_items=4, max_blocks=1)
 _FORECASTS = LruCache(4)
 _ROWS = LruCache(4)  # (inputs key, cut-off) -> per-queue row positions and history facts
+_PLANNED = LruCache(4)  # inputs key -> the inputs as planned (loaded here or received)
 
 
 def _load(scenario: Scenario) -> InputData:
     """The scenario's inputs as its run plans them: contacts with queues have each queue
     as a series (:func:`planner.queues.plan_inputs`; ``scenario`` has one channel per
-    queue, as :func:`_planned` made it). They keep the loaded inputs' key, so that the
-    pipeline run of a chunk finds them (and its forecast) in its cache."""
+    queue, as the load task planned it). They keep the loaded inputs' key, so that the
+    pipeline run of a chunk finds them (and its forecast) in its cache. Inputs another
+    worker loaded and this one received (:class:`_Loaded`) are not loaded again."""
+    hit = _PLANNED.get(inputs_key(scenario.data))
+    if hit is not None:
+        return hit
     inputs = load_inputs(scenario.data, _INPUTS)
-    return dataclasses.replace(plan_inputs(scenario, inputs, _INPUTS)[1], key=inputs.key)
+    planned = dataclasses.replace(plan_inputs(scenario, inputs, _INPUTS)[1], key=inputs.key)
+    _PLANNED.put(inputs.key, planned)
+    return planned
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    """What a load task leaves on its worker, for the chunk tasks (which receive it from
+    there through Dask instead of loading and checking the files again): the inputs as
+    planned (``None`` when they did not load), their history facts by ``_ROWS`` key, and
+    per label ``(planned scenario, queue -> channel, warnings)`` or ``None``."""
+
+    inputs: InputData | None
+    hist: dict
+    info: dict[str, Any]
+
+    def install(self) -> None:
+        """Into this process's caches, where :func:`_load` and :func:`_history` look."""
+        if self.inputs is not None and _PLANNED.get(self.inputs.key) is None:
+            _PLANNED.put(self.inputs.key, self.inputs)
+        for key, facts in self.hist.items():
+            if _ROWS.get(key) is None:
+                _ROWS.put(key, facts)
 
 
 def _peak_rss_mb() -> float:
@@ -477,14 +504,19 @@ def _merge(parts: Sequence[BaseForecast]) -> BaseForecast:
 
 
 def _chunk_task(group: str, scenarios: Mapping[str, Scenario], queues: tuple[str, ...],
-                plan: Sequence[str], orders: tuple[str, pd.DataFrame] | None = None) -> _Out:
+                plan: Sequence[str], orders: tuple[str, pd.DataFrame] | None = None,
+                loaded: _Out | None = None) -> _Out:
     """Forecast of some queues of a forecast group, then the plan of those queues for each
     scenario in ``plan`` (one shift-block cache over them, as on the serial path).
     ``orders``: the group's orders forecast (:func:`_finish_task`: cache key and frame),
-    put into this process's forecast cache where the contacts forecast reads it."""
+    put into this process's forecast cache where the contacts forecast reads it;
+    ``loaded``: the load task's output (:class:`_Loaded`), the inputs without loading
+    them here."""
     first = next(iter(scenarios.values()))
 
     def work() -> Any:
+        if loaded is not None and isinstance(loaded.value, _Loaded):
+            loaded.value.install()
         if orders is not None:
             key, frame = orders
             _forecast_cache(first).put(key, frame)
@@ -548,27 +580,36 @@ def _orders_plan_task(group: str, scenario: Scenario) -> _Out:
 
 
 def _load_task(scenarios: Mapping[str, Scenario]) -> _Out:
-    """Scenarios that read the same data files, as their runs plan them: label ->
-    ``(scenario with one channel per queue, queue -> channel, the run's warnings)``
-    (:func:`planner.queues.plan_inputs`), or ``None`` for one whose inputs do not load or
-    plan (its tasks load them again and name the error). The inputs and their history
-    facts stay loaded in this worker for its chunks."""
+    """Scenarios that read the same data files, loaded once and planned as their runs
+    plan them (:class:`_Loaded`; :func:`planner.queues.plan_inputs`): per label its
+    scenario with one channel per queue, queue -> channel and the run's warnings, or
+    ``None`` for one whose inputs do not load or plan (its tasks load them again and
+    name the error)."""
 
     def work() -> Any:
-        out: dict[str, Any] = {}
+        info: dict[str, Any] = {}
+        hist: dict = {}
+        mine = None
         for label, sc in scenarios.items():
             try:
                 inputs = load_inputs(sc.data, _INPUTS)
                 planned, _, queues = plan_inputs(sc, inputs, _INPUTS)
                 mine = _load(planned)
-                _history(mine, planned)
-                out[label] = (planned, queues, _run_warnings(planned, mine))
+                facts = _history(mine, planned)
+                hist[(mine.key, facts.end)] = facts
+                info[label] = (planned, queues, _run_warnings(planned, mine))
             except Exception:  # noqa: BLE001 - the chunks load them again and name the error
-                out[label] = None
-        return out
+                info[label] = None
+        return _Loaded(mine, hist, info)
 
     first = next(iter(scenarios))
     return _timed(f"load inputs of {first}", "select", work)
+
+
+def _load_info(loaded: _Out) -> _Out:
+    """The load task's cost and its per-label facts, without the inputs (those stay on
+    the worker, for the chunks)."""
+    return dataclasses.replace(loaded, value=loaded.value.info)
 
 
 def _fit_task(group: str, plan: VolumePlan, jobs: tuple[tuple[str, str, int], ...]) -> _Out:
@@ -935,9 +976,12 @@ def run_many(
         client, cluster = (engine, None) if is_client else dask_client(engine, workers)
         try:
             info = client.scheduler_info(n_workers=-1)["workers"]
+            if not info:  # a cluster whose workers are still starting
+                client.wait_for_workers(1, timeout=120)
+                info = client.scheduler_info(n_workers=-1)["workers"]
             n_workers = max(1, len(info))
-            threads = max(n_workers, sum(int(w.get("nthreads", 1)) for w in info.values()))
-            outs, queues = _distributed(client, todo, threads, chunk_size, progress,
+            slots = {addr: max(1, int(w.get("nthreads", 1))) for addr, w in info.items()}
+            outs, queues = _distributed(client, todo, slots, chunk_size, progress,
                                         results, failures)
             for label, r in list(results.items()):  # as run() gives it
                 if label not in todo or not isinstance(r, ScenarioResult):
@@ -995,23 +1039,28 @@ def chunk_sizes(n_queues: int, threads: int, max_size: int = MAX_CHUNK_QUEUES) -
     """Queues per chunk, largest first (guided self-scheduling): round by round, one chunk
     per worker thread of :data:`GUIDED_SHARE` of the queues left over the threads, at most
     ``max_size``; once a chunk would hold fewer than ``n_queues / (threads x``
-    :data:`MIN_CHUNKS_PER_THREAD` ``)`` queues, what is left is cut into one last round of
-    chunks that differ by one queue at most. Chunks go to whichever thread is free first,
-    so the large ones keep every thread busy and the small last ones even out the end.
+    :data:`MIN_CHUNKS_PER_THREAD` ``)`` queues (or a quarter of ``max_size``), what is left
+    is cut into a last round of two chunks per thread that differ by one queue at most.
+    Chunks go to whichever thread is free first, so the large ones keep every thread busy
+    and the small last ones even out the end.
 
     >>> chunk_sizes(100, 2)
-    [35, 35, 11, 11, 4, 4]
+    [35, 35, 11, 11, 2, 2, 2, 2]
     >>> chunk_sizes(3, 2), chunk_sizes(1, 4), chunk_sizes(0, 2)
     ([2, 1], [1], [])
+    >>> sizes = chunk_sizes(1000, 2)
+    >>> sum(sizes), max(sizes), sizes[-6:]
+    (1000, 50, [35, 35, 8, 8, 7, 7])
     """
     threads = max(1, int(threads))
-    floor = max(1, math.ceil(n_queues / (threads * MIN_CHUNKS_PER_THREAD)))
+    floor = min(max(1, max_size // 4),
+                max(1, math.ceil(n_queues / (threads * MIN_CHUNKS_PER_THREAD))))
     sizes: list[int] = []
     left = n_queues
     while left > 0:
         size = min(max_size, math.ceil(GUIDED_SHARE * left / threads))
         if size < floor:
-            k = min(threads, left)
+            k = min(2 * threads, left)
             sizes += [left // k + (i < left % k) for i in range(k)]
             break
         for _ in range(threads):
@@ -1040,22 +1089,26 @@ _STAGE = {"select": 0, "assemble": 1, "plan": 1, "queues": 2}
 
 
 class _Dispatch:
-    """Tasks handed to the cluster as its threads free up, never more at once than it has
-    threads: a free thread always gets the next task (selection first, then a scenario's
-    assembly, then queue chunks, each in the order given), rather than tasks waiting on a
-    busy worker while another idles. Dependencies (a chunk's parts for its assembly) are
-    passed as futures and stay where they were computed."""
+    """Tasks handed to the cluster as its threads free up, each to a worker with a free
+    thread (never more at once than its threads): a free thread always gets the next
+    task (selection first, then a scenario's assembly, then queue chunks, each in the
+    order given), rather than tasks waiting on a busy worker, where their data is, while
+    another idles. A task's data from other tasks (the loaded inputs, a chunk's parts)
+    is passed as futures and fetched by Dask where the task runs. Should the worker be
+    lost, the task may run on another (``allow_other_workers``)."""
 
-    def __init__(self, client: Any, threads: int, run_id: str) -> None:
+    def __init__(self, client: Any, slots: Mapping[str, int], run_id: str) -> None:
         from distributed import as_completed
 
-        self.client, self.limit, self.run_id = client, max(1, threads), run_id
+        self.client, self.run_id = client, run_id
+        self.free = dict(slots)  # worker address -> threads free
+        self.limit = max(1, sum(slots.values()))
         self.waiting: list[tuple[int, int, tuple]] = []
-        self.running = 0
         self.known = 0
         self.seq = 0
         self.done = as_completed()
-        self.info: dict[Any, tuple[str, str, Any]] = {}  # future -> (kind, label, tag)
+        self.info: dict[Any, tuple[str, str, Any, str | None]] = {}  # -> kind, label, tag, at
+        self.held: list[Any] = []  # futures whose data later tasks read (the inputs)
 
     def add(self, kind: str, label: str, tag: Any, fn: Callable, *args: Any) -> None:
         import heapq
@@ -1065,20 +1118,45 @@ class _Dispatch:
         heapq.heappush(self.waiting, (_STAGE[kind], self.seq, (kind, label, tag, fn, args)))
         self.pump()
 
+    def submit(self, fn: Callable, *args: Any, at: str | None, name: str) -> Any:
+        self.seq += 1
+        where = {} if at is None else {"workers": [at], "allow_other_workers": True}
+        return self.client.submit(fn, *args, key=f"{name}-{self.run_id}-{self.seq}",
+                                  pure=False, **where)
+
     def pump(self) -> None:
         import heapq
 
-        while self.waiting and self.running < self.limit:
-            _, seq, (kind, label, tag, fn, args) = heapq.heappop(self.waiting)
-            f = self.client.submit(fn, *args, key=f"{kind}-{self.run_id}-{seq}", pure=False)
-            self.info[f] = (kind, label, tag)
-            self.running += 1
+        while self.waiting:
+            at = next((w for w, n in self.free.items() if n > 0), None)
+            if at is None:
+                return
+            _, _, (kind, label, tag, fn, args) = heapq.heappop(self.waiting)
+            self.free[at] -= 1
+            f = self.submit(fn, *args, at=at, name=kind)
+            self.info[f] = (kind, label, tag, at)
             self.done.add(f)
+
+    def load(self, label: str, scenarios: Mapping[str, Scenario]) -> Any:
+        """The load task on a free worker, and right after it there a small task that
+        returns the load's cost and per-label facts (the inputs stay on the worker:
+        chunks receive them through the returned future)."""
+        at = next((w for w, n in self.free.items() if n > 0), None)
+        if at is not None:
+            self.free[at] -= 1
+        loaded = self.submit(_load_task, scenarios, at=at, name="load")
+        self.held.append(loaded)
+        f = self.submit(_load_info, loaded, at=at, name="select")
+        self.info[f] = ("select", label, ("load", None), at)
+        self.known += 1
+        self.done.add(f)
+        return loaded
 
     def __iter__(self):
         for f in self.done:
-            self.running -= 1
-            kind, label, tag = self.info.pop(f)
+            kind, label, tag, at = self.info.pop(f)
+            if at in self.free:
+                self.free[at] += 1
             self.pump()  # the next task goes out before this one's result comes in
             try:
                 out = f.result()
@@ -1087,18 +1165,21 @@ class _Dispatch:
                            math.nan, math.nan, "", math.nan)
             yield f, kind, label, tag, out
             self.pump()
+        for f in self.held:
+            f.release()
 
 
 def _data_key(scenario: Scenario) -> str:
     return json.dumps(scenario.data.model_dump(mode="json"), sort_keys=True)
 
 
-def _distributed(client: Any, todo: Mapping[str, Scenario], threads: int,
+def _distributed(client: Any, todo: Mapping[str, Scenario], slots: Mapping[str, int],
                  chunk_size: int | None, progress: FanProgress | None,
                  results: dict, failures: dict) -> tuple[list[_Out], dict[str, dict]]:
-    """Run the scenarios as tasks (see the module docstring); returns what each task
-    cost and, per label, the queue -> channel map of its plan."""
-    d = _Dispatch(client, threads, uuid.uuid4().hex[:8])
+    """Run the scenarios as tasks (see the module docstring) on workers with ``slots``
+    (address -> threads); returns what each task cost and, per label, the queue ->
+    channel map of its plan."""
+    d = _Dispatch(client, slots, uuid.uuid4().hex[:8])
     by_data: dict[str, dict[str, Scenario]] = {}
     by_orders: dict[str, list[str]] = {}
     for label, sc in todo.items():
@@ -1107,8 +1188,7 @@ def _distributed(client: Any, todo: Mapping[str, Scenario], threads: int,
     for gkey, labels in by_orders.items():
         d.add("select", labels[0], ("plan", gkey), _orders_plan_task, labels[0],
               todo[labels[0]])
-    for scns in by_data.values():
-        d.add("select", next(iter(scns)), ("load", None), _load_task, scns)
+    loads = {dkey: d.load(next(iter(scns)), scns) for dkey, scns in by_data.items()}
     planned: dict[str, Scenario] = {}
     queues: dict[str, dict] = {}
     warns: dict[str, list[str]] = {}  # label -> its run's warnings, from its inputs' loading
@@ -1130,9 +1210,10 @@ def _distributed(client: Any, todo: Mapping[str, Scenario], threads: int,
             chunks = _chunks(planned[labels[0]].channels, chunk_size, d.limit)
             chunk_futures[fkey] = [None] * len(chunks)
             chunk_outs[fkey] = [None] * len(chunks)
+            loaded = loads[_data_key(todo[labels[0]])]
             for i, chunk in enumerate(chunks):
                 d.add("queues", labels[0], (fkey, i), _chunk_task, labels[0], scns, chunk,
-                      per_chunk, orders[gkey])
+                      per_chunk, orders[gkey], loaded)
 
     def chunks_done(fkey: str) -> list[_Out]:
         """The group's scenarios from its chunks: assembled here when their warnings are

@@ -30,6 +30,7 @@ __all__ = [
     "InputData",
     "PipelineError",
     "history_warnings",
+    "inputs_key",
     "load_inputs",
     "load_orders_events",
     "plan_warnings",
@@ -69,6 +70,14 @@ def _paths(data: DataSources) -> tuple[Path, Path, Path | None]:
     else:
         events = Path(data.events) if data.events else sample.events
     return orders, contacts, events
+
+
+def inputs_key(data: DataSources) -> tuple:
+    """The key :func:`load_inputs` gives the inputs it loads: the files' paths, sizes and
+    modification times, the interval and the time zone (a changed file, another key)."""
+    orders_p, contacts_p, events_p = _paths(data)
+    return ("inputs", _file_id(orders_p), _file_id(contacts_p), _file_id(events_p),
+            data.interval_s, data.timezone)
 
 
 def load_orders_events(data: DataSources) -> tuple[pd.DataFrame, pd.DataFrame | None]:
@@ -113,9 +122,8 @@ def load_inputs(data: DataSources, cache: PipelineCache | None = None) -> InputD
     PipelineError
         The order and contact histories do not overlap (no contact rate can be learned).
     """
-    orders_p, contacts_p, events_p = _paths(data)
-    key = ("inputs", _file_id(orders_p), _file_id(contacts_p), _file_id(events_p),
-           data.interval_s, data.timezone)
+    _, contacts_p, _ = _paths(data)
+    key = inputs_key(data)
     if cache is not None and (hit := cache.get(key)) is not None:
         return hit
     contacts = load_contacts(contacts_p, interval_s=data.interval_s, tz=data.timezone)
