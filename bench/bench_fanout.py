@@ -41,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 from data.generate import generate  # noqa: E402
 from forecast.data import sample_paths  # noqa: E402
-from planner.fanout import chunk_sizes, run_many  # noqa: E402
+from planner.fanout import chunk_sizes, peak_rss_mb, run_many  # noqa: E402
 from planner.pipeline import PipelineCache, run  # noqa: E402
 from planner.queues import queue_contacts, queue_map, queue_scenario  # noqa: E402
 from planner.scenario import load_scenario  # noqa: E402
@@ -324,8 +324,7 @@ def main(argv=None) -> int:
         print(f"worker time in tasks (last run, {end:.1f} s from the call to the last "
               "assembly): " + ", ".join(f"{w.split(':')[-1]} {b:.1f} s ({b / end:.0%})"
                                         for w, b in busy.items()))
-        print(f"this process peak: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f}"
-              " MB")
+        print(f"this process peak: {peak_rss_mb():,.0f} MB")
         selection, n_sel, fixed, per_queue, whole = forecast_costs(scns[0])
         serial_cpu = float(ser.costs["cpu_s"].sum())
         plan = max(0.0, serial_cpu - whole) / (a.queues * a.scenarios)

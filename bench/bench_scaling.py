@@ -91,6 +91,7 @@ def one_run(n_queues: int, days: int, seed: int, data_dir: Path) -> dict:
     """One plan of ``n_queues`` queues (data already in ``data_dir``), in this process."""
     from bench_fanout import scenarios
 
+    from planner.fanout import peak_rss_mb
     from planner.pipeline import PipelineCache, run
 
     owner = json.loads((data_dir / "owner.json").read_text())
@@ -102,7 +103,7 @@ def one_run(n_queues: int, days: int, seed: int, data_dir: Path) -> dict:
     t0, c0 = time.perf_counter(), _cpu()
     result = run(scn, cache=PipelineCache())
     wall, cpu = time.perf_counter() - t0, _cpu() - c0
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = peak_rss_mb()  # this process's own (ru_maxrss keeps the parent's peak)
     return {"queues": n_queues, "wall_s": wall, "cpu_s": cpu, "steps": times,
             "rss_before_mb": before, "peak_mb": peak, "rows": int(len(result.requirements))}
 

@@ -146,6 +146,7 @@ __all__ = [
     "TaskFailure",
     "chunk_sizes",
     "dask_client",
+    "peak_rss_mb",
     "progress_bar",
     "result_key",
     "run_many",
@@ -268,7 +269,17 @@ class _Loaded:
                 _ROWS.put(key, facts)
 
 
-def _peak_rss_mb() -> float:
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far, in MB: Linux's ``VmHWM`` (that of the
+    process's own memory: ``ru_maxrss`` keeps the peak of the process that started it,
+    so a worker started by a 1 GB process would report 1 GB), else ``ru_maxrss``."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0  # kB
+    except OSError:
+        pass
     # ru_maxrss is in kilobytes on Linux
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
@@ -285,7 +296,7 @@ def _timed(task: str, kind: str, fn: Callable[[], Any]) -> _Out:
     value = fn()
     cpu = time.process_time() - c0 + _children_cpu() - k0
     return _Out(value, task, kind, time.perf_counter() - w0, cpu,
-                f"{socket.gethostname()}:{os.getpid()}", _peak_rss_mb(), t0)
+                f"{socket.gethostname()}:{os.getpid()}", peak_rss_mb(), t0)
 
 
 def _error(exc: BaseException) -> str:
