@@ -117,6 +117,7 @@ from forecast.contacts import forecast_aht
 from forecast.data import sample_paths
 from forecast.selection_tasks import finish_volume, fit_batches, fit_jobs, orders_plan
 from forecast.volume import VolumePlan
+from planner.demand import spread_warnings
 from planner.inputs import inputs_key, load_orders_events
 from planner.pipeline import (
     BaseForecast,
@@ -511,6 +512,8 @@ def _merge(parts: Sequence[BaseForecast]) -> BaseForecast:
         daily=pd.concat([p.daily for p in parts], ignore_index=True),
         models=models,
         interval_s=parts[0].interval_s,
+        spreads={k: v for p in parts for k, v in p.spreads.items()},
+        spread_notes={k: v for p in parts for k, v in p.spread_notes.items()},
     )
 
 
@@ -557,7 +560,8 @@ def _chunk_task(group: str, scenarios: Mapping[str, Scenario], queues: tuple[str
                 part = _chunk_inputs(inputs, hist, qs) if len(qs) < len(ok) else mine
                 cache.put(part.key, part)
                 cache.put(("forecast", sub.forecast_key(), part.key), _slice(base, qs))
-                return run(sub, cache=cache), tuple(cache.plans)
+                # daily KPIs, weekly FTE and warnings: over all queues, when assembled
+                return run(sub, cache=cache, rollups=False), tuple(cache.plans)
 
             done, bad = _try_each(ok, one)
             if bad:
@@ -702,7 +706,11 @@ def _assemble(label: str, scenario: Scenario, order: int, parts: Sequence[_Part]
         else:
             plan = None
         meta.update(shift_meta(plan, result.coverage, interval_s))
-        meta["warnings"] = warnings(whole)
+        # as run() gives them: the inputs', then those of backtest spreads per queue
+        spreads = dataclasses.replace(
+            got[0].forecast, spreads={k: v for p in got for k, v in p.forecast.spreads.items()},
+            spread_notes={k: v for p in got for k, v in p.forecast.spread_notes.items()})
+        meta["warnings"] = [*warnings(whole), *spread_warnings(whole, spreads)]
         # daily KPIs and weekly FTE over all queues at once, as the pipeline computes
         # them (their sums depend on the rows before them)
         daily, weekly = daily_and_weekly(whole, result.kpis_interval, result.shift_plan,

@@ -136,6 +136,7 @@ def run(
     progress: Progress | None = None,
     *,
     cache: PipelineCache | None = None,
+    rollups: bool = True,
 ) -> ScenarioResult:
     """Run the whole flow for one scenario.
 
@@ -147,6 +148,10 @@ def run(
         ``progress(fraction_done, message)``, called at each step (fraction in 0..1).
     cache : PipelineCache, optional
         Inputs/forecast cache; default :func:`default_cache` (shared in the process).
+    rollups : bool
+        ``False``: the interval tables only, for some queues of a plan that is added up
+        elsewhere (:mod:`planner.fanout`): no daily KPIs and weekly FTE (empty frames)
+        and no warnings, which are computed over all queues.
 
     Returns
     -------
@@ -221,7 +226,12 @@ def run(
         policies,
         base.interval_s,
     )
-    daily, weekly = daily_and_weekly(scenario, kpis, shift_plan, base.interval_s)
+    if rollups:
+        daily, weekly = daily_and_weekly(scenario, kpis, shift_plan, base.interval_s)
+        warnings = [*loaded.warnings, *plan_warnings(given, loaded),
+                    *spread_warnings(scenario, base)]
+    else:
+        daily, weekly, warnings = pd.DataFrame(), pd.DataFrame(), []
     report_step(progress, "kpis", 1.0, "done")
 
     meta = {
@@ -230,8 +240,7 @@ def run(
         "interval_s": base.interval_s,
         "models": dict(base.models),
         **meta_shifts,
-        "warnings": [*loaded.warnings, *plan_warnings(given, loaded),
-                     *spread_warnings(scenario, base)],
+        "warnings": warnings,
     }
     if queues:
         meta["queues"] = dict(queues)

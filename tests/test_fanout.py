@@ -343,3 +343,29 @@ def test_cli_run_many_through_a_scheduler_address(scenarios, serial, dask_proces
     assert rc == EXIT_INPUT
     assert f"error: {bad}: load failed" in text.err and "order_growth" in text.err
     assert "1 of 2 scenarios done" in text.out
+
+
+def test_backtest_spreads_and_their_warnings_reach_the_assembled_result(client):
+    # staff_to p80 reads each channel's spread of demand off its backtests: a 6-day
+    # horizon has 4 calibration origins x 6 = 24 backtest days (< 28), so every channel
+    # falls back to the band and the run warns per channel; a 10-day horizon has 40 and
+    # measures them, and a shared headcount cap plans all channels in one task on the
+    # merged chunk forecasts, which must carry the spreads (or the plan differs)
+    def p80(name, end, **changes):
+        s = _short(name, **changes)
+        return s.model_copy(update={
+            "horizon": s.horizon.model_copy(update={"end": end}),
+            "forecast": s.forecast.model_copy(update={"staff_to": "p80"})})
+
+    short = p80("p80_short", dt.date(2024, 10, 12))
+    capped = p80("p80_capped", dt.date(2024, 10, 16), headcount_cap_total=10_000)
+    ref = {s.name: run(s, cache=PipelineCache()) for s in (short, capped)}
+    fell_back = [w for w in ref["p80_short"].meta["warnings"]
+                 if "reads the spread of demand off the forecast band" in w]
+    assert sorted(w.split(":")[0] for w in fell_back) == ["chat", "email", "voice"]
+    assert not any("spread of demand" in w for w in ref["p80_capped"].meta["warnings"])
+    runs = run_many([short, capped], engine=client, chunk_size=1)
+    assert runs.failures == {}
+    for name, result in runs.results.items():
+        _assert_same(ref[name], result)
+    assert (runs.costs["kind"] == "plan").sum() == 1  # the capped one, on a worker
