@@ -31,6 +31,7 @@ __all__ = [
     "MAX_SCENARIO_BYTES",
     "check_saved",
     "example_scenarios",
+    "fanout_engine",
     "frame_warnings",
     "is_kept_upload",
     "load_dataset",
@@ -45,6 +46,7 @@ __all__ = [
     "plan_warnings",
     "short_history",
     "run_scenario",
+    "run_scenarios",
     "save_result",
     "save_upload",
     "saved_scenarios",
@@ -344,7 +346,7 @@ def run_scenario(scenario: Scenario, container: Any = None) -> ScenarioResult:
     """
     from planner.pipeline import run
 
-    key = scenario.to_yaml() + _data_stamp(scenario)
+    key = _result_key(scenario)
     cache = _results()
     hit = cache.get(key)
     if hit is not None:
@@ -356,6 +358,55 @@ def run_scenario(scenario: Scenario, container: Any = None) -> ScenarioResult:
         holder.empty()
     cache.put(key, result)
     return result
+
+
+def _result_key(scenario: Scenario) -> str:
+    return scenario.to_yaml() + _data_stamp(scenario)
+
+
+#: Environment variable naming a running Dask scheduler (``tcp://HOST:PORT``) on which the
+#: app runs several scenarios at once; unset, they run one after another in the server.
+DASK_ADDRESS_ENV = "PEAK_PLANNER_DASK_ADDRESS"
+
+
+def fanout_engine() -> str:
+    """Where the app runs several scenarios at once: the scheduler in
+    ``$PEAK_PLANNER_DASK_ADDRESS`` (its workers must have this package and see the data
+    files at the same paths), else ``"serial"`` (in this server process: a web server
+    does not start worker processes of its own)."""
+    address = os.environ.get(DASK_ADDRESS_ENV, "").strip()
+    return address or "serial"
+
+
+def run_scenarios(scenarios: list[Scenario], container: Any = None) -> dict[str, str]:
+    """Run the scenarios not run yet with :func:`planner.fanout.run_many` on
+    :func:`fanout_engine`, a progress bar over its tasks in ``container``; each result
+    goes where :func:`run_scenario` finds it. Returns name -> error of those that failed
+    (the others' results are kept); a scenario some of whose queues failed counts as
+    failed, naming them."""
+    from planner.fanout import run_many
+
+    cache = _results()
+    todo = [s for s in scenarios if cache.get(_result_key(s)) is None]
+    if not todo:
+        return {}
+    holder = (container if container is not None else st).empty()
+
+    def report(done: int, total: int, message: str) -> None:
+        frac = done / total if total else 1.0
+        holder.progress(min(max(frac, 0.0), 1.0),
+                        text=f"{done} of {total} tasks: {message[:80]}")
+
+    holder.progress(0.0, text=f"running {len(todo)} scenarios")
+    try:
+        runs = run_many(todo, engine=fanout_engine(), progress=report)
+    finally:
+        holder.empty()
+    by_label = dict(zip([s.name for s in todo], todo, strict=True))
+    for label, result in runs.results.items():
+        if label not in runs.failures and label in by_label:
+            cache.put(_result_key(by_label[label]), result)
+    return {label: str(f) for label, f in runs.failures.items()}
 
 
 def staffing_only(scenario: Scenario) -> Scenario:

@@ -177,6 +177,45 @@ if warroom.manage_saved(url, saved):
 # ------------------------------------------------------------------ compare
 st.header("Compare")
 runs = state.compared()
+with st.expander("Run several scenarios at once"):
+    st.caption("Each runs as the CLI's run-many does; with a Dask scheduler in "
+               f"${backend.DASK_ADDRESS_ENV} on the server, on its workers. Runs already "
+               "made are reused.")
+    many_examples = st.multiselect("Examples", list(examples), key="sc_many_examples")
+    many_files = st.file_uploader("Scenario files (YAML)", type=["yaml", "yml"],
+                                  accept_multiple_files=True, key="sc_many_files")
+    if st.button("Run them", key="sc_many_run",
+                 disabled=not many_examples and not many_files):
+        batch: dict = {}  # scenario name -> scenario
+        for name in many_examples:
+            shipped = load_scenario(examples[name])  # shipped with the app
+            batch.setdefault(shipped.name, shipped)
+        for f in many_files or []:
+            try:  # size checked; data files: the sample or this session's uploads
+                opened = backend.open_scenario_upload(f.name, f.getvalue(), state.uploads())
+            except ValueError as exc:
+                st.error(f"{views.md(f.name)} is not a valid scenario:\n\n{views.md(exc)}",
+                         icon=":material/error:")
+                continue
+            if opened.name in batch:
+                st.warning(f"{views.md(f.name)}: a scenario named {views.md(opened.name)} is "
+                           "already in this batch; this one is left out (rename it).",
+                           icon=":material/warning:")
+                continue
+            batch[opened.name] = opened
+        failed = backend.run_scenarios(list(batch.values())) if batch else {}
+        for name, error in failed.items():
+            st.error(f"{views.md(name)} could not be run: {views.md(error)}",
+                     icon=":material/error:")
+        done = [name for name in batch if name not in failed]
+        for name in done:
+            runs[name] = batch[name]
+        chosen = list(st.session_state.get("sc_compare", []))
+        for key in ("compare_selection", "sc_compare"):
+            st.session_state[key] = chosen + [n for n in done if n not in chosen]
+        if done:
+            st.success(f"Ran {len(done)} of {len(batch)}: {views.md(', '.join(done))}; "
+                       "they are in the comparison below.", icon=":material/check_circle:")
 options = list(runs)
 if saved is not None:
     options += [f"{r.name} (saved v{r.version})" for r in saved.itertuples(index=False)]
