@@ -6,25 +6,19 @@ and stopped here). The reference is :func:`planner.pipeline.run` of each scenari
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pandas as pd
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from app_support import backend
 from planner.pipeline import PipelineCache, run
 from planner.scenario import load_scenario
-
-ROOT = Path(__file__).resolve().parent.parent
-APP = str(ROOT / "app.py")
-PAGE = "app_support/pages/scenarios.py"
-
-
-@pytest.fixture(autouse=True)
-def _private_store(tmp_path, monkeypatch):
-    monkeypatch.setenv("PEAK_PLANNER_DB_URL", f"sqlite:///{tmp_path / 'app_test.db'}")
-    monkeypatch.setenv("PEAK_PLANNER_UPLOAD_DIR", str(tmp_path / "uploads"))
+from tests.test_app_warroom import (
+    APP,
+    PAGE,
+    ROOT,
+    _private_store,  # noqa: F401 - the app's own store and uploads
+)
 
 
 def _week(name: str, **changes):
