@@ -392,10 +392,12 @@ def run_scenarios(scenarios: list[Scenario], container: Any = None) -> dict[str,
         return {}
     holder = (container if container is not None else st).empty()
 
+    shown = [0.0]
+
     def report(done: int, total: int, message: str) -> None:
-        frac = done / total if total else 1.0
-        holder.progress(min(max(frac, 0.0), 1.0),
-                        text=f"{done} of {total} tasks: {message[:80]}")
+        # the total grows as the run learns its tasks: the bar never moves back
+        shown[0] = max(shown[0], min(done / total if total else 1.0, 1.0))
+        holder.progress(shown[0], text=f"{done} of {total} tasks so far: {message[:80]}")
 
     holder.progress(0.0, text=f"running {len(todo)} scenarios")
     try:

@@ -1329,13 +1329,17 @@ def _distributed(client: Any, todo: Mapping[str, Scenario], slots: Mapping[str, 
 
 def progress_bar(stream: Any = None, width: int = 30) -> FanProgress:
     """A text progress bar over tasks for a terminal (one line rewritten) or a log (one
-    line per 10 % step)."""
+    line per 10 % step). The total grows as the run learns its tasks (the window fits once
+    the selection is planned, the chunks once the queues are known): the bar never moves
+    back."""
     stream = sys.stderr if stream is None else stream
     tty = hasattr(stream, "isatty") and stream.isatty()
     last = [-1]
+    shown = [0.0]
 
     def show(done: int, total: int, message: str) -> None:
-        frac = done / total if total else 1.0
+        frac = max(shown[0], done / total if total else 1.0)
+        shown[0] = frac
         step = int(frac * 10)
         if not tty and step == last[0] and done != total:
             return

@@ -369,3 +369,18 @@ def test_backtest_spreads_and_their_warnings_reach_the_assembled_result(client):
     for name, result in runs.results.items():
         _assert_same(ref[name], result)
     assert (runs.costs["kind"] == "plan").sum() == 1  # the capped one, on a worker
+
+
+def test_progress_bar_never_moves_back_while_the_total_grows():
+    import io
+
+    from planner.fanout import progress_bar
+
+    out = io.StringIO()
+    show = progress_bar(out, width=10)
+    # 2 tasks known, then the selection's 18 fits and the chunks join the count
+    for done, total in [(1, 2), (2, 20), (10, 28), (20, 28), (28, 28)]:
+        show(done, total, f"task {done}")
+    bars = [line.split("]")[0].count("#") for line in out.getvalue().splitlines()]
+    assert bars == sorted(bars) and bars[0] == 5 and bars[-1] == 10
+    assert out.getvalue().splitlines()[-1].endswith("28/28 tasks  task 28")
