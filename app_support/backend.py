@@ -223,6 +223,11 @@ def open_scenario_upload(name: str, content: bytes, uploads: dict[str, str]) -> 
         text = content.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ValueError(f"not UTF-8 text (byte {exc.start})") from None
+    if not any(line.strip() and not line.lstrip().startswith("#")
+               for line in text.splitlines()):
+        # YAML reads it as no fields, which would run the default scenario under its name
+        raise ValueError("the file is empty: no scenario fields in it (start from an "
+                         "example scenario and change what differs)")
     return _known_zone(Scenario.from_untrusted_yaml(text, source=name, allowed_paths=uploads),
                        name)
 
@@ -379,19 +384,53 @@ def fanout_engine() -> str:
 
 
 def run_scenarios(scenarios: list[Scenario], container: Any = None) -> dict[str, str]:
-    """Run the scenarios not run yet with :func:`planner.fanout.run_many` on
-    :func:`fanout_engine`, a progress bar over its tasks in ``container``; each result
-    goes where :func:`run_scenario` finds it. Returns name -> error of those that failed
-    (the others' results are kept); a scenario some of whose queues failed counts as
-    failed, naming them."""
-    from planner.fanout import run_many
+    """Run the scenarios not run yet; each result goes where :func:`run_scenario` finds
+    it. On a Dask scheduler (:func:`fanout_engine`): :func:`planner.fanout.run_many`, a
+    progress bar over its tasks in ``container``; else one after another in this process,
+    each with its steps' progress bar. Returns name -> error of those that failed (the
+    others' results are kept); a scenario some of whose queues failed counts as failed,
+    naming them.
 
+    Raises
+    ------
+    ValueError
+        No Dask scheduler answers at the address, or it has no workers (said in words,
+        at once: the page shows it and keeps working).
+    """
     cache = _results()
     todo = [s for s in scenarios if cache.get(_result_key(s)) is None]
     if not todo:
         return {}
-    holder = (container if container is not None else st).empty()
+    where = container if container is not None else st
+    engine = fanout_engine()
+    if engine == "serial":
+        failed: dict[str, str] = {}
+        note = where.empty()
+        for i, scenario in enumerate(todo):
+            note.caption(f"Running {scenario.name}: scenario {i + 1} of {len(todo)}")
+            try:
+                run_scenario(scenario, where)
+            except ValueError as exc:
+                failed[scenario.name] = str(exc)
+        note.empty()
+        return failed
+    return _run_on_dask(engine, todo, where)
 
+
+def _run_on_dask(address: str, todo: list[Scenario], where: Any) -> dict[str, str]:
+    from distributed import Client
+
+    from planner.fanout import run_many
+
+    holder = where.empty()
+    holder.progress(0.0, text=f"connecting to the Dask scheduler at {address}")
+    try:
+        client = Client(address, timeout="10s")
+    except (OSError, TimeoutError) as exc:
+        holder.empty()
+        raise ValueError(f"no Dask scheduler answers at {address} (set in "
+                         f"${DASK_ADDRESS_ENV}): {exc}. Start it, or unset the variable "
+                         "to run scenarios here.") from None
     shown = [0.0]
 
     def report(done: int, total: int, message: str) -> None:
@@ -399,11 +438,18 @@ def run_scenarios(scenarios: list[Scenario], container: Any = None) -> dict[str,
         shown[0] = max(shown[0], min(done / total if total else 1.0, 1.0))
         holder.progress(shown[0], text=f"{done} of {total} tasks so far: {message[:80]}")
 
-    holder.progress(0.0, text=f"running {len(todo)} scenarios")
     try:
-        runs = run_many(todo, engine=fanout_engine(), progress=report)
+        if not client.scheduler_info(n_workers=-1)["workers"]:
+            raise ValueError(f"the Dask scheduler at {address} has no workers: start "
+                             f"`dask worker {address}` processes, or unset "
+                             f"${DASK_ADDRESS_ENV} to run scenarios here.")
+        n = len(todo)
+        holder.progress(0.0, text=f"running {n} scenario{'s' if n != 1 else ''} on Dask")
+        runs = run_many(todo, engine=client, progress=report)
     finally:
         holder.empty()
+        client.close()
+    cache = _results()
     by_label = dict(zip([s.name for s in todo], todo, strict=True))
     for label, result in runs.results.items():
         if label not in runs.failures and label in by_label:

@@ -909,7 +909,10 @@ def dask_client(engine: str, workers: int | None = None) -> tuple[Any, Any]:
         client = Client(cluster)
         client.run(_warm)
         return client, cluster
-    return Client(engine, timeout="30s"), None
+    try:
+        return Client(engine, timeout="30s"), None
+    except (OSError, TimeoutError) as exc:
+        raise FanOutError(f"no Dask scheduler answers at {engine}: {exc}") from None
 
 
 def run_many(
@@ -947,7 +950,8 @@ def run_many(
     Raises
     ------
     FanOutError
-        ``engine``, ``workers`` or ``chunk_size`` is invalid.
+        ``engine``, ``workers`` or ``chunk_size`` is invalid, no scheduler answers at
+        the address, or it has no workers (none within :data:`WORKER_WAIT_S`).
     """
     t_call = time.time()
     if workers is not None and int(workers) < 1:
@@ -996,7 +1000,12 @@ def run_many(
         try:
             info = client.scheduler_info(n_workers=-1)["workers"]
             if not info:  # a cluster whose workers are still starting
-                client.wait_for_workers(1, timeout=120)
+                try:
+                    client.wait_for_workers(1, timeout=WORKER_WAIT_S)
+                except TimeoutError:
+                    raise FanOutError(f"the Dask scheduler at {name} has no workers (none "
+                                      f"joined in {WORKER_WAIT_S} s): start `dask worker "
+                                      f"{name}` processes") from None
                 info = client.scheduler_info(n_workers=-1)["workers"]
             n_workers = max(1, len(info))
             slots = {addr: max(1, int(w.get("nthreads", 1))) for addr, w in info.items()}
@@ -1041,6 +1050,8 @@ def _collect(label: str, out: _Out, results: dict, failures: dict) -> None:
         results[label] = value
 
 
+#: How long :func:`run_many` waits for a first worker on a scheduler that has none (s).
+WORKER_WAIT_S = 120
 #: Most queues in one chunk by default, so that a task's memory stays bounded (about 8 MB
 #: a queue for a week's plan) however many queues a worker gets.
 MAX_CHUNK_QUEUES = 50

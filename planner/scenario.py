@@ -581,7 +581,10 @@ class Scenario(_Model):
         if data is None:
             data = {}
         if not isinstance(data, Mapping):
-            raise ScenarioError(f"{source}: expected a mapping of fields, got {type(data)}")
+            kind = {list: "a list", str: "a single text value"}.get(
+                type(data), f"a single {type(data).__name__} value")
+            raise ScenarioError(f"{source}: expected a mapping of fields (one 'field: value' "
+                                f"per line, as in the example scenarios), got {kind}")
         try:
             return cls.model_validate(dict(data))
         except ValidationError as exc:
@@ -763,7 +766,9 @@ def _parse_yaml(text: str, source: str) -> Any:
     except _TooBig as exc:
         raise ScenarioError(f"{source}: not accepted as a scenario: YAML {exc}") from None
     except yaml.YAMLError as exc:
-        raise ScenarioError(f"{source}: not valid YAML: {exc}") from None
+        # PyYAML names the text "<unicode string>": name the file instead
+        raise ScenarioError(f"{source}: not valid YAML: "
+                            + str(exc).replace('"<unicode string>"', source)) from None
     except (ValueError, TypeError, RecursionError) as exc:
         # e.g. an integer of more digits than Python converts, an invalid date
         raise ScenarioError(f"{source}: not valid YAML: {str(exc)[:200]}") from None

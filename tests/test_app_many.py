@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from app_support import backend
@@ -67,3 +68,43 @@ def test_page_runs_two_examples_at_once_into_the_comparison():
     assert any("Ran 2 of 2" in s.value for s in at.success)
     compared = next(m for m in at.multiselect if m.key == "sc_compare")
     assert names <= set(compared.value)
+
+
+def test_run_scenarios_serially_and_a_scheduler_nobody_runs_said_in_words(monkeypatch):
+    import socket
+
+    a, b = _week("app_serial_a"), _week("app_serial_b", order_growth=0.05)
+    assert backend.fanout_engine() == "serial"
+    assert backend.run_scenarios([a, b]) == {}
+    ref = run(b, cache=PipelineCache())
+    pd.testing.assert_frame_equal(ref.kpis_daily, backend.run_scenario(b).kpis_daily,
+                                  check_exact=True)
+    with socket.socket() as s:  # a port where nothing listens
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv(backend.DASK_ADDRESS_ENV, f"tcp://127.0.0.1:{port}")
+    with pytest.raises(ValueError, match=f"no Dask scheduler answers at tcp://127.0.0.1:{port}"):
+        backend.run_scenarios([_week("app_nowhere")])
+
+
+@pytest.mark.parametrize("text", ["", "   \n", "# only a comment\n\n"])
+def test_an_empty_scenario_file_is_refused(text):
+    with pytest.raises(ValueError, match="the file is empty"):
+        backend.open_scenario_upload("empty.yaml", text.encode(), {})
+
+
+def test_page_never_replaces_a_different_scenario_of_the_same_name():
+    at = AppTest.from_file(APP, default_timeout=600)
+    at.run()
+    at.switch_page(PAGE).run()
+    # the planner's own "prepeak_september" with another growth is in the comparison
+    mine = load_scenario(ROOT / "scenarios" / "prepeak_september.yaml")
+    mine = mine.model_copy(update={"order_growth": 0.3})
+    at.session_state["compared"] = {mine.name: mine}
+    at.run()
+    pick = next(m for m in at.multiselect if m.key == "sc_many_examples")
+    pick.set_value(["prepeak_september"]).run()
+    next(b for b in at.button if b.key == "sc_many_run").click().run()
+    assert not at.exception, at.exception
+    assert any("A different scenario named" in w.value for w in at.warning)
+    assert any("Nothing to run" in i.value for i in at.info)

@@ -203,10 +203,21 @@ with st.expander("Run several scenarios at once"):
                            icon=":material/warning:")
                 continue
             batch[opened.name] = opened
-        failed = backend.run_scenarios(list(batch.values())) if batch else {}
+        for name in [n for n in batch if n in runs and runs[n] != batch[n]]:
+            # another scenario of that name is in the comparison: never replace it silently
+            st.warning(f"A different scenario named {views.md(name)} is already in the "
+                       "comparison; this one is left out (rename it, or remove the other).",
+                       icon=":material/warning:")
+            del batch[name]
+        try:
+            failed = backend.run_scenarios(list(batch.values())) if batch else {}
+        except ValueError as exc:
+            st.error(f"The scenarios could not be run: {views.md(exc)}", icon=":material/error:")
+            failed = dict.fromkeys(batch, "not run")
         for name, error in failed.items():
-            st.error(f"{views.md(name)} could not be run: {views.md(error)}",
-                     icon=":material/error:")
+            if error != "not run":
+                st.error(f"{views.md(name)} could not be run: {views.md(error)}",
+                         icon=":material/error:")
         done = [name for name in batch if name not in failed]
         for name in done:
             runs[name] = batch[name]
@@ -216,6 +227,8 @@ with st.expander("Run several scenarios at once"):
         if done:
             st.success(f"Ran {len(done)} of {len(batch)}: {views.md(', '.join(done))}; "
                        "they are in the comparison below.", icon=":material/check_circle:")
+        elif not batch:
+            st.info("Nothing to run.", icon=":material/info:")
 options = list(runs)
 if saved is not None:
     options += [f"{r.name} (saved v{r.version})" for r in saved.itertuples(index=False)]
