@@ -11,7 +11,6 @@ import hashlib
 import io
 import os
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,10 +18,18 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from app_support.runs import (
+    DASK_ADDRESS_ENV,
+    fanout_engine,
+    progress_bar,
+    run_scenario,
+    run_scenarios,
+)
 from planner.results import ScenarioResult
 from planner.scenario import Scenario
 
 __all__ = [
+    "DASK_ADDRESS_ENV",
     "UPLOAD_KINDS",
     "Dataset",
     "backtest_table",
@@ -44,6 +51,7 @@ __all__ = [
     "roster_files",
     "plan_table",
     "plan_warnings",
+    "progress_bar",
     "short_history",
     "run_scenario",
     "run_scenarios",
@@ -298,165 +306,6 @@ def load_upload(kind: str, name: str, content: bytes, timezone: str | None = Non
     return loaders[kind](_NamedBytes(content, name))
 
 
-def _progress_bar(container: Any) -> tuple[Callable[[float, str], None], Any]:
-    holder = container.empty()
-
-    def report(fraction: float, message: str) -> None:
-        holder.progress(min(max(float(fraction), 0.0), 1.0), text=message)
-
-    return report, holder
-
-
-@st.cache_resource(show_spinner=False)
-def _results() -> Any:
-    """Scenario results keyed by the scenario's YAML and data files (32 most recent).
-
-    Not ``st.cache_data``: the run reports progress into page elements while it works,
-    which Streamlit's data cache cannot replay. Results are frozen and never mutated.
-    """
-    from planner.pipeline import LruCache
-
-    return LruCache(32)
-
-
-def _data_stamp(scenario: Scenario) -> str:
-    """Size and modification time of the scenario's data files (a changed file re-runs)."""
-    from forecast import data
-
-    sample = data.sample_paths()
-    d = scenario.data
-    stamps = []
-    for given, default in ((d.orders, sample.orders), (d.contacts, sample.contacts),
-                           (d.events, sample.events)):
-        path = Path(given) if given else Path(default)
-        try:
-            st_ = path.stat()
-            stamps.append(f"{path}:{st_.st_size}:{st_.st_mtime_ns}")
-        except OSError:
-            stamps.append(f"{path}:missing")
-    return "\n# " + " ".join(stamps)
-
-
-def run_scenario(scenario: Scenario, container: Any = None) -> ScenarioResult:
-    """Run ``scenario`` through the planner pipeline, cached on its YAML and data files.
-
-    Shows a progress bar in ``container`` (default: the page) while the core works; a
-    cache hit returns at once. The planner itself reuses forecasts across scenarios that
-    share data and forecast settings, so a staffing-only change re-runs only staffing.
-
-    Raises
-    ------
-    ValueError
-        The core's own errors (bad data, invalid assumptions); not cached.
-    """
-    from planner.pipeline import run
-
-    key = _result_key(scenario)
-    cache = _results()
-    hit = cache.get(key)
-    if hit is not None:
-        return hit
-    report, holder = _progress_bar(container if container is not None else st)
-    try:
-        result = run(scenario, progress=report)
-    finally:
-        holder.empty()
-    cache.put(key, result)
-    return result
-
-
-def _result_key(scenario: Scenario) -> str:
-    return scenario.to_yaml() + _data_stamp(scenario)
-
-
-#: Environment variable naming a running Dask scheduler (``tcp://HOST:PORT``) on which the
-#: app runs several scenarios at once; unset, they run one after another in the server.
-DASK_ADDRESS_ENV = "PEAK_PLANNER_DASK_ADDRESS"
-
-
-def fanout_engine() -> str:
-    """Where the app runs several scenarios at once: the scheduler in
-    ``$PEAK_PLANNER_DASK_ADDRESS`` (its workers must have this package and see the data
-    files at the same paths), else ``"serial"`` (in this server process: a web server
-    does not start worker processes of its own)."""
-    address = os.environ.get(DASK_ADDRESS_ENV, "").strip()
-    return address or "serial"
-
-
-def run_scenarios(scenarios: list[Scenario], container: Any = None) -> dict[str, str]:
-    """Run the scenarios not run yet; each result goes where :func:`run_scenario` finds
-    it. On a Dask scheduler (:func:`fanout_engine`): :func:`planner.fanout.run_many`, a
-    progress bar over its tasks in ``container``; else one after another in this process,
-    each with its steps' progress bar. Returns name -> error of those that failed (the
-    others' results are kept); a scenario some of whose queues failed counts as failed,
-    naming them.
-
-    Raises
-    ------
-    ValueError
-        No Dask scheduler answers at the address, or it has no workers (said in words,
-        at once: the page shows it and keeps working).
-    """
-    cache = _results()
-    todo = [s for s in scenarios if cache.get(_result_key(s)) is None]
-    if not todo:
-        return {}
-    where = container if container is not None else st
-    engine = fanout_engine()
-    if engine == "serial":
-        failed: dict[str, str] = {}
-        note = where.empty()
-        for i, scenario in enumerate(todo):
-            note.caption(f"Running {scenario.name}: scenario {i + 1} of {len(todo)}")
-            try:
-                run_scenario(scenario, where)
-            except ValueError as exc:
-                failed[scenario.name] = str(exc)
-        note.empty()
-        return failed
-    return _run_on_dask(engine, todo, where)
-
-
-def _run_on_dask(address: str, todo: list[Scenario], where: Any) -> dict[str, str]:
-    from distributed import Client
-
-    from planner.fanout import run_many
-
-    holder = where.empty()
-    holder.progress(0.0, text=f"connecting to the Dask scheduler at {address}")
-    try:
-        client = Client(address, timeout="10s")
-    except (OSError, TimeoutError) as exc:
-        holder.empty()
-        raise ValueError(f"no Dask scheduler answers at {address} (set in "
-                         f"${DASK_ADDRESS_ENV}): {exc}. Start it, or unset the variable "
-                         "to run scenarios here.") from None
-    shown = [0.0]
-
-    def report(done: int, total: int, message: str) -> None:
-        # the total grows as the run learns its tasks: the bar never moves back
-        shown[0] = max(shown[0], min(done / total if total else 1.0, 1.0))
-        holder.progress(shown[0], text=f"{done} of {total} tasks so far: {message[:80]}")
-
-    try:
-        if not client.scheduler_info(n_workers=-1)["workers"]:
-            raise ValueError(f"the Dask scheduler at {address} has no workers: start "
-                             f"`dask worker {address}` processes, or unset "
-                             f"${DASK_ADDRESS_ENV} to run scenarios here.")
-        n = len(todo)
-        holder.progress(0.0, text=f"running {n} scenario{'s' if n != 1 else ''} on Dask")
-        runs = run_many(todo, engine=client, progress=report)
-    finally:
-        holder.empty()
-        client.close()
-    cache = _results()
-    by_label = dict(zip([s.name for s in todo], todo, strict=True))
-    for label, result in runs.results.items():
-        if label not in runs.failures and label in by_label:
-            cache.put(_result_key(by_label[label]), result)
-    return {label: str(f) for label, f in runs.failures.items()}
-
-
 def staffing_only(scenario: Scenario) -> Scenario:
     """The same scenario without the shift solver: each interval staffed to its requirement."""
     return scenario.with_changes({"shifts.solve": False})
@@ -490,7 +339,7 @@ def base_forecast(scenario: Scenario, container: Any = None) -> Any:
     cache = pipeline.default_cache()
     planned, inputs, _ = plan_inputs(scenario, pipeline.load_inputs(scenario.data, cache),
                                      cache)
-    report, holder = _progress_bar(container if container is not None else st)
+    report, holder = progress_bar(container if container is not None else st)
     try:
         return pipeline.base_forecast(planned, inputs, progress=report, cache=cache)
     finally:
@@ -588,7 +437,7 @@ def queue_downloads(result: ScenarioResult, fmt: str, container: Any = None) -> 
 
     if fmt == "xlsx":
         return export.workbook_bytes(export.rollup_tables(result), styled=True)
-    report, holder = _progress_bar(container if container is not None else st)
+    report, holder = progress_bar(container if container is not None else st)
     try:
         return export.queue_zip_bytes(result, fmt, progress=report)
     finally:
