@@ -40,12 +40,14 @@ cut into chunks, largest first (:func:`chunk_sizes`: guided self-scheduling, at 
 :data:`MAX_CHUNK_QUEUES` queues a chunk; ``chunk_size`` sets equal chunks instead). One
 task per chunk forecasts its queues and plans them (volumes, requirements, shifts, KPIs)
 for every scenario of the group, with one cache of solved shift day-blocks over those
-scenarios as on the serial path; then one task per scenario assembles its result from
-the chunks: each table concatenated in queue order, the run's shift figures from the
-shift plans of all queues, the scenario's own warnings. Tasks are handed to the cluster
-as its threads free up (never more at once than it has threads), so that a free worker
-always takes the next task. Inputs are loaded once per worker; tasks carry only the
-scenarios and the orders forecast, never the history. When the selection cannot be
+scenarios as on the serial path; then each scenario's result is assembled from
+the chunks, in the calling process as each chunk's results come in (on a worker when
+some queues failed or the queues are coupled): each table concatenated in queue order,
+the run's shift figures from the shift plans of all queues, the scenario's own warnings.
+Tasks are handed to the cluster as its threads free up (never more at once than it has
+threads), so that a free worker always takes the next task. The history is loaded and
+checked once, by the load task; the chunk tasks on other workers receive it from there
+through Dask, and the calling process never holds it. When the selection cannot be
 planned or a fit fails, the chunks fit the orders model themselves (and name any error).
 Results equal the serial path's frames and metadata exactly (same seeds, same code; the
 tests check it); ``meta["forecast_cached"]`` can differ, as it does on the serial path
@@ -118,7 +120,7 @@ from forecast.data import sample_paths
 from forecast.selection_tasks import finish_volume, fit_batches, fit_jobs, orders_plan
 from forecast.volume import VolumePlan
 from planner.demand import spread_warnings
-from planner.inputs import inputs_key, load_orders_events
+from planner.inputs import input_warnings, inputs_key, load_orders_events
 from planner.pipeline import (
     BaseForecast,
     InputData,
@@ -127,7 +129,6 @@ from planner.pipeline import (
     base_forecast,
     daily_and_weekly,
     load_inputs,
-    plan_warnings,
     run,
     shift_meta,
 )
@@ -512,9 +513,15 @@ def _merge(parts: Sequence[BaseForecast]) -> BaseForecast:
         daily=pd.concat([p.daily for p in parts], ignore_index=True),
         models=models,
         interval_s=parts[0].interval_s,
-        spreads={k: v for p in parts for k, v in p.spreads.items()},
-        spread_notes={k: v for p in parts for k, v in p.spread_notes.items()},
+        **_spreads(parts),
     )
+
+
+def _spreads(parts: Sequence[BaseForecast]) -> dict[str, dict]:
+    """The backtest spreads and spread notes of forecasts of several queues, as one
+    forecast of them all has them (``spreads=``, ``spread_notes=`` of a BaseForecast)."""
+    return {"spreads": {k: v for p in parts for k, v in p.spreads.items()},
+            "spread_notes": {k: v for p in parts for k, v in p.spread_notes.items()}}
 
 
 def _chunk_task(group: str, scenarios: Mapping[str, Scenario], queues: tuple[str, ...],
@@ -612,7 +619,7 @@ def _load_task(scenarios: Mapping[str, Scenario]) -> _Out:
                 mine = _load(planned)
                 facts = _history(mine, planned)
                 hist[(mine.key, facts.end)] = facts
-                info[label] = (planned, queues, _run_warnings(planned, mine))
+                info[label] = (planned, queues, input_warnings(planned, mine))
             except Exception:  # noqa: BLE001 - the chunks load them again and name the error
                 info[label] = None
         return _Loaded(mine, hist, info)
@@ -707,9 +714,7 @@ def _assemble(label: str, scenario: Scenario, order: int, parts: Sequence[_Part]
             plan = None
         meta.update(shift_meta(plan, result.coverage, interval_s))
         # as run() gives them: the inputs', then those of backtest spreads per queue
-        spreads = dataclasses.replace(
-            got[0].forecast, spreads={k: v for p in got for k, v in p.forecast.spreads.items()},
-            spread_notes={k: v for p in got for k, v in p.forecast.spread_notes.items()})
+        spreads = dataclasses.replace(got[0].forecast, **_spreads([p.forecast for p in got]))
         meta["warnings"] = [*warnings(whole), *spread_warnings(whole, spreads)]
         # daily KPIs and weekly FTE over all queues at once, as the pipeline computes
         # them (their sums depend on the rows before them)
@@ -721,11 +726,6 @@ def _assemble(label: str, scenario: Scenario, order: int, parts: Sequence[_Part]
     return result if failure is None else (result, failure)
 
 
-def _run_warnings(scenario: Scenario, inputs: InputData) -> list[str]:
-    """The warnings :func:`planner.pipeline.run` gives the scenario (as planned)."""
-    return [*inputs.warnings, *plan_warnings(scenario, inputs)]
-
-
 def _assemble_task(label: str, scenario: Scenario, order: int, parts: Sequence[_Out]
                    ) -> _Out:
     """:func:`_assemble` on a worker (the scenario's warnings from its inputs there): for
@@ -734,7 +734,7 @@ def _assemble_task(label: str, scenario: Scenario, order: int, parts: Sequence[_
 
     def work() -> Any:
         return _assemble(label, scenario, order, [p.value for p in parts],
-                         lambda whole: _run_warnings(whole, _load(scenario)))
+                         lambda whole: input_warnings(whole, _load(scenario)))
 
     return _timed(f"assemble {label}", "assemble", work)
 
@@ -1052,7 +1052,7 @@ def _collect(label: str, out: _Out, results: dict, failures: dict) -> None:
 
 #: How long :func:`run_many` waits for a first worker on a scheduler that has none (s).
 WORKER_WAIT_S = 120
-#: Most queues in one chunk by default, so that a task's memory stays bounded (about 8 MB
+#: Most queues in one chunk by default, so that a task's memory stays bounded (about 7 MB
 #: a queue for a week's plan) however many queues a worker gets.
 MAX_CHUNK_QUEUES = 50
 #: Default chunking (:func:`chunk_sizes`): each round of chunks, one per worker thread,

@@ -30,6 +30,7 @@ __all__ = [
     "InputData",
     "PipelineError",
     "history_warnings",
+    "input_warnings",
     "inputs_key",
     "load_inputs",
     "load_orders_events",
@@ -196,6 +197,13 @@ def short_history_warning(scenario: Scenario, inputs: InputData) -> str | None:
             "model has seen a yearly season, and the automatic choice can read a peak's rise "
             "as trend; compare the forecast with the same weeks last year, or pick "
             "same_weekday_average as the forecast model")
+
+
+def input_warnings(scenario: Scenario, inputs: InputData) -> list[str]:
+    """The warnings of a run that come from its inputs, in the order a run gives them: the
+    loaders' and :func:`history_warnings` (``inputs.warnings``), then
+    :func:`plan_warnings`."""
+    return [*inputs.warnings, *plan_warnings(scenario, inputs)]
 
 
 def plan_warnings(scenario: Scenario, inputs: InputData) -> list[str]:

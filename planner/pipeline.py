@@ -65,6 +65,7 @@ from planner.inputs import (
     InputData,
     PipelineError,
     history_warnings,
+    input_warnings,
     load_inputs,
     plan_warnings,
 )
@@ -228,8 +229,7 @@ def run(
     )
     if rollups:
         daily, weekly = daily_and_weekly(scenario, kpis, shift_plan, base.interval_s)
-        warnings = [*loaded.warnings, *plan_warnings(given, loaded),
-                    *spread_warnings(scenario, base)]
+        warnings = [*input_warnings(given, loaded), *spread_warnings(scenario, base)]
     else:
         daily, weekly, warnings = pd.DataFrame(), pd.DataFrame(), []
     report_step(progress, "kpis", 1.0, "done")
